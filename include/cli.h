@@ -1,0 +1,42 @@
+/* cli.h - the subcommands of the attnscope binary. Each lives in
+ * src/cli/cmd_<name>.c and is called with argv[0] = "<name>".
+ *
+ * Exit status of every command: 0 success, 1 a failed run (bad model, bad
+ * data, bad equation...), 2 bad usage (unknown option, missing argument).
+ * Commands print errors as "attnscope <name>: <message>" on stderr. */
+#ifndef ATTNSCOPE_CLI_H
+#define ATTNSCOPE_CLI_H
+
+#include <stdio.h>
+
+#define ATTNSCOPE_VERSION "0.1.0"
+
+enum { EXIT_OK = 0, EXIT_FAIL = 1, EXIT_USAGE = 2 };
+
+int cmd_tui(int argc, char **argv);
+int cmd_dump(int argc, char **argv);
+int cmd_inspect(int argc, char **argv);
+int cmd_gen(int argc, char **argv);
+int cmd_solve(int argc, char **argv);
+int cmd_eval(int argc, char **argv);
+int cmd_train(int argc, char **argv);
+int cmd_bench(int argc, char **argv);
+
+/* The model folder used when no --model is given: $ATTNSCOPE_MODEL, else
+ * the source tree's sample_models/quadratic-seed next to the running
+ * binary, else the installed DATADIR/models/quadratic-seed. Returns a
+ * static string (may name a folder that does not exist; loading says so). */
+const char *cli_default_model(void);
+
+/* The folder holding themes/ (source tree or installed DATADIR). */
+const char *cli_data_dir(void);
+
+/* Print "attnscope <cmd>: <message>\n" to stderr. */
+void cli_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* Parse a size_t / double option value; on failure print a usage error
+ * naming the option and return -1. */
+int cli_parse_size(const char *cmd, const char *opt, const char *s, size_t *out);
+int cli_parse_double(const char *cmd, const char *opt, const char *s, double *out);
+
+#endif

@@ -1,0 +1,58 @@
+/* kernels.h - the layers of T5 as free functions on plain float arrays, in
+ * the llm.c style: outputs first, then inputs, then sizes. Backward
+ * functions ADD into their gradient outputs (+=), so one zeroing clears a
+ * step. Every BLAS path has a plain C twin (suffix _ref) that the tests hold
+ * equal to it.
+ *
+ * Deliberately not here: model structure, caches, hooks (t5.c), batching
+ * (train). Shapes are not checked here: callers check them where data
+ * enters. */
+#ifndef ATTNSCOPE_KERNELS_H
+#define ATTNSCOPE_KERNELS_H
+
+#include <stddef.h>
+
+/* out (N, OC) = inp (N, C) @ w^T, w (OC, C) as nn.Linear stores it.
+ * beta 0 overwrites out, beta 1 adds to it. */
+void matmul_forward(float *out, const float *inp, const float *w, size_t N, size_t C, size_t OC,
+                    float beta);
+void matmul_forward_ref(float *out, const float *inp, const float *w, size_t N, size_t C,
+                        size_t OC, float beta);
+
+/* dinp (N, C) += dout (N, OC) @ w; dw (OC, C) += dout^T @ inp.
+ * dinp or dw may be NULL to skip that product. */
+void matmul_backward(float *dinp, float *dw, const float *dout, const float *inp, const float *w,
+                     size_t N, size_t C, size_t OC);
+void matmul_backward_ref(float *dinp, float *dw, const float *dout, const float *inp,
+                         const float *w, size_t N, size_t C, size_t OC);
+
+/* General row-major C (M, N) = alpha * op(A) @ op(B) + beta * C, where op
+ * transposes when ta/tb are nonzero; lda/ldb/ldc are row strides. The
+ * attention products (scores, probs @ V) go through this. */
+void gemm(int ta, int tb, size_t M, size_t N, size_t K, float alpha, const float *A, size_t lda,
+          const float *B, size_t ldb, float beta, float *C, size_t ldc);
+void gemm_ref(int ta, int tb, size_t M, size_t N, size_t K, float alpha, const float *A,
+              size_t lda, const float *B, size_t ldb, float beta, float *C, size_t ldc);
+
+/* T5 layer norm (RMS, no mean, no bias): out = inp / sqrt(mean(inp^2) + eps) * w.
+ * rstd (N) keeps 1/sqrt(mean+eps) for backward (may be NULL). */
+void rmsnorm_forward(float *out, float *rstd, const float *inp, const float *w, size_t N,
+                     size_t C, float eps);
+void rmsnorm_backward(float *dinp, float *dw, const float *dout, const float *inp,
+                      const float *w, const float *rstd, size_t N, size_t C);
+
+/* In-place softmax of each of N rows of length n (row stride ld). Rows
+ * whose entries are all -INFINITY become zeros. */
+void softmax_rows(float *x, size_t N, size_t n, size_t ld);
+
+/* GELU with the tanh approximation (HF "gelu_new"). */
+void gelu_forward(float *out, const float *inp, size_t n);
+void gelu_backward(float *dinp, const float *dout, const float *inp, size_t n);
+void relu_forward(float *out, const float *inp, size_t n);
+/* dinp += dout where out > 0 */
+void relu_backward(float *dinp, const float *dout, const float *out, size_t n);
+
+/* HF's _relative_position_bucket for relative position rel = key - query. */
+int t5_rel_bucket(long rel, int bidirectional, size_t num_buckets, size_t max_distance);
+
+#endif

@@ -1,0 +1,57 @@
+/* trace.h - the attention trace: the tokens of one run plus every attention
+ * map (encoder self, decoder self, cross; every layer and head), and which
+ * decoding step produced each decoder row. It is the one thing the views
+ * (UI, render, report) read; they never call into the engine's internals.
+ *
+ * A ready capture hook (trace_hook) fills it from t5_run's attention hook.
+ * Deliberately not here: computing anything from the maps (analysis.h). */
+#ifndef ATTNSCOPE_TRACE_H
+#define ATTNSCOPE_TRACE_H
+
+#include <stddef.h>
+
+#include "t5.h"
+
+typedef struct {
+    size_t n_enc_layers, n_dec_layers, n_heads;
+    size_t max_src, max_tgt;   /* capacities */
+    size_t n_src;              /* source tokens */
+    size_t n_tgt;              /* decoder-input positions filled (start token + generated) */
+    int *src;                  /* (max_src) source token ids */
+    int *tgt;                  /* (max_tgt) decoder-input token ids: tgt[0] is the start token,
+                                  tgt[i] the token generated at step i-1 */
+    int *row_step;             /* (max_tgt) decoding step that produced decoder row i
+                                  (0 for every row in a teacher-forced run) */
+    float *enc;    /* (n_enc_layers, n_heads, max_src, max_src) */
+    float *dec;    /* (n_dec_layers, n_heads, max_tgt, max_tgt), zero above the diagonal */
+    float *cross;  /* (n_dec_layers, n_heads, max_tgt, max_src) */
+} attn_trace;
+
+/* A trace sized for model m and the given capacities. Never NULL. */
+attn_trace *trace_new(const t5_model *m, size_t max_src, size_t max_tgt);
+void trace_free(attn_trace *t);
+
+/* Forget the maps and tokens (keeps capacities). */
+void trace_clear(attn_trace *t);
+
+/* The capture hook: pass it to t5_run_set_hook with the trace as user.
+ * Copies every map of every event into its place; rows past the capacity
+ * are dropped. The caller records tokens with trace_set_src/trace_push_tgt. */
+void trace_hook(void *user, const t5_attn_event *ev);
+
+void trace_set_src(attn_trace *t, const int *src, size_t n);
+/* Append a decoder-input token produced at decoding step `step`. */
+void trace_push_tgt(attn_trace *t, int token, int step);
+
+/* The map of one head: rows x cols floats with a row stride.
+ * kind selects the stack; the pointer stays valid until trace_free. */
+const float *trace_map(const attn_trace *t, t5_attn_kind kind, size_t layer, size_t head,
+                       size_t *rows, size_t *cols, size_t *stride);
+
+/* Run a model and capture everything: greedy (target == NULL) or teacher
+ * forced on target tokens (with the start token prepended). Fills the trace
+ * (tokens and maps). Returns the number of generated tokens, or -1. */
+long trace_run(attn_trace *t, t5_run *r, const int *src, size_t n_src,
+               const int *target, size_t n_target, size_t max_len, as_err *err);
+
+#endif

@@ -1,0 +1,114 @@
+/* common.c - what every subcommand shares: the default model and data
+ * folders, error printing, option value parsing. */
+#include <errno.h>
+#include <limits.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "cli.h"
+
+#ifndef ATTNSCOPE_DATADIR
+#define ATTNSCOPE_DATADIR "/usr/local/share/attnscope"
+#endif
+
+static int is_dir(const char *p)
+{
+    struct stat st;
+    return stat(p, &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+/* The folder of the running binary, or "" when /proc is not there. */
+static const char *exe_dir(void)
+{
+    static char dir[PATH_MAX];
+    if (dir[0]) return dir;
+    ssize_t n = readlink("/proc/self/exe", dir, sizeof dir - 1);
+    if (n <= 0) return dir[0] = '\0', dir;
+    dir[n] = '\0';
+    char *slash = strrchr(dir, '/');
+    if (slash) *slash = '\0';
+    return dir;
+}
+
+/* The source tree holding the binary: its folder or, for build/<x>/attnscope,
+ * two levels up. Empty when the binary is not in a source tree. */
+static const char *source_tree(void)
+{
+    static char tree[PATH_MAX];
+    static int done;
+    if (done) return tree;
+    done = 1;
+    const char *ups[] = {"", "/../..", "/.."};
+    for (size_t i = 0; i < sizeof ups / sizeof ups[0]; i++) {
+        char probe[PATH_MAX];
+        snprintf(probe, sizeof probe, "%s%s/themes", exe_dir(), ups[i]);
+        char sm[PATH_MAX];
+        snprintf(sm, sizeof sm, "%s%s/src/cli", exe_dir(), ups[i]);
+        if (is_dir(probe) && is_dir(sm)) {
+            snprintf(tree, sizeof tree, "%s%s", exe_dir(), ups[i]);
+            return tree;
+        }
+    }
+    return tree;
+}
+
+const char *cli_data_dir(void)
+{
+    const char *t = source_tree();
+    return t[0] ? t : ATTNSCOPE_DATADIR;
+}
+
+const char *cli_default_model(void)
+{
+    static char path[PATH_MAX];
+    const char *env = getenv("ATTNSCOPE_MODEL");
+    if (env && *env) return env;
+    const char *t = source_tree();
+    if (t[0]) {
+        snprintf(path, sizeof path, "%s/sample_models/quadratic-seed", t);
+        if (is_dir(path)) return path;
+    }
+    snprintf(path, sizeof path, "%s/models/quadratic-seed", ATTNSCOPE_DATADIR);
+    return path;
+}
+
+void cli_error(const char *cmd, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    fprintf(stderr, "attnscope %s: ", cmd);
+    vfprintf(stderr, fmt, ap);
+    fputc('\n', stderr);
+    va_end(ap);
+}
+
+int cli_parse_size(const char *cmd, const char *opt, const char *s, size_t *out)
+{
+    char *end;
+    errno = 0;
+    if (!s || !*s || *s == '-') goto bad;
+    unsigned long long v = strtoull(s, &end, 10);
+    if (errno || *end) goto bad;
+    *out = (size_t)v;
+    return 0;
+bad:
+    cli_error(cmd, "%s needs a non-negative whole number, got '%s'", opt, s ? s : "");
+    return -1;
+}
+
+int cli_parse_double(const char *cmd, const char *opt, const char *s, double *out)
+{
+    char *end;
+    errno = 0;
+    double v = s ? strtod(s, &end) : 0;
+    if (!s || !*s || errno || *end || !isfinite(v)) {
+        cli_error(cmd, "%s needs a number, got '%s'", opt, s ? s : "");
+        return -1;
+    }
+    *out = v;
+    return 0;
+}
