@@ -181,6 +181,15 @@ int t5_decode_step(t5_run *r, int token, float *logits, as_err *err);
 /* Number of decoder positions fed since the last t5_encode. */
 size_t t5_run_decoded(const t5_run *r);
 
+/* The hook currently set (fn NULL when none), so a caller such as
+ * trace_run can chain its own hook after it. Either pointer may be NULL. */
+void t5_run_get_hook(const t5_run *r, t5_hook_fn *fn, void **user);
+
+/* The capacities given to t5_run_new and the model the run uses. */
+size_t t5_run_max_src(const t5_run *r);
+size_t t5_run_max_tgt(const t5_run *r);
+const t5_model *t5_run_model(const t5_run *r);
+
 /* Greedy decoding: encode src, feed the start token, then the argmax token
  * each step until eos or max_len generated tokens. Writes the generated
  * tokens (without the start token; with the eos when produced) to out

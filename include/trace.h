@@ -16,7 +16,10 @@ typedef struct {
     size_t n_enc_layers, n_dec_layers, n_heads;
     size_t max_src, max_tgt;   /* capacities */
     size_t n_src;              /* source tokens */
-    size_t n_tgt;              /* decoder-input positions filled (start token + generated) */
+    size_t n_tgt;              /* decoder tokens recorded: the start token + generated */
+    size_t n_rows;             /* decoder rows captured (decoder positions fed); after
+                                  trace_run n_rows == n_tgt - 1: row i is fed tgt[i] and
+                                  produces (greedy) or predicts (teacher forced) tgt[i+1] */
     int *src;                  /* (max_src) source token ids */
     int *tgt;                  /* (max_tgt) decoder-input token ids: tgt[0] is the start token,
                                   tgt[i] the token generated at step i-1 */

@@ -33,6 +33,13 @@ void gemm_ref(int ta, int tb, size_t M, size_t N, size_t K, float alpha, const f
 void matmul_forward(float *out, const float *inp, const float *w, size_t N, size_t C, size_t OC,
                     float beta)
 {
+    /* One row (a decoding step) is a matrix-vector product; OpenBLAS's sgemm
+     * does not take the faster gemv path for it by itself. */
+    if (N == 1) {
+        cblas_sgemv(CblasRowMajor, CblasNoTrans, (int)OC, (int)C, 1.0f, w, (int)C, inp, 1, beta,
+                    out, 1);
+        return;
+    }
     gemm(0, 1, N, OC, C, 1.0f, inp, C, w, C, beta, out, OC);
 }
 
