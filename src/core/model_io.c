@@ -1,0 +1,171 @@
+/* model_io.c - Hugging Face model folders: dir/config.json plus
+ * dir/model.safetensors with HF tensor names. Loading maps the file, checks
+ * every tensor of the parameter table against the shape config.json implies,
+ * converts F32/F16/BF16 to F32 and refuses non-finite weights; saving writes
+ * both files atomically, F32, tied models with shared.weight only.
+ *
+ * Deliberately not here: the format itself (safetensors.c), the config keys
+ * (config_json.c), the table (model.c). */
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "safetensors.h"
+#include "t5.h"
+
+/* Tensors HF checkpoints may carry that attnscope does not need: the tied
+ * copies of shared.weight, and the cross-attention position bias of old
+ * checkpoints (which transformers itself ignores on loading). */
+static int is_ignorable(const t5_config *c, const char *name)
+{
+    if (!strcmp(name, "encoder.embed_tokens.weight") || !strcmp(name, "decoder.embed_tokens.weight"))
+        return 1;
+    if (c->tie_word_embeddings && !strcmp(name, "lm_head.weight")) return 1;
+    if (!strcmp(name, "decoder.block.0.layer.1.EncDecAttention.relative_attention_bias.weight"))
+        return 1;
+    return 0;
+}
+
+static void shape_text(char *buf, size_t n, const size_t *shape, size_t ndim)
+{
+    size_t k = (size_t)snprintf(buf, n, "[");
+    for (size_t d = 0; d < ndim && k < n; d++)
+        k += (size_t)snprintf(buf + k, n - k, "%s%zu", d ? ", " : "", shape[d]);
+    if (k < n) snprintf(buf + k, n - k, "]");
+}
+
+static int is_file(const char *p)
+{
+    struct stat sb;
+    return stat(p, &sb) == 0 && S_ISREG(sb.st_mode);
+}
+
+/* The stored tensor for table entry t: its own name or, for shared.weight,
+ * one of HF's tied copies. */
+static const st_tensor *find_stored(const st_file *f, const t5_config *c, const char *name)
+{
+    const st_tensor *s = st_find(f, name);
+    if (s || strcmp(name, "shared.weight")) return s;
+    if ((s = st_find(f, "encoder.embed_tokens.weight"))) return s;
+    if ((s = st_find(f, "decoder.embed_tokens.weight"))) return s;
+    if (c->tie_word_embeddings) s = st_find(f, "lm_head.weight");
+    return s;
+}
+
+/* Fill m (allocated for its config) from the open file f. */
+static int load_tensors(t5_model *m, const st_file *f, as_err *err)
+{
+    for (size_t i = 0; i < m->n_tensors; i++) {
+        const t5_tensor *t = &m->tensors[i];
+        const st_tensor *s = find_stored(f, &m->cfg, t->name);
+        if (!s) return as_errf(err, "tensor %s is missing (config.json implies it)", t->name);
+        int same = s->ndim == t->ndim;
+        for (size_t d = 0; same && d < t->ndim; d++) same = s->shape[d] == t->shape[d];
+        if (!same) {
+            char have[128], want[64];
+            shape_text(have, sizeof have, s->shape, s->ndim);
+            shape_text(want, sizeof want, t->shape, t->ndim);
+            return as_errf(err, "tensor %s has shape %s but config.json implies %s", s->name, have,
+                           want);
+        }
+        if (s->dtype != ST_F32 && s->dtype != ST_F16 && s->dtype != ST_BF16)
+            return as_errf(err, "tensor %s is an integer tensor; weights must be F32, F16 or BF16",
+                           s->name);
+        float *p = m->params + t->offset;
+        if (st_to_f32(s, p, err)) return -1;
+        for (size_t j = 0; j < t->numel; j++)
+            if (!isfinite(p[j]))
+                return as_errf(err, "tensor %s has %s at element %zu: the weights are corrupt",
+                               s->name, isnan(p[j]) ? "a NaN" : "an infinite value", j);
+    }
+    /* Anything else in the file means the file and config.json disagree. */
+    for (size_t i = 0; i < f->n_tensors; i++) {
+        const char *name = f->tensors[i].name;
+        if (!t5_find_tensor(m, name) && !is_ignorable(&m->cfg, name))
+            return as_errf(err,
+                           "tensor %s is not part of the model config.json describes "
+                           "(num_layers %zu, num_decoder_layers %zu, feed_forward_proj %s, "
+                           "tie_word_embeddings %s)",
+                           name, m->cfg.num_layers, m->cfg.num_decoder_layers,
+                           m->cfg.ff == T5_FF_RELU ? "relu" : "gated-gelu",
+                           m->cfg.tie_word_embeddings ? "true" : "false");
+    }
+    return 0;
+}
+
+int t5_load(t5_model *m, const char *dir, as_err *err)
+{
+    memset(m, 0, sizeof *m);
+    struct stat sb;
+    if (stat(dir, &sb) != 0)
+        return as_errf(err, "model folder %s: %s", dir, strerror(errno));
+    if (!S_ISDIR(sb.st_mode))
+        return as_errf(err, "%s is not a folder (a model is a folder with config.json and "
+                            "model.safetensors)", dir);
+    size_t n = strlen(dir) + 64;
+    char *cfg_path = xmalloc(n), *st_path = xmalloc(n), *alt = xmalloc(n);
+    snprintf(cfg_path, n, "%s/config.json", dir);
+    snprintf(st_path, n, "%s/model.safetensors", dir);
+    int rc = 0;
+    t5_config cfg;
+    st_file f = {0};
+    if (!is_file(cfg_path)) {
+        rc = as_errf(err, "%s is missing (a model folder holds config.json and model.safetensors)",
+                     cfg_path);
+    } else if (t5_config_read_json(&cfg, cfg_path, err)) {
+        rc = -1;
+    } else if (!is_file(st_path)) {
+        snprintf(alt, n, "%s/model.safetensors.index.json", dir);
+        if (is_file(alt))
+            rc = as_errf(err, "%s is missing: sharded checkpoints (%s) are not supported; save "
+                              "the model as one file", st_path, alt);
+        else {
+            snprintf(alt, n, "%s/pytorch_model.bin", dir);
+            rc = as_errf(err, "%s is missing%s", st_path,
+                         is_file(alt) ? " (only pytorch_model.bin is there: save the model with "
+                                        "safe_serialization=True)" : "");
+        }
+    } else if (st_open(&f, st_path, err)) {
+        rc = -1;
+    } else if (t5_alloc(m, &cfg, err)) {
+        rc = as_errprefix(err, "%s", cfg_path);
+    } else if (load_tensors(m, &f, err)) {
+        rc = as_errprefix(err, "%s", st_path);
+    }
+    st_close(&f);
+    if (rc) t5_free(m);
+    free(cfg_path);
+    free(st_path);
+    free(alt);
+    return rc;
+}
+
+int t5_save(const t5_model *m, const char *dir, as_err *err)
+{
+    if (util_mkdir_p(dir, err)) return -1;
+    size_t n = strlen(dir) + 64;
+    char *path = xmalloc(n);
+    st_out *out = xcalloc(m->n_tensors ? m->n_tensors : 1, sizeof *out);
+    for (size_t i = 0; i < m->n_tensors; i++) {
+        const t5_tensor *t = &m->tensors[i];
+        out[i].name = t->name;
+        out[i].dtype = ST_F32;
+        out[i].ndim = t->ndim;
+        out[i].shape[0] = t->shape[0];
+        out[i].shape[1] = t->shape[1];
+        out[i].data = m->params + t->offset;
+    }
+    snprintf(path, n, "%s/model.safetensors", dir);
+    /* transformers refuses safetensors files whose metadata lacks a format. */
+    int rc = st_write(path, out, m->n_tensors, "{\"format\":\"pt\"}", err);
+    if (rc == 0) {
+        snprintf(path, n, "%s/config.json", dir);
+        rc = t5_config_write_json(&m->cfg, path, err);
+    }
+    free(out);
+    free(path);
+    return rc;
+}
