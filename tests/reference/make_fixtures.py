@@ -1,0 +1,142 @@
+"""make_fixtures.py - write the reference fixtures the C tests compare with.
+
+    /usr/bin/python3 tests/reference/make_fixtures.py tests/fixtures
+
+For each small random model (tests/fixtures/<name>/): config.json and
+model.safetensors (F32, HF names) and expected.safetensors holding
+    src_ids            I32 (S)         source (random bytes + eos)
+    tf_dec_in          I32 (T)         start token + target shifted right
+    tf_labels          I32 (T)         target (random bytes + eos)
+    tf_loss_labels     I32 (T)         tf_labels with one entry -100 (ignored)
+    tf_loss            F32 (1)         mean cross-entropy on tf_loss_labels
+    tf_logits          F32 (T, V)
+    enc_attn           F32 (Le, H, S, S)
+    tf_dec_attn        F32 (Ld, H, T, T)
+    tf_cross_attn      F32 (Ld, H, T, S)
+    greedy_max_len     I32 (1)
+    greedy_ids         I32 (n)         generated tokens (eos included if produced)
+    greedy_logits      F32 (n, V)      logits of each step
+    greedy_dec_attn    F32 (Ld, H, n, n)
+    greedy_cross_attn  F32 (Ld, H, n, S)
+and tests/fixtures/buckets.txt: "rel bidirectional num_buckets max_distance
+bucket" lines from the reference bucket function.
+
+The reference runs in float64 on the float32-rounded weights, so the C
+engine (float32) is compared with an answer more exact than itself. Seeds
+are chosen so every greedy step's top-1/top-2 logit gap is at least 1e-3,
+so the expected tokens do not hinge on rounding.
+"""
+
+import os
+import sys
+
+import numpy as np
+import torch
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import t5_ref  # noqa: E402
+
+MODELS = [
+    # Tied relu (T5 v1.0), small buckets so both the exact and the log
+    # buckets and the max-distance clamp are hit by S = 25, T = 14.
+    ("tied-relu", dict(vocab_size=384, d_model=32, d_kv=8, d_ff=64, num_heads=4,
+                       num_layers=2, num_decoder_layers=3,
+                       relative_attention_num_buckets=8, relative_attention_max_distance=20,
+                       layer_norm_epsilon=1e-6, feed_forward_proj="relu",
+                       tie_word_embeddings=True), 25, 14, 12),
+    # Untied gated-gelu (v1.1 / ByT5), default 32/128 buckets, d_kv*H != d_model,
+    # different encoder/decoder depths; T = 20 reaches the decoder's log buckets.
+    ("untied-gated", dict(vocab_size=384, d_model=24, d_kv=16, d_ff=40, num_heads=3,
+                          num_layers=3, num_decoder_layers=2,
+                          relative_attention_num_buckets=32, relative_attention_max_distance=128,
+                          layer_norm_epsilon=1e-6, feed_forward_proj="gated-gelu",
+                          tie_word_embeddings=False), 21, 20, 16),
+]
+
+
+def random_text_ids(g, n):
+    """n-1 random byte tokens (3 .. 258) and eos."""
+    ids = torch.randint(3, 259, (n - 1,), generator=g).tolist()
+    return ids + [1]
+
+
+def make_model(cfg, seed):
+    m = t5_ref.T5Ref(cfg, dtype=torch.float64)
+    m.init_random(seed, ln_random=True, rel_std=0.7)
+    for p in m.params.values():  # the weights the C side reads are float32
+        p.copy_(p.to(torch.float32).to(torch.float64))
+    return m
+
+
+def stack(maps):
+    return torch.stack([x.detach() for x in maps]).to(torch.float32)
+
+
+def write_fixture(out_dir, name, cfg, S, T, max_len):
+    for seed in range(1, 100):
+        m = make_model(cfg, seed * 1000 + len(name))
+        g = torch.Generator().manual_seed(seed)
+        src = random_text_ids(g, S)
+        labels = random_text_ids(g, T)
+        gen, gap = m.greedy(src, max_len)
+        if gap >= 1e-3:
+            break
+    else:
+        raise SystemExit("%s: no seed gives a safe greedy margin" % name)
+    start = m.cfg["decoder_start_token_id"]
+    dec_in = t5_ref.shift_right(labels, start)
+    logits, attn = m.forward(src, dec_in)
+    loss_labels = list(labels)
+    loss_labels[2] = -100
+    loss = t5_ref.loss(logits, loss_labels)
+    g_dec_in = [start] + gen[:-1]
+    g_logits, g_attn = m.forward(src, g_dec_in)
+    assert [int(i) for i in g_logits.argmax(-1)] == gen
+
+    d = os.path.join(out_dir, name)
+    t5_ref.save_folder(m, d)
+    i32 = lambda x: np.asarray(x, dtype=np.int32)  # noqa: E731
+    t5_ref.st_write(os.path.join(d, "expected.safetensors"), {
+        "src_ids": i32(src),
+        "tf_dec_in": i32(dec_in.tolist()),
+        "tf_labels": i32(labels),
+        "tf_loss_labels": i32(loss_labels),
+        "tf_loss": loss.detach().to(torch.float32).reshape(1),
+        "tf_logits": logits.detach().to(torch.float32),
+        "enc_attn": stack(attn["enc"]),
+        "tf_dec_attn": stack(attn["dec"]),
+        "tf_cross_attn": stack(attn["cross"]),
+        "greedy_max_len": i32([max_len]),
+        "greedy_ids": i32(gen),
+        "greedy_logits": g_logits.detach().to(torch.float32),
+        "greedy_dec_attn": stack(g_attn["dec"]),
+        "greedy_cross_attn": stack(g_attn["cross"]),
+    }, {"generator": "tests/reference/make_fixtures.py", "seed": seed})
+    print("%s: seed %d, S %d, T %d, greedy %d tokens (min gap %.4f), loss %.6f"
+          % (name, seed, S, T, len(gen), gap, float(loss)))
+
+
+def write_buckets(out_dir):
+    settings = [(1, 8, 20), (0, 8, 20), (1, 32, 128), (0, 32, 128), (1, 16, 50), (0, 64, 300)]
+    far = [200, 299, 300, 301, 1000, 100000]
+    rel = torch.tensor(sorted([-x for x in far] + list(range(-150, 151)) + far))
+    with open(os.path.join(out_dir, "buckets.txt"), "w") as f:
+        f.write("# rel bidirectional num_buckets max_distance bucket"
+                " (tests/reference/t5_ref.py relative_bucket)\n")
+        for bi, nb, md in settings:
+            b = t5_ref.relative_bucket(rel, bool(bi), nb, md)
+            for r, v in zip(rel.tolist(), b.tolist()):
+                f.write("%d %d %d %d %d\n" % (r, bi, nb, md, v))
+
+
+def main():
+    out_dir = sys.argv[1] if len(sys.argv) > 1 else "tests/fixtures"
+    os.makedirs(out_dir, exist_ok=True)
+    torch.set_num_threads(1)
+    for name, cfg, S, T, max_len in MODELS:
+        write_fixture(out_dir, name, cfg, S, T, max_len)
+    write_buckets(out_dir)
+
+
+if __name__ == "__main__":
+    main()

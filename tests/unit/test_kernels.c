@@ -1,0 +1,200 @@
+/* test_kernels.c - every BLAS kernel against its plain C twin on odd sizes
+ * and strides; rmsnorm, softmax and GELU against direct formulas and
+ * finite differences; the relative-position bucket function against the
+ * values the PyTorch reference computed (tests/fixtures/buckets.txt). */
+#include "testutil.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "kernels.h"
+#include "util.h"
+
+static float *random_array(as_rng *g, size_t n)
+{
+    float *a = malloc(n * sizeof *a);
+    for (size_t i = 0; i < n; i++) a[i] = (float)(2.0 * rng_uniform(g) - 1.0);
+    return a;
+}
+
+static float *copy_array(const float *a, size_t n)
+{
+    float *b = malloc(n * sizeof *b);
+    memcpy(b, a, n * sizeof *b);
+    return b;
+}
+
+static void test_gemm_vs_ref(void **state)
+{
+    (void)state;
+    as_rng g;
+    rng_seed(&g, 1);
+    const size_t M = 7, N = 5, K = 13, pad = 3;
+    const float betas[] = {0.0f, 1.0f, 0.5f};
+    for (int ta = 0; ta < 2; ta++)
+        for (int tb = 0; tb < 2; tb++)
+            for (size_t bi = 0; bi < 3; bi++) {
+                /* Row strides larger than the rows, as the attention heads use. */
+                size_t lda = (ta ? M : K) + pad, ldb = (tb ? K : N) + pad, ldc = N + pad;
+                size_t arows = ta ? K : M, brows = tb ? N : K;
+                float *A = random_array(&g, arows * lda), *B = random_array(&g, brows * ldb);
+                float *C1 = random_array(&g, M * ldc), *C2 = copy_array(C1, M * ldc);
+                gemm(ta, tb, M, N, K, 0.75f, A, lda, B, ldb, betas[bi], C1, ldc);
+                gemm_ref(ta, tb, M, N, K, 0.75f, A, lda, B, ldb, betas[bi], C2, ldc);
+                assert_close_array(C1, C2, M * ldc, 1e-5, 1e-5);
+                free(A), free(B), free(C1), free(C2);
+            }
+}
+
+static void test_matmul_forward_vs_ref(void **state)
+{
+    (void)state;
+    as_rng g;
+    rng_seed(&g, 2);
+    const size_t Ns[] = {1, 3, 17}; /* 1 takes the gemv path */
+    const size_t C = 19, OC = 11;
+    for (size_t ni = 0; ni < 3; ni++)
+        for (int beta = 0; beta < 2; beta++) {
+            size_t N = Ns[ni];
+            float *inp = random_array(&g, N * C), *w = random_array(&g, OC * C);
+            float *o1 = random_array(&g, N * OC), *o2 = copy_array(o1, N * OC);
+            matmul_forward(o1, inp, w, N, C, OC, (float)beta);
+            matmul_forward_ref(o2, inp, w, N, C, OC, (float)beta);
+            assert_close_array(o1, o2, N * OC, 1e-5, 1e-5);
+            free(inp), free(w), free(o1), free(o2);
+        }
+}
+
+static void test_matmul_backward_vs_ref(void **state)
+{
+    (void)state;
+    as_rng g;
+    rng_seed(&g, 3);
+    const size_t N = 9, C = 7, OC = 13;
+    float *dout = random_array(&g, N * OC), *inp = random_array(&g, N * C);
+    float *w = random_array(&g, OC * C);
+    float *di1 = random_array(&g, N * C), *di2 = copy_array(di1, N * C);
+    float *dw1 = random_array(&g, OC * C), *dw2 = copy_array(dw1, OC * C);
+    matmul_backward(di1, dw1, dout, inp, w, N, C, OC);
+    matmul_backward_ref(di2, dw2, dout, inp, w, N, C, OC);
+    assert_close_array(di1, di2, N * C, 1e-5, 1e-5);
+    assert_close_array(dw1, dw2, OC * C, 1e-5, 1e-5);
+    /* NULL skips a product. */
+    matmul_backward(NULL, dw1, dout, inp, w, N, C, OC);
+    matmul_backward_ref(NULL, dw2, dout, inp, w, N, C, OC);
+    assert_close_array(dw1, dw2, OC * C, 1e-5, 1e-5);
+    free(dout), free(inp), free(w), free(di1), free(di2), free(dw1), free(dw2);
+}
+
+static void test_rmsnorm(void **state)
+{
+    (void)state;
+    as_rng g;
+    rng_seed(&g, 4);
+    const size_t N = 3, C = 11;
+    const float eps = 1e-6f;
+    float *x = random_array(&g, N * C), *w = random_array(&g, C);
+    float out[3 * 11], rstd[3];
+    rmsnorm_forward(out, rstd, x, w, N, C, eps);
+    for (size_t i = 0; i < N; i++) {
+        double ss = 0;
+        for (size_t j = 0; j < C; j++) ss += (double)x[i * C + j] * x[i * C + j];
+        double r = 1.0 / sqrt(ss / C + eps);
+        assert_true(fabs(rstd[i] - r) < 1e-5 * r);
+        for (size_t j = 0; j < C; j++)
+            assert_true(fabs(out[i * C + j] - x[i * C + j] * r * w[j]) < 1e-5);
+    }
+    /* Backward against central differences of L = sum(out * dout). */
+    float *dout = random_array(&g, N * C);
+    float dx[3 * 11] = {0}, dw[11] = {0};
+    rmsnorm_backward(dx, dw, dout, x, w, rstd, N, C);
+    const float h = 1e-3f;
+    for (size_t k = 0; k < N * C; k++) {
+        float keep = x[k], lp = 0, lm = 0, o[3 * 11];
+        x[k] = keep + h;
+        rmsnorm_forward(o, NULL, x, w, N, C, eps);
+        for (size_t i = 0; i < N * C; i++) lp += o[i] * dout[i];
+        x[k] = keep - h;
+        rmsnorm_forward(o, NULL, x, w, N, C, eps);
+        for (size_t i = 0; i < N * C; i++) lm += o[i] * dout[i];
+        x[k] = keep;
+        assert_true(fabs(dx[k] - (lp - lm) / (2 * h)) < 2e-3);
+    }
+    free(x), free(w), free(dout);
+}
+
+static void test_softmax(void **state)
+{
+    (void)state;
+    float x[2 * 6] = {1, 2, 3, -INFINITY, 0, 0.5f, -INFINITY, -INFINITY, -INFINITY,
+                      -INFINITY, -INFINITY, -INFINITY};
+    softmax_rows(x, 2, 5, 6); /* stride 6, length 5: x[5] untouched */
+    double sum = 0;
+    for (int j = 0; j < 5; j++) sum += x[j];
+    assert_true(fabs(sum - 1.0) < 1e-6);
+    assert_true(x[3] == 0.0f);
+    assert_true(fabs(x[2] / x[1] - exp(1.0)) < 1e-5);
+    assert_true(x[5] == 0.5f);
+    for (int j = 6; j < 11; j++) assert_true(x[j] == 0.0f); /* all -inf row -> zeros */
+}
+
+static void test_gelu_relu(void **state)
+{
+    (void)state;
+    /* HF gelu_new values (tanh approximation). */
+    float in[5] = {0.0f, 1.0f, -1.0f, 3.0f, -3.0f}, out[5];
+    const double want[5] = {0.0, 0.8411919906, -0.1588080094, 2.9963627, -0.0036373};
+    gelu_forward(out, in, 5);
+    for (int i = 0; i < 5; i++) assert_true(fabs(out[i] - want[i]) < 1e-5);
+    float d[5] = {0}, ones[5] = {1, 1, 1, 1, 1};
+    gelu_backward(d, ones, in, 5);
+    for (int i = 0; i < 5; i++) {
+        float a = in[i] + 1e-3f, b = in[i] - 1e-3f, fa, fb;
+        gelu_forward(&fa, &a, 1);
+        gelu_forward(&fb, &b, 1);
+        assert_true(fabs(d[i] - (fa - fb) / 2e-3) < 1e-3);
+    }
+    float r[5];
+    relu_forward(r, in, 5);
+    assert_true(r[0] == 0.0f && r[1] == 1.0f && r[2] == 0.0f && r[3] == 3.0f);
+    float dr[5] = {0};
+    relu_backward(dr, ones, r, 5);
+    assert_true(dr[1] == 1.0f && dr[2] == 0.0f && dr[0] == 0.0f);
+}
+
+static void test_buckets_vs_reference(void **state)
+{
+    (void)state;
+    FILE *f = fopen(FIXTURES "/buckets.txt", "r");
+    assert_non_null(f);
+    char line[256];
+    size_t n = 0;
+    while (fgets(line, sizeof line, f)) {
+        long rel;
+        int bi, bucket;
+        size_t nb, md;
+        if (line[0] == '#') continue;
+        assert_int_equal(sscanf(line, "%ld %d %zu %zu %d", &rel, &bi, &nb, &md, &bucket), 5);
+        int got = t5_rel_bucket(rel, bi, nb, md);
+        if (got != bucket)
+            fail_msg("bucket(rel %ld, bidirectional %d, %zu buckets, max %zu) = %d, reference %d",
+                     rel, bi, nb, md, got, bucket);
+        n++;
+    }
+    fclose(f);
+    assert_true(n > 1000);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_gemm_vs_ref),
+        cmocka_unit_test(test_matmul_forward_vs_ref),
+        cmocka_unit_test(test_matmul_backward_vs_ref),
+        cmocka_unit_test(test_rmsnorm),
+        cmocka_unit_test(test_softmax),
+        cmocka_unit_test(test_gelu_relu),
+        cmocka_unit_test(test_buckets_vs_reference),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
