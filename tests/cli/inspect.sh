@@ -1,0 +1,71 @@
+#!/usr/bin/env bash
+# inspect.sh - `attnscope inspect`: output on a good model, exit 1 with a clear
+# message on broken ones (never a crash), exit 2 on bad usage.
+# Needs $BIN (the attnscope binary); run from the source tree's top level.
+set -u
+BIN=${BIN:-./attnscope}
+GOOD=tests/fixtures/model-io/tiny-relu
+T=$(mktemp -d)
+trap 'rm -rf "$T"' EXIT
+fails=0
+fail() { echo "FAIL: $*"; fails=$((fails + 1)); }
+
+# expect CODE NEEDLE ARGS... : exit status CODE and NEEDLE in stdout+stderr
+# (runs of spaces count as one, so column widths may change)
+expect() {
+    local code=$1 needle=$2; shift 2
+    local out rc
+    out=$("$BIN" inspect "$@" 2>&1); rc=$?
+    [ "$rc" -eq "$code" ] || fail "inspect $* exited $rc, expected $code; output:"$'\n'"$out"
+    grep -qF -- "$(tr -s ' ' <<<"$needle")" <<<"$(tr -s ' ' <<<"$out")" || fail "inspect $* lacks '$needle'; output:"$'\n'"$out"
+}
+
+# A fresh copy of the good model in $T/$1.
+copy() { rm -rf "${T:?}/$1"; cp -r "$GOOD" "$T/$1"; }
+
+# --- good model
+expect 0 "d_model 16" --model "$GOOD"
+expect 0 "feed_forward_proj relu" --model "$GOOD"
+expect 0 "total 12,512 (47 tensors" --model "$GOOD"
+expect 0 "F32 47" -m "$GOOD"
+expect 0 "encoder.block.0.layer.0.SelfAttention.relative_attention_bias.weight [8, 2]" \
+    --model "$GOOD" --tensors
+expect 0 "usage: attnscope inspect" --help
+
+# --- usage errors
+expect 2 "unknown option" --model "$GOOD" --bogus
+expect 2 "needs a value" -m
+expect 2 "unexpected argument" --model "$GOOD" extra
+
+# --- broken models: exit 1 and a message naming what is wrong
+expect 1 "attnscope inspect: model folder $T/none" --model "$T/none"
+copy nocfg; rm "$T/nocfg/config.json"
+expect 1 "config.json is missing" --model "$T/nocfg"
+copy nost; rm "$T/nost/model.safetensors"
+expect 1 "model.safetensors is missing" --model "$T/nost"
+copy empty; : >"$T/empty/model.safetensors"
+expect 1 "is empty" --model "$T/empty"
+copy trunc; truncate -s -64 "$T/trunc/model.safetensors"
+expect 1 "out of range" --model "$T/trunc"
+copy hdr; printf '[' | dd of="$T/hdr/model.safetensors" bs=1 seek=8 conv=notrunc 2>/dev/null
+expect 1 "corrupted header" --model "$T/hdr"
+copy hlen; printf '\xff' | dd of="$T/hlen/model.safetensors" bs=1 seek=6 conv=notrunc 2>/dev/null
+expect 1 "past the end" --model "$T/hlen"
+copy heads; sed -i 's/"num_heads":\t2/"num_heads":\t0/' "$T/heads/config.json"
+expect 1 "num_heads" --model "$T/heads"
+copy neg; sed -i 's/"d_ff":\t24/"d_ff":\t-24/' "$T/neg/config.json"
+expect 1 "\"d_ff\" must be positive" --model "$T/neg"
+copy shape; sed -i 's/"d_ff":\t24/"d_ff":\t32/' "$T/shape/config.json"
+expect 1 "has shape [24, 16] but config.json implies [32, 16]" --model "$T/shape"
+copy json; printf '{"d_model": ' >"$T/json/config.json"
+expect 1 "invalid JSON" --model "$T/json"
+# the last 4 bytes are decoder.final_layer_norm.weight[15]: make it a NaN
+copy nan; size=$(stat -c %s "$T/nan/model.safetensors")
+printf '\xff\xff\xff\xff' | dd of="$T/nan/model.safetensors" bs=1 seek=$((size - 4)) conv=notrunc 2>/dev/null
+expect 1 "tensor decoder.final_layer_norm.weight has a NaN at element 15" --model "$T/nan"
+copy inf
+printf '\x00\x00\x80\x7f' | dd of="$T/inf/model.safetensors" bs=1 seek=$((size - 4)) conv=notrunc 2>/dev/null
+expect 1 "an infinite value" --model "$T/inf"
+
+[ "$fails" -eq 0 ] && echo "inspect.sh: all passed"
+[ "$fails" -eq 0 ]
