@@ -1,0 +1,83 @@
+/* score.c - the three scores of the quadratic task (spec "Scores"): full
+ * solve, character accuracy and answer accuracy, overall and per kind, and
+ * where an output first goes wrong.
+ *
+ * Deliberately not here: decoding the outputs (the commands do that). */
+#include <string.h>
+
+#include "quad.h"
+
+/* The last `want` ';'-terminated segments of text (text after the last ';'
+ * ignored): start[i], len[i] for i < *got, oldest first. */
+static void last_segments(const char *text, size_t want, const char **start, size_t *len,
+                          size_t *got)
+{
+    const char *end = strrchr(text, ';');
+    *got = 0;
+    if (!end) return;
+    /* walk back from the last ';' */
+    const char *seg_end = end;  /* points at the ';' closing the segment */
+    const char *tmp_s[2];
+    size_t tmp_l[2];
+    while (*got < want) {
+        const char *p = seg_end;
+        while (p > text && p[-1] != ';') p--;
+        tmp_s[*got] = p;
+        tmp_l[*got] = (size_t)(seg_end - p);
+        (*got)++;
+        if (p == text) break;
+        seg_end = p - 1;
+    }
+    for (size_t i = 0; i < *got; i++) {
+        start[i] = tmp_s[*got - 1 - i];
+        len[i] = tmp_l[*got - 1 - i];
+    }
+}
+
+int quad_answer_right(const char *target, const char *output)
+{
+    const char *ts[2], *os[2];
+    size_t tl[2], ol[2], tn, on;
+    last_segments(target, 1, ts, tl, &tn);
+    if (tn == 0) return 0;
+    size_t want = (tl[0] >= 2 && !strncmp(ts[0], "x=", 2)) ? 2 : 1;
+    last_segments(target, want, ts, tl, &tn);
+    last_segments(output, want, os, ol, &on);
+    if (on != tn) return 0;
+    for (size_t i = 0; i < tn; i++)
+        if (tl[i] != ol[i] || memcmp(ts[i], os[i], tl[i]) != 0) return 0;
+    return 1;
+}
+
+long quad_first_diff(const char *target, const char *output)
+{
+    size_t i = 0;
+    while (target[i] && target[i] == output[i]) i++;
+    if (!target[i] && !output[i]) return -1;
+    return (long)i;
+}
+
+static void add_one(quad_score *s, const char *target, const char *output)
+{
+    size_t tl = strlen(target);
+    size_t right = 0;
+    for (size_t i = 0; i < tl && output[i]; i++) right += output[i] == target[i];
+    s->n++;
+    s->full += strcmp(target, output) == 0;
+    s->answer += (size_t)quad_answer_right(target, output);
+    s->chars_right += right;
+    s->chars_total += tl;
+}
+
+void quad_scores_add(quad_scores *s, quad_kind kind, const char *target, const char *output)
+{
+    add_one(&s->all, target, output);
+    if ((unsigned)kind < QUAD_N_KINDS) add_one(&s->kind[kind], target, output);
+}
+
+double quad_score_full(const quad_score *s) { return s->n ? (double)s->full / (double)s->n : 0; }
+double quad_score_answer(const quad_score *s) { return s->n ? (double)s->answer / (double)s->n : 0; }
+double quad_score_chars(const quad_score *s)
+{
+    return s->chars_total ? (double)s->chars_right / (double)s->chars_total : 0;
+}
