@@ -1,0 +1,255 @@
+/* layout.c - the UI's pure drawing decisions: which part of a map is
+ * visible, which rows share a half-block line, which labels go on the axes,
+ * what each cell looks like in each colour depth, and the small map
+ * reductions the views show (head mean, summary, thumbnails).
+ *
+ * Deliberately not here: ncurses. Everything is a function of its arguments,
+ * so tests/unit/test_tui_layout.c checks it cell by cell. */
+#include "tui.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "byt5.h"
+
+size_t tui_scroll(size_t off, size_t cur, size_t vis, size_t total, size_t align)
+{
+    if (align < 1 || vis < align) align = 1;
+    if (vis == 0 || total <= vis) return 0;
+    if (cur >= total) cur = total - 1;
+    if (cur < off) off = cur;
+    if (cur >= off + vis) off = cur + 1 - vis;
+    if (off + vis > total) off = total - vis;
+    off -= off % align;
+    /* Rounding down may push the cursor out at the bottom: step forward (the
+       window may then end past the map by less than align; the caller trims). */
+    while (cur >= off + vis) off += align;
+    return off;
+}
+
+void tui_grid_layout(tui_grid *g, size_t rows, size_t cols, size_t height, size_t width,
+                     int half, int wide, size_t label_w, size_t cur_row, size_t cur_col)
+{
+    size_t prev_row0 = g->row0, prev_col0 = g->col0;
+    memset(g, 0, sizeof *g);
+    g->rows = rows;
+    g->cols = cols;
+    g->height = height;
+    g->width = width;
+    g->half = half ? 1 : 0;
+    g->label_w = label_w;
+    g->top = 1;
+    if (height <= g->top || width <= label_w || rows == 0 || cols == 0) return;
+    size_t room = width - label_w;
+    g->cell_w = (wide && !half && cols * 2 <= room) ? 2 : 1;
+    size_t per_line = half ? 2 : 1;
+    size_t max_lines = height - g->top;
+    g->vis_rows = rows < max_lines * per_line ? rows : max_lines * per_line;
+    g->lines = (g->vis_rows + per_line - 1) / per_line;
+    g->vis_cols = cols < room / g->cell_w ? cols : room / g->cell_w;
+    /* In half mode the window holds whole line pairs: an even row0, and the
+       last line may show a lone row only at the end of the map. */
+    g->row0 = tui_scroll(prev_row0, cur_row, g->vis_rows, rows, per_line);
+    if (g->row0 + g->vis_rows > rows) g->vis_rows = rows - g->row0;
+    g->lines = (g->vis_rows + per_line - 1) / per_line;
+    g->col0 = tui_scroll(prev_col0, cur_col, g->vis_cols, cols, 1);
+}
+
+static float scaled(float v, double vmax)
+{
+    double s = vmax > 0 ? v / vmax : v;
+    if (!(s > 0)) return 0; /* negatives and NaN */
+    return s > 1 ? 1.0f : (float)s;
+}
+
+int tui_grid_cell(const tui_grid *g, const float *map, size_t stride, size_t n_live,
+                  double vmax, size_t cur_row, size_t cur_col, size_t line, size_t vcol,
+                  tui_cell *c)
+{
+    memset(c, 0, sizeof *c);
+    if (line >= g->lines || vcol >= g->vis_cols) return -1;
+    size_t per_line = g->half ? 2 : 1;
+    size_t r = g->row0 + line * per_line, col = g->col0 + vcol;
+    if (r >= g->rows) return -1;
+    c->row = r;
+    c->col = col;
+    c->top = scaled(map[r * stride + col], vmax);
+    if (r == cur_row && col == cur_col) c->flags |= TUI_CELL_CURSOR_TOP;
+    else if (r == cur_row || col == cur_col) c->flags |= TUI_CELL_CROSS_TOP;
+    if (r >= n_live) c->flags |= TUI_CELL_MASK_TOP;
+    if (g->half && r + 1 < g->rows && r + 1 < g->row0 + g->vis_rows) {
+        c->flags |= TUI_CELL_HAS_BOT;
+        c->bot = scaled(map[(r + 1) * stride + col], vmax);
+        if (r + 1 == cur_row && col == cur_col) c->flags |= TUI_CELL_CURSOR_BOT;
+        else if (r + 1 == cur_row || col == cur_col) c->flags |= TUI_CELL_CROSS_BOT;
+        if (r + 1 >= n_live) c->flags |= TUI_CELL_MASK_BOT;
+    }
+    return 0;
+}
+
+/* The colour of one half (or a whole cell) in colour modes. */
+static theme_color half_color(const theme *t, float v, int cursor, int cross, int mask)
+{
+    if (cursor) return t->style[ROLE_CURSOR].bg != THEME_DEFAULT ? t->style[ROLE_CURSOR].bg
+                                                                  : t->style[ROLE_CURSOR].fg;
+    if (mask) return THEME_DEFAULT;
+    theme_color c = theme_ramp(t, v);
+    if (cross) c = theme_mix(c, t->style[ROLE_CROSSHAIR].fg, 0.3);
+    return c;
+}
+
+void tui_paint_cell(const tui_cell *c, const tui_grid *g, const theme *t, theme_color_mode mode,
+                    tui_paint *p)
+{
+    memset(p, 0, sizeof *p);
+    p->fg = p->bg = THEME_DEFAULT;
+    size_t w = g->cell_w ? g->cell_w : 1;
+    if (w > 2) w = 2;
+    unsigned f = c->flags;
+    int cur_top = (f & TUI_CELL_CURSOR_TOP) != 0, cur_bot = (f & TUI_CELL_CURSOR_BOT) != 0;
+    if (g->half && mode >= THEME_COLOR_256) {
+        p->fg = half_color(t, c->top, cur_top, f & TUI_CELL_CROSS_TOP, f & TUI_CELL_MASK_TOP);
+        if (f & TUI_CELL_HAS_BOT)
+            p->bg = half_color(t, c->bot, cur_bot, f & TUI_CELL_CROSS_BOT, f & TUI_CELL_MASK_BOT);
+        /* A masked top over a live bottom: draw the lower half block instead. */
+        if ((f & TUI_CELL_MASK_TOP) && !cur_top && (f & TUI_CELL_HAS_BOT) &&
+            !(f & TUI_CELL_MASK_BOT)) {
+            p->fg = p->bg;
+            p->bg = THEME_DEFAULT;
+            snprintf(p->text, sizeof p->text, "\xe2\x96\x84"); /* ▄ */
+        } else if ((f & TUI_CELL_MASK_TOP) && !cur_top) {
+            snprintf(p->text, sizeof p->text, " ");
+            p->fg = THEME_DEFAULT;
+        } else {
+            snprintf(p->text, sizeof p->text, "\xe2\x96\x80"); /* ▀ */
+        }
+        return;
+    }
+    /* One map row per cell from here on (half mode without 256 colours is
+       drawn like this too, showing the top row; the layout avoids it). */
+    int mask = (f & TUI_CELL_MASK_TOP) != 0;
+    int cross = (f & TUI_CELL_CROSS_TOP) != 0;
+    if (mode >= THEME_COLOR_256) {
+        p->bg = half_color(t, c->top, cur_top, cross, mask);
+        snprintf(p->text, sizeof p->text, "%.*s", (int)w, "  ");
+        return;
+    }
+    char ch = mask ? ' ' : theme_shade(c->top);
+    if (cur_top && ch == ' ') ch = '+';
+    snprintf(p->text, sizeof p->text, "%c%c", ch, w == 2 ? ch : '\0');
+    if (cur_top) p->attr |= THEME_REVERSE | THEME_BOLD;
+    else if (cross) p->attr |= THEME_BOLD;
+    if (mode == THEME_COLOR_8 && !mask) {
+        p->fg = cur_top ? t->style[ROLE_CURSOR].fg : theme_ramp(t, 0.25 + 0.75 * c->top);
+        p->attr &= ~(unsigned)THEME_REVERSE;
+        if (cur_top) p->attr |= THEME_REVERSE;
+    }
+}
+
+const char *tui_token_short(int id, char *buf, size_t cap)
+{
+    if (cap < 2) return buf;
+    char c;
+    if (id == BYT5_EOS) c = '$';
+    else if (id == BYT5_PAD) c = '_';
+    else if (id == BYT5_UNK) c = '?';
+    else if (id >= BYT5_OFFSET && id < BYT5_OFFSET + 256 && id - BYT5_OFFSET > 32 &&
+             id - BYT5_OFFSET < 127)
+        c = (char)(id - BYT5_OFFSET);
+    else c = '.';
+    buf[0] = c;
+    buf[1] = '\0';
+    return buf;
+}
+
+int tui_token_is_special(int id)
+{
+    if (id < BYT5_OFFSET) return 1;
+    if (id >= BYT5_OFFSET + 256) return 0;
+    int b = id - BYT5_OFFSET;
+    return b != 0 && strchr("x^=+-*();D<", b) != NULL;
+}
+
+size_t tui_row_label_width(size_t rows, int half, size_t longest_name)
+{
+    size_t digits = 1;
+    for (size_t v = rows > 0 ? rows - 1 : 0; v >= 10; v /= 10) digits++;
+    size_t name = half ? 2 : longest_name;
+    return digits + 1 + name + 1;
+}
+
+char *tui_row_label(const tui_grid *g, size_t line, const int *tokens,
+                    const char *const *names, char *out, size_t cap)
+{
+    if (!cap) return out;
+    out[0] = '\0';
+    size_t per_line = g->half ? 2 : 1;
+    size_t r = g->row0 + line * per_line;
+    if (line >= g->lines || r >= g->rows || g->label_w < 2) return out;
+    char name[64] = "";
+    if (tokens) {
+        char a[8], b[8];
+        if (g->half) {
+            tui_token_short(tokens[r], a, sizeof a);
+            if (r + 1 < g->rows && r + 1 < g->row0 + g->vis_rows) tui_token_short(tokens[r + 1], b, sizeof b);
+            else b[0] = '\0';
+            snprintf(name, sizeof name, "%s%s", a, b);
+        } else {
+            byt5_token_label(tokens[r], name, sizeof name);
+        }
+    } else if (names) {
+        snprintf(name, sizeof name, "%s", names[r]);
+    }
+    char idx[24];
+    snprintf(idx, sizeof idx, "%zu", r);
+    size_t width = g->label_w - 1;
+    size_t nlen = strlen(name);
+    size_t room_name = width > strlen(idx) + 1 ? width - strlen(idx) - 1 : 0;
+    if (nlen > room_name) nlen = room_name;
+    char text[96];
+    snprintf(text, sizeof text, "%s %.*s", idx, (int)nlen, name);
+    snprintf(out, cap, "%*.*s ", (int)width, (int)width, text);
+    return out;
+}
+
+void tui_downsample(const float *map, size_t rows, size_t cols, size_t stride, float *out,
+                    size_t out_rows, size_t out_cols)
+{
+    if (!rows || !cols || !out_rows || !out_cols) return;
+    for (size_t i = 0; i < out_rows; i++) {
+        size_t r0 = i * rows / out_rows, r1 = (i + 1) * rows / out_rows;
+        if (r1 <= r0) r1 = r0 + 1;
+        for (size_t j = 0; j < out_cols; j++) {
+            size_t c0 = j * cols / out_cols, c1 = (j + 1) * cols / out_cols;
+            if (c1 <= c0) c1 = c0 + 1;
+            float m = 0;
+            for (size_t r = r0; r < r1 && r < rows; r++)
+                for (size_t c = c0; c < c1 && c < cols; c++)
+                    if (map[r * stride + c] > m) m = map[r * stride + c];
+            out[i * out_cols + j] = m;
+        }
+    }
+}
+
+void tui_head_mean(const float *maps, size_t n_heads, size_t head_stride, size_t rows,
+                   size_t cols, size_t stride, float *out)
+{
+    memset(out, 0, rows * cols * sizeof *out);
+    if (!n_heads) return;
+    for (size_t h = 0; h < n_heads; h++)
+        for (size_t r = 0; r < rows; r++)
+            for (size_t c = 0; c < cols; c++) out[r * cols + c] += maps[h * head_stride + r * stride + c];
+    for (size_t i = 0; i < rows * cols; i++) out[i] /= (float)n_heads;
+}
+
+void tui_received(const float *maps, size_t n_heads, size_t head_stride, size_t n_rows,
+                  size_t cols, size_t stride, float *out)
+{
+    memset(out, 0, cols * sizeof *out);
+    if (!n_rows) return;
+    for (size_t h = 0; h < n_heads; h++)
+        for (size_t r = 0; r < n_rows; r++)
+            for (size_t c = 0; c < cols; c++) out[c] += maps[h * head_stride + r * stride + c];
+    for (size_t c = 0; c < cols; c++) out[c] /= (float)n_rows;
+}

@@ -1,0 +1,279 @@
+/* test_tui_layout.c - the UI's pure layout: scrolling windows that keep the
+ * cursor visible, half-block pairing, cell flags and paints in every colour
+ * depth, axis labels, and the map reductions (head mean, summary, thumbnails),
+ * on hand-built maps. */
+#include "testutil.h"
+
+#include <string.h>
+
+#include "byt5.h"
+#include "tui.h"
+
+static void test_scroll(void **state)
+{
+    (void)state;
+    assert_int_equal(tui_scroll(0, 5, 10, 8, 1), 0);   /* fits: no scroll */
+    assert_int_equal(tui_scroll(0, 3, 5, 20, 1), 0);   /* inside: stays */
+    assert_int_equal(tui_scroll(0, 5, 5, 20, 1), 1);   /* one past the end: minimal move */
+    assert_int_equal(tui_scroll(0, 19, 5, 20, 1), 15); /* last row */
+    assert_int_equal(tui_scroll(15, 2, 5, 20, 1), 2);  /* back up */
+    assert_int_equal(tui_scroll(18, 19, 5, 20, 1), 15); /* window kept inside the map */
+    /* aligned (half blocks): offsets stay even and the cursor stays inside */
+    for (size_t cur = 0; cur < 21; cur++)
+        for (size_t off = 0; off < 21; off += 2) {
+            size_t o = tui_scroll(off, cur, 6, 21, 2);
+            assert_int_equal(o % 2, 0);
+            assert_true(cur >= o && cur < o + 6);
+        }
+}
+
+static void test_layout_fits(void **state)
+{
+    (void)state;
+    tui_grid g = {0};
+    tui_grid_layout(&g, 10, 12, 20, 60, 0, 1, 8, 0, 0);
+    assert_int_equal(g.vis_rows, 10);
+    assert_int_equal(g.vis_cols, 12);
+    assert_int_equal(g.cell_w, 2); /* room for wide cells */
+    assert_int_equal(g.lines, 10);
+    assert_int_equal(g.row0, 0);
+    /* too narrow for wide cells */
+    tui_grid_layout(&g, 10, 30, 20, 40, 0, 1, 8, 0, 0);
+    assert_int_equal(g.cell_w, 1);
+    assert_int_equal(g.vis_cols, 30);
+    /* half blocks: two rows per line, always one column per map column */
+    tui_grid_layout(&g, 9, 12, 20, 60, 1, 1, 8, 0, 0);
+    assert_int_equal(g.cell_w, 1);
+    assert_int_equal(g.lines, 5);
+    assert_int_equal(g.vis_rows, 9);
+}
+
+static void test_layout_scrolls_to_cursor(void **state)
+{
+    (void)state;
+    tui_grid g = {0};
+    /* 40x40 map in 11 lines (10 of cells) and 30 columns (8 of labels) */
+    tui_grid_layout(&g, 40, 40, 11, 30, 0, 0, 8, 35, 39);
+    assert_int_equal(g.vis_rows, 10);
+    assert_int_equal(g.vis_cols, 22);
+    assert_int_equal(g.row0, 26);
+    assert_int_equal(g.col0, 18);
+    /* moving up inside the window keeps it; above it scrolls minimally */
+    tui_grid_layout(&g, 40, 40, 11, 30, 0, 0, 8, 30, 20);
+    assert_int_equal(g.row0, 26);
+    assert_int_equal(g.col0, 18);
+    tui_grid_layout(&g, 40, 40, 11, 30, 0, 0, 8, 3, 0);
+    assert_int_equal(g.row0, 3);
+    assert_int_equal(g.col0, 0);
+    /* half mode: even first row, cursor on the last (odd) row of the map */
+    memset(&g, 0, sizeof g);
+    tui_grid_layout(&g, 41, 10, 6, 30, 1, 0, 8, 40, 0);
+    assert_int_equal(g.row0 % 2, 0);
+    assert_true(40 >= g.row0 && 40 < g.row0 + g.vis_rows);
+    assert_int_equal(g.row0 + g.vis_rows, 41);
+    /* nothing fits */
+    tui_grid_layout(&g, 4, 4, 1, 30, 0, 0, 8, 0, 0);
+    assert_int_equal(g.vis_rows, 0);
+    assert_int_equal(g.lines, 0);
+    tui_grid_layout(&g, 4, 4, 10, 8, 0, 0, 8, 0, 0);
+    assert_int_equal(g.vis_cols, 0);
+}
+
+/* A 5x4 map with map[r][c] = (r*4+c)/20 and a row stride of 6. */
+static void fill_map(float *m)
+{
+    for (size_t r = 0; r < 5; r++)
+        for (size_t c = 0; c < 6; c++) m[r * 6 + c] = c < 4 ? (float)(r * 4 + c) / 20.0f : -1.0f;
+}
+
+static void test_cells_half_pairing(void **state)
+{
+    (void)state;
+    float m[30];
+    fill_map(m);
+    tui_grid g = {0};
+    tui_grid_layout(&g, 5, 4, 10, 20, 1, 0, 6, 2, 1);
+    assert_int_equal(g.lines, 3);
+    tui_cell c;
+    assert_int_equal(tui_grid_cell(&g, m, 6, 5, 1.0, 2, 1, 1, 1, &c), 0);
+    assert_int_equal(c.row, 2);
+    assert_int_equal(c.col, 1);
+    assert_float_equal(c.top, 9 / 20.0f, 1e-6);
+    assert_float_equal(c.bot, 13 / 20.0f, 1e-6);
+    assert_true(c.flags & TUI_CELL_HAS_BOT);
+    assert_true(c.flags & TUI_CELL_CURSOR_TOP);
+    assert_false(c.flags & TUI_CELL_CURSOR_BOT);
+    assert_true(c.flags & TUI_CELL_CROSS_BOT); /* same column as the cursor */
+    /* last line: row 4 alone, no bottom */
+    assert_int_equal(tui_grid_cell(&g, m, 6, 5, 1.0, 2, 1, 2, 3, &c), 0);
+    assert_int_equal(c.row, 4);
+    assert_false(c.flags & TUI_CELL_HAS_BOT);
+    assert_false(c.flags & (TUI_CELL_CROSS_TOP | TUI_CELL_CURSOR_TOP));
+    /* outside the window */
+    assert_int_equal(tui_grid_cell(&g, m, 6, 5, 1.0, 2, 1, 3, 0, &c), -1);
+    assert_int_equal(tui_grid_cell(&g, m, 6, 5, 1.0, 2, 1, 0, 4, &c), -1);
+    /* masking rows past the decoding step, and vmax scaling with clamping */
+    assert_int_equal(tui_grid_cell(&g, m, 6, 3, 0.5, 0, 0, 1, 0, &c), 0);
+    assert_false(c.flags & TUI_CELL_MASK_TOP); /* row 2 < 3 live rows */
+    assert_true(c.flags & TUI_CELL_MASK_BOT);  /* row 3 */
+    assert_float_equal(c.top, (8 / 20.0f) / 0.5f, 1e-6);
+    assert_float_equal(c.bot, 1.0f, 1e-6);     /* 12/20/0.5 clamped */
+}
+
+static void test_paint(void **state)
+{
+    (void)state;
+    theme t;
+    theme_default(&t);
+    tui_grid g = {.half = 1, .cell_w = 1};
+    tui_cell c = {.top = 1.0f, .bot = 0.0f, .flags = TUI_CELL_HAS_BOT};
+    tui_paint p;
+    tui_paint_cell(&c, &g, &t, THEME_COLOR_DIRECT, &p);
+    assert_string_equal(p.text, "\xe2\x96\x80");
+    assert_int_equal(p.fg, theme_ramp(&t, 1.0));
+    assert_int_equal(p.bg, theme_ramp(&t, 0.0));
+    /* cursor on the bottom half takes the cursor colour there */
+    c.flags |= TUI_CELL_CURSOR_BOT;
+    tui_paint_cell(&c, &g, &t, THEME_COLOR_256, &p);
+    assert_int_equal(p.bg, t.style[ROLE_CURSOR].bg);
+    assert_int_equal(p.fg, theme_ramp(&t, 1.0));
+    /* masked top over a live bottom: the lower half block in the bottom colour */
+    c.flags = TUI_CELL_HAS_BOT | TUI_CELL_MASK_TOP;
+    c.bot = 1.0f;
+    tui_paint_cell(&c, &g, &t, THEME_COLOR_DIRECT, &p);
+    assert_string_equal(p.text, "\xe2\x96\x84");
+    assert_int_equal(p.fg, theme_ramp(&t, 1.0));
+    /* crosshair rows are mixed towards the crosshair colour */
+    c.flags = TUI_CELL_HAS_BOT | TUI_CELL_CROSS_TOP;
+    c.top = 0.0f;
+    tui_paint_cell(&c, &g, &t, THEME_COLOR_DIRECT, &p);
+    assert_int_equal(p.fg, theme_mix(theme_ramp(&t, 0), t.style[ROLE_CROSSHAIR].fg, 0.3));
+    /* plain cells, wide, in colour: two spaces on the ramp colour */
+    tui_grid g2 = {.half = 0, .cell_w = 2};
+    tui_cell d = {.top = 0.45f};
+    tui_paint_cell(&d, &g2, &t, THEME_COLOR_256, &p);
+    assert_string_equal(p.text, "  ");
+    assert_int_equal(p.bg, theme_ramp(&t, 0.45f));
+    /* no colour: shading characters, cursor reversed, crosshair bold */
+    tui_paint_cell(&d, &g2, &t, THEME_COLOR_NONE, &p);
+    assert_string_equal(p.text, "==");
+    assert_int_equal(p.fg, THEME_DEFAULT);
+    assert_int_equal(p.attr, 0);
+    d.top = 1.0f;
+    d.flags = TUI_CELL_CURSOR_TOP;
+    g2.cell_w = 1;
+    tui_paint_cell(&d, &g2, &t, THEME_COLOR_NONE, &p);
+    assert_string_equal(p.text, "@");
+    assert_true(p.attr & THEME_REVERSE);
+    d.top = 0.0f;
+    tui_paint_cell(&d, &g2, &t, THEME_COLOR_NONE, &p);
+    assert_string_equal(p.text, "+"); /* a visible cursor on an empty cell */
+    d.flags = TUI_CELL_CROSS_TOP;
+    d.top = 0.35f;
+    tui_paint_cell(&d, &g2, &t, THEME_COLOR_NONE, &p);
+    assert_string_equal(p.text, "-");
+    assert_true(p.attr & THEME_BOLD);
+    /* 8 colours: shading characters, coloured */
+    d.flags = 0;
+    tui_paint_cell(&d, &g2, &t, THEME_COLOR_8, &p);
+    assert_string_equal(p.text, "-");
+    assert_int_not_equal(p.fg, THEME_DEFAULT);
+    /* half mode falls back to shading in 8 colours */
+    tui_paint_cell(&d, &g, &t, THEME_COLOR_8, &p);
+    assert_string_equal(p.text, "-");
+    /* masked plain cell is blank */
+    d.flags = TUI_CELL_MASK_TOP;
+    tui_paint_cell(&d, &g2, &t, THEME_COLOR_NONE, &p);
+    assert_string_equal(p.text, " ");
+}
+
+static void test_labels(void **state)
+{
+    (void)state;
+    char buf[64];
+    assert_string_equal(tui_token_short('x' + BYT5_OFFSET, buf, sizeof buf), "x");
+    assert_string_equal(tui_token_short(BYT5_EOS, buf, sizeof buf), "$");
+    assert_string_equal(tui_token_short(BYT5_PAD, buf, sizeof buf), "_");
+    assert_string_equal(tui_token_short(' ' + BYT5_OFFSET, buf, sizeof buf), ".");
+    assert_string_equal(tui_token_short(0xC3 + BYT5_OFFSET, buf, sizeof buf), ".");
+    assert_true(tui_token_is_special('^' + BYT5_OFFSET));
+    assert_true(tui_token_is_special(BYT5_EOS));
+    assert_false(tui_token_is_special('7' + BYT5_OFFSET));
+
+    /* "7x^2=0</s>" as tokens: row labels in full and half mode */
+    const char *src = "7x^2=0";
+    int ids[7];
+    size_t n = byt5_encode_eos(src, ids, 7);
+    assert_int_equal(n, 7);
+    size_t lw = tui_row_label_width(n, 0, 5);
+    assert_int_equal(lw, 1 + 1 + 5 + 1);
+    tui_grid g = {0};
+    tui_grid_layout(&g, n, n, 10, 40, 0, 0, lw, 0, 0);
+    assert_string_equal(tui_row_label(&g, 1, ids, NULL, buf, sizeof buf), "    1 x ");
+    assert_string_equal(tui_row_label(&g, 6, ids, NULL, buf, sizeof buf), " 6 </s> ");
+    assert_string_equal(tui_row_label(&g, 7, ids, NULL, buf, sizeof buf), "");
+    lw = tui_row_label_width(n, 1, 5);
+    memset(&g, 0, sizeof g);
+    tui_grid_layout(&g, n, n, 10, 40, 1, 0, lw, 0, 0);
+    assert_int_equal(g.lines, 4);
+    assert_string_equal(tui_row_label(&g, 0, ids, NULL, buf, sizeof buf), "0 7x ");
+    assert_string_equal(tui_row_label(&g, 1, ids, NULL, buf, sizeof buf), "2 ^2 ");
+    assert_string_equal(tui_row_label(&g, 3, ids, NULL, buf, sizeof buf), " 6 $ ");
+    /* named rows (summary map: layers) */
+    const char *names[3] = {"L0", "L1", "L2"};
+    memset(&g, 0, sizeof g);
+    tui_grid_layout(&g, 3, n, 10, 40, 0, 0, tui_row_label_width(3, 0, 2), 0, 0);
+    assert_string_equal(tui_row_label(&g, 2, NULL, names, buf, sizeof buf), "2 L2 ");
+    /* a label that does not fit is cut, never overflows the label column */
+    memset(&g, 0, sizeof g);
+    tui_grid_layout(&g, n, n, 10, 40, 0, 0, 5, 0, 0);
+    assert_string_equal(tui_row_label(&g, 6, ids, NULL, buf, sizeof buf), "6 </ ");
+}
+
+static void test_reductions(void **state)
+{
+    (void)state;
+    /* two heads of a 2x3 map, row stride 4, head stride 8 */
+    float maps[16] = {1, 0, 0, 9, 0, 1, 0, 9, /* head 0 */
+                      0, 0, 1, 9, 0.5f, 0.5f, 0, 9};
+    float mean[6], recv[3];
+    tui_head_mean(maps, 2, 8, 2, 3, 4, mean);
+    float want_mean[6] = {0.5f, 0, 0.5f, 0.25f, 0.75f, 0};
+    assert_close_array(mean, want_mean, 6, 1e-6, 0);
+    tui_received(maps, 2, 8, 2, 3, 4, recv);
+    float want_recv[3] = {0.75f, 0.75f, 0.5f};
+    assert_close_array(recv, want_recv, 3, 1e-6, 0);
+    tui_received(maps, 2, 8, 1, 3, 4, recv); /* only the first query row */
+    float want_recv1[3] = {1, 0, 1};
+    assert_close_array(recv, want_recv1, 3, 1e-6, 0);
+
+    /* max pooling keeps a one-cell diagonal visible */
+    float eye[64] = {0};
+    for (int i = 0; i < 8; i++) eye[i * 8 + i] = 1;
+    float th[4];
+    tui_downsample(eye, 8, 8, 8, th, 2, 2);
+    float want_th[4] = {1, 0, 0, 1};
+    assert_close_array(th, want_th, 4, 0, 0);
+    float same[64];
+    tui_downsample(eye, 8, 8, 8, same, 8, 8);
+    assert_close_array(same, eye, 64, 0, 0);
+    float odd[6];
+    tui_downsample(eye, 7, 7, 8, odd, 3, 2); /* uneven blocks cover every cell */
+    for (int i = 0; i < 6; i++) assert_true(odd[i] == 0 || odd[i] == 1);
+    assert_float_equal(odd[0], 1, 0);
+    assert_float_equal(odd[5], 1, 0);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_scroll),
+        cmocka_unit_test(test_layout_fits),
+        cmocka_unit_test(test_layout_scrolls_to_cursor),
+        cmocka_unit_test(test_cells_half_pairing),
+        cmocka_unit_test(test_paint),
+        cmocka_unit_test(test_labels),
+        cmocka_unit_test(test_reductions),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
