@@ -36,8 +36,11 @@ typedef struct {
 } st_file;
 
 /* Map and parse path. Returns 0, or -1 with a message naming the file and
- * what is wrong (truncated, header past the end, offsets out of range or
- * reversed, unknown dtype, shape and byte size that disagree...). */
+ * what is wrong (empty or truncated, header past the end, corrupted JSON,
+ * offsets out of range or reversed, unknown dtype, shape and byte size that
+ * disagree, a name given twice, tensors whose bytes overlap). Gaps between
+ * tensors are accepted. Tensor data may be unaligned; use st_to_f32 /
+ * st_to_int rather than casting t->data. */
 int st_open(st_file *f, const char *path, as_err *err);
 void st_close(st_file *f);
 

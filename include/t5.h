@@ -44,8 +44,10 @@ typedef struct {
  * 32 buckets, max distance 128, eps 1e-6, pad 0, eos 1, start 0). */
 void t5_config_default(t5_config *c);
 
-/* Check a configuration: positive sizes, num_heads * d_kv sane, buckets >= 2,
- * token ids inside the vocabulary... Returns 0, or -1 naming the bad key. */
+/* Check a configuration: positive sizes, num_heads * d_kv sane, buckets >= 4
+ * and max_distance > buckets / 2 (HF's bucket formula divides by
+ * log(max_distance / max_exact) otherwise), token ids inside the
+ * vocabulary... Returns 0, or -1 naming the bad key. */
 int t5_config_check(const t5_config *c, as_err *err);
 
 /* config.json <-> t5_config. Unknown keys are ignored on reading; writing
