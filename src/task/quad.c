@@ -67,11 +67,36 @@ int quad_format_source(const quad_eq *e, char *buf, size_t cap)
     return sb.ok ? (int)sb.len : -1;
 }
 
+/* Plain strings and integers, without printf: the target of every example
+ * of a data set goes through here. */
+static void sb_str(sbuf *sb, const char *str)
+{
+    if (!sb->ok) return;
+    size_t n = strlen(str);
+    if (sb->len + n + 1 > sb->cap) {
+        sb->ok = 0;
+        return;
+    }
+    memcpy(sb->buf + sb->len, str, n + 1);
+    sb->len += n;
+}
+
+static void sb_i64(sbuf *sb, int64_t v)
+{
+    char tmp[24], *p = tmp + sizeof tmp;
+    uint64_t u = uabs64(v);
+    *--p = '\0';
+    do *--p = (char)('0' + u % 10); while (u /= 10);
+    if (v < 0) *--p = '-';
+    sb_str(sb, p);
+}
+
 /* P(v): v when v >= 0, "(v)" when v < 0. */
 static void sb_paren(sbuf *sb, int64_t v)
 {
-    if (v < 0) sb_printf(sb, "(%lld)", (long long)v);
-    else sb_printf(sb, "%lld", (long long)v);
+    if (v < 0) sb_str(sb, "(");
+    sb_i64(sb, v);
+    if (v < 0) sb_str(sb, ")");
 }
 
 static int64_t gcd64(int64_t x, int64_t y)
@@ -121,8 +146,11 @@ static void square_part(uint64_t v, int64_t *k, int64_t *m)
 /* A reduced fraction n/d (d > 0) as text: "3", "-1/2". */
 static void sb_frac(sbuf *sb, int64_t n, int64_t d)
 {
-    if (d == 1) sb_printf(sb, "%lld", (long long)n);
-    else sb_printf(sb, "%lld/%lld", (long long)n, (long long)d);
+    sb_i64(sb, n);
+    if (d != 1) {
+        sb_str(sb, "/");
+        sb_i64(sb, d);
+    }
 }
 
 /* q*sqrt(m) as text (UTF-8 √), with an "i" for imaginary parts. */
@@ -179,7 +207,11 @@ int quad_solve(const quad_eq *e, quad_solution *sol, as_err *err)
 
     /* Surd form: sqrt(|D|) = k*sqrt(m); roots (p -/+ q sqrt(m)) / rden. */
     int64_t k = 0, m = 1;
-    if (D != 0) square_part((uint64_t)(D < 0 ? -D : D), &k, &m);
+    if (D != 0) {
+        int64_t ad = D < 0 ? -D : D, r = isqrt64(ad);
+        if (r * r == ad) k = r;  /* the common case: no trial division */
+        else square_part((uint64_t)ad, &k, &m);
+    }
     int64_t g = gcd64(gcd64(nb, k), a2);  /* > 0 since a2 > 0 */
     sol->p = nb / g;
     sol->q = k / g;
@@ -227,13 +259,17 @@ int quad_solve(const quad_eq *e, quad_solution *sol, as_err *err)
 
     /* The target. */
     sbuf t = {sol->target, sizeof sol->target, 0, 1};
-    sb_printf(&t, "D=(");
+    sb_str(&t, "D=(");
     sb_paren(&t, b);
-    sb_printf(&t, "^2-4*%lld*", (long long)a);
+    sb_str(&t, "^2-4*");
+    sb_i64(&t, a);
+    sb_str(&t, "*");
     sb_paren(&t, c);
-    sb_printf(&t, ")=%lld;", (long long)D);
+    sb_str(&t, ")=");
+    sb_i64(&t, D);
+    sb_str(&t, ";");
     if (D < 0) {
-        sb_printf(&t, "D<0;");
+        sb_str(&t, "D<0;");
     } else {
         char vals[2][160];
         for (int i = 0; i < 2; i++) {
@@ -242,12 +278,22 @@ int quad_solve(const quad_eq *e, quad_solution *sol, as_err *err)
             else sb_root(&v, sol, i == 0 ? "-" : "+", 0);
         }
         for (int i = 0; i < 2; i++) {
-            sb_printf(&t, "x=(%lld%c", (long long)nb, i == 0 ? '-' : '+');
-            if (sol->d_square) sb_printf(&t, "%lld", (long long)sol->s);
-            else sb_printf(&t, "\xe2\x88\x9a%lld", (long long)D);
-            sb_printf(&t, ")/(2*%lld)=%s;", (long long)a, vals[i]);
+            sb_str(&t, "x=(");
+            sb_i64(&t, nb);
+            sb_str(&t, i == 0 ? "-" : "+");
+            if (!sol->d_square) sb_str(&t, "\xe2\x88\x9a");
+            sb_i64(&t, sol->d_square ? sol->s : D);
+            sb_str(&t, ")/(2*");
+            sb_i64(&t, a);
+            sb_str(&t, ")=");
+            sb_str(&t, vals[i]);
+            sb_str(&t, ";");
         }
-        sb_printf(&t, "x=%s;x=%s;", vals[0], vals[1]);
+        for (int i = 0; i < 2; i++) {
+            sb_str(&t, "x=");
+            sb_str(&t, vals[i]);
+            sb_str(&t, ";");
+        }
     }
     if (!t.ok) return as_errf(err, "the target does not fit %zu bytes", sizeof sol->target);
 
