@@ -85,6 +85,7 @@ bench: deps
 # Regenerate tests/fixtures/ from the PyTorch reference (needs python3-torch).
 fixtures:
 	/usr/bin/python3 tests/reference/make_fixtures.py tests/fixtures
+	/usr/bin/python3 tests/reference/make_train_fixtures.py tests/fixtures
 
 install: $(BIN)
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR) $(DESTDIR)$(DATADIR)/themes

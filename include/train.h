@@ -1,0 +1,192 @@
+/* train.h - training a T5 on the CPU: packed mini-batches, a training
+ * forward pass that keeps its activations, the backward pass through every
+ * layer, AdamW with gradient clipping and a learning-rate schedule, the
+ * training configuration (libconfig), checkpoints and the training loop.
+ *
+ * Batches are packed: the tokens of all sequences sit one after another, so
+ * the linear layers never compute on padding and each attention block is
+ * exactly len x len. The numbers are those of Hugging Face's
+ * T5ForConditionalGeneration on the equivalent padded batch (padding masked
+ * in the encoder and cross attention, labels -100 ignored).
+ *
+ * Threads: OpenBLAS runs single-threaded inside a trainer; every parallel
+ * part (each large matrix product split by rows, attention by sequence and
+ * head, norms, the optimiser) is an OpenMP loop over omp_get_max_threads()
+ * threads, so two thread pools never fight for the same cores.
+ *
+ * Deliberately not here: inference and decoding (t5.h), the task's data
+ * (quad.h). */
+#ifndef ATTNSCOPE_TRAIN_H
+#define ATTNSCOPE_TRAIN_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "t5.h"
+#include "util.h"
+
+/* ---- batches -------------------------------------------------------------- */
+
+/* A packed batch of (source, target) pairs. Sequence i's source tokens are
+ * src[src_off[i] .. src_off[i]+src_len[i]), its decoder inputs and labels
+ * dec_in/labels[tgt_off[i] .. tgt_off[i]+tgt_len[i]). */
+typedef struct {
+    size_t n;                    /* sequences */
+    size_t *src_off, *src_len;   /* (cap_seqs) */
+    size_t *tgt_off, *tgt_len;   /* (cap_seqs) */
+    int *src;                    /* (cap_src_tok) source ids */
+    int *dec_in;                 /* (cap_tgt_tok) decoder inputs (start token first) */
+    int *labels;                 /* (cap_tgt_tok) next-token labels; < 0 is ignored */
+    size_t n_src, n_tgt;         /* tokens in use */
+    size_t max_src, max_tgt;     /* longest source / target sequence in the batch */
+    size_t cap_seqs, cap_src_tok, cap_tgt_tok;
+} train_batch;
+
+/* Allocate a batch for at most cap_seqs sequences and the token totals. */
+void train_batch_init(train_batch *b, size_t cap_seqs, size_t cap_src_tok, size_t cap_tgt_tok);
+void train_batch_free(train_batch *b);
+void train_batch_clear(train_batch *b);
+
+/* Append one pair: src (ns >= 1 tokens, eos included by the caller) and
+ * target tgt (nt >= 1 tokens, eos included). The decoder input is
+ * start, tgt[0], ..., tgt[nt-2]; the labels are tgt. Returns 0, or -1 when
+ * the batch is full or a length is 0. */
+int train_batch_add(train_batch *b, const int *src, size_t ns, const int *tgt, size_t nt,
+                    int start);
+
+/* Append one pair with explicit decoder inputs and labels (T tokens each;
+ * labels < 0 are ignored), for tests that mirror a padded HF batch. */
+int train_batch_add_raw(train_batch *b, const int *src, size_t ns, const int *dec_in,
+                        const int *labels, size_t T);
+
+/* Number of labels >= 0 (the target tokens the loss counts). */
+size_t train_batch_n_labels(const train_batch *b);
+
+/* ---- forward and backward --------------------------------------------------- */
+
+typedef struct t5_trainer t5_trainer;
+
+/* A trainer for model m (which must outlive it) and batches of at most
+ * cap_seqs sequences of at most max_src source and max_tgt target tokens.
+ * Allocates gradients and every activation once. Sets OpenBLAS to one
+ * thread (see the header comment). Never NULL (exits on out of memory). */
+t5_trainer *trainer_new(t5_model *m, size_t cap_seqs, size_t max_src, size_t max_tgt);
+void trainer_free(t5_trainer *t);
+
+/* Whether batch b fits the trainer's capacities; -1 with a message if not. */
+int trainer_check_batch(const t5_trainer *t, const train_batch *b, as_err *err);
+
+/* The forward pass on b (which must pass trainer_check_batch), keeping the
+ * activations for train_backward. Returns the mean cross-entropy over the
+ * labels >= 0 (0 when there are none). */
+double train_forward(t5_trainer *t, const train_batch *b);
+
+/* The logits (n_tgt, V) of the last train_forward; valid until the next
+ * train_backward (which overwrites them with their gradient). */
+const float *train_logits(const t5_trainer *t);
+
+/* Clear the gradients. */
+void train_zero_grad(t5_trainer *t);
+
+/* Backward pass for the last train_forward: adds d(loss)/d(params) into the
+ * gradients. */
+void train_backward(t5_trainer *t, const train_batch *b);
+
+/* The gradients, laid out like m->params (n_params floats). */
+float *train_grads(t5_trainer *t);
+
+/* ---- optimiser -------------------------------------------------------------- */
+
+typedef enum { SCHED_CONSTANT = 0, SCHED_LINEAR = 1, SCHED_COSINE = 2 } sched_decay;
+
+typedef struct {
+    double lr;            /* peak learning rate */
+    double min_lr;        /* floor of the decay */
+    size_t warmup;        /* steps of linear warm-up */
+    size_t total;         /* steps in the whole run (end of the decay) */
+    sched_decay decay;
+} lr_schedule;
+
+/* Learning rate of update number step (0-based): lr * (step+1) / warmup
+ * during warm-up, then constant, linear or cosine from lr to min_lr at
+ * step == total. */
+double lr_at(const lr_schedule *s, size_t step);
+
+typedef struct {
+    double beta1, beta2, eps, weight_decay;
+    double clip;          /* max global gradient norm; <= 0 disables */
+} adamw_cfg;
+
+/* AdamW state over a model's parameter table: moments m and v in the
+ * parameter layout, the update count, and which tensors are decayed
+ * (every tensor except layer norms, as the HF Trainer does). */
+typedef struct {
+    float *m, *v;          /* (n_params) */
+    size_t n_params;
+    size_t step;           /* updates done */
+    unsigned char *decay;  /* (n_tensors) */
+    size_t n_tensors;
+} adamw_state;
+
+void adamw_init(adamw_state *s, const t5_model *m);
+void adamw_free(adamw_state *s);
+
+/* Global L2 norm of g (in double); scales g by max_norm / norm when
+ * max_norm > 0 and norm exceeds it (PyTorch clip_grad_norm_, which adds 1e-6
+ * to the norm). Returns the norm before clipping. */
+double grad_clip(float *g, size_t n, double max_norm);
+
+/* One AdamW update of m's parameters with gradients g and learning rate lr
+ * (PyTorch semantics: p -= lr*wd*p, then the bias-corrected Adam step). */
+void adamw_update(adamw_state *s, t5_model *m, const float *g, double lr, const adamw_cfg *c);
+
+/* ---- the training run ------------------------------------------------------- */
+
+/* Everything a train.cfg says, checked. Paths are resolved against the
+ * configuration file's folder. */
+typedef struct {
+    t5_config model;
+    uint64_t init_seed;
+    /* data: a preset to generate, or TSV files */
+    char preset[32];
+    size_t data_n;
+    uint64_t data_seed;
+    double test_share;
+    char *train_tsv, *test_tsv;   /* owned; NULL when a preset is used */
+    /* optimiser and schedule */
+    adamw_cfg opt;
+    lr_schedule sched;
+    /* loop */
+    size_t batch;
+    size_t steps;                  /* total updates (from epochs when given) */
+    size_t epochs;                 /* 0 when steps is given */
+    int threads;
+    uint64_t seed;                 /* data order */
+    size_t eval_every, eval_n, checkpoint_every, log_every;
+    size_t max_src, max_tgt;       /* longest sequences (tokens with eos) kept */
+    char *out_dir;                 /* owned */
+} train_settings;
+
+/* Read and check a libconfig training file. Every problem (syntax, unknown
+ * key, wrong type, a negative or zero size, d_model and heads that do not
+ * fit, a missing data file) returns -1 with "FILE:LINE: message". */
+int train_settings_read(train_settings *s, const char *path, as_err *err);
+void train_settings_free(train_settings *s);
+
+/* Options of one run beside the file. */
+typedef struct {
+    int resume;            /* continue from out_dir's checkpoint */
+    int progress;          /* 1 progress bar, 0 log lines, -1 decide by isatty */
+    int quiet;
+    const char *cfg_path;  /* copied into the output folder as train.cfg */
+} train_options;
+
+/* Train as s says. Returns 0 (finished, or interrupted by SIGINT/SIGTERM
+ * after writing a checkpoint), -1 with err filled (bad data, a write that
+ * failed, a non-finite loss: the last good checkpoint stays). */
+int train_run(const train_settings *s, const train_options *o, as_err *err);
+
+/* `attnscope bench train ...` (called by cmd_bench). */
+int train_bench(int argc, char **argv);
+
+#endif

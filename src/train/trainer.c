@@ -1,0 +1,852 @@
+/* trainer.c - the training forward and backward passes of T5 on packed
+ * batches (see train.h). Activations live in one allocation made once, in
+ * the llm.c style; the backward pass walks the layers in exactly the reverse
+ * order of the forward pass and adds into the gradients.
+ *
+ * Parallelism: OpenBLAS is single-threaded here; large products are split
+ * by rows across OpenMP threads (pgemm), attention runs one (sequence, head)
+ * block per OpenMP iteration with small single-threaded sgemm calls.
+ *
+ * Deliberately not here: the optimiser (optim.c), data and the loop
+ * (loop.c). No dropout: the model trains deterministically. */
+#include <cblas.h>
+#include <math.h>
+#include <omp.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "kernels.h"
+#include "train.h"
+
+/* ---- batches -------------------------------------------------------------- */
+
+void train_batch_init(train_batch *b, size_t cap_seqs, size_t cap_src_tok, size_t cap_tgt_tok)
+{
+    memset(b, 0, sizeof *b);
+    b->cap_seqs = cap_seqs;
+    b->cap_src_tok = cap_src_tok;
+    b->cap_tgt_tok = cap_tgt_tok;
+    b->src_off = xcalloc(cap_seqs, sizeof(size_t));
+    b->src_len = xcalloc(cap_seqs, sizeof(size_t));
+    b->tgt_off = xcalloc(cap_seqs, sizeof(size_t));
+    b->tgt_len = xcalloc(cap_seqs, sizeof(size_t));
+    b->src = xcalloc(cap_src_tok ? cap_src_tok : 1, sizeof(int));
+    b->dec_in = xcalloc(cap_tgt_tok ? cap_tgt_tok : 1, sizeof(int));
+    b->labels = xcalloc(cap_tgt_tok ? cap_tgt_tok : 1, sizeof(int));
+}
+
+void train_batch_free(train_batch *b)
+{
+    if (!b) return;
+    free(b->src_off);
+    free(b->src_len);
+    free(b->tgt_off);
+    free(b->tgt_len);
+    free(b->src);
+    free(b->dec_in);
+    free(b->labels);
+    memset(b, 0, sizeof *b);
+}
+
+void train_batch_clear(train_batch *b)
+{
+    b->n = b->n_src = b->n_tgt = b->max_src = b->max_tgt = 0;
+}
+
+int train_batch_add_raw(train_batch *b, const int *src, size_t ns, const int *dec_in,
+                        const int *labels, size_t T)
+{
+    if (ns == 0 || T == 0 || b->n == b->cap_seqs || b->n_src + ns > b->cap_src_tok ||
+        b->n_tgt + T > b->cap_tgt_tok)
+        return -1;
+    size_t i = b->n++;
+    b->src_off[i] = b->n_src;
+    b->src_len[i] = ns;
+    b->tgt_off[i] = b->n_tgt;
+    b->tgt_len[i] = T;
+    memcpy(b->src + b->n_src, src, ns * sizeof *src);
+    memcpy(b->dec_in + b->n_tgt, dec_in, T * sizeof *dec_in);
+    memcpy(b->labels + b->n_tgt, labels, T * sizeof *labels);
+    b->n_src += ns;
+    b->n_tgt += T;
+    if (ns > b->max_src) b->max_src = ns;
+    if (T > b->max_tgt) b->max_tgt = T;
+    return 0;
+}
+
+int train_batch_add(train_batch *b, const int *src, size_t ns, const int *tgt, size_t nt,
+                    int start)
+{
+    if (ns == 0 || nt == 0 || b->n == b->cap_seqs || b->n_src + ns > b->cap_src_tok ||
+        b->n_tgt + nt > b->cap_tgt_tok)
+        return -1;
+    size_t i = b->n++;
+    b->src_off[i] = b->n_src;
+    b->src_len[i] = ns;
+    b->tgt_off[i] = b->n_tgt;
+    b->tgt_len[i] = nt;
+    memcpy(b->src + b->n_src, src, ns * sizeof *src);
+    int *din = b->dec_in + b->n_tgt;
+    din[0] = start;
+    memcpy(din + 1, tgt, (nt - 1) * sizeof *tgt);
+    memcpy(b->labels + b->n_tgt, tgt, nt * sizeof *tgt);
+    b->n_src += ns;
+    b->n_tgt += nt;
+    if (ns > b->max_src) b->max_src = ns;
+    if (nt > b->max_tgt) b->max_tgt = nt;
+    return 0;
+}
+
+size_t train_batch_n_labels(const train_batch *b)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < b->n_tgt; i++) n += b->labels[i] >= 0;
+    return n;
+}
+
+/* ---- the trainer ---------------------------------------------------------- */
+
+/* The activations of one layer. x of layer l+1 is the output of layer l. */
+typedef struct {
+    float *x;            /* (N, C) layer input (residual stream) */
+    float *ln1, *rstd1;  /* (N, C), (N) */
+    float *qkv;          /* (N, 3HD) */
+    float *probs;        /* per sequence: (H, len, len) blocks */
+    float *ctx;          /* (N, HD) */
+    float *x1;           /* (N, C) after self-attention */
+    /* decoder only */
+    float *lnc, *rstdc;  /* (N, C), (N) */
+    float *cq;           /* (N, HD) */
+    float *ckv;          /* (NE, 2HD) cross keys and values from the encoder output */
+    float *cprobs;       /* per sequence: (H, tgt_len, src_len) blocks */
+    float *cctx;         /* (N, HD) */
+    float *x2;           /* (N, C) after cross attention */
+    /* feed-forward */
+    float *ln2, *rstd2;  /* (N, C), (N) */
+    float *ffh;          /* relu: (N, F) activation; gated: (N, 2F) pre-activations h0|h1 */
+    float *ffa;          /* gated: (N, F) gelu(h0) * h1; relu: NULL */
+} layer_acts;
+
+struct t5_trainer {
+    t5_model *m;
+    size_t C, H, dkv, HD, F, V, Le, Ld;
+    size_t cap_seqs, max_src, max_tgt, cap_e, cap_d;  /* cap_e/cap_d: token capacities */
+    float *grads;        /* (n_params) */
+    t5_weights g;        /* pointers into grads */
+    t5_block *genc, *gdec;
+
+    float *acts;         /* the one activation allocation */
+    size_t n_acts;
+    layer_acts *enc, *dec;
+    float *enc_xout;     /* (NE, C) last encoder layer output */
+    float *enc_out, *enc_rstd;   /* (NE, C), (NE) final layer norm */
+    float *dec_xout;     /* (ND, C) */
+    float *dec_ln, *dec_rstd;    /* (ND, C), (ND) */
+    float *logits;       /* (ND, V), overwritten by dlogits in backward */
+    float *lse;          /* (ND) log-sum-exp of each row */
+    float loss_scale;    /* 1 / number of labels */
+    float out_scale;     /* d_model^-0.5 when tied, else 1 */
+
+    /* backward scratch */
+    float *dx;           /* (max(NE,ND), C) residual gradient */
+    float *dln;          /* (max(NE,ND), C) */
+    float *dqkv;         /* (max(NE,ND), 3HD) */
+    float *dctx;         /* (max(NE,ND), HD) */
+    float *dff;          /* (max(NE,ND), 2F) */
+    float *denc;         /* (NE, C) gradient of the encoder output */
+    float *dckv;         /* (NE, 2HD) */
+    float *dcq;          /* (ND, HD) */
+
+    /* per batch: offsets of each sequence's attention blocks */
+    size_t *pe_off, *pd_off, *pc_off;  /* (cap_seqs) */
+    float *ebias, *dbias;  /* (H, 2*max_src-1), (H, max_tgt) bias by relative offset */
+
+    int nthreads;
+    float *tscratch;     /* per thread: (max_len^2) dP block */
+    float *tdb_e;        /* per thread: (H, 2*max_src-1) encoder bias gradient */
+    float *tdb_d;        /* per thread: (H, max_tgt) decoder bias gradient */
+    float *tdw;          /* per thread: (C) layer-norm weight gradient */
+    size_t scratch_n;
+};
+
+static size_t zmax(size_t a, size_t b) { return a > b ? a : b; }
+
+/* Map a weight pointer of m into the same place of base. */
+static float *remap(const t5_model *m, float *base, const float *p)
+{
+    return p ? base + (p - m->params) : NULL;
+}
+
+static void remap_block(const t5_model *m, float *base, t5_block *out, const t5_block *in)
+{
+    float *const *src = (float *const *)in;
+    float **dst = (float **)out;
+    for (size_t i = 0; i < sizeof *in / sizeof(float *); i++) dst[i] = remap(m, base, src[i]);
+}
+
+t5_trainer *trainer_new(t5_model *m, size_t cap_seqs, size_t max_src, size_t max_tgt)
+{
+    t5_trainer *t = xcalloc(1, sizeof *t);
+    const t5_config *c = &m->cfg;
+    t->m = m;
+    t->C = c->d_model;
+    t->H = c->num_heads;
+    t->dkv = c->d_kv;
+    t->HD = t->H * t->dkv;
+    t->F = c->d_ff;
+    t->V = c->vocab_size;
+    t->Le = c->num_layers;
+    t->Ld = c->num_decoder_layers;
+    t->cap_seqs = cap_seqs;
+    t->max_src = max_src;
+    t->max_tgt = max_tgt;
+    t->cap_e = cap_seqs * max_src;
+    t->cap_d = cap_seqs * max_tgt;
+    t->out_scale = c->tie_word_embeddings ? 1.0f / sqrtf((float)t->C) : 1.0f;
+
+    t->grads = xcalloc(m->n_params, sizeof(float));
+    t->genc = xcalloc(t->Le, sizeof(t5_block));
+    t->gdec = xcalloc(t->Ld, sizeof(t5_block));
+    t->g.shared = remap(m, t->grads, m->w.shared);
+    t->g.enc_final_ln = remap(m, t->grads, m->w.enc_final_ln);
+    t->g.dec_final_ln = remap(m, t->grads, m->w.dec_final_ln);
+    t->g.lm_head = remap(m, t->grads, m->w.lm_head);
+    for (size_t l = 0; l < t->Le; l++) remap_block(m, t->grads, &t->genc[l], &m->w.enc[l]);
+    for (size_t l = 0; l < t->Ld; l++) remap_block(m, t->grads, &t->gdec[l], &m->w.dec[l]);
+    t->g.enc = t->genc;
+    t->g.dec = t->gdec;
+
+    /* Sizes of the activation tensors, then one allocation. */
+    size_t C = t->C, H = t->H, HD = t->HD, F = t->F, NE = t->cap_e, ND = t->cap_d;
+    size_t ffw = c->ff == T5_FF_GATED_GELU ? 2 * F : F;
+    size_t pe = H * cap_seqs * max_src * max_src, pd = H * cap_seqs * max_tgt * max_tgt,
+           pc = H * cap_seqs * max_tgt * max_src;
+    size_t per_enc = NE * C * 4 + NE * 2 + NE * 3 * HD + pe + NE * HD + NE * ffw +
+                     (c->ff == T5_FF_GATED_GELU ? NE * F : 0);
+    size_t per_dec = ND * C * 6 + ND * 3 + ND * 3 * HD + pd + ND * HD * 3 + NE * 2 * HD + pc +
+                     ND * ffw + (c->ff == T5_FF_GATED_GELU ? ND * F : 0);
+    size_t NM = zmax(NE, ND);
+    size_t total = per_enc * t->Le + per_dec * t->Ld + NE * C * 2 + NE + ND * C * 2 + ND +
+                   ND * t->V + ND + NM * C * 2 + NM * 3 * HD + NM * HD + NM * 2 * F +
+                   NE * C + NE * 2 * HD + ND * HD + H * (2 * max_src - 1) + H * max_tgt;
+    t->n_acts = total;
+    t->acts = xmalloc(total * sizeof(float));
+    float *p = t->acts;
+#define TAKE(ptr, count) do { (ptr) = p; p += (count); } while (0)
+    t->enc = xcalloc(t->Le, sizeof(layer_acts));
+    t->dec = xcalloc(t->Ld, sizeof(layer_acts));
+    for (size_t l = 0; l < t->Le; l++) {
+        layer_acts *a = &t->enc[l];
+        TAKE(a->x, NE * C);
+        TAKE(a->ln1, NE * C);
+        TAKE(a->rstd1, NE);
+        TAKE(a->qkv, NE * 3 * HD);
+        TAKE(a->probs, pe);
+        TAKE(a->ctx, NE * HD);
+        TAKE(a->x1, NE * C);
+        TAKE(a->ln2, NE * C);
+        TAKE(a->rstd2, NE);
+        TAKE(a->ffh, NE * ffw);
+        if (c->ff == T5_FF_GATED_GELU) TAKE(a->ffa, NE * F);
+    }
+    for (size_t l = 0; l < t->Ld; l++) {
+        layer_acts *a = &t->dec[l];
+        TAKE(a->x, ND * C);
+        TAKE(a->ln1, ND * C);
+        TAKE(a->rstd1, ND);
+        TAKE(a->qkv, ND * 3 * HD);
+        TAKE(a->probs, pd);
+        TAKE(a->ctx, ND * HD);
+        TAKE(a->x1, ND * C);
+        TAKE(a->lnc, ND * C);
+        TAKE(a->rstdc, ND);
+        TAKE(a->cq, ND * HD);
+        TAKE(a->ckv, NE * 2 * HD);
+        TAKE(a->cprobs, pc);
+        TAKE(a->cctx, ND * HD);
+        TAKE(a->x2, ND * C);
+        TAKE(a->ln2, ND * C);
+        TAKE(a->rstd2, ND);
+        TAKE(a->ffh, ND * ffw);
+        if (c->ff == T5_FF_GATED_GELU) TAKE(a->ffa, ND * F);
+    }
+    TAKE(t->enc_xout, NE * C);
+    TAKE(t->enc_out, NE * C);
+    TAKE(t->enc_rstd, NE);
+    TAKE(t->dec_xout, ND * C);
+    TAKE(t->dec_ln, ND * C);
+    TAKE(t->dec_rstd, ND);
+    TAKE(t->logits, ND * t->V);
+    TAKE(t->lse, ND);
+    TAKE(t->dx, NM * C);
+    TAKE(t->dln, NM * C);
+    TAKE(t->dqkv, NM * 3 * HD);
+    TAKE(t->dctx, NM * HD);
+    TAKE(t->dff, NM * 2 * F);
+    TAKE(t->denc, NE * C);
+    TAKE(t->dckv, NE * 2 * HD);
+    TAKE(t->dcq, ND * HD);
+    TAKE(t->ebias, H * (2 * max_src - 1));
+    TAKE(t->dbias, H * max_tgt);
+#undef TAKE
+    (void)p;
+    t->pe_off = xcalloc(cap_seqs, sizeof(size_t));
+    t->pd_off = xcalloc(cap_seqs, sizeof(size_t));
+    t->pc_off = xcalloc(cap_seqs, sizeof(size_t));
+
+    t->nthreads = omp_get_max_threads();
+    size_t ml = zmax(max_src, max_tgt);
+    t->scratch_n = ml * ml;
+    t->tscratch = xmalloc((size_t)t->nthreads * t->scratch_n * sizeof(float));
+    t->tdb_e = xmalloc((size_t)t->nthreads * H * (2 * max_src - 1) * sizeof(float));
+    t->tdb_d = xmalloc((size_t)t->nthreads * H * max_tgt * sizeof(float));
+    t->tdw = xmalloc((size_t)t->nthreads * C * sizeof(float));
+    openblas_set_num_threads(1);
+    return t;
+}
+
+void trainer_free(t5_trainer *t)
+{
+    if (!t) return;
+    free(t->grads);
+    free(t->genc);
+    free(t->gdec);
+    free(t->acts);
+    free(t->enc);
+    free(t->dec);
+    free(t->pe_off);
+    free(t->pd_off);
+    free(t->pc_off);
+    free(t->tscratch);
+    free(t->tdb_e);
+    free(t->tdb_d);
+    free(t->tdw);
+    free(t);
+}
+
+int trainer_check_batch(const t5_trainer *t, const train_batch *b, as_err *err)
+{
+    if (b->n == 0) return as_errf(err, "empty batch");
+    if (b->n > t->cap_seqs)
+        return as_errf(err, "batch of %zu sequences exceeds the trainer's %zu", b->n,
+                       t->cap_seqs);
+    if (b->max_src > t->max_src)
+        return as_errf(err, "a source of %zu tokens exceeds the maximum %zu", b->max_src,
+                       t->max_src);
+    if (b->max_tgt > t->max_tgt)
+        return as_errf(err, "a target of %zu tokens exceeds the maximum %zu", b->max_tgt,
+                       t->max_tgt);
+    for (size_t i = 0; i < b->n_src; i++)
+        if (b->src[i] < 0 || (size_t)b->src[i] >= t->V)
+            return as_errf(err, "source token %d outside the vocabulary", b->src[i]);
+    for (size_t i = 0; i < b->n_tgt; i++)
+        if (b->dec_in[i] < 0 || (size_t)b->dec_in[i] >= t->V || b->labels[i] >= (int)t->V)
+            return as_errf(err, "target token outside the vocabulary");
+    return 0;
+}
+
+float *train_grads(t5_trainer *t) { return t->grads; }
+const float *train_logits(const t5_trainer *t) { return t->logits; }
+void train_zero_grad(t5_trainer *t) { memset(t->grads, 0, t->m->n_params * sizeof(float)); }
+
+/* ---- parallel building blocks --------------------------------------------- */
+
+/* C (M, N) = alpha op(A) op(B) + beta C with the rows of C split across the
+ * OpenMP threads (each a single-threaded sgemm). */
+static void pgemm(int ta, int tb, size_t M, size_t N, size_t K, float alpha, const float *A,
+                  size_t lda, const float *B, size_t ldb, float beta, float *C, size_t ldc)
+{
+    if (M == 0 || N == 0) return;
+    int nt = omp_get_max_threads();
+    if (nt <= 1 || M < 64 || omp_in_parallel()) {
+        gemm(ta, tb, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
+        return;
+    }
+    size_t chunk = ((M + (size_t)nt - 1) / (size_t)nt + 15) & ~(size_t)15;
+#pragma omp parallel num_threads(nt)
+    {
+        size_t i0 = (size_t)omp_get_thread_num() * chunk;
+        size_t i1 = i0 + chunk < M ? i0 + chunk : M;
+        if (i0 < i1)
+            gemm(ta, tb, i1 - i0, N, K, alpha, ta ? A + i0 : A + i0 * lda, lda, B, ldb, beta,
+                 C + i0 * ldc, ldc);
+    }
+}
+
+/* out (N, OC) = inp (N, C) w^T (+ out when beta 1). */
+static void linear_fwd(float *out, const float *inp, const float *w, size_t N, size_t C,
+                       size_t OC, float beta)
+{
+    pgemm(0, 1, N, OC, C, 1.0f, inp, C, w, C, beta, out, OC);
+}
+
+/* dinp (N, C) = (beta dinp) + dout w; dw (OC, C) += dout^T inp. */
+static void linear_bwd(float *dinp, float beta, float *dw, const float *dout, const float *inp,
+                       const float *w, size_t N, size_t C, size_t OC)
+{
+    if (dinp) pgemm(0, 0, N, C, OC, 1.0f, dout, OC, w, C, beta, dinp, C);
+    if (dw) pgemm(1, 0, OC, C, N, 1.0f, dout, OC, inp, C, 1.0f, dw, C);
+}
+
+static void rms_fwd(float *out, float *rstd, const float *inp, const float *w, size_t N,
+                    size_t C, float eps)
+{
+#pragma omp parallel for schedule(static)
+    for (size_t i0 = 0; i0 < N; i0 += 64) {
+        size_t n = N - i0 < 64 ? N - i0 : 64;
+        rmsnorm_forward(out + i0 * C, rstd + i0, inp + i0 * C, w, n, C, eps);
+    }
+}
+
+/* dinp += layer-norm backward; dw += its weight gradient (per-thread sums). */
+static void rms_bwd(t5_trainer *t, float *dinp, float *dw, const float *dout, const float *inp,
+                    const float *w, const float *rstd, size_t N, size_t C)
+{
+    memset(t->tdw, 0, (size_t)t->nthreads * C * sizeof(float));
+#pragma omp parallel num_threads(t->nthreads)
+    {
+        float *mydw = t->tdw + (size_t)omp_get_thread_num() * C;
+#pragma omp for schedule(static)
+        for (size_t i0 = 0; i0 < N; i0 += 64) {
+            size_t n = N - i0 < 64 ? N - i0 : 64;
+            rmsnorm_backward(dinp + i0 * C, mydw, dout + i0 * C, inp + i0 * C, w, rstd + i0, n,
+                             C);
+        }
+    }
+    for (int k = 0; k < t->nthreads; k++)
+        for (size_t j = 0; j < C; j++) dw[j] += t->tdw[(size_t)k * C + j];
+}
+
+/* ---- attention ------------------------------------------------------------ */
+
+/* How a block of scores gets its position bias: none (cross attention),
+ * bidirectional (encoder: bias[h][j - i + center]), causal (decoder:
+ * bias[h][i - j], keys after the query masked). */
+enum { BIAS_NONE, BIAS_BIDIR, BIAS_CAUSAL };
+
+typedef struct {
+    const float *q, *k, *v;   /* first column of head 0 */
+    size_t ldq, ldk, ldv;
+    const size_t *q_off, *q_len, *k_off, *k_len, *p_off;
+    int mode;
+    const float *bias;        /* (H, bias_n) or NULL */
+    size_t bias_n, center;
+} attn_args;
+
+/* ctx (rows, HD) with row stride ldc; probs blocks (H, Lq, Lk) per sequence. */
+static void attention_fwd(const t5_trainer *t, const attn_args *a, size_t n_seq, float *probs,
+                          float *ctx, size_t ldc)
+{
+    size_t H = t->H, dkv = t->dkv;
+#pragma omp parallel for schedule(dynamic, 1)
+    for (size_t bh = 0; bh < n_seq * H; bh++) {
+        size_t b = bh / H, h = bh % H;
+        size_t Lq = a->q_len[b], Lk = a->k_len[b];
+        float *P = probs + a->p_off[b] + h * Lq * Lk;
+        const float *q = a->q + a->q_off[b] * a->ldq + h * dkv;
+        const float *k = a->k + a->k_off[b] * a->ldk + h * dkv;
+        const float *v = a->v + a->k_off[b] * a->ldv + h * dkv;
+        gemm(0, 1, Lq, Lk, dkv, 1.0f, q, a->ldq, k, a->ldk, 0.0f, P, Lk);
+        const float *bias = a->bias ? a->bias + h * a->bias_n : NULL;
+        for (size_t i = 0; i < Lq; i++) {
+            float *row = P + i * Lk;
+            size_t n = a->mode == BIAS_CAUSAL ? i + 1 : Lk;
+            if (a->mode == BIAS_BIDIR) {
+                const float *bb = bias + a->center - i;
+                for (size_t j = 0; j < n; j++) row[j] += bb[j];
+            } else if (a->mode == BIAS_CAUSAL) {
+                for (size_t j = 0; j < n; j++) row[j] += bias[i - j];
+            }
+            float mx = row[0];
+            for (size_t j = 1; j < n; j++) mx = row[j] > mx ? row[j] : mx;
+            float sum = 0.0f;
+            for (size_t j = 0; j < n; j++) sum += row[j] = expf(row[j] - mx);
+            float inv = 1.0f / sum;
+            for (size_t j = 0; j < n; j++) row[j] *= inv;
+            for (size_t j = n; j < Lk; j++) row[j] = 0.0f;
+        }
+        gemm(0, 0, Lq, dkv, Lk, 1.0f, P, Lk, v, a->ldv, 0.0f,
+             ctx + a->q_off[b] * ldc + h * dkv, ldc);
+    }
+}
+
+/* From dctx, write (overwrite) dq, dk, dv (same layouts as q, k, v with the
+ * given strides) and add the bias gradient into the per-thread tables tdb
+ * ((H, bias_n) per thread) when the mode has a bias. */
+static void attention_bwd(t5_trainer *t, const attn_args *a, size_t n_seq, const float *probs,
+                          const float *dctx, size_t ldc, float *dq, size_t lddq, float *dk,
+                          size_t lddk, float *dv, size_t lddv, float *tdb)
+{
+    size_t H = t->H, dkv = t->dkv;
+#pragma omp parallel num_threads(t->nthreads)
+    {
+        int tid = omp_get_thread_num();
+        float *dP = t->tscratch + (size_t)tid * t->scratch_n;
+        float *db = tdb ? tdb + (size_t)tid * H * a->bias_n : NULL;
+#pragma omp for schedule(dynamic, 1)
+        for (size_t bh = 0; bh < n_seq * H; bh++) {
+            size_t b = bh / H, h = bh % H;
+            size_t Lq = a->q_len[b], Lk = a->k_len[b];
+            const float *P = probs + a->p_off[b] + h * Lq * Lk;
+            const float *q = a->q + a->q_off[b] * a->ldq + h * dkv;
+            const float *k = a->k + a->k_off[b] * a->ldk + h * dkv;
+            const float *v = a->v + a->k_off[b] * a->ldv + h * dkv;
+            const float *dc = dctx + a->q_off[b] * ldc + h * dkv;
+            float *dqb = dq + a->q_off[b] * lddq + h * dkv;
+            float *dkb = dk + a->k_off[b] * lddk + h * dkv;
+            float *dvb = dv + a->k_off[b] * lddv + h * dkv;
+            /* dP = dctx V^T, dV = P^T dctx */
+            gemm(0, 1, Lq, Lk, dkv, 1.0f, dc, ldc, v, a->ldv, 0.0f, dP, Lk);
+            gemm(1, 0, Lk, dkv, Lq, 1.0f, P, Lk, dc, ldc, 0.0f, dvb, lddv);
+            /* dS = P * (dP - rowsum(dP * P)) */
+            float *dbh = db ? db + h * a->bias_n : NULL;
+            for (size_t i = 0; i < Lq; i++) {
+                const float *p = P + i * Lk;
+                float *d = dP + i * Lk;
+                size_t n = a->mode == BIAS_CAUSAL ? i + 1 : Lk;
+                float dot = 0.0f;
+                for (size_t j = 0; j < n; j++) dot += d[j] * p[j];
+                for (size_t j = 0; j < n; j++) d[j] = p[j] * (d[j] - dot);
+                for (size_t j = n; j < Lk; j++) d[j] = 0.0f;
+                if (a->mode == BIAS_BIDIR) {
+                    float *bb = dbh + a->center - i;
+                    for (size_t j = 0; j < n; j++) bb[j] += d[j];
+                } else if (a->mode == BIAS_CAUSAL) {
+                    for (size_t j = 0; j < n; j++) dbh[i - j] += d[j];
+                }
+            }
+            /* dQ = dS K, dK = dS^T Q (T5 does not scale the scores) */
+            gemm(0, 0, Lq, dkv, Lk, 1.0f, dP, Lk, k, a->ldk, 0.0f, dqb, lddq);
+            gemm(1, 0, Lk, dkv, Lq, 1.0f, dP, Lk, q, a->ldq, 0.0f, dkb, lddk);
+        }
+    }
+}
+
+/* The bias-by-offset tables of this batch from the layer-0 bucket tables. */
+static void build_bias(t5_trainer *t, const train_batch *b)
+{
+    const t5_config *c = &t->m->cfg;
+    size_t H = t->H, S = b->max_src, T = b->max_tgt;
+    const float *re = t->m->w.enc[0].rel_bias, *rd = t->m->w.dec[0].rel_bias;
+    size_t ne = 2 * S - 1;
+    for (size_t d = 0; d < ne; d++) {
+        int bk = t5_rel_bucket((long)d - (long)(S - 1), 1, c->rel_buckets, c->rel_max_distance);
+        for (size_t h = 0; h < H; h++) t->ebias[h * ne + d] = re[(size_t)bk * H + h];
+    }
+    for (size_t d = 0; d < T; d++) {
+        int bk = t5_rel_bucket(-(long)d, 0, c->rel_buckets, c->rel_max_distance);
+        for (size_t h = 0; h < H; h++) t->dbias[h * T + d] = rd[(size_t)bk * H + h];
+    }
+}
+
+static void attn_self_args(const t5_trainer *t, attn_args *a, const layer_acts *L,
+                           const size_t *off, const size_t *len, const size_t *poff, int mode,
+                           const float *bias, size_t bias_n, size_t center)
+{
+    size_t HD = t->HD;
+    a->q = L->qkv;
+    a->k = L->qkv + HD;
+    a->v = L->qkv + 2 * HD;
+    a->ldq = a->ldk = a->ldv = 3 * HD;
+    a->q_off = a->k_off = off;
+    a->q_len = a->k_len = len;
+    a->p_off = poff;
+    a->mode = mode;
+    a->bias = bias;
+    a->bias_n = bias_n;
+    a->center = center;
+}
+
+static void attn_cross_args(const t5_trainer *t, attn_args *a, const layer_acts *L,
+                            const train_batch *b)
+{
+    size_t HD = t->HD;
+    a->q = L->cq;
+    a->ldq = HD;
+    a->k = L->ckv;
+    a->v = L->ckv + HD;
+    a->ldk = a->ldv = 2 * HD;
+    a->q_off = b->tgt_off;
+    a->q_len = b->tgt_len;
+    a->k_off = b->src_off;
+    a->k_len = b->src_len;
+    a->p_off = t->pc_off;
+    a->mode = BIAS_NONE;
+    a->bias = NULL;
+    a->bias_n = 0;
+    a->center = 0;
+}
+
+/* ---- forward -------------------------------------------------------------- */
+
+static void embed(float *out, const int *ids, const float *table, size_t N, size_t C)
+{
+#pragma omp parallel for schedule(static)
+    for (size_t i = 0; i < N; i++) memcpy(out + i * C, table + (size_t)ids[i] * C, C * sizeof(float));
+}
+
+/* The feed-forward block: out = x + FF(ln(x)). */
+static void ff_fwd(const t5_trainer *t, const t5_block *w, layer_acts *a, const float *x,
+                   float *out, size_t N)
+{
+    size_t C = t->C, F = t->F;
+    float eps = t->m->cfg.layer_norm_eps;
+    rms_fwd(a->ln2, a->rstd2, x, w->ln_ff, N, C, eps);
+    if (t->m->cfg.ff == T5_FF_GATED_GELU) {
+        /* wi_0 and wi_1 are adjacent in the parameter table: one (2F, C) product. */
+        linear_fwd(a->ffh, a->ln2, w->wi0, N, C, 2 * F, 0.0f);
+#pragma omp parallel for schedule(static)
+        for (size_t i = 0; i < N; i++) {
+            const float *h = a->ffh + i * 2 * F;
+            float *o = a->ffa + i * F;
+            gelu_forward(o, h, F);
+            for (size_t j = 0; j < F; j++) o[j] *= h[F + j];
+        }
+        memcpy(out, x, N * C * sizeof(float));
+        linear_fwd(out, a->ffa, w->wo, N, F, C, 1.0f);
+    } else {
+        linear_fwd(a->ffh, a->ln2, w->wi, N, C, F, 0.0f);
+#pragma omp parallel for simd schedule(static)
+        for (size_t i = 0; i < N * F; i++) a->ffh[i] = a->ffh[i] > 0.0f ? a->ffh[i] : 0.0f;
+        memcpy(out, x, N * C * sizeof(float));
+        linear_fwd(out, a->ffh, w->wo, N, F, C, 1.0f);
+    }
+}
+
+double train_forward(t5_trainer *t, const train_batch *b)
+{
+    const t5_weights *w = &t->m->w;
+    size_t C = t->C, H = t->H, HD = t->HD, V = t->V;
+    size_t NE = b->n_src, ND = b->n_tgt;
+    float eps = t->m->cfg.layer_norm_eps;
+    size_t pe = 0, pd = 0, pc = 0;
+    for (size_t i = 0; i < b->n; i++) {
+        size_t s = b->src_len[i], n = b->tgt_len[i];
+        t->pe_off[i] = pe;
+        t->pd_off[i] = pd;
+        t->pc_off[i] = pc;
+        pe += H * s * s;
+        pd += H * n * n;
+        pc += H * n * s;
+    }
+    build_bias(t, b);
+    size_t ne = 2 * b->max_src - 1;
+    attn_args aa;
+
+    /* encoder */
+    embed(t->enc[0].x, b->src, w->shared, NE, C);
+    for (size_t l = 0; l < t->Le; l++) {
+        layer_acts *a = &t->enc[l];
+        const t5_block *bw = &w->enc[l];
+        float *out = l + 1 < t->Le ? t->enc[l + 1].x : t->enc_xout;
+        rms_fwd(a->ln1, a->rstd1, a->x, bw->ln_self, NE, C, eps);
+        linear_fwd(a->qkv, a->ln1, bw->q, NE, C, 3 * HD, 0.0f);  /* q, k, v adjacent */
+        attn_self_args(t, &aa, a, b->src_off, b->src_len, t->pe_off, BIAS_BIDIR, t->ebias, ne,
+                       b->max_src - 1);
+        attention_fwd(t, &aa, b->n, a->probs, a->ctx, HD);
+        memcpy(a->x1, a->x, NE * C * sizeof(float));
+        linear_fwd(a->x1, a->ctx, bw->o, NE, HD, C, 1.0f);
+        ff_fwd(t, bw, a, a->x1, out, NE);
+    }
+    rms_fwd(t->enc_out, t->enc_rstd, t->enc_xout, w->enc_final_ln, NE, C, eps);
+
+    /* decoder */
+    embed(t->dec[0].x, b->dec_in, w->shared, ND, C);
+    for (size_t l = 0; l < t->Ld; l++) {
+        layer_acts *a = &t->dec[l];
+        const t5_block *bw = &w->dec[l];
+        float *out = l + 1 < t->Ld ? t->dec[l + 1].x : t->dec_xout;
+        rms_fwd(a->ln1, a->rstd1, a->x, bw->ln_self, ND, C, eps);
+        linear_fwd(a->qkv, a->ln1, bw->q, ND, C, 3 * HD, 0.0f);
+        attn_self_args(t, &aa, a, b->tgt_off, b->tgt_len, t->pd_off, BIAS_CAUSAL, t->dbias,
+                       b->max_tgt, 0);
+        attention_fwd(t, &aa, b->n, a->probs, a->ctx, HD);
+        memcpy(a->x1, a->x, ND * C * sizeof(float));
+        linear_fwd(a->x1, a->ctx, bw->o, ND, HD, C, 1.0f);
+        /* cross attention */
+        rms_fwd(a->lnc, a->rstdc, a->x1, bw->ln_cross, ND, C, eps);
+        linear_fwd(a->cq, a->lnc, bw->cq, ND, C, HD, 0.0f);
+        linear_fwd(a->ckv, t->enc_out, bw->ck, NE, C, 2 * HD, 0.0f);  /* ck, cv adjacent */
+        attn_cross_args(t, &aa, a, b);
+        attention_fwd(t, &aa, b->n, a->cprobs, a->cctx, HD);
+        memcpy(a->x2, a->x1, ND * C * sizeof(float));
+        linear_fwd(a->x2, a->cctx, bw->co, ND, HD, C, 1.0f);
+        ff_fwd(t, bw, a, a->x2, out, ND);
+    }
+    rms_fwd(t->dec_ln, t->dec_rstd, t->dec_xout, w->dec_final_ln, ND, C, eps);
+
+    /* output layer and cross-entropy */
+    const float *wout = w->lm_head ? w->lm_head : w->shared;
+    pgemm(0, 1, ND, V, C, t->out_scale, t->dec_ln, C, wout, C, 0.0f, t->logits, V);
+    double loss = 0.0;
+    size_t count = 0;
+#pragma omp parallel for schedule(static) reduction(+ : loss, count)
+    for (size_t i = 0; i < ND; i++) {
+        const float *row = t->logits + i * V;
+        float mx = row[0];
+        for (size_t j = 1; j < V; j++) mx = row[j] > mx ? row[j] : mx;
+        float sum = 0.0f;
+        for (size_t j = 0; j < V; j++) sum += expf(row[j] - mx);
+        float lse = mx + logf(sum);
+        t->lse[i] = lse;
+        if (b->labels[i] >= 0) {
+            loss += (double)(lse - row[b->labels[i]]);
+            count++;
+        }
+    }
+    t->loss_scale = count ? 1.0f / (float)count : 0.0f;
+    return count ? loss / (double)count : 0.0;
+}
+
+/* ---- backward ------------------------------------------------------------- */
+
+static void embed_bwd(float *dtable, const int *ids, const float *dout, size_t N, size_t C)
+{
+    for (size_t i = 0; i < N; i++) {
+        float *d = dtable + (size_t)ids[i] * C;
+        const float *s = dout + i * C;
+        for (size_t j = 0; j < C; j++) d[j] += s[j];
+    }
+}
+
+/* FF backward: dx holds d(out); adds the branch's gradient into dx. */
+static void ff_bwd(t5_trainer *t, const t5_block *w, t5_block *gw, const layer_acts *a,
+                   const float *x, float *dx, size_t N)
+{
+    size_t C = t->C, F = t->F;
+    if (t->m->cfg.ff == T5_FF_GATED_GELU) {
+        float *dh = t->dff; /* (N, 2F): dh0 | dh1 */
+        /* d(ffa) = dx wo goes into the dh1 half first, then both halves are
+         * written in place from it */
+        pgemm(0, 0, N, F, C, 1.0f, dx, C, w->wo, F, 0.0f, dh + F, 2 * F);
+        pgemm(1, 0, C, F, N, 1.0f, dx, C, a->ffa, F, 1.0f, gw->wo, F);
+#pragma omp parallel for schedule(static)
+        for (size_t i = 0; i < N; i++) {
+            const float *h = a->ffh + i * 2 * F;
+            float *d = dh + i * 2 * F;
+            for (size_t j = 0; j < F; j++) {
+                float x0 = h[j], g1 = h[F + j], dA = d[F + j];
+                float u = 0.7978845608028654f * (x0 + 0.044715f * x0 * x0 * x0);
+                float th = tanhf(u);
+                float gel = 0.5f * x0 * (1.0f + th);
+                float dgel = 0.5f * (1.0f + th) +
+                             0.5f * x0 * (1.0f - th * th) * 0.7978845608028654f *
+                                 (1.0f + 3.0f * 0.044715f * x0 * x0);
+                d[j] = dA * g1 * dgel;
+                d[F + j] = dA * gel;
+            }
+        }
+        linear_bwd(t->dln, 0.0f, gw->wi0, dh, a->ln2, w->wi0, N, C, 2 * F);
+    } else {
+        float *dh = t->dff;  /* (N, F) */
+        pgemm(0, 0, N, F, C, 1.0f, dx, C, w->wo, F, 0.0f, dh, F);
+        pgemm(1, 0, C, F, N, 1.0f, dx, C, a->ffh, F, 1.0f, gw->wo, F);
+#pragma omp parallel for simd schedule(static)
+        for (size_t i = 0; i < N * F; i++)
+            if (!(a->ffh[i] > 0.0f)) dh[i] = 0.0f;
+        linear_bwd(t->dln, 0.0f, gw->wi, dh, a->ln2, w->wi, N, C, F);
+    }
+    rms_bwd(t, dx, gw->ln_ff, t->dln, x, w->ln_ff, a->rstd2, N, C);
+}
+
+/* Self-attention block backward: dx holds d(x1); adds the branch's gradient. */
+static void self_attn_bwd(t5_trainer *t, const t5_block *w, t5_block *gw, const layer_acts *a,
+                          const attn_args *aa, size_t n_seq, float *dx, size_t N, float *tdb)
+{
+    size_t C = t->C, HD = t->HD;
+    /* d(ctx) = dx o, do += dx^T ctx */
+    linear_bwd(t->dctx, 0.0f, gw->o, dx, a->ctx, w->o, N, HD, C);
+    attention_bwd(t, aa, n_seq, a->probs, t->dctx, HD, t->dqkv, 3 * HD, t->dqkv + HD, 3 * HD,
+                  t->dqkv + 2 * HD, 3 * HD, tdb);
+    linear_bwd(t->dln, 0.0f, gw->q, t->dqkv, a->ln1, w->q, N, C, 3 * HD);
+    rms_bwd(t, dx, gw->ln_self, t->dln, a->x, w->ln_self, a->rstd1, N, C);
+}
+
+/* Per-thread bias-by-offset gradients -> the bucket table grad (buckets, H). */
+static void bias_scatter(t5_trainer *t, const float *tdb, size_t bias_n, float *grel,
+                         int bidir, size_t center)
+{
+    const t5_config *c = &t->m->cfg;
+    size_t H = t->H;
+    for (size_t d = 0; d < bias_n; d++) {
+        long rel = bidir ? (long)d - (long)center : -(long)d;
+        int bk = t5_rel_bucket(rel, bidir, c->rel_buckets, c->rel_max_distance);
+        for (size_t h = 0; h < H; h++) {
+            float s = 0.0f;
+            for (int k = 0; k < t->nthreads; k++) s += tdb[((size_t)k * H + h) * bias_n + d];
+            grel[(size_t)bk * H + h] += s;
+        }
+    }
+}
+
+void train_backward(t5_trainer *t, const train_batch *b)
+{
+    const t5_weights *w = &t->m->w;
+    t5_weights *g = &t->g;
+    size_t C = t->C, HD = t->HD, V = t->V, H = t->H;
+    size_t NE = b->n_src, ND = b->n_tgt;
+    size_t ne = 2 * b->max_src - 1, nd = b->max_tgt;
+    attn_args aa;
+
+    /* cross-entropy: dlogits = (softmax - onehot) / count on labelled rows */
+    float ls = t->loss_scale;
+#pragma omp parallel for schedule(static)
+    for (size_t i = 0; i < ND; i++) {
+        float *row = t->logits + i * V;
+        if (b->labels[i] < 0) {
+            memset(row, 0, V * sizeof *row);
+            continue;
+        }
+        float lse = t->lse[i];
+        for (size_t j = 0; j < V; j++) row[j] = expf(row[j] - lse) * ls;
+        row[b->labels[i]] -= ls;
+    }
+    /* output layer */
+    const float *wout = w->lm_head ? w->lm_head : w->shared;
+    float *gout = w->lm_head ? g->lm_head : g->shared;
+    pgemm(0, 0, ND, C, V, t->out_scale, t->logits, V, wout, C, 0.0f, t->dln, C);
+    pgemm(1, 0, V, C, ND, t->out_scale, t->logits, V, t->dec_ln, C, 1.0f, gout, C);
+    memset(t->dx, 0, ND * C * sizeof(float));
+    rms_bwd(t, t->dx, g->dec_final_ln, t->dln, t->dec_xout, w->dec_final_ln, t->dec_rstd, ND, C);
+
+    /* decoder */
+    memset(t->denc, 0, NE * C * sizeof(float));
+    memset(t->tdb_d, 0, (size_t)t->nthreads * H * nd * sizeof(float));
+    for (size_t l = t->Ld; l-- > 0;) {
+        const layer_acts *a = &t->dec[l];
+        const t5_block *bw = &w->dec[l];
+        t5_block *gw = &g->dec[l];
+        ff_bwd(t, bw, gw, a, a->x2, t->dx, ND);
+        /* cross attention */
+        linear_bwd(t->dctx, 0.0f, gw->co, t->dx, a->cctx, bw->co, ND, HD, C);
+        attn_cross_args(t, &aa, a, b);
+        attention_bwd(t, &aa, b->n, a->cprobs, t->dctx, HD, t->dcq, HD, t->dckv, 2 * HD,
+                      t->dckv + HD, 2 * HD, NULL);
+        linear_bwd(t->denc, 1.0f, gw->ck, t->dckv, t->enc_out, bw->ck, NE, C, 2 * HD);
+        linear_bwd(t->dln, 0.0f, gw->cq, t->dcq, a->lnc, bw->cq, ND, C, HD);
+        rms_bwd(t, t->dx, gw->ln_cross, t->dln, a->x1, bw->ln_cross, a->rstdc, ND, C);
+        /* self attention */
+        attn_self_args(t, &aa, a, b->tgt_off, b->tgt_len, t->pd_off, BIAS_CAUSAL, t->dbias, nd,
+                       0);
+        self_attn_bwd(t, bw, gw, a, &aa, b->n, t->dx, ND, t->tdb_d);
+    }
+    embed_bwd(g->shared, b->dec_in, t->dx, ND, C);
+    bias_scatter(t, t->tdb_d, nd, g->dec[0].rel_bias, 0, 0);
+
+    /* encoder */
+    memset(t->dx, 0, NE * C * sizeof(float));
+    rms_bwd(t, t->dx, g->enc_final_ln, t->denc, t->enc_xout, w->enc_final_ln, t->enc_rstd, NE,
+            C);
+    memset(t->tdb_e, 0, (size_t)t->nthreads * H * ne * sizeof(float));
+    for (size_t l = t->Le; l-- > 0;) {
+        const layer_acts *a = &t->enc[l];
+        const t5_block *bw = &w->enc[l];
+        t5_block *gw = &g->enc[l];
+        ff_bwd(t, bw, gw, a, a->x1, t->dx, NE);
+        attn_self_args(t, &aa, a, b->src_off, b->src_len, t->pe_off, BIAS_BIDIR, t->ebias, ne,
+                       b->max_src - 1);
+        self_attn_bwd(t, bw, gw, a, &aa, b->n, t->dx, NE, t->tdb_e);
+    }
+    embed_bwd(g->shared, b->src, t->dx, NE, C);
+    bias_scatter(t, t->tdb_e, ne, g->enc[0].rel_bias, 1, b->max_src - 1);
+}

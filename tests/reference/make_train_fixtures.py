@@ -1,0 +1,155 @@
+"""make_train_fixtures.py - reference gradients and AdamW losses for the C
+trainer (tests/unit/test_train.c).
+
+    /usr/bin/python3 tests/reference/make_train_fixtures.py tests/fixtures
+
+For each variant (tests/fixtures/train-<name>/): config.json and
+model.safetensors (F32, HF names) and expected.safetensors holding
+    src          I32 (B, S)   padded source ids (pad 0)
+    src_len      I32 (B)      real source lengths (the rest is masked)
+    dec_in       I32 (B, T)   decoder inputs (start token, shifted labels, pad 0)
+    labels       I32 (B, T)   labels, -100 on padding and at one inner position
+    tgt_len      I32 (B)      decoder positions of each sequence
+    loss         F32 (1)      mean cross-entropy of the padded batch
+    grad.<name>  F32          d(loss)/d(param) for every parameter (HF names)
+    adam_loss    F32 (10)     loss before each of 10 AdamW updates on the batch
+    adam_norm    F32 (10)     gradient norm before clipping at each update
+    adam_cfg     F32 (9)      lr, min_lr, warmup, total, decay(0 const,1 linear,
+                              2 cosine), beta1, beta2, eps, weight_decay
+    adam_clip    F32 (1)      max gradient norm
+
+The reference runs in float64 on float32-rounded weights. AdamW follows
+torch.optim.AdamW (decoupled decay, bias correction) with layer-norm weights
+excluded from decay (as the HF Trainer does), gradients clipped as
+torch.nn.utils.clip_grad_norm_, and the learning rate of update i (0-based)
+lr * (i+1) / warmup during warm-up, then a decay to min_lr at update total.
+"""
+
+import math
+import os
+import sys
+
+import numpy as np
+import torch
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import t5_ref  # noqa: E402
+
+VARIANTS = [
+    ("tied-relu", dict(vocab_size=384, d_model=32, d_kv=8, d_ff=64, num_heads=4,
+                       num_layers=2, num_decoder_layers=3,
+                       relative_attention_num_buckets=8, relative_attention_max_distance=20,
+                       layer_norm_epsilon=1e-6, feed_forward_proj="relu",
+                       tie_word_embeddings=True)),
+    ("untied-gated", dict(vocab_size=384, d_model=24, d_kv=16, d_ff=40, num_heads=3,
+                          num_layers=3, num_decoder_layers=2,
+                          relative_attention_num_buckets=32,
+                          relative_attention_max_distance=128,
+                          layer_norm_epsilon=1e-6, feed_forward_proj="gated-gelu",
+                          tie_word_embeddings=False)),
+]
+
+SRC_LENS = [7, 12, 5]
+TGT_LENS = [9, 4, 11]
+# lr, min_lr, warmup, total, decay, beta1, beta2, eps, weight_decay
+ADAM = [3e-3, 3e-4, 3, 10, 2, 0.9, 0.98, 1e-8, 0.1]
+CLIP = 1.0
+
+
+def lr_at(step):
+    lr, min_lr, warmup, total, decay = ADAM[0], ADAM[1], int(ADAM[2]), int(ADAM[3]), int(ADAM[4])
+    if step < warmup:
+        return lr * (step + 1) / warmup
+    if decay == 0 or total <= warmup:
+        return lr
+    p = min(1.0, (step - warmup) / (total - warmup))
+    if decay == 1:
+        return lr - (lr - min_lr) * p
+    return min_lr + (lr - min_lr) * 0.5 * (1.0 + math.cos(math.pi * p))
+
+
+def make_batch(g):
+    B, S, T = len(SRC_LENS), max(SRC_LENS), max(TGT_LENS)
+    src = torch.zeros(B, S, dtype=torch.long)
+    mask = torch.zeros(B, S, dtype=torch.long)
+    labels = torch.full((B, T), -100, dtype=torch.long)
+    for b in range(B):
+        n = SRC_LENS[b]
+        src[b, :n - 1] = torch.randint(3, 259, (n - 1,), generator=g)
+        src[b, n - 1] = 1
+        mask[b, :n] = 1
+        t = TGT_LENS[b]
+        labels[b, :t - 1] = torch.randint(3, 259, (t - 1,), generator=g)
+        labels[b, t - 1] = 1
+    dec_in = t5_ref.shift_right(labels, 0)
+    labels[0, 3] = -100  # an ignored label inside a sequence
+    return src, mask, dec_in, labels
+
+
+def batch_loss(m, src, mask, dec_in, labels):
+    logits, _ = m.forward(src, dec_in, src_mask=mask)
+    return t5_ref.loss(logits, labels)
+
+
+def write_variant(out_dir, name, cfg, seed):
+    m = t5_ref.T5Ref(cfg, dtype=torch.float64)
+    m.init_random(seed, ln_random=True, rel_std=0.7)
+    for p in m.params.values():
+        p.copy_(p.to(torch.float32).to(torch.float64))
+    g = torch.Generator().manual_seed(seed)
+    src, mask, dec_in, labels = make_batch(g)
+    d = os.path.join(out_dir, "train-" + name)
+    t5_ref.save_folder(m, d)
+
+    m.requires_grad_(True)
+    loss = batch_loss(m, src, mask, dec_in, labels)
+    loss.backward()
+    out = {}
+    for n, p in m.params.items():
+        out["grad." + n] = p.grad.detach().to(torch.float32)
+        p.grad = None
+
+    # Ten AdamW updates on the same batch.
+    decay = [p for n, p in m.params.items() if not n.endswith("layer_norm.weight")]
+    nodecay = [p for n, p in m.params.items() if n.endswith("layer_norm.weight")]
+    opt = torch.optim.AdamW([{"params": decay, "weight_decay": ADAM[8]},
+                             {"params": nodecay, "weight_decay": 0.0}],
+                            lr=ADAM[0], betas=(ADAM[5], ADAM[6]), eps=ADAM[7])
+    losses, norms = [], []
+    for step in range(10):
+        opt.zero_grad()
+        l = batch_loss(m, src, mask, dec_in, labels)
+        l.backward()
+        norm = torch.nn.utils.clip_grad_norm_(list(m.params.values()), CLIP)
+        for group in opt.param_groups:
+            group["lr"] = lr_at(step)
+        opt.step()
+        losses.append(float(l))
+        norms.append(float(norm))
+
+    i32 = lambda x: np.asarray(x, dtype=np.int32)  # noqa: E731
+    f64 = lambda x: np.asarray(x, dtype=np.float32)  # noqa: E731
+    out.update({
+        "src": i32(src.numpy()), "src_len": i32(SRC_LENS),
+        "dec_in": i32(dec_in.numpy()), "labels": i32(labels.numpy()),
+        "tgt_len": i32(TGT_LENS), "loss": f64([float(loss)]),
+        "adam_loss": f64(losses), "adam_norm": f64(norms),
+        "adam_cfg": f64(ADAM), "adam_clip": f64([CLIP]),
+    })
+    t5_ref.st_write(os.path.join(d, "expected.safetensors"), out,
+                    {"generator": "tests/reference/make_train_fixtures.py", "seed": seed})
+    print("train-%s: loss %.6f, AdamW losses %s, norms %s" % (
+        name, float(loss), " ".join("%.4f" % x for x in losses),
+        " ".join("%.2f" % x for x in norms)))
+
+
+def main():
+    out_dir = sys.argv[1] if len(sys.argv) > 1 else "tests/fixtures"
+    os.makedirs(out_dir, exist_ok=True)
+    torch.set_num_threads(1)
+    for i, (name, cfg) in enumerate(VARIANTS):
+        write_variant(out_dir, name, cfg, 100 + i)
+
+
+if __name__ == "__main__":
+    main()
