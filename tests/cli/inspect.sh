@@ -4,6 +4,7 @@
 # Needs $BIN (the attnscope binary); run from the source tree's top level.
 set -u
 BIN=${BIN:-./attnscope}
+case $BIN in */*) ;; *) BIN=./$BIN ;; esac  # make passes BIN=attnscope
 GOOD=tests/fixtures/model-io/tiny-relu
 T=$(mktemp -d)
 trap 'rm -rf "$T"' EXIT
