@@ -19,7 +19,7 @@ DATADIR     = $(PREFIX)/share/attnscope
 
 CFLAGS  ?= -O2 -g
 LDFLAGS ?=
-PKGS     = openblas ncursesw libconfig libcjson cairo
+PKGS     = openblas ncursesw libconfig libcjson cairo fontconfig
 TESTPKGS = cmocka
 
 # Flags the build needs whatever the user's CFLAGS say.

@@ -1,0 +1,405 @@
+/* analysis.h - what attnscope measures on attention maps: per-head
+ * statistics over a set of runs, the classification of every head into the
+ * study's phenomena (after Kovaleva et al. 2019), aggregate maps (over
+ * heads, layers, equations; the study's summary map; attention rollout after
+ * Abnar and Zuidema 2020), and causal checks through the attention hook
+ * (head ablation, blocking attention to chosen key tokens).
+ *
+ * It reads traces (trace.h) and drives t5_run through its hook; it never
+ * looks inside the engine. Deliberately not here: drawing (an_fig_* in
+ * figure.c only rasterises matrices it is given; the report command decides
+ * what to draw), and decoding policy beyond greedy.
+ *
+ * Conventions used throughout:
+ * - A map is rows (queries) x cols (keys) floats with a row stride, as
+ *   trace_map returns it. A row whose sum is below AN_ROW_MIN_SUM is "not
+ *   computed" (past the end of a decode, or fully blocked) and is skipped.
+ * - Self-attention offsets are k - q. Decoder self-attention is causal:
+ *   row q sees keys 0..q. Cross attention has no natural diagonal; its
+ *   "diagonal" is the proportional alignment a(q) = q * (n_k-1)/(n_q-1)
+ *   (0 when n_q == 1): the line from the first source token at the first
+ *   decoder row to the last source token at the last decoder row. Cross
+ *   distances are |k - a(q)|, cross offsets k - round(a(q)).
+ * - Entropies are in nats. */
+#ifndef ATTNSCOPE_ANALYSIS_H
+#define ATTNSCOPE_ANALYSIS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "t5.h"
+#include "trace.h"
+#include "util.h"
+
+#define AN_N_KINDS 3
+
+/* ---- token classes ------------------------------------------------------ */
+
+/* Classes of ByT5 ids (byte = id - 3), for the mass-per-class statistics
+ * and the class-aligned aggregates. */
+typedef enum {
+    AN_TC_DIGIT = 0, /* '0'..'9' */
+    AN_TC_X,         /* 'x' */
+    AN_TC_CARET,     /* '^' */
+    AN_TC_EQ,        /* '=' */
+    AN_TC_SIGN,      /* '+' '-' */
+    AN_TC_STAR,      /* '*' */
+    AN_TC_PAREN,     /* '(' ')' */
+    AN_TC_SEMI,      /* ';' */
+    AN_TC_D,         /* 'D' */
+    AN_TC_LT,        /* '<' */
+    AN_TC_SLASH,     /* '/' */
+    AN_TC_EOS,       /* id 1 (</s>) */
+    AN_TC_PAD,       /* id 0: pad, and the decoder start token */
+    AN_TC_OTHER,     /* unk, any other byte, extra ids */
+    AN_TC_COUNT
+} an_tclass;
+
+an_tclass an_token_class(int id);
+/* Short display name of a class: "digit", "x", "^", "=", "+-", "*", "()",
+ * ";", "D", "<", "/", "eos", "pad", "other". Static string. */
+const char *an_tclass_name(an_tclass c);
+/* The study's special symbols, whose attention the hypothesis experiment
+ * blocks: every task symbol that is not a digit (x ^ = + - * ( ) ; D < /).
+ * Not eos, pad or other bytes. */
+int an_is_special(int id);
+int an_is_digit(int id);
+
+/* ---- per-head statistics ------------------------------------------------ */
+
+#define AN_ROW_MIN_SUM 0.5   /* a row with less total mass is skipped */
+#define AN_OFFSET_WIN 8      /* offsets kept: -8..+8; farther ones fall in the end bins */
+#define AN_N_OFFSETS (2 * AN_OFFSET_WIN + 1)
+#define AN_TOPK 3            /* top-k share: mass on the 3 largest keys of a row */
+#define AN_STRIPE_COLS 3     /* stripe score: mass on the 3 columns with most total mass */
+
+/* Statistics of one head, accumulated over maps (sums; an_stats_finish turns
+ * them into means). Row statistics are means over valid query rows of every
+ * map added; map statistics are means over the maps. */
+typedef struct {
+    /* row statistics */
+    double rows;                      /* valid rows counted */
+    double entropy;                   /* mean row entropy (nats) */
+    double entropy_uniform;           /* mean entropy of a uniform row over the same keys */
+    double distance;                  /* mean attended distance |k - q| (cross: |k - a(q)|) */
+    double offset[AN_N_OFFSETS];      /* mass on offset o at [o + AN_OFFSET_WIN], clipped */
+    double class_mass[AN_TC_COUNT];   /* mass on keys of each token class */
+    double topk;                      /* mass on the AN_TOPK largest keys */
+    /* map statistics */
+    double maps;                      /* maps counted */
+    double stripe;                    /* mass on the AN_STRIPE_COLS heaviest columns */
+    double stripe_class[AN_TC_COUNT]; /* the same mass split by the columns' token classes */
+    double repeat;                    /* share of adjacent row pairs with change <= AN_BLOCK_SAME */
+    double jump;                      /* share of adjacent row pairs with change >= AN_BLOCK_JUMP */
+    double far_sim;                   /* overlap of rows half the map apart */
+    double block;                     /* the block score (see an_classify) */
+    int finished;
+} an_head_stats;
+
+/* Add one map to s. kind decides the geometry (causal decoder self,
+ * proportional cross diagonal); key_tokens (cols ids, may be NULL: all
+ * classed AN_TC_OTHER) give the key classes. */
+void an_stats_add_map(an_head_stats *s, t5_attn_kind kind, const float *map, size_t rows,
+                      size_t cols, size_t stride, const int *key_tokens);
+/* Turn the sums into means (idempotent). A head with no rows stays zero. */
+void an_stats_finish(an_head_stats *s);
+
+/* Statistics of every head of a model, over every trace added. */
+typedef struct {
+    size_t n_layers[AN_N_KINDS]; /* encoder layers for ENC_SELF, decoder layers otherwise */
+    size_t n_heads;
+    size_t n_traces;
+    an_head_stats *heads[AN_N_KINDS]; /* (n_layers[kind], n_heads) */
+} an_stats;
+
+/* Sized for the trace's model (n_enc_layers, n_dec_layers, n_heads). Never NULL. */
+an_stats *an_stats_new(size_t n_enc_layers, size_t n_dec_layers, size_t n_heads);
+void an_stats_free(an_stats *s);
+/* Add every map of a trace. */
+void an_stats_add_trace(an_stats *s, const attn_trace *t);
+void an_stats_finish_all(an_stats *s);
+an_head_stats *an_stats_head(an_stats *s, t5_attn_kind kind, size_t layer, size_t head);
+
+/* ---- classification ----------------------------------------------------- */
+
+/* The thresholds. Each class is decided by one score in [0, 1]; the first
+ * rule that holds, in this order, gives the class:
+ *
+ * 1. clear diagonal: diag >= AN_DIAG_CLEAR, where diag is the largest mean
+ *    mass on one offset (end bins excluded); its offset is reported.
+ * 2. vertical stripes: stripe >= AN_STRIPE_MIN, the mean mass a row puts on
+ *    the AN_STRIPE_COLS columns that receive the most attention in the
+ *    map; the stripes' token classes are reported (those holding at least
+ *    AN_STRIPE_TOKEN_SHARE of the stripe mass).
+ * 3. sparse squares (block): block >= AN_BLOCK_MIN. Consecutive valid rows
+ *    p, p' change by d = 1 - sum_k min(p_k, p'_k) (1 - histogram overlap).
+ *    repeat = share of pairs with d <= AN_BLOCK_SAME, jump = share with
+ *    d >= AN_BLOCK_JUMP, far_sim = mean overlap of rows half the map apart;
+ *    block = repeat * (1 - far_sim) when the map has at least one jump, else
+ *    0: rows repeat within squares, change at their edges, and rows far apart
+ *    differ (which rules out stripes).
+ * 4. blurred diagonal: band >= AN_BLUR_MIN, the largest mean mass on
+ *    offsets c-AN_BLUR_HALF .. c+AN_BLUR_HALF for some centre c (end bins
+ *    excluded); the centre is reported as the offset.
+ * 5. heterogeneous: none of the above.
+ *
+ * Over many traces the row scores (diag, band) come from the pooled offset
+ * histogram and the map scores (stripe, block) are means over maps. */
+#define AN_DIAG_CLEAR 0.5
+#define AN_STRIPE_MIN 0.5
+#define AN_STRIPE_TOKEN_SHARE 0.2
+#define AN_BLOCK_SAME 0.25
+#define AN_BLOCK_JUMP 0.5
+#define AN_BLOCK_MIN 0.4
+#define AN_BLUR_HALF 3
+#define AN_BLUR_MIN 0.5
+
+typedef enum {
+    AN_CLASS_DIAG = 0, /* clear diagonal */
+    AN_CLASS_BLUR,     /* blurred diagonal */
+    AN_CLASS_STRIPES,  /* vertical stripes */
+    AN_CLASS_BLOCK,    /* sparse squares / block */
+    AN_CLASS_HETERO,   /* heterogeneous */
+    AN_CLASS_COUNT
+} an_class;
+
+/* "clear diagonal", "blurred diagonal", "vertical stripes", "sparse squares",
+ * "heterogeneous"; and a one-letter mark for thumbnails: D B V S H. */
+const char *an_class_name(an_class c);
+char an_class_mark(an_class c);
+
+typedef struct {
+    an_class cls;
+    int offset;        /* diagonal classes: the offset (k - q) or band centre */
+    double diag;       /* rule 1 score */
+    double stripe;     /* rule 2 score */
+    double block;      /* rule 3 score */
+    double band;       /* rule 4 score */
+    int band_centre;
+    unsigned stripe_classes; /* bit c set: class c holds >= AN_STRIPE_TOKEN_SHARE of the stripes */
+    char label[48];    /* "diag +0", "blur -1", "stripes x ^ =", "squares", "hetero" */
+} an_head_class;
+
+/* Classify finished statistics (finishes them when needed). */
+void an_classify(an_head_stats *s, an_head_class *out);
+
+/* Classify every head of one trace: out is (n_layers[kind], n_heads) for
+ * each kind, laid out like an_stats.heads (out[kind][layer*n_heads+head]).
+ * The arrays are allocated here; free with an_trace_classes_free. This is
+ * what the UI calls after each decode. */
+typedef struct {
+    size_t n_layers[AN_N_KINDS], n_heads;
+    an_head_class *cls[AN_N_KINDS];
+} an_trace_classes;
+void an_classify_trace(const attn_trace *t, an_trace_classes *out);
+void an_trace_classes_free(an_trace_classes *c);
+
+/* ---- aggregates ---------------------------------------------------------- */
+
+/* Mean of one trace's maps of kind over a layer (or all, layer < 0) and a
+ * head (or all, head < 0). out has room for rows*cols floats (the trace's
+ * map size for kind, from trace_map); rows and cols are written. */
+void an_mean_map(const attn_trace *t, t5_attn_kind kind, long layer, long head, float *out,
+                 size_t *rows, size_t *cols);
+
+/* A grid that averages maps of different sizes cell by cell (aligned by
+ * position: cell (r, c) is the mean over the maps that have it), or by
+ * token class (an_grid_add_by_class). */
+typedef struct {
+    size_t rows, cols;
+    double *sum;    /* (rows, cols) */
+    double *count;  /* (rows, cols) */
+} an_grid;
+
+an_grid *an_grid_new(size_t rows, size_t cols);
+void an_grid_free(an_grid *g);
+/* Add a map cell by cell (cells beyond the grid are dropped). Rows that are
+ * not computed (sum < AN_ROW_MIN_SUM) are skipped. */
+void an_grid_add(an_grid *g, const float *map, size_t rows, size_t cols, size_t stride);
+/* Add a map by class: grid (AN_TC_COUNT, AN_TC_COUNT), cell (a, b) the mean
+ * mass that a query of class a puts on keys of class b. */
+void an_grid_add_by_class(an_grid *g, const float *map, size_t rows, size_t cols, size_t stride,
+                          const int *q_tokens, const int *k_tokens);
+/* out (rows, cols) = sum / count, 0 where nothing was added. */
+void an_grid_mean(const an_grid *g, float *out);
+
+/* The study's summary map for one trace: out (n_layers, cols), entry (l, k)
+ * the attention key k receives on layer l, summed over heads and averaged
+ * over valid query rows. kind ENC_SELF (encoder layers, source keys), CROSS
+ * (decoder layers, source keys) or DEC_SELF. *cols gets the key count. */
+void an_summary_map(const attn_trace *t, t5_attn_kind kind, float *out, size_t *cols);
+
+/* Attention rollout (Abnar and Zuidema 2020) through the self-attention of
+ * one stack (ENC_SELF or DEC_SELF): with A_l the mean over heads of layer l,
+ * A'_l = 0.5 I + 0.5 A_l with rows renormalised, R = A'_L ... A'_1. out (n, n),
+ * row q: how much the last layer's position q draws on each input position.
+ * *n gets the size. */
+void an_rollout(const attn_trace *t, t5_attn_kind kind, float *out, size_t *n);
+
+/* ---- causal checks through the hook --------------------------------------- */
+
+typedef enum { AN_ABL_NONE = 0, AN_ABL_ZERO, AN_ABL_MEAN } an_abl_mode;
+
+/* Which keys to block (their probabilities are set to 0 and each row is
+ * renormalised over the remaining keys, the same as masking the keys before
+ * the softmax; a row with nothing left stays zero). */
+typedef enum {
+    AN_BLOCK_NONE = 0,
+    AN_BLOCK_SPECIAL,       /* keys whose token an_is_special */
+    AN_BLOCK_RANDOM_DIGITS, /* per row, as many digit keys as special keys among the
+                               keys the row sees, chosen by a fixed random priority
+                               per (seed, stack, position) */
+} an_block_rule;
+
+/* An intervention: heads to ablate and keys to block, plus an optional
+ * trace that captures the maps after the changes. Install it with
+ * an_greedy / an_forced (which set and clear the hook), or by hand with
+ * t5_run_set_hook(r, an_hook, iv) after an_iv_set_tokens. */
+typedef struct {
+    size_t n_layers[AN_N_KINDS], n_heads;
+    unsigned char *mode[AN_N_KINDS];  /* (n_layers[kind], n_heads) an_abl_mode */
+    an_grid **means[AN_N_KINDS];      /* AN_ABL_MEAN: position-aligned mean map of each head
+                                         (borrowed; NULL entries fall back to uniform rows) */
+    an_block_rule block;
+    unsigned block_kinds;             /* bit kind set: block keys in maps of that kind */
+    uint64_t block_seed;
+    /* the tokens of the run, kept current by an_greedy / an_forced */
+    const int *src;
+    size_t n_src;
+    int *dec;                         /* (dec_cap) decoder-input tokens so far, owned */
+    size_t n_dec, dec_cap;
+    attn_trace *capture;              /* borrowed, may be NULL */
+    size_t events;                    /* hook calls seen (for tests) */
+} an_iv;
+
+/* Sized for a model. Nothing ablated or blocked. Free with an_iv_free. */
+void an_iv_init(an_iv *iv, const t5_model *m);
+void an_iv_free(an_iv *iv);
+/* Set one head's mode (out-of-range heads are ignored); clear all heads. */
+void an_iv_set_head(an_iv *iv, t5_attn_kind kind, size_t layer, size_t head, an_abl_mode mode);
+an_abl_mode an_iv_head(const an_iv *iv, t5_attn_kind kind, size_t layer, size_t head);
+void an_iv_clear_heads(an_iv *iv);
+/* Number of heads ablated. */
+size_t an_iv_count(const an_iv *iv);
+
+/* The hook (t5_hook_fn): applies the intervention to an event, then copies
+ * it into iv->capture when set. */
+void an_hook(void *user, const t5_attn_event *ev);
+
+/* Greedy decoding under an intervention: like t5_greedy, but tracks the
+ * tokens the hook needs and, when iv->capture is set, fills that trace
+ * (tokens and maps, as trace_run does). iv may be NULL (no change).
+ * Returns the generated count (eos included when produced) or -1. */
+long an_greedy(t5_run *r, an_iv *iv, const int *src, size_t n_src, int *out, size_t max_len,
+               as_err *err);
+
+/* Teacher forcing under an intervention (logits (T, V) may be NULL). */
+int an_forced(t5_run *r, an_iv *iv, const int *src, size_t n_src, const int *dec_in, size_t T,
+              float *logits, as_err *err);
+
+/* Decode each source under iv and score it against its target with the
+ * task's scores (quad.h). sources/targets are text; kinds the quad_kind of
+ * each. out gets full solve, character accuracy and answer accuracy (shares
+ * in [0, 1]). progress (may be NULL) is called after each example. */
+typedef void (*an_progress_fn)(void *user, size_t done);
+int an_score_set(t5_run *r, an_iv *iv, const char *const *sources, const char *const *targets,
+                 const int *kinds, size_t n, double out[3], an_progress_fn progress, void *puser,
+                 as_err *err);
+
+/* ---- experiments (experiment.c) ------------------------------------------ */
+
+/* A set of equations: source and target text, quad_kind of each. */
+typedef struct {
+    const char *const *src;
+    const char *const *tgt;
+    const int *kind;
+    size_t n;
+} an_examples;
+
+/* Decode every example greedily (with iv, may be NULL) into the trace t and
+ * call each(user, t) after each one. t must hold the run's sizes. */
+int an_collect(t5_run *r, an_iv *iv, const an_examples *ex, attn_trace *t,
+               void (*each)(void *user, const attn_trace *t), void *user,
+               an_progress_fn progress, void *puser, as_err *err);
+
+/* The position-aligned mean map of every head (for AN_ABL_MEAN): grids
+ * (rows, cols) per kind, laid out like an_stats.heads; add traces with
+ * an_means_add. */
+typedef struct {
+    size_t n_layers[AN_N_KINDS], n_heads;
+    an_grid **g[AN_N_KINDS];
+} an_means;
+void an_means_init(an_means *mm, const t5_model *m, size_t max_src, size_t max_tgt);
+void an_means_add(an_means *mm, const attn_trace *t);
+void an_means_free(an_means *mm);
+
+/* Head importance: the three scores (full, chars, answer) without any
+ * intervention, then with each head alone ablated (mode ZERO, or MEAN with
+ * means). drop = base - ablated, 3 values per head, laid out
+ * [kind][(layer*n_heads + head)*3 + score]. progress counts decodes. */
+typedef struct {
+    size_t n_layers[AN_N_KINDS], n_heads;
+    double base[3];
+    double *drop[AN_N_KINDS];
+} an_importance;
+int an_head_importance(t5_run *r, const an_examples *ex, an_abl_mode mode, const an_means *means,
+                       an_importance *out, an_progress_fn progress, void *puser, as_err *err);
+void an_importance_free(an_importance *imp);
+
+/* The study's hypothesis, that the special symbols (x ^ = ...) hold the
+ * results of the computation, as an experiment: scores with attention to
+ * special-symbol keys blocked in the maps of the kinds in `kinds` (bit per
+ * t5_attn_kind), against `draws` runs that each block as many random digit
+ * keys (AN_BLOCK_RANDOM_DIGITS with seeds seed+1..seed+draws). The
+ * hypothesis is supported when blocking the specials lowers character
+ * accuracy below the random baseline's mean by more than AN_HYP_SD of its
+ * standard deviations (and by at least AN_HYP_MIN_GAP). */
+#define AN_HYP_SD 2.0
+#define AN_HYP_MIN_GAP 0.01
+typedef struct {
+    size_t n, draws;
+    unsigned kinds;
+    double base[3], special[3];
+    double rnd_mean[3], rnd_sd[3]; /* sample standard deviation over draws */
+    double *rnd;                   /* (draws, 3) */
+    double src_special, src_digits; /* mean count per source (eos excluded) */
+    int holds;
+} an_hypothesis;
+int an_hypothesis_run(t5_run *r, const an_examples *ex, unsigned kinds, size_t draws,
+                      uint64_t seed, an_hypothesis *out, an_progress_fn progress, void *puser,
+                      as_err *err);
+void an_hypothesis_free(an_hypothesis *h);
+
+/* ---- figures (figure.c, through cairo) -------------------------------- */
+
+/* One heatmap panel: data (rows, cols), row-major with stride cols, values
+ * drawn on a viridis-like ramp from 0 to the figure's vmax. Labels (may be
+ * NULL) name the rows and columns; title may be NULL. */
+typedef struct {
+    const float *data;
+    size_t rows, cols;
+    const char *title;
+    const char *const *row_labels;
+    const char *const *col_labels;
+} an_panel;
+
+/* Draw panels in a grid of grid_cols columns with a figure title and one
+ * colour bar (0 .. vmax; vmax <= 0 takes the largest value), and write
+ * base.png and base.svg, each atomically. Cells are cell_px pixels (0:
+ * chosen from the largest panel, 4..18); labels are drawn when a cell is
+ * at least 7 pixels. *w and *h (may be NULL) get the image size, the same
+ * in both files (SVG in user units = pixels). Returns 0 or -1. */
+int an_fig_heatmaps(const char *base, const char *title, const an_panel *panels, size_t n,
+                    size_t grid_cols, float vmax, size_t cell_px, int *w, int *h, as_err *err);
+
+/* A bar chart: n bars with labels, values and error half-widths (err_hw may
+ * be NULL), y from 0 to ymax (<= 0: from the data). Writes base.png/.svg. */
+int an_fig_bars(const char *base, const char *title, const char *const *labels,
+                const double *values, const double *err_hw, size_t n, double ymax, int *w, int *h,
+                as_err *err);
+
+/* Release cairo's and fontconfig's process-wide caches (call once at exit,
+ * after the last figure, so leak checkers see a clean process). */
+void an_fig_cleanup(void);
+
+#endif

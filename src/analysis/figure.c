@@ -1,0 +1,372 @@
+/* figure.c - the report's figures through cairo: grids of labelled heatmap
+ * panels with one colour bar, and bar charts with error bars, each written
+ * as PNG and SVG of the same size (atomically, through util.h).
+ *
+ * It draws matrices it is given; what to draw is the report's business.
+ * Deliberately not here: terminal rendering (src/render, src/tui). */
+#include <cairo.h>
+#include <cairo-svg.h>
+#include <fontconfig/fontconfig.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "analysis.h"
+
+#define FIG_MARGIN 12.0
+#define FIG_TITLE_H 26.0
+#define FIG_PANEL_TITLE_H 16.0
+#define FIG_LABEL_PX 7     /* smallest cell that gets labels */
+#define FIG_BAR_W 64.0     /* colour bar with its tick labels */
+#define FIG_FONT "DejaVu Sans"
+
+/* viridis, sampled every 1/8 */
+static const double ramp[9][3] = {
+    {68, 1, 84},    {71, 44, 122},  {59, 81, 139},  {44, 113, 142}, {33, 144, 141},
+    {39, 173, 129}, {92, 200, 99},  {170, 220, 50}, {253, 231, 37},
+};
+
+static void ramp_rgb(double v, double rgb[3])
+{
+    if (!(v > 0)) v = 0;
+    if (v > 1) v = 1;
+    double x = v * 8;
+    int i = (int)x;
+    if (i >= 8) i = 7;
+    double f = x - i;
+    for (int c = 0; c < 3; c++) rgb[c] = (ramp[i][c] * (1 - f) + ramp[i + 1][c] * f) / 255.0;
+}
+
+/* The layout shared by the measuring pass and both drawing passes. */
+typedef struct {
+    const an_panel *p;
+    size_t n, gcols, grows;
+    double cs, fs;          /* cell size, label font size (0: no labels) */
+    double rowlab_w, collab_h;
+    double pw, ph;          /* one grid slot */
+    double W, H;
+    float vmax;
+    const char *title;
+} layout;
+
+static void set_font(cairo_t *cr, double size, int bold)
+{
+    cairo_select_font_face(cr, FIG_FONT, CAIRO_FONT_SLANT_NORMAL,
+                           bold ? CAIRO_FONT_WEIGHT_BOLD : CAIRO_FONT_WEIGHT_NORMAL);
+    cairo_set_font_size(cr, size);
+}
+
+static double text_w(cairo_t *cr, const char *s)
+{
+    cairo_text_extents_t e;
+    cairo_text_extents(cr, s, &e);
+    return e.x_advance;
+}
+
+static void measure(layout *L, size_t cell_px)
+{
+    size_t dmax = 1, maxr = 1, maxc = 1;
+    for (size_t i = 0; i < L->n; i++) {
+        if (L->p[i].rows > maxr) maxr = L->p[i].rows;
+        if (L->p[i].cols > maxc) maxc = L->p[i].cols;
+    }
+    dmax = maxr > maxc ? maxr : maxc;
+    if (cell_px) L->cs = (double)cell_px;
+    else {
+        double cs = floor(1100.0 / (double)(L->gcols * dmax));
+        double csh = floor(900.0 / (double)(L->grows * maxr));
+        if (csh < cs) cs = csh;
+        L->cs = cs < 3 ? 3 : cs > 18 ? 18 : cs;
+    }
+    L->fs = L->cs >= FIG_LABEL_PX ? (L->cs - 1 < 11 ? L->cs - 1 : 11) : 0;
+    L->rowlab_w = L->collab_h = 0;
+    cairo_surface_t *s = cairo_image_surface_create(CAIRO_FORMAT_ARGB32, 1, 1);
+    cairo_t *cr = cairo_create(s);
+    if (L->fs > 0) {
+        set_font(cr, L->fs, 0);
+        for (size_t i = 0; i < L->n; i++) {
+            for (size_t r = 0; L->p[i].row_labels && r < L->p[i].rows; r++) {
+                double w = text_w(cr, L->p[i].row_labels[r]);
+                if (w > L->rowlab_w) L->rowlab_w = w;
+            }
+            for (size_t c = 0; L->p[i].col_labels && c < L->p[i].cols; c++) {
+                double w = text_w(cr, L->p[i].col_labels[c]);
+                if (w > L->collab_h) L->collab_h = w;
+            }
+        }
+        if (L->rowlab_w > 0) L->rowlab_w = ceil(L->rowlab_w) + 4;
+        if (L->collab_h > 0) L->collab_h = ceil(L->collab_h) + 4;
+    }
+    double tw = 0;
+    set_font(cr, 11, 0);
+    for (size_t i = 0; i < L->n; i++)
+        if (L->p[i].title && text_w(cr, L->p[i].title) > tw) tw = text_w(cr, L->p[i].title);
+    cairo_destroy(cr);
+    cairo_surface_destroy(s);
+    L->pw = L->rowlab_w + (double)maxc * L->cs + 14;
+    if (L->pw < tw + 14) L->pw = ceil(tw + 14);
+    L->ph = FIG_PANEL_TITLE_H + L->collab_h + (double)maxr * L->cs + 12;
+    L->W = ceil(2 * FIG_MARGIN + (double)L->gcols * L->pw + FIG_BAR_W);
+    L->H = ceil(2 * FIG_MARGIN + FIG_TITLE_H + (double)L->grows * L->ph);
+    if (L->H < 2 * FIG_MARGIN + FIG_TITLE_H + 150) L->H = 2 * FIG_MARGIN + FIG_TITLE_H + 150;
+    if (L->W < 320) L->W = 320;
+}
+
+static void draw_heatmaps(cairo_t *cr, const layout *L)
+{
+    cairo_set_source_rgb(cr, 1, 1, 1);
+    cairo_paint(cr);
+    cairo_set_source_rgb(cr, 0, 0, 0);
+    set_font(cr, 14, 1);
+    cairo_move_to(cr, FIG_MARGIN, FIG_MARGIN + 15);
+    cairo_show_text(cr, L->title ? L->title : "");
+    for (size_t i = 0; i < L->n; i++) {
+        const an_panel *P = &L->p[i];
+        double x0 = FIG_MARGIN + (double)(i % L->gcols) * L->pw;
+        double y0 = FIG_MARGIN + FIG_TITLE_H + (double)(i / L->gcols) * L->ph;
+        if (P->title) {
+            cairo_set_source_rgb(cr, 0, 0, 0);
+            set_font(cr, 11, 0);
+            cairo_move_to(cr, x0, y0 + 11);
+            cairo_show_text(cr, P->title);
+        }
+        double mx = x0 + L->rowlab_w, my = y0 + FIG_PANEL_TITLE_H + L->collab_h;
+        for (size_t r = 0; r < P->rows; r++)
+            for (size_t c = 0; c < P->cols; c++) {
+                double rgb[3];
+                ramp_rgb(L->vmax > 0 ? P->data[r * P->cols + c] / L->vmax : 0, rgb);
+                cairo_set_source_rgb(cr, rgb[0], rgb[1], rgb[2]);
+                cairo_rectangle(cr, mx + (double)c * L->cs, my + (double)r * L->cs, L->cs, L->cs);
+                cairo_fill(cr);
+            }
+        cairo_set_source_rgb(cr, 0.3, 0.3, 0.3);
+        cairo_set_line_width(cr, 0.5);
+        cairo_rectangle(cr, mx, my, (double)P->cols * L->cs, (double)P->rows * L->cs);
+        cairo_stroke(cr);
+        if (L->fs <= 0) continue;
+        cairo_set_source_rgb(cr, 0, 0, 0);
+        set_font(cr, L->fs, 0);
+        for (size_t r = 0; P->row_labels && r < P->rows; r++) {
+            double w = text_w(cr, P->row_labels[r]);
+            cairo_move_to(cr, mx - 3 - w, my + ((double)r + 0.5) * L->cs + L->fs * 0.35);
+            cairo_show_text(cr, P->row_labels[r]);
+        }
+        for (size_t c = 0; P->col_labels && c < P->cols; c++) {
+            cairo_save(cr);
+            cairo_move_to(cr, mx + ((double)c + 0.5) * L->cs + L->fs * 0.35, my - 3);
+            cairo_rotate(cr, -M_PI / 2);
+            cairo_show_text(cr, P->col_labels[c]);
+            cairo_restore(cr);
+        }
+    }
+    /* the colour bar */
+    double bx = L->W - FIG_MARGIN - FIG_BAR_W + 8, by = FIG_MARGIN + FIG_TITLE_H + 4;
+    double bh = L->H - by - FIG_MARGIN - 8;
+    if (bh > 300) bh = 300;
+    for (int i = 0; i < 100; i++) {
+        double rgb[3];
+        ramp_rgb(1.0 - (i + 0.5) / 100.0, rgb);
+        cairo_set_source_rgb(cr, rgb[0], rgb[1], rgb[2]);
+        cairo_rectangle(cr, bx, by + bh * i / 100.0, 14, bh / 100.0 + 0.5);
+        cairo_fill(cr);
+    }
+    cairo_set_source_rgb(cr, 0, 0, 0);
+    cairo_set_line_width(cr, 0.5);
+    cairo_rectangle(cr, bx, by, 14, bh);
+    cairo_stroke(cr);
+    set_font(cr, 9, 0);
+    for (int i = 0; i <= 2; i++) {
+        char buf[32];
+        snprintf(buf, sizeof buf, "%.3g", L->vmax * (2 - i) / 2.0);
+        cairo_move_to(cr, bx + 18, by + bh * i / 2.0 + 3);
+        cairo_show_text(cr, buf);
+    }
+}
+
+/* cairo's stream writer onto an atomic file */
+static cairo_status_t write_stream(void *closure, const unsigned char *data, unsigned int len)
+{
+    FILE *f = closure;
+    return fwrite(data, 1, len, f) == len ? CAIRO_STATUS_SUCCESS : CAIRO_STATUS_WRITE_ERROR;
+}
+
+typedef void (*draw_fn)(cairo_t *cr, const void *ctx);
+
+/* Render draw(ctx) at W x H to base.png and base.svg. */
+static int write_both(const char *base, int W, int H, draw_fn draw, const void *ctx, as_err *err)
+{
+    size_t n = strlen(base) + 8;
+    char *path = xmalloc(n);
+    atomic_file af;
+    /* PNG */
+    snprintf(path, n, "%s.png", base);
+    cairo_surface_t *img = cairo_image_surface_create(CAIRO_FORMAT_RGB24, W, H);
+    cairo_t *cr = cairo_create(img);
+    draw(cr, ctx);
+    cairo_destroy(cr);
+    if (atomic_open(&af, path, err)) {
+        cairo_surface_destroy(img);
+        free(path);
+        return -1;
+    }
+    cairo_status_t st = cairo_surface_write_to_png_stream(img, write_stream, af.f);
+    cairo_surface_destroy(img);
+    if (st != CAIRO_STATUS_SUCCESS) {
+        atomic_abort(&af);
+        as_errf(err, "%s: cannot write PNG: %s", path, cairo_status_to_string(st));
+        free(path);
+        return -1;
+    }
+    if (atomic_commit(&af, err)) {
+        free(path);
+        return -1;
+    }
+    /* SVG */
+    snprintf(path, n, "%s.svg", base);
+    if (atomic_open(&af, path, err)) {
+        free(path);
+        return -1;
+    }
+    cairo_surface_t *svg = cairo_svg_surface_create_for_stream(write_stream, af.f, W, H);
+    cairo_svg_surface_set_document_unit(svg, CAIRO_SVG_UNIT_USER);
+    cr = cairo_create(svg);
+    draw(cr, ctx);
+    cairo_destroy(cr);
+    cairo_surface_finish(svg);
+    st = cairo_surface_status(svg);
+    cairo_surface_destroy(svg);
+    if (st != CAIRO_STATUS_SUCCESS) {
+        atomic_abort(&af);
+        as_errf(err, "%s: cannot write SVG: %s", path, cairo_status_to_string(st));
+        free(path);
+        return -1;
+    }
+    int rc = atomic_commit(&af, err);
+    free(path);
+    return rc;
+}
+
+static void draw_heatmaps_cb(cairo_t *cr, const void *ctx) { draw_heatmaps(cr, ctx); }
+
+int an_fig_heatmaps(const char *base, const char *title, const an_panel *panels, size_t n,
+                    size_t grid_cols, float vmax, size_t cell_px, int *w, int *h, as_err *err)
+{
+    if (n == 0) return as_errf(err, "%s: a figure needs at least one panel", base);
+    layout L = {0};
+    L.p = panels;
+    L.n = n;
+    L.gcols = grid_cols == 0 || grid_cols > n ? n : grid_cols;
+    L.grows = (n + L.gcols - 1) / L.gcols;
+    L.title = title;
+    L.vmax = vmax;
+    if (!(L.vmax > 0)) {
+        L.vmax = 0;
+        for (size_t i = 0; i < n; i++)
+            for (size_t j = 0; j < panels[i].rows * panels[i].cols; j++)
+                if (panels[i].data[j] > L.vmax) L.vmax = panels[i].data[j];
+        if (!(L.vmax > 0)) L.vmax = 1;
+    }
+    measure(&L, cell_px);
+    if (w) *w = (int)L.W;
+    if (h) *h = (int)L.H;
+    return write_both(base, (int)L.W, (int)L.H, draw_heatmaps_cb, &L, err);
+}
+
+typedef struct {
+    const char *title;
+    const char *const *labels;
+    const double *v, *e;
+    size_t n;
+    double ymax;
+    double W, H;
+} bars;
+
+static void draw_bars(cairo_t *cr, const void *ctx)
+{
+    const bars *B = ctx;
+    cairo_set_source_rgb(cr, 1, 1, 1);
+    cairo_paint(cr);
+    cairo_set_source_rgb(cr, 0, 0, 0);
+    set_font(cr, 14, 1);
+    cairo_move_to(cr, FIG_MARGIN, FIG_MARGIN + 15);
+    cairo_show_text(cr, B->title ? B->title : "");
+    double x0 = FIG_MARGIN + 48, y0 = FIG_MARGIN + FIG_TITLE_H + 10;
+    double ph = B->H - y0 - FIG_MARGIN - 40, pw = B->W - x0 - FIG_MARGIN;
+    cairo_set_line_width(cr, 1);
+    cairo_move_to(cr, x0, y0);
+    cairo_line_to(cr, x0, y0 + ph);
+    cairo_line_to(cr, x0 + pw, y0 + ph);
+    cairo_stroke(cr);
+    set_font(cr, 9, 0);
+    for (int i = 0; i <= 4; i++) {
+        char buf[32];
+        double v = B->ymax * i / 4.0, y = y0 + ph - ph * i / 4.0;
+        snprintf(buf, sizeof buf, "%.3g", v);
+        cairo_move_to(cr, x0 - 6 - text_w(cr, buf), y + 3);
+        cairo_show_text(cr, buf);
+        cairo_move_to(cr, x0 - 3, y);
+        cairo_line_to(cr, x0, y);
+        cairo_stroke(cr);
+    }
+    double slot = pw / (double)B->n;
+    for (size_t i = 0; i < B->n; i++) {
+        double rgb[3];
+        ramp_rgb(B->n > 1 ? 0.15 + 0.7 * (double)i / (double)(B->n - 1) : 0.5, rgb);
+        double v = B->ymax > 0 ? B->v[i] / B->ymax : 0;
+        if (v < 0) v = 0;
+        if (v > 1) v = 1;
+        double bx = x0 + slot * (double)i + slot * 0.2, bw = slot * 0.6;
+        cairo_set_source_rgb(cr, rgb[0], rgb[1], rgb[2]);
+        cairo_rectangle(cr, bx, y0 + ph - ph * v, bw, ph * v);
+        cairo_fill(cr);
+        cairo_set_source_rgb(cr, 0, 0, 0);
+        if (B->e && B->e[i] > 0 && B->ymax > 0) {
+            double lo = (B->v[i] - B->e[i]) / B->ymax, hi = (B->v[i] + B->e[i]) / B->ymax;
+            lo = lo < 0 ? 0 : lo > 1 ? 1 : lo;
+            hi = hi < 0 ? 0 : hi > 1 ? 1 : hi;
+            double cx = bx + bw / 2;
+            cairo_move_to(cr, cx, y0 + ph - ph * lo);
+            cairo_line_to(cr, cx, y0 + ph - ph * hi);
+            cairo_move_to(cr, cx - 5, y0 + ph - ph * lo);
+            cairo_line_to(cr, cx + 5, y0 + ph - ph * lo);
+            cairo_move_to(cr, cx - 5, y0 + ph - ph * hi);
+            cairo_line_to(cr, cx + 5, y0 + ph - ph * hi);
+            cairo_stroke(cr);
+        }
+        char buf[32];
+        snprintf(buf, sizeof buf, "%.3f", B->v[i]);
+        cairo_move_to(cr, bx + bw / 2 - text_w(cr, buf) / 2, y0 + ph - ph * v - 4);
+        cairo_show_text(cr, buf);
+        const char *lab = B->labels ? B->labels[i] : "";
+        cairo_move_to(cr, bx + bw / 2 - text_w(cr, lab) / 2, y0 + ph + 14);
+        cairo_show_text(cr, lab);
+    }
+}
+
+int an_fig_bars(const char *base, const char *title, const char *const *labels,
+                const double *values, const double *err_hw, size_t n, double ymax, int *w, int *h,
+                as_err *err)
+{
+    if (n == 0) return as_errf(err, "%s: a bar chart needs at least one bar", base);
+    bars B = {title, labels, values, err_hw, n, ymax, 0, 0};
+    if (!(B.ymax > 0)) {
+        for (size_t i = 0; i < n; i++) {
+            double v = values[i] + (err_hw ? err_hw[i] : 0);
+            if (v > B.ymax) B.ymax = v;
+        }
+        if (!(B.ymax > 0)) B.ymax = 1;
+    }
+    B.W = ceil(2 * FIG_MARGIN + 60 + 90.0 * (double)n);
+    if (B.W < 360) B.W = 360;
+    B.H = 340;
+    if (w) *w = (int)B.W;
+    if (h) *h = (int)B.H;
+    return write_both(base, (int)B.W, (int)B.H, draw_bars, &B, err);
+}
+
+void an_fig_cleanup(void)
+{
+    cairo_debug_reset_static_data();
+    FcFini();
+}
