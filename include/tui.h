@@ -28,7 +28,7 @@ typedef struct {
     size_t cell_w;             /* terminal columns per map column (1 or 2) */
     size_t label_w;            /* columns taken by the row labels (left) */
     size_t top;                /* lines taken by the column labels (above) */
-    size_t lines;              /* lines of cells shown */
+    size_t n_lines;            /* lines of cells shown */
     size_t row0, col0;         /* first visible map row / column (scroll) */
     size_t vis_rows, vis_cols; /* visible map rows / columns */
 } tui_grid;

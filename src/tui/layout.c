@@ -46,13 +46,13 @@ void tui_grid_layout(tui_grid *g, size_t rows, size_t cols, size_t height, size_
     size_t per_line = half ? 2 : 1;
     size_t max_lines = height - g->top;
     g->vis_rows = rows < max_lines * per_line ? rows : max_lines * per_line;
-    g->lines = (g->vis_rows + per_line - 1) / per_line;
+    g->n_lines = (g->vis_rows + per_line - 1) / per_line;
     g->vis_cols = cols < room / g->cell_w ? cols : room / g->cell_w;
     /* In half mode the window holds whole line pairs: an even row0, and the
        last line may show a lone row only at the end of the map. */
     g->row0 = tui_scroll(prev_row0, cur_row, g->vis_rows, rows, per_line);
     if (g->row0 + g->vis_rows > rows) g->vis_rows = rows - g->row0;
-    g->lines = (g->vis_rows + per_line - 1) / per_line;
+    g->n_lines = (g->vis_rows + per_line - 1) / per_line;
     g->col0 = tui_scroll(prev_col0, cur_col, g->vis_cols, cols, 1);
 }
 
@@ -68,7 +68,7 @@ int tui_grid_cell(const tui_grid *g, const float *map, size_t stride, size_t n_l
                   tui_cell *c)
 {
     memset(c, 0, sizeof *c);
-    if (line >= g->lines || vcol >= g->vis_cols) return -1;
+    if (line >= g->n_lines || vcol >= g->vis_cols) return -1;
     size_t per_line = g->half ? 2 : 1;
     size_t r = g->row0 + line * per_line, col = g->col0 + vcol;
     if (r >= g->rows) return -1;
@@ -186,7 +186,7 @@ char *tui_row_label(const tui_grid *g, size_t line, const int *tokens,
     out[0] = '\0';
     size_t per_line = g->half ? 2 : 1;
     size_t r = g->row0 + line * per_line;
-    if (line >= g->lines || r >= g->rows || g->label_w < 2) return out;
+    if (line >= g->n_lines || r >= g->rows || g->label_w < 2) return out;
     char name[64] = "";
     if (tokens) {
         char a[8], b[8];

@@ -35,7 +35,7 @@ static void test_layout_fits(void **state)
     assert_int_equal(g.vis_rows, 10);
     assert_int_equal(g.vis_cols, 12);
     assert_int_equal(g.cell_w, 2); /* room for wide cells */
-    assert_int_equal(g.lines, 10);
+    assert_int_equal(g.n_lines, 10);
     assert_int_equal(g.row0, 0);
     /* too narrow for wide cells */
     tui_grid_layout(&g, 10, 30, 20, 40, 0, 1, 8, 0, 0);
@@ -44,7 +44,7 @@ static void test_layout_fits(void **state)
     /* half blocks: two rows per line, always one column per map column */
     tui_grid_layout(&g, 9, 12, 20, 60, 1, 1, 8, 0, 0);
     assert_int_equal(g.cell_w, 1);
-    assert_int_equal(g.lines, 5);
+    assert_int_equal(g.n_lines, 5);
     assert_int_equal(g.vis_rows, 9);
 }
 
@@ -74,7 +74,7 @@ static void test_layout_scrolls_to_cursor(void **state)
     /* nothing fits */
     tui_grid_layout(&g, 4, 4, 1, 30, 0, 0, 8, 0, 0);
     assert_int_equal(g.vis_rows, 0);
-    assert_int_equal(g.lines, 0);
+    assert_int_equal(g.n_lines, 0);
     tui_grid_layout(&g, 4, 4, 10, 8, 0, 0, 8, 0, 0);
     assert_int_equal(g.vis_cols, 0);
 }
@@ -93,7 +93,7 @@ static void test_cells_half_pairing(void **state)
     fill_map(m);
     tui_grid g = {0};
     tui_grid_layout(&g, 5, 4, 10, 20, 1, 0, 6, 2, 1);
-    assert_int_equal(g.lines, 3);
+    assert_int_equal(g.n_lines, 3);
     tui_cell c;
     assert_int_equal(tui_grid_cell(&g, m, 6, 5, 1.0, 2, 1, 1, 1, &c), 0);
     assert_int_equal(c.row, 2);
@@ -215,7 +215,7 @@ static void test_labels(void **state)
     lw = tui_row_label_width(n, 1, 5);
     memset(&g, 0, sizeof g);
     tui_grid_layout(&g, n, n, 10, 40, 1, 0, lw, 0, 0);
-    assert_int_equal(g.lines, 4);
+    assert_int_equal(g.n_lines, 4);
     assert_string_equal(tui_row_label(&g, 0, ids, NULL, buf, sizeof buf), "0 7x ");
     assert_string_equal(tui_row_label(&g, 1, ids, NULL, buf, sizeof buf), "2 ^2 ");
     assert_string_equal(tui_row_label(&g, 3, ids, NULL, buf, sizeof buf), " 6 $ ");
