@@ -248,6 +248,9 @@ static void test_round_trip(void **state)
         st_close(&f);
         /* saving over an existing model works and leaves no temporary */
         assert_int_equal(t5_save(&r, tp(name, NULL), &err), 0);
+        char cmd[600];
+        snprintf(cmd, sizeof cmd, "test $(ls -A '%s' | wc -l) -eq 2", tp(name, NULL));
+        assert_int_equal(system(cmd), 0);
         t5_free(&m);
         t5_free(&r);
     }
@@ -355,6 +358,26 @@ static void test_hf_tied_duplicates(void **state)
 }
 
 /* ---- broken models ------------------------------------------------------------ */
+
+static void test_save_errors(void **state)
+{
+    (void)state;
+    t5_model m;
+    as_err err = {0};
+    make_model("saveerr", T5_FF_RELU, 1, &m);
+    spit(tp("afile", NULL), "x", 1);
+    assert_int_equal(t5_save(&m, tp("afile", NULL), &err), -1);
+    assert_non_null(strstr(err.msg, "not a folder"));
+    assert_int_equal(t5_save(&m, tp("afile", "sub"), &err), -1);
+    assert_non_null(strstr(err.msg, "afile"));
+    /* a nested folder that does not exist yet is created */
+    assert_int_equal(t5_save(&m, tp("deep/er", NULL), &err), 0);
+    t5_model r;
+    assert_int_equal(t5_load(&r, tp("deep/er", NULL), &err), 0);
+    check_same(&m, &r);
+    t5_free(&r);
+    t5_free(&m);
+}
 
 static void test_missing_files(void **state)
 {
@@ -509,6 +532,7 @@ int main(void)
         cmocka_unit_test(test_round_trip),
         cmocka_unit_test(test_half_precision),
         cmocka_unit_test(test_hf_tied_duplicates),
+        cmocka_unit_test(test_save_errors),
         cmocka_unit_test(test_missing_files),
         cmocka_unit_test(test_empty_and_truncated),
         cmocka_unit_test(test_corrupt_header),
