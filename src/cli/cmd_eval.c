@@ -1,0 +1,240 @@
+/* cmd_eval.c - `attnscope eval`: greedy-decode every example of a data set
+ * with a model and print the three scores of the quadratic task (full
+ * solve, character accuracy, answer accuracy), overall and per kind, as a
+ * table or as JSON.
+ *
+ * The examples are spread over the cores with OpenMP, one t5_run per
+ * thread (OpenBLAS is then kept to one thread so the two do not fight).
+ * Deliberately not here: the scores themselves (src/task/score.c). */
+#include <cJSON.h>
+#include <cblas.h>
+#include <getopt.h>
+#include <omp.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "byt5.h"
+#include "cli.h"
+#include "quad.h"
+#include "t5.h"
+
+static void usage(FILE *f)
+{
+    fprintf(f,
+            "usage: attnscope eval [--model DIR] --data FILE.tsv [--limit N] [--json] [--max-len N]\n"
+            "                      [--threads N]\n"
+            "\n"
+            "Greedy-decode every example of a data set (one 'source<TAB>target' a line) and print\n"
+            "full solve, character accuracy and answer accuracy, overall and per kind.\n"
+            "\n"
+            "  --model DIR     a Hugging Face T5 folder (default: the bundled model)\n"
+            "  --data FILE     the data set (e.g. the test.tsv of 'attnscope gen')\n"
+            "  --limit N       only the first N examples\n"
+            "  --json          print the scores as one JSON object\n"
+            "  --max-len N     at most N generated tokens per example (default %d)\n"
+            "  --threads N     decoding threads (default: all cores)\n"
+            "  -h, --help      this help\n",
+            QUAD_MAX_GEN);
+}
+
+static void progress(size_t done, size_t total, double t0)
+{
+    int width = 40, fill = total ? (int)((double)done / (double)total * width) : width;
+    double el = util_now() - t0;
+    double eta = done ? el / (double)done * (double)(total - done) : 0;
+    fprintf(stderr, "\r[%.*s%*s] %zu/%zu  %.1f s, %.0f s left ", fill,
+            "########################################", width - fill, "", done, total, el, eta);
+    fflush(stderr);
+}
+
+static cJSON *score_json(const quad_score *s)
+{
+    cJSON *o = cJSON_CreateObject();
+    cJSON_AddNumberToObject(o, "n", (double)s->n);
+    cJSON_AddNumberToObject(o, "full_solve", quad_score_full(s));
+    cJSON_AddNumberToObject(o, "char_accuracy", quad_score_chars(s));
+    cJSON_AddNumberToObject(o, "answer_accuracy", quad_score_answer(s));
+    cJSON_AddNumberToObject(o, "full", (double)s->full);
+    cJSON_AddNumberToObject(o, "answer", (double)s->answer);
+    cJSON_AddNumberToObject(o, "chars_right", (double)s->chars_right);
+    cJSON_AddNumberToObject(o, "chars_total", (double)s->chars_total);
+    return o;
+}
+
+static void print_row(const char *name, const quad_score *s)
+{
+    printf("%-10s %9zu %10.2f %% %10.2f %% %10.2f %%\n", name, s->n, 100 * quad_score_full(s),
+           100 * quad_score_chars(s), 100 * quad_score_answer(s));
+}
+
+int cmd_eval(int argc, char **argv)
+{
+    static const struct option opts[] = {
+        {"model", required_argument, 0, 'm'},
+        {"data", required_argument, 0, 'd'},
+        {"limit", required_argument, 0, 'l'},
+        {"json", no_argument, 0, 'j'},
+        {"max-len", required_argument, 0, 'x'},
+        {"threads", required_argument, 0, 't'},
+        {"help", no_argument, 0, 'h'},
+        {0, 0, 0, 0},
+    };
+    const char *model_dir = NULL, *data = NULL;
+    size_t limit = 0, max_len = QUAD_MAX_GEN, threads = 0;
+    int json = 0, c;
+    optind = 1;
+    while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+        switch (c) {
+        case 'm': model_dir = optarg; break;
+        case 'd': data = optarg; break;
+        case 'l':
+            if (cli_parse_size("eval", "--limit", optarg, &limit) < 0) return EXIT_USAGE;
+            break;
+        case 'j': json = 1; break;
+        case 'x':
+            if (cli_parse_size("eval", "--max-len", optarg, &max_len) < 0) return EXIT_USAGE;
+            if (max_len == 0 || max_len > 4096) {
+                cli_error("eval", "--max-len must be 1..4096, got %s", optarg);
+                return EXIT_USAGE;
+            }
+            break;
+        case 't':
+            if (cli_parse_size("eval", "--threads", optarg, &threads) < 0) return EXIT_USAGE;
+            if (threads == 0 || threads > 256) {
+                cli_error("eval", "--threads must be 1..256, got %s", optarg);
+                return EXIT_USAGE;
+            }
+            break;
+        case 'h': usage(stdout); return EXIT_OK;
+        default: usage(stderr); return EXIT_USAGE;
+        }
+    }
+    if (optind < argc) {
+        cli_error("eval", "unexpected argument '%s'", argv[optind]);
+        return EXIT_USAGE;
+    }
+    if (!data) {
+        cli_error("eval", "--data FILE.tsv is required");
+        usage(stderr);
+        return EXIT_USAGE;
+    }
+    if (!model_dir) model_dir = cli_default_model();
+
+    as_err err;
+    quad_dataset ds;
+    if (quad_ds_read(data, limit, &ds, &err) < 0) {
+        cli_error("eval", "%s", err.msg);
+        quad_ds_free(&ds);
+        return EXIT_FAIL;
+    }
+    t5_model model;
+    if (t5_load(&model, model_dir, &err) < 0) {
+        cli_error("eval", "cannot load the model: %s", err.msg);
+        quad_ds_free(&ds);
+        return EXIT_FAIL;
+    }
+
+    size_t n = ds.n, max_src = 1;
+    for (size_t i = 0; i < n; i++) {
+        size_t l = strlen(ds.ex[i].source) + 1;
+        if (l > max_src) max_src = l;
+    }
+    size_t stride = max_len + 1;
+    char *outputs = xcalloc(n, stride);
+    int nthreads = threads ? (int)threads : omp_get_max_threads();
+    if ((size_t)nthreads > n) nthreads = (int)n;
+    if (nthreads > 1) openblas_set_num_threads(1);
+    int tty = isatty(2);
+    size_t done = 0;
+    int failed = 0;
+    char fail_msg[1200] = "";
+    double t0 = util_now(), last = 0;
+
+#pragma omp parallel num_threads(nthreads)
+    {
+        t5_run *run = t5_run_new(&model, max_src, max_len + 1);
+        int *src = xmalloc(max_src * sizeof *src);
+        int *out = xmalloc(stride * sizeof *out);
+        as_err terr;
+#pragma omp for schedule(dynamic, 4)
+        for (size_t i = 0; i < n; i++) {
+            int stop;
+#pragma omp atomic read
+            stop = failed;
+            if (stop) continue;
+            size_t ns = byt5_encode_eos(ds.ex[i].source, src, max_src);
+            long got = t5_greedy(run, src, ns, out, max_len, &terr);
+            if (got < 0) {
+#pragma omp critical(eval_fail)
+                if (!failed) {
+                    failed = 1;
+                    snprintf(fail_msg, sizeof fail_msg, "%s:%zu: decoding failed: %s", data,
+                             ds.ex[i].line, terr.msg);
+                }
+                continue;
+            }
+            byt5_decode(out, (size_t)got, outputs + i * stride, stride);
+            size_t d;
+#pragma omp atomic capture
+            d = ++done;
+            if (tty && omp_get_thread_num() == 0) {
+                double now = util_now();
+                if (now - last > 0.2) {
+                    last = now;
+                    progress(d, n, t0);
+                }
+            }
+        }
+        free(src);
+        free(out);
+        t5_run_free(run);
+    }
+    double secs = util_now() - t0;
+    if (tty) {
+        progress(done, n, t0);
+        fputc('\n', stderr);
+    }
+    if (failed) {
+        cli_error("eval", "%s", fail_msg);
+        free(outputs);
+        t5_free(&model);
+        quad_ds_free(&ds);
+        return EXIT_FAIL;
+    }
+
+    quad_scores sc;
+    memset(&sc, 0, sizeof sc);
+    for (size_t i = 0; i < n; i++)
+        quad_scores_add(&sc, ds.ex[i].kind, ds.ex[i].target, outputs + i * stride);
+
+    if (json) {
+        cJSON *o = cJSON_CreateObject();
+        cJSON_AddStringToObject(o, "model", model_dir);
+        cJSON_AddStringToObject(o, "data", data);
+        cJSON_AddNumberToObject(o, "examples", (double)n);
+        cJSON_AddNumberToObject(o, "max_len", (double)max_len);
+        cJSON_AddNumberToObject(o, "threads", nthreads);
+        cJSON_AddNumberToObject(o, "seconds", secs);
+        cJSON_AddItemToObject(o, "overall", score_json(&sc.all));
+        cJSON *pk = cJSON_CreateObject();
+        for (int k = 0; k < QUAD_N_KINDS; k++)
+            cJSON_AddItemToObject(pk, quad_kind_key((quad_kind)k), score_json(&sc.kind[k]));
+        cJSON_AddItemToObject(o, "per_kind", pk);
+        char *text = cJSON_Print(o);
+        puts(text);
+        free(text);
+        cJSON_Delete(o);
+    } else {
+        printf("model  %s\ndata   %s (%zu examples)\n\n", model_dir, data, n);
+        printf("%-10s %9s %12s %12s %12s\n", "", "examples", "full solve", "char acc", "answer acc");
+        print_row("overall", &sc.all);
+        for (int k = 0; k < QUAD_N_KINDS; k++) print_row(quad_kind_name((quad_kind)k), &sc.kind[k]);
+        printf("\n%zu examples in %.2f s (%.1f a second, %d thread%s)\n", n, secs,
+               secs > 0 ? (double)n / secs : 0.0, nthreads, nthreads == 1 ? "" : "s");
+    }
+    free(outputs);
+    t5_free(&model);
+    quad_ds_free(&ds);
+    return EXIT_OK;
+}
