@@ -188,6 +188,52 @@ static void test_config_defaults(void **state)
     assert_int_equal(c.decoder_start_token_id, 0);
 }
 
+/* config.json files as the Hugging Face Hub serves them (ByT5-small,
+ * t5-small): extra keys, nested objects, no num_decoder_layers. */
+static void test_config_hub_files(void **state)
+{
+    (void)state;
+    const char *byt5 =
+        "{\n  \"_name_or_path\": \"/home/patrick/t5/byt5-small\",\n"
+        "  \"architectures\": [\"T5ForConditionalGeneration\"],\n  \"d_ff\": 3584,\n"
+        "  \"d_kv\": 64,\n  \"d_model\": 1472,\n  \"decoder_start_token_id\": 0,\n"
+        "  \"dropout_rate\": 0.1,\n  \"eos_token_id\": 1,\n"
+        "  \"feed_forward_proj\": \"gated-gelu\",\n  \"gradient_checkpointing\": false,\n"
+        "  \"initializer_factor\": 1.0,\n  \"is_encoder_decoder\": true,\n"
+        "  \"layer_norm_epsilon\": 1e-06,\n  \"model_type\": \"t5\",\n"
+        "  \"num_decoder_layers\": 4,\n  \"num_heads\": 6,\n  \"num_layers\": 12,\n"
+        "  \"pad_token_id\": 0,\n  \"relative_attention_num_buckets\": 32,\n"
+        "  \"tie_word_embeddings\": false,\n  \"tokenizer_class\": \"ByT5Tokenizer\",\n"
+        "  \"transformers_version\": \"4.7.0.dev0\",\n  \"use_cache\": true,\n"
+        "  \"vocab_size\": 384\n}\n";
+    const char *t5small =
+        "{\"architectures\": [\"T5WithLMHeadModel\"], \"d_ff\": 2048, \"d_kv\": 64,"
+        " \"d_model\": 512, \"decoder_start_token_id\": 0, \"dropout_rate\": 0.1,"
+        " \"eos_token_id\": 1, \"initializer_factor\": 1.0, \"is_encoder_decoder\": true,"
+        " \"layer_norm_epsilon\": 1e-06, \"model_type\": \"t5\", \"n_positions\": 512,"
+        " \"num_heads\": 8, \"num_layers\": 6, \"output_past\": true, \"pad_token_id\": 0,"
+        " \"relative_attention_num_buckets\": 32, \"task_specific_params\": {\"summarization\":"
+        " {\"early_stopping\": true, \"max_length\": 200, \"prefix\": \"summarize: \"}},"
+        " \"vocab_size\": 32128}";
+    const char *p = tp("hub.json", NULL);
+    t5_config c;
+    as_err err = {0};
+    spit(p, byt5, strlen(byt5));
+    if (t5_config_read_json(&c, p, &err)) fail_msg("%s", err.msg);
+    assert_int_equal(c.d_model, 1472);
+    assert_int_equal(c.num_layers, 12);
+    assert_int_equal(c.num_decoder_layers, 4);
+    assert_int_equal(c.ff, T5_FF_GATED_GELU);
+    assert_false(c.tie_word_embeddings);
+    assert_int_equal(c.rel_max_distance, 128);
+    spit(p, t5small, strlen(t5small));
+    if (t5_config_read_json(&c, p, &err)) fail_msg("%s", err.msg);
+    assert_int_equal(c.vocab_size, 32128);
+    assert_int_equal(c.num_decoder_layers, 6);
+    assert_int_equal(c.ff, T5_FF_RELU);
+    assert_true(c.tie_word_embeddings);
+}
+
 static void expect_config_fails(const char *txt, const char *n1, const char *n2)
 {
     const char *p = tp("bad.json", NULL);
@@ -529,6 +575,7 @@ int main(void)
         cmocka_unit_test(test_config_round_trip),
         cmocka_unit_test(test_config_defaults),
         cmocka_unit_test(test_config_invalid),
+        cmocka_unit_test(test_config_hub_files),
         cmocka_unit_test(test_round_trip),
         cmocka_unit_test(test_half_precision),
         cmocka_unit_test(test_hf_tied_duplicates),
