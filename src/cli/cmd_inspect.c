@@ -133,7 +133,7 @@ int cmd_inspect(int argc, char **argv)
         case 'h': usage(stdout); return EXIT_OK;
         default:
             if (optopt && strchr("m", optopt))
-                cli_error("inspect", "option -%c needs a value", optopt);
+                cli_error("inspect", "option %s needs a value", argv[optind - 1]);
             else if (optopt)
                 cli_error("inspect", "unknown option -%c", optopt);
             else

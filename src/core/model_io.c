@@ -101,7 +101,8 @@ int t5_load(t5_model *m, const char *dir, as_err *err)
     memset(m, 0, sizeof *m);
     struct stat sb;
     if (stat(dir, &sb) != 0)
-        return as_errf(err, "model folder %s: %s", dir, strerror(errno));
+        return as_errf(err, "model folder %s: %s", dir,
+                        errno == ENOENT ? "does not exist" : strerror(errno));
     if (!S_ISDIR(sb.st_mode))
         return as_errf(err, "%s is not a folder (a model is a folder with config.json and "
                             "model.safetensors)", dir);

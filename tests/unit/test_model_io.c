@@ -428,7 +428,7 @@ static void test_save_errors(void **state)
 static void test_missing_files(void **state)
 {
     (void)state;
-    expect_load_fails(tp("no-such-model", NULL), "no-such-model", "No such file");
+    expect_load_fails(tp("no-such-model", NULL), "no-such-model", "does not exist");
     make_model("nocfg", T5_FF_RELU, 1, NULL);
     unlink(tp("nocfg", "config.json"));
     expect_load_fails(tp("nocfg", NULL), "config.json is missing", NULL);
