@@ -234,7 +234,7 @@ static int parse_side(parser *p, int side)
                                p->s[p->i] ? "'='" : "end");
             return unexpected(p, "where a term should start (a number or x)");
         }
-        if (power == 2) p->seen_x2 = 1;
+        if (power == 2 && v != 0) p->seen_x2 = 1;
         /* sign * side * v, checked (v <= INT64_MAX so the negation is safe) */
         int64_t term = (sign * side < 0) ? -v : v;
         if (add_term(p, power, term, term_at) < 0) return -1;
@@ -282,7 +282,7 @@ int quad_parse(const char *text, quad_eq *out, quad_parse_error *perr)
     int64_t a = p.coef[2], b = p.coef[1], c = p.coef[0];
     if (a == 0)
         return fail_at(&p, 0, p.seen_x2 ? "not quadratic: the x^2 terms cancel (a = 0)"
-                                        : "not quadratic: no x^2 term (a = 0)");
+                                        : "not quadratic: no x^2 term with a coefficient other than 0 (a = 0)");
     if (a < 0) {
         if (a == INT64_MIN || b == INT64_MIN || c == INT64_MIN)
             return fail_at(&p, 0, "number too large: a coefficient does not fit 64 bits "

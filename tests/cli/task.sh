@@ -1,0 +1,134 @@
+#!/usr/bin/env bash
+# task.sh - the quadratic-task commands: `gen` (files, counts, split,
+# reproducibility, usage errors), `solve` (friendly and hostile equations:
+# exit 1 with a column and a reason, never a crash), `eval` (scores, JSON,
+# threads agree, a malformed data line reported with its line number).
+# Needs $BIN (the attnscope binary); run from the source tree's top level.
+set -u
+BIN=${BIN:-./attnscope}
+case $BIN in */*) ;; *) BIN=./$BIN ;; esac  # make passes BIN=attnscope
+MODEL=tests/fixtures/tied-relu              # a tiny random T5: decodes garbage, fine here
+T=$(mktemp -d)
+trap 'rm -rf "$T"' EXIT
+fails=0
+fail() { echo "FAIL: $*"; fails=$((fails + 1)); }
+
+# expect CODE NEEDLE CMD ARGS... : exit status CODE and NEEDLE in stdout+stderr
+# (runs of spaces count as one). A crash (status >= 128) always fails.
+expect() {
+    local code=$1 needle=$2; shift 2
+    local out rc
+    out=$("$BIN" "$@" 2>&1); rc=$?
+    [ "$rc" -eq "$code" ] || fail "$* exited $rc, expected $code; output:"$'\n'"$(head -c 2000 <<<"$out")"
+    grep -qF -- "$(tr -s ' ' <<<"$needle")" <<<"$(tr -s ' ' <<<"$out")" ||
+        fail "$* lacks '$needle'; output:"$'\n'"$(head -c 2000 <<<"$out")"
+}
+
+# --- gen
+expect 0 "usage: attnscope gen" gen --help
+expect 0 "preset small, 1250 examples, seed 3, test share 0.2" gen --preset small --n 1250 --seed 3 --test-share 0.2 --out "$T/s"
+out=$("$BIN" gen --preset small --n 1250 --seed 3 --out "$T/s" 2>&1)
+read -r _ tr2 tr1 tr0 trt _ <<<"$(grep '^train' <<<"$out")"
+read -r _ te2 te1 te0 tet _ <<<"$(grep '^test' <<<"$out")"
+[ $((tr2 + te2)) -eq 625 ] && [ $((tr1 + te1)) -eq 375 ] && [ $((tr0 + te0)) -eq 250 ] ||
+    fail "gen shares: $out"
+[ "$(wc -l <"$T/s/train.tsv")" -eq "$trt" ] && [ "$(wc -l <"$T/s/test.tsv")" -eq "$tet" ] ||
+    fail "gen line counts disagree with the printed counts: $out"
+[ "$tet" -ge 225 ] && [ "$tet" -le 275 ] || fail "gen test share far from 20 %: $out"
+# every line is source TAB target; train and test share no source
+awk -F'\t' 'NF != 2 || $1 == "" || $2 == "" { bad = 1 } END { exit bad }' "$T/s/train.tsv" "$T/s/test.tsv" ||
+    fail "gen wrote a line that is not source<TAB>target"
+shared=$(comm -12 <(cut -f1 "$T/s/train.tsv" | sort -u) <(cut -f1 "$T/s/test.tsv" | sort -u) | wc -l)
+[ "$shared" -eq 0 ] || fail "train and test share $shared equations"
+# the spec's form, and a seed-preset line re-solved by 'solve --no-model'
+grep -qE '^[1-5]x\^2[+-][0-9]+x[+-][0-9]+=0	D=\(' "$T/s/train.tsv" || fail "gen source form"
+line=$(head -n 1 "$T/s/train.tsv")
+expect 0 "target ${line#*	}" solve --no-model "${line%%	*}"
+# reproducible, and a different seed differs
+"$BIN" gen --preset small --n 1250 --seed 3 --out "$T/s2" >/dev/null 2>&1
+cmp -s "$T/s/train.tsv" "$T/s2/train.tsv" && cmp -s "$T/s/test.tsv" "$T/s2/test.tsv" ||
+    fail "gen with the same seed differs"
+"$BIN" gen --preset small --n 1250 --seed 4 --out "$T/s3" >/dev/null 2>&1
+cmp -s "$T/s/train.tsv" "$T/s3/train.tsv" && fail "gen with another seed is the same"
+# the default size, timed
+start=$(date +%s.%N)
+expect 0 "test 10000" gen --out "$T/big"
+el=$(echo "$(date +%s.%N) - $start" | bc)
+[ "$(cat "$T/big/train.tsv" "$T/big/test.tsv" | wc -l)" -eq 100000 ] || fail "gen default is not 100,000 lines"
+echo "gen 100,000 examples: $el s"
+# usage and failures
+expect 2 "unknown preset 'huge'" gen --preset huge --out "$T/x"
+expect 2 "--out DIR is required" gen
+expect 2 "--n needs a non-negative whole number" gen --n -5 --out "$T/x"
+expect 2 "--n must be at least 1" gen --n 0 --out "$T/x"
+expect 2 "--test-share must be between 0 and 1" gen --test-share 1.5 --out "$T/x"
+expect 2 "--test-share needs a number" gen --test-share abc --out "$T/x"
+expect 2 "unexpected argument" gen --out "$T/x" extra
+expect 2 "unrecognized option" gen --bogus --out "$T/x"
+touch "$T/file"
+expect 1 "$T/file" gen --n 10 --out "$T/file"
+expect 1 "" gen --n 10 --out /proc/nope/x
+
+# --- solve, without a model
+expect 0 "source 1x^2-5x+6=0" solve --no-model "x^2 - 5x + 6 = 0"
+expect 0 "source 1x^2+0x-4=0" solve --no-model "-x^2+4=0"
+expect 0 "source 3x^2+0x-12=0" solve --no-model "3x^2=12"
+expect 0 "source 1x^2+0x-1=0" solve --no-model "x²-1=0"
+expect 0 "roots x = (5±√13)/2" solve --no-model "x^2-5x+3=0"
+expect 0 "outside the training distribution" solve --no-model "2x^2-x-1=0"
+expect 0 "roots x = (-1±i√14)/3" solve --no-model "3x^2+2x+5=0"
+expect 0 "usage: attnscope solve" solve --help
+expect 2 "no equation given" solve
+expect 2 "unknown option '--bogus'" solve --bogus "x^2=1"
+expect 2 "--model needs a value" solve --model
+# hostile equations: exit 1, the column and the reason, never a crash
+expect 1 "column 1: empty input" solve --no-model ""
+expect 1 "column 3: power 3" solve --no-model "x^3+1=0"
+expect 1 "column 1: not quadratic: no x^2 term with a coefficient other than 0 (a = 0)" solve --no-model "0x^2+5x+6=0"
+expect 1 "column 1: variable 'a'" solve --no-model "abc"
+expect 1 "column 8: a second '='" solve --no-model "x^2+1=0=0"
+expect 1 "column 5: control character 0x07" solve --no-model "$(printf 'x^2+\a=0')"
+expect 1 "column 4: control character 0x1B" solve --no-model "$(printf 'x^2\033[2J=0')"
+expect 1 "column 1: number too large: 10240 digits" solve --no-model "$(head -c 10240 /dev/zero | tr '\0' 9)x^2=0"
+expect 1 "column 5: number too large" solve --no-model "x^2=99999999999999999999"
+expect 1 "b^2 does not fit 64 bits" solve --no-model "x^2+9999999999x=0"
+expect 1 "invalid UTF-8" solve --no-model "$(printf 'x^2\xff=0')"
+expect 1 "not an equation" solve --no-model "x^2-5x+6"
+# one bad equation among good ones: the good ones are still solved
+expect 1 "roots x = 2, x = 3" solve --no-model "x^2-5x+6=0" "x^2+#=0"
+
+# --- solve with a model (a tiny random one: wrong, but the whole path runs)
+expect 0 "wrong at character 1 of 59; answer wrong" solve --model "$MODEL" "x^2-5x+6=0"
+expect 0 "first wrong character: 1" solve --model "$MODEL" --max-len 8 "x^2-5x+6=0"
+expect 1 "cannot load the model" solve --model "$T/none" "x^2-5x+6=0"
+expect 1 "column 3: power 3" solve --model "$MODEL" "x^2-5x+6=0" "x^3=0" \
+    "$(head -c 10240 /dev/zero | tr '\0' 1)" "x^2+9999999999x=0"
+
+# --- eval
+head -n 12 "$T/s/test.tsv" >"$T/t.tsv"
+expect 0 "overall 12" eval --model "$MODEL" --data "$T/t.tsv" --max-len 16
+expect 0 '"examples":	5' eval --model "$MODEL" --data "$T/t.tsv" --max-len 16 --limit 5 --json
+"$BIN" eval --model "$MODEL" --data "$T/t.tsv" --max-len 24 --json --threads 1 >"$T/j1" 2>&1 &&
+    "$BIN" eval --model "$MODEL" --data "$T/t.tsv" --max-len 24 --json --threads 2 >"$T/j2" 2>&1 ||
+    fail "eval --json failed"
+diff <(grep -v 'seconds\|threads' "$T/j1") <(grep -v 'seconds\|threads' "$T/j2") >/dev/null ||
+    fail "eval with 1 and 2 threads disagree"
+/usr/bin/python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); assert d["overall"]["n"]==12 and set(d["per_kind"])=={"two_roots","one_root","no_root"}' "$T/j1" ||
+    fail "eval --json is not the expected JSON"
+expect 0 "usage: attnscope eval" eval --help
+expect 2 "--data FILE.tsv is required" eval --model "$MODEL"
+expect 2 "unrecognized option" eval --bogus
+expect 2 "--max-len must be 1..4096" eval --model "$MODEL" --data "$T/t.tsv" --max-len 0
+expect 1 "cannot load the model" eval --model "$T/none" --data "$T/t.tsv"
+expect 1 "$T/none.tsv" eval --model "$MODEL" --data "$T/none.tsv"
+{ head -n 3 "$T/t.tsv"; echo "1x^2-5x+6=0 no tab here"; } >"$T/bad1.tsv"
+expect 1 "bad1.tsv:4: no tab" eval --model "$MODEL" --data "$T/bad1.tsv"
+{ head -n 2 "$T/t.tsv"; printf '1x^2+1x+1=0\tD=1;\n1y^2=0\tD=1;\n'; } >"$T/bad2.tsv"
+expect 1 "bad2.tsv:4: source column 2: variable 'y'" eval --model "$MODEL" --data "$T/bad2.tsv"
+printf '\tD=1;\n' >"$T/bad3.tsv"
+expect 1 "bad3.tsv:1: empty source" eval --model "$MODEL" --data "$T/bad3.tsv"
+: >"$T/empty.tsv"
+expect 1 "no examples" eval --model "$MODEL" --data "$T/empty.tsv"
+
+[ $fails -eq 0 ] || { echo "$fails failure(s)"; exit 1; }
+echo "task.sh: all passed"
