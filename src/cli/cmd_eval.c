@@ -135,9 +135,19 @@ int cmd_eval(int argc, char **argv)
         return EXIT_FAIL;
     }
 
+    /* A source that parses may still be long ("x^2" and 10,000 spaces);
+     * the attention buffers grow with its square, so cap it. */
+    enum { MAX_SOURCE = 1024 };
     size_t n = ds.n, max_src = 1;
     for (size_t i = 0; i < n; i++) {
         size_t l = strlen(ds.ex[i].source) + 1;
+        if (l > MAX_SOURCE) {
+            cli_error("eval", "%s:%zu: source of %zu bytes is longer than %d", data, ds.ex[i].line,
+                      l - 1, MAX_SOURCE - 1);
+            t5_free(&model);
+            quad_ds_free(&ds);
+            return EXIT_FAIL;
+        }
         if (l > max_src) max_src = l;
     }
     size_t stride = max_len + 1;

@@ -127,6 +127,8 @@ expect 1 "bad1.tsv:4: no tab" eval --model "$MODEL" --data "$T/bad1.tsv"
 expect 1 "bad2.tsv:4: source column 2: variable 'y'" eval --model "$MODEL" --data "$T/bad2.tsv"
 printf '\tD=1;\n' >"$T/bad3.tsv"
 expect 1 "bad3.tsv:1: empty source" eval --model "$MODEL" --data "$T/bad3.tsv"
+printf 'x^2%2000s=0\tD=1;\n' '' >"$T/long.tsv"
+expect 1 "long.tsv:1: source of 2005 bytes is longer than 1023" eval --model "$MODEL" --data "$T/long.tsv"
 : >"$T/empty.tsv"
 expect 1 "no examples" eval --model "$MODEL" --data "$T/empty.tsv"
 
