@@ -100,7 +100,8 @@ int tui_token_is_special(int id);
 /* The row label of one line of cells: "index token" right-aligned to
  * g->label_w - 1 columns and a space. In half mode the line holds two rows,
  * written as their two one-column labels ("12 3^ "). tokens may be NULL
- * (then names, may also be NULL, gives the label of each row, e.g. "L3").
+ * (then names, may also be NULL, gives the label of each row, e.g. "L3",
+ * written without the index).
  * Writes at most cap bytes to out; returns out. */
 char *tui_row_label(const tui_grid *g, size_t line, const int *tokens,
                     const char *const *names, char *out, size_t cap);

@@ -20,6 +20,7 @@ static const command commands[] = {
     {"dump",    cmd_dump,    "print token ids, decoded text and every attention map as JSON"},
     {"inspect", cmd_inspect, "print a model's configuration and parameter counts"},
     {"bench",   cmd_bench,   "time decoding and training steps"},
+    {"report",  cmd_report,  "measure every head and write report.md with figures"},
 };
 #define N_COMMANDS (sizeof commands / sizeof commands[0])
 
@@ -50,6 +51,7 @@ int main(int argc, char **argv)
         if (!strcmp(name, commands[i].name)) return commands[i].run(argc - 1, argv + 1);
     /* An option or an equation without a command goes to the UI. */
     if (name[0] == '-' && name[1] == '-') return cmd_tui(argc, argv);
+    if (strchr(name, '=')) return cmd_tui(argc, argv);
     fprintf(stderr, "attnscope: unknown command '%s'\n\n", name);
     usage(stderr);
     return EXIT_USAGE;

@@ -203,12 +203,13 @@ char *tui_row_label(const tui_grid *g, size_t line, const int *tokens,
     }
     char idx[24];
     snprintf(idx, sizeof idx, "%zu", r);
+    if (!tokens && names) idx[0] = '\0'; /* named rows (layers): the name alone */
     size_t width = g->label_w - 1;
     size_t nlen = strlen(name);
     size_t room_name = width > strlen(idx) + 1 ? width - strlen(idx) - 1 : 0;
     if (nlen > room_name) nlen = room_name;
     char text[96];
-    snprintf(text, sizeof text, "%s %.*s", idx, (int)nlen, name);
+    snprintf(text, sizeof text, "%s%s%.*s", idx, idx[0] ? " " : "", (int)nlen, name);
     snprintf(out, cap, "%*.*s ", (int)width, (int)width, text);
     return out;
 }

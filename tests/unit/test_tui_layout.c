@@ -223,7 +223,7 @@ static void test_labels(void **state)
     const char *names[3] = {"L0", "L1", "L2"};
     memset(&g, 0, sizeof g);
     tui_grid_layout(&g, 3, n, 10, 40, 0, 0, tui_row_label_width(3, 0, 2), 0, 0);
-    assert_string_equal(tui_row_label(&g, 2, NULL, names, buf, sizeof buf), "2 L2 ");
+    assert_string_equal(tui_row_label(&g, 2, NULL, names, buf, sizeof buf), "  L2 ");
     /* a label that does not fit is cut, never overflows the label column */
     memset(&g, 0, sizeof g);
     tui_grid_layout(&g, n, n, 10, 40, 0, 0, 5, 0, 0);

@@ -1,0 +1,98 @@
+/* cmd_tui.c - `attnscope [tui]`: load a model and open the terminal UI on
+ * an equation (the study's example by default).
+ *
+ * Deliberately not here: the UI itself (src/tui/). */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "cli.h"
+#include "t5.h"
+#include "theme.h"
+#include "tui.h"
+
+static void usage(FILE *f)
+{
+    fprintf(f,
+            "usage: attnscope [tui] [--model DIR] [--theme NAME] [--color MODE] [EQUATION]\n\n"
+            "Open the terminal UI: type an equation, watch the model decode its solution token\n"
+            "by token, and walk every attention map (press ? inside for the keys).\n\n"
+            "  -m, --model DIR    the model folder (default: the bundled model)\n"
+            "  -t, --theme NAME   a theme in themes/ or a .cfg path (default: from the config\n"
+            "                     file $XDG_CONFIG_HOME/attnscope/config.cfg, else 'default')\n"
+            "  -c, --color MODE   auto, direct, 256, 8 or none (NO_COLOR=1 also means none)\n"
+            "  -r, --raw          any text, no equation parser or right/wrong check (for models\n"
+            "                     not trained on the quadratic task; guessed for HF checkpoints)\n"
+            "  -a, --ascii        no Unicode half blocks (one map row per line)\n"
+            "      --bench-ui[=KEYS] replay keys without a terminal and print redraw timings\n"
+            "      --bench-reps N repetitions for --bench-ui (default 20)\n"
+            "  -h, --help         this help\n\n"
+            "EQUATION defaults to the study's example, 7x^2+3556x+451612=0.\n");
+}
+
+int cmd_tui(int argc, char **argv)
+{
+    static const struct option opts[] = {
+        {"model", required_argument, NULL, 'm'}, {"theme", required_argument, NULL, 't'},
+        {"color", required_argument, NULL, 'c'}, {"raw", no_argument, NULL, 'r'},
+        {"ascii", no_argument, NULL, 'a'},       {"bench-ui", optional_argument, NULL, 'B'},
+        {"bench-reps", required_argument, NULL, 'R'}, {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
+    };
+    tui_options o = {0};
+    optind = 1;
+    opterr = 0;
+    int c;
+    while ((c = getopt_long(argc, argv, ":m:t:c:rah", opts, NULL)) != -1) {
+        switch (c) {
+        case 'm': o.model_dir = optarg; break;
+        case 't': o.theme = optarg; break;
+        case 'c':
+            if (theme_mode_parse(optarg) < 0) {
+                cli_error("tui", "--color wants auto, direct, 256, 8 or none, not '%s'", optarg);
+                return EXIT_USAGE;
+            }
+            o.color = optarg;
+            break;
+        case 'r': o.raw = 1; break;
+        case 'a': o.ascii = 1; break;
+        case 'B': o.bench_keys = optarg ? optarg : "default"; break;
+        case 'R':
+            if (cli_parse_size("tui", "--bench-reps", optarg, &o.bench_reps)) return EXIT_USAGE;
+            break;
+        case 'h': usage(stdout); return EXIT_OK;
+        case ':':
+            cli_error("tui", "option '%s' needs a value", argv[optind - 1]);
+            return EXIT_USAGE;
+        default:
+            cli_error("tui", "unknown option '%s'", argv[optind - 1]);
+            usage(stderr);
+            return EXIT_USAGE;
+        }
+    }
+    if (optind < argc) o.equation = argv[optind++];
+    if (optind < argc) {
+        cli_error("tui", "one equation at a time (got '%s' too); quote it if it has spaces",
+                  argv[optind]);
+        return EXIT_USAGE;
+    }
+    if (!o.model_dir) o.model_dir = cli_default_model();
+    struct stat st;
+    if (stat(o.model_dir, &st) != 0 || !S_ISDIR(st.st_mode)) {
+        cli_error("tui", "no model folder at %s; give one with --model DIR (a folder with "
+                         "config.json and model.safetensors) or set ATTNSCOPE_MODEL",
+                  o.model_dir);
+        return EXIT_FAIL;
+    }
+    t5_model m;
+    as_err err = {{0}};
+    if (t5_load(&m, o.model_dir, &err)) {
+        cli_error("tui", "%s", err.msg);
+        return EXIT_FAIL;
+    }
+    int rc = tui_run(&o, &m);
+    t5_free(&m);
+    return rc;
+}

@@ -1,0 +1,511 @@
+/* app.c - the UI program: its state, decoding an entry into a trace, the
+ * one loop that reads keys (and KEY_RESIZE) and hands them to the views, and
+ * the --bench-ui replay that times redraws inside the program.
+ *
+ * Deliberately not here: drawing (views.c), colours (screen.c), the pure
+ * layout (layout.c). The fatal path calls endwin() before any message. */
+#include <curses.h>
+#include <errno.h>
+#include <stdarg.h>
+#include <langinfo.h>
+#include <locale.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <term.h>
+#include <unistd.h>
+
+#include "byt5.h"
+#include "cli.h"
+#include "tui_int.h"
+
+#define EXAMPLE_EQUATION "7x^2+3556x+451612=0"
+
+/* ---- maps ------------------------------------------------------------------ */
+
+const char *tui_kind_name(t5_attn_kind k)
+{
+    switch (k) {
+    case T5_ATTN_ENC_SELF: return "encoder self";
+    case T5_ATTN_DEC_SELF: return "decoder self";
+    case T5_ATTN_CROSS: return "cross";
+    }
+    return "?";
+}
+
+size_t tui_n_layers(const tui_app *a, t5_attn_kind kind)
+{
+    return kind == T5_ATTN_ENC_SELF ? a->tr->n_enc_layers : a->tr->n_dec_layers;
+}
+
+void tui_map_size(const tui_app *a, t5_attn_kind kind, size_t *rows, size_t *cols)
+{
+    size_t stride;
+    *rows = *cols = 0;
+    if (!a->have_run) return;
+    trace_map(a->tr, kind, 0, 0, rows, cols, &stride);
+}
+
+const float *tui_map(tui_app *a, t5_attn_kind kind, size_t layer, size_t head, size_t *stride)
+{
+    size_t rows, cols, st;
+    const attn_trace *t = a->tr;
+    if (head < t->n_heads) {
+        const float *p = trace_map(t, kind, layer, head, &rows, &cols, &st);
+        *stride = st;
+        return p;
+    }
+    /* The mean over heads, into the scratch buffer (dense rows). */
+    const float *h0 = trace_map(t, kind, layer, 0, &rows, &cols, &st);
+    const float *h1 = t->n_heads > 1 ? trace_map(t, kind, layer, 1, &rows, &cols, &st) : h0;
+    if (!h0) return NULL;
+    tui_head_mean(h0, t->n_heads, (size_t)(h1 - h0), rows, cols, st, a->buf);
+    *stride = cols;
+    return a->buf;
+}
+
+size_t tui_live_rows(const tui_app *a, t5_attn_kind kind)
+{
+    size_t rows, cols;
+    tui_map_size(a, kind, &rows, &cols);
+    if (kind == T5_ATTN_ENC_SELF) return rows;
+    return a->step + 1 < rows ? a->step + 1 : rows;
+}
+
+const int *tui_row_tokens(const tui_app *a, t5_attn_kind kind)
+{
+    return kind == T5_ATTN_ENC_SELF ? a->tr->src : a->tr->tgt;
+}
+
+const int *tui_col_tokens(const tui_app *a, t5_attn_kind kind)
+{
+    return kind == T5_ATTN_DEC_SELF ? a->tr->tgt : a->tr->src;
+}
+
+/* ---- decoding -------------------------------------------------------------- */
+
+static void set_msg(tui_app *a, int error, size_t col, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+static void set_msg(tui_app *a, int error, size_t col, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(a->msg, sizeof a->msg, fmt, ap);
+    va_end(ap);
+    a->msg_error = error;
+    a->err_col = col;
+}
+
+int tui_submit(tui_app *a, int force_raw)
+{
+    const char *text = a->input;
+    char source[TUI_INPUT_MAX];
+    quad_solution sol;
+    int quad_ok = 0;
+    int raw = a->raw || force_raw;
+    if (!raw) {
+        quad_eq eq;
+        quad_parse_error pe;
+        if (quad_parse(text, &eq, &pe)) {
+            set_msg(a, 1, pe.column, "column %zu: %s  (Ctrl-R runs it as raw text)", pe.column,
+                    pe.reason);
+            return -1;
+        }
+        as_err err = {{0}};
+        if (quad_solve(&eq, &sol, &err)) {
+            set_msg(a, 1, 0, "%s", err.msg);
+            return -1;
+        }
+        quad_format_source(&sol.eq, source, sizeof source);
+        quad_ok = 1;
+    } else {
+        if (!*text) {
+            set_msg(a, 1, 1, "column 1: type some text first");
+            return -1;
+        }
+        snprintf(source, sizeof source, "%s", text);
+    }
+    int src[TUI_MAX_SRC];
+    size_t n_src = byt5_encode_eos(source, src, TUI_MAX_SRC);
+    if (n_src == 0) {
+        set_msg(a, 1, 0, "the input is longer than %d bytes", TUI_MAX_SRC - 1);
+        return -1;
+    }
+    size_t max_len = raw ? TUI_MAX_GEN - 1 : (QUAD_MAX_GEN < TUI_MAX_GEN ? QUAD_MAX_GEN
+                                                                          : TUI_MAX_GEN - 1);
+    as_err err = {{0}};
+    double t0 = util_now();
+    long n = trace_run(a->tr, a->run, src, n_src, NULL, 0, max_len, &err);
+    a->decode_ms = (util_now() - t0) * 1e3;
+    if (n < 0) {
+        set_msg(a, 1, 0, "decoding failed: %s", err.msg);
+        a->have_run = 0;
+        return -1;
+    }
+    a->have_run = 1;
+    a->quad_ok = quad_ok;
+    if (quad_ok) a->sol = sol;
+    a->raw = raw;
+    snprintf(a->shown, sizeof a->shown, "%s", text);
+    snprintf(a->source, sizeof a->source, "%s", source);
+    a->n_gen = (size_t)n;
+    a->n_rows = a->tr->n_rows;
+    /* The output text, and where each generated token starts in it. */
+    size_t len = 0;
+    for (size_t i = 0; i < a->n_gen; i++) {
+        int id = a->tr->tgt[i + 1];
+        a->gen[i] = id;
+        a->gen_off[i] = len;
+        if (id >= BYT5_OFFSET && id < BYT5_OFFSET + 256 && len + 1 < sizeof a->output)
+            a->output[len++] = (char)(id - BYT5_OFFSET);
+    }
+    a->gen_off[a->n_gen] = len;
+    a->output[len] = '\0';
+    a->first_wrong = -2;
+    if (quad_ok && sol.in_distribution) a->first_wrong = quad_first_diff(sol.target, a->output);
+    a->step = a->n_gen ? a->n_gen - 1 : 0;
+    a->playing = 0;
+    if (quad_ok && strcmp(text, source))
+        set_msg(a, 0, 0, "read as %s   (decoded in %.0f ms)", source, a->decode_ms);
+    else
+        set_msg(a, 0, 0, "decoded %zu tokens in %.0f ms", a->n_gen, a->decode_ms);
+    /* Keep the cursors inside the new maps. */
+    for (int k = 0; k < 3; k++) {
+        size_t rows, cols;
+        tui_map_size(a, (t5_attn_kind)k, &rows, &cols);
+        if (a->cur_r[k] >= rows) a->cur_r[k] = rows ? rows - 1 : 0;
+        if (a->cur_c[k] >= cols) a->cur_c[k] = cols ? cols - 1 : 0;
+    }
+    if (a->kind != T5_ATTN_ENC_SELF) a->cur_r[a->kind] = a->step;
+    return 0;
+}
+
+/* A model folder that Hugging Face wrote (transformers_version in its
+ * config.json) and attnscope did not train (no train.cfg, metrics.json or
+ * trainer_state.json) is taken as a general text model: raw mode. */
+static int guess_raw(const char *dir)
+{
+    char path[4096];
+    const char *ours[] = {"train.cfg", "metrics.json", "trainer_state.json"};
+    for (size_t i = 0; i < 3; i++) {
+        snprintf(path, sizeof path, "%s/%s", dir, ours[i]);
+        if (access(path, R_OK) == 0) return 0;
+    }
+    snprintf(path, sizeof path, "%s/config.json", dir);
+    char *json = util_read_file(path, NULL, NULL);
+    if (!json) return 0;
+    int hf = strstr(json, "\"transformers_version\"") || strstr(json, "\"_name_or_path\"");
+    free(json);
+    return hf;
+}
+
+/* ---- setup ---------------------------------------------------------------- */
+
+static void load_theme(tui_app *a, const char *name, theme_diag *d)
+{
+    theme_resolve(&a->th, &a->set, name, a->user_cfg[0] ? a->user_cfg : NULL, a->sys_cfg,
+                  a->theme_dirs, 3, d);
+}
+
+static void app_init(tui_app *a, const tui_options *o, const t5_model *m)
+{
+    memset(a, 0, sizeof *a);
+    a->m = m;
+    a->model_dir = o->model_dir;
+    a->run = t5_run_new(m, TUI_MAX_SRC, TUI_MAX_GEN);
+    a->tr = trace_new(m, TUI_MAX_SRC, TUI_MAX_GEN);
+    size_t big = TUI_MAX_SRC > TUI_MAX_GEN ? TUI_MAX_SRC : TUI_MAX_GEN;
+    a->buf = xcalloc(big * big, sizeof(float));
+    a->buf2 = xcalloc(big * big, sizeof(float));
+    a->raw = o->raw || guess_raw(o->model_dir);
+    a->kind = T5_ATTN_CROSS;
+    a->normalize = 0;
+
+    if (!theme_user_config_path(a->user_cfg, sizeof a->user_cfg)) a->user_cfg[0] = '\0';
+    const char *sys = getenv("ATTNSCOPE_SYSCONFIG");
+    snprintf(a->sys_cfg, sizeof a->sys_cfg, "%s",
+             sys && *sys ? sys : "/etc/attnscope/config.cfg");
+    static char data_themes[4096];
+    snprintf(data_themes, sizeof data_themes, "%s/themes", cli_data_dir());
+    a->theme_dirs[0] = theme_user_themes_dir(a->user_themes, sizeof a->user_themes);
+    a->theme_dirs[1] = data_themes;
+    a->theme_dirs[2] = NULL;
+    a->n_themes = theme_list(a->theme_dirs, 2, a->themes, TUI_MAX_THEMES);
+
+    theme_diag d = {{0}, 0};
+    load_theme(a, o->theme, &d);
+    a->want_mode = a->set.color;
+    if (o->color) {
+        int mm = theme_mode_parse(o->color);
+        if (mm >= 0) a->want_mode = (theme_color_mode)mm;
+    }
+    a->half_ok = a->set.half_blocks != 0 && !o->ascii;
+    if (d.count) {
+        /* Show the first problem; the rest are in the same file usually. */
+        char first[400];
+        snprintf(first, sizeof first, "%.399s", d.text);
+        char *nl = strchr(first, '\n');
+        if (nl) *nl = '\0';
+        set_msg(a, 1, 0, "config: %s%s", first, d.count > 1 ? " (and more)" : "");
+    }
+    snprintf(a->input, sizeof a->input, "%s", o->equation ? o->equation : EXAMPLE_EQUATION);
+    a->input_len = a->input_pos = strlen(a->input);
+}
+
+static void app_free(tui_app *a)
+{
+    trace_free(a->tr);
+    t5_run_free(a->run);
+    free(a->buf);
+    free(a->buf2);
+}
+
+void tui_cycle_theme(tui_app *a);
+void tui_cycle_theme(tui_app *a)
+{
+    if (a->n_themes == 0) return;
+    size_t cur = 0;
+    for (size_t i = 0; i < a->n_themes; i++)
+        if (!strcmp(a->themes[i], a->set.theme)) cur = i;
+    const char *next = a->themes[(cur + 1) % a->n_themes];
+    theme_diag d = {{0}, 0};
+    theme_color_mode keep = a->want_mode;
+    load_theme(a, next, &d);
+    a->want_mode = keep;
+    tui_colors_init(a);
+    if (d.count) set_msg(a, 1, 0, "theme: %s", d.text);
+    else set_msg(a, 0, 0, "theme %s", a->th.name);
+}
+
+/* ---- the loop ------------------------------------------------------------- */
+
+/* Read one key: characters as code points, function keys with TUI_FKEY;
+ * ERR on timeout. */
+static int read_key(void)
+{
+    wint_t wc;
+    int r = get_wch(&wc);
+    if (r == ERR) return ERR;
+    if (r == KEY_CODE_YES) return TUI_FKEY | (int)wc;
+    return (int)wc;
+}
+
+static tui_action handle_key(tui_app *a, int key)
+{
+    if (key == (TUI_FKEY | KEY_RESIZE)) return TUI_REDRAW;
+    if (a->help) { /* any key closes the help */
+        a->help = 0;
+        return TUI_REDRAW;
+    }
+    tui_action r = TUI_IGNORED;
+    if (!a->editing && !a->too_small) r = tui_views[a->view].key(a, key);
+    if (r == TUI_IGNORED) r = tui_common_key(a, key);
+    return r;
+}
+
+/* Is the terminal able to show the UI at all? */
+static const char *terminal_problem(void)
+{
+    const char *cup = tigetstr("cup");
+    if (cup == NULL || cup == (char *)-1) return "cannot move the cursor";
+    return NULL;
+}
+
+/* Pick a direct-colour terminfo entry when COLORTERM asks for 24-bit colour
+ * and the terminal's own entry does not have it (xterm-256color ->
+ * xterm-direct). Returns the name to use (a static buffer) or NULL. */
+static const char *direct_term(const char *term)
+{
+    static char name[128];
+    const char *ct = getenv("COLORTERM");
+    const char *nc = getenv("NO_COLOR");
+    if (!term || !ct || (nc && *nc)) return NULL;
+    if (strcmp(ct, "truecolor") && strcmp(ct, "24bit")) return NULL;
+    if (strstr(term, "direct")) return NULL;
+    size_t base = strcspn(term, "-");
+    snprintf(name, sizeof name, "%.*s-direct", (int)base, term);
+    int err = 0;
+    if (setupterm(name, -1, &err) != OK) return NULL;
+    del_curterm(cur_term);
+    return name;
+}
+
+static int fatal(tui_app *a, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static int fatal(tui_app *a, const char *fmt, ...)
+{
+    (void)a;
+    if (!isendwin()) endwin();
+    va_list ap;
+    va_start(ap, fmt);
+    fprintf(stderr, "attnscope tui: ");
+    vfprintf(stderr, fmt, ap);
+    fputc('\n', stderr);
+    va_end(ap);
+    return EXIT_FAIL;
+}
+
+static double median(double *v, size_t n)
+{
+    for (size_t i = 1; i < n; i++)
+        for (size_t j = i; j > 0 && v[j - 1] > v[j]; j--) {
+            double t = v[j];
+            v[j] = v[j - 1];
+            v[j - 1] = t;
+        }
+    return n ? (n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2])) : 0;
+}
+
+/* Replay keys into the loop with the screen going to /dev/null, timing each
+ * key from handling to the end of doupdate(), and each new equation from
+ * Enter to the first complete screen. Prints medians. */
+static int bench(tui_app *a, const tui_options *o)
+{
+    static const char *eqs[] = {"7x^2+3556x+451612=0", "1x^2-5x+6=0", "2x^2+0x-8=0",
+                                "3x^2+2x+5=0", "x^2-100=0", "5x^2+10x-75=0"};
+    size_t reps = o->bench_reps ? o->bench_reps : 20;
+    const char *keys = o->bench_keys && *o->bench_keys ? o->bench_keys : "default";
+    /* The default replay: cursor moves, layer/head/kind switches, steps,
+       model view, summary, average. */
+    static const int default_keys[] = {
+        TUI_FKEY | KEY_RIGHT, TUI_FKEY | KEY_DOWN, TUI_FKEY | KEY_LEFT, TUI_FKEY | KEY_UP,
+        'l', 'h', 'a', 'a', '1', '2', '3', ',', '.', 'm', TUI_FKEY | KEY_RIGHT, 's', 'v',
+        TUI_FKEY | KEY_DOWN, 'L', 'H'};
+    size_t nk = sizeof default_keys / sizeof default_keys[0];
+    int custom[256];
+    const int *seq = default_keys;
+    if (strcmp(keys, "default")) {
+        nk = 0;
+        for (const char *p = keys; *p && nk < 256; p++) custom[nk++] = (unsigned char)*p;
+        seq = custom;
+    }
+    double *tk = xcalloc(reps * nk, sizeof *tk), *te = xcalloc(reps * 6, sizeof *te);
+    size_t ik = 0, ie = 0;
+    for (size_t r = 0; r < reps; r++) {
+        for (size_t i = 0; i < 6; i++) {
+            snprintf(a->input, sizeof a->input, "%s", eqs[i]);
+            a->input_len = a->input_pos = strlen(a->input);
+            double t0 = util_now();
+            tui_submit(a, 0);
+            tui_draw(a);
+            doupdate();
+            te[ie++] = (util_now() - t0) * 1e3;
+        }
+        for (size_t i = 0; i < nk; i++) {
+            double t0 = util_now();
+            tui_action act = handle_key(a, seq[i]);
+            if (act != TUI_QUIT) {
+                tui_draw(a);
+                doupdate();
+            }
+            tk[ik++] = (util_now() - t0) * 1e3;
+        }
+    }
+    double p_eq = median(te, ie), p_key = median(tk, ik);
+    double max_key = 0;
+    for (size_t i = 0; i < ik; i++) max_key = tk[i] > max_key ? tk[i] : max_key;
+    endwin();
+    printf("ui: %dx%d terminal, %s colour, %zu key redraws, %zu new equations\n", COLS, LINES,
+           theme_mode_name(a->mode), ik, ie);
+    printf("ui: key press -> finished redraw   median %.3f ms (max %.3f ms)  goal < 16 ms\n",
+           p_key, max_key);
+    printf("ui: Enter (new equation) -> screen median %.3f ms  goal < 100 ms\n", p_eq);
+    free(tk);
+    free(te);
+    return EXIT_OK;
+}
+
+int tui_run(const tui_options *o, const t5_model *m)
+{
+    tui_app *a = xcalloc(1, sizeof *a);
+    app_init(a, o, m);
+
+    setlocale(LC_ALL, "");
+    const char *cs = nl_langinfo(CODESET);
+    a->utf8 = cs && !strcmp(cs, "UTF-8");
+
+    const char *term = getenv("TERM");
+    SCREEN *scr = NULL;
+    FILE *devnull = NULL;
+    if (o->bench_keys) {
+        devnull = fopen("/dev/null", "w");
+        /* A fixed terminal type, so numbers compare across machines. */
+        const char *bt = "xterm-256color";
+        scr = newterm(bt, devnull, stdin);
+    } else {
+        if (!isatty(STDIN_FILENO) || !isatty(STDOUT_FILENO)) {
+            app_free(a);
+            free(a);
+            return fatal(NULL, "needs a terminal (for a picture without one: attnscope render)");
+        }
+        const char *dt = direct_term(term);
+        scr = newterm(dt ? dt : term, stdout, stdin);
+        if (!scr && dt) scr = newterm(term, stdout, stdin);
+    }
+    if (!scr) {
+        int rc = fatal(NULL, "cannot use the terminal '%s' (set TERM to your terminal's type)",
+                       term ? term : "");
+        app_free(a);
+        free(a);
+        if (devnull) fclose(devnull);
+        return rc;
+    }
+    set_term(scr);
+    const char *problem = terminal_problem();
+    if (problem) {
+        int rc = fatal(a, "the terminal '%s' %s; the UI needs a full-screen terminal "
+                          "(attnscope render draws maps without one)", term ? term : "", problem);
+        delscreen(scr);
+        app_free(a);
+        free(a);
+        if (devnull) fclose(devnull);
+        return rc;
+    }
+    cbreak();
+    noecho();
+    nonl();
+    keypad(stdscr, TRUE);
+    set_escdelay(25);
+    curs_set(0);
+    tui_colors_init(a);
+
+    /* The first decode: a bad equation on the command line shows its message
+       under the entry box like any other. */
+    if (tui_submit(a, 0) != 0 && !a->have_run) a->editing = 1;
+
+    int rc = EXIT_OK;
+    if (o->bench_keys) {
+        rc = bench(a, o);
+    } else {
+        tui_draw(a);
+        doupdate();
+        for (;;) {
+            timeout(a->playing ? 180 : -1);
+            int key = read_key();
+            tui_action act;
+            if (key == ERR) {
+                if (!a->playing) continue;
+                if (a->step + 1 < a->n_gen) {
+                    a->step++;
+                    if (a->kind != T5_ATTN_ENC_SELF) a->cur_r[a->kind] = a->step;
+                } else {
+                    a->playing = 0;
+                }
+                act = TUI_REDRAW;
+            } else {
+                act = handle_key(a, key);
+            }
+            if (act == TUI_QUIT) break;
+            if (act == TUI_REDRAW || act == TUI_HANDLED) {
+                tui_draw(a);
+                doupdate();
+            }
+        }
+        endwin();
+    }
+    delscreen(scr);
+    if (devnull) fclose(devnull);
+    app_free(a);
+    free(a);
+    return rc;
+}

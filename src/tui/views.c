@@ -1,0 +1,694 @@
+/* views.c - what the UI draws and how keys move it: the frame (title,
+ * entry box, message, solution and its check, cursor status, key hints),
+ * the three views (one map, the model view of every layer x head, the
+ * summary of attention received per layer), the help overlay and the
+ * too-small notice; and the keys all views share.
+ *
+ * Deliberately not here: the loop and decoding (app.c), colour pairs
+ * (screen.c), the cell arithmetic (layout.c). */
+#include <curses.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "byt5.h"
+#include "tui_int.h"
+
+#define MIN_W 40
+#define MIN_H 12
+
+void tui_cycle_theme(tui_app *a);
+
+/* Separators and marks, with ASCII stand-ins outside UTF-8. */
+#define SEP(a) ((a)->utf8 ? " \xe2\x94\x82 " : " | ")
+#define MARK_RIGHT(a) ((a)->utf8 ? "\xe2\x9c\x93" : "OK")
+#define MARK_WRONG(a) ((a)->utf8 ? "\xe2\x9c\x97" : "X")
+
+static int use_half(const tui_app *a)
+{
+    return a->half_ok && a->utf8 && a->mode >= THEME_COLOR_256;
+}
+
+static size_t head_index(const tui_app *a)
+{
+    return a->avg ? a->tr->n_heads : a->head;
+}
+
+static const char *label(int id, char *buf, size_t cap)
+{
+    return byt5_token_label(id, buf, cap);
+}
+
+/* The largest live weight of a map (for scaling), at least a tiny value. */
+static double map_max(const float *map, size_t rows, size_t cols, size_t stride)
+{
+    double m = 1e-9;
+    for (size_t r = 0; r < rows; r++)
+        for (size_t c = 0; c < cols; c++)
+            if (map[r * stride + c] > m) m = map[r * stride + c];
+    return m;
+}
+
+/* Column labels of a grid at line y, from tokens (one column per map column). */
+static void draw_col_labels(const tui_app *a, const tui_grid *g, int y, int x, const int *tokens,
+                            size_t cur_col, const char *corner)
+{
+    tui_fill(a, y, x, (int)g->label_w, ROLE_NORMAL);
+    tui_text(a, y, x, (int)g->label_w, ROLE_HINT, corner);
+    for (size_t v = 0; v < g->vis_cols; v++) {
+        size_t c = g->col0 + v;
+        char s[8];
+        tui_token_short(tokens[c], s, sizeof s);
+        theme_role r = c == cur_col                       ? ROLE_LABEL_CURSOR
+                       : tui_token_is_special(tokens[c]) ? ROLE_TOKEN_SPECIAL
+                                                         : ROLE_LABEL;
+        int cx = x + (int)g->label_w + (int)(v * g->cell_w);
+        tui_text(a, y, cx, 1, r, s);
+        if (g->cell_w == 2) tui_text(a, y, cx + 1, 1, r == ROLE_LABEL_CURSOR ? r : ROLE_NORMAL, " ");
+    }
+}
+
+/* Draw the cells and row labels of a grid; labels from row tokens or names. */
+static void draw_grid(tui_app *a, const tui_grid *g, int y, int x, const float *map,
+                      size_t stride, size_t n_live, double vmax, size_t cr, size_t cc,
+                      const int *row_tokens, const char *const *row_names)
+{
+    for (size_t line = 0; line < g->n_lines; line++) {
+        int ly = y + (int)g->top + (int)line;
+        char lab[96];
+        tui_row_label(g, line, row_tokens, row_names, lab, sizeof lab);
+        size_t per = g->half ? 2 : 1, r0 = g->row0 + line * per;
+        int has_cursor = cr >= r0 && cr < r0 + per;
+        tui_text(a, ly, x, (int)g->label_w, has_cursor ? ROLE_LABEL_CURSOR : ROLE_LABEL, lab);
+        for (size_t v = 0; v < g->vis_cols; v++) {
+            tui_cell c;
+            if (tui_grid_cell(g, map, stride, n_live, vmax, cr, cc, line, v, &c)) continue;
+            c.top = tui_quant(a, c.top);
+            c.bot = tui_quant(a, c.bot);
+            tui_paint p;
+            tui_paint_cell(&c, g, &a->th, a->mode, &p);
+            tui_put_paint(a, ly, x + (int)g->label_w + (int)(v * g->cell_w), &p);
+        }
+    }
+}
+
+/* ---- the map view --------------------------------------------------------------- */
+
+static void map_draw(tui_app *a, int y, int x, int h, int w)
+{
+    t5_attn_kind k = a->kind;
+    size_t rows, cols, stride;
+    tui_map_size(a, k, &rows, &cols);
+    if (a->layer >= tui_n_layers(a, k)) a->layer = tui_n_layers(a, k) - 1;
+    const float *map = tui_map(a, k, a->layer, head_index(a), &stride);
+    if (!map || !rows || !cols) {
+        snprintf(a->status, sizeof a->status, " no map yet");
+        return;
+    }
+    size_t *cr = &a->cur_r[k], *cc = &a->cur_c[k];
+    if (*cr >= rows) *cr = rows - 1;
+    if (*cc >= cols) *cc = cols - 1;
+    size_t live = tui_live_rows(a, k);
+    double vmax = a->normalize ? map_max(map, live, cols, stride) : 1.0;
+    int half = use_half(a);
+    tui_grid_layout(&a->grid, rows, cols, (size_t)h, (size_t)w, half, 1,
+                    tui_row_label_width(rows, half, 5), *cr, *cc);
+    const tui_grid *g = &a->grid;
+    if (!g->vis_rows || !g->vis_cols) {
+        snprintf(a->status, sizeof a->status, " the map does not fit; enlarge the terminal");
+        return;
+    }
+    const char *corner = k == T5_ATTN_ENC_SELF ? "q\\k" : k == T5_ATTN_DEC_SELF ? "out\\out"
+                                                                             : "out\\in";
+    draw_col_labels(a, g, y, x, tui_col_tokens(a, k), *cc, corner);
+    draw_grid(a, g, y, x, map, stride, live, vmax, *cr, *cc, tui_row_tokens(a, k), NULL);
+
+    char qa[32], ka[32], wa[32];
+    const int *rt = tui_row_tokens(a, k), *ct = tui_col_tokens(a, k);
+    label(rt[*cr], qa, sizeof qa);
+    label(ct[*cc], ka, sizeof ka);
+    float wgt = map[*cr * stride + *cc];
+    int n = snprintf(a->status, sizeof a->status, " query %zu '%s'", *cr, qa);
+    if (k != T5_ATTN_ENC_SELF && *cr < a->n_gen)
+        n += snprintf(a->status + n, sizeof a->status - (size_t)n, " (writes '%s')",
+                      label(a->gen[*cr], wa, sizeof wa));
+    n += snprintf(a->status + n, sizeof a->status - (size_t)n, "  key %zu '%s'  weight %.4f", *cc,
+                  ka, wgt);
+    if (k != T5_ATTN_ENC_SELF && *cr >= live)
+        snprintf(a->status + n, sizeof a->status - (size_t)n, "  (after this step)");
+    else if (a->normalize)
+        snprintf(a->status + n, sizeof a->status - (size_t)n, "  (colours scaled to %.3f)", vmax);
+}
+
+static int move_cursor(size_t *r, size_t *c, size_t rows, size_t cols, size_t page, int key)
+{
+    switch (key) {
+    case TUI_FKEY | KEY_UP: if (*r > 0) (*r)--; return 1;
+    case TUI_FKEY | KEY_DOWN: if (*r + 1 < rows) (*r)++; return 1;
+    case TUI_FKEY | KEY_LEFT: if (*c > 0) (*c)--; return 1;
+    case TUI_FKEY | KEY_RIGHT: if (*c + 1 < cols) (*c)++; return 1;
+    case TUI_FKEY | KEY_PPAGE: *r = *r > page ? *r - page : 0; return 1;
+    case TUI_FKEY | KEY_NPAGE: *r = *r + page < rows ? *r + page : (rows ? rows - 1 : 0); return 1;
+    case TUI_FKEY | KEY_HOME: *c = 0; return 1;
+    case TUI_FKEY | KEY_END: *c = cols ? cols - 1 : 0; return 1;
+    }
+    return 0;
+}
+
+static tui_action map_key(tui_app *a, int key)
+{
+    size_t rows, cols;
+    tui_map_size(a, a->kind, &rows, &cols);
+    size_t page = a->grid.vis_rows ? a->grid.vis_rows : 10;
+    if (move_cursor(&a->cur_r[a->kind], &a->cur_c[a->kind], rows, cols, page, key))
+        return TUI_REDRAW;
+    return TUI_IGNORED;
+}
+
+/* ---- the model view: every layer x head ------------------------------------------- */
+
+static void model_draw(tui_app *a, int y, int x, int h, int w)
+{
+    t5_attn_kind k = a->kind;
+    size_t nl = tui_n_layers(a, k), nh = a->tr->n_heads;
+    size_t rows, cols;
+    tui_map_size(a, k, &rows, &cols);
+    size_t live = tui_live_rows(a, k);
+    if (a->layer >= nl) a->layer = nl - 1;
+    if (a->head >= nh) a->head = nh - 1;
+    if (!live || !cols) {
+        snprintf(a->status, sizeof a->status, " no map yet");
+        return;
+    }
+    int half = use_half(a);
+    size_t per = half ? 2 : 1;
+    const int lab_w = 4; /* "L12 " */
+    /* Thumbnail size: as large as fits, never larger than the map. */
+    size_t avail_w = w > lab_w ? (size_t)(w - lab_w) : 0, avail_h = h > 1 ? (size_t)(h - 1) : 0;
+    size_t tw = avail_w / nh > 1 ? avail_w / nh - 1 : 1;
+    if (tw > cols) tw = cols;
+    if (tw < 3) tw = cols < 3 ? cols : 3;
+    size_t tl = avail_h / nl > 1 ? avail_h / nl - 1 : 1;
+    size_t max_lines = (live + per - 1) / per;
+    if (tl > max_lines) tl = max_lines;
+    size_t vis_h = avail_w / (tw + 1), vis_l = avail_h / (tl + 1);
+    if (vis_h == 0 || vis_l == 0) {
+        snprintf(a->status, sizeof a->status, " the model view does not fit; enlarge the terminal");
+        return;
+    }
+    if (vis_h > nh) vis_h = nh;
+    if (vis_l > nl) vis_l = nl;
+    a->mv_row0 = tui_scroll(a->mv_row0, a->layer, vis_l, nl, 1);
+    a->mv_col0 = tui_scroll(a->mv_col0, a->head, vis_h, nh, 1);
+    size_t trows = tl * per;
+    if (trows > live) trows = live;
+    /* head labels */
+    tui_fill(a, y, x, w, ROLE_NORMAL);
+    for (size_t j = 0; j < vis_h; j++) {
+        size_t hd = a->mv_col0 + j;
+        char s[16];
+        snprintf(s, sizeof s, "H%zu", hd);
+        tui_text(a, y, x + lab_w + (int)(j * (tw + 1)) + 1, (int)tw,
+                 hd == a->head ? ROLE_SELECTED : ROLE_LABEL, s);
+    }
+    tui_grid tg = {.half = half, .cell_w = 1};
+    for (size_t i = 0; i < vis_l; i++) {
+        size_t ly = a->mv_row0 + i;
+        int ty = y + 1 + (int)(i * (tl + 1));
+        char s[16];
+        snprintf(s, sizeof s, "L%zu", ly);
+        tui_text(a, ty, x, lab_w, ly == a->layer ? ROLE_SELECTED : ROLE_LABEL, s);
+        for (size_t j = 0; j < vis_h; j++) {
+            size_t hd = a->mv_col0 + j;
+            size_t stride;
+            const float *map = tui_map(a, k, ly, hd, &stride);
+            if (!map) continue;
+            double vmax = a->normalize ? map_max(map, live, cols, stride) : 1.0;
+            tui_downsample(map, live, cols, stride, a->buf2, trows, tw);
+            int tx = x + lab_w + (int)(j * (tw + 1)) + 1;
+            int sel = ly == a->layer && hd == a->head;
+            for (size_t l = 0; l < tl; l++) {
+                for (size_t c = 0; c < tw; c++) {
+                    tui_cell cell = {0};
+                    size_t r = l * per;
+                    if (r >= trows) break;
+                    cell.top = tui_quant(a, (float)(a->buf2[r * tw + c] / vmax > 1 ? 1 : a->buf2[r * tw + c] / vmax));
+                    if (half && r + 1 < trows) {
+                        cell.flags |= TUI_CELL_HAS_BOT;
+                        double b = a->buf2[(r + 1) * tw + c] / vmax;
+                        cell.bot = tui_quant(a, (float)(b > 1 ? 1 : b));
+                    }
+                    tui_paint p;
+                    tui_paint_cell(&cell, &tg, &a->th, a->mode, &p);
+                    tui_put_paint(a, ty + (int)l, tx + (int)c, &p);
+                }
+                if (sel) {
+                    tui_text(a, ty + (int)l, tx - 1, 1, ROLE_SELECTED, a->utf8 ? "\xe2\x96\x90" : ">");
+                    tui_text(a, ty + (int)l, tx + (int)tw, 1, ROLE_SELECTED, a->utf8 ? "\xe2\x96\x8c" : "<");
+                }
+            }
+        }
+    }
+    snprintf(a->status, sizeof a->status,
+             " model view: %s, %zu layers x %zu heads; selected layer %zu head %zu (Enter zooms)",
+             tui_kind_name(k), nl, nh, a->layer, a->head);
+}
+
+static tui_action model_key(tui_app *a, int key)
+{
+    size_t nl = tui_n_layers(a, a->kind), nh = a->tr->n_heads;
+    if (move_cursor(&a->layer, &a->head, nl, nh, 1, key)) return TUI_REDRAW;
+    if (key == '\r' || key == '\n' || key == (TUI_FKEY | KEY_ENTER)) {
+        a->view = VIEW_MAP;
+        a->avg = 0;
+        return TUI_REDRAW;
+    }
+    return TUI_IGNORED;
+}
+
+/* ---- the summary view: layers x key tokens ------------------------------------------ */
+
+/* Fill a->buf2 with the summary (n_layers x cols); returns its maximum. */
+static double summary_fill(tui_app *a, size_t *nl_out, size_t *cols_out)
+{
+    t5_attn_kind k = a->kind;
+    size_t nl = tui_n_layers(a, k), nh = a->tr->n_heads, rows, cols;
+    tui_map_size(a, k, &rows, &cols);
+    size_t live = tui_live_rows(a, k);
+    double mx = 1e-9;
+    for (size_t l = 0; l < nl; l++) {
+        size_t stride, s1;
+        const float *h0 = tui_map(a, k, l, 0, &stride);
+        const float *h1 = nh > 1 ? tui_map(a, k, l, 1, &s1) : h0;
+        tui_received(h0, nh, (size_t)(h1 - h0), live, cols, stride, a->buf2 + l * cols);
+        for (size_t c = 0; c < cols; c++) mx = a->buf2[l * cols + c] > mx ? a->buf2[l * cols + c] : mx;
+    }
+    *nl_out = nl;
+    *cols_out = cols;
+    return mx;
+}
+
+static void summary_draw(tui_app *a, int y, int x, int h, int w)
+{
+    size_t nl, cols;
+    double mx = summary_fill(a, &nl, &cols);
+    if (!cols || !nl) {
+        snprintf(a->status, sizeof a->status, " no map yet");
+        return;
+    }
+    if (a->sum_r >= nl) a->sum_r = nl - 1;
+    if (a->sum_c >= cols) a->sum_c = cols - 1;
+    static char names_buf[64][8];
+    const char *names[64];
+    size_t nn = nl < 64 ? nl : 64;
+    for (size_t l = 0; l < nn; l++) {
+        snprintf(names_buf[l], sizeof names_buf[l], "L%zu", l);
+        names[l] = names_buf[l];
+    }
+    /* One map row per layer: no half blocks, so each layer has its label. */
+    tui_grid_layout(&a->sum_grid, nn, cols, (size_t)h, (size_t)w, 0, 1,
+                    tui_row_label_width(nn, 0, 3), a->sum_r, a->sum_c);
+    const tui_grid *g = &a->sum_grid;
+    if (!g->vis_rows || !g->vis_cols) {
+        snprintf(a->status, sizeof a->status, " the summary does not fit; enlarge the terminal");
+        return;
+    }
+    const int *ct = tui_col_tokens(a, a->kind);
+    draw_col_labels(a, g, y, x, ct, a->sum_c, "layer");
+    draw_grid(a, g, y, x, a->buf2, cols, nn, mx, a->sum_r, a->sum_c, NULL, names);
+    char ka[32];
+    snprintf(a->status, sizeof a->status,
+             " summary (%s): layer %zu, key %zu '%s' receives %.3f (summed over heads, mean over "
+             "queries; max %.3f)",
+             tui_kind_name(a->kind), a->sum_r, a->sum_c, label(ct[a->sum_c], ka, sizeof ka),
+             a->buf2[a->sum_r * cols + a->sum_c], mx);
+}
+
+static tui_action summary_key(tui_app *a, int key)
+{
+    size_t nl = tui_n_layers(a, a->kind), rows, cols;
+    tui_map_size(a, a->kind, &rows, &cols);
+    if (move_cursor(&a->sum_r, &a->sum_c, nl, cols, 1, key)) return TUI_REDRAW;
+    if (key == '\r' || key == '\n' || key == (TUI_FKEY | KEY_ENTER)) {
+        a->view = VIEW_MAP;
+        a->layer = a->sum_r;
+        a->avg = 1;
+        a->cur_c[a->kind] = a->sum_c;
+        return TUI_REDRAW;
+    }
+    return TUI_IGNORED;
+}
+
+const tui_view tui_views[VIEW_N] = {
+    [VIEW_MAP] = {"map", map_draw, map_key},
+    [VIEW_MODEL] = {"model", model_draw, model_key},
+    [VIEW_SUMMARY] = {"summary", summary_draw, summary_key},
+};
+
+/* ---- the frame ------------------------------------------------------------------------ */
+
+static void draw_title(tui_app *a, int w)
+{
+    char s[512];
+    const char *slash = strrchr(a->model_dir, '/');
+    const char *mname = slash && slash[1] ? slash + 1 : a->model_dir;
+    int n = snprintf(s, sizeof s, " attnscope%s%s%s%s", SEP(a), mname, SEP(a), tui_kind_name(a->kind));
+    if (a->view == VIEW_MAP)
+        n += snprintf(s + n, sizeof s - (size_t)n, " layer %zu of %zu", a->layer,
+                      tui_n_layers(a, a->kind));
+    if (a->view == VIEW_MAP && a->avg)
+        n += snprintf(s + n, sizeof s - (size_t)n, " mean of %zu heads", a->tr->n_heads);
+    else if (a->view == VIEW_MAP)
+        n += snprintf(s + n, sizeof s - (size_t)n, " head %zu of %zu", a->head, a->tr->n_heads);
+    if (a->view != VIEW_MAP)
+        n += snprintf(s + n, sizeof s - (size_t)n, " %s view", tui_views[a->view].name);
+    if (a->have_run)
+        n += snprintf(s + n, sizeof s - (size_t)n, "%sstep %zu/%zu%s", SEP(a), a->step + 1,
+                      a->n_gen, a->playing ? " playing" : "");
+    snprintf(s + n, sizeof s - (size_t)n, "%stheme %s%s", SEP(a), a->th.name,
+             a->raw ? "  [text]" : "");
+    tui_fill(a, 0, 0, w, ROLE_TITLE);
+    tui_text(a, 0, 0, w, ROLE_TITLE, s);
+}
+
+static const char *entry_label(const tui_app *a)
+{
+    return a->raw ? "text> " : "equation> ";
+}
+
+static int draw_entry(tui_app *a, int y, int w)
+{
+    const char *lab = entry_label(a);
+    int lw = (int)strlen(lab);
+    tui_text(a, y, 0, lw, a->editing ? ROLE_ENTRY_FOCUS : ROLE_LABEL, lab);
+    theme_role r = a->editing ? ROLE_ENTRY_FOCUS : ROLE_ENTRY;
+    tui_fill(a, y, lw, w - lw, r);
+    /* Scroll the text when it is wider than the box. */
+    int box = w - lw - 1;
+    size_t pos_cols = tui_utf8_cols(a->input, a->input_pos);
+    size_t skip = pos_cols >= (size_t)box ? pos_cols - (size_t)box + 1 : 0;
+    const char *s = a->input;
+    for (size_t i = 0; i < skip && *s; s++)
+        if (((unsigned char)s[1] & 0xC0) != 0x80) i++;
+    tui_text(a, y, lw, box, r, s);
+    return lw + (int)(pos_cols - skip);
+}
+
+static void draw_message(tui_app *a, int y, int w)
+{
+    tui_fill(a, y, 0, w, ROLE_NORMAL);
+    if (!a->msg[0]) return;
+    int x = 0;
+    int lw = (int)strlen(entry_label(a));
+    if (a->msg_error && a->err_col > 0 && lw + (int)a->err_col - 1 + 2 < w) {
+        x = lw + (int)a->err_col - 1;
+        tui_text(a, y, x, 1, ROLE_ERROR, "^");
+        x += 2;
+        /* A long message that does not fit after the caret starts at the left. */
+        if (x + (int)strlen(a->msg) > w && (int)strlen(a->msg) < x - 1) x = 0;
+    }
+    tui_text(a, y, x, w - x, a->msg_error ? ROLE_ERROR : ROLE_HINT, a->msg);
+}
+
+/* The solution, wrapped over up to max_lines lines. Returns lines used. */
+static int draw_solution(tui_app *a, int y, int w, int max_lines)
+{
+    const char *lab = a->raw ? "output> " : "solution> ";
+    int lw = (int)strlen(lab);
+    for (int i = 0; i < max_lines; i++) tui_fill(a, y + i, 0, w, ROLE_NORMAL);
+    tui_text(a, y, 0, lw, ROLE_LABEL, lab);
+    if (!a->have_run) return 1;
+    int avail = w - lw;
+    if (avail < 4) return 1;
+    size_t len = strlen(a->output);
+    size_t s0 = a->n_gen ? a->gen_off[a->step] : 0, s1 = a->n_gen ? a->gen_off[a->step + 1] : 0;
+    int line = 0, col = 0;
+    for (size_t i = 0; i < len && line < max_lines; i++) {
+        theme_role r = i >= s1 ? ROLE_PENDING : ROLE_SOLUTION;
+        if (i >= s0 && i < s1) r = ROLE_STEP;
+        else if (a->first_wrong >= 0 && (long)i == a->first_wrong && i < s1) r = ROLE_WRONG;
+        char ch[2] = {a->output[i], 0};
+        if ((unsigned char)ch[0] < 32 || (unsigned char)ch[0] > 126) ch[0] = '.';
+        tui_text(a, y + line, lw + col, 1, r, ch);
+        if (++col >= avail) col = 0, line++;
+    }
+    /* The step on a token that is no character (eos): a marker after the text. */
+    if (a->n_gen && s0 == s1 && line < max_lines) tui_text(a, y + line, lw + col, 1, ROLE_STEP, "$");
+    int used = line + (col > 0 || line == 0 ? 1 : 0);
+    return used > max_lines ? max_lines : used;
+}
+
+static void draw_check(tui_app *a, int y, int w)
+{
+    tui_fill(a, y, 0, w, ROLE_NORMAL);
+    tui_text(a, y, 0, 7, ROLE_LABEL, "check> ");
+    if (!a->have_run) return;
+    char s[512];
+    if (!a->quad_ok) {
+        tui_text(a, y, 7, w - 7, ROLE_HINT, "raw text: nothing to check against");
+        return;
+    }
+    const quad_solution *sol = &a->sol;
+    if (!sol->in_distribution) {
+        snprintf(s, sizeof s, "roots not integers (outside the training form): %s", sol->roots_text);
+        tui_text(a, y, 7, w - 7, ROLE_HINT, s);
+        return;
+    }
+    if (a->first_wrong == -1) {
+        snprintf(s, sizeof s, "%s right: the exact solution (%s)", MARK_RIGHT(a), sol->roots_text);
+        tui_text(a, y, 7, w - 7, ROLE_RIGHT, s);
+        return;
+    }
+    long i = a->first_wrong;
+    size_t tl = strlen(sol->target), ol = strlen(a->output);
+    char got[32], want[32], lab[16];
+    if ((size_t)i < ol)
+        snprintf(got, sizeof got, "'%s'",
+                 byt5_token_label((unsigned char)a->output[i] + BYT5_OFFSET, lab, sizeof lab));
+    else snprintf(got, sizeof got, "the end");
+    if ((size_t)i < tl)
+        snprintf(want, sizeof want, "'%s'",
+                 byt5_token_label((unsigned char)sol->target[i] + BYT5_OFFSET, lab, sizeof lab));
+    else snprintf(want, sizeof want, "the end");
+    int ans = quad_answer_right(sol->target, a->output);
+    snprintf(s, sizeof s, "%s wrong from char %ld: %s, want %s; answer %s (%s)", MARK_WRONG(a),
+             i + 1, got, want, ans ? "right" : "wrong", sol->roots_text);
+    tui_text(a, y, 7, w - 7, ROLE_WRONG, s);
+}
+
+static void draw_hints(tui_app *a, int y, int w)
+{
+    tui_fill(a, y, 0, w, ROLE_NORMAL);
+    const char *s = a->editing
+        ? " Enter decode  Esc back  Ctrl-U clear  Ctrl-R raw text  arrows move"
+        : " ? help  q quit  e edit  arrows move  l/L layer  h/H head  1 2 3 kind  a avg  "
+          "m model  s summary  ,/. step  space play  t theme";
+    tui_text(a, y, 0, w, ROLE_HINT, s);
+}
+
+static const char *help_lines[] = {
+    "attnscope keys",
+    "",
+    "  e  /  Tab     edit the equation (Enter decodes, Esc leaves)",
+    "  Ctrl-R        (while editing) decode the text as raw text",
+    "  arrows        move the cursor (PgUp/PgDn a page, Home/End a row)",
+    "  l  L          next / previous layer",
+    "  h  H          next / previous head",
+    "  a             average over heads (on/off)",
+    "  1  2  3       encoder self / decoder self / cross attention",
+    "  k             next attention kind",
+    "  v             the single map view",
+    "  m             model view: every layer x head (Enter zooms)",
+    "  s             summary: attention each token receives, per layer",
+    "  ,  .          decoding step back / forward",
+    "  g  G          first / last decoding step",
+    "  space  p      play / pause the decoding",
+    "  n             scale colours to the map's maximum (on/off)",
+    "  b             half blocks (two rows per line) on/off",
+    "  r             raw text mode on/off (no equation parser)",
+    "  t             next theme",
+    "  Ctrl-L        redraw the screen",
+    "  ?             this help;  q  quit",
+    "",
+    "any key closes this help",
+};
+
+static void draw_help(tui_app *a, int h, int w)
+{
+    size_t n = sizeof help_lines / sizeof help_lines[0];
+    int bw = 70 < w - 2 ? 70 : w - 2, bh = (int)n + 2 < h ? (int)n + 2 : h;
+    int y0 = (h - bh) / 2, x0 = (w - bw) / 2;
+    for (int i = 0; i < bh; i++) tui_fill(a, y0 + i, x0, bw, ROLE_HELP);
+    for (int i = 0; i < bh - 2 && i < (int)n; i++)
+        tui_text(a, y0 + 1 + i, x0 + 2, bw - 4, i == 0 ? ROLE_TITLE : ROLE_HELP, help_lines[i]);
+}
+
+void tui_draw(tui_app *a)
+{
+    int H = LINES, W = COLS;
+    tui_role(a, ROLE_NORMAL);
+    erase();
+    if (W < MIN_W || H < MIN_H) {
+        a->too_small = 1;
+        char s[128];
+        snprintf(s, sizeof s, "Terminal too small: %dx%d", W, H);
+        tui_text(a, H / 2 - 1 > 0 ? H / 2 - 1 : 0, 0, W, ROLE_ERROR, s);
+        snprintf(s, sizeof s, "attnscope needs %dx%d (q quits)", MIN_W, MIN_H);
+        tui_text(a, H / 2 > 0 ? H / 2 : 0, 0, W, ROLE_NORMAL, s);
+        curs_set(0);
+        wnoutrefresh(stdscr);
+        return;
+    }
+    a->too_small = 0;
+    draw_title(a, W);
+    int cx = draw_entry(a, 1, W);
+    draw_message(a, 2, W);
+    int sol_max = W < 100 ? 3 : 2;
+    int used = draw_solution(a, 3, W, sol_max);
+    int y = 3 + used;
+    draw_check(a, y++, W);
+    int status_y = y++;
+    int view_h = H - 1 - y;
+    a->status[0] = '\0';
+    if (a->have_run && view_h > 1) tui_views[a->view].draw(a, y, 0, view_h, W);
+    else if (!a->have_run) snprintf(a->status, sizeof a->status, " type an equation and press Enter");
+    tui_fill(a, status_y, 0, W, ROLE_STATUS);
+    tui_text(a, status_y, 0, W, ROLE_STATUS, a->status);
+    draw_hints(a, H - 1, W);
+    if (a->help) draw_help(a, H, W);
+    if (a->editing && !a->help) {
+        curs_set(1);
+        move(1, cx < W ? cx : W - 1);
+    } else {
+        curs_set(0);
+    }
+    wnoutrefresh(stdscr);
+}
+
+/* ---- keys all views share ---------------------------------------------------------------- */
+
+static void utf8_put(char *out, int cp, size_t *n)
+{
+    if (cp < 0x80) out[(*n)++] = (char)cp;
+    else if (cp < 0x800) out[(*n)++] = (char)(0xC0 | (cp >> 6)), out[(*n)++] = (char)(0x80 | (cp & 0x3F));
+    else if (cp < 0x10000)
+        out[(*n)++] = (char)(0xE0 | (cp >> 12)), out[(*n)++] = (char)(0x80 | ((cp >> 6) & 0x3F)),
+        out[(*n)++] = (char)(0x80 | (cp & 0x3F));
+    else
+        out[(*n)++] = (char)(0xF0 | (cp >> 18)), out[(*n)++] = (char)(0x80 | ((cp >> 12) & 0x3F)),
+        out[(*n)++] = (char)(0x80 | ((cp >> 6) & 0x3F)), out[(*n)++] = (char)(0x80 | (cp & 0x3F));
+}
+
+static tui_action edit_key(tui_app *a, int key)
+{
+    char *s = a->input;
+    switch (key) {
+    case '\r': case '\n': case TUI_FKEY | KEY_ENTER:
+        if (tui_submit(a, 0) == 0) a->editing = 0;
+        return TUI_REDRAW;
+    case TUI_CTRL('r'):
+        if (tui_submit(a, 1) == 0) a->editing = 0;
+        return TUI_REDRAW;
+    case TUI_ESC: case '\t':
+        a->editing = 0;
+        return TUI_REDRAW;
+    case TUI_FKEY | KEY_BACKSPACE: case 127: case 8:
+        if (a->input_pos > 0) {
+            size_t p = a->input_pos - 1;
+            while (p > 0 && ((unsigned char)s[p] & 0xC0) == 0x80) p--;
+            memmove(s + p, s + a->input_pos, a->input_len - a->input_pos + 1);
+            a->input_len -= a->input_pos - p;
+            a->input_pos = p;
+        }
+        return TUI_REDRAW;
+    case TUI_FKEY | KEY_DC: case TUI_CTRL('d'):
+        if (a->input_pos < a->input_len) {
+            size_t p = a->input_pos + 1;
+            while (p < a->input_len && ((unsigned char)s[p] & 0xC0) == 0x80) p++;
+            memmove(s + a->input_pos, s + p, a->input_len - p + 1);
+            a->input_len -= p - a->input_pos;
+        }
+        return TUI_REDRAW;
+    case TUI_FKEY | KEY_LEFT: case TUI_CTRL('b'):
+        while (a->input_pos > 0 && ((unsigned char)s[--a->input_pos] & 0xC0) == 0x80) {}
+        return TUI_REDRAW;
+    case TUI_FKEY | KEY_RIGHT: case TUI_CTRL('f'):
+        if (a->input_pos < a->input_len)
+            while (++a->input_pos < a->input_len && ((unsigned char)s[a->input_pos] & 0xC0) == 0x80) {}
+        return TUI_REDRAW;
+    case TUI_FKEY | KEY_HOME: case TUI_CTRL('a'):
+        a->input_pos = 0;
+        return TUI_REDRAW;
+    case TUI_FKEY | KEY_END: case TUI_CTRL('e'):
+        a->input_pos = a->input_len;
+        return TUI_REDRAW;
+    case TUI_CTRL('u'):
+        a->input[0] = '\0';
+        a->input_len = a->input_pos = 0;
+        return TUI_REDRAW;
+    case TUI_CTRL('l'):
+        clearok(curscr, TRUE);
+        return TUI_REDRAW;
+    }
+    if (key & TUI_FKEY || key < 32 || key == 127) return TUI_HANDLED;
+    char u[4];
+    size_t n = 0;
+    utf8_put(u, key, &n);
+    if (a->input_len + n + 1 > sizeof a->input) return TUI_HANDLED;
+    memmove(s + a->input_pos + n, s + a->input_pos, a->input_len - a->input_pos + 1);
+    memcpy(s + a->input_pos, u, n);
+    a->input_len += n;
+    a->input_pos += n;
+    return TUI_REDRAW;
+}
+
+static void set_step(tui_app *a, size_t step)
+{
+    if (!a->n_gen) return;
+    a->step = step < a->n_gen ? step : a->n_gen - 1;
+    a->cur_r[T5_ATTN_DEC_SELF] = a->step;
+    a->cur_r[T5_ATTN_CROSS] = a->step;
+}
+
+tui_action tui_common_key(tui_app *a, int key)
+{
+    if (a->editing) return edit_key(a, key);
+    size_t nl = tui_n_layers(a, a->kind), nh = a->tr->n_heads;
+    switch (key) {
+    case 'q': case 'Q': return TUI_QUIT;
+    case '?': case TUI_FKEY | KEY_F(1): a->help = 1; return TUI_REDRAW;
+    case 'e': case '/': case '\t': a->editing = 1; return TUI_REDRAW;
+    case TUI_CTRL('l'): clearok(curscr, TRUE); return TUI_REDRAW;
+    }
+    if (a->too_small) return TUI_HANDLED;
+    switch (key) {
+    case 'l': a->layer = (a->layer + 1) % nl; return TUI_REDRAW;
+    case 'L': a->layer = (a->layer + nl - 1) % nl; return TUI_REDRAW;
+    case 'h': a->head = (a->head + 1) % nh; a->avg = 0; return TUI_REDRAW;
+    case 'H': a->head = (a->head + nh - 1) % nh; a->avg = 0; return TUI_REDRAW;
+    case 'a': a->avg = !a->avg; return TUI_REDRAW;
+    case '1': a->kind = T5_ATTN_ENC_SELF; return TUI_REDRAW;
+    case '2': a->kind = T5_ATTN_DEC_SELF; return TUI_REDRAW;
+    case '3': a->kind = T5_ATTN_CROSS; return TUI_REDRAW;
+    case 'k': a->kind = (t5_attn_kind)((a->kind + 1) % 3); return TUI_REDRAW;
+    case 'v': a->view = VIEW_MAP; return TUI_REDRAW;
+    case 'm': a->view = a->view == VIEW_MODEL ? VIEW_MAP : VIEW_MODEL; return TUI_REDRAW;
+    case 's': a->view = a->view == VIEW_SUMMARY ? VIEW_MAP : VIEW_SUMMARY; return TUI_REDRAW;
+    case ',': case '<': if (a->step > 0) set_step(a, a->step - 1); a->playing = 0; return TUI_REDRAW;
+    case '.': case '>': set_step(a, a->step + 1); a->playing = 0; return TUI_REDRAW;
+    case 'g': set_step(a, 0); a->playing = 0; return TUI_REDRAW;
+    case 'G': set_step(a, a->n_gen); a->playing = 0; return TUI_REDRAW;
+    case ' ': case 'p':
+        if (!a->playing && a->step + 1 >= a->n_gen) set_step(a, 0);
+        a->playing = !a->playing;
+        return TUI_REDRAW;
+    case 'n': a->normalize = !a->normalize; return TUI_REDRAW;
+    case 'b': a->half_ok = !a->half_ok; return TUI_REDRAW;
+    case 't': tui_cycle_theme(a); return TUI_REDRAW;
+    case 'r':
+        a->raw = !a->raw;
+        if (tui_submit(a, 0) != 0) a->editing = 1;
+        return TUI_REDRAW;
+    }
+    return TUI_IGNORED;
+}
