@@ -55,43 +55,69 @@ static const st_tensor *find_stored(const st_file *f, const t5_config *c, const 
     return s;
 }
 
-/* Fill m (allocated for its config) from the open file f. */
-static int load_tensors(t5_model *m, const st_file *f, as_err *err)
+static const t5_tensor *table_find(const t5_tensor *tab, size_t n, const char *name)
 {
-    for (size_t i = 0; i < m->n_tensors; i++) {
-        const t5_tensor *t = &m->tensors[i];
-        const st_tensor *s = find_stored(f, &m->cfg, t->name);
-        if (!s) return as_errf(err, "tensor %s is missing (config.json implies it)", t->name);
+    for (size_t i = 0; i < n; i++)
+        if (!strcmp(tab[i].name, name)) return &tab[i];
+    return NULL;
+}
+
+/* Check the open file f against the parameter table of cfg before anything
+ * is allocated: every tensor present with its shape and a float dtype, and
+ * nothing the table does not know (beyond HF's ignorable extras). */
+static int check_tensors(const t5_config *cfg, const st_file *f, as_err *err)
+{
+    size_t n = 0, np = 0;
+    t5_tensor *tab = t5_param_table(cfg, &n, &np);
+    int rc = 0;
+    for (size_t i = 0; i < n && rc == 0; i++) {
+        const t5_tensor *t = &tab[i];
+        const st_tensor *s = find_stored(f, cfg, t->name);
+        if (!s) {
+            rc = as_errf(err, "tensor %s is missing (config.json implies it)", t->name);
+            break;
+        }
         int same = s->ndim == t->ndim;
         for (size_t d = 0; same && d < t->ndim; d++) same = s->shape[d] == t->shape[d];
         if (!same) {
             char have[128], want[64];
             shape_text(have, sizeof have, s->shape, s->ndim);
             shape_text(want, sizeof want, t->shape, t->ndim);
-            return as_errf(err, "tensor %s has shape %s but config.json implies %s", s->name, have,
-                           want);
+            rc = as_errf(err, "tensor %s has shape %s but config.json implies %s", s->name, have,
+                         want);
+        } else if (s->dtype != ST_F32 && s->dtype != ST_F16 && s->dtype != ST_BF16) {
+            rc = as_errf(err, "tensor %s is an integer tensor; weights must be F32, F16 or BF16",
+                         s->name);
         }
-        if (s->dtype != ST_F32 && s->dtype != ST_F16 && s->dtype != ST_BF16)
-            return as_errf(err, "tensor %s is an integer tensor; weights must be F32, F16 or BF16",
-                           s->name);
+    }
+    /* Anything else in the file means the file and config.json disagree. */
+    for (size_t i = 0; i < f->n_tensors && rc == 0; i++) {
+        const char *name = f->tensors[i].name;
+        if (!table_find(tab, n, name) && !is_ignorable(cfg, name))
+            rc = as_errf(err,
+                         "tensor %s is not part of the model config.json describes "
+                         "(num_layers %zu, num_decoder_layers %zu, feed_forward_proj %s, "
+                         "tie_word_embeddings %s)",
+                         name, cfg->num_layers, cfg->num_decoder_layers,
+                         cfg->ff == T5_FF_RELU ? "relu" : "gated-gelu",
+                         cfg->tie_word_embeddings ? "true" : "false");
+    }
+    free(tab);
+    return rc;
+}
+
+/* Fill m (allocated for its config, checked by check_tensors) from f. */
+static int load_tensors(t5_model *m, const st_file *f, as_err *err)
+{
+    for (size_t i = 0; i < m->n_tensors; i++) {
+        const t5_tensor *t = &m->tensors[i];
+        const st_tensor *s = find_stored(f, &m->cfg, t->name);
         float *p = m->params + t->offset;
         if (st_to_f32(s, p, err)) return -1;
         for (size_t j = 0; j < t->numel; j++)
             if (!isfinite(p[j]))
                 return as_errf(err, "tensor %s has %s at element %zu: the weights are corrupt",
                                s->name, isnan(p[j]) ? "a NaN" : "an infinite value", j);
-    }
-    /* Anything else in the file means the file and config.json disagree. */
-    for (size_t i = 0; i < f->n_tensors; i++) {
-        const char *name = f->tensors[i].name;
-        if (!t5_find_tensor(m, name) && !is_ignorable(&m->cfg, name))
-            return as_errf(err,
-                           "tensor %s is not part of the model config.json describes "
-                           "(num_layers %zu, num_decoder_layers %zu, feed_forward_proj %s, "
-                           "tie_word_embeddings %s)",
-                           name, m->cfg.num_layers, m->cfg.num_decoder_layers,
-                           m->cfg.ff == T5_FF_RELU ? "relu" : "gated-gelu",
-                           m->cfg.tie_word_embeddings ? "true" : "false");
     }
     return 0;
 }
@@ -131,6 +157,8 @@ int t5_load(t5_model *m, const char *dir, as_err *err)
         }
     } else if (st_open(&f, st_path, err)) {
         rc = -1;
+    } else if (check_tensors(&cfg, &f, err)) {
+        rc = as_errprefix(err, "%s", st_path);
     } else if (t5_alloc(m, &cfg, err)) {
         rc = as_errprefix(err, "%s", cfg_path);
     } else if (load_tensors(m, &f, err)) {
