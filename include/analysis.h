@@ -72,6 +72,10 @@ int an_is_digit(int id);
 #define AN_N_OFFSETS (2 * AN_OFFSET_WIN + 1)
 #define AN_TOPK 3            /* top-k share: mass on the 3 largest keys of a row */
 #define AN_STRIPE_COLS 3     /* stripe score: mass on the 3 columns with most total mass */
+/* Decoder self-attention rows that see fewer keys are left out of the offset
+ * histogram (diag, band) and of the block score: a row with 3 keys puts all
+ * its mass within 3 offsets whatever the head does. */
+#define AN_CAUSAL_MIN_KEYS 8
 
 /* Statistics of one head, accumulated over maps (sums; an_stats_finish turns
  * them into means). Row statistics are means over valid query rows of every
@@ -82,6 +86,7 @@ typedef struct {
     double entropy;                   /* mean row entropy (nats) */
     double entropy_uniform;           /* mean entropy of a uniform row over the same keys */
     double distance;                  /* mean attended distance |k - q| (cross: |k - a(q)|) */
+    double offset_rows;               /* rows counted in offset[] (see AN_CAUSAL_MIN_KEYS) */
     double offset[AN_N_OFFSETS];      /* mass on offset o at [o + AN_OFFSET_WIN], clipped */
     double class_mass[AN_TC_COUNT];   /* mass on keys of each token class */
     double topk;                      /* mass on the AN_TOPK largest keys */
@@ -137,7 +142,9 @@ an_head_stats *an_stats_head(an_stats *s, t5_attn_kind kind, size_t layer, size_
  *    d >= AN_BLOCK_JUMP, far_sim = mean overlap of rows half the map apart;
  *    block = repeat * (1 - far_sim) when the map has at least one jump, else
  *    0: rows repeat within squares, change at their edges, and rows far apart
- *    differ (which rules out stripes).
+ *    differ (which rules out stripes). In decoder self-attention a later row
+ *    q' is compared with an earlier row q on keys 0..q only (renormalised),
+ *    so that a causal row's growing prefix is not taken for a change.
  * 4. blurred diagonal: band >= AN_BLUR_MIN, the largest mean mass on
  *    offsets c-AN_BLUR_HALF .. c+AN_BLUR_HALF for some centre c (end bins
  *    excluded); the centre is reported as the offset.

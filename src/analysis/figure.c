@@ -98,6 +98,8 @@ static void measure(layout *L, size_t cell_px)
         if (L->rowlab_w > 0) L->rowlab_w = ceil(L->rowlab_w) + 4;
         if (L->collab_h > 0) L->collab_h = ceil(L->collab_h) + 4;
     }
+    set_font(cr, 14, 1);
+    double title_w = L->title ? text_w(cr, L->title) : 0;
     double tw = 0;
     set_font(cr, 11, 0);
     for (size_t i = 0; i < L->n; i++)
@@ -111,6 +113,7 @@ static void measure(layout *L, size_t cell_px)
     L->H = ceil(2 * FIG_MARGIN + FIG_TITLE_H + (double)L->grows * L->ph);
     if (L->H < 2 * FIG_MARGIN + FIG_TITLE_H + 150) L->H = 2 * FIG_MARGIN + FIG_TITLE_H + 150;
     if (L->W < 320) L->W = 320;
+    if (L->W < ceil(title_w + 2 * FIG_MARGIN)) L->W = ceil(title_w + 2 * FIG_MARGIN);
 }
 
 static void draw_heatmaps(cairo_t *cr, const layout *L)
@@ -164,13 +167,14 @@ static void draw_heatmaps(cairo_t *cr, const layout *L)
     double bx = L->W - FIG_MARGIN - FIG_BAR_W + 8, by = FIG_MARGIN + FIG_TITLE_H + 4;
     double bh = L->H - by - FIG_MARGIN - 8;
     if (bh > 300) bh = 300;
-    for (int i = 0; i < 100; i++) {
-        double rgb[3];
-        ramp_rgb(1.0 - (i + 0.5) / 100.0, rgb);
-        cairo_set_source_rgb(cr, rgb[0], rgb[1], rgb[2]);
-        cairo_rectangle(cr, bx, by + bh * i / 100.0, 14, bh / 100.0 + 0.5);
-        cairo_fill(cr);
-    }
+    cairo_pattern_t *grad = cairo_pattern_create_linear(0, by + bh, 0, by);
+    for (int i = 0; i <= 8; i++)
+        cairo_pattern_add_color_stop_rgb(grad, i / 8.0, ramp[i][0] / 255.0, ramp[i][1] / 255.0,
+                                         ramp[i][2] / 255.0);
+    cairo_set_source(cr, grad);
+    cairo_rectangle(cr, bx, by, 14, bh);
+    cairo_fill(cr);
+    cairo_pattern_destroy(grad);
     cairo_set_source_rgb(cr, 0, 0, 0);
     cairo_set_line_width(cr, 0.5);
     cairo_rectangle(cr, bx, by, 14, bh);
@@ -359,6 +363,15 @@ int an_fig_bars(const char *base, const char *title, const char *const *labels,
     }
     B.W = ceil(2 * FIG_MARGIN + 60 + 90.0 * (double)n);
     if (B.W < 360) B.W = 360;
+    if (title) {
+        cairo_surface_t *sf = cairo_image_surface_create(CAIRO_FORMAT_ARGB32, 1, 1);
+        cairo_t *cr = cairo_create(sf);
+        set_font(cr, 14, 1);
+        double tw = ceil(text_w(cr, title) + 2 * FIG_MARGIN);
+        if (B.W < tw) B.W = tw;
+        cairo_destroy(cr);
+        cairo_surface_destroy(sf);
+    }
     B.H = 340;
     if (w) *w = (int)B.W;
     if (h) *h = (int)B.H;

@@ -69,12 +69,36 @@ static double row_sum(const float *p, size_t n)
     return s;
 }
 
+/* Causal version: the later row b restricted to the earlier row's keys
+ * 0..q and renormalised, against a. Disjoint (1) when b has no mass there. */
+static double row_change_causal(const float *a, const float *b, size_t q, size_t n)
+{
+    size_t m = q + 1 < n ? q + 1 : n;
+    double s = row_sum(b, m);
+    if (s < 1e-6) return 1.0;
+    double ov = 0;
+    for (size_t k = 0; k < m; k++) {
+        double bv = b[k] / s;
+        ov += a[k] < bv ? a[k] : bv;
+    }
+    return 1.0 - ov;
+}
+
 /* The diagonal key position of query row q (a real number). */
 static double diag_pos(t5_attn_kind kind, size_t q, size_t rows, size_t cols)
 {
     if (kind != T5_ATTN_CROSS) return (double)q;
     if (rows <= 1 || cols == 0) return 0.0;
     return (double)q * (double)(cols - 1) / (double)(rows - 1);
+}
+
+/* The change from row q to a later row q2 of a map. */
+static double change(t5_attn_kind kind, const float *map, size_t stride, size_t q, size_t q2,
+                     size_t cols)
+{
+    if (kind == T5_ATTN_DEC_SELF)
+        return row_change_causal(map + q * stride, map + q2 * stride, q, cols);
+    return row_change(map + q * stride, map + q2 * stride, cols);
 }
 
 void an_stats_add_map(an_head_stats *s, t5_attn_kind kind, const float *map, size_t rows,
@@ -84,12 +108,14 @@ void an_stats_add_map(an_head_stats *s, t5_attn_kind kind, const float *map, siz
     s->finished = 0;
     double *colmass = xcalloc(cols, sizeof *colmass);
     size_t *valid = xmalloc(rows * sizeof *valid);
-    size_t n_valid = 0;
+    size_t n_valid = 0, n_all = 0; /* rows for the block score; all valid rows */
     for (size_t q = 0; q < rows; q++) {
         const float *p = map + q * stride;
         size_t nk = kind == T5_ATTN_DEC_SELF ? (q + 1 < cols ? q + 1 : cols) : cols;
         if (row_sum(p, cols) < AN_ROW_MIN_SUM) continue;
-        valid[n_valid++] = q;
+        n_all++;
+        int short_row = kind == T5_ATTN_DEC_SELF && nk < AN_CAUSAL_MIN_KEYS;
+        if (!short_row) valid[n_valid++] = q;
         double a = diag_pos(kind, q, rows, cols);
         long ar = lround(a);
         double ent = 0, dist = 0;
@@ -102,7 +128,7 @@ void an_stats_add_map(an_head_stats *s, t5_attn_kind kind, const float *map, siz
             long o = (long)k - ar;
             if (o < -AN_OFFSET_WIN) o = -AN_OFFSET_WIN;
             if (o > AN_OFFSET_WIN) o = AN_OFFSET_WIN;
-            s->offset[o + AN_OFFSET_WIN] += v;
+            if (!short_row) s->offset[o + AN_OFFSET_WIN] += v;
             an_tclass c = key_tokens ? an_token_class(key_tokens[k]) : AN_TC_OTHER;
             s->class_mass[c] += v;
             colmass[k] += v;
@@ -120,8 +146,9 @@ void an_stats_add_map(an_head_stats *s, t5_attn_kind kind, const float *map, siz
         s->distance += dist;
         s->topk += tk;
         s->rows += 1;
+        if (!short_row) s->offset_rows += 1;
     }
-    if (n_valid == 0) {
+    if (n_all == 0) {
         free(colmass);
         free(valid);
         return;
@@ -134,7 +161,7 @@ void an_stats_add_map(an_head_stats *s, t5_attn_kind kind, const float *map, siz
         for (size_t k = 1; k < cols; k++)
             if (colmass[k] > colmass[best]) best = k;
         if (colmass[best] < 0) break;
-        double m = colmass[best] / (double)n_valid;
+        double m = colmass[best] / (double)n_all;
         stripe += m;
         stripe_class[key_tokens ? an_token_class(key_tokens[best]) : AN_TC_OTHER] += m;
         colmass[best] = -1; /* taken */
@@ -144,7 +171,7 @@ void an_stats_add_map(an_head_stats *s, t5_attn_kind kind, const float *map, siz
     if (n_valid >= 2) {
         size_t pairs = n_valid - 1;
         for (size_t i = 0; i + 1 < n_valid; i++) {
-            double d = row_change(map + valid[i] * stride, map + valid[i + 1] * stride, cols);
+            double d = change(kind, map, stride, valid[i], valid[i + 1], cols);
             if (d <= AN_BLOCK_SAME) repeat += 1;
             if (d >= AN_BLOCK_JUMP) jump += 1;
         }
@@ -152,7 +179,7 @@ void an_stats_add_map(an_head_stats *s, t5_attn_kind kind, const float *map, siz
         jump /= (double)pairs;
         size_t half = n_valid / 2, nf = n_valid - half;
         for (size_t i = 0; i < nf; i++)
-            far += 1.0 - row_change(map + valid[i] * stride, map + valid[i + half] * stride, cols);
+            far += 1.0 - change(kind, map, stride, valid[i], valid[i + half], cols);
         far /= (double)nf;
         block = jump > 0 ? repeat * (1.0 - far) : 0.0;
     }
@@ -177,7 +204,8 @@ void an_stats_finish(an_head_stats *s)
         s->entropy_uniform /= r;
         s->distance /= r;
         s->topk /= r;
-        for (size_t i = 0; i < AN_N_OFFSETS; i++) s->offset[i] /= r;
+        if (s->offset_rows > 0)
+            for (size_t i = 0; i < AN_N_OFFSETS; i++) s->offset[i] /= s->offset_rows;
         for (size_t i = 0; i < AN_TC_COUNT; i++) s->class_mass[i] /= r;
     }
     if (s->maps > 0) {

@@ -228,6 +228,35 @@ static void test_causal_start_stripe(void **state)
     free(m);
 }
 
+static void test_causal_uniform_and_squares(void **state)
+{
+    (void)state;
+    size_t n = 30;
+    float *m = calloc(n * n, sizeof *m);
+    /* uniform over the visible prefix: no structure, whatever the short rows say */
+    for (size_t q = 0; q < n; q++)
+        for (size_t k = 0; k <= q; k++) m[q * n + k] = 1.0f / (float)(q + 1);
+    an_head_stats s;
+    an_head_class c = classify_map(T5_ATTN_DEC_SELF, m, n, n, NULL, &s);
+    assert_int_equal(c.cls, AN_CLASS_HETERO);
+    assert_true(s.block == 0);
+    assert_true(fabs(s.entropy - s.entropy_uniform) < 1e-5);
+    assert_true(s.offset_rows == n - (AN_CAUSAL_MIN_KEYS - 1));
+    /* squares: rows 0..9 look at keys 0..1, rows 10..19 at keys 2..5,
+     * rows 20..29 at keys 12..15 */
+    memset(m, 0, n * n * sizeof *m);
+    for (size_t q = 0; q < n; q++) {
+        size_t lo = q < 10 ? 0 : q < 20 ? 2 : 12, hi = q < 10 ? (q >= 1) : lo + 3;
+        for (size_t k = lo; k <= hi; k++) m[q * n + k] = 1.0f / (float)(hi - lo + 1);
+    }
+    c = classify_map(T5_ATTN_DEC_SELF, m, n, n, NULL, &s);
+    assert_true(s.jump > 0);
+    assert_true(c.block >= AN_BLOCK_MIN);
+    assert_true(c.stripe < AN_STRIPE_MIN);
+    assert_int_equal(c.cls, AN_CLASS_BLOCK);
+    free(m);
+}
+
 static void test_skips_empty_rows(void **state)
 {
     (void)state;
@@ -586,6 +615,7 @@ int main(void)
         cmocka_unit_test(test_heterogeneous),
         cmocka_unit_test(test_cross_diagonal),
         cmocka_unit_test(test_causal_start_stripe),
+        cmocka_unit_test(test_causal_uniform_and_squares),
         cmocka_unit_test(test_skips_empty_rows),
         cmocka_unit_test(test_grid),
         cmocka_unit_test(test_summary_and_rollout),

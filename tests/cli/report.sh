@@ -1,0 +1,108 @@
+#!/usr/bin/env bash
+# report.sh - `attnscope report` on a small random model writes every file it
+# promises: report.md naming every head, heads.tsv, and each figure as a valid
+# PNG (signature, IHDR) and a well-formed SVG of the same size. Bad usage
+# exits 2, a bad model or data file exits 1 with a message.
+# Needs $BIN (the attnscope binary); run from the source tree's top level.
+set -u
+BIN=${BIN:-./attnscope}
+case $BIN in */*) ;; *) BIN=./$BIN ;; esac  # make passes BIN=attnscope
+MODEL=tests/fixtures/model-io/tiny-relu   # 2+2 layers, 2 heads, random weights
+T=$(mktemp -d)
+trap 'rm -rf "$T"' EXIT
+fails=0
+fail() { echo "FAIL: $*"; fails=$((fails + 1)); }
+
+OUT=$T/rep
+"$BIN" report --model "$MODEL" --preset small --n 6 --importance-n 2 --hypothesis-n 2 \
+    --draws 2 --max-len 24 --out "$OUT" >"$T/stdout" 2>"$T/stderr"
+rc=$?
+[ $rc -eq 0 ] || fail "report exited $rc: $(cat "$T/stderr")"
+grep -q "wrote $OUT/report.md" "$T/stdout" || fail "no summary line on stdout: $(cat "$T/stdout")"
+[ -s "$OUT/report.md" ] || fail "no report.md"
+[ -s "$OUT/heads.tsv" ] || fail "no heads.tsv"
+# 12 heads + the header line
+[ "$(wc -l <"$OUT/heads.tsv")" -eq 13 ] || fail "heads.tsv has $(wc -l <"$OUT/heads.tsv") lines, expected 13"
+
+# every head named in report.md
+for k in enc dec cross; do
+    for l in 0 1; do
+        for h in 0 1; do
+            grep -q "| $k L$l H$h |" "$OUT/report.md" || fail "report.md does not name $k L$l H$h"
+        done
+    done
+done
+for s in "## Findings" "Heads that matter" "Hypothesis" "clear diagonal" "vertical stripes" \
+         "sparse squares" "blurred diagonal" "heterogeneous"; do
+    grep -q "$s" "$OUT/report.md" || fail "report.md lacks '$s'"
+done
+
+# every figure the report links exists in both formats, valid and of one size
+figs=$(grep -o '](\([a-z_]*\)\.png)' "$OUT/report.md" | sed 's/](\(.*\)\.png)/\1/')
+n=$(wc -w <<<"$figs")
+[ "$n" -ge 20 ] || fail "only $n figures linked from report.md"
+for f in example_enc_heads example_dec_heads example_cross_heads example_enc_layers \
+         example_enc_mean summary_enc summary_cross summary_enc_class rollout_enc rollout_dec \
+         avg_enc_position avg_cross_class importance hypothesis; do
+    grep -qw "$f" <<<"$figs" || fail "figure $f missing from report.md"
+done
+for f in $figs; do
+    png=$OUT/$f.png svg=$OUT/$f.svg
+    [ -s "$png" ] || { fail "$png missing"; continue; }
+    [ -s "$svg" ] || { fail "$svg missing"; continue; }
+    sig=$(head -c 8 "$png" | od -An -tx1 | tr -d ' \n')
+    [ "$sig" = 89504e470d0a1a0a ] || fail "$png: bad PNG signature $sig"
+    [ "$(dd if="$png" bs=1 skip=12 count=4 2>/dev/null)" = IHDR ] || fail "$png: no IHDR"
+    pw=$((16#$(dd if="$png" bs=1 skip=16 count=4 2>/dev/null | od -An -tx1 | tr -d ' \n')))
+    ph=$((16#$(dd if="$png" bs=1 skip=20 count=4 2>/dev/null | od -An -tx1 | tr -d ' \n')))
+    [ "$pw" -ge 100 ] && [ "$ph" -ge 100 ] && [ "$pw" -le 20000 ] && [ "$ph" -le 20000 ] ||
+        fail "$png: odd size ${pw}x$ph"
+    echo "$svg $pw $ph" >>"$T/svgs"
+done
+# one interpreter for every SVG: well-formed XML whose root is <svg> of the PNG's size
+PY=python3
+[ -x /usr/bin/python3 ] && PY=/usr/bin/python3
+out=$("$PY" - "$T/svgs" <<'EOF' 2>&1
+import sys, xml.etree.ElementTree as ET
+for line in open(sys.argv[1]):
+    path, w, h = line.split()
+    try:
+        root = ET.parse(path).getroot()
+    except ET.ParseError as e:
+        print("%s: not well-formed: %s" % (path, e)); continue
+    if not root.tag.endswith('svg'):
+        print("%s: root is %s" % (path, root.tag))
+    elif (root.get('width'), root.get('height')) != (w, h):
+        print("%s: size %s x %s, PNG is %s x %s" % (path, root.get('width'), root.get('height'), w, h))
+EOF
+)
+[ -z "$out" ] || fail "$out"
+
+# usage errors: exit 2 with a message
+expect() {  # CODE NEEDLE ARGS...
+    local code=$1 needle=$2; shift 2
+    local out rc
+    out=$("$BIN" report "$@" 2>&1); rc=$?
+    [ "$rc" -eq "$code" ] || fail "report $* exited $rc, expected $code: $out"
+    grep -qF -- "$needle" <<<"$out" || fail "report $* lacks '$needle': $out"
+}
+expect 0 "usage: attnscope report" --help
+expect 2 "--out DIR is required" --model "$MODEL"
+expect 2 "either --data or --preset" --model "$MODEL" --data x.tsv --preset small --out "$T/x"
+expect 2 "--ablation must be zero or mean" --model "$MODEL" --ablation half --out "$T/x"
+expect 2 "unknown preset" --model "$MODEL" --preset huge --out "$T/x"
+expect 2 "unknown option" --model "$MODEL" --bogus --out "$T/x"
+expect 2 "needs a value" --model "$MODEL" --out
+expect 1 "nowhere" --model "$T/nowhere" --out "$T/x"
+printf '1x^2-5x+6=0\tD=1;\nnot an equation\n' >"$T/bad.tsv"
+expect 1 "bad.tsv:2" --model "$MODEL" --data "$T/bad.tsv" --out "$T/x"
+
+# a data file and mean ablation work too
+printf '1x^2-5x+6=0\tD=((-5)^2-4*1*6)=1;x=(5-1)/(2*1)=2;x=(5+1)/(2*1)=3;x=2;x=3;\n' >"$T/one.tsv"
+"$BIN" report --model "$MODEL" --data "$T/one.tsv" --ablation mean --hypothesis-n 0 \
+    --max-len 16 --out "$T/rep2" >/dev/null 2>"$T/stderr" || fail "report --data: $(cat "$T/stderr")"
+grep -q "the first 1 of" "$T/rep2/report.md" || fail "report --data does not say its data"
+[ -e "$T/rep2/hypothesis.png" ] && fail "--hypothesis-n 0 still drew the hypothesis"
+
+[ $fails -eq 0 ] && echo "report: all checks passed"
+[ $fails -eq 0 ]
