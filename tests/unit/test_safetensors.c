@@ -222,7 +222,7 @@ static void test_random_damage(void **state)
     as_rng rng;
     rng_seed(&rng, 99);
     int opened = 0;
-    for (int it = 0; it < 1500; it++) {
+    for (int it = 0; it < 600; it++) {
         uint8_t b[512];
         memcpy(b, buf, n);
         size_t len = n;
@@ -250,7 +250,7 @@ static void test_random_damage(void **state)
             assert_true(strlen(err.msg) > 0);
         }
     }
-    print_message("%d of 1500 damaged files still opened\n", opened);
+    print_message("%d of 600 damaged files still opened\n", opened);
 }
 
 int main(void)
