@@ -76,11 +76,11 @@ run: deps
 # Each test binary exits non-zero on a failure; the summary line counts them.
 test: deps
 	@$(MAKE) --no-print-directory $(BIN) $(TESTBIN)
-	@BUILD=$(BUILD) BIN=$(BIN) scripts/run-tests.sh $(TESTBIN)
+	@BUILD=$(BUILD) BIN=$(abspath $(BIN)) scripts/run-tests.sh $(TESTBIN)
 
 bench: deps
 	@$(MAKE) --no-print-directory $(BIN)
-	@BIN=$(BIN) bench/run.sh
+	@BIN=$(abspath $(BIN)) bench/run.sh
 
 # Regenerate tests/fixtures/ from the PyTorch reference (needs python3-torch).
 fixtures:
