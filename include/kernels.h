@@ -19,6 +19,16 @@ void matmul_forward(float *out, const float *inp, const float *w, size_t N, size
 void matmul_forward_ref(float *out, const float *inp, const float *w, size_t N, size_t C,
                         size_t OC, float beta);
 
+/* The one-row product of a decoding step: out (OC) = w (OC, C) @ inp (C)
+ * (+ beta * out). Single-threaded SIMD (no BLAS threads to wake for a
+ * matrix-vector product); matmul_forward uses it when N == 1. Its plain
+ * twin is matmul_forward_ref with N = 1. */
+void matvec_forward(float *out, const float *inp, const float *w, size_t C, size_t OC,
+                    float beta);
+/* sum a[i] b[i]; y += a x. SIMD; for the per-head attention rows. */
+float vec_dot(const float *a, const float *b, size_t n);
+void vec_axpy(float *y, float a, const float *x, size_t n);
+
 /* dinp (N, C) += dout (N, OC) @ w; dw (OC, C) += dout^T @ inp.
  * dinp or dw may be NULL to skip that product. */
 void matmul_backward(float *dinp, float *dw, const float *dout, const float *inp, const float *w,

@@ -4,6 +4,7 @@
 
 #include <cblas.h>
 #include <math.h>
+#include <omp.h>
 #include <string.h>
 
 void gemm(int ta, int tb, size_t M, size_t N, size_t K, float alpha, const float *A, size_t lda,
@@ -30,14 +31,91 @@ void gemm_ref(int ta, int tb, size_t M, size_t N, size_t K, float alpha, const f
         }
 }
 
+/* The one-row kernels below are single-threaded on purpose: a decoding step
+ * is a chain of small matrix-vector products, where OpenBLAS's threads cost
+ * more to wake than the product itself. GCC builds them for AVX-512, AVX2
+ * and baseline x86-64 and picks one at load time. */
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
+#define KERNEL_CLONES __attribute__((target_clones("avx512f", "avx2", "default")))
+#else
+#define KERNEL_CLONES
+#endif
+
+KERNEL_CLONES
+float vec_dot(const float *a, const float *b, size_t n)
+{
+    float s = 0.0f;
+#pragma omp simd reduction(+ : s)
+    for (size_t i = 0; i < n; i++) s += a[i] * b[i];
+    return s;
+}
+
+KERNEL_CLONES
+void vec_axpy(float *y, float a, const float *x, size_t n)
+{
+#pragma omp simd
+    for (size_t i = 0; i < n; i++) y[i] += a * x[i];
+}
+
+/* Rows o0 .. o1-1 of out = w @ inp (+ beta out). */
+KERNEL_CLONES
+static void matvec_rows(float *out, const float *inp, const float *w, size_t C, size_t o0,
+                        size_t o1, float beta)
+{
+    /* Four rows at a time share each load of inp. */
+    size_t o = o0;
+    for (; o + 4 <= o1; o += 4) {
+        const float *w0 = w + o * C, *w1 = w0 + C, *w2 = w1 + C, *w3 = w2 + C;
+        float s0 = 0.0f, s1 = 0.0f, s2 = 0.0f, s3 = 0.0f;
+#pragma omp simd reduction(+ : s0, s1, s2, s3)
+        for (size_t c = 0; c < C; c++) {
+            float x = inp[c];
+            s0 += w0[c] * x;
+            s1 += w1[c] * x;
+            s2 += w2[c] * x;
+            s3 += w3[c] * x;
+        }
+        out[o] = beta == 0.0f ? s0 : s0 + beta * out[o];
+        out[o + 1] = beta == 0.0f ? s1 : s1 + beta * out[o + 1];
+        out[o + 2] = beta == 0.0f ? s2 : s2 + beta * out[o + 2];
+        out[o + 3] = beta == 0.0f ? s3 : s3 + beta * out[o + 3];
+    }
+    for (; o < o1; o++) {
+        float s = 0.0f;
+        const float *wr = w + o * C;
+#pragma omp simd reduction(+ : s)
+        for (size_t c = 0; c < C; c++) s += wr[c] * inp[c];
+        out[o] = beta == 0.0f ? s : s + beta * out[o];
+    }
+}
+
+/* Below this many multiply-adds a matrix-vector product stays on one thread. */
+#define MATVEC_PARALLEL_MIN 32768
+
+void matvec_forward(float *out, const float *inp, const float *w, size_t C, size_t OC, float beta)
+{
+    if (OC * C < MATVEC_PARALLEL_MIN || omp_get_max_threads() < 2 || omp_in_parallel()) {
+        matvec_rows(out, inp, w, C, 0, OC, beta);
+        return;
+    }
+    /* A fixed split: thread t always gets the same rows, so on a machine
+     * whose cores have their own L2 each keeps its share of the weights
+     * warm from one decoding step to the next. */
+#pragma omp parallel
+    {
+        size_t nt = (size_t)omp_get_num_threads(), t = (size_t)omp_get_thread_num();
+        size_t per = (OC + nt - 1) / nt;
+        per = (per + 15) & ~(size_t)15;
+        size_t o0 = t * per < OC ? t * per : OC, o1 = o0 + per < OC ? o0 + per : OC;
+        if (o0 < o1) matvec_rows(out, inp, w, C, o0, o1, beta);
+    }
+}
+
 void matmul_forward(float *out, const float *inp, const float *w, size_t N, size_t C, size_t OC,
                     float beta)
 {
-    /* One row (a decoding step) is a matrix-vector product; OpenBLAS's sgemm
-     * does not take the faster gemv path for it by itself. */
     if (N == 1) {
-        cblas_sgemv(CblasRowMajor, CblasNoTrans, (int)OC, (int)C, 1.0f, w, (int)C, inp, 1, beta,
-                    out, 1);
+        matvec_forward(out, inp, w, C, OC, beta);
         return;
     }
     gemm(0, 1, N, OC, C, 1.0f, inp, C, w, C, beta, out, OC);

@@ -141,6 +141,9 @@ static void embed(float *x, const float *shared, const int *tok, size_t n, size_
     for (size_t i = 0; i < n; i++) memcpy(x + i * C, shared + (size_t)tok[i] * C, C * sizeof *x);
 }
 
+/* Query rows up to which attention uses plain loops instead of BLAS. */
+#define ATTN_FEW_ROWS 4
+
 /* Multi-head attention of nq queries (absolute positions q_pos0..) against
  * nk keys, all heads: out (nq, HD) = softmax(q k^T + bias) v per head.
  * kind selects the bias: encoder (bidirectional), decoder self (causal, and
@@ -152,9 +155,18 @@ static void attention(t5_run *r, t5_attn_kind kind, size_t layer, const float *q
     const t5_config *c = &r->m->cfg;
     size_t H = c->num_heads, dkv = c->d_kv, HD = H * dkv;
     float *att = r->att;
+    /* A decoding step has one query row: BLAS calls cost more than these
+     * short dot products, so few rows take the plain SIMD path. */
+    int few = nq <= ATTN_FEW_ROWS;
     for (size_t h = 0; h < H; h++) {
         float *s = att + h * nq * nk;
-        gemm(0, 1, nq, nk, dkv, 1.0f, q + h * dkv, HD, k + h * dkv, HD, 0.0f, s, nk);
+        if (few) {
+            for (size_t i = 0; i < nq; i++)
+                for (size_t j = 0; j < nk; j++)
+                    s[i * nk + j] = vec_dot(q + i * HD + h * dkv, k + j * HD + h * dkv, dkv);
+        } else {
+            gemm(0, 1, nq, nk, dkv, 1.0f, q + h * dkv, HD, k + h * dkv, HD, 0.0f, s, nk);
+        }
         if (kind == T5_ATTN_ENC_SELF) {
             size_t width = 2 * r->max_src - 1;
             const float *bias = r->enc_bias + h * width + (r->max_src - 1);
@@ -178,9 +190,19 @@ static void attention(t5_run *r, t5_attn_kind kind, size_t layer, const float *q
         t5_attn_event ev = {kind, layer, H, nq, nk, q_pos0, att};
         r->hook(r->hook_user, &ev);
     }
-    for (size_t h = 0; h < H; h++)
-        gemm(0, 0, nq, dkv, nk, 1.0f, att + h * nq * nk, nk, v + h * dkv, HD, 0.0f,
-             out + h * dkv, HD);
+    for (size_t h = 0; h < H; h++) {
+        const float *p = att + h * nq * nk;
+        if (few) {
+            for (size_t i = 0; i < nq; i++) {
+                float *o = out + i * HD + h * dkv;
+                memset(o, 0, dkv * sizeof *o);
+                for (size_t j = 0; j < nk; j++)
+                    if (p[i * nk + j] != 0.0f) vec_axpy(o, p[i * nk + j], v + j * HD + h * dkv, dkv);
+            }
+        } else {
+            gemm(0, 0, nq, dkv, nk, 1.0f, p, nk, v + h * dkv, HD, 0.0f, out + h * dkv, HD);
+        }
+    }
 }
 
 /* x (n, C) += FF(layer_norm(x)), relu or gated tanh-GELU. */

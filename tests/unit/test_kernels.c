@@ -65,6 +65,24 @@ static void test_matmul_forward_vs_ref(void **state)
         }
 }
 
+/* Big enough for the two-thread split (and odd, so the split is uneven). */
+static void test_matvec_large_vs_ref(void **state)
+{
+    (void)state;
+    as_rng g;
+    rng_seed(&g, 5);
+    const size_t C = 131, OC = 301;
+    float *inp = random_array(&g, C), *w = random_array(&g, OC * C);
+    float *o1 = random_array(&g, OC), *o2 = copy_array(o1, OC);
+    matvec_forward(o1, inp, w, C, OC, 1.0f);
+    matmul_forward_ref(o2, inp, w, 1, C, OC, 1.0f);
+    assert_close_array(o1, o2, OC, 1e-4, 1e-5);
+    matvec_forward(o1, inp, w, C, OC, 0.0f);
+    matmul_forward_ref(o2, inp, w, 1, C, OC, 0.0f);
+    assert_close_array(o1, o2, OC, 1e-4, 1e-5);
+    free(inp), free(w), free(o1), free(o2);
+}
+
 static void test_matmul_backward_vs_ref(void **state)
 {
     (void)state;
@@ -190,6 +208,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_gemm_vs_ref),
         cmocka_unit_test(test_matmul_forward_vs_ref),
+        cmocka_unit_test(test_matvec_large_vs_ref),
         cmocka_unit_test(test_matmul_backward_vs_ref),
         cmocka_unit_test(test_rmsnorm),
         cmocka_unit_test(test_softmax),

@@ -1,0 +1,163 @@
+/* cmd_bench.c - `attnscope bench decode|train`: speed measurements, medians
+ * of repeated runs. `decode` times greedy decoding on a random model with
+ * the attention trace captured and with no hook; `train` is handed to
+ * train_bench (src/train), which a weak stand-in below replaces when the
+ * training module is not built.
+ *
+ * Deliberately not here: pass/fail thresholds (this is not a test). */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+#include "t5.h"
+#include "trace.h"
+#include "util.h"
+
+/* Defined by the training module (include/train.h); this stand-in answers
+ * when it is absent. */
+__attribute__((weak)) int train_bench(int argc, char **argv)
+{
+    (void)argc;
+    (void)argv;
+    cli_error("bench", "train: the training module is not built");
+    return EXIT_FAIL;
+}
+
+static void usage(FILE *f)
+{
+    fprintf(f,
+            "usage: attnscope bench decode [OPTIONS]\n"
+            "       attnscope bench train [OPTIONS]   (see 'attnscope bench train --help')\n\n"
+            "decode: time greedy decoding on a random model (no eos, so every run decodes\n"
+            "exactly --tokens tokens), once with the attention trace captured and once\n"
+            "with no hook; prints the median of --repeat runs.\n\n"
+            "  --d-model N    model width (128)        --d-ff N      feed-forward width (512)\n"
+            "  --layers N     encoder and decoder layers (3)\n"
+            "  --heads N      attention heads (4)      --d-kv N      head width (32)\n"
+            "  --gated        gated-gelu feed-forward (default relu)\n"
+            "  --src-len N    source tokens (24)       --tokens N    output tokens (100)\n"
+            "  --repeat N     runs per measurement (20)\n"
+            "  --seed N       initialisation seed (1)\n"
+            "  -h, --help     this text\n");
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+static double median(double *v, size_t n)
+{
+    qsort(v, n, sizeof *v, cmp_double);
+    return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
+}
+
+static int bench_decode(int argc, char **argv)
+{
+    static const struct option opts[] = {
+        {"d-model", required_argument, 0, 'm'}, {"d-ff", required_argument, 0, 'f'},
+        {"layers", required_argument, 0, 'l'},  {"heads", required_argument, 0, 'H'},
+        {"d-kv", required_argument, 0, 'k'},    {"tokens", required_argument, 0, 't'},
+        {"src-len", required_argument, 0, 's'}, {"repeat", required_argument, 0, 'r'},
+        {"seed", required_argument, 0, 'S'},    {"gated", no_argument, 0, 'g'},
+        {"help", no_argument, 0, 'h'},          {0, 0, 0, 0},
+    };
+    t5_config cfg;
+    t5_config_default(&cfg);
+    cfg.d_model = 128, cfg.d_ff = 512, cfg.num_heads = 4, cfg.d_kv = 32;
+    size_t layers = 3, tokens = 100, src_len = 24, repeat = 20, seed = 1;
+    int c;
+    optind = 1;
+    while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+        size_t *dst = NULL;
+        const char *name = NULL;
+        switch (c) {
+        case 'm': dst = &cfg.d_model, name = "--d-model"; break;
+        case 'f': dst = &cfg.d_ff, name = "--d-ff"; break;
+        case 'l': dst = &layers, name = "--layers"; break;
+        case 'H': dst = &cfg.num_heads, name = "--heads"; break;
+        case 'k': dst = &cfg.d_kv, name = "--d-kv"; break;
+        case 't': dst = &tokens, name = "--tokens"; break;
+        case 's': dst = &src_len, name = "--src-len"; break;
+        case 'r': dst = &repeat, name = "--repeat"; break;
+        case 'S': dst = &seed, name = "--seed"; break;
+        case 'g': cfg.ff = T5_FF_GATED_GELU; break;
+        case 'h': usage(stdout); return EXIT_OK;
+        default: usage(stderr); return EXIT_USAGE;
+        }
+        if (dst && cli_parse_size("bench", name, optarg, dst)) return EXIT_USAGE;
+    }
+    if (optind < argc) {
+        cli_error("bench", "decode: unexpected argument '%s'", argv[optind]);
+        return EXIT_USAGE;
+    }
+    if (tokens == 0 || src_len == 0 || repeat == 0) {
+        cli_error("bench", "decode: --tokens, --src-len and --repeat must be positive");
+        return EXIT_USAGE;
+    }
+    cfg.num_layers = cfg.num_decoder_layers = layers;
+    t5_model m;
+    as_err err;
+    if (t5_alloc(&m, &cfg, &err)) {
+        cli_error("bench", "decode: %s", err.msg);
+        return EXIT_USAGE;
+    }
+    t5_init_random(&m, seed);
+    /* No end-of-sequence token, so greedy always decodes `tokens` steps. */
+    m.cfg.eos_token_id = -1;
+
+    int *src = xmalloc(src_len * sizeof *src), *out = xmalloc(tokens * sizeof *out);
+    as_rng g;
+    rng_seed(&g, seed + 1);
+    for (size_t i = 0; i < src_len; i++) src[i] = (int)rng_range(&g, 3, 258);
+    t5_run *r = t5_run_new(&m, src_len, tokens);
+    attn_trace *tr = trace_new(&m, src_len, tokens + 1);
+    double *plain = xmalloc(repeat * sizeof *plain), *traced = xmalloc(repeat * sizeof *traced);
+    int rc = EXIT_OK;
+    /* Interleave the two measurements so drift (turbo, other load) hits both. */
+    for (size_t i = 0; i <= repeat && rc == EXIT_OK; i++) {
+        double t0 = util_now();
+        long n1 = t5_greedy(r, src, src_len, out, tokens, &err);
+        double t1 = util_now();
+        long n2 = n1 < 0 ? -1 : trace_run(tr, r, src, src_len, NULL, 0, tokens, &err);
+        double t2 = util_now();
+        if (n1 != (long)tokens || n2 != (long)tokens) {
+            cli_error("bench", "decode: %s", n1 < 0 || n2 < 0 ? err.msg : "short decode");
+            rc = EXIT_FAIL;
+        } else if (i > 0) { /* the first round warms caches and thread pools */
+            plain[i - 1] = t1 - t0;
+            traced[i - 1] = t2 - t1;
+        }
+    }
+    if (rc == EXIT_OK) {
+        double mp = median(plain, repeat) * 1e3, mt = median(traced, repeat) * 1e3;
+        printf("decode: d_model %zu, d_ff %zu, %zu+%zu layers, %zu heads of %zu, %s; "
+               "%zu source tokens, %zu output tokens; median of %zu runs\n",
+               cfg.d_model, cfg.d_ff, layers, layers, cfg.num_heads, cfg.d_kv,
+               cfg.ff == T5_FF_RELU ? "relu" : "gated-gelu", src_len, tokens, repeat);
+        printf("  greedy, no hook          %8.3f ms  (%6.1f us/token)\n", mp,
+               mp * 1e3 / (double)tokens);
+        printf("  greedy, trace captured   %8.3f ms  (%6.1f us/token)\n", mt,
+               mt * 1e3 / (double)tokens);
+    }
+    free(plain), free(traced), free(src), free(out);
+    trace_free(tr);
+    t5_run_free(r);
+    t5_free(&m);
+    return rc;
+}
+
+int cmd_bench(int argc, char **argv)
+{
+    if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
+        usage(argc < 2 ? stderr : stdout);
+        return argc < 2 ? EXIT_USAGE : EXIT_OK;
+    }
+    if (!strcmp(argv[1], "decode")) return bench_decode(argc - 1, argv + 1);
+    if (!strcmp(argv[1], "train")) return train_bench(argc - 1, argv + 1);
+    cli_error("bench", "unknown benchmark '%s' (decode | train)", argv[1]);
+    return EXIT_USAGE;
+}
