@@ -3,6 +3,7 @@
  *
  * Deliberately not here: gradients (trainer.c), when to step (loop.c). */
 #include <math.h>
+#include <omp.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -47,13 +48,24 @@ void adamw_free(adamw_state *s)
 
 double grad_clip(float *g, size_t n, double max_norm)
 {
+    /* Per-thread partial sums added in thread order: the same bits every run. */
+    double part[256] = {0};
+    int nt = omp_get_max_threads() < 256 ? omp_get_max_threads() : 256;
+#pragma omp parallel num_threads(nt) if (n > 65536)
+    {
+        double ss = 0.0;
+        int k = omp_get_thread_num(), m = omp_get_num_threads();
+        size_t i0 = n * (size_t)k / (size_t)m, i1 = n * (size_t)(k + 1) / (size_t)m;
+#pragma omp simd reduction(+ : ss)
+        for (size_t i = i0; i < i1; i++) ss += (double)g[i] * g[i];
+        part[k] = ss;
+    }
     double ss = 0.0;
-#pragma omp parallel for simd schedule(static) reduction(+ : ss)
-    for (size_t i = 0; i < n; i++) ss += (double)g[i] * g[i];
+    for (int k = 0; k < nt; k++) ss += part[k];
     double norm = sqrt(ss);
     if (max_norm > 0.0 && norm > max_norm) {
         float k = (float)(max_norm / (norm + 1e-6));
-#pragma omp parallel for simd schedule(static)
+#pragma omp parallel for simd schedule(static) if (n > 65536)
         for (size_t i = 0; i < n; i++) g[i] *= k;
     }
     return norm;
@@ -68,13 +80,15 @@ void adamw_update(adamw_state *s, t5_model *m, const float *g, double lr, const 
     float step_size = (float)(lr / bc1);
     float rbc2 = (float)(1.0 / sqrt(bc2));
     float eps = (float)c->eps;
+    /* One parallel region; each tensor's elements split across the threads. */
+#pragma omp parallel if (m->n_params > 65536)
     for (size_t ti = 0; ti < m->n_tensors; ti++) {
         const t5_tensor *t = &m->tensors[ti];
         float keep = s->decay[ti] ? (float)(1.0 - lr * c->weight_decay) : 1.0f;
         float *p = m->params + t->offset, *mm = s->m + t->offset, *vv = s->v + t->offset;
         const float *gg = g + t->offset;
         size_t n = t->numel;
-#pragma omp parallel for simd schedule(static) if (n > 8192)
+#pragma omp for simd schedule(static) nowait
         for (size_t i = 0; i < n; i++) {
             float gi = gg[i];
             float mi = mm[i] = b1 * mm[i] + (1.0f - b1) * gi;

@@ -163,8 +163,9 @@ struct t5_trainer {
 
     int nthreads;
     float *tscratch;     /* per thread: (max_len^2) dP block */
-    float *tdb_e;        /* per thread: (H, 2*max_src-1) encoder bias gradient */
-    float *tdb_d;        /* per thread: (H, max_tgt) decoder bias gradient */
+    float *tdb_e;        /* per (sequence, head): (2*max_src-1) encoder bias gradient */
+    float *tdb_d;        /* per (sequence, head): (max_tgt) decoder bias gradient */
+    double *rowloss;     /* (ND) loss of each labelled row (summed in order: deterministic) */
     float *tdw;          /* per thread: (C) layer-norm weight gradient */
     size_t scratch_n;
 };
@@ -298,8 +299,9 @@ t5_trainer *trainer_new(t5_model *m, size_t cap_seqs, size_t max_src, size_t max
     size_t ml = zmax(max_src, max_tgt);
     t->scratch_n = ml * ml;
     t->tscratch = xmalloc((size_t)t->nthreads * t->scratch_n * sizeof(float));
-    t->tdb_e = xmalloc((size_t)t->nthreads * H * (2 * max_src - 1) * sizeof(float));
-    t->tdb_d = xmalloc((size_t)t->nthreads * H * max_tgt * sizeof(float));
+    t->tdb_e = xmalloc(cap_seqs * H * (2 * max_src - 1) * sizeof(float));
+    t->tdb_d = xmalloc(cap_seqs * H * max_tgt * sizeof(float));
+    t->rowloss = xmalloc(t->cap_d * sizeof(double));
     t->tdw = xmalloc((size_t)t->nthreads * C * sizeof(float));
     openblas_set_num_threads(1);
     return t;
@@ -320,6 +322,7 @@ void trainer_free(t5_trainer *t)
     free(t->tscratch);
     free(t->tdb_e);
     free(t->tdb_d);
+    free(t->rowloss);
     free(t->tdw);
     free(t);
 }
@@ -351,6 +354,11 @@ void train_zero_grad(t5_trainer *t) { memset(t->grads, 0, t->m->n_params * sizeo
 
 /* ---- parallel building blocks --------------------------------------------- */
 
+/* Below these sizes (elements of a loop, multiply-adds of a product) a loop
+ * runs on one thread: waking the others would cost more than it saves. */
+#define PAR_MIN ((size_t)1 << 15)
+#define PAR_WORK ((size_t)1 << 18)
+
 /* C (M, N) = alpha op(A) op(B) + beta C with the rows of C split across the
  * OpenMP threads (each a single-threaded sgemm). */
 static void pgemm(int ta, int tb, size_t M, size_t N, size_t K, float alpha, const float *A,
@@ -358,7 +366,7 @@ static void pgemm(int ta, int tb, size_t M, size_t N, size_t K, float alpha, con
 {
     if (M == 0 || N == 0) return;
     int nt = omp_get_max_threads();
-    if (nt <= 1 || M < 64 || omp_in_parallel()) {
+    if (nt <= 1 || M < 64 || M * N * K < PAR_WORK || omp_in_parallel()) {
         gemm(ta, tb, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
         return;
     }
@@ -391,7 +399,7 @@ static void linear_bwd(float *dinp, float beta, float *dw, const float *dout, co
 static void rms_fwd(float *out, float *rstd, const float *inp, const float *w, size_t N,
                     size_t C, float eps)
 {
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) if (N * C >= PAR_MIN)
     for (size_t i0 = 0; i0 < N; i0 += 64) {
         size_t n = N - i0 < 64 ? N - i0 : 64;
         rmsnorm_forward(out + i0 * C, rstd + i0, inp + i0 * C, w, n, C, eps);
@@ -403,7 +411,7 @@ static void rms_bwd(t5_trainer *t, float *dinp, float *dw, const float *dout, co
                     const float *w, const float *rstd, size_t N, size_t C)
 {
     memset(t->tdw, 0, (size_t)t->nthreads * C * sizeof(float));
-#pragma omp parallel num_threads(t->nthreads)
+#pragma omp parallel num_threads(t->nthreads) if (N * C >= PAR_MIN)
     {
         float *mydw = t->tdw + (size_t)omp_get_thread_num() * C;
 #pragma omp for schedule(static)
@@ -433,12 +441,20 @@ typedef struct {
     size_t bias_n, center;
 } attn_args;
 
+/* Multiply-adds of one attention product over the batch. */
+static size_t attn_work(const t5_trainer *t, const attn_args *a, size_t n_seq)
+{
+    size_t w = 0;
+    for (size_t b = 0; b < n_seq; b++) w += a->q_len[b] * a->k_len[b];
+    return w * t->H * t->dkv;
+}
+
 /* ctx (rows, HD) with row stride ldc; probs blocks (H, Lq, Lk) per sequence. */
 static void attention_fwd(const t5_trainer *t, const attn_args *a, size_t n_seq, float *probs,
                           float *ctx, size_t ldc)
 {
     size_t H = t->H, dkv = t->dkv;
-#pragma omp parallel for schedule(dynamic, 1)
+#pragma omp parallel for schedule(dynamic, 1) if (attn_work(t, a, n_seq) >= PAR_WORK)
     for (size_t bh = 0; bh < n_seq * H; bh++) {
         size_t b = bh / H, h = bh % H;
         size_t Lq = a->q_len[b], Lk = a->k_len[b];
@@ -471,18 +487,18 @@ static void attention_fwd(const t5_trainer *t, const attn_args *a, size_t n_seq,
 }
 
 /* From dctx, write (overwrite) dq, dk, dv (same layouts as q, k, v with the
- * given strides) and add the bias gradient into the per-thread tables tdb
- * ((H, bias_n) per thread) when the mode has a bias. */
+ * given strides) and add the bias gradient into tdb ((n_seq, H, bias_n), one
+ * table per block so the sums do not depend on the thread schedule) when the
+ * mode has a bias. */
 static void attention_bwd(t5_trainer *t, const attn_args *a, size_t n_seq, const float *probs,
                           const float *dctx, size_t ldc, float *dq, size_t lddq, float *dk,
                           size_t lddk, float *dv, size_t lddv, float *tdb)
 {
     size_t H = t->H, dkv = t->dkv;
-#pragma omp parallel num_threads(t->nthreads)
+#pragma omp parallel num_threads(t->nthreads) if (attn_work(t, a, n_seq) >= PAR_WORK)
     {
         int tid = omp_get_thread_num();
         float *dP = t->tscratch + (size_t)tid * t->scratch_n;
-        float *db = tdb ? tdb + (size_t)tid * H * a->bias_n : NULL;
 #pragma omp for schedule(dynamic, 1)
         for (size_t bh = 0; bh < n_seq * H; bh++) {
             size_t b = bh / H, h = bh % H;
@@ -499,7 +515,7 @@ static void attention_bwd(t5_trainer *t, const attn_args *a, size_t n_seq, const
             gemm(0, 1, Lq, Lk, dkv, 1.0f, dc, ldc, v, a->ldv, 0.0f, dP, Lk);
             gemm(1, 0, Lk, dkv, Lq, 1.0f, P, Lk, dc, ldc, 0.0f, dvb, lddv);
             /* dS = P * (dP - rowsum(dP * P)) */
-            float *dbh = db ? db + h * a->bias_n : NULL;
+            float *dbh = tdb ? tdb + bh * a->bias_n : NULL;
             for (size_t i = 0; i < Lq; i++) {
                 const float *p = P + i * Lk;
                 float *d = dP + i * Lk;
@@ -581,7 +597,7 @@ static void attn_cross_args(const t5_trainer *t, attn_args *a, const layer_acts 
 
 static void embed(float *out, const int *ids, const float *table, size_t N, size_t C)
 {
-#pragma omp parallel for schedule(static)
+/* serial: a copy per row is cheaper than waking threads */
     for (size_t i = 0; i < N; i++) memcpy(out + i * C, table + (size_t)ids[i] * C, C * sizeof(float));
 }
 
@@ -595,7 +611,7 @@ static void ff_fwd(const t5_trainer *t, const t5_block *w, layer_acts *a, const 
     if (t->m->cfg.ff == T5_FF_GATED_GELU) {
         /* wi_0 and wi_1 are adjacent in the parameter table: one (2F, C) product. */
         linear_fwd(a->ffh, a->ln2, w->wi0, N, C, 2 * F, 0.0f);
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) if (N * F >= PAR_MIN)
         for (size_t i = 0; i < N; i++) {
             const float *h = a->ffh + i * 2 * F;
             float *o = a->ffa + i * F;
@@ -606,7 +622,7 @@ static void ff_fwd(const t5_trainer *t, const t5_block *w, layer_acts *a, const 
         linear_fwd(out, a->ffa, w->wo, N, F, C, 1.0f);
     } else {
         linear_fwd(a->ffh, a->ln2, w->wi, N, C, F, 0.0f);
-#pragma omp parallel for simd schedule(static)
+#pragma omp parallel for simd schedule(static) if (N * F >= PAR_MIN)
         for (size_t i = 0; i < N * F; i++) a->ffh[i] = a->ffh[i] > 0.0f ? a->ffh[i] : 0.0f;
         memcpy(out, x, N * C * sizeof(float));
         linear_fwd(out, a->ffh, w->wo, N, F, C, 1.0f);
@@ -678,9 +694,7 @@ double train_forward(t5_trainer *t, const train_batch *b)
     /* output layer and cross-entropy */
     const float *wout = w->lm_head ? w->lm_head : w->shared;
     pgemm(0, 1, ND, V, C, t->out_scale, t->dec_ln, C, wout, C, 0.0f, t->logits, V);
-    double loss = 0.0;
-    size_t count = 0;
-#pragma omp parallel for schedule(static) reduction(+ : loss, count)
+#pragma omp parallel for schedule(static) if (ND * V >= PAR_MIN)
     for (size_t i = 0; i < ND; i++) {
         const float *row = t->logits + i * V;
         float mx = row[0];
@@ -689,10 +703,13 @@ double train_forward(t5_trainer *t, const train_batch *b)
         for (size_t j = 0; j < V; j++) sum += expf(row[j] - mx);
         float lse = mx + logf(sum);
         t->lse[i] = lse;
-        if (b->labels[i] >= 0) {
-            loss += (double)(lse - row[b->labels[i]]);
-            count++;
-        }
+        t->rowloss[i] = b->labels[i] >= 0 ? (double)(lse - row[b->labels[i]]) : 0.0;
+    }
+    double loss = 0.0;
+    size_t count = 0;
+    for (size_t i = 0; i < ND; i++) {
+        loss += t->rowloss[i];
+        count += b->labels[i] >= 0;
     }
     t->loss_scale = count ? 1.0f / (float)count : 0.0f;
     return count ? loss / (double)count : 0.0;
@@ -720,7 +737,7 @@ static void ff_bwd(t5_trainer *t, const t5_block *w, t5_block *gw, const layer_a
          * written in place from it */
         pgemm(0, 0, N, F, C, 1.0f, dx, C, w->wo, F, 0.0f, dh + F, 2 * F);
         pgemm(1, 0, C, F, N, 1.0f, dx, C, a->ffa, F, 1.0f, gw->wo, F);
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) if (N * F >= PAR_MIN)
         for (size_t i = 0; i < N; i++) {
             const float *h = a->ffh + i * 2 * F;
             float *d = dh + i * 2 * F;
@@ -741,7 +758,7 @@ static void ff_bwd(t5_trainer *t, const t5_block *w, t5_block *gw, const layer_a
         float *dh = t->dff;  /* (N, F) */
         pgemm(0, 0, N, F, C, 1.0f, dx, C, w->wo, F, 0.0f, dh, F);
         pgemm(1, 0, C, F, N, 1.0f, dx, C, a->ffh, F, 1.0f, gw->wo, F);
-#pragma omp parallel for simd schedule(static)
+#pragma omp parallel for simd schedule(static) if (N * F >= PAR_MIN)
         for (size_t i = 0; i < N * F; i++)
             if (!(a->ffh[i] > 0.0f)) dh[i] = 0.0f;
         linear_bwd(t->dln, 0.0f, gw->wi, dh, a->ln2, w->wi, N, C, F);
@@ -762,9 +779,9 @@ static void self_attn_bwd(t5_trainer *t, const t5_block *w, t5_block *gw, const 
     rms_bwd(t, dx, gw->ln_self, t->dln, a->x, w->ln_self, a->rstd1, N, C);
 }
 
-/* Per-thread bias-by-offset gradients -> the bucket table grad (buckets, H). */
-static void bias_scatter(t5_trainer *t, const float *tdb, size_t bias_n, float *grel,
-                         int bidir, size_t center)
+/* Per-block bias-by-offset gradients -> the bucket table grad (buckets, H). */
+static void bias_scatter(t5_trainer *t, const float *tdb, size_t n_seq, size_t bias_n,
+                         float *grel, int bidir, size_t center)
 {
     const t5_config *c = &t->m->cfg;
     size_t H = t->H;
@@ -773,7 +790,7 @@ static void bias_scatter(t5_trainer *t, const float *tdb, size_t bias_n, float *
         int bk = t5_rel_bucket(rel, bidir, c->rel_buckets, c->rel_max_distance);
         for (size_t h = 0; h < H; h++) {
             float s = 0.0f;
-            for (int k = 0; k < t->nthreads; k++) s += tdb[((size_t)k * H + h) * bias_n + d];
+            for (size_t k = 0; k < n_seq; k++) s += tdb[(k * H + h) * bias_n + d];
             grel[(size_t)bk * H + h] += s;
         }
     }
@@ -790,7 +807,7 @@ void train_backward(t5_trainer *t, const train_batch *b)
 
     /* cross-entropy: dlogits = (softmax - onehot) / count on labelled rows */
     float ls = t->loss_scale;
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) if (ND * V >= PAR_MIN)
     for (size_t i = 0; i < ND; i++) {
         float *row = t->logits + i * V;
         if (b->labels[i] < 0) {
@@ -811,7 +828,7 @@ void train_backward(t5_trainer *t, const train_batch *b)
 
     /* decoder */
     memset(t->denc, 0, NE * C * sizeof(float));
-    memset(t->tdb_d, 0, (size_t)t->nthreads * H * nd * sizeof(float));
+    memset(t->tdb_d, 0, b->n * H * nd * sizeof(float));
     for (size_t l = t->Ld; l-- > 0;) {
         const layer_acts *a = &t->dec[l];
         const t5_block *bw = &w->dec[l];
@@ -831,13 +848,13 @@ void train_backward(t5_trainer *t, const train_batch *b)
         self_attn_bwd(t, bw, gw, a, &aa, b->n, t->dx, ND, t->tdb_d);
     }
     embed_bwd(g->shared, b->dec_in, t->dx, ND, C);
-    bias_scatter(t, t->tdb_d, nd, g->dec[0].rel_bias, 0, 0);
+    bias_scatter(t, t->tdb_d, b->n, nd, g->dec[0].rel_bias, 0, 0);
 
     /* encoder */
     memset(t->dx, 0, NE * C * sizeof(float));
     rms_bwd(t, t->dx, g->enc_final_ln, t->denc, t->enc_xout, w->enc_final_ln, t->enc_rstd, NE,
             C);
-    memset(t->tdb_e, 0, (size_t)t->nthreads * H * ne * sizeof(float));
+    memset(t->tdb_e, 0, b->n * H * ne * sizeof(float));
     for (size_t l = t->Le; l-- > 0;) {
         const layer_acts *a = &t->enc[l];
         const t5_block *bw = &w->enc[l];
@@ -848,5 +865,5 @@ void train_backward(t5_trainer *t, const train_batch *b)
         self_attn_bwd(t, bw, gw, a, &aa, b->n, t->dx, NE, t->tdb_e);
     }
     embed_bwd(g->shared, b->src, t->dx, NE, C);
-    bias_scatter(t, t->tdb_e, ne, g->enc[0].rel_bias, 1, b->max_src - 1);
+    bias_scatter(t, t->tdb_e, b->n, ne, g->enc[0].rel_bias, 1, b->max_src - 1);
 }

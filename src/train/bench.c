@@ -1,0 +1,199 @@
+/* bench.c - `attnscope bench train`: times full training steps (forward,
+ * backward, clipping, AdamW) of a T5 of a given shape on random tokens, and
+ * sets the number beside an sgemm peak measured in the same run.
+ *
+ * Deliberately not here: data, checkpoints (loop.c). */
+#include <cblas.h>
+#include <getopt.h>
+#include <omp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+#include "train.h"
+
+static int cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+/* Best GFLOP/s of an n^3 sgemm over reps runs with OpenBLAS on nt threads. */
+static double sgemm_peak(int nt, size_t n, int reps)
+{
+    float *a = xmalloc(n * n * sizeof(float)), *b = xmalloc(n * n * sizeof(float)),
+          *c = xmalloc(n * n * sizeof(float));
+    for (size_t i = 0; i < n * n; i++) {
+        a[i] = (float)((i * 7) % 13) * 0.01f;
+        b[i] = (float)((i * 5) % 11) * 0.01f;
+    }
+    openblas_set_num_threads(nt);
+    double best = 1e30;
+    for (int r = 0; r < reps; r++) {
+        double t0 = util_now();
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)n, (int)n, (int)n, 1.0f, a,
+                    (int)n, b, (int)n, 0.0f, c, (int)n);
+        double dt = util_now() - t0;
+        if (dt < best) best = dt;
+    }
+    openblas_set_num_threads(1);
+    free(a);
+    free(b);
+    free(c);
+    return 2.0 * (double)n * n * n / best / 1e9;
+}
+
+/* Floating-point operations of one training step (forward + backward = 3x
+ * the forward's products) on the batch, counting the work as computed
+ * (full attention blocks, causal ones included). */
+static double step_flops(const t5_config *c, const train_batch *b)
+{
+    double C = (double)c->d_model, HD = (double)(c->num_heads * c->d_kv),
+           F = (double)c->d_ff, V = (double)c->vocab_size, H = (double)c->num_heads,
+           dk = (double)c->d_kv;
+    double ffm = (c->ff == T5_FF_GATED_GELU ? 3.0 : 2.0) * F * C;
+    double NE = (double)b->n_src, ND = (double)b->n_tgt;
+    double attn_e = 0, attn_d = 0;
+    for (size_t i = 0; i < b->n; i++) {
+        double s = (double)b->src_len[i], t = (double)b->tgt_len[i];
+        attn_e += H * 2.0 * s * s * dk;
+        attn_d += H * 2.0 * (t * t + t * s) * dk;
+    }
+    double macs = (double)c->num_layers * (NE * (4 * HD * C + ffm) + attn_e) +
+                  (double)c->num_decoder_layers *
+                      (ND * (6 * HD * C + ffm) + NE * 2 * HD * C + attn_d) +
+                  ND * V * C;
+    return 3.0 * 2.0 * macs;
+}
+
+static void bench_usage(FILE *f)
+{
+    fprintf(f,
+            "usage: attnscope bench train [OPTIONS]\n\n"
+            "Time full AdamW training steps of a T5 of the given shape on random tokens.\n\n"
+            "  --d-model N   (128)     --d-ff N     (512)    --layers N  (3, each stack)\n"
+            "  --heads N     (4)       --d-kv N     (32)     --ff relu|gated-gelu (relu)\n"
+            "  --batch N     (32)      --src-len N  (24)     --tgt-len N (96)\n"
+            "  --threads N   (2)       --steps N    (20)     --warmup N  (3)\n"
+            "  --untied      untied output layer\n\n"
+            "Prints the median step time, tokens/s and GFLOP/s, the OpenBLAS core type, an\n"
+            "sgemm peak measured in the same run, and ends with 'tokens/s N' (target tokens).\n");
+}
+
+int train_bench(int argc, char **argv)
+{
+    static const struct option opts[] = {
+        {"d-model", required_argument, 0, 'm'}, {"d-ff", required_argument, 0, 'f'},
+        {"layers", required_argument, 0, 'l'},  {"heads", required_argument, 0, 'H'},
+        {"d-kv", required_argument, 0, 'k'},    {"ff", required_argument, 0, 'F'},
+        {"batch", required_argument, 0, 'b'},   {"src-len", required_argument, 0, 's'},
+        {"tgt-len", required_argument, 0, 't'}, {"threads", required_argument, 0, 'j'},
+        {"steps", required_argument, 0, 'n'},   {"warmup", required_argument, 0, 'w'},
+        {"untied", no_argument, 0, 'u'},        {"help", no_argument, 0, 'h'},
+        {0, 0, 0, 0}};
+    const char *cmd = "bench train";
+    t5_config c;
+    t5_config_default(&c);
+    size_t B = 32, S = 24, T = 96, threads = 2, steps = 20, warm = 3, layers = 3;
+    int o, li = 0;
+    optind = 1;
+    while ((o = getopt_long(argc, argv, "h", opts, &li)) != -1) {
+        size_t *dst = NULL;
+        switch (o) {
+        case 'm': dst = &c.d_model; break;
+        case 'f': dst = &c.d_ff; break;
+        case 'l': dst = &layers; break;
+        case 'H': dst = &c.num_heads; break;
+        case 'k': dst = &c.d_kv; break;
+        case 'b': dst = &B; break;
+        case 's': dst = &S; break;
+        case 't': dst = &T; break;
+        case 'j': dst = &threads; break;
+        case 'n': dst = &steps; break;
+        case 'w': dst = &warm; break;
+        case 'u': c.tie_word_embeddings = 0; continue;
+        case 'F':
+            if (!strcmp(optarg, "relu")) c.ff = T5_FF_RELU;
+            else if (!strcmp(optarg, "gated-gelu")) c.ff = T5_FF_GATED_GELU;
+            else {
+                cli_error(cmd, "--ff must be relu or gated-gelu (got '%s')", optarg);
+                return EXIT_USAGE;
+            }
+            continue;
+        case 'h': bench_usage(stdout); return EXIT_OK;
+        default: bench_usage(stderr); return EXIT_USAGE;
+        }
+        if (cli_parse_size(cmd, opts[li].name, optarg, dst)) return EXIT_USAGE;
+    }
+    if (optind < argc) {
+        cli_error(cmd, "unexpected argument '%s'", argv[optind]);
+        return EXIT_USAGE;
+    }
+    if (!B || !S || !T || !threads || !steps || threads > 256) {
+        cli_error(cmd, "--batch, --src-len, --tgt-len, --threads and --steps must be positive");
+        return EXIT_USAGE;
+    }
+    c.num_layers = c.num_decoder_layers = layers;
+    as_err err;
+    t5_model m;
+    if (t5_alloc(&m, &c, &err)) {
+        cli_error(cmd, "%s", err.msg);
+        return EXIT_USAGE;
+    }
+    t5_init_random(&m, 1);
+    omp_set_num_threads((int)threads);
+
+    train_batch b;
+    train_batch_init(&b, B, B * S, B * T);
+    as_rng rng;
+    rng_seed(&rng, 42);
+    int *src = xmalloc(S * sizeof(int)), *tgt = xmalloc(T * sizeof(int));
+    for (size_t i = 0; i < B; i++) {
+        for (size_t j = 0; j < S; j++) src[j] = (int)rng_range(&rng, 3, 258);
+        for (size_t j = 0; j < T; j++) tgt[j] = (int)rng_range(&rng, 3, 258);
+        src[S - 1] = tgt[T - 1] = 1;
+        train_batch_add(&b, src, S, tgt, T, 0);
+    }
+    free(src);
+    free(tgt);
+
+    t5_trainer *tr = trainer_new(&m, B, S, T);
+    adamw_state st;
+    adamw_init(&st, &m);
+    adamw_cfg oc = {0.9, 0.999, 1e-8, 0.01, 1.0};
+    double *times = xmalloc(steps * sizeof(double)), loss = 0;
+    for (size_t i = 0; i < warm + steps; i++) {
+        double t0 = util_now();
+        loss = train_forward(tr, &b);
+        train_zero_grad(tr);
+        train_backward(tr, &b);
+        grad_clip(train_grads(tr), m.n_params, oc.clip);
+        adamw_update(&st, &m, train_grads(tr), 1e-3, &oc);
+        if (i >= warm) times[i - warm] = util_now() - t0;
+    }
+    qsort(times, steps, sizeof *times, cmp_double);
+    double med = times[steps / 2];
+    double flops = step_flops(&c, &b);
+    double peak = sgemm_peak((int)threads, 1024, 5);
+    double tok = (double)b.n_tgt / med;
+    printf("model: d_model %zu, d_ff %zu, %zu+%zu layers, %zu heads of %zu, %s, %s, %zu params\n",
+           c.d_model, c.d_ff, layers, layers, c.num_heads, c.d_kv,
+           c.ff == T5_FF_RELU ? "relu" : "gated-gelu", c.tie_word_embeddings ? "tied" : "untied",
+           m.n_params);
+    printf("batch %zu x (source %zu, target %zu), %zu threads (OpenMP; OpenBLAS 1 per thread)\n",
+           B, S, T, threads);
+    printf("openblas core: %s\n", openblas_get_corename());
+    printf("step: median %.2f ms (min %.2f, max %.2f) over %zu steps, loss %.4f\n", med * 1e3,
+           times[0] * 1e3, times[steps - 1] * 1e3, steps, loss);
+    printf("training: %.1f GFLOP/step, %.1f GFLOP/s\n", flops / 1e9, flops / med / 1e9);
+    printf("sgemm peak (1024^3, %zu threads): %.1f GFLOP/s; training at %.0f %% of it\n", threads,
+           peak, 100.0 * flops / med / 1e9 / peak);
+    printf("tokens/s %.0f\n", tok);
+    free(times);
+    adamw_free(&st);
+    trainer_free(tr);
+    train_batch_free(&b);
+    t5_free(&m);
+    return EXIT_OK;
+}

@@ -1,0 +1,673 @@
+/* loop.c - the training run: data (a generated preset or TSV files) as
+ * ByT5 tokens, batches whose order depends only on the seed and the step,
+ * the step (forward, backward, clipping, AdamW), periodic evaluation by
+ * greedy decoding with the task's three scores, crash-safe checkpoints,
+ * exact resume, SIGINT/SIGTERM and non-finite losses.
+ *
+ * The output folder is a model folder (config.json, model.safetensors)
+ * plus optimizer.safetensors (AdamW moments "m.<name>", "v.<name>"),
+ * trainer_state.json (step, data position, seeds, a hash of the weights)
+ * and train.cfg. Every file is written atomically (util.h), the state last,
+ * so an interrupted write leaves the previous checkpoint usable.
+ *
+ * Deliberately not here: the numerics (trainer.c, optim.c), the
+ * configuration file (settings.c). */
+#include <cjson/cJSON.h>
+#include <errno.h>
+#include <math.h>
+#include <omp.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "byt5.h"
+#include "quad.h"
+#include "safetensors.h"
+#include "train.h"
+
+/* ---- data ----------------------------------------------------------------- */
+
+typedef struct {
+    size_t n;
+    int *tok;                   /* token pool */
+    size_t n_tok, cap_tok;
+    size_t *src_off, *src_len;  /* (n) into tok */
+    size_t *tgt_off, *tgt_len;
+    char **src_text, **tgt_text; /* (n) kept for evaluation sets only */
+    quad_kind *kind;
+    size_t max_src, max_tgt;
+} token_set;
+
+static void ts_init(token_set *s, size_t cap, int keep_text)
+{
+    memset(s, 0, sizeof *s);
+    s->src_off = xcalloc(cap, sizeof(size_t));
+    s->src_len = xcalloc(cap, sizeof(size_t));
+    s->tgt_off = xcalloc(cap, sizeof(size_t));
+    s->tgt_len = xcalloc(cap, sizeof(size_t));
+    s->kind = xcalloc(cap, sizeof(quad_kind));
+    if (keep_text) {
+        s->src_text = xcalloc(cap, sizeof(char *));
+        s->tgt_text = xcalloc(cap, sizeof(char *));
+    }
+}
+
+static void ts_free(token_set *s)
+{
+    if (s->src_text)
+        for (size_t i = 0; i < s->n; i++) {
+            free(s->src_text[i]);
+            free(s->tgt_text[i]);
+        }
+    free(s->src_text);
+    free(s->tgt_text);
+    free(s->tok);
+    free(s->src_off);
+    free(s->src_len);
+    free(s->tgt_off);
+    free(s->tgt_len);
+    free(s->kind);
+    memset(s, 0, sizeof *s);
+}
+
+static size_t ts_push_text(token_set *s, const char *text)
+{
+    size_t need = strlen(text) + 1;
+    if (s->n_tok + need > s->cap_tok) {
+        s->cap_tok = (s->n_tok + need) * 2 + 1024;
+        s->tok = xrealloc(s->tok, s->cap_tok * sizeof(int));
+    }
+    size_t n = byt5_encode_eos(text, s->tok + s->n_tok, s->cap_tok - s->n_tok);
+    s->n_tok += n;
+    return n;
+}
+
+static void ts_add(token_set *s, const char *src, const char *tgt, quad_kind kind)
+{
+    size_t i = s->n++;
+    s->src_off[i] = s->n_tok;
+    s->src_len[i] = ts_push_text(s, src);
+    s->tgt_off[i] = s->n_tok;
+    s->tgt_len[i] = ts_push_text(s, tgt);
+    s->kind[i] = kind;
+    if (s->src_len[i] > s->max_src) s->max_src = s->src_len[i];
+    if (s->tgt_len[i] > s->max_tgt) s->max_tgt = s->tgt_len[i];
+    if (s->src_text) {
+        s->src_text[i] = xstrdup(src);
+        s->tgt_text[i] = xstrdup(tgt);
+    }
+}
+
+static int ts_from_tsv(token_set *s, const char *path, int keep_text, as_err *err)
+{
+    quad_dataset ds;
+    if (quad_ds_read(path, 0, &ds, err)) {
+        quad_ds_free(&ds);
+        return -1;
+    }
+    if (ds.n == 0) {
+        quad_ds_free(&ds);
+        return as_errf(err, "%s: no examples", path);
+    }
+    ts_init(s, ds.n, keep_text);
+    for (size_t i = 0; i < ds.n; i++) ts_add(s, ds.ex[i].source, ds.ex[i].target, ds.ex[i].kind);
+    quad_ds_free(&ds);
+    return 0;
+}
+
+static int ts_from_preset(token_set *train, token_set *test, const train_settings *st,
+                          as_err *err)
+{
+    const quad_preset *p = quad_preset_find(st->preset);
+    if (!p) return as_errf(err, "unknown preset '%s'", st->preset);
+    size_t n = st->data_n;
+    quad_eq *eqs = xmalloc(n * sizeof *eqs);
+    unsigned char *is_test = xmalloc(n);
+    quad_generate(p, n, st->data_seed, eqs);
+    quad_split(eqs, n, st->data_seed, st->test_share, is_test);
+    ts_init(train, n, 0);
+    ts_init(test, n, 1);
+    char src[QUAD_SOURCE_MAX], tgt[QUAD_TARGET_MAX];
+    for (size_t i = 0; i < n; i++) {
+        if (quad_format_source(&eqs[i], src, sizeof src) < 0 ||
+            quad_format_target(&eqs[i], tgt, sizeof tgt, err) < 0) {
+            free(eqs);
+            free(is_test);
+            return as_errprefix(err, "preset %s, example %zu", st->preset, i);
+        }
+        ts_add(is_test[i] ? test : train, src, tgt, quad_kind_of(&eqs[i]));
+    }
+    free(eqs);
+    free(is_test);
+    return 0;
+}
+
+/* ---- batch order ---------------------------------------------------------- */
+
+/* The examples of epoch e in a shuffled order that depends only on (seed, e). */
+typedef struct {
+    size_t n, epoch;
+    size_t *perm;
+    int valid;
+} epoch_order;
+
+static void order_for(epoch_order *o, uint64_t seed, size_t epoch)
+{
+    if (o->valid && o->epoch == epoch) return;
+    as_rng r;
+    rng_seed(&r, seed * 0x9E3779B97F4A7C15ULL + epoch + 1);
+    for (size_t i = 0; i < o->n; i++) o->perm[i] = i;
+    for (size_t i = o->n; i > 1; i--) {
+        size_t j = (size_t)rng_range(&r, 0, (int64_t)i - 1);
+        size_t t = o->perm[i - 1];
+        o->perm[i - 1] = o->perm[j];
+        o->perm[j] = t;
+    }
+    o->epoch = epoch;
+    o->valid = 1;
+}
+
+/* Fill b with the examples of update number step: positions step*B ..
+ * step*B+B-1 of the endless sequence of shuffled epochs. */
+static void make_batch(train_batch *b, const token_set *d, epoch_order *o, uint64_t seed,
+                       size_t step, size_t B, int start)
+{
+    train_batch_clear(b);
+    for (size_t k = 0; k < B; k++) {
+        size_t pos = step * B + k;
+        order_for(o, seed, pos / d->n);
+        size_t i = o->perm[pos % d->n];
+        train_batch_add(b, d->tok + d->src_off[i], d->src_len[i], d->tok + d->tgt_off[i],
+                        d->tgt_len[i], start);
+    }
+}
+
+/* ---- evaluation ------------------------------------------------------------- */
+
+static void score_sum(quad_score *a, const quad_score *b)
+{
+    a->n += b->n;
+    a->full += b->full;
+    a->answer += b->answer;
+    a->chars_right += b->chars_right;
+    a->chars_total += b->chars_total;
+}
+
+/* Greedy-decode the first n examples of d (all when n is 0 or larger). */
+static int evaluate(const t5_model *m, const token_set *d, size_t n, quad_scores *out,
+                    as_err *err)
+{
+    memset(out, 0, sizeof *out);
+    if (n == 0 || n > d->n) n = d->n;
+    size_t max_len = d->max_tgt + 8;
+    int nt = omp_get_max_threads();
+    quad_scores *part = xcalloc((size_t)nt, sizeof *part);
+    int failed = 0;
+#pragma omp parallel num_threads(nt)
+    {
+        t5_run *run = t5_run_new(m, d->max_src, max_len + 1);
+        int *ids = xmalloc(max_len * sizeof(int));
+        char *text = xmalloc(4 * max_len + 1);
+        as_err e;
+#pragma omp for schedule(dynamic, 4)
+        for (size_t i = 0; i < n; i++) {
+            long k = t5_greedy(run, d->tok + d->src_off[i], d->src_len[i], ids, max_len, &e);
+            if (k < 0) {
+#pragma omp critical(train_eval_fail)
+                if (!failed) {
+                    failed = 1;
+                    as_errf(err, "evaluation: %s", e.msg);
+                }
+                continue;
+            }
+            byt5_decode(ids, (size_t)k, text, 4 * max_len + 1);
+            quad_scores_add(&part[omp_get_thread_num()], d->kind[i], d->tgt_text[i], text);
+        }
+        free(text);
+        free(ids);
+        t5_run_free(run);
+    }
+    for (int k = 0; k < nt; k++) {
+        score_sum(&out->all, &part[k].all);
+        for (int q = 0; q < QUAD_N_KINDS; q++) score_sum(&out->kind[q], &part[k].kind[q]);
+    }
+    free(part);
+    return failed ? -1 : 0;
+}
+
+/* ---- checkpoints ------------------------------------------------------------ */
+
+static uint64_t fnv1a(const void *p, size_t n)
+{
+    const unsigned char *b = p;
+    uint64_t h = 0xcbf29ce484222325ULL;
+    for (size_t i = 0; i < n; i++) h = (h ^ b[i]) * 0x100000001b3ULL;
+    return h;
+}
+
+typedef struct {
+    size_t step, total, batch;
+    uint64_t seed;
+    double loss, lr, elapsed;
+    int have_eval;
+    size_t eval_step;
+    quad_scores eval;
+} run_state;
+
+static char *path_in(const char *dir, const char *name)
+{
+    size_t n = strlen(dir) + strlen(name) + 2;
+    char *p = xmalloc(n);
+    snprintf(p, n, "%s/%s", dir, name);
+    return p;
+}
+
+static cJSON *scores_json(const quad_score *s)
+{
+    cJSON *o = cJSON_CreateObject();
+    cJSON_AddNumberToObject(o, "n", (double)s->n);
+    cJSON_AddNumberToObject(o, "full_solve", quad_score_full(s));
+    cJSON_AddNumberToObject(o, "char_accuracy", quad_score_chars(s));
+    cJSON_AddNumberToObject(o, "answer_accuracy", quad_score_answer(s));
+    return o;
+}
+
+static int save_checkpoint(const char *dir, const t5_model *m, const adamw_state *opt,
+                           const run_state *rs, as_err *err)
+{
+    if (t5_save(m, dir, err)) return -1;
+    /* optimizer.safetensors */
+    st_out *ts = xcalloc(2 * m->n_tensors, sizeof *ts);
+    char **names = xcalloc(2 * m->n_tensors, sizeof(char *));
+    for (size_t i = 0; i < m->n_tensors; i++) {
+        const t5_tensor *t = &m->tensors[i];
+        for (int k = 0; k < 2; k++) {
+            size_t j = 2 * i + (size_t)k;
+            size_t len = strlen(t->name) + 3;
+            names[j] = xmalloc(len);
+            snprintf(names[j], len, "%c.%s", k ? 'v' : 'm', t->name);
+            ts[j].name = names[j];
+            ts[j].dtype = ST_F32;
+            ts[j].ndim = t->ndim;
+            ts[j].shape[0] = t->shape[0];
+            ts[j].shape[1] = t->shape[1];
+            ts[j].data = (k ? opt->v : opt->m) + t->offset;
+        }
+    }
+    char meta[128];
+    snprintf(meta, sizeof meta, "{\"step\":\"%zu\"}", opt->step);
+    char *opath = path_in(dir, "optimizer.safetensors");
+    int rc = st_write(opath, ts, 2 * m->n_tensors, meta, err);
+    for (size_t j = 0; j < 2 * m->n_tensors; j++) free(names[j]);
+    free(names);
+    free(ts);
+    free(opath);
+    if (rc) return -1;
+    /* trainer_state.json, last */
+    cJSON *o = cJSON_CreateObject();
+    char hex[32];
+    cJSON_AddNumberToObject(o, "step", (double)rs->step);
+    cJSON_AddNumberToObject(o, "total_steps", (double)rs->total);
+    cJSON_AddNumberToObject(o, "batch", (double)rs->batch);
+    snprintf(hex, sizeof hex, "%016llx", (unsigned long long)rs->seed);
+    cJSON_AddStringToObject(o, "data_order_seed", hex);
+    cJSON_AddNumberToObject(o, "data_position", (double)(rs->step * rs->batch));
+    cJSON_AddStringToObject(o, "rng", "data order = xoshiro256** seeded by (data_order_seed, "
+                                      "epoch); no other random state");
+    snprintf(hex, sizeof hex, "%016llx",
+             (unsigned long long)fnv1a(m->params, m->n_params * sizeof(float)));
+    cJSON_AddStringToObject(o, "params_fnv1a64", hex);
+    cJSON_AddNumberToObject(o, "loss", rs->loss);
+    cJSON_AddNumberToObject(o, "lr", rs->lr);
+    cJSON_AddNumberToObject(o, "elapsed_seconds", rs->elapsed);
+    if (rs->have_eval) {
+        cJSON *e = cJSON_AddObjectToObject(o, "eval");
+        cJSON_AddNumberToObject(e, "step", (double)rs->eval_step);
+        cJSON_AddItemToObject(e, "all", scores_json(&rs->eval.all));
+        for (int k = 0; k < QUAD_N_KINDS; k++)
+            cJSON_AddItemToObject(e, quad_kind_key((quad_kind)k), scores_json(&rs->eval.kind[k]));
+    }
+    char *text = cJSON_Print(o);
+    cJSON_Delete(o);
+    char *spath = path_in(dir, "trainer_state.json");
+    size_t len = strlen(text);
+    text = xrealloc(text, len + 2);
+    text[len] = '\n';
+    text[len + 1] = 0;
+    rc = util_write_atomic(spath, text, len + 1, err);
+    free(spath);
+    free(text);
+    return rc;
+}
+
+static int config_equal(const t5_config *a, const t5_config *b)
+{
+    return a->vocab_size == b->vocab_size && a->d_model == b->d_model && a->d_kv == b->d_kv &&
+           a->d_ff == b->d_ff && a->num_heads == b->num_heads &&
+           a->num_layers == b->num_layers && a->num_decoder_layers == b->num_decoder_layers &&
+           a->rel_buckets == b->rel_buckets && a->rel_max_distance == b->rel_max_distance &&
+           a->ff == b->ff && a->tie_word_embeddings == b->tie_word_embeddings;
+}
+
+/* Load the checkpoint of dir into m (allocated here), opt (initialised by
+ * the caller) and rs. */
+static int load_checkpoint(const char *dir, const train_settings *s, t5_model *m,
+                           adamw_state *opt, run_state *rs, as_err *err)
+{
+    char *spath = path_in(dir, "trainer_state.json");
+    char *text = util_read_file(spath, NULL, err);
+    if (!text) {
+        free(spath);
+        return as_errprefix(err, "cannot resume (no checkpoint in %s)", dir);
+    }
+    cJSON *o = cJSON_Parse(text);
+    free(text);
+    int rc = -1;
+    const cJSON *step = o ? cJSON_GetObjectItemCaseSensitive(o, "step") : NULL;
+    const cJSON *batch = o ? cJSON_GetObjectItemCaseSensitive(o, "batch") : NULL;
+    const cJSON *seed = o ? cJSON_GetObjectItemCaseSensitive(o, "data_order_seed") : NULL;
+    const cJSON *hash = o ? cJSON_GetObjectItemCaseSensitive(o, "params_fnv1a64") : NULL;
+    const cJSON *el = o ? cJSON_GetObjectItemCaseSensitive(o, "elapsed_seconds") : NULL;
+    if (!cJSON_IsNumber(step) || !cJSON_IsNumber(batch) || !cJSON_IsString(seed) ||
+        !cJSON_IsString(hash)) {
+        as_errf(err, "%s: not a trainer state (step, batch, data_order_seed, params_fnv1a64)",
+                spath);
+        goto out;
+    }
+    rs->step = (size_t)step->valuedouble;
+    rs->elapsed = cJSON_IsNumber(el) ? el->valuedouble : 0.0;
+    if ((size_t)batch->valuedouble != s->batch ||
+        strtoull(seed->valuestring, NULL, 16) != s->seed) {
+        as_errf(err,
+                "%s: the checkpoint was trained with batch %zu and seed %llu, the configuration "
+                "says batch %zu and seed %llu; resume needs the same data order",
+                spath, (size_t)batch->valuedouble,
+                (unsigned long long)strtoull(seed->valuestring, NULL, 16), s->batch,
+                (unsigned long long)s->seed);
+        goto out;
+    }
+    if (t5_load(m, dir, err)) goto out;
+    if (!config_equal(&m->cfg, &s->model)) {
+        as_errf(err, "%s/config.json: the model in the checkpoint differs from the "
+                     "configuration's model section",
+                dir);
+        goto out;
+    }
+    uint64_t h = fnv1a(m->params, m->n_params * sizeof(float));
+    if (h != strtoull(hash->valuestring, NULL, 16)) {
+        as_errf(err, "%s: model.safetensors does not match trainer_state.json (a checkpoint "
+                     "write was cut short?)",
+                dir);
+        goto out;
+    }
+    adamw_init(opt, m);
+    char *opath = path_in(dir, "optimizer.safetensors");
+    st_file f;
+    if (st_open(&f, opath, err)) {
+        free(opath);
+        goto out;
+    }
+    for (size_t i = 0; i < m->n_tensors && rc; i++) {
+        const t5_tensor *t = &m->tensors[i];
+        for (int k = 0; k < 2; k++) {
+            char name[128];
+            snprintf(name, sizeof name, "%c.%s", k ? 'v' : 'm', t->name);
+            const st_tensor *x = st_find(&f, name);
+            if (!x || x->numel != t->numel) {
+                as_errf(err, "%s: tensor %s missing or of the wrong size", opath, name);
+                goto close;
+            }
+            if (st_to_f32(x, (k ? opt->v : opt->m) + t->offset, err)) goto close;
+        }
+    }
+    opt->step = rs->step;
+    rc = 0;
+close:
+    st_close(&f);
+    free(opath);
+out:
+    cJSON_Delete(o);
+    free(spath);
+    return rc;
+}
+
+/* ---- signals ------------------------------------------------------------------ */
+
+static volatile sig_atomic_t stop_signal;
+
+static void on_signal(int sig) { stop_signal = sig; }
+
+/* ---- the run ------------------------------------------------------------------ */
+
+static void fmt_eta(char *buf, size_t cap, double s)
+{
+    if (!(s >= 0) || s > 1e7) snprintf(buf, cap, "?");
+    else if (s >= 3600) snprintf(buf, cap, "%dh%02dm", (int)(s / 3600), (int)fmod(s / 60, 60));
+    else snprintf(buf, cap, "%dm%02ds", (int)(s / 60), (int)fmod(s, 60));
+}
+
+static void print_eval(FILE *f, size_t step, const quad_scores *sc)
+{
+    fprintf(f, "eval step %zu: full solve %.2f%%, char accuracy %.2f%%, answer %.2f%% (n %zu)",
+            step, 100 * quad_score_full(&sc->all), 100 * quad_score_chars(&sc->all),
+            100 * quad_score_answer(&sc->all), sc->all.n);
+    for (int k = 0; k < QUAD_N_KINDS; k++)
+        if (sc->kind[k].n)
+            fprintf(f, "; %s %.1f/%.1f/%.1f", quad_kind_name((quad_kind)k),
+                    100 * quad_score_full(&sc->kind[k]), 100 * quad_score_chars(&sc->kind[k]),
+                    100 * quad_score_answer(&sc->kind[k]));
+    fprintf(f, "\n");
+    fflush(f);
+}
+
+int train_run(const train_settings *s, const train_options *o, as_err *err)
+{
+    const char *dir = s->out_dir;
+    if (!dir) return as_errf(err, "no output folder (train.out in the configuration, or --out)");
+    omp_set_num_threads(s->threads);
+
+    /* data */
+    token_set train = {0}, test = {0};
+    if (s->train_tsv) {
+        if (ts_from_tsv(&train, s->train_tsv, 0, err)) return -1;
+        if (ts_from_tsv(&test, s->test_tsv, 1, err)) {
+            ts_free(&train);
+            return -1;
+        }
+    } else if (ts_from_preset(&train, &test, s, err)) {
+        ts_free(&train);
+        ts_free(&test);
+        return -1;
+    }
+    int rc = -1;
+    t5_model m = {0};
+    adamw_state opt = {0};
+    t5_trainer *tr = NULL;
+    train_batch b = {0};
+    epoch_order ord = {0};
+    FILE *logf = NULL;
+    if (train.n == 0) {
+        as_errf(err, "the training set is empty");
+        goto out;
+    }
+    size_t total = s->steps ? s->steps : (s->epochs * train.n + s->batch - 1) / s->batch;
+    lr_schedule sched = s->sched;
+    sched.total = total;
+
+    /* model and optimiser: fresh or from the checkpoint */
+    run_state rs = {0};
+    rs.total = total;
+    rs.batch = s->batch;
+    rs.seed = s->seed;
+    if (util_mkdir_p(dir, err)) goto out;
+    if (o->resume) {
+        if (load_checkpoint(dir, s, &m, &opt, &rs, err)) goto out;
+        rs.total = total;
+        if (!o->quiet)
+            printf("resuming %s at step %zu of %zu\n", dir, rs.step, total);
+    } else {
+        if (t5_alloc(&m, &s->model, err)) goto out;
+        t5_init_random(&m, s->init_seed);
+        adamw_init(&opt, &m);
+    }
+    /* The configuration beside the model: also proves the folder is writable
+     * before any time is spent. */
+    if (o->cfg_path) {
+        size_t len;
+        char *cfgtext = util_read_file(o->cfg_path, &len, err);
+        char *dst = path_in(dir, "train.cfg");
+        int wrc = cfgtext ? util_write_atomic(dst, cfgtext, len, err) : -1;
+        free(cfgtext);
+        free(dst);
+        if (wrc) goto out;
+    }
+    char *lpath = path_in(dir, "log.tsv");
+    logf = fopen(lpath, o->resume ? "a" : "w");
+    free(lpath);
+    if (!logf) {
+        as_errf(err, "%s/log.tsv: cannot write (%s)", dir, strerror(errno));
+        goto out;
+    }
+    if (!o->resume) fprintf(logf, "step\tloss\tlr\tgrad_norm\ttarget_tokens\tseconds\n");
+
+    tr = trainer_new(&m, s->batch, train.max_src, train.max_tgt);
+    train_batch_init(&b, s->batch, s->batch * train.max_src, s->batch * train.max_tgt);
+    ord.n = train.n;
+    ord.perm = xmalloc(train.n * sizeof(size_t));
+    int bar = o->progress < 0 ? isatty(STDOUT_FILENO) : o->progress;
+    if (!o->quiet)
+        printf("training %zu parameters on %zu examples (%zu held out), batch %zu, %zu steps, "
+               "%d threads -> %s\n",
+               m.n_params, train.n, test.n, s->batch, total, s->threads, dir);
+    fflush(stdout);
+
+    struct sigaction sa, old_int, old_term;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_signal;
+    sigemptyset(&sa.sa_mask);
+    stop_signal = 0;
+    sigaction(SIGINT, &sa, &old_int);
+    sigaction(SIGTERM, &sa, &old_term);
+
+    int start = m.cfg.decoder_start_token_id;
+    double t_run = util_now(), elapsed0 = rs.elapsed;
+    size_t step0 = rs.step, tokens_run = 0;
+    size_t last_ckpt = rs.step;
+    int interrupted = 0;
+    /* ATTNSCOPE_TEST_NAN_AT=N makes step N's loss NaN: how tests/cli/train.sh
+     * checks the non-finite-loss path without a diverging run. */
+    const char *inj = getenv("ATTNSCOPE_TEST_NAN_AT");
+    size_t nan_at = inj ? (size_t)strtoull(inj, NULL, 10) : 0;
+    while (rs.step < total) {
+        size_t step = rs.step;
+        make_batch(&b, &train, &ord, s->seed, step, s->batch, start);
+        double loss = train_forward(tr, &b);
+        if (nan_at && step + 1 == nan_at) loss = NAN;  /* fault injection for the tests */
+        if (!isfinite(loss)) {
+            if (bar) printf("\n");
+            as_errf(err, "the loss is %s at step %zu; stopped without saving. The last good "
+                         "checkpoint (step %zu) is kept in %s; lower optimizer.lr or raise "
+                         "schedule.warmup",
+                    isnan(loss) ? "NaN" : "infinite", step + 1, last_ckpt, dir);
+            goto restore;
+        }
+        train_zero_grad(tr);
+        train_backward(tr, &b);
+        double gnorm = grad_clip(train_grads(tr), m.n_params, s->opt.clip);
+        if (!isfinite(gnorm)) {
+            if (bar) printf("\n");
+            as_errf(err, "the gradient norm is not finite at step %zu; stopped without saving. "
+                         "The last good checkpoint (step %zu) is kept in %s",
+                    step + 1, last_ckpt, dir);
+            goto restore;
+        }
+        double lr = lr_at(&sched, step);
+        adamw_update(&opt, &m, train_grads(tr), lr, &s->opt);
+        rs.step++;
+        rs.loss = loss;
+        rs.lr = lr;
+        size_t ntok = train_batch_n_labels(&b);
+        tokens_run += ntok;
+        double now = util_now();
+        rs.elapsed = elapsed0 + (now - t_run);
+        double tps = tokens_run / (now - t_run);
+        double eta = (now - t_run) / (double)(rs.step - step0) * (double)(total - rs.step);
+        fprintf(logf, "%zu\t%.6f\t%.6e\t%.6f\t%zu\t%.3f\n", rs.step, loss, lr, gnorm, ntok,
+                rs.elapsed);
+        char etas[32];
+        fmt_eta(etas, sizeof etas, eta);
+        if (!o->quiet) {
+            if (bar) {
+                int w = 24, fill = (int)((double)w * (double)rs.step / (double)total);
+                char barbuf[32];
+                for (int i = 0; i < w; i++) barbuf[i] = i < fill ? '#' : '.';
+                barbuf[w] = 0;
+                printf("\rstep %zu/%zu [%s] loss %.4f lr %.2e %.0f tok/s ETA %s   ", rs.step,
+                       total, barbuf, loss, lr, tps, etas);
+                fflush(stdout);
+            } else if (rs.step % s->log_every == 0 || rs.step == total) {
+                printf("step %zu/%zu loss %.6f lr %.4e grad_norm %.4f tok/s %.0f eta %s\n",
+                       rs.step, total, loss, lr, gnorm, tps, etas);
+                fflush(stdout);
+            }
+        }
+        int last = rs.step == total;
+        if (s->eval_every && test.n && s->eval_n != 0 && (rs.step % s->eval_every == 0 || last)) {
+            if (evaluate(&m, &test, s->eval_n, &rs.eval, err)) goto restore;
+            rs.have_eval = 1;
+            rs.eval_step = rs.step;
+            if (!o->quiet) {
+                if (bar) printf("\n");
+                print_eval(stdout, rs.step, &rs.eval);
+            }
+        }
+        if (stop_signal) {
+            interrupted = 1;
+            break;
+        }
+        if (last || (s->checkpoint_every && rs.step % s->checkpoint_every == 0)) {
+            fflush(logf);
+            if (save_checkpoint(dir, &m, &opt, &rs, err)) {
+                as_errprefix(err, "checkpoint at step %zu failed (the previous one, step %zu, "
+                                  "is intact)",
+                             rs.step, last_ckpt);
+                goto restore;
+            }
+            last_ckpt = rs.step;
+        }
+    }
+    if (bar && !o->quiet) printf("\n");
+    if (interrupted) {
+        fflush(logf);
+        if (save_checkpoint(dir, &m, &opt, &rs, err)) {
+            as_errprefix(err, "interrupted, and the checkpoint at step %zu failed (the previous "
+                              "one, step %zu, is intact)",
+                         rs.step, last_ckpt);
+            goto restore;
+        }
+        printf("interrupted by %s at step %zu of %zu; checkpoint saved in %s\n"
+               "resume with: attnscope train --config %s --resume%s%s\n",
+               stop_signal == SIGTERM ? "SIGTERM" : "SIGINT", rs.step, total, dir,
+               o->cfg_path ? o->cfg_path : "FILE.cfg", s->out_dir ? " --out " : "", dir);
+    } else if (!o->quiet) {
+        printf("done: %zu steps, loss %.6f, %.0f s; model in %s\n", rs.step, rs.loss, rs.elapsed,
+               dir);
+    }
+    fflush(stdout);
+    rc = 0;
+restore:
+    sigaction(SIGINT, &old_int, NULL);
+    sigaction(SIGTERM, &old_term, NULL);
+out:
+    if (logf) fclose(logf);
+    free(ord.perm);
+    train_batch_free(&b);
+    trainer_free(tr);
+    adamw_free(&opt);
+    t5_free(&m);
+    ts_free(&train);
+    ts_free(&test);
+    return rc;
+}

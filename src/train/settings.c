@@ -1,0 +1,402 @@
+/* settings.c - the training configuration file (libconfig): every key, its
+ * type and range, checked before training starts. Every message names the
+ * file and line ("train.cfg:12: optimizer.lr must be positive").
+ *
+ *   model     = { d_model; d_ff; num_layers; num_decoder_layers; num_heads;
+ *                 d_kv (default d_model / num_heads); feed_forward_proj;
+ *                 tie_word_embeddings; relative_attention_num_buckets;
+ *                 relative_attention_max_distance; init_seed; };
+ *   data      = { preset; n; seed; test_share; }  or  { train; test; };
+ *   optimizer = { lr; beta1; beta2; eps; weight_decay; clip; };
+ *   schedule  = { warmup; decay ("cosine" | "linear" | "constant"); min_lr; };
+ *   train     = { batch; steps | epochs; threads; seed; eval_every; eval_n;
+ *                 checkpoint_every; log_every; out; };
+ *
+ * Deliberately not here: using the settings (loop.c). */
+#include <libconfig.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "quad.h"
+#include "train.h"
+
+typedef enum { K_INT, K_FLOAT, K_STR, K_BOOL } ktype;
+
+typedef struct {
+    const char *group, *key;
+    ktype type;
+} keydef;
+
+static const keydef KEYS[] = {
+    {"model", "d_model", K_INT},
+    {"model", "d_ff", K_INT},
+    {"model", "num_layers", K_INT},
+    {"model", "num_decoder_layers", K_INT},
+    {"model", "num_heads", K_INT},
+    {"model", "d_kv", K_INT},
+    {"model", "feed_forward_proj", K_STR},
+    {"model", "tie_word_embeddings", K_BOOL},
+    {"model", "relative_attention_num_buckets", K_INT},
+    {"model", "relative_attention_max_distance", K_INT},
+    {"model", "init_seed", K_INT},
+    {"data", "preset", K_STR},
+    {"data", "n", K_INT},
+    {"data", "seed", K_INT},
+    {"data", "test_share", K_FLOAT},
+    {"data", "train", K_STR},
+    {"data", "test", K_STR},
+    {"optimizer", "lr", K_FLOAT},
+    {"optimizer", "beta1", K_FLOAT},
+    {"optimizer", "beta2", K_FLOAT},
+    {"optimizer", "eps", K_FLOAT},
+    {"optimizer", "weight_decay", K_FLOAT},
+    {"optimizer", "clip", K_FLOAT},
+    {"schedule", "warmup", K_INT},
+    {"schedule", "decay", K_STR},
+    {"schedule", "min_lr", K_FLOAT},
+    {"train", "batch", K_INT},
+    {"train", "steps", K_INT},
+    {"train", "epochs", K_INT},
+    {"train", "threads", K_INT},
+    {"train", "seed", K_INT},
+    {"train", "eval_every", K_INT},
+    {"train", "eval_n", K_INT},
+    {"train", "checkpoint_every", K_INT},
+    {"train", "log_every", K_INT},
+    {"train", "out", K_STR},
+};
+#define N_KEYS (sizeof KEYS / sizeof KEYS[0])
+
+static const char *GROUPS[] = {"model", "data", "optimizer", "schedule", "train"};
+
+static const char *type_name(ktype t)
+{
+    switch (t) {
+    case K_INT: return "an integer";
+    case K_FLOAT: return "a number";
+    case K_STR: return "a string in double quotes";
+    default: return "true or false";
+    }
+}
+
+typedef struct {
+    config_t cfg;
+    const char *path;
+    as_err *err;
+} reader;
+
+static int line_of(const config_setting_t *s) { return s ? (int)config_setting_source_line(s) : 0; }
+
+static int fail_at(reader *r, const config_setting_t *s, const char *fmt, const char *a,
+                   const char *b)
+{
+    char msg[512];
+    snprintf(msg, sizeof msg, fmt, a, b);
+    if (s)
+        return as_errf(r->err, "%s:%d: %s", r->path, line_of(s), msg);
+    return as_errf(r->err, "%s: %s", r->path, msg);
+}
+
+static config_setting_t *find(reader *r, const char *group, const char *key)
+{
+    config_setting_t *g = config_lookup(&r->cfg, group);
+    return g ? config_setting_get_member(g, key) : NULL;
+}
+
+/* Integer key: 0 when absent (then *out keeps its default), 1 found, -1 bad. */
+static int get_int(reader *r, const char *group, const char *key, long long lo, long long *out)
+{
+    config_setting_t *s = find(r, group, key);
+    if (!s) return 0;
+    long long v = config_setting_get_int64(s);
+    if (v < lo) {
+        char buf[64];
+        snprintf(buf, sizeof buf, "%lld (got %lld)", lo, v);
+        return fail_at(r, s, "%s must be at least %s", key, buf);
+    }
+    *out = v;
+    return 1;
+}
+
+static int get_size(reader *r, const char *group, const char *key, long long lo, size_t *out)
+{
+    long long v;
+    int k = get_int(r, group, key, lo, &v);
+    if (k == 1) *out = (size_t)v;
+    return k;
+}
+
+static int get_float(reader *r, const char *group, const char *key, double lo, double hi,
+                     double *out)
+{
+    config_setting_t *s = find(r, group, key);
+    if (!s) return 0;
+    double v = config_setting_type(s) == CONFIG_TYPE_FLOAT ? config_setting_get_float(s)
+                                                            : (double)config_setting_get_int64(s);
+    if (!(v >= lo && v <= hi)) {
+        char buf[96];
+        snprintf(buf, sizeof buf, "%g .. %g (got %g)", lo, hi, v);
+        return fail_at(r, s, "%s must be in %s", key, buf);
+    }
+    *out = v;
+    return 1;
+}
+
+static const char *get_str(reader *r, const char *group, const char *key)
+{
+    config_setting_t *s = find(r, group, key);
+    return s ? config_setting_get_string(s) : NULL;
+}
+
+/* dir of path + rel, unless rel is absolute. */
+static char *resolve(const char *cfg_path, const char *rel)
+{
+    if (rel[0] == '/') return xstrdup(rel);
+    const char *slash = strrchr(cfg_path, '/');
+    if (!slash) return xstrdup(rel);
+    size_t n = (size_t)(slash - cfg_path) + 1;
+    char *out = xmalloc(n + strlen(rel) + 1);
+    memcpy(out, cfg_path, n);
+    strcpy(out + n, rel);
+    return out;
+}
+
+/* The structure: known groups and keys, each of the right type. */
+static int check_structure(reader *r)
+{
+    config_setting_t *root = config_root_setting(&r->cfg);
+    for (int i = 0; i < config_setting_length(root); i++) {
+        config_setting_t *g = config_setting_get_elem(root, (unsigned)i);
+        const char *gname = config_setting_name(g);
+        size_t k;
+        for (k = 0; k < sizeof GROUPS / sizeof GROUPS[0]; k++)
+            if (!strcmp(gname, GROUPS[k])) break;
+        if (k == sizeof GROUPS / sizeof GROUPS[0])
+            return fail_at(r, g,
+                           "unknown section '%s'%s (known: model, data, optimizer, schedule, "
+                           "train)",
+                           gname, "");
+        if (config_setting_type(g) != CONFIG_TYPE_GROUP)
+            return fail_at(r, g, "'%s' must be a group: %s = { ... };", gname, gname);
+        for (int j = 0; j < config_setting_length(g); j++) {
+            config_setting_t *s = config_setting_get_elem(g, (unsigned)j);
+            const char *name = config_setting_name(s);
+            const keydef *d = NULL;
+            for (size_t q = 0; q < N_KEYS; q++)
+                if (!strcmp(KEYS[q].group, gname) && !strcmp(KEYS[q].key, name)) d = &KEYS[q];
+            if (!d) {
+                char full[160];
+                snprintf(full, sizeof full, "%s.%s", gname, name);
+                return fail_at(r, s, "unknown key '%s'%s", full, "");
+            }
+            int t = config_setting_type(s), ok;
+            switch (d->type) {
+            case K_INT: ok = t == CONFIG_TYPE_INT || t == CONFIG_TYPE_INT64; break;
+            case K_FLOAT:
+                ok = t == CONFIG_TYPE_INT || t == CONFIG_TYPE_INT64 || t == CONFIG_TYPE_FLOAT;
+                break;
+            case K_STR: ok = t == CONFIG_TYPE_STRING; break;
+            default: ok = t == CONFIG_TYPE_BOOL; break;
+            }
+            if (!ok) {
+                char full[160];
+                snprintf(full, sizeof full, "%s.%s", gname, name);
+                return fail_at(r, s, "%s must be %s", full, type_name(d->type));
+            }
+        }
+    }
+    return 0;
+}
+
+static int file_exists(const char *path)
+{
+    struct stat st;
+    return stat(path, &st) == 0 && S_ISREG(st.st_mode);
+}
+
+int train_settings_read(train_settings *s, const char *path, as_err *err)
+{
+    memset(s, 0, sizeof *s);
+    t5_config_default(&s->model);
+    s->init_seed = 1;
+    snprintf(s->preset, sizeof s->preset, "small");
+    s->data_n = 10000;
+    s->data_seed = 1;
+    s->test_share = 0.2;
+    s->opt = (adamw_cfg){0.9, 0.999, 1e-8, 0.01, 1.0};
+    s->sched = (lr_schedule){1e-3, 0.0, 100, 0, SCHED_COSINE};
+    s->batch = 32;
+    s->threads = 2;
+    s->seed = 1;
+    s->eval_n = 200;
+    s->log_every = 50;
+
+    reader r = {.path = path, .err = err};
+    if (!file_exists(path)) return as_errf(err, "%s: no such configuration file", path);
+    config_init(&r.cfg);
+    int rc = -1;
+    if (config_read_file(&r.cfg, path) != CONFIG_TRUE) {
+        as_errf(err, "%s:%d: %s", path, config_error_line(&r.cfg), config_error_text(&r.cfg));
+        goto done;
+    }
+    if (check_structure(&r)) goto done;
+
+    /* model */
+    t5_config *c = &s->model;
+    long long v;
+    size_t heads_given = 0;
+    if (get_size(&r, "model", "d_model", 1, &c->d_model) < 0 ||
+        get_size(&r, "model", "d_ff", 1, &c->d_ff) < 0 ||
+        get_size(&r, "model", "num_layers", 1, &c->num_layers) < 0 ||
+        get_size(&r, "model", "relative_attention_num_buckets", 4, &c->rel_buckets) < 0 ||
+        get_size(&r, "model", "relative_attention_max_distance", 1, &c->rel_max_distance) < 0)
+        goto done;
+    c->num_decoder_layers = c->num_layers;
+    if (get_size(&r, "model", "num_decoder_layers", 1, &c->num_decoder_layers) < 0) goto done;
+    int hk = get_size(&r, "model", "num_heads", 1, &c->num_heads);
+    if (hk < 0) goto done;
+    heads_given = (size_t)hk;
+    int dk = get_size(&r, "model", "d_kv", 1, &c->d_kv);
+    if (dk < 0) goto done;
+    if (dk == 0) {
+        if (c->d_model % c->num_heads) {
+            config_setting_t *at = find(&r, "model", heads_given ? "num_heads" : "d_model");
+            char buf[128];
+            snprintf(buf, sizeof buf, "%zu is not divisible by num_heads = %zu", c->d_model,
+                     c->num_heads);
+            fail_at(&r, at, "d_model = %s; set d_kv or choose d_model as a multiple%s", buf,
+                    " of num_heads");
+            goto done;
+        }
+        c->d_kv = c->d_model / c->num_heads;
+    }
+    const char *ff = get_str(&r, "model", "feed_forward_proj");
+    if (ff) {
+        if (!strcmp(ff, "relu")) c->ff = T5_FF_RELU;
+        else if (!strcmp(ff, "gated-gelu")) c->ff = T5_FF_GATED_GELU;
+        else {
+            fail_at(&r, find(&r, "model", "feed_forward_proj"),
+                    "model.feed_forward_proj must be \"relu\" or \"gated-gelu\" (got \"%s\")%s",
+                    ff, "");
+            goto done;
+        }
+    }
+    config_setting_t *tie = find(&r, "model", "tie_word_embeddings");
+    if (tie) c->tie_word_embeddings = config_setting_get_bool(tie);
+    if (get_int(&r, "model", "init_seed", 0, &v) == 1) s->init_seed = (uint64_t)v;
+    if (t5_config_check(c, err)) {
+        config_setting_t *g = config_lookup(&r.cfg, "model");
+        as_errprefix(err, "%s:%d: model", path, line_of(g));
+        goto done;
+    }
+
+    /* data */
+    const char *preset = get_str(&r, "data", "preset");
+    const char *trn = get_str(&r, "data", "train"), *tst = get_str(&r, "data", "test");
+    if (trn || tst) {
+        if (preset) {
+            fail_at(&r, find(&r, "data", "preset"),
+                    "data: give either preset%s or train/test files%s, not both", "", "");
+            goto done;
+        }
+        if (!trn || !tst) {
+            fail_at(&r, find(&r, "data", trn ? "train" : "test"),
+                    "data: both train and test files are needed%s%s", "", "");
+            goto done;
+        }
+        s->train_tsv = resolve(path, trn);
+        s->test_tsv = resolve(path, tst);
+        if (!file_exists(s->train_tsv)) {
+            fail_at(&r, find(&r, "data", "train"), "data.train: no such file '%s'%s",
+                    s->train_tsv, "");
+            goto done;
+        }
+        if (!file_exists(s->test_tsv)) {
+            fail_at(&r, find(&r, "data", "test"), "data.test: no such file '%s'%s", s->test_tsv,
+                    "");
+            goto done;
+        }
+    } else {
+        if (preset) {
+            if (!quad_preset_find(preset)) {
+                fail_at(&r, find(&r, "data", "preset"),
+                        "data.preset: unknown preset \"%s\" (known: seed, small)%s", preset, "");
+                goto done;
+            }
+            snprintf(s->preset, sizeof s->preset, "%s", preset);
+        }
+        if (get_size(&r, "data", "n", 10, &s->data_n) < 0) goto done;
+        if (get_int(&r, "data", "seed", 0, &v) < 0) goto done;
+        if (find(&r, "data", "seed")) s->data_seed = (uint64_t)v;
+        if (get_float(&r, "data", "test_share", 0.0, 0.9, &s->test_share) < 0) goto done;
+    }
+
+    /* optimiser and schedule */
+    if (get_float(&r, "optimizer", "lr", 1e-12, 10.0, &s->sched.lr) < 0 ||
+        get_float(&r, "optimizer", "beta1", 0.0, 0.999999, &s->opt.beta1) < 0 ||
+        get_float(&r, "optimizer", "beta2", 0.0, 0.99999999, &s->opt.beta2) < 0 ||
+        get_float(&r, "optimizer", "eps", 1e-30, 1.0, &s->opt.eps) < 0 ||
+        get_float(&r, "optimizer", "weight_decay", 0.0, 10.0, &s->opt.weight_decay) < 0 ||
+        get_float(&r, "optimizer", "clip", 0.0, 1e9, &s->opt.clip) < 0 ||
+        get_size(&r, "schedule", "warmup", 0, &s->sched.warmup) < 0 ||
+        get_float(&r, "schedule", "min_lr", 0.0, 10.0, &s->sched.min_lr) < 0)
+        goto done;
+    const char *decay = get_str(&r, "schedule", "decay");
+    if (decay) {
+        if (!strcmp(decay, "cosine")) s->sched.decay = SCHED_COSINE;
+        else if (!strcmp(decay, "linear")) s->sched.decay = SCHED_LINEAR;
+        else if (!strcmp(decay, "constant")) s->sched.decay = SCHED_CONSTANT;
+        else {
+            fail_at(&r, find(&r, "schedule", "decay"),
+                    "schedule.decay must be \"cosine\", \"linear\" or \"constant\" (got \"%s\")%s",
+                    decay, "");
+            goto done;
+        }
+    }
+
+    /* loop */
+    long long th = s->threads;
+    if (get_size(&r, "train", "batch", 1, &s->batch) < 0 ||
+        get_int(&r, "train", "threads", 1, &th) < 0 ||
+        get_size(&r, "train", "eval_every", 0, &s->eval_every) < 0 ||
+        get_size(&r, "train", "eval_n", 0, &s->eval_n) < 0 ||
+        get_size(&r, "train", "checkpoint_every", 0, &s->checkpoint_every) < 0 ||
+        get_size(&r, "train", "log_every", 1, &s->log_every) < 0)
+        goto done;
+    if (th > 256) {
+        fail_at(&r, find(&r, "train", "threads"), "train.threads: at most 256%s%s", "", "");
+        goto done;
+    }
+    s->threads = (int)th;
+    if (get_int(&r, "train", "seed", 0, &v) == 1) s->seed = (uint64_t)v;
+    int ks = get_size(&r, "train", "steps", 1, &s->steps);
+    int ke = get_size(&r, "train", "epochs", 1, &s->epochs);
+    if (ks < 0 || ke < 0) goto done;
+    if (ks && ke) {
+        fail_at(&r, find(&r, "train", "epochs"), "train: give steps%s or epochs%s, not both", "",
+                "");
+        goto done;
+    }
+    if (!ks && !ke) {
+        fail_at(&r, config_lookup(&r.cfg, "train"), "train: steps or epochs is required%s%s", "",
+                "");
+        goto done;
+    }
+    const char *out = get_str(&r, "train", "out");
+    if (out) s->out_dir = resolve(path, out);
+    rc = 0;
+done:
+    config_destroy(&r.cfg);
+    if (rc) train_settings_free(s);
+    return rc;
+}
+
+void train_settings_free(train_settings *s)
+{
+    if (!s) return;
+    free(s->train_tsv);
+    free(s->test_tsv);
+    free(s->out_dir);
+    s->train_tsv = s->test_tsv = s->out_dir = NULL;
+}
