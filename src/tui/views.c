@@ -540,6 +540,10 @@ void tui_draw(tui_app *a)
         return;
     }
     a->too_small = 0;
+    /* Stacks differ in depth (2 encoder, 3 decoder layers...): clamp first,
+       so the title and the view agree. */
+    size_t nl = tui_n_layers(a, a->kind);
+    if (a->layer >= nl) a->layer = nl ? nl - 1 : 0;
     draw_title(a, W);
     int cx = draw_entry(a, 1, W);
     draw_message(a, 2, W);

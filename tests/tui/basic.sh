@@ -1,0 +1,64 @@
+#!/usr/bin/env bash
+# basic.sh - the UI on a small random model: the first screen (title, entry
+# box, solution, check, map), the cursor and its status line, switching
+# layer/head/kind/average, the model and summary views, stepping through
+# the decoding, and the help overlay.
+. "$(dirname "$0")/lib.bash"
+
+tui_start 100 30 "$BIN" tui --model "$MODEL"
+wait_for "equation> 7x^2+3556x+451612=0" 2
+wait_for "solution> " 
+wait_for "check> "
+wait_for "want 'D'; answer wrong (x = -254 (double root))"
+wait_for "attnscope │ tied-relu │ cross layer 0 of 3 head 0 of 4" 1
+wait_for "out\\in 7x^2+3556x+451612=0\$"
+# the cursor starts on the last decoding step, first key
+wait_for " key 0 '7'  weight 0." 7
+keys Right;       wait_for " key 1 'x'  weight" 7
+keys Right Right; wait_for " key 3 '2'  weight" 7
+keys Left;        wait_for " key 2 '^'  weight" 7
+last=$(line 7 | grep -o 'query [0-9]*')
+keys Up;          wait_for "query $(( ${last#query } - 1 ))" 7
+keys End;         wait_for " key 19 '</s>'" 7
+keys Right;       wait_for " key 19 '</s>'" 7   # stays at the edge
+keys Home;        wait_for " key 0 '7'" 7
+# layer, head, average, kind
+keys l; wait_for "layer 1 of 3 head 0 of 4" 1
+keys h; wait_for "layer 1 of 3 head 1 of 4" 1
+keys H H; wait_for "head 3 of 4" 1
+keys L L; wait_for "layer 2 of 3" 1
+keys a; wait_for "mean of 4 heads" 1
+keys a; wait_for "head 3 of 4" 1
+keys 1; wait_for "encoder self layer 1 of 2" 1; wait_for "q\\k   7x^2"  # 2 encoder layers
+keys 2; wait_for "decoder self layer 1 of 3" 1
+keys k; wait_for "cross layer 1 of 3" 1
+# model view: every layer x head; arrows move the selection, Enter zooms
+keys m; wait_for "model view: cross, 3 layers x 4 heads; selected layer 1 head 3"
+wait_for "L2" ; wait_for "H3"
+keys Up Left; wait_for "selected layer 0 head 2"
+keys Enter; wait_for "cross layer 0 of 3 head 2 of 4" 1
+# summary view: layers x source tokens
+keys s; wait_for "summary (cross): layer 0, key"
+keys Down Right; wait_for "summary (cross): layer 1, key"
+keys Enter; wait_for "mean of 4 heads" 1
+# decoding steps: back, first, forward, last
+wait_for "step 128/128" 1
+keys ,; wait_for "step 127/128" 1; wait_for "query 126 " 7
+keys g; wait_for "step 1/128" 1;   wait_for "query 0 '<pad>' (writes" 7
+keys .; wait_for "step 2/128" 1;   wait_for "query 1 " 7
+keys G; wait_for "step 128/128" 1
+# play from the start: the step moves by itself, pause stops it
+keys g Space; wait_for "playing" 1
+wait_for "step 4/128" 1
+keys p; wait_gone "playing"
+s1=$(line 1); sleep 0.5; [ "$(line 1)" = "$s1" ] || fail "paused but the step still moves"
+# themes: t cycles
+keys t; wait_for "theme light" 1
+keys t; wait_for "theme mono" 1
+keys t; wait_for "theme viridis" 1
+keys t; wait_for "theme default" 1
+# help overlay, closed by any key
+keys '?'; wait_for "attnscope keys"; wait_for "model view: every layer x head"
+keys x; wait_gone "attnscope keys"
+keys q; wait_for "EXITED rc=0"
+finish

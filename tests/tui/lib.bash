@@ -1,0 +1,102 @@
+# lib.bash - helpers for the terminal tests (sourced by tests/tui/*.sh; not a
+# test itself). Each test drives the real binary in a detached tmux session
+# of a fixed size on its own socket, reads the screen with capture-pane and
+# polls with a timeout instead of sleeping a fixed time.
+#
+#   tui_start W H CMD...   start CMD in a W x H pane (LANG=C.UTF-8, TERM of tmux)
+#   shell_start W H        start a bare shell with the prompt "PROMPT$ " instead
+#   keys K...              tmux send-keys (key names: Up Down Enter Escape C-u ...)
+#   typetext TEXT          send TEXT literally
+#   wait_for TEXT [LINE]   wait until TEXT is on the screen (or on line LINE, 1-based)
+#   wait_line_is N TEXT    wait until line N is exactly TEXT
+#   wait_gone TEXT         wait until TEXT is no longer on the screen
+#   screen                 print the screen now
+#   line N                 print screen line N (1-based)
+#   fail MSG               record a failure (prints the screen)
+#   finish                 exit 0 when nothing failed, 1 otherwise
+set -u
+BIN=${BIN:-./attnscope}
+case $BIN in */*) ;; *) BIN=./$BIN ;; esac   # make passes BIN=attnscope
+BIN=$(cd "$(dirname "$BIN")" && pwd)/$(basename "$BIN")
+MODEL=${TUI_TEST_MODEL:-$PWD/tests/fixtures/tied-relu}
+TIMEOUT=${TUI_TIMEOUT:-15}
+fails=0
+n_sessions=0
+SOCKS=()
+command -v tmux >/dev/null || { echo "tmux is not installed (scripts/deps.sh installs it)"; exit 1; }
+# Every session gets its own socket (-L), killed by cleanup and on exit.
+new_socket() {
+    n_sessions=$((n_sessions + 1))
+    SOCK="attnscope-test-$$-$n_sessions"
+    SOCKS+=("$SOCK")
+    TMUX_CMD=(tmux -L "$SOCK" -f /dev/null)
+}
+cleanup() { local s; for s in "${SOCKS[@]}"; do tmux -L "$s" kill-server 2>/dev/null; done; true; }
+trap cleanup EXIT
+
+tui_start() {
+    local w=$1 h=$2; shift 2
+    local cmd; printf -v cmd '%q ' "$@"
+    new_socket
+    "${TMUX_CMD[@]}" new-session -d -x "$w" -y "$h" -s t \
+        "env LANG=C.UTF-8 LC_ALL=C.UTF-8 XDG_CONFIG_HOME=/nonexistent $cmd; echo EXITED rc=\$?; sleep 60"
+    "${TMUX_CMD[@]}" set-option -t t -g status off >/dev/null
+}
+
+shell_start() {
+    new_socket
+    "${TMUX_CMD[@]}" new-session -d -x "$1" -y "$2" -s t \
+        "env -i PATH=$PATH HOME=/nonexistent TERM=tmux-256color LANG=C.UTF-8 PS1='PROMPT\$ ' bash --norc --noprofile"
+    "${TMUX_CMD[@]}" set-option -t t -g status off >/dev/null
+}
+
+keys() { "${TMUX_CMD[@]}" send-keys -t t "$@"; }
+typetext() { "${TMUX_CMD[@]}" send-keys -t t -l "$1"; }
+screen() { "${TMUX_CMD[@]}" capture-pane -p -t t 2>/dev/null; }
+line() { screen | sed -n "${1}p"; }
+resize() { "${TMUX_CMD[@]}" resize-window -t t -x "$1" -y "$2"; }
+
+fail() {
+    echo "FAIL: $*"
+    echo "---- screen ----"; screen; echo "----------------"
+    fails=$((fails + 1))
+}
+
+# wait_for TEXT [LINE]: poll the screen every 50 ms until TEXT shows up.
+wait_for() {
+    local text=$1 ln=${2:-} end=$((SECONDS + TIMEOUT))
+    while [ $SECONDS -le $end ]; do
+        if [ -n "$ln" ]; then line "$ln" | grep -qF -- "$text" && return 0
+        else screen | grep -qF -- "$text" && return 0; fi
+        sleep 0.05
+    done
+    fail "waited ${TIMEOUT}s for '$text'${ln:+ on line $ln}"
+    return 1
+}
+
+# wait_line_is N TEXT: wait until screen line N is exactly TEXT (trailing
+# blanks dropped, as capture-pane does).
+wait_line_is() {
+    local ln=$1 text=$2 end=$((SECONDS + TIMEOUT))
+    while [ $SECONDS -le $end ]; do
+        [ "$(line "$ln" | sed 's/ *$//')" = "$text" ] && return 0
+        sleep 0.05
+    done
+    fail "waited ${TIMEOUT}s for line $ln to be '$text'"
+    return 1
+}
+
+wait_gone() {
+    local text=$1 end=$((SECONDS + TIMEOUT))
+    while [ $SECONDS -le $end ]; do
+        screen | grep -qF -- "$text" || return 0
+        sleep 0.05
+    done
+    fail "waited ${TIMEOUT}s for '$text' to go"
+    return 1
+}
+
+finish() {
+    [ $fails -eq 0 ] && { echo "all passed"; exit 0; }
+    echo "$fails failure(s)"; exit 1
+}
