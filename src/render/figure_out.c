@@ -1,0 +1,259 @@
+/* figure_out.c - a rendered map as an SVG, PNG or PDF figure through cairo:
+ * the title, the input and output, each panel with its token labels (row
+ * labels "index token", column labels rotated), and a colour bar in the
+ * theme's heat ramp with its scale. Written to a stream (stdout or the
+ * atomic file the command opened).
+ *
+ * Why not the report's an_fig_heatmaps: that one writes a PNG and an SVG
+ * pair to files in a fixed ramp; render writes one format, to a stream,
+ * in the chosen theme's colours, and also PDF.
+ *
+ * Deliberately not here: terminal text (term.c), choosing the maps (build.c). */
+#include <cairo-pdf.h>
+#include <cairo-svg.h>
+#include <cairo.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "byt5.h"
+#include "render.h"
+#include "tui.h"
+
+#define MARGIN 14.0
+#define FONT "DejaVu Sans"
+#define BAR_W 70.0
+
+typedef struct {
+    const render_doc *d;
+    const theme *th;
+    double cs;               /* cell size */
+    double fs;               /* label font size, 0 = no labels */
+    double rowlab_w, collab_h;
+    double head_h;           /* title + input/output lines */
+    double pw, ph;           /* one panel slot */
+    size_t gcols, grows;
+    double W, H;
+    char **rlab, **clab;     /* labels */
+} fig;
+
+static void font(cairo_t *cr, double size, int bold)
+{
+    cairo_select_font_face(cr, FONT, CAIRO_FONT_SLANT_NORMAL,
+                           bold ? CAIRO_FONT_WEIGHT_BOLD : CAIRO_FONT_WEIGHT_NORMAL);
+    cairo_set_font_size(cr, size);
+}
+
+static double text_w(cairo_t *cr, const char *s)
+{
+    cairo_text_extents_t e;
+    cairo_text_extents(cr, s, &e);
+    return e.x_advance;
+}
+
+static void rgb(cairo_t *cr, theme_color c)
+{
+    if (c == THEME_DEFAULT) c = 0;
+    cairo_set_source_rgb(cr, ((c >> 16) & 255) / 255.0, ((c >> 8) & 255) / 255.0,
+                         (c & 255) / 255.0);
+}
+
+/* Text made printable ASCII for the figure's labels and lines (the toy font
+ * API wants UTF-8; keeping ASCII avoids tofu for odd bytes). */
+static char *ascii(const char *s, size_t max)
+{
+    size_t n = strlen(s);
+    if (n > max) n = max;
+    char *o = xmalloc(n + 4);
+    size_t i;
+    for (i = 0; i < n; i++) o[i] = (s[i] >= 0x20 && s[i] < 0x7f) ? s[i] : '.';
+    if (strlen(s) > max) memcpy(o + i, "...", 3), i += 3;
+    o[i] = '\0';
+    return o;
+}
+
+static void measure(fig *F)
+{
+    const render_doc *d = F->d;
+    F->gcols = d->grid_cols ? d->grid_cols : 1;
+    F->grows = (d->n_panels + F->gcols - 1) / F->gcols;
+    size_t dmax = d->rows > d->cols ? d->rows : d->cols;
+    double cs = floor(1000.0 / (double)(F->gcols * (dmax ? dmax : 1)));
+    double csh = floor(1000.0 / (double)(F->grows * (d->rows ? d->rows : 1)));
+    if (csh < cs) cs = csh;
+    F->cs = cs < 2 ? 2 : cs > 22 ? 22 : cs;
+    F->fs = F->cs >= 7 ? (F->cs - 1 < 11 ? F->cs - 1 : 11) : 0;
+    F->rlab = xcalloc(d->rows, sizeof *F->rlab);
+    F->clab = xcalloc(d->cols, sizeof *F->clab);
+    for (size_t r = 0; r < d->rows; r++) {
+        char t[32], s[64];
+        if (d->row_tokens) snprintf(s, sizeof s, "%zu %s", r,
+                                    byt5_token_label(d->row_tokens[r], t, sizeof t));
+        else snprintf(s, sizeof s, "L%zu", r);
+        F->rlab[r] = ascii(s, 40);
+    }
+    for (size_t c = 0; c < d->cols; c++) {
+        char t[32];
+        F->clab[c] = ascii(byt5_token_label(d->col_tokens[c], t, sizeof t), 40);
+    }
+    cairo_surface_t *s = cairo_image_surface_create(CAIRO_FORMAT_ARGB32, 1, 1);
+    cairo_t *cr = cairo_create(s);
+    F->rowlab_w = F->collab_h = 0;
+    if (F->fs > 0) {
+        font(cr, F->fs, 0);
+        for (size_t r = 0; r < d->rows; r++)
+            if (text_w(cr, F->rlab[r]) > F->rowlab_w) F->rowlab_w = text_w(cr, F->rlab[r]);
+        for (size_t c = 0; c < d->cols; c++)
+            if (text_w(cr, F->clab[c]) > F->collab_h) F->collab_h = text_w(cr, F->clab[c]);
+        F->rowlab_w = ceil(F->rowlab_w) + 5;
+        F->collab_h = ceil(F->collab_h) + 5;
+    }
+    font(cr, 14, 1);
+    double tw = text_w(cr, d->title);
+    font(cr, 11, 0);
+    char *lines[2] = {ascii(d->source ? d->source : "", 160), ascii(d->output, 160)};
+    for (int i = 0; i < 2; i++) {
+        double w = text_w(cr, lines[i]) + 60;
+        if (w > tw) tw = w;
+        free(lines[i]);
+    }
+    cairo_destroy(cr);
+    cairo_surface_destroy(s);
+    F->head_h = 24 + 2 * 16 + 6;
+    double ptitle = d->n_panels > 1 ? 16 : 0;
+    F->pw = F->rowlab_w + (double)d->cols * F->cs + 14;
+    F->ph = ptitle + F->collab_h + (double)d->rows * F->cs + 12;
+    F->W = ceil(2 * MARGIN + (double)F->gcols * F->pw + BAR_W);
+    F->H = ceil(2 * MARGIN + F->head_h + (double)F->grows * F->ph);
+    if (F->H < 2 * MARGIN + F->head_h + 160) F->H = 2 * MARGIN + F->head_h + 160;
+    if (F->W < ceil(tw + 2 * MARGIN)) F->W = ceil(tw + 2 * MARGIN);
+    if (F->W < 320) F->W = 320;
+}
+
+static void draw(cairo_t *cr, const fig *F)
+{
+    const render_doc *d = F->d;
+    cairo_set_source_rgb(cr, 1, 1, 1);
+    cairo_paint(cr);
+    cairo_set_source_rgb(cr, 0, 0, 0);
+    font(cr, 14, 1);
+    cairo_move_to(cr, MARGIN, MARGIN + 14);
+    cairo_show_text(cr, d->title);
+    font(cr, 11, 0);
+    char *in = ascii(d->source ? d->source : "", 160), *out = ascii(d->output, 160);
+    cairo_move_to(cr, MARGIN, MARGIN + 24 + 13);
+    cairo_show_text(cr, "input");
+    cairo_move_to(cr, MARGIN + 50, MARGIN + 24 + 13);
+    cairo_show_text(cr, in);
+    cairo_move_to(cr, MARGIN, MARGIN + 24 + 29);
+    cairo_show_text(cr, "output");
+    cairo_move_to(cr, MARGIN + 50, MARGIN + 24 + 29);
+    cairo_show_text(cr, out);
+    free(in);
+    free(out);
+    double ptitle = d->n_panels > 1 ? 16 : 0;
+    for (size_t i = 0; i < d->n_panels; i++) {
+        const render_panel *P = &d->panels[i];
+        double x0 = MARGIN + (double)(i % F->gcols) * F->pw;
+        double y0 = MARGIN + F->head_h + (double)(i / F->gcols) * F->ph;
+        if (ptitle > 0) {
+            cairo_set_source_rgb(cr, 0, 0, 0);
+            font(cr, 11, 1);
+            cairo_move_to(cr, x0, y0 + 12);
+            cairo_show_text(cr, P->title);
+        }
+        double mx = x0 + F->rowlab_w, my = y0 + ptitle + F->collab_h;
+        for (size_t r = 0; r < d->rows; r++)
+            for (size_t c = 0; c < d->cols; c++) {
+                rgb(cr, theme_ramp(F->th, P->data[r * d->cols + c] / d->vmax));
+                /* a hair of overlap so no seams show between cells */
+                cairo_rectangle(cr, mx + (double)c * F->cs, my + (double)r * F->cs, F->cs + 0.3,
+                                F->cs + 0.3);
+                cairo_fill(cr);
+            }
+        cairo_set_source_rgb(cr, 0.3, 0.3, 0.3);
+        cairo_set_line_width(cr, 0.5);
+        cairo_rectangle(cr, mx, my, (double)d->cols * F->cs, (double)d->rows * F->cs);
+        cairo_stroke(cr);
+        if (F->fs <= 0) continue;
+        font(cr, F->fs, 0);
+        for (size_t r = 0; r < d->rows; r++) {
+            cairo_set_source_rgb(cr, 0, 0, 0);
+            cairo_move_to(cr, mx - 3 - text_w(cr, F->rlab[r]),
+                          my + ((double)r + 0.5) * F->cs + F->fs * 0.35);
+            cairo_show_text(cr, F->rlab[r]);
+        }
+        for (size_t c = 0; c < d->cols; c++) {
+            if (tui_token_is_special(d->col_tokens[c])) cairo_set_source_rgb(cr, 0.75, 0.3, 0);
+            else cairo_set_source_rgb(cr, 0, 0, 0);
+            cairo_save(cr);
+            cairo_move_to(cr, mx + ((double)c + 0.5) * F->cs + F->fs * 0.35, my - 3);
+            cairo_rotate(cr, -M_PI / 2);
+            cairo_show_text(cr, F->clab[c]);
+            cairo_restore(cr);
+        }
+    }
+    /* the colour bar: the theme's ramp, 0 at the bottom, vmax at the top */
+    double bx = F->W - MARGIN - BAR_W + 10, by = MARGIN + F->head_h + 6;
+    double bh = F->H - by - MARGIN - 8;
+    if (bh > 300) bh = 300;
+    const int steps = 64;
+    for (int i = 0; i < steps; i++) {
+        rgb(cr, theme_ramp(F->th, (i + 0.5) / steps));
+        cairo_rectangle(cr, bx, by + bh - bh * (i + 1) / steps, 14, bh / steps + 0.3);
+        cairo_fill(cr);
+    }
+    cairo_set_source_rgb(cr, 0, 0, 0);
+    cairo_set_line_width(cr, 0.5);
+    cairo_rectangle(cr, bx, by, 14, bh);
+    cairo_stroke(cr);
+    font(cr, 9, 0);
+    for (int i = 0; i <= 4; i++) {
+        char buf[32];
+        snprintf(buf, sizeof buf, "%.3g", d->vmax * (4 - i) / 4.0);
+        cairo_move_to(cr, bx + 18, by + bh * i / 4.0 + 3);
+        cairo_show_text(cr, buf);
+    }
+}
+
+static cairo_status_t write_stream(void *closure, const unsigned char *data, unsigned int len)
+{
+    return fwrite(data, 1, len, (FILE *)closure) == len ? CAIRO_STATUS_SUCCESS
+                                                         : CAIRO_STATUS_WRITE_ERROR;
+}
+
+int render_cairo(FILE *f, const render_doc *d, const theme *th, render_format fmt, as_err *err)
+{
+    if (fmt != RENDER_SVG && fmt != RENDER_PNG && fmt != RENDER_PDF)
+        return as_errf(err, "render_cairo: %s is not a figure format", render_format_name(fmt));
+    fig F = {.d = d, .th = th};
+    measure(&F);
+    cairo_surface_t *s;
+    if (fmt == RENDER_PNG) s = cairo_image_surface_create(CAIRO_FORMAT_RGB24, (int)F.W, (int)F.H);
+    else if (fmt == RENDER_SVG) {
+        s = cairo_svg_surface_create_for_stream(write_stream, f, F.W, F.H);
+        cairo_svg_surface_set_document_unit(s, CAIRO_SVG_UNIT_USER);
+    } else {
+        s = cairo_pdf_surface_create_for_stream(write_stream, f, F.W, F.H);
+    }
+    cairo_t *cr = cairo_create(s);
+    draw(cr, &F);
+    cairo_status_t st = cairo_status(cr);
+    cairo_destroy(cr);
+    if (st == CAIRO_STATUS_SUCCESS && fmt == RENDER_PNG)
+        st = cairo_surface_write_to_png_stream(s, write_stream, f);
+    cairo_surface_finish(s);
+    if (st == CAIRO_STATUS_SUCCESS) st = cairo_surface_status(s);
+    cairo_surface_destroy(s);
+    for (size_t r = 0; r < d->rows; r++) free(F.rlab[r]);
+    for (size_t c = 0; c < d->cols; c++) free(F.clab[c]);
+    free(F.rlab);
+    free(F.clab);
+    if (st != CAIRO_STATUS_SUCCESS)
+        return as_errf(err, "cannot write the %s figure: %s", render_format_name(fmt),
+                       cairo_status_to_string(st));
+    fflush(f);
+    if (ferror(f)) return as_errf(err, "cannot write the %s figure", render_format_name(fmt));
+    return 0;
+}
