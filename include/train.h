@@ -83,7 +83,7 @@ double train_forward(t5_trainer *t, const train_batch *b);
 
 /* The logits (n_tgt, V) of the last train_forward; valid until the next
  * train_backward (which overwrites them with their gradient). */
-const float *train_logits(const t5_trainer *t);
+const float *train_logits(t5_trainer *t);
 
 /* Clear the gradients. */
 void train_zero_grad(t5_trainer *t);

@@ -127,7 +127,7 @@ typedef struct {
     float *ffa;          /* gated: (N, F) gelu(h0) * h1; relu: NULL */
 } layer_acts;
 
-struct t5_trainer {
+typedef struct worker {
     t5_model *m;
     size_t C, H, dkv, HD, F, V, Le, Ld;
     size_t cap_seqs, max_src, max_tgt, cap_e, cap_d;  /* cap_e/cap_d: token capacities */
@@ -168,7 +168,7 @@ struct t5_trainer {
     double *rowloss;     /* (ND) loss of each labelled row (summed in order: deterministic) */
     float *tdw;          /* per thread: (C) layer-norm weight gradient */
     size_t scratch_n;
-};
+} worker;
 
 static size_t zmax(size_t a, size_t b) { return a > b ? a : b; }
 
@@ -185,9 +185,9 @@ static void remap_block(const t5_model *m, float *base, t5_block *out, const t5_
     for (size_t i = 0; i < sizeof *in / sizeof(float *); i++) dst[i] = remap(m, base, src[i]);
 }
 
-t5_trainer *trainer_new(t5_model *m, size_t cap_seqs, size_t max_src, size_t max_tgt)
+static worker *worker_new(t5_model *m, size_t cap_seqs, size_t max_src, size_t max_tgt)
 {
-    t5_trainer *t = xcalloc(1, sizeof *t);
+    worker *t = xcalloc(1, sizeof *t);
     const t5_config *c = &m->cfg;
     t->m = m;
     t->C = c->d_model;
@@ -307,7 +307,7 @@ t5_trainer *trainer_new(t5_model *m, size_t cap_seqs, size_t max_src, size_t max
     return t;
 }
 
-void trainer_free(t5_trainer *t)
+static void worker_free(worker *t)
 {
     if (!t) return;
     free(t->grads);
@@ -327,30 +327,144 @@ void trainer_free(t5_trainer *t)
     free(t);
 }
 
-int trainer_check_batch(const t5_trainer *t, const train_batch *b, as_err *err)
+/* ---- vector kernels ------------------------------------------------------------ */
+
+/* The element-wise loops of training, built by GCC for AVX-512, AVX2 and
+ * baseline x86-64 (picked at load time), with reductions vectorised by
+ * `omp simd`. They compute what kernels.c's plain versions compute, in a
+ * different summation order; test_train holds the results to PyTorch. */
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__) && !defined(__SANITIZE_ADDRESS__)
+#define TRAIN_CLONES __attribute__((target_clones("arch=skylake-avx512", "arch=haswell", "default")))
+#else
+#define TRAIN_CLONES
+#endif
+
+/* e^x for x <= 0 (softmax arguments after the max is subtracted): Cephes'
+ * exp2f polynomial on the fraction and the exponent put in by integer add.
+ * A few ulp; inputs below -87 give ~1e-38 instead of 0; NaN stays NaN. */
+static inline float exp_neg(float x)
 {
-    if (b->n == 0) return as_errf(err, "empty batch");
-    if (b->n > t->cap_seqs)
-        return as_errf(err, "batch of %zu sequences exceeds the trainer's %zu", b->n,
-                       t->cap_seqs);
-    if (b->max_src > t->max_src)
-        return as_errf(err, "a source of %zu tokens exceeds the maximum %zu", b->max_src,
-                       t->max_src);
-    if (b->max_tgt > t->max_tgt)
-        return as_errf(err, "a target of %zu tokens exceeds the maximum %zu", b->max_tgt,
-                       t->max_tgt);
-    for (size_t i = 0; i < b->n_src; i++)
-        if (b->src[i] < 0 || (size_t)b->src[i] >= t->V)
-            return as_errf(err, "source token %d outside the vocabulary", b->src[i]);
-    for (size_t i = 0; i < b->n_tgt; i++)
-        if (b->dec_in[i] < 0 || (size_t)b->dec_in[i] >= t->V || b->labels[i] >= (int)t->V)
-            return as_errf(err, "target token outside the vocabulary");
-    return 0;
+    x = x < -87.0f ? -87.0f : x;
+    float t = x * 1.44269504088896341f;
+    float n = (t + 12582912.0f) - 12582912.0f;
+    float f = t - n;
+    float p = 1.535336188319500e-4f;
+    p = p * f + 1.339887440266574e-3f;
+    p = p * f + 9.618437357674640e-3f;
+    p = p * f + 5.550332471162809e-2f;
+    p = p * f + 2.402264791363012e-1f;
+    p = p * f + 6.931472028550421e-1f;
+    p = p * f + 1.0f;
+    union {
+        float f;
+        int32_t i;
+    } u = {p};
+    u.i += (int32_t)n * (1 << 23);
+    return u.f;
 }
 
-float *train_grads(t5_trainer *t) { return t->grads; }
-const float *train_logits(const t5_trainer *t) { return t->logits; }
-void train_zero_grad(t5_trainer *t) { memset(t->grads, 0, t->m->n_params * sizeof(float)); }
+TRAIN_CLONES
+static void vec_relu(float *x, size_t n)
+{
+#pragma omp simd
+    for (size_t i = 0; i < n; i++) x[i] = x[i] > 0.0f ? x[i] : 0.0f;
+}
+
+/* d = 0 where h <= 0 */
+TRAIN_CLONES
+static void vec_relu_mask(float *d, const float *h, size_t n)
+{
+#pragma omp simd
+    for (size_t i = 0; i < n; i++) d[i] = h[i] > 0.0f ? d[i] : 0.0f;
+}
+
+TRAIN_CLONES
+static void rms_rows_fwd(float *out, float *rstd, const float *inp, const float *w, size_t N,
+                         size_t C, float eps)
+{
+    for (size_t i = 0; i < N; i++) {
+        const float *x = inp + i * C;
+        float *y = out + i * C;
+        float ss = 0.0f;
+#pragma omp simd reduction(+ : ss)
+        for (size_t j = 0; j < C; j++) ss += x[j] * x[j];
+        float r = 1.0f / sqrtf(ss / (float)C + eps);
+#pragma omp simd
+        for (size_t j = 0; j < C; j++) y[j] = x[j] * r * w[j];
+        rstd[i] = r;
+    }
+}
+
+TRAIN_CLONES
+static void rms_rows_bwd(float *dinp, float *dw, const float *dout, const float *inp,
+                         const float *w, const float *rstd, size_t N, size_t C)
+{
+    for (size_t i = 0; i < N; i++) {
+        const float *x = inp + i * C, *dy = dout + i * C;
+        float *dx = dinp + i * C;
+        float r = rstd[i], dot = 0.0f;
+#pragma omp simd reduction(+ : dot)
+        for (size_t j = 0; j < C; j++) dot += dy[j] * w[j] * x[j];
+#pragma omp simd
+        for (size_t j = 0; j < C; j++) dw[j] += dy[j] * x[j] * r;
+        float k = r * r * r * dot / (float)C;
+#pragma omp simd
+        for (size_t j = 0; j < C; j++) dx[j] += r * w[j] * dy[j] - k * x[j];
+    }
+}
+
+/* Softmax of row[0..n) in place, zeros in row[n..ld). */
+TRAIN_CLONES
+static void softmax_row(float *row, size_t n, size_t ld)
+{
+    float mx = row[0];
+#pragma omp simd reduction(max : mx)
+    for (size_t j = 0; j < n; j++) mx = row[j] > mx ? row[j] : mx;
+    float sum = 0.0f;
+#pragma omp simd reduction(+ : sum)
+    for (size_t j = 0; j < n; j++) {
+        float e = exp_neg(row[j] - mx);
+        row[j] = e;
+        sum += e;
+    }
+    float inv = 1.0f / sum;
+#pragma omp simd
+    for (size_t j = 0; j < n; j++) row[j] *= inv;
+    for (size_t j = n; j < ld; j++) row[j] = 0.0f;
+}
+
+/* log-sum-exp of a row */
+TRAIN_CLONES
+static float row_lse(const float *row, size_t n)
+{
+    float mx = row[0];
+#pragma omp simd reduction(max : mx)
+    for (size_t j = 0; j < n; j++) mx = row[j] > mx ? row[j] : mx;
+    float sum = 0.0f;
+#pragma omp simd reduction(+ : sum)
+    for (size_t j = 0; j < n; j++) sum += exp_neg(row[j] - mx);
+    return mx + logf(sum);
+}
+
+/* row = softmax(row) * scale, from its log-sum-exp */
+TRAIN_CLONES
+static void row_softmax_scaled(float *row, size_t n, float lse, float scale)
+{
+#pragma omp simd
+    for (size_t j = 0; j < n; j++) row[j] = exp_neg(row[j] - lse) * scale;
+}
+
+/* d = p * (d - sum(d * p)) over j < n, zeros after: the softmax backward. */
+TRAIN_CLONES
+static void softmax_row_bwd(float *d, const float *p, size_t n, size_t ld)
+{
+    float dot = 0.0f;
+#pragma omp simd reduction(+ : dot)
+    for (size_t j = 0; j < n; j++) dot += d[j] * p[j];
+#pragma omp simd
+    for (size_t j = 0; j < n; j++) d[j] = p[j] * (d[j] - dot);
+    for (size_t j = n; j < ld; j++) d[j] = 0.0f;
+}
 
 /* ---- parallel building blocks --------------------------------------------- */
 
@@ -399,17 +513,25 @@ static void linear_bwd(float *dinp, float beta, float *dw, const float *dout, co
 static void rms_fwd(float *out, float *rstd, const float *inp, const float *w, size_t N,
                     size_t C, float eps)
 {
+    if (omp_in_parallel() || N * C < PAR_MIN) {
+        rms_rows_fwd(out, rstd, inp, w, N, C, eps);
+        return;
+    }
 #pragma omp parallel for schedule(static) if (N * C >= PAR_MIN)
     for (size_t i0 = 0; i0 < N; i0 += 64) {
         size_t n = N - i0 < 64 ? N - i0 : 64;
-        rmsnorm_forward(out + i0 * C, rstd + i0, inp + i0 * C, w, n, C, eps);
+        rms_rows_fwd(out + i0 * C, rstd + i0, inp + i0 * C, w, n, C, eps);
     }
 }
 
 /* dinp += layer-norm backward; dw += its weight gradient (per-thread sums). */
-static void rms_bwd(t5_trainer *t, float *dinp, float *dw, const float *dout, const float *inp,
+static void rms_bwd(worker *t, float *dinp, float *dw, const float *dout, const float *inp,
                     const float *w, const float *rstd, size_t N, size_t C)
 {
+    if (omp_in_parallel() || N * C < PAR_MIN || t->nthreads == 1) {
+        rms_rows_bwd(dinp, dw, dout, inp, w, rstd, N, C);
+        return;
+    }
     memset(t->tdw, 0, (size_t)t->nthreads * C * sizeof(float));
 #pragma omp parallel num_threads(t->nthreads) if (N * C >= PAR_MIN)
     {
@@ -417,8 +539,7 @@ static void rms_bwd(t5_trainer *t, float *dinp, float *dw, const float *dout, co
 #pragma omp for schedule(static)
         for (size_t i0 = 0; i0 < N; i0 += 64) {
             size_t n = N - i0 < 64 ? N - i0 : 64;
-            rmsnorm_backward(dinp + i0 * C, mydw, dout + i0 * C, inp + i0 * C, w, rstd + i0, n,
-                             C);
+            rms_rows_bwd(dinp + i0 * C, mydw, dout + i0 * C, inp + i0 * C, w, rstd + i0, n, C);
         }
     }
     for (int k = 0; k < t->nthreads; k++)
@@ -442,7 +563,7 @@ typedef struct {
 } attn_args;
 
 /* Multiply-adds of one attention product over the batch. */
-static size_t attn_work(const t5_trainer *t, const attn_args *a, size_t n_seq)
+static size_t attn_work(const worker *t, const attn_args *a, size_t n_seq)
 {
     size_t w = 0;
     for (size_t b = 0; b < n_seq; b++) w += a->q_len[b] * a->k_len[b];
@@ -450,7 +571,7 @@ static size_t attn_work(const t5_trainer *t, const attn_args *a, size_t n_seq)
 }
 
 /* ctx (rows, HD) with row stride ldc; probs blocks (H, Lq, Lk) per sequence. */
-static void attention_fwd(const t5_trainer *t, const attn_args *a, size_t n_seq, float *probs,
+static void attention_fwd(const worker *t, const attn_args *a, size_t n_seq, float *probs,
                           float *ctx, size_t ldc)
 {
     size_t H = t->H, dkv = t->dkv;
@@ -473,13 +594,7 @@ static void attention_fwd(const t5_trainer *t, const attn_args *a, size_t n_seq,
             } else if (a->mode == BIAS_CAUSAL) {
                 for (size_t j = 0; j < n; j++) row[j] += bias[i - j];
             }
-            float mx = row[0];
-            for (size_t j = 1; j < n; j++) mx = row[j] > mx ? row[j] : mx;
-            float sum = 0.0f;
-            for (size_t j = 0; j < n; j++) sum += row[j] = expf(row[j] - mx);
-            float inv = 1.0f / sum;
-            for (size_t j = 0; j < n; j++) row[j] *= inv;
-            for (size_t j = n; j < Lk; j++) row[j] = 0.0f;
+            softmax_row(row, n, Lk);
         }
         gemm(0, 0, Lq, dkv, Lk, 1.0f, P, Lk, v, a->ldv, 0.0f,
              ctx + a->q_off[b] * ldc + h * dkv, ldc);
@@ -490,7 +605,7 @@ static void attention_fwd(const t5_trainer *t, const attn_args *a, size_t n_seq,
  * given strides) and add the bias gradient into tdb ((n_seq, H, bias_n), one
  * table per block so the sums do not depend on the thread schedule) when the
  * mode has a bias. */
-static void attention_bwd(t5_trainer *t, const attn_args *a, size_t n_seq, const float *probs,
+static void attention_bwd(worker *t, const attn_args *a, size_t n_seq, const float *probs,
                           const float *dctx, size_t ldc, float *dq, size_t lddq, float *dk,
                           size_t lddk, float *dv, size_t lddv, float *tdb)
 {
@@ -520,10 +635,7 @@ static void attention_bwd(t5_trainer *t, const attn_args *a, size_t n_seq, const
                 const float *p = P + i * Lk;
                 float *d = dP + i * Lk;
                 size_t n = a->mode == BIAS_CAUSAL ? i + 1 : Lk;
-                float dot = 0.0f;
-                for (size_t j = 0; j < n; j++) dot += d[j] * p[j];
-                for (size_t j = 0; j < n; j++) d[j] = p[j] * (d[j] - dot);
-                for (size_t j = n; j < Lk; j++) d[j] = 0.0f;
+                softmax_row_bwd(d, p, n, Lk);
                 if (a->mode == BIAS_BIDIR) {
                     float *bb = dbh + a->center - i;
                     for (size_t j = 0; j < n; j++) bb[j] += d[j];
@@ -539,7 +651,7 @@ static void attention_bwd(t5_trainer *t, const attn_args *a, size_t n_seq, const
 }
 
 /* The bias-by-offset tables of this batch from the layer-0 bucket tables. */
-static void build_bias(t5_trainer *t, const train_batch *b)
+static void build_bias(worker *t, const train_batch *b)
 {
     const t5_config *c = &t->m->cfg;
     size_t H = t->H, S = b->max_src, T = b->max_tgt;
@@ -555,7 +667,7 @@ static void build_bias(t5_trainer *t, const train_batch *b)
     }
 }
 
-static void attn_self_args(const t5_trainer *t, attn_args *a, const layer_acts *L,
+static void attn_self_args(const worker *t, attn_args *a, const layer_acts *L,
                            const size_t *off, const size_t *len, const size_t *poff, int mode,
                            const float *bias, size_t bias_n, size_t center)
 {
@@ -573,7 +685,7 @@ static void attn_self_args(const t5_trainer *t, attn_args *a, const layer_acts *
     a->center = center;
 }
 
-static void attn_cross_args(const t5_trainer *t, attn_args *a, const layer_acts *L,
+static void attn_cross_args(const worker *t, attn_args *a, const layer_acts *L,
                             const train_batch *b)
 {
     size_t HD = t->HD;
@@ -601,35 +713,44 @@ static void embed(float *out, const int *ids, const float *table, size_t N, size
     for (size_t i = 0; i < N; i++) memcpy(out + i * C, table + (size_t)ids[i] * C, C * sizeof(float));
 }
 
-/* The feed-forward block: out = x + FF(ln(x)). */
-static void ff_fwd(const t5_trainer *t, const t5_block *w, layer_acts *a, const float *x,
+/* Rows per piece of the feed-forward block: the (rows, d_ff) intermediate of
+ * one piece stays in L2 between the two products and the activation. */
+#define FF_CHUNK 128
+
+/* The feed-forward block: out = x + FF(ln(x)), piece by piece. */
+static void ff_fwd(const worker *t, const t5_block *w, layer_acts *a, const float *x,
                    float *out, size_t N)
 {
     size_t C = t->C, F = t->F;
     float eps = t->m->cfg.layer_norm_eps;
+    int gated = t->m->cfg.ff == T5_FF_GATED_GELU;
     rms_fwd(a->ln2, a->rstd2, x, w->ln_ff, N, C, eps);
-    if (t->m->cfg.ff == T5_FF_GATED_GELU) {
-        /* wi_0 and wi_1 are adjacent in the parameter table: one (2F, C) product. */
-        linear_fwd(a->ffh, a->ln2, w->wi0, N, C, 2 * F, 0.0f);
-#pragma omp parallel for schedule(static) if (N * F >= PAR_MIN)
-        for (size_t i = 0; i < N; i++) {
-            const float *h = a->ffh + i * 2 * F;
-            float *o = a->ffa + i * F;
-            gelu_forward(o, h, F);
-            for (size_t j = 0; j < F; j++) o[j] *= h[F + j];
+    for (size_t i0 = 0; i0 < N; i0 += FF_CHUNK) {
+        size_t n = N - i0 < FF_CHUNK ? N - i0 : FF_CHUNK;
+        const float *ln = a->ln2 + i0 * C;
+        const float *act;
+        if (gated) {
+            /* wi_0 and wi_1 are adjacent in the parameter table: one (2F, C) product */
+            float *h = a->ffh + i0 * 2 * F, *o = a->ffa + i0 * F;
+            gemm(0, 1, n, 2 * F, C, 1.0f, ln, C, w->wi0, C, 0.0f, h, 2 * F);
+            for (size_t i = 0; i < n; i++) {
+                gelu_forward(o + i * F, h + i * 2 * F, F);
+                for (size_t j = 0; j < F; j++) o[i * F + j] *= h[i * 2 * F + F + j];
+            }
+            act = o;
+        } else {
+            float *h = a->ffh + i0 * F;
+            gemm(0, 1, n, F, C, 1.0f, ln, C, w->wi, C, 0.0f, h, F);
+            vec_relu(h, n * F);
+            act = h;
         }
-        memcpy(out, x, N * C * sizeof(float));
-        linear_fwd(out, a->ffa, w->wo, N, F, C, 1.0f);
-    } else {
-        linear_fwd(a->ffh, a->ln2, w->wi, N, C, F, 0.0f);
-#pragma omp parallel for simd schedule(static) if (N * F >= PAR_MIN)
-        for (size_t i = 0; i < N * F; i++) a->ffh[i] = a->ffh[i] > 0.0f ? a->ffh[i] : 0.0f;
-        memcpy(out, x, N * C * sizeof(float));
-        linear_fwd(out, a->ffh, w->wo, N, F, C, 1.0f);
+        memcpy(out + i0 * C, x + i0 * C, n * C * sizeof(float));
+        gemm(0, 1, n, C, F, 1.0f, act, F, w->wo, F, 1.0f, out + i0 * C, C);
     }
 }
 
-double train_forward(t5_trainer *t, const train_batch *b)
+/* Forward on one worker's sequences; returns the summed loss, *count the labels. */
+static double worker_forward(worker *t, const train_batch *b, size_t *count)
 {
     const t5_weights *w = &t->m->w;
     size_t C = t->C, H = t->H, HD = t->HD, V = t->V;
@@ -697,22 +818,18 @@ double train_forward(t5_trainer *t, const train_batch *b)
 #pragma omp parallel for schedule(static) if (ND * V >= PAR_MIN)
     for (size_t i = 0; i < ND; i++) {
         const float *row = t->logits + i * V;
-        float mx = row[0];
-        for (size_t j = 1; j < V; j++) mx = row[j] > mx ? row[j] : mx;
-        float sum = 0.0f;
-        for (size_t j = 0; j < V; j++) sum += expf(row[j] - mx);
-        float lse = mx + logf(sum);
+        float lse = row_lse(row, V);
         t->lse[i] = lse;
         t->rowloss[i] = b->labels[i] >= 0 ? (double)(lse - row[b->labels[i]]) : 0.0;
     }
     double loss = 0.0;
-    size_t count = 0;
+    size_t n_lab = 0;
     for (size_t i = 0; i < ND; i++) {
         loss += t->rowloss[i];
-        count += b->labels[i] >= 0;
+        n_lab += b->labels[i] >= 0;
     }
-    t->loss_scale = count ? 1.0f / (float)count : 0.0f;
-    return count ? loss / (double)count : 0.0;
+    *count = n_lab;
+    return loss;
 }
 
 /* ---- backward ------------------------------------------------------------- */
@@ -726,48 +843,51 @@ static void embed_bwd(float *dtable, const int *ids, const float *dout, size_t N
     }
 }
 
-/* FF backward: dx holds d(out); adds the branch's gradient into dx. */
-static void ff_bwd(t5_trainer *t, const t5_block *w, t5_block *gw, const layer_acts *a,
+/* FF backward: dx holds d(out); adds the branch's gradient into dx. The
+ * input gradients go piece by piece (see FF_CHUNK); the weight gradients
+ * are two products over all rows at the end. */
+static void ff_bwd(worker *t, const t5_block *w, t5_block *gw, const layer_acts *a,
                    const float *x, float *dx, size_t N)
 {
     size_t C = t->C, F = t->F;
-    if (t->m->cfg.ff == T5_FF_GATED_GELU) {
-        float *dh = t->dff; /* (N, 2F): dh0 | dh1 */
-        /* d(ffa) = dx wo goes into the dh1 half first, then both halves are
-         * written in place from it */
-        pgemm(0, 0, N, F, C, 1.0f, dx, C, w->wo, F, 0.0f, dh + F, 2 * F);
-        pgemm(1, 0, C, F, N, 1.0f, dx, C, a->ffa, F, 1.0f, gw->wo, F);
-#pragma omp parallel for schedule(static) if (N * F >= PAR_MIN)
-        for (size_t i = 0; i < N; i++) {
-            const float *h = a->ffh + i * 2 * F;
-            float *d = dh + i * 2 * F;
-            for (size_t j = 0; j < F; j++) {
-                float x0 = h[j], g1 = h[F + j], dA = d[F + j];
-                float u = 0.7978845608028654f * (x0 + 0.044715f * x0 * x0 * x0);
-                float th = tanhf(u);
-                float gel = 0.5f * x0 * (1.0f + th);
-                float dgel = 0.5f * (1.0f + th) +
-                             0.5f * x0 * (1.0f - th * th) * 0.7978845608028654f *
-                                 (1.0f + 3.0f * 0.044715f * x0 * x0);
-                d[j] = dA * g1 * dgel;
-                d[F + j] = dA * gel;
+    int gated = t->m->cfg.ff == T5_FF_GATED_GELU;
+    size_t fw = gated ? 2 * F : F;
+    float *dh = t->dff;  /* (N, fw): relu dh; gated dh0 | dh1 */
+    for (size_t i0 = 0; i0 < N; i0 += FF_CHUNK) {
+        size_t n = N - i0 < FF_CHUNK ? N - i0 : FF_CHUNK;
+        float *d = dh + i0 * fw;
+        if (gated) {
+            /* d(ffa) = dx wo goes into the dh1 half, then both halves in place */
+            gemm(0, 0, n, F, C, 1.0f, dx + i0 * C, C, w->wo, F, 0.0f, d + F, 2 * F);
+            for (size_t i = 0; i < n; i++) {
+                const float *h = a->ffh + (i0 + i) * 2 * F;
+                float *dr = d + i * 2 * F;
+                for (size_t j = 0; j < F; j++) {
+                    float x0 = h[j], g1 = h[F + j], dA = dr[F + j];
+                    float u = 0.7978845608028654f * (x0 + 0.044715f * x0 * x0 * x0);
+                    float th = tanhf(u);
+                    float gel = 0.5f * x0 * (1.0f + th);
+                    float dgel = 0.5f * (1.0f + th) +
+                                 0.5f * x0 * (1.0f - th * th) * 0.7978845608028654f *
+                                     (1.0f + 3.0f * 0.044715f * x0 * x0);
+                    dr[j] = dA * g1 * dgel;
+                    dr[F + j] = dA * gel;
+                }
             }
+            gemm(0, 0, n, C, 2 * F, 1.0f, d, 2 * F, w->wi0, C, 0.0f, t->dln + i0 * C, C);
+        } else {
+            gemm(0, 0, n, F, C, 1.0f, dx + i0 * C, C, w->wo, F, 0.0f, d, F);
+            vec_relu_mask(d, a->ffh + i0 * F, n * F);
+            gemm(0, 0, n, C, F, 1.0f, d, F, w->wi, C, 0.0f, t->dln + i0 * C, C);
         }
-        linear_bwd(t->dln, 0.0f, gw->wi0, dh, a->ln2, w->wi0, N, C, 2 * F);
-    } else {
-        float *dh = t->dff;  /* (N, F) */
-        pgemm(0, 0, N, F, C, 1.0f, dx, C, w->wo, F, 0.0f, dh, F);
-        pgemm(1, 0, C, F, N, 1.0f, dx, C, a->ffh, F, 1.0f, gw->wo, F);
-#pragma omp parallel for simd schedule(static) if (N * F >= PAR_MIN)
-        for (size_t i = 0; i < N * F; i++)
-            if (!(a->ffh[i] > 0.0f)) dh[i] = 0.0f;
-        linear_bwd(t->dln, 0.0f, gw->wi, dh, a->ln2, w->wi, N, C, F);
     }
+    pgemm(1, 0, C, F, N, 1.0f, dx, C, gated ? a->ffa : a->ffh, F, 1.0f, gw->wo, F);
+    pgemm(1, 0, fw, C, N, 1.0f, dh, fw, a->ln2, C, 1.0f, gated ? gw->wi0 : gw->wi, C);
     rms_bwd(t, dx, gw->ln_ff, t->dln, x, w->ln_ff, a->rstd2, N, C);
 }
 
 /* Self-attention block backward: dx holds d(x1); adds the branch's gradient. */
-static void self_attn_bwd(t5_trainer *t, const t5_block *w, t5_block *gw, const layer_acts *a,
+static void self_attn_bwd(worker *t, const t5_block *w, t5_block *gw, const layer_acts *a,
                           const attn_args *aa, size_t n_seq, float *dx, size_t N, float *tdb)
 {
     size_t C = t->C, HD = t->HD;
@@ -780,7 +900,7 @@ static void self_attn_bwd(t5_trainer *t, const t5_block *w, t5_block *gw, const 
 }
 
 /* Per-block bias-by-offset gradients -> the bucket table grad (buckets, H). */
-static void bias_scatter(t5_trainer *t, const float *tdb, size_t n_seq, size_t bias_n,
+static void bias_scatter(worker *t, const float *tdb, size_t n_seq, size_t bias_n,
                          float *grel, int bidir, size_t center)
 {
     const t5_config *c = &t->m->cfg;
@@ -796,7 +916,8 @@ static void bias_scatter(t5_trainer *t, const float *tdb, size_t n_seq, size_t b
     }
 }
 
-void train_backward(t5_trainer *t, const train_batch *b)
+/* Backward on one worker's sequences into its own gradients. */
+static void worker_backward(worker *t, const train_batch *b)
 {
     const t5_weights *w = &t->m->w;
     t5_weights *g = &t->g;
@@ -815,7 +936,7 @@ void train_backward(t5_trainer *t, const train_batch *b)
             continue;
         }
         float lse = t->lse[i];
-        for (size_t j = 0; j < V; j++) row[j] = expf(row[j] - lse) * ls;
+        row_softmax_scaled(row, V, lse, ls);
         row[b->labels[i]] -= ls;
     }
     /* output layer */
@@ -866,4 +987,166 @@ void train_backward(t5_trainer *t, const train_batch *b)
     }
     embed_bwd(g->shared, b->src, t->dx, NE, C);
     bias_scatter(t, t->tdb_e, b->n, ne, g->enc[0].rel_bias, 1, b->max_src - 1);
+}
+
+/* ---- the trainer: one worker per thread ------------------------------------ */
+
+/* Data parallelism across the OpenMP threads: the batch's sequences are split
+ * into nw contiguous groups, each worker runs the whole forward and backward
+ * pass of its group with single-threaded BLAS and its own activations and
+ * gradients, and the gradients are summed at the end (in worker order, so a
+ * run is reproducible bit for bit for a given thread count). No barrier
+ * inside the layers: the threads meet twice per step. */
+struct t5_trainer {
+    t5_model *m;
+    size_t cap_seqs, max_src, max_tgt;
+    int nw;
+    worker **w;
+    train_batch *sub;    /* (nw) the groups of the last batch */
+    float *logits;       /* (cap_seqs * max_tgt, V) assembled by train_logits */
+};
+
+t5_trainer *trainer_new(t5_model *m, size_t cap_seqs, size_t max_src, size_t max_tgt)
+{
+    t5_trainer *t = xcalloc(1, sizeof *t);
+    t->m = m;
+    t->cap_seqs = cap_seqs;
+    t->max_src = max_src;
+    t->max_tgt = max_tgt;
+    int nt = omp_get_max_threads();
+    t->nw = (size_t)nt < cap_seqs ? nt : (int)cap_seqs;
+    if (t->nw < 1) t->nw = 1;
+    size_t per = (cap_seqs + (size_t)t->nw - 1) / (size_t)t->nw;
+    t->w = xcalloc((size_t)t->nw, sizeof *t->w);
+    t->sub = xcalloc((size_t)t->nw, sizeof *t->sub);
+    for (int k = 0; k < t->nw; k++) {
+        t->w[k] = worker_new(m, per, max_src, max_tgt);
+        train_batch_init(&t->sub[k], per, per * max_src, per * max_tgt);
+    }
+    openblas_set_num_threads(1);
+    return t;
+}
+
+void trainer_free(t5_trainer *t)
+{
+    if (!t) return;
+    for (int k = 0; k < t->nw; k++) {
+        worker_free(t->w[k]);
+        train_batch_free(&t->sub[k]);
+    }
+    free(t->w);
+    free(t->sub);
+    free(t->logits);
+    free(t);
+}
+
+int trainer_check_batch(const t5_trainer *t, const train_batch *b, as_err *err)
+{
+    size_t V = t->m->cfg.vocab_size;
+    if (b->n == 0) return as_errf(err, "empty batch");
+    if (b->n > t->cap_seqs)
+        return as_errf(err, "batch of %zu sequences exceeds the trainer's %zu", b->n,
+                       t->cap_seqs);
+    if (b->max_src > t->max_src)
+        return as_errf(err, "a source of %zu tokens exceeds the maximum %zu", b->max_src,
+                       t->max_src);
+    if (b->max_tgt > t->max_tgt)
+        return as_errf(err, "a target of %zu tokens exceeds the maximum %zu", b->max_tgt,
+                       t->max_tgt);
+    for (size_t i = 0; i < b->n_src; i++)
+        if (b->src[i] < 0 || (size_t)b->src[i] >= V)
+            return as_errf(err, "source token %d outside the vocabulary", b->src[i]);
+    for (size_t i = 0; i < b->n_tgt; i++)
+        if (b->dec_in[i] < 0 || (size_t)b->dec_in[i] >= V || b->labels[i] >= (int)V)
+            return as_errf(err, "target token outside the vocabulary");
+    return 0;
+}
+
+/* Split b into the workers' groups: worker k gets sequences
+ * [k*n/nw, (k+1)*n/nw). */
+static void split_batch(t5_trainer *t, const train_batch *b)
+{
+    for (int k = 0; k < t->nw; k++) {
+        train_batch *s = &t->sub[k];
+        train_batch_clear(s);
+        size_t i0 = b->n * (size_t)k / (size_t)t->nw, i1 = b->n * (size_t)(k + 1) / (size_t)t->nw;
+        for (size_t i = i0; i < i1; i++)
+            train_batch_add_raw(s, b->src + b->src_off[i], b->src_len[i],
+                                b->dec_in + b->tgt_off[i], b->labels + b->tgt_off[i],
+                                b->tgt_len[i]);
+    }
+}
+
+double train_forward(t5_trainer *t, const train_batch *b)
+{
+    split_batch(t, b);
+    double sum = 0.0;
+    size_t count = 0;
+    double part[t->nw];
+    size_t cnt[t->nw];
+#pragma omp parallel for schedule(static, 1) num_threads(t->nw) if (t->nw > 1)
+    for (int k = 0; k < t->nw; k++) {
+        part[k] = 0.0;
+        cnt[k] = 0;
+        if (t->sub[k].n) part[k] = worker_forward(t->w[k], &t->sub[k], &cnt[k]);
+    }
+    for (int k = 0; k < t->nw; k++) {
+        sum += part[k];
+        count += cnt[k];
+    }
+    float scale = count ? 1.0f / (float)count : 0.0f;
+    for (int k = 0; k < t->nw; k++) t->w[k]->loss_scale = scale;
+    return count ? sum / (double)count : 0.0;
+}
+
+const float *train_logits(t5_trainer *t)
+{
+    size_t V = t->m->cfg.vocab_size;
+    if (t->nw == 1) return t->w[0]->logits;
+    if (!t->logits) t->logits = xmalloc(t->cap_seqs * t->max_tgt * V * sizeof(float));
+    size_t off = 0;
+    for (int k = 0; k < t->nw; k++) {
+        memcpy(t->logits + off, t->w[k]->logits, t->sub[k].n_tgt * V * sizeof(float));
+        off += t->sub[k].n_tgt * V;
+    }
+    return t->logits;
+}
+
+float *train_grads(t5_trainer *t) { return t->w[0]->grads; }
+
+void train_zero_grad(t5_trainer *t)
+{
+    size_t n = t->m->n_params;
+#pragma omp parallel for schedule(static, 1) num_threads(t->nw) if (t->nw > 1)
+    for (int k = 0; k < t->nw; k++) memset(t->w[k]->grads, 0, n * sizeof(float));
+}
+
+void train_backward(t5_trainer *t, const train_batch *b)
+{
+    (void)b;  /* the groups of the last train_forward */
+    size_t n = t->m->n_params;
+    int nw = t->nw;
+#pragma omp parallel num_threads(nw) if (nw > 1)
+    {
+        int k = omp_get_thread_num();
+        if (nw == 1 || omp_get_num_threads() == 1) {
+            for (int q = 0; q < nw; q++)
+                if (t->sub[q].n) worker_backward(t->w[q], &t->sub[q]);
+        } else if (t->sub[k].n) {
+            worker_backward(t->w[k], &t->sub[k]);
+        }
+#pragma omp barrier
+        /* sum the gradients into worker 0's, in worker order */
+        if (nw > 1) {
+            float *g0 = t->w[0]->grads;
+#pragma omp for schedule(static)
+            for (size_t i0 = 0; i0 < n; i0 += 4096) {
+                size_t i1 = i0 + 4096 < n ? i0 + 4096 : n;
+                for (int q = 1; q < nw; q++) {
+                    const float *gq = t->w[q]->grads;
+                    for (size_t i = i0; i < i1; i++) g0[i] += gq[i];
+                }
+            }
+        }
+    }
 }
