@@ -380,6 +380,7 @@ static int bench(tui_app *a, const tui_options *o)
         seq = custom;
     }
     double *tk = xcalloc(reps * nk, sizeof *tk), *te = xcalloc(reps * 6, sizeof *te);
+    double *td = xcalloc(reps * 6, sizeof *td), n_tokens = 0;
     size_t ik = 0, ie = 0;
     for (size_t r = 0; r < reps; r++) {
         for (size_t i = 0; i < 6; i++) {
@@ -389,6 +390,8 @@ static int bench(tui_app *a, const tui_options *o)
             tui_submit(a, 0);
             tui_draw(a);
             doupdate();
+            td[ie] = a->decode_ms;
+            n_tokens += (double)a->n_gen;
             te[ie++] = (util_now() - t0) * 1e3;
         }
         for (size_t i = 0; i < nk; i++) {
@@ -401,7 +404,7 @@ static int bench(tui_app *a, const tui_options *o)
             tk[ik++] = (util_now() - t0) * 1e3;
         }
     }
-    double p_eq = median(te, ie), p_key = median(tk, ik);
+    double p_eq = median(te, ie), p_key = median(tk, ik), p_dec = median(td, ie);
     double max_key = 0;
     for (size_t i = 0; i < ik; i++) max_key = tk[i] > max_key ? tk[i] : max_key;
     endwin();
@@ -410,6 +413,9 @@ static int bench(tui_app *a, const tui_options *o)
     printf("ui: key press -> finished redraw   median %.3f ms (max %.3f ms)  goal < 16 ms\n",
            p_key, max_key);
     printf("ui: Enter (new equation) -> screen median %.3f ms  goal < 100 ms\n", p_eq);
+    printf("ui:   of which decoding (trace_run)  median %.3f ms, %.1f tokens per equation\n",
+           p_dec, ie ? n_tokens / (double)ie : 0.0);
+    free(td);
     free(tk);
     free(te);
     return EXIT_OK;
