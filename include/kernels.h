@@ -25,6 +25,11 @@ void matmul_forward_ref(float *out, const float *inp, const float *w, size_t N, 
  * twin is matmul_forward_ref with N = 1. */
 void matvec_forward(float *out, const float *inp, const float *w, size_t C, size_t OC,
                     float beta);
+/* The same split over `threads` OpenMP threads (fixed row blocks, so each
+ * core keeps its share of the weights in its own cache); small products and
+ * threads < 2 stay on the calling thread. */
+void matvec_forward_mt(float *out, const float *inp, const float *w, size_t C, size_t OC,
+                       float beta, int threads);
 /* sum a[i] b[i]; y += a x. SIMD; for the per-head attention rows. */
 float vec_dot(const float *a, const float *b, size_t n);
 void vec_axpy(float *y, float a, const float *x, size_t n);

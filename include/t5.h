@@ -180,6 +180,14 @@ int t5_encode(t5_run *r, const int *src, size_t n, as_err *err);
  * logits when it is not NULL. Uses and extends the key/value cache. */
 int t5_decode_step(t5_run *r, int token, float *logits, as_err *err);
 
+/* Threads for the one-row products of a decoding step (default 1). Two
+ * threads split every weight matrix in fixed halves, so each core keeps its
+ * half in its own cache: several times faster on an idle multi-core
+ * machine, but much slower when the cores are busy with other work (every
+ * product waits for the slower thread). Several-row products (encoder,
+ * teacher forcing) use OpenBLAS's own threads whatever this says. */
+void t5_run_set_threads(t5_run *r, int threads);
+
 /* Number of decoder positions fed since the last t5_encode. */
 size_t t5_run_decoded(const t5_run *r);
 

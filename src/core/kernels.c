@@ -89,19 +89,25 @@ static void matvec_rows(float *out, const float *inp, const float *w, size_t C, 
     }
 }
 
-/* Below this many multiply-adds a matrix-vector product stays on one thread. */
-#define MATVEC_PARALLEL_MIN 32768
-
 void matvec_forward(float *out, const float *inp, const float *w, size_t C, size_t OC, float beta)
 {
-    if (OC * C < MATVEC_PARALLEL_MIN || omp_get_max_threads() < 2 || omp_in_parallel()) {
+    matvec_rows(out, inp, w, C, 0, OC, beta);
+}
+
+/* Below this many multiply-adds a product stays on one thread. */
+#define MATVEC_PARALLEL_MIN 8192
+
+void matvec_forward_mt(float *out, const float *inp, const float *w, size_t C, size_t OC,
+                       float beta, int threads)
+{
+    if (threads < 2 || OC * C < MATVEC_PARALLEL_MIN || omp_in_parallel()) {
         matvec_rows(out, inp, w, C, 0, OC, beta);
         return;
     }
-    /* A fixed split: thread t always gets the same rows, so on a machine
-     * whose cores have their own L2 each keeps its share of the weights
-     * warm from one decoding step to the next. */
-#pragma omp parallel
+    /* A fixed split: thread t always gets the same rows, so where cores have
+     * their own L2 each keeps its share of the weights warm from one
+     * decoding step to the next. */
+#pragma omp parallel num_threads(threads)
     {
         size_t nt = (size_t)omp_get_num_threads(), t = (size_t)omp_get_thread_num();
         size_t per = (OC + nt - 1) / nt;

@@ -30,6 +30,7 @@ struct t5_run {
     size_t rows;              /* max(max_src, max_tgt): rows of the scratch buffers */
     t5_hook_fn hook;
     void *hook_user;
+    int threads;              /* threads for one-row products (t5_run_set_threads) */
     size_t n_src;             /* encoded source tokens; 0 before t5_encode */
     size_t n_dec;             /* decoder positions fed since t5_encode */
 
@@ -44,6 +45,7 @@ struct t5_run {
     float *h0, *h1;           /* (rows, d_ff) feed-forward hidden (h1: gated half) */
     float *att;               /* (H, rows, rows) scores, then probabilities */
     float *logits;            /* (V) the last step's logits (greedy) */
+    float *fused;             /* (max(3 HD, 2 d_ff)) one-row fused q|k|v or wi_0|wi_1 */
 };
 
 t5_run *t5_run_new(const t5_model *m, size_t max_src, size_t max_tgt)
@@ -55,6 +57,7 @@ t5_run *t5_run_new(const t5_model *m, size_t max_src, size_t max_tgt)
     r->m = m;
     r->max_src = max_src;
     r->max_tgt = max_tgt;
+    r->threads = 1;
     r->rows = max_src > max_tgt ? max_src : max_tgt;
     size_t C = c->d_model, HD = c->num_heads * c->d_kv, H = c->num_heads;
     size_t Ld = c->num_decoder_layers, R = r->rows;
@@ -71,10 +74,11 @@ t5_run *t5_run_new(const t5_model *m, size_t max_src, size_t max_tgt)
         R * c->d_ff, R * c->d_ff,    /* h0, h1 */
         H * R * R,                   /* att */
         c->vocab_size,               /* logits */
+        3 * HD > 2 * c->d_ff ? 3 * HD : 2 * c->d_ff, /* fused */
     };
     float **dst[] = {&r->enc_out, &r->cross_k, &r->cross_v, &r->self_k, &r->self_v,
                      &r->enc_bias, &r->dec_bias, &r->x, &r->xn, &r->q, &r->k, &r->v,
-                     &r->a, &r->h0, &r->h1, &r->att, &r->logits};
+                     &r->a, &r->h0, &r->h1, &r->att, &r->logits, &r->fused};
     size_t total = 0, n = sizeof sizes / sizeof sizes[0];
     /* Round each buffer up to 16 floats so they start 64 bytes apart. */
     for (size_t i = 0; i < n; i++) total += (sizes[i] + 15) & ~(size_t)15;
@@ -106,6 +110,8 @@ void t5_run_get_hook(const t5_run *r, t5_hook_fn *fn, void **user)
     if (user) *user = r->hook_user;
 }
 
+void t5_run_set_threads(t5_run *r, int threads) { r->threads = threads < 1 ? 1 : threads; }
+
 size_t t5_run_decoded(const t5_run *r) { return r->n_dec; }
 
 size_t t5_run_max_src(const t5_run *r) { return r->max_src; }
@@ -134,6 +140,17 @@ static void position_bias_tables(t5_run *r)
         int b = t5_rel_bucket(-(long)d, 0, c->rel_buckets, c->rel_max_distance);
         for (size_t h = 0; h < H; h++) r->dec_bias[h * T + d] = db[(size_t)b * H + h];
     }
+}
+
+/* out (n, OC) = inp (n, C) @ w^T (+ beta out). Several rows go to BLAS; one
+ * row (a decoding step) to the SIMD matrix-vector kernel, on r->threads. */
+static void linear(const t5_run *r, float *out, const float *inp, const float *w, size_t n,
+                   size_t C, size_t OC, float beta)
+{
+    if (n == 1)
+        matvec_forward_mt(out, inp, w, C, OC, beta, r->threads);
+    else
+        matmul_forward(out, inp, w, n, C, OC, beta);
 }
 
 static void embed(float *x, const float *shared, const int *tok, size_t n, size_t C)
@@ -211,16 +228,22 @@ static void feed_forward(t5_run *r, const t5_block *b, size_t n)
     const t5_config *c = &r->m->cfg;
     size_t C = c->d_model, F = c->d_ff;
     rmsnorm_forward(r->xn, NULL, r->x, b->ln_ff, n, C, c->layer_norm_eps);
-    if (c->ff == T5_FF_GATED_GELU) {
-        matmul_forward(r->h0, r->xn, b->wi0, n, C, F, 0.0f);
-        matmul_forward(r->h1, r->xn, b->wi1, n, C, F, 0.0f);
+    if (c->ff == T5_FF_GATED_GELU && n == 1 && b->wi1 == b->wi0 + F * C) {
+        /* One row and wi_0, wi_1 adjacent (the parameter table's order): a
+         * single product over both halves. */
+        matvec_forward_mt(r->fused, r->xn, b->wi0, C, 2 * F, 0.0f, r->threads);
+        gelu_forward(r->h0, r->fused, F);
+        for (size_t i = 0; i < F; i++) r->h0[i] *= r->fused[F + i];
+    } else if (c->ff == T5_FF_GATED_GELU) {
+        linear(r, r->h0, r->xn, b->wi0, n, C, F, 0.0f);
+        linear(r, r->h1, r->xn, b->wi1, n, C, F, 0.0f);
         gelu_forward(r->h0, r->h0, n * F);
         for (size_t i = 0; i < n * F; i++) r->h0[i] *= r->h1[i];
     } else {
-        matmul_forward(r->h0, r->xn, b->wi, n, C, F, 0.0f);
+        linear(r, r->h0, r->xn, b->wi, n, C, F, 0.0f);
         relu_forward(r->h0, r->h0, n * F);
     }
-    matmul_forward(r->x, r->h0, b->wo, n, F, C, 1.0f);
+    linear(r, r->x, r->h0, b->wo, n, F, C, 1.0f);
 }
 
 static int check_tokens(const t5_config *c, const int *tok, size_t n, const char *what,
@@ -253,11 +276,11 @@ int t5_encode(t5_run *r, const int *src, size_t n, as_err *err)
     for (size_t l = 0; l < c->num_layers; l++) {
         const t5_block *b = &m->w.enc[l];
         rmsnorm_forward(r->xn, NULL, r->x, b->ln_self, n, C, eps);
-        matmul_forward(r->q, r->xn, b->q, n, C, HD, 0.0f);
-        matmul_forward(r->k, r->xn, b->k, n, C, HD, 0.0f);
-        matmul_forward(r->v, r->xn, b->v, n, C, HD, 0.0f);
+        linear(r, r->q, r->xn, b->q, n, C, HD, 0.0f);
+        linear(r, r->k, r->xn, b->k, n, C, HD, 0.0f);
+        linear(r, r->v, r->xn, b->v, n, C, HD, 0.0f);
         attention(r, T5_ATTN_ENC_SELF, l, r->q, n, 0, r->k, r->v, n, r->a);
-        matmul_forward(r->x, r->a, b->o, n, HD, C, 1.0f);
+        linear(r, r->x, r->a, b->o, n, HD, C, 1.0f);
         feed_forward(r, b, n);
     }
     rmsnorm_forward(r->enc_out, NULL, r->x, m->w.enc_final_ln, n, C, eps);
@@ -265,8 +288,8 @@ int t5_encode(t5_run *r, const int *src, size_t n, as_err *err)
      * computed once here for every decoder layer. */
     for (size_t l = 0; l < c->num_decoder_layers; l++) {
         const t5_block *b = &m->w.dec[l];
-        matmul_forward(r->cross_k + l * r->max_src * HD, r->enc_out, b->ck, n, C, HD, 0.0f);
-        matmul_forward(r->cross_v + l * r->max_src * HD, r->enc_out, b->cv, n, C, HD, 0.0f);
+        linear(r, r->cross_k + l * r->max_src * HD, r->enc_out, b->ck, n, C, HD, 0.0f);
+        linear(r, r->cross_v + l * r->max_src * HD, r->enc_out, b->cv, n, C, HD, 0.0f);
     }
     r->n_src = n;
     return 0;
@@ -294,17 +317,26 @@ static int decode(t5_run *r, const int *tok, size_t n, float *logits, as_err *er
         const t5_block *b = &m->w.dec[l];
         float *kc = r->self_k + l * r->max_tgt * HD, *vc = r->self_v + l * r->max_tgt * HD;
         rmsnorm_forward(r->xn, NULL, r->x, b->ln_self, n, C, eps);
-        matmul_forward(r->q, r->xn, b->q, n, C, HD, 0.0f);
-        matmul_forward(kc + p0 * HD, r->xn, b->k, n, C, HD, 0.0f);
-        matmul_forward(vc + p0 * HD, r->xn, b->v, n, C, HD, 0.0f);
+        if (n == 1 && b->k == b->q + HD * C && b->v == b->k + HD * C) {
+            /* A decoding step with q, k, v adjacent (the parameter table's
+             * order): one product, then k and v into the cache. */
+            matvec_forward_mt(r->fused, r->xn, b->q, C, 3 * HD, 0.0f, r->threads);
+            memcpy(r->q, r->fused, HD * sizeof *r->q);
+            memcpy(kc + p0 * HD, r->fused + HD, HD * sizeof *kc);
+            memcpy(vc + p0 * HD, r->fused + 2 * HD, HD * sizeof *vc);
+        } else {
+            linear(r, r->q, r->xn, b->q, n, C, HD, 0.0f);
+            linear(r, kc + p0 * HD, r->xn, b->k, n, C, HD, 0.0f);
+            linear(r, vc + p0 * HD, r->xn, b->v, n, C, HD, 0.0f);
+        }
         attention(r, T5_ATTN_DEC_SELF, l, r->q, n, p0, kc, vc, p0 + n, r->a);
-        matmul_forward(r->x, r->a, b->o, n, HD, C, 1.0f);
+        linear(r, r->x, r->a, b->o, n, HD, C, 1.0f);
 
         rmsnorm_forward(r->xn, NULL, r->x, b->ln_cross, n, C, eps);
-        matmul_forward(r->q, r->xn, b->cq, n, C, HD, 0.0f);
+        linear(r, r->q, r->xn, b->cq, n, C, HD, 0.0f);
         attention(r, T5_ATTN_CROSS, l, r->q, n, p0, r->cross_k + l * r->max_src * HD,
                   r->cross_v + l * r->max_src * HD, S, r->a);
-        matmul_forward(r->x, r->a, b->co, n, HD, C, 1.0f);
+        linear(r, r->x, r->a, b->co, n, HD, C, 1.0f);
 
         feed_forward(r, b, n);
     }
@@ -312,12 +344,12 @@ static int decode(t5_run *r, const int *tok, size_t n, float *logits, as_err *er
     if (!logits) return 0;
     rmsnorm_forward(r->xn, NULL, r->x, m->w.dec_final_ln, n, C, eps);
     if (m->w.lm_head) {
-        matmul_forward(logits, r->xn, m->w.lm_head, n, C, V, 0.0f);
+        linear(r, logits, r->xn, m->w.lm_head, n, C, V, 0.0f);
     } else {
         /* Tied embeddings: HF rescales the decoder output by d_model^-0.5. */
         float scale = 1.0f / sqrtf((float)C);
         for (size_t i = 0; i < n * C; i++) r->xn[i] *= scale;
-        matmul_forward(logits, r->xn, m->w.shared, n, C, V, 0.0f);
+        linear(r, logits, r->xn, m->w.shared, n, C, V, 0.0f);
     }
     return 0;
 }

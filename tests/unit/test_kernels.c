@@ -80,6 +80,10 @@ static void test_matvec_large_vs_ref(void **state)
     matvec_forward(o1, inp, w, C, OC, 0.0f);
     matmul_forward_ref(o2, inp, w, 1, C, OC, 0.0f);
     assert_close_array(o1, o2, OC, 1e-4, 1e-5);
+    for (int threads = 2; threads <= 3; threads++) {
+        matvec_forward_mt(o1, inp, w, C, OC, 0.0f, threads);
+        assert_close_array(o1, o2, OC, 1e-4, 1e-5);
+    }
     free(inp), free(w), free(o1), free(o2);
 }
 

@@ -166,6 +166,13 @@ static void run_greedy_fixture(const char *name)
     if (n < 0) fail_msg("%s", err.msg);
     assert_int_equal(n, n_gen);
     for (size_t i = 0; i < n_gen; i++) assert_int_equal(out[i], gen[i]);
+    /* Two threads for the one-row products: the same tokens. */
+    t5_run_set_threads(r, 2);
+    memset(out, 0, sizeof out);
+    n = t5_greedy(r, src, S, out, (size_t)max_len[0], &err);
+    assert_int_equal(n, n_gen);
+    for (size_t i = 0; i < n_gen; i++) assert_int_equal(out[i], gen[i]);
+    t5_run_set_threads(r, 1);
 
     /* Step by step, each step's logits. */
     float *logits = malloc(V * sizeof *logits);
