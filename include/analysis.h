@@ -200,6 +200,9 @@ typedef struct {
 } an_trace_classes;
 void an_classify_trace(const attn_trace *t, an_trace_classes *out);
 void an_trace_classes_free(an_trace_classes *c);
+/* The class of one head, NULL when out of range or not classified. */
+const an_head_class *an_trace_class(const an_trace_classes *c, t5_attn_kind kind, size_t layer,
+                                    size_t head);
 
 /* ---- aggregates ---------------------------------------------------------- */
 
@@ -286,6 +289,8 @@ void an_iv_free(an_iv *iv);
 void an_iv_set_head(an_iv *iv, t5_attn_kind kind, size_t layer, size_t head, an_abl_mode mode);
 an_abl_mode an_iv_head(const an_iv *iv, t5_attn_kind kind, size_t layer, size_t head);
 void an_iv_clear_heads(an_iv *iv);
+/* Toggle one head between AN_ABL_NONE and mode; returns the new mode. */
+an_abl_mode an_iv_toggle(an_iv *iv, t5_attn_kind kind, size_t layer, size_t head, an_abl_mode mode);
 /* Number of heads ablated. */
 size_t an_iv_count(const an_iv *iv);
 

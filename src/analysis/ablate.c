@@ -45,6 +45,13 @@ an_abl_mode an_iv_head(const an_iv *iv, t5_attn_kind kind, size_t layer, size_t 
     return (an_abl_mode)iv->mode[kind][layer * iv->n_heads + head];
 }
 
+an_abl_mode an_iv_toggle(an_iv *iv, t5_attn_kind kind, size_t layer, size_t head, an_abl_mode mode)
+{
+    an_abl_mode now = an_iv_head(iv, kind, layer, head) == AN_ABL_NONE ? mode : AN_ABL_NONE;
+    an_iv_set_head(iv, kind, layer, head, now);
+    return an_iv_head(iv, kind, layer, head);
+}
+
 void an_iv_clear_heads(an_iv *iv)
 {
     for (int k = 0; k < AN_N_KINDS; k++) memset(iv->mode[k], 0, iv->n_layers[k] * iv->n_heads);

@@ -8,6 +8,7 @@
 #include <cairo-svg.h>
 #include <fontconfig/fontconfig.h>
 #include <math.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -116,6 +117,37 @@ static void measure(layout *L, size_t cell_px)
     if (L->W < ceil(title_w + 2 * FIG_MARGIN)) L->W = ceil(title_w + 2 * FIG_MARGIN);
 }
 
+/* The cells of a panel: one pixel per cell in an image, scaled up with
+ * nearest-neighbour sampling (a few kB in SVG, where one rectangle per cell
+ * would take megabytes for a 128 x 128 map). */
+static void draw_cells(cairo_t *cr, const an_panel *P, float vmax, double mx, double my, double cs)
+{
+    if (!P->rows || !P->cols) return;
+    cairo_surface_t *img = cairo_image_surface_create(CAIRO_FORMAT_RGB24, (int)P->cols, (int)P->rows);
+    unsigned char *px = cairo_image_surface_get_data(img);
+    int stride = cairo_image_surface_get_stride(img);
+    cairo_surface_flush(img);
+    for (size_t r = 0; r < P->rows; r++) {
+        uint32_t *row = (uint32_t *)(px + (size_t)stride * r);
+        for (size_t c = 0; c < P->cols; c++) {
+            double rgb[3];
+            ramp_rgb(vmax > 0 ? P->data[r * P->cols + c] / vmax : 0, rgb);
+            row[c] = (uint32_t)lround(rgb[0] * 255) << 16 | (uint32_t)lround(rgb[1] * 255) << 8 |
+                     (uint32_t)lround(rgb[2] * 255);
+        }
+    }
+    cairo_surface_mark_dirty(img);
+    cairo_save(cr);
+    cairo_translate(cr, mx, my);
+    cairo_scale(cr, cs, cs);
+    cairo_set_source_surface(cr, img, 0, 0);
+    cairo_pattern_set_filter(cairo_get_source(cr), CAIRO_FILTER_NEAREST);
+    cairo_rectangle(cr, 0, 0, (double)P->cols, (double)P->rows);
+    cairo_fill(cr);
+    cairo_restore(cr);
+    cairo_surface_destroy(img);
+}
+
 static void draw_heatmaps(cairo_t *cr, const layout *L)
 {
     cairo_set_source_rgb(cr, 1, 1, 1);
@@ -135,14 +167,7 @@ static void draw_heatmaps(cairo_t *cr, const layout *L)
             cairo_show_text(cr, P->title);
         }
         double mx = x0 + L->rowlab_w, my = y0 + FIG_PANEL_TITLE_H + L->collab_h;
-        for (size_t r = 0; r < P->rows; r++)
-            for (size_t c = 0; c < P->cols; c++) {
-                double rgb[3];
-                ramp_rgb(L->vmax > 0 ? P->data[r * P->cols + c] / L->vmax : 0, rgb);
-                cairo_set_source_rgb(cr, rgb[0], rgb[1], rgb[2]);
-                cairo_rectangle(cr, mx + (double)c * L->cs, my + (double)r * L->cs, L->cs, L->cs);
-                cairo_fill(cr);
-            }
+        draw_cells(cr, P, L->vmax, mx, my, L->cs);
         cairo_set_source_rgb(cr, 0.3, 0.3, 0.3);
         cairo_set_line_width(cr, 0.5);
         cairo_rectangle(cr, mx, my, (double)P->cols * L->cs, (double)P->rows * L->cs);
@@ -232,7 +257,17 @@ static int write_both(const char *base, int W, int H, draw_fn draw, const void *
         free(path);
         return -1;
     }
-    cairo_surface_t *svg = cairo_svg_surface_create_for_stream(write_stream, af.f, W, H);
+    /* into memory first: the cell images get image-rendering:pixelated, so
+     * viewers scale them up as blocks instead of blurring them */
+    char *mem = NULL;
+    size_t mlen = 0;
+    FILE *mf = open_memstream(&mem, &mlen);
+    if (!mf) {
+        atomic_abort(&af);
+        free(path);
+        return as_errf(err, "out of memory writing an SVG");
+    }
+    cairo_surface_t *svg = cairo_svg_surface_create_for_stream(write_stream, mf, W, H);
     cairo_svg_surface_set_document_unit(svg, CAIRO_SVG_UNIT_USER);
     cr = cairo_create(svg);
     draw(cr, ctx);
@@ -240,6 +275,19 @@ static int write_both(const char *base, int W, int H, draw_fn draw, const void *
     cairo_surface_finish(svg);
     st = cairo_surface_status(svg);
     cairo_surface_destroy(svg);
+    fclose(mf);
+    if (st == CAIRO_STATUS_SUCCESS) {
+        static const char tag[] = "<image ";
+        static const char px[] = "<image style=\"image-rendering:optimizeSpeed;image-rendering:pixelated\" ";
+        const char *p = mem, *q;
+        while ((q = memmem(p, mlen - (size_t)(p - mem), tag, sizeof tag - 1))) {
+            fwrite(p, 1, (size_t)(q - p), af.f);
+            fputs(px, af.f);
+            p = q + sizeof tag - 1;
+        }
+        fwrite(p, 1, mlen - (size_t)(p - mem), af.f);
+    }
+    free(mem);
     if (st != CAIRO_STATUS_SUCCESS) {
         atomic_abort(&af);
         as_errf(err, "%s: cannot write SVG: %s", path, cairo_status_to_string(st));

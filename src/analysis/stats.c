@@ -358,6 +358,15 @@ void an_classify_trace(const attn_trace *t, an_trace_classes *out)
     an_stats_free(s);
 }
 
+const an_head_class *an_trace_class(const an_trace_classes *c, t5_attn_kind kind, size_t layer,
+                                    size_t head)
+{
+    if (!c || (unsigned)kind >= AN_N_KINDS || !c->cls[kind] || layer >= c->n_layers[kind] ||
+        head >= c->n_heads)
+        return NULL;
+    return &c->cls[kind][layer * c->n_heads + head];
+}
+
 void an_trace_classes_free(an_trace_classes *c)
 {
     if (!c) return;

@@ -514,6 +514,52 @@ static void test_greedy_and_blocking(void **state)
     t5_free(&m);
 }
 
+/* The UI's way: an_hook installed as the run's hook, trace_run chains it
+ * before its capture; toggling a head and re-decoding shows a zero map. */
+static void test_ui_hook_with_trace_run(void **state)
+{
+    (void)state;
+    t5_config cfg = tiny_cfg();
+    t5_model m;
+    assert_int_equal(t5_alloc(&m, &cfg, NULL), 0);
+    t5_init_random(&m, 5);
+    int src[32];
+    size_t ns = byt5_encode_eos(SRC_TEXT, src, 32);
+    t5_run *r = t5_run_new(&m, 32, 21);
+    attn_trace *t = trace_new(&m, 32, 21);
+    an_iv iv;
+    an_iv_init(&iv, &m);
+    t5_run_set_hook(r, an_hook, &iv);
+    as_err err = {0};
+    assert_true(trace_run(t, r, src, ns, NULL, 0, 20, &err) > 0);
+    an_trace_classes tc;
+    an_classify_trace(t, &tc);
+    const an_head_class *hc = an_trace_class(&tc, T5_ATTN_CROSS, 1, 2);
+    assert_non_null(hc);
+    assert_true(strlen(hc->label) > 0);
+    assert_null(an_trace_class(&tc, T5_ATTN_CROSS, 2, 0));
+    assert_null(an_trace_class(&tc, T5_ATTN_CROSS, 0, 3));
+    an_trace_classes_free(&tc);
+
+    assert_int_equal(an_iv_toggle(&iv, T5_ATTN_CROSS, 1, 2, AN_ABL_ZERO), AN_ABL_ZERO);
+    assert_true(trace_run(t, r, src, ns, NULL, 0, 20, &err) > 0);
+    size_t rows, cols, st;
+    const float *mp = trace_map(t, T5_ATTN_CROSS, 1, 2, &rows, &cols, &st);
+    for (size_t q = 0; q < rows; q++)
+        for (size_t k = 0; k < cols; k++) assert_true(mp[q * st + k] == 0);
+    an_classify_trace(t, &tc);  /* an all-zero head has no valid rows */
+    assert_string_equal(an_trace_class(&tc, T5_ATTN_CROSS, 1, 2)->label, "hetero (no data)");
+    an_trace_classes_free(&tc);
+    assert_int_equal(an_iv_toggle(&iv, T5_ATTN_CROSS, 1, 2, AN_ABL_ZERO), AN_ABL_NONE);
+    assert_int_equal(an_iv_count(&iv), 0);
+
+    t5_run_set_hook(r, NULL, NULL);
+    an_iv_free(&iv);
+    trace_free(t);
+    t5_run_free(r);
+    t5_free(&m);
+}
+
 static void test_experiments_run(void **state)
 {
     (void)state;
@@ -621,6 +667,7 @@ int main(void)
         cmocka_unit_test(test_summary_and_rollout),
         cmocka_unit_test(test_zero_head_equals_zero_o),
         cmocka_unit_test(test_greedy_and_blocking),
+        cmocka_unit_test(test_ui_hook_with_trace_run),
         cmocka_unit_test(test_experiments_run),
         cmocka_unit_test(test_figures),
     };
