@@ -203,7 +203,9 @@ const t5_model *t5_run_model(const t5_run *r);
 /* Greedy decoding: encode src, feed the start token, then the argmax token
  * each step until eos or max_len generated tokens. Writes the generated
  * tokens (without the start token; with the eos when produced) to out
- * (capacity max_len). Returns the count, or -1. Needs max_len + 1 <= max_tgt. */
+ * (capacity max_len). Returns the count, or -1. Needs max_len <= max_tgt (the
+ * last generated token is never fed). The argmax takes the first of equal
+ * logits, as torch.argmax. */
 long t5_greedy(t5_run *r, const int *src, size_t n_src, int *out, size_t max_len, as_err *err);
 
 /* Teacher forcing: encode src, then run the decoder on dec_in (T tokens,
@@ -213,7 +215,7 @@ int t5_teacher_forced(t5_run *r, const int *src, size_t n_src, const int *dec_in
                       float *logits, as_err *err);
 
 /* Mean cross-entropy of logits (T, V) against labels (T), ignoring labels
- * < 0 (HF's -100). */
+ * < 0 (HF's -100) and labels >= V. NaN when no label counts (as torch). */
 double t5_cross_entropy(const float *logits, const int *labels, size_t T, size_t V);
 
 #endif

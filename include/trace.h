@@ -51,9 +51,16 @@ void trace_push_tgt(attn_trace *t, int token, int step);
 const float *trace_map(const attn_trace *t, t5_attn_kind kind, size_t layer, size_t head,
                        size_t *rows, size_t *cols, size_t *stride);
 
-/* Run a model and capture everything: greedy (target == NULL) or teacher
- * forced on target tokens (with the start token prepended). Fills the trace
- * (tokens and maps). Returns the number of generated tokens, or -1. */
+/* Run a model and capture everything: greedy (target == NULL, at most
+ * max_len tokens) or teacher forced on target tokens (HF labels: the decoder
+ * is fed the start token and target[0 .. n_target-2], row i predicts
+ * target[i]; max_len is ignored). Fills the trace: tgt = start token + the
+ * generated tokens (or the target), n_rows = the count, row_step = the step
+ * of each row. Needs n_src <= t->max_src, count + 1 <= t->max_tgt and
+ * count <= the run's max_tgt. A hook already set on r (an ablation) runs
+ * first on every event and the trace captures what it left; it is set
+ * again on return. Returns the number of generated (or target) tokens, or
+ * -1 with err filled and the trace emptied. */
 long trace_run(attn_trace *t, t5_run *r, const int *src, size_t n_src,
                const int *target, size_t n_target, size_t max_len, as_err *err);
 
