@@ -395,7 +395,8 @@ typedef struct {
     const char *const *col_labels;
 } an_panel;
 
-/* Draw panels in a grid of grid_cols columns with a figure title and one
+/* Draw panels in a grid of grid_cols columns with a figure title (lines
+ * separated by '\n') and one
  * colour bar (0 .. vmax; vmax <= 0 takes the largest value), and write
  * base.png and base.svg, each atomically. Cells are cell_px pixels (0:
  * chosen from the largest panel, 4..18); labels are drawn when a cell is

@@ -49,6 +49,7 @@ typedef struct {
     double W, H;
     float vmax;
     const char *title;
+    double title_h;         /* FIG_TITLE_H plus a line for each '\n' */
 } layout;
 
 static void set_font(cairo_t *cr, double size, int bold)
@@ -63,6 +64,40 @@ static double text_w(cairo_t *cr, const char *s)
     cairo_text_extents_t e;
     cairo_text_extents(cr, s, &e);
     return e.x_advance;
+}
+
+/* Titles may hold several lines separated by '\n': the widest line, the
+ * count, and drawing them. */
+static double title_width(cairo_t *cr, const char *t, int *lines)
+{
+    double w = 0;
+    *lines = 0;
+    while (t) {
+        const char *nl = strchr(t, '\n');
+        size_t n = nl ? (size_t)(nl - t) : strlen(t);
+        char buf[2048];
+        snprintf(buf, sizeof buf, "%.*s", (int)(n < sizeof buf ? n : sizeof buf - 1), t);
+        double x = text_w(cr, buf);
+        if (x > w) w = x;
+        (*lines)++;
+        t = nl ? nl + 1 : NULL;
+    }
+    return w;
+}
+
+static void draw_title(cairo_t *cr, const char *t)
+{
+    double y = FIG_MARGIN + 15;
+    while (t) {
+        const char *nl = strchr(t, '\n');
+        size_t n = nl ? (size_t)(nl - t) : strlen(t);
+        char buf[2048];
+        snprintf(buf, sizeof buf, "%.*s", (int)(n < sizeof buf ? n : sizeof buf - 1), t);
+        cairo_move_to(cr, FIG_MARGIN, y);
+        cairo_show_text(cr, buf);
+        y += 18;
+        t = nl ? nl + 1 : NULL;
+    }
 }
 
 static void measure(layout *L, size_t cell_px)
@@ -100,7 +135,9 @@ static void measure(layout *L, size_t cell_px)
         if (L->collab_h > 0) L->collab_h = ceil(L->collab_h) + 4;
     }
     set_font(cr, 14, 1);
-    double title_w = L->title ? text_w(cr, L->title) : 0;
+    int lines = 0;
+    double title_w = L->title ? title_width(cr, L->title, &lines) : 0;
+    L->title_h = FIG_TITLE_H + 18.0 * (lines > 1 ? lines - 1 : 0);
     double tw = 0;
     set_font(cr, 11, 0);
     for (size_t i = 0; i < L->n; i++)
@@ -111,8 +148,8 @@ static void measure(layout *L, size_t cell_px)
     if (L->pw < tw + 14) L->pw = ceil(tw + 14);
     L->ph = FIG_PANEL_TITLE_H + L->collab_h + (double)maxr * L->cs + 12;
     L->W = ceil(2 * FIG_MARGIN + (double)L->gcols * L->pw + FIG_BAR_W);
-    L->H = ceil(2 * FIG_MARGIN + FIG_TITLE_H + (double)L->grows * L->ph);
-    if (L->H < 2 * FIG_MARGIN + FIG_TITLE_H + 150) L->H = 2 * FIG_MARGIN + FIG_TITLE_H + 150;
+    L->H = ceil(2 * FIG_MARGIN + L->title_h + (double)L->grows * L->ph);
+    if (L->H < 2 * FIG_MARGIN + L->title_h + 150) L->H = ceil(2 * FIG_MARGIN + L->title_h + 150);
     if (L->W < 320) L->W = 320;
     if (L->W < ceil(title_w + 2 * FIG_MARGIN)) L->W = ceil(title_w + 2 * FIG_MARGIN);
 }
@@ -155,11 +192,11 @@ static void draw_heatmaps(cairo_t *cr, const layout *L)
     cairo_set_source_rgb(cr, 0, 0, 0);
     set_font(cr, 14, 1);
     cairo_move_to(cr, FIG_MARGIN, FIG_MARGIN + 15);
-    cairo_show_text(cr, L->title ? L->title : "");
+    if (L->title) draw_title(cr, L->title);
     for (size_t i = 0; i < L->n; i++) {
         const an_panel *P = &L->p[i];
         double x0 = FIG_MARGIN + (double)(i % L->gcols) * L->pw;
-        double y0 = FIG_MARGIN + FIG_TITLE_H + (double)(i / L->gcols) * L->ph;
+        double y0 = FIG_MARGIN + L->title_h + (double)(i / L->gcols) * L->ph;
         if (P->title) {
             cairo_set_source_rgb(cr, 0, 0, 0);
             set_font(cr, 11, 0);
@@ -189,7 +226,7 @@ static void draw_heatmaps(cairo_t *cr, const layout *L)
         }
     }
     /* the colour bar */
-    double bx = L->W - FIG_MARGIN - FIG_BAR_W + 8, by = FIG_MARGIN + FIG_TITLE_H + 4;
+    double bx = FIG_MARGIN + (double)L->gcols * L->pw + 8, by = FIG_MARGIN + L->title_h + 4;
     double bh = L->H - by - FIG_MARGIN - 8;
     if (bh > 300) bh = 300;
     cairo_pattern_t *grad = cairo_pattern_create_linear(0, by + bh, 0, by);

@@ -261,7 +261,17 @@ static int fig_add(figs *F, const char *name, const char *caption)
         F->f = xrealloc(F->f, F->cap * sizeof *F->f);
     }
     snprintf(F->f[F->n].name, sizeof F->f[F->n].name, "%s", name);
-    snprintf(F->f[F->n].caption, sizeof F->f[F->n].caption, "%s", caption);
+    /* one line for markdown: "a\nb" -> "a: b", "a\n(b)" -> "a (b)" */
+    char *d = F->f[F->n].caption, *end = d + sizeof F->f[F->n].caption - 1;
+    for (const char *c = caption; *c && d < end; c++) {
+        if (*c != '\n') {
+            *d++ = *c;
+            continue;
+        }
+        if (c[1] != '(' && d < end) *d++ = ':';
+        if (d < end) *d++ = ' ';
+    }
+    *d = '\0';
     F->n++;
     return 0;
 }
@@ -332,7 +342,7 @@ static void example_figures(figs *F, const attn_trace *t, const an_trace_classes
                 p[l * H + h] = (an_panel){d, rows, cols, titles[l * H + h], rl, cl};
             }
         snprintf(name, sizeof name, "example_%s_heads", kind_short(k));
-        snprintf(title, sizeof title, "%s, every layer (rows) and head: %s", kind_long(k), eq);
+        snprintf(title, sizeof title, "%s, every layer (rows) and head\n%s", kind_long(k), eq);
         if (rows && cols) heatmaps(F, name, title, p, L[k] * H, H, 0, rows > 40 || cols > 40 ? 4 : 7);
         free(data);
         free(titles);
@@ -350,14 +360,14 @@ static void example_figures(figs *F, const attn_trace *t, const an_trace_classes
             lp[l] = (an_panel){lay + l * rows * cols, rows, cols, lt[l], rl, cl};
         }
         snprintf(name, sizeof name, "example_%s_layers", kind_short(k));
-        snprintf(title, sizeof title, "%s averaged over heads, per layer: %s", kind_long(k), eq);
+        snprintf(title, sizeof title, "%s averaged over heads, per layer\n%s", kind_long(k), eq);
         heatmaps(F, name, title, lp, L[k], L[k] > 4 ? 4 : L[k], 0, 9);
         /* mean over everything */
         size_t r, c;
         an_mean_map(t, (t5_attn_kind)k, -1, -1, lay, &r, &c);
         an_panel one = {lay, r, c, NULL, rl, cl};
         snprintf(name, sizeof name, "example_%s_mean", kind_short(k));
-        snprintf(title, sizeof title, "%s averaged over layers and heads: %s", kind_long(k), eq);
+        snprintf(title, sizeof title, "%s averaged over layers and heads\n%s", kind_long(k), eq);
         heatmaps(F, name, title, &one, 1, 1, 0, 12);
         free(lay);
         free(lp);
@@ -373,7 +383,7 @@ static void example_figures(figs *F, const attn_trace *t, const an_trace_classes
         an_panel p = {sm, n, cols, NULL, (const char *const *)ll, (const char *const *)src_l};
         snprintf(name, sizeof name, "summary_%s", kind_short(kind));
         snprintf(title, sizeof title,
-                 "summary: attention each input token receives per layer (%s, sum over heads): %s",
+                 "summary: attention each input token receives per layer (%s, sum over heads)\n%s",
                  kind_long(kind), eq);
         heatmaps(F, name, title, &p, 1, 1, 0, 14);
         free_labels(ll, n);
@@ -387,7 +397,7 @@ static void example_figures(figs *F, const attn_trace *t, const an_trace_classes
         const char *const *lab = (const char *const *)(i == 0 ? src_l : tgt_l);
         an_panel p = {ro, nn, nn, NULL, lab, lab};
         snprintf(name, sizeof name, "rollout_%s", i == 0 ? "enc" : "dec");
-        snprintf(title, sizeof title, "attention rollout through the %s (0.5 I + 0.5 A): %s",
+        snprintf(title, sizeof title, "attention rollout through the %s (0.5 I + 0.5 A)\n%s",
                  i == 0 ? "encoder" : "decoder self-attention", eq);
         heatmaps(F, name, title, &p, 1, 1, 0, nn > 40 ? 7 : 12);
         free(ro);
@@ -455,7 +465,7 @@ static void aggregate_figures(figs *F, accum *a)
         }
         snprintf(name, sizeof name, "avg_%s_class", kind_short(k));
         snprintf(title, sizeof title,
-                 "%s by token class (row: query class, column: key class), mean over heads and %zu equations",
+                 "%s by token class, mean over heads and %zu equations\n(row: query class, column: key class)",
                  kind_long(k), a->traces);
         if (L && p[0].rows && p[0].cols) heatmaps(F, name, title, p, L, L > 4 ? 4 : L, 0, 14);
         free(d);
@@ -476,7 +486,7 @@ static void aggregate_figures(figs *F, accum *a)
         an_panel p = {d, nr, nc, NULL, (const char *const *)ll, cl};
         snprintf(name, sizeof name, "summary_%s_class", kind_short(kind));
         snprintf(title, sizeof title,
-                 "summary by class: attention one token of each class receives per layer (%s, sum over heads, %zu equations)",
+                 "summary by class: attention one token of each class receives per layer\n(%s, sum over heads, %zu equations)",
                  kind_long(kind), a->traces);
         heatmaps(F, name, title, &p, 1, 1, 0, 16);
         free_labels(ll, L);
@@ -1029,7 +1039,7 @@ int cmd_report(int argc, char **argv)
         }
         char title[256];
         snprintf(title, sizeof title,
-                 "head importance: character accuracy lost when one head is ablated (%s, %zu equations)",
+                 "head importance: character accuracy lost when one head is ablated\n(%s ablation, %zu equations)",
                  o.ablation, n);
         heatmaps(&F, "importance", title, p, AN_N_KINDS, AN_N_KINDS, 0, 18);
         for (int k = 0; k < AN_N_KINDS; k++) free(d[k]), free_labels(ll[k], acc.L[k]);
