@@ -206,4 +206,17 @@ int quad_answer_right(const char *target, const char *output);
  * character counts), or -1 when they are equal. */
 long quad_first_diff(const char *target, const char *output);
 
+/* Which step of the solution an output first goes wrong in: the number of
+ * ';'-terminated segments of target before quad_first_diff, so for roots
+ * 0 discriminant "D=(...)=D;", 1 and 2 the working "x=(...)/(2*a)=x;" of
+ * each root, 3 and 4 the answers "x=..;"; for no root 0 the discriminant,
+ * 1 "D<0;". A wrong character after the whole target (extra output) gives
+ * the segment count (2 or 5). -1 when output equals target. */
+int quad_wrong_step(const char *target, const char *output);
+#define QUAD_MAX_STEPS 6
+
+/* A short name of step (as above) for a kind: "discriminant", "x1 working",
+ * "x2 working", "x1 answer", "x2 answer", "D<0", "extra output". Static. */
+const char *quad_step_name(quad_kind kind, int step);
+
 #endif

@@ -1,6 +1,7 @@
 /* cmd_eval.c - `attnscope eval`: greedy-decode every example of a data set
  * with a model and print the three scores of the quadratic task (full
- * solve, character accuracy, answer accuracy), overall and per kind, as a
+ * solve, character accuracy, answer accuracy), overall and per kind, and
+ * in which step of the solution the wrong outputs first go wrong, as a
  * table or as JSON.
  *
  * The examples are spread over the cores with OpenMP, one t5_run per
@@ -215,8 +216,13 @@ int cmd_eval(int argc, char **argv)
 
     quad_scores sc;
     memset(&sc, 0, sizeof sc);
-    for (size_t i = 0; i < n; i++)
-        quad_scores_add(&sc, ds.ex[i].kind, ds.ex[i].target, outputs + i * stride);
+    size_t steps[QUAD_N_KINDS][QUAD_MAX_STEPS] = {{0}};
+    for (size_t i = 0; i < n; i++) {
+        const quad_example *e = &ds.ex[i];
+        quad_scores_add(&sc, e->kind, e->target, outputs + i * stride);
+        int st = quad_wrong_step(e->target, outputs + i * stride);
+        if (st >= 0) steps[e->kind][st]++;
+    }
 
     if (json) {
         cJSON *o = cJSON_CreateObject();
@@ -231,6 +237,15 @@ int cmd_eval(int argc, char **argv)
         for (int k = 0; k < QUAD_N_KINDS; k++)
             cJSON_AddItemToObject(pk, quad_kind_key((quad_kind)k), score_json(&sc.kind[k]));
         cJSON_AddItemToObject(o, "per_kind", pk);
+        cJSON *ws = cJSON_CreateObject();
+        for (int k = 0; k < QUAD_N_KINDS; k++) {
+            cJSON *w = cJSON_CreateObject();
+            int n_steps = k == QUAD_NO_ROOT ? 3 : QUAD_MAX_STEPS;
+            for (int st = 0; st < n_steps; st++)
+                cJSON_AddNumberToObject(w, quad_step_name((quad_kind)k, st), (double)steps[k][st]);
+            cJSON_AddItemToObject(ws, quad_kind_key((quad_kind)k), w);
+        }
+        cJSON_AddItemToObject(o, "first_wrong_step", ws);
         char *text = cJSON_Print(o);
         puts(text);
         free(text);
@@ -240,6 +255,18 @@ int cmd_eval(int argc, char **argv)
         printf("%-10s %9s %12s %12s %12s\n", "", "examples", "full solve", "char acc", "answer acc");
         print_row("overall", &sc.all);
         for (int k = 0; k < QUAD_N_KINDS; k++) print_row(quad_kind_name((quad_kind)k), &sc.kind[k]);
+        printf("\nwhere wrong outputs first go wrong (share of each kind's wrong outputs):\n");
+        for (int k = 0; k < QUAD_N_KINDS; k++) {
+            size_t wrong = sc.kind[k].n - sc.kind[k].full;
+            if (!wrong) continue;
+            printf("%-10s", quad_kind_name((quad_kind)k));
+            int n_steps = k == QUAD_NO_ROOT ? 3 : QUAD_MAX_STEPS;
+            for (int st = 0; st < n_steps; st++)
+                if (steps[k][st])
+                    printf("  %s %.1f %%", quad_step_name((quad_kind)k, st),
+                           100.0 * (double)steps[k][st] / (double)wrong);
+            putchar('\n');
+        }
         printf("\n%zu examples in %.2f s (%.1f a second, %d thread%s)\n", n, secs,
                secs > 0 ? (double)n / secs : 0.0, nthreads, nthreads == 1 ? "" : "s");
     }

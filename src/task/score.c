@@ -81,3 +81,22 @@ double quad_score_chars(const quad_score *s)
 {
     return s->chars_total ? (double)s->chars_right / (double)s->chars_total : 0;
 }
+
+int quad_wrong_step(const char *target, const char *output)
+{
+    long d = quad_first_diff(target, output);
+    if (d < 0) return -1;
+    int step = 0;
+    for (long i = 0; i < d && target[i]; i++) step += target[i] == ';';
+    return step < QUAD_MAX_STEPS ? step : QUAD_MAX_STEPS - 1;
+}
+
+const char *quad_step_name(quad_kind kind, int step)
+{
+    static const char *roots[] = {"discriminant", "x1 working", "x2 working",
+                                  "x1 answer",    "x2 answer",  "extra output"};
+    static const char *none[] = {"discriminant", "D<0", "extra output"};
+    if (step < 0) return "none";
+    if (kind == QUAD_NO_ROOT) return step < 3 ? none[step] : "extra output";
+    return step < QUAD_MAX_STEPS ? roots[step] : "extra output";
+}

@@ -481,6 +481,20 @@ static void test_scores(void **state)
     assert_true(quad_score_full(&empty) == 0 && quad_score_chars(&empty) == 0 &&
                 quad_score_answer(&empty) == 0);
 
+    /* the step of the first wrong character */
+    assert_int_equal(quad_wrong_step(t2, t2), -1);
+    assert_int_equal(quad_wrong_step(t2, wrong_d), 0);
+    assert_int_equal(quad_wrong_step(t2, ""), 0);
+    assert_int_equal(quad_wrong_step(t2, "D=((-5)^2-4*1*6)=1;x=(5-1)/(2*1)=2;x=(5+1)/(2*1)=4;"), 2);
+    assert_int_equal(quad_wrong_step(t2, "D=((-5)^2-4*1*6)=1;x=(5-1)/(2*1)=2;x=(5+1)/(2*1)=3;x=2;x=4;"), 4);
+    assert_int_equal(quad_wrong_step(t2, "D=((-5)^2-4*1*6)=1;x=(5-1)/(2*1)=2;x=(5+1)/(2*1)=3;x=2;x=3;;"), 5);
+    assert_int_equal(quad_wrong_step(t0, "D=(2^2-4*3*5)=-56;x"), 1);
+    assert_int_equal(quad_wrong_step(t0, extra), 2);
+    assert_string_equal(quad_step_name(QUAD_NO_ROOT, 1), "D<0");
+    assert_string_equal(quad_step_name(QUAD_NO_ROOT, 2), "extra output");
+    assert_string_equal(quad_step_name(QUAD_TWO_ROOTS, 3), "x1 answer");
+    assert_string_equal(quad_step_name(QUAD_ONE_ROOT, 5), "extra output");
+
     /* a shifted output: every character after the shift is wrong */
     quad_scores s2;
     memset(&s2, 0, sizeof s2);
