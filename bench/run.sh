@@ -13,3 +13,45 @@ for threads in 1 2; do
         --repeat 30 --threads "$threads"
 done
 echo
+
+echo "== train: full AdamW steps (forward, backward, clipping, AdamW), C vs PyTorch =="
+# The issue's shape; target tokens per second, the median of three runs on
+# each side. OPENBLAS_CORETYPE (if set) applies to both sides alike; the C
+# side prints the core type OpenBLAS ran.
+TRAIN_ARGS="--d-model 128 --d-ff 512 --layers 3 --heads 4 --d-kv 32 --ff relu --batch 32 --src-len 24 --tgt-len 96"
+median3() { sort -n | sed -n 2p; }
+c_runs=()
+for i in 1 2 3; do
+    out=$("$BIN" bench train $TRAIN_ARGS --threads 2 --steps 20)
+    [ "$i" -eq 1 ] && echo "$out" | sed 's/^/   /'
+    c_runs+=("$(echo "$out" | sed -n 's/^tokens\/s //p')")
+done
+c_tps=$(printf '%s\n' "${c_runs[@]}" | median3)
+echo "attnscope: tokens/s ${c_runs[*]} -> median $c_tps"
+if /usr/bin/python3 -c 'import torch' 2>/dev/null; then
+    best=0; best_t=0
+    for th in 1 2; do
+        runs=()
+        for i in 1 2 3; do
+            runs+=("$(/usr/bin/python3 tests/reference/bench_train.py $TRAIN_ARGS --threads $th \
+                --steps 20 | sed -n 's/^tokens\/s //p')")
+        done
+        med=$(printf '%s\n' "${runs[@]}" | median3)
+        echo "pytorch, $th thread(s): tokens/s ${runs[*]} -> median $med"
+        if [ "$med" -gt "$best" ]; then best=$med; best_t=$th; fi
+    done
+    awk -v c="$c_tps" -v p="$best" -v t="$best_t" \
+        'BEGIN { printf "attnscope / pytorch (best, %d thread(s)): %.2fx\n", t, c / p }'
+else
+    echo "pytorch: not installed (Debian's python3-torch), no comparison"
+fi
+if [ -f sample_models/quadratic-seed/config.json ] && command -v jq >/dev/null; then
+    j=sample_models/quadratic-seed/config.json
+    ff=$(jq -r '.feed_forward_proj // "relu"' "$j")
+    echo "-- the shipped model's size (sample_models/quadratic-seed), batch 32 x (24, 96):"
+    "$BIN" bench train --d-model "$(jq .d_model "$j")" --d-ff "$(jq .d_ff "$j")" \
+        --layers "$(jq .num_layers "$j")" --heads "$(jq .num_heads "$j")" \
+        --d-kv "$(jq .d_kv "$j")" --ff "$ff" --batch 32 --src-len 24 --tgt-len 96 \
+        --threads 2 --steps 10 | sed -n 's/^/   /; /model:\|tokens\/s\|GFLOP/p'
+fi
+echo

@@ -334,7 +334,7 @@ static void worker_free(worker *t)
  * `omp simd`. They compute what kernels.c's plain versions compute, in a
  * different summation order; test_train holds the results to PyTorch. */
 #if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__) && !defined(__SANITIZE_ADDRESS__)
-#define TRAIN_CLONES __attribute__((target_clones("arch=skylake-avx512", "arch=haswell", "default")))
+#define TRAIN_CLONES __attribute__((target_clones("avx512f", "avx2", "default")))
 #else
 #define TRAIN_CLONES
 #endif
