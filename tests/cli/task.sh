@@ -113,7 +113,8 @@ expect 0 '"examples":	5' eval --model "$MODEL" --data "$T/t.tsv" --max-len 16 --
     fail "eval --json failed"
 diff <(grep -v 'seconds\|threads' "$T/j1") <(grep -v 'seconds\|threads' "$T/j2") >/dev/null ||
     fail "eval with 1 and 2 threads disagree"
-/usr/bin/python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); assert d["overall"]["n"]==12 and set(d["per_kind"])=={"two_roots","one_root","no_root"} and sum(d["first_wrong_step"]["two_roots"].values())==d["per_kind"]["two_roots"]["n"]-d["per_kind"]["two_roots"]["full"]' "$T/j1" ||
+PY=$(command -v /usr/bin/python3 || command -v python3 || true)
+[ -z "$PY" ] || "$PY" -c 'import json,sys; d=json.load(open(sys.argv[1])); assert d["overall"]["n"]==12 and set(d["per_kind"])=={"two_roots","one_root","no_root"} and sum(d["first_wrong_step"]["two_roots"].values())==d["per_kind"]["two_roots"]["n"]-d["per_kind"]["two_roots"]["full"]' "$T/j1" ||
     fail "eval --json is not the expected JSON"
 expect 0 "usage: attnscope eval" eval --help
 expect 2 "--data FILE.tsv is required" eval --model "$MODEL"
