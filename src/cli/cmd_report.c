@@ -46,6 +46,8 @@ static void usage(FILE *f)
             "      --hypothesis-n N   equations for the special-symbol experiment\n"
             "                         (default 50; 0 skips it)\n"
             "      --draws K          random-digit baseline draws (default 5)\n"
+            "      --block-in LIST    where the experiment blocks keys: enc,dec,cross\n"
+            "                         (default all three)\n"
             "      --example EQ       the equation drawn in the per-example figures\n"
             "                         (default " EXAMPLE_EQ ")\n"
             "      --max-len N        longest decoded output in tokens (default %d)\n"
@@ -501,6 +503,7 @@ static void aggregate_figures(figs *F, accum *a)
 typedef struct {
     const char *model_dir, *data, *preset, *out, *example, *ablation;
     size_t n, seed, imp_n, hyp_n, draws, max_len;
+    unsigned block_kinds;   /* bit per t5_attn_kind */
     int quiet;
 } options;
 
@@ -540,6 +543,20 @@ static void top_classes(const an_head_stats *s, char *buf, size_t cap)
                                 an_tclass_name((an_tclass)best), s->class_mass[best]);
         if (len >= cap) break;
     }
+}
+
+/* "encoder self-attention, cross-attention" for a bit set of kinds. */
+static const char *kinds_text(unsigned bits)
+{
+    static char buf[128];
+    if (bits == 7u) return "every attention map (encoder self, decoder self and cross)";
+    size_t len = 0;
+    buf[0] = '\0';
+    for (int k = 0; k < AN_N_KINDS; k++)
+        if (bits & (1u << k))
+            len += (size_t)snprintf(buf + len, sizeof buf - len, "%s%s", len ? " and " : "",
+                                    kind_long(k));
+    return buf;
 }
 
 static void write_findings(FILE *f, head_rec *recs, size_t nrec, const an_stats *st,
@@ -595,6 +612,30 @@ static void write_findings(FILE *f, head_rec *recs, size_t nrec, const an_stats 
         }
         fprintf(f, ".\n");
     }
+    /* the study's four observations, counted (first half of a stack's layers
+     * vs the deeper half) */
+    {
+        size_t first[AN_CLASS_COUNT] = {0}, deep[AN_CLASS_COUNT] = {0}, stripe_special = 0;
+        unsigned special_bits = 0;
+        for (int c = AN_TC_X; c <= AN_TC_SLASH; c++) special_bits |= 1u << c;
+        for (size_t i = 0; i < nrec; i++) {
+            head_rec *r = &recs[i];
+            size_t L = st->n_layers[r->kind];
+            if (2 * r->layer < L) first[r->c.cls]++;
+            else deep[r->c.cls]++;
+            if (r->c.cls == AN_CLASS_STRIPES && (r->c.stripe_classes & special_bits)) stripe_special++;
+        }
+        fprintf(f, "- **Against the study's observations** (all three kinds; \"first\" = the first half "
+                   "of a stack's layers): clear diagonals on the first layers: %zu heads on the first "
+                   "layers, %zu on the deeper ones; blurred diagonals: %zu + %zu; vertical stripes on "
+                   "special symbols: %zu of the %zu stripe heads have a special symbol among their "
+                   "stripes; sparse squares on deeper layers: %zu heads on the deeper layers, %zu on "
+                   "the first ones; heterogeneous: %zu + %zu.\n",
+                first[AN_CLASS_DIAG], deep[AN_CLASS_DIAG], first[AN_CLASS_BLUR], deep[AN_CLASS_BLUR],
+                stripe_special, first[AN_CLASS_STRIPES] + deep[AN_CLASS_STRIPES],
+                deep[AN_CLASS_BLOCK], first[AN_CLASS_BLOCK], first[AN_CLASS_HETERO],
+                deep[AN_CLASS_HETERO]);
+    }
     /* where the special symbols stand in the attention */
     double spec = 0, dig = 0;
     size_t nh = 0;
@@ -643,13 +684,17 @@ static void write_findings(FILE *f, head_rec *recs, size_t nrec, const an_stats 
     if (hy) {
         fprintf(f,
                 "- **Hypothesis** (the special symbols store the results of the computation): "
-                "blocking attention to the special-symbol keys in every attention map, over %zu "
+                "blocking attention to the special-symbol keys in %s, over %zu "
                 "equations, moves character accuracy from %.3f to %.3f (full solve %.3f -> %.3f, "
                 "answer %.3f -> %.3f); blocking as many random digit keys instead gives %.3f +- %.3f "
                 "(mean +- sd over %zu draws; full solve %.3f +- %.3f, answer %.3f +- %.3f). ",
-                hy->n, hy->base[1], hy->special[1], hy->base[0], hy->special[0], hy->base[2],
+                kinds_text(hy->kinds), hy->n, hy->base[1], hy->special[1], hy->base[0], hy->special[0], hy->base[2],
                 hy->special[2], hy->rnd_mean[1], hy->rnd_sd[1], hy->draws, hy->rnd_mean[0],
                 hy->rnd_sd[0], hy->rnd_mean[2], hy->rnd_sd[2]);
+        if (hy->base[1] < 0.2)
+            fprintf(f, "The model gets only %.3f of the characters right without any blocking, so "
+                       "this experiment says little about it. ",
+                    hy->base[1]);
         if (hy->holds)
             fprintf(f, "By the rule below the hypothesis **holds** on this model: blocking the "
                        "specials costs %.3f more character accuracy than blocking digits.\n",
@@ -843,6 +888,24 @@ static int load_examples(const options *o, example_set *e, as_err *err)
     return 0;
 }
 
+/* "enc,cross" -> bits of t5_attn_kind. */
+static int parse_kinds(const char *s, unsigned *out)
+{
+    unsigned bits = 0;
+    while (*s) {
+        size_t n = strcspn(s, ",");
+        if (n == 3 && !strncmp(s, "enc", 3)) bits |= 1u << T5_ATTN_ENC_SELF;
+        else if (n == 3 && !strncmp(s, "dec", 3)) bits |= 1u << T5_ATTN_DEC_SELF;
+        else if (n == 5 && !strncmp(s, "cross", 5)) bits |= 1u << T5_ATTN_CROSS;
+        else return -1;
+        s += n;
+        if (*s == ',') s++;
+    }
+    if (!bits) return -1;
+    *out = bits;
+    return 0;
+}
+
 static int parse_size(const char *opt, size_t *out)
 {
     return cli_parse_size(CMD, opt, optarg, out) < 0 ? -1 : 0;
@@ -858,6 +921,7 @@ int cmd_report(int argc, char **argv)
         {"draws", required_argument, 0, 'K'},  {"example", required_argument, 0, 'e'},
         {"max-len", required_argument, 0, 'L'}, {"out", required_argument, 0, 'o'},
         {"quiet", no_argument, 0, 'q'},        {"help", no_argument, 0, 'h'},
+        {"block-in", required_argument, 0, 'B'},
         {0, 0, 0, 0},
     };
     options o = {0};
@@ -869,6 +933,7 @@ int cmd_report(int argc, char **argv)
     o.imp_n = 20;
     o.hyp_n = 50;
     o.draws = 5;
+    o.block_kinds = 7u;
     o.max_len = QUAD_MAX_GEN;
     int preset_given = 0, c;
     optind = 1;
@@ -885,6 +950,13 @@ int cmd_report(int argc, char **argv)
         case 'K': if (parse_size("--draws", &o.draws)) return EXIT_USAGE; break;
         case 'L': if (parse_size("--max-len", &o.max_len)) return EXIT_USAGE; break;
         case 'A': o.ablation = optarg; break;
+        case 'B':
+            if (parse_kinds(optarg, &o.block_kinds)) {
+                cli_error(CMD, "--block-in takes a comma-separated list of enc, dec, cross; got '%s'",
+                          optarg);
+                return EXIT_USAGE;
+            }
+            break;
         case 'e': o.example = optarg; break;
         case 'o': o.out = optarg; break;
         case 'q': o.quiet = 1; break;
@@ -1052,7 +1124,7 @@ int cmd_report(int argc, char **argv)
         size_t n = o.hyp_n < es.n ? o.hyp_n : es.n;
         an_examples sub = {ex.src, ex.tgt, ex.kind, n};
         prog_start(&prog, "special vs random digits", n * (2 + o.draws));
-        if (an_hypothesis_run(run, &sub, 7u, o.draws, (uint64_t)o.seed, &hy, prog_cb, &prog, &err))
+        if (an_hypothesis_run(run, &sub, o.block_kinds, o.draws, (uint64_t)o.seed, &hy, prog_cb, &prog, &err))
             goto out;
         have_hy = 1;
         const char *lab[3] = {"no blocking", "specials blocked", "random digits"};

@@ -32,7 +32,7 @@ for k in enc dec cross; do
         done
     done
 done
-for s in "## Findings" "Heads that matter" "Hypothesis" "clear diagonal" "vertical stripes" \
+for s in "## Findings" "Heads that matter" "Hypothesis" "Against the study" "clear diagonal" "vertical stripes" \
          "sparse squares" "blurred diagonal" "heterogeneous"; do
     grep -q "$s" "$OUT/report.md" || fail "report.md lacks '$s'"
 done
@@ -92,6 +92,7 @@ expect 2 "either --data or --preset" --model "$MODEL" --data x.tsv --preset smal
 expect 2 "--ablation must be zero or mean" --model "$MODEL" --ablation half --out "$T/x"
 expect 2 "unknown preset" --model "$MODEL" --preset huge --out "$T/x"
 expect 2 "unknown option" --model "$MODEL" --bogus --out "$T/x"
+expect 2 "--block-in takes" --model "$MODEL" --block-in enc,foo --out "$T/x"
 expect 2 "needs a value" --model "$MODEL" --out
 expect 1 "nowhere" --model "$T/nowhere" --out "$T/x"
 printf '1x^2-5x+6=0\tD=1;\nnot an equation\n' >"$T/bad.tsv"
@@ -99,7 +100,7 @@ expect 1 "bad.tsv:2" --model "$MODEL" --data "$T/bad.tsv" --out "$T/x"
 
 # a data file and mean ablation work too
 printf '1x^2-5x+6=0\tD=((-5)^2-4*1*6)=1;x=(5-1)/(2*1)=2;x=(5+1)/(2*1)=3;x=2;x=3;\n' >"$T/one.tsv"
-"$BIN" report --model "$MODEL" --data "$T/one.tsv" --ablation mean --hypothesis-n 0 \
+"$BIN" report --model "$MODEL" --data "$T/one.tsv" --ablation mean --hypothesis-n 0 --block-in enc,cross \
     --max-len 16 --out "$T/rep2" >/dev/null 2>"$T/stderr" || fail "report --data: $(cat "$T/stderr")"
 grep -q "the first 1 of" "$T/rep2/report.md" || fail "report --data does not say its data"
 [ -e "$T/rep2/hypothesis.png" ] && fail "--hypothesis-n 0 still drew the hypothesis"
