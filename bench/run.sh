@@ -55,3 +55,24 @@ if [ -f sample_models/quadratic-seed/config.json ] && command -v jq >/dev/null; 
         --threads 2 --steps 10 | sed -n 's/^/   /; /model:\|tokens\/s\|GFLOP/p'
 fi
 echo
+
+echo "== task: gen 100,000 seed examples (generate, split, write both files), eval =="
+# gen prints its own time (generation, split and the two fsync'ed files);
+# the median of five runs. Then eval of the bundled model on 200 test
+# examples when the model is there: examples per second, 1 and 2 threads.
+task_tmp=$(mktemp -d)
+gen_runs=()
+for i in 1 2 3 4 5; do
+    gen_runs+=("$("$BIN" gen --out "$task_tmp/set" | sed -n '1s/.*(\([0-9.]*\) s)$/\1/p')")
+done
+echo "gen 100,000: seconds ${gen_runs[*]} -> median $(printf '%s\n' "${gen_runs[@]}" | sort -n | sed -n 3p)"
+if [ -f sample_models/quadratic-seed/config.json ]; then
+    for threads in 1 2; do
+        "$BIN" eval --model sample_models/quadratic-seed --data "$task_tmp/set/test.tsv" \
+            --limit 200 --threads "$threads" | sed -n 's/^\(overall\|[0-9]* examples in\)/eval: &/p'
+    done
+else
+    echo "eval: no sample_models/quadratic-seed yet, skipped"
+fi
+rm -rf "$task_tmp"
+echo
