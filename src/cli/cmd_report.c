@@ -432,8 +432,61 @@ static float *grid_dense(const an_grid *g, size_t rows, size_t cols)
     return out;
 }
 
+/* Per-head statistics as figures: for each kind, heads (rows "L0 H1") x
+ * relative offsets, and heads x key token classes. */
+static void head_stat_figures(figs *F, accum *a)
+{
+    char title[512], name[64];
+    for (int k = 0; k < AN_N_KINDS; k++) {
+        size_t n = a->L[k] * a->H;
+        if (!n) continue;
+        float *off = xcalloc(n * AN_N_OFFSETS + 1, sizeof *off);
+        float *cls = xcalloc(n * AN_TC_COUNT + 1, sizeof *cls);
+        char **rl = xcalloc(n, sizeof *rl);
+        char **ol = xcalloc(AN_N_OFFSETS, sizeof *ol);
+        const char *cl[AN_TC_COUNT];
+        for (size_t l = 0; l < a->L[k]; l++)
+            for (size_t h = 0; h < a->H; h++) {
+                size_t i = l * a->H + h;
+                an_head_stats *s = an_stats_head(a->stats, (t5_attn_kind)k, l, h);
+                an_stats_finish(s);
+                for (int o = 0; o < AN_N_OFFSETS; o++) off[i * AN_N_OFFSETS + o] = (float)s->offset[o];
+                for (int c = 0; c < AN_TC_COUNT; c++) cls[i * AN_TC_COUNT + c] = (float)s->class_mass[c];
+                char buf[48];
+                snprintf(buf, sizeof buf, "L%zu H%zu", l, h);
+                rl[i] = xstrdup(buf);
+            }
+        for (int o = 0; o < AN_N_OFFSETS; o++) {
+            char buf[16];
+            int v = o - AN_OFFSET_WIN;
+            if (v == -AN_OFFSET_WIN) snprintf(buf, sizeof buf, "<=%d", v);
+            else if (v == AN_OFFSET_WIN) snprintf(buf, sizeof buf, ">=+%d", v);
+            else snprintf(buf, sizeof buf, "%+d", v);
+            ol[o] = xstrdup(buf);
+        }
+        for (int c = 0; c < AN_TC_COUNT; c++) cl[c] = an_tclass_name((an_tclass)c);
+        an_panel p = {off, n, AN_N_OFFSETS, NULL, (const char *const *)rl, (const char *const *)ol};
+        snprintf(name, sizeof name, "offsets_%s", kind_short(k));
+        snprintf(title, sizeof title,
+                 "%s: attention mass per relative offset%s, each head, %zu equations",
+                 kind_long(k), k == T5_ATTN_CROSS ? " (k - proportional diagonal)" : " (k - q)",
+                 a->traces);
+        heatmaps(F, name, title, &p, 1, 1, 0, 12);
+        an_panel pc = {cls, n, AN_TC_COUNT, NULL, (const char *const *)rl, cl};
+        snprintf(name, sizeof name, "keyclass_%s", kind_short(k));
+        snprintf(title, sizeof title, "%s: attention mass per key token class, each head, %zu equations",
+                 kind_long(k), a->traces);
+        heatmaps(F, name, title, &pc, 1, 1, 0, 12);
+        free_labels(rl, n);
+        free_labels(ol, AN_N_OFFSETS);
+        free(off);
+        free(cls);
+    }
+}
+
 static void aggregate_figures(figs *F, accum *a)
 {
+    head_stat_figures(F, a);
     char title[2048], name[64];
     for (int k = 0; k < AN_N_KINDS; k++) {
         /* by position */
