@@ -614,7 +614,7 @@ int train_run(const train_settings *s, const train_options *o, as_err *err)
             }
         }
         int last = rs.step == total;
-        if (s->eval_every && test.n && s->eval_n != 0 && (rs.step % s->eval_every == 0 || last)) {
+        if (s->eval_every && test.n && (rs.step % s->eval_every == 0 || last)) {
             if (evaluate(&m, &test, s->eval_n, &rs.eval, err)) goto restore;
             rs.have_eval = 1;
             rs.eval_step = rs.step;

@@ -12,6 +12,10 @@
  *   train     = { batch; steps | epochs; threads; seed; eval_every; eval_n;
  *                 checkpoint_every; log_every; out; };
  *
+ * Relative paths (data files, out) are relative to the configuration file's
+ * folder. eval_every = 0: no evaluation; eval_n = 0: the whole test split;
+ * checkpoint_every = 0: a checkpoint only at the end (and on a signal).
+ *
  * Deliberately not here: using the settings (loop.c). */
 #include <libconfig.h>
 #include <stdlib.h>

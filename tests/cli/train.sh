@@ -82,6 +82,14 @@ grep -q '"step":	20' F/trainer_state.json || fail "previous trainer_state.json c
 ls F | grep -q '\.tmp' && fail "temporary files left behind"
 "$BIN" train --config tiny.cfg --out F --resume --log > f3.log 2>&1 || { cat f3.log; fail "resume after failure"; }
 
+# ---- an unwritable output folder is an error before training ----------------
+echo "not a folder" > plainfile
+"$BIN" train --config tiny.cfg --out plainfile/sub --log > u.log 2>&1
+rc=$?
+[ $rc -eq 1 ] || { cat u.log; fail "unwritable folder: exit status $rc"; }
+grep -q 'plainfile' u.log || { cat u.log; fail "unwritable folder: message"; }
+grep -q '^step' u.log && fail "unwritable folder: training started"
+
 # ---- bad configurations: rejected before training, with file and line --------
 reject() {  # name, expected message part, config text
     printf '%s\n' "$3" > "bad-$1.cfg"
