@@ -309,8 +309,8 @@ long an_greedy(t5_run *r, an_iv *iv, const int *src, size_t n_src, int *out, siz
 int an_forced(t5_run *r, an_iv *iv, const int *src, size_t n_src, const int *dec_in, size_t T,
               float *logits, as_err *err);
 
-/* Decode each source under iv and score it against its target with the
- * task's scores (quad.h). sources/targets are text; kinds the quad_kind of
+/* Decode each source under iv (at most the run's max_tgt - 1 tokens) and
+ * score it against its target with the task's scores (quad.h). sources/targets are text; kinds the quad_kind of
  * each. out gets full solve, character accuracy and answer accuracy (shares
  * in [0, 1]). progress (may be NULL) is called after each example. */
 typedef void (*an_progress_fn)(void *user, size_t done);
@@ -328,8 +328,9 @@ typedef struct {
     size_t n;
 } an_examples;
 
-/* Decode every example greedily (with iv, may be NULL) into the trace t and
- * call each(user, t) after each one. t must hold the run's sizes. */
+/* Decode every example greedily (with iv, may be NULL; at most
+ * min(t, run) max_tgt - 1 tokens) into the trace t and call each(user, t)
+ * after each one. */
 int an_collect(t5_run *r, an_iv *iv, const an_examples *ex, attn_trace *t,
                void (*each)(void *user, const attn_trace *t), void *user,
                an_progress_fn progress, void *puser, as_err *err);

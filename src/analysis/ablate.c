@@ -266,7 +266,6 @@ int an_score_set(t5_run *r, an_iv *iv, const char *const *sources, const char *c
                  as_err *err)
 {
     size_t max_src = t5_run_max_src(r), max_len = t5_run_max_tgt(r) - 1;
-    if (max_len > QUAD_MAX_GEN) max_len = QUAD_MAX_GEN;
     int *src = xmalloc((max_src + 1) * sizeof *src), *gen = xmalloc((max_len + 1) * sizeof *gen);
     char *text = xmalloc(4 * max_len + 8);
     quad_scores sc;

@@ -18,7 +18,7 @@ int an_collect(t5_run *r, an_iv *iv, const an_examples *ex, attn_trace *t,
 {
     size_t max_src = t->max_src < t5_run_max_src(r) ? t->max_src : t5_run_max_src(r);
     size_t max_tgt = t->max_tgt < t5_run_max_tgt(r) ? t->max_tgt : t5_run_max_tgt(r);
-    size_t max_len = max_tgt - 1 < QUAD_MAX_GEN ? max_tgt - 1 : QUAD_MAX_GEN;
+    size_t max_len = max_tgt - 1;
     an_iv local;
     an_iv *use = iv;
     if (!use) {
