@@ -224,8 +224,9 @@ static int parse_side(parser *p, int side)
                 }
             }
         }
-        int power = 0;
+        int power = 0, has_x = 0;
         if (p->s[p->i] == 'x' || p->s[p->i] == 'X') {
+            has_x = 1;
             p->i++;
             if (take_power(p, &power) < 0) return -1;
         } else if (!has_num) {
@@ -243,7 +244,9 @@ static int parse_side(parser *p, int side)
         if (!c || c == '=') return 0;
         if (c == '+' || c == '-' || at_str(p, "\xe2\x88\x92")) continue;
         if (c == 'x' || c == 'X') return fail_at(p, p->i, "x twice in one term: write x^2");
-        if (isdigit((unsigned char)c)) return fail_at(p, p->i, "a number after x: write the number first (5x)");
+        if (isdigit((unsigned char)c))
+            return fail_at(p, p->i, has_x ? "a number after x: write the number first (5x)"
+                                          : "two numbers in a row: missing '+' or '-'?");
         return unexpected(p, "after a term (expected '+', '-' or '=')");
     }
 }

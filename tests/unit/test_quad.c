@@ -335,6 +335,7 @@ static void test_parse_hostile(void **state)
     expect_error("xx=0", 2, "x twice");
     expect_error("x^=1", 3, "expected a power");
     expect_error("x^2 1=0", 5, "number after x");
+    expect_error("x^2 = 5 6", 9, "two numbers in a row");
     expect_error("2 * = 0", 5, "after '*'");
     expect_error("x^2=9223372036854775808", 5, "number too large");
     expect_error("x^2+9223372036854775807+1=0", 24, "does not fit 64 bits after collecting");
