@@ -26,11 +26,14 @@ int cmd_render(int argc, char **argv);
 
 /* The model folder used when no --model is given: $ATTNSCOPE_MODEL, else
  * the source tree's sample_models/quadratic-seed next to the running
- * binary, else the installed DATADIR/models/quadratic-seed. Returns a
- * static string (may name a folder that does not exist; loading says so). */
+ * binary, else <binary>/../share/attnscope/models/quadratic-seed (an
+ * install, also a moved one), else the compiled-in
+ * DATADIR/models/quadratic-seed. Returns a static string (may name a folder
+ * that does not exist; loading says so). */
 const char *cli_default_model(void);
 
-/* The folder holding themes/ (source tree or installed DATADIR). */
+/* The folder holding themes/: the source tree, else
+ * <binary>/../share/attnscope when it exists, else the compiled-in DATADIR. */
 const char *cli_data_dir(void);
 
 /* Print "attnscope <cmd>: <message>\n" to stderr. */

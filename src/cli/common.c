@@ -1,5 +1,11 @@
 /* common.c - what every subcommand shares: the default model and data
- * folders, error printing, option value parsing. */
+ * folders, error printing, option value parsing.
+ *
+ * Data (themes, the bundled model) is looked for, in order: in the source
+ * tree holding the binary (a build that was not installed), in
+ * ../share/attnscope beside the binary's bin folder (an install, also a
+ * DESTDIR staging one or one moved to another prefix), and at the compiled-in
+ * ATTNSCOPE_DATADIR ($(PREFIX)/share/attnscope). */
 #include <errno.h>
 #include <limits.h>
 #include <math.h>
@@ -44,9 +50,9 @@ static const char *source_tree(void)
     done = 1;
     const char *ups[] = {"", "/../..", "/.."};
     for (size_t i = 0; i < sizeof ups / sizeof ups[0]; i++) {
-        char probe[PATH_MAX];
+        char probe[PATH_MAX + 32];
         snprintf(probe, sizeof probe, "%s%s/themes", exe_dir(), ups[i]);
-        char sm[PATH_MAX];
+        char sm[PATH_MAX + 32];
         snprintf(sm, sizeof sm, "%s%s/src/cli", exe_dir(), ups[i]);
         if (is_dir(probe) && is_dir(sm)) {
             snprintf(tree, sizeof tree, "%s%s", exe_dir(), ups[i]);
@@ -56,20 +62,42 @@ static const char *source_tree(void)
     return tree;
 }
 
+/* DATADIR relative to the binary: <exe>/../share/attnscope when it holds
+ * themes/, else "". */
+static const char *relocated_data(void)
+{
+    static char dir[PATH_MAX + 32];
+    static int done;
+    if (done) return dir;
+    done = 1;
+    if (!exe_dir()[0]) return dir;
+    char probe[PATH_MAX + 64];
+    snprintf(probe, sizeof probe, "%s/../share/attnscope/themes", exe_dir());
+    if (is_dir(probe)) snprintf(dir, sizeof dir, "%s/../share/attnscope", exe_dir());
+    return dir;
+}
+
 const char *cli_data_dir(void)
 {
     const char *t = source_tree();
-    return t[0] ? t : ATTNSCOPE_DATADIR;
+    if (t[0]) return t;
+    const char *r = relocated_data();
+    return r[0] ? r : ATTNSCOPE_DATADIR;
 }
 
 const char *cli_default_model(void)
 {
-    static char path[PATH_MAX];
+    static char path[PATH_MAX + 64];
     const char *env = getenv("ATTNSCOPE_MODEL");
     if (env && *env) return env;
     const char *t = source_tree();
     if (t[0]) {
         snprintf(path, sizeof path, "%s/sample_models/quadratic-seed", t);
+        if (is_dir(path)) return path;
+    }
+    const char *r = relocated_data();
+    if (r[0]) {
+        snprintf(path, sizeof path, "%s/models/quadratic-seed", r);
         if (is_dir(path)) return path;
     }
     snprintf(path, sizeof path, "%s/models/quadratic-seed", ATTNSCOPE_DATADIR);

@@ -165,7 +165,7 @@ int render_json(FILE *f, const render_doc *d)
     } else {
         cJSON *a = cJSON_CreateArray();
         for (size_t l = 0; l < d->rows; l++) {
-            char s[16];
+            char s[24];
             snprintf(s, sizeof s, "L%zu", l);
             cJSON_AddItemToArray(a, cJSON_CreateString(s));
         }

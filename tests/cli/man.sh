@@ -1,0 +1,70 @@
+#!/usr/bin/env bash
+# tests/cli/man.sh - the man page: groff -man -ww finds nothing to warn about,
+# man -l renders it (without warnings), and it agrees with the binary: every
+# command that `attnscope --help` lists has its section, every long option
+# that `attnscope CMD --help` prints is in that command's section, and every
+# long option a section documents is one the command's --help knows.
+set -u
+BIN=${BIN:-./attnscope}
+case $BIN in /*) ;; *) BIN=$PWD/$BIN ;; esac
+PAGE=$PWD/man/attnscope.1
+T=$(mktemp -d)
+trap 'rm -rf "$T"' EXIT
+fails=0
+fail() { echo "FAIL: $*"; fails=$((fails + 1)); }
+command -v groff >/dev/null || { echo "groff is not installed (scripts/deps.sh installs it)"; exit 1; }
+command -v man >/dev/null || { echo "man is not installed (scripts/deps.sh installs man-db)"; exit 1; }
+
+# ---- groff and man -----------------------------------------------------------
+groff -man -ww -z "$PAGE" > "$T/groff" 2>&1 || fail "groff exit status $?"
+[ -s "$T/groff" ] && { cat "$T/groff"; fail "groff -man -ww -z warns"; }
+MANWIDTH=80 man --warnings -l "$PAGE" > "$T/man.txt" 2> "$T/man.err" || fail "man -l exit $?"
+[ -s "$T/man.err" ] && { cat "$T/man.err"; fail "man -l warns"; }
+for s in NAME SYNOPSIS DESCRIPTION COMMANDS "THE TERMINAL UI" CONFIGURATION \
+         "TRAINING CONFIGURATION" "ATTENTION PATTERNS" ENVIRONMENT FILES "EXIT STATUS" EXAMPLES; do
+    grep -q "^$s\$" "$T/man.txt" || fail "man -l output has no $s section"
+done
+for v in NO_COLOR XDG_CONFIG_HOME ATTNSCOPE_MODEL OPENBLAS_NUM_THREADS OMP_NUM_THREADS \
+         COLORTERM TERM COLUMNS; do
+    grep -Eq "^       ([A-Z_]+, )*$v(,| |\$)" "$T/man.txt" || fail "ENVIRONMENT does not list $v"
+done
+# the UI's keys: every key of the help overlay in src/tui/views.c
+for k in "e, /, Tab" "Ctrl-R" "l, L" "h, H" "1, 2, 3" "g, G" "Space, p" "Ctrl-L"; do
+    grep -qF "$k" "$T/man.txt" || fail "the UI key '$k' is not in the man page"
+done
+# the pattern thresholds of include/analysis.h
+for n in AN_DIAG_CLEAR AN_STRIPE_MIN AN_BLOCK_SAME AN_BLOCK_JUMP AN_BLOCK_MIN AN_BLUR_MIN; do
+    v=$(sed -n "s/^#define $n \([0-9.]*\).*/\1/p" include/analysis.h)
+    [ -n "$v" ] && { grep -qF -- "$v" "$T/man.txt" || fail "$n = $v is not in the man page"; }
+done
+
+# ---- the page agrees with --help ---------------------------------------------
+# The man source as plain text: \- is -, font escapes gone.
+sed -e 's/\\-/-/g' -e 's/\\f[BIRP]//g' "$PAGE" > "$T/src"
+# A command's section: from its .SS line to the next .SS or .SH.
+section() {
+    awk -v pat="^\\\\.SS \"attnscope $1" '
+        $0 ~ pat { on = 1; next }
+        on && /^\.S[SH] / { exit }
+        on { print }' "$T/src"
+}
+longopts() { grep -o -- '--[a-z][a-z0-9-]*' | sort -u; }
+
+cmds=$("$BIN" --help | awk '/^commands:/ { on = 1; next } on && /^  [a-z]/ { print $1 } on && /^$/ { exit }')
+[ -n "$cmds" ] || fail "attnscope --help lists no commands"
+for c in $cmds; do
+    name=$c; [ "$c" = tui ] && name="\\[tui\\]"
+    section "$name" > "$T/sec_$c"
+    [ -s "$T/sec_$c" ] || { fail "no section .SS \"attnscope $c ...\" in the man page"; continue; }
+    "$BIN" $c --help > "$T/help_$c" 2>&1 || fail "attnscope $c --help exit $?"
+    [ "$c" = bench ] && "$BIN" bench train --help >> "$T/help_$c" 2>&1
+    longopts < "$T/help_$c" > "$T/h"
+    longopts < "$T/sec_$c" > "$T/m"
+    for o in $(comm -23 "$T/h" "$T/m"); do fail "attnscope $c --help has $o, its man section does not"; done
+    # (--help is documented for every command even where the usage text omits it)
+    for o in $(comm -13 "$T/h" "$T/m" | grep -vx -- --help); do fail "the man section of $c documents $o, attnscope $c --help does not"; done
+done
+grep -q -- '--version' "$T/src" || fail "--version is not in the man page"
+
+[ $fails -eq 0 ] && { echo "all passed"; exit 0; }
+echo "$fails failure(s)"; exit 1
