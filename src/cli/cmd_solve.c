@@ -71,6 +71,14 @@ static size_t print_safe(const char *prefix, const char *text, size_t from, size
     return col;
 }
 
+/* Characters (UTF-8 lead bytes; invalid bytes count) in the first n bytes. */
+static size_t count_chars(const char *s, size_t n)
+{
+    size_t c = 0;
+    for (size_t i = 0; i < n && s[i]; i++) c += ((unsigned char)s[i] & 0xC0) != 0x80;
+    return c;
+}
+
 /* Byte offset of the character `count` characters before / after byte at
  * (by UTF-8 lead bytes; invalid bytes count as characters). */
 static size_t chars_back(const char *s, size_t at, size_t count)
@@ -249,11 +257,15 @@ int cmd_solve(int argc, char **argv)
                 printf("  target  %s\n", s->target);
                 printf("  right   solved exactly\n");
             } else {
+                /* positions in characters: an out-of-distribution target
+                 * holds multi-byte '√' */
+                size_t pos = count_chars(output, (size_t)d) + 1;
                 char note[96];
-                snprintf(note, sizeof note, "first wrong character: %ld", d + 1);
+                snprintf(note, sizeof note, "first wrong character: %zu", pos);
                 show_with_caret("  model   ", output, (size_t)d, note);
                 printf("  target  %s\n", s->target);
-                printf("  wrong   at character %ld of %zu; answer %s\n", d + 1, strlen(s->target),
+                printf("  wrong   at character %zu of %zu; answer %s\n", pos,
+                       count_chars(s->target, strlen(s->target)),
                        quad_answer_right(s->target, output) ? "right" : "wrong");
             }
         } else {

@@ -238,6 +238,11 @@ int quad_solve(const quad_eq *e, quad_solution *sol, as_err *err)
         sol->im[1] = (double)im;
     }
 
+    for (int i = 0; i < 2; i++) {  /* no "-0" in what people read */
+        if (sol->re[i] == 0) sol->re[i] = 0;
+        if (sol->im[i] == 0) sol->im[i] = 0;
+    }
+
     /* Exact rational roots when D is a perfect square. */
     if (D >= 0) {
         int64_t s = isqrt64(D);

@@ -133,5 +133,11 @@ expect 1 "long.tsv:1: source of 2005 bytes is longer than 1023" eval --model "$M
 : >"$T/empty.tsv"
 expect 1 "no examples" eval --model "$MODEL" --data "$T/empty.tsv"
 
+# --- the bundled model, once it is there: the whole path runs and agrees
+if [ -f sample_models/quadratic-seed/config.json ]; then
+    expect 0 "target D=((-5)^2-4*1*6)=1;" solve --model sample_models/quadratic-seed "x^2-5x+6=0"
+    expect 0 "overall 12" eval --model sample_models/quadratic-seed --data "$T/t.tsv"
+fi
+
 [ $fails -eq 0 ] || { echo "$fails failure(s)"; exit 1; }
 echo "task.sh: all passed"

@@ -391,8 +391,8 @@ static void test_solver(void **state)
     /* complex: 3x^2+2x+5, D = -56 = -4*14 */
     expect_solution((quad_eq){3, 2, 5}, "D=(2^2-4*3*5)=-56;D<0;",
                     "x = (-1\xc2\xb1i\xe2\x88\x9a" "14)/3 \xe2\x89\x88 -0.333333 \xc2\xb1 1.24722i", 1);
-    expect_solution((quad_eq){1, 0, 1}, NULL, "x = \xc2\xb1i \xe2\x89\x88 -0 \xc2\xb1 1i", 1);
-    expect_solution((quad_eq){1, 0, 4}, NULL, "x = \xc2\xb1" "2i \xe2\x89\x88 -0 \xc2\xb1 2i", 1);
+    expect_solution((quad_eq){1, 0, 1}, NULL, "x = \xc2\xb1i \xe2\x89\x88 0 \xc2\xb1 1i", 1);
+    expect_solution((quad_eq){1, 0, 4}, NULL, "x = \xc2\xb1" "2i \xe2\x89\x88 0 \xc2\xb1 2i", 1);
     /* a < 0 is normalised */
     quad_solution s;
     as_err err;
