@@ -137,6 +137,13 @@ expect 1 "no examples" eval --model "$MODEL" --data "$T/empty.tsv"
 if [ -f sample_models/quadratic-seed/config.json ]; then
     expect 0 "target D=((-5)^2-4*1*6)=1;" solve --model sample_models/quadratic-seed "x^2-5x+6=0"
     expect 0 "overall 12" eval --model sample_models/quadratic-seed --data "$T/t.tsv"
+    # eval and solve decode alike: a set whose targets are solve's outputs scores 100 %
+    for e in 1x^2-5x+6=0 7x^2+3556x+451612=0 3x^2+2x+5=0 2x^2+0x-8=0; do
+        o=$("$BIN" solve --model sample_models/quadratic-seed "$e" | sed -n 's/^  model   //p')
+        printf '%s\t%s\n' "$e" "$o"
+    done >"$T/self.tsv"
+    expect 0 "overall 4 100.00 % 100.00 % 100.00 %" eval --model sample_models/quadratic-seed \
+        --data "$T/self.tsv"
 fi
 
 [ $fails -eq 0 ] || { echo "$fails failure(s)"; exit 1; }
