@@ -105,8 +105,8 @@ int cmd_gen(int argc, char **argv)
         cli_error("gen", "--n must be at least 1");
         return EXIT_USAGE;
     }
-    if (n > (size_t)100000000) {
-        cli_error("gen", "--n %zu is more than 100,000,000 examples; generate in parts", n);
+    if (n > (size_t)10000000) {  /* ~100 bytes of memory an example while splitting */
+        cli_error("gen", "--n %zu is more than 10,000,000 examples; generate in parts", n);
         return EXIT_USAGE;
     }
 
