@@ -1001,6 +1001,7 @@ struct t5_trainer {
     t5_model *m;
     size_t cap_seqs, max_src, max_tgt;
     int nw;
+    size_t per;          /* sequences a worker holds */
     worker **w;
     train_batch *sub;    /* (nw) the groups of the last batch */
     float *logits;       /* (cap_seqs * max_tgt, V) assembled by train_logits */
@@ -1016,7 +1017,12 @@ t5_trainer *trainer_new(t5_model *m, size_t cap_seqs, size_t max_src, size_t max
     int nt = omp_get_max_threads();
     t->nw = (size_t)nt < cap_seqs ? nt : (int)cap_seqs;
     if (t->nw < 1) t->nw = 1;
+    /* each worker holds its even share plus an eighth, room for split_batch
+     * to balance the work of sequences of different lengths */
     size_t per = (cap_seqs + (size_t)t->nw - 1) / (size_t)t->nw;
+    per += (per + 7) / 8;
+    if (per > cap_seqs) per = cap_seqs;
+    t->per = per;
     t->w = xcalloc((size_t)t->nw, sizeof *t->w);
     t->sub = xcalloc((size_t)t->nw, sizeof *t->sub);
     for (int k = 0; k < t->nw; k++) {
@@ -1062,18 +1068,37 @@ int trainer_check_batch(const t5_trainer *t, const train_batch *b, as_err *err)
     return 0;
 }
 
-/* Split b into the workers' groups: worker k gets sequences
- * [k*n/nw, (k+1)*n/nw). */
+/* Split b into the workers' groups: contiguous runs of sequences with about
+ * the same work each (linear layers per token, attention per token pair),
+ * within the workers' capacities. */
 static void split_batch(t5_trainer *t, const train_batch *b)
 {
-    for (int k = 0; k < t->nw; k++) {
-        train_batch *s = &t->sub[k];
-        train_batch_clear(s);
-        size_t i0 = b->n * (size_t)k / (size_t)t->nw, i1 = b->n * (size_t)(k + 1) / (size_t)t->nw;
-        for (size_t i = i0; i < i1; i++)
-            train_batch_add_raw(s, b->src + b->src_off[i], b->src_len[i],
+    size_t nw = (size_t)t->nw, n = b->n;
+    double total = 0.0;
+    for (size_t i = 0; i < n; i++) {
+        double s = (double)b->src_len[i], d = (double)b->tgt_len[i];
+        total += s + 3.0 * d + (d * d + d * s + s * s) / 64.0;
+    }
+    size_t i = 0;
+    double acc = 0.0;
+    for (size_t k = 0; k < nw; k++) {
+        train_batch *sb = &t->sub[k];
+        train_batch_clear(sb);
+        double goal = total * (double)(k + 1) / (double)nw;
+        while (i < n) {
+            size_t left_after = n - i - 1, room_after = (nw - k - 1) * t->per;
+            int must = left_after >= room_after;  /* the others could not hold the rest */
+            if (sb->n == t->per || (!must && k + 1 < nw && acc >= goal - 1e-9)) break;
+            double s = (double)b->src_len[i], d = (double)b->tgt_len[i];
+            double c = s + 3.0 * d + (d * d + d * s + s * s) / 64.0;
+            /* stop before a sequence that overshoots the goal by more than half */
+            if (!must && k + 1 < nw && sb->n > 0 && acc + c - goal > 0.5 * c) break;
+            train_batch_add_raw(sb, b->src + b->src_off[i], b->src_len[i],
                                 b->dec_in + b->tgt_off[i], b->labels + b->tgt_off[i],
                                 b->tgt_len[i]);
+            acc += c;
+            i++;
+        }
     }
 }
 

@@ -7,6 +7,7 @@
  *  - packed forward logits vs the inference engine's teacher forcing. */
 #include "testutil.h"
 
+#include <omp.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -477,6 +478,35 @@ static void test_forward_matches_engine(void **state)
     fixture_close(&fx);
 }
 
+/* ---- one, two and three threads (workers) give the same gradients ----- */
+
+static void test_threads_agree(void **state)
+{
+    (void)state;
+    fixture fx;
+    fixture_open(&fx, "untied-gated");
+    int save = omp_get_max_threads();
+    float *g[3];
+    double loss[3];
+    for (int k = 0; k < 3; k++) {
+        omp_set_num_threads(k + 1);
+        t5_trainer *tr = trainer_new(&fx.m, fx.b.n, fx.b.max_src, fx.b.max_tgt);
+        loss[k] = train_forward(tr, &fx.b);
+        train_zero_grad(tr);
+        train_backward(tr, &fx.b);
+        g[k] = malloc(fx.m.n_params * sizeof(float));
+        memcpy(g[k], train_grads(tr), fx.m.n_params * sizeof(float));
+        trainer_free(tr);
+    }
+    omp_set_num_threads(save);
+    for (int k = 1; k < 3; k++) {
+        assert_true(fabs(loss[k] - loss[0]) <= 1e-6 * fabs(loss[0]));
+        assert_close_array(g[k], g[0], fx.m.n_params, 1e-6, 1e-4);
+    }
+    for (int k = 0; k < 3; k++) free(g[k]);
+    fixture_close(&fx);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -488,6 +518,7 @@ int main(void)
         cmocka_unit_test(test_finite_diff_relu_tied),
         cmocka_unit_test(test_finite_diff_gated_untied),
         cmocka_unit_test(test_forward_matches_engine),
+        cmocka_unit_test(test_threads_agree),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
