@@ -24,7 +24,7 @@ static void usage(FILE *f)
 {
     fprintf(f,
             "usage: attnscope eval [--model DIR] --data FILE.tsv [--limit N] [--json] [--max-len N]\n"
-            "                      [--threads N]\n"
+            "                      [--threads N] [--outputs FILE]\n"
             "\n"
             "Greedy-decode every example of a data set (one 'source<TAB>target' a line) and print\n"
             "full solve, character accuracy and answer accuracy, overall and per kind.\n"
@@ -35,6 +35,9 @@ static void usage(FILE *f)
             "  --json          print the scores as one JSON object\n"
             "  --max-len N     at most N generated tokens per example (default %d)\n"
             "  --threads N     decoding threads (default: all cores)\n"
+            "  --outputs FILE  also write every example's output: line, kind, source, target,\n"
+            "                  output (tab, newline, backslash and control bytes escaped),\n"
+            "                  full, answer, first wrong character (1-based, 0 when right), step\n"
             "  -h, --help      this help\n",
             QUAD_MAX_GEN);
 }
@@ -47,6 +50,48 @@ static void progress(size_t done, size_t total, double t0)
     fprintf(stderr, "\r[%.*s%*s] %zu/%zu  %.1f s, %.0f s left ", fill,
             "########################################", width - fill, "", done, total, el, eta);
     fflush(stderr);
+}
+
+/* text with tab, newline, CR, backslash and other control bytes escaped
+ * (\t \n \r \\ \xNN), so that one output stays one TSV field. */
+static void put_escaped(FILE *f, const char *text)
+{
+    for (const unsigned char *u = (const unsigned char *)text; *u; u++) {
+        if (*u == '\t') fputs("\\t", f);
+        else if (*u == '\n') fputs("\\n", f);
+        else if (*u == '\r') fputs("\\r", f);
+        else if (*u == '\\') fputs("\\\\", f);
+        else if (*u < 0x20 || *u == 0x7F) fprintf(f, "\\x%02X", *u);
+        else fputc(*u, f);
+    }
+}
+
+/* The per-example file of --outputs, written atomically. */
+static int write_outputs(const char *path, const quad_dataset *ds, const char *outputs,
+                         size_t stride, as_err *err)
+{
+    atomic_file af;
+    if (atomic_open(&af, path, err) < 0) return -1;
+    fputs("line\tkind\tsource\ttarget\toutput\tfull\tanswer\tfirst_wrong\tstep\n", af.f);
+    for (size_t i = 0; i < ds->n; i++) {
+        const quad_example *e = &ds->ex[i];
+        const char *out = outputs + i * stride;
+        long d = quad_first_diff(e->target, out);
+        size_t pos = 0;
+        if (d >= 0) {  /* 1-based, in characters */
+            pos = 1;
+            for (long k = 0; k < d; k++) pos += ((unsigned char)out[k] & 0xC0) != 0x80;
+        }
+        fprintf(af.f, "%zu\t%s\t", e->line, quad_kind_key(e->kind));
+        put_escaped(af.f, e->source);
+        fputc('\t', af.f);
+        put_escaped(af.f, e->target);
+        fputc('\t', af.f);
+        put_escaped(af.f, out);
+        fprintf(af.f, "\t%d\t%d\t%zu\t%s\n", d < 0, quad_answer_right(e->target, out), pos,
+                quad_step_name(e->kind, quad_wrong_step(e->target, out)));
+    }
+    return atomic_commit(&af, err);
 }
 
 static cJSON *score_json(const quad_score *s)
@@ -78,10 +123,11 @@ int cmd_eval(int argc, char **argv)
         {"json", no_argument, 0, 'j'},
         {"max-len", required_argument, 0, 'x'},
         {"threads", required_argument, 0, 't'},
+        {"outputs", required_argument, 0, 'o'},
         {"help", no_argument, 0, 'h'},
         {0, 0, 0, 0},
     };
-    const char *model_dir = NULL, *data = NULL;
+    const char *model_dir = NULL, *data = NULL, *outputs_path = NULL;
     size_t limit = 0, max_len = QUAD_MAX_GEN, threads = 0;
     int json = 0, c;
     optind = 1;
@@ -107,6 +153,7 @@ int cmd_eval(int argc, char **argv)
                 return EXIT_USAGE;
             }
             break;
+        case 'o': outputs_path = optarg; break;
         case 'h': usage(stdout); return EXIT_OK;
         default: usage(stderr); return EXIT_USAGE;
         }
@@ -222,6 +269,14 @@ int cmd_eval(int argc, char **argv)
         quad_scores_add(&sc, e->kind, e->target, outputs + i * stride);
         int st = quad_wrong_step(e->target, outputs + i * stride);
         if (st >= 0) steps[e->kind][st]++;
+    }
+
+    if (outputs_path && write_outputs(outputs_path, &ds, outputs, stride, &err) < 0) {
+        cli_error("eval", "%s", err.msg);
+        free(outputs);
+        t5_free(&model);
+        quad_ds_free(&ds);
+        return EXIT_FAIL;
     }
 
     if (json) {

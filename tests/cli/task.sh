@@ -116,6 +116,15 @@ diff <(grep -v 'seconds\|threads' "$T/j1") <(grep -v 'seconds\|threads' "$T/j2")
 PY=$(command -v /usr/bin/python3 || command -v python3 || true)
 [ -z "$PY" ] || "$PY" -c 'import json,sys; d=json.load(open(sys.argv[1])); assert d["overall"]["n"]==12 and set(d["per_kind"])=={"two_roots","one_root","no_root"} and sum(d["first_wrong_step"]["two_roots"].values())==d["per_kind"]["two_roots"]["n"]-d["per_kind"]["two_roots"]["full"]' "$T/j1" ||
     fail "eval --json is not the expected JSON"
+# --outputs: a header and one escaped line per example, nine fields each
+expect 0 "overall 12" eval --model tests/fixtures/untied-gated --data "$T/t.tsv" --max-len 40 \
+    --outputs "$T/out.tsv"
+[ "$(wc -l <"$T/out.tsv")" -eq 13 ] || fail "--outputs: $(wc -l <"$T/out.tsv") lines, expected 13"
+head -n 1 "$T/out.tsv" | grep -q '^line	kind	source	target	output	full	answer	first_wrong	step$' ||
+    fail "--outputs header"
+awk -F'\t' 'NF != 9 { bad = 1 } END { exit bad }' "$T/out.tsv" || fail "--outputs: a line without 9 fields"
+LC_ALL=C grep -q $'[\x01-\x08\x0b-\x1f]' "$T/out.tsv" && fail "--outputs: unescaped control bytes"
+expect 1 "" eval --model "$MODEL" --data "$T/t.tsv" --max-len 4 --outputs /proc/nope/out.tsv
 expect 0 "usage: attnscope eval" eval --help
 expect 2 "--data FILE.tsv is required" eval --model "$MODEL"
 expect 2 "unrecognized option" eval --bogus
