@@ -369,6 +369,7 @@ typedef struct {
     size_t n;
     double ymax;
     double W, H;
+    double title_h;
 } bars;
 
 static void draw_bars(cairo_t *cr, const void *ctx)
@@ -379,8 +380,8 @@ static void draw_bars(cairo_t *cr, const void *ctx)
     cairo_set_source_rgb(cr, 0, 0, 0);
     set_font(cr, 14, 1);
     cairo_move_to(cr, FIG_MARGIN, FIG_MARGIN + 15);
-    cairo_show_text(cr, B->title ? B->title : "");
-    double x0 = FIG_MARGIN + 48, y0 = FIG_MARGIN + FIG_TITLE_H + 10;
+    if (B->title) draw_title(cr, B->title);
+    double x0 = FIG_MARGIN + 48, y0 = FIG_MARGIN + B->title_h + 10;
     double ph = B->H - y0 - FIG_MARGIN - 40, pw = B->W - x0 - FIG_MARGIN;
     cairo_set_line_width(cr, 1);
     cairo_move_to(cr, x0, y0);
@@ -438,7 +439,7 @@ int an_fig_bars(const char *base, const char *title, const char *const *labels,
                 as_err *err)
 {
     if (n == 0) return as_errf(err, "%s: a bar chart needs at least one bar", base);
-    bars B = {title, labels, values, err_hw, n, ymax, 0, 0};
+    bars B = {title, labels, values, err_hw, n, ymax, 0, 0, FIG_TITLE_H};
     if (!(B.ymax > 0)) {
         for (size_t i = 0; i < n; i++) {
             double v = values[i] + (err_hw ? err_hw[i] : 0);
@@ -446,18 +447,21 @@ int an_fig_bars(const char *base, const char *title, const char *const *labels,
         }
         if (!(B.ymax > 0)) B.ymax = 1;
     }
-    B.W = ceil(2 * FIG_MARGIN + 60 + 90.0 * (double)n);
+    B.W = ceil(2 * FIG_MARGIN + 60 + 100.0 * (double)n);
     if (B.W < 360) B.W = 360;
+    B.H = 340;
     if (title) {
         cairo_surface_t *sf = cairo_image_surface_create(CAIRO_FORMAT_ARGB32, 1, 1);
         cairo_t *cr = cairo_create(sf);
         set_font(cr, 14, 1);
-        double tw = ceil(text_w(cr, title) + 2 * FIG_MARGIN);
+        int lines = 1;
+        double tw = ceil(title_width(cr, title, &lines) + 2 * FIG_MARGIN);
         if (B.W < tw) B.W = tw;
+        B.title_h = FIG_TITLE_H + 18.0 * (lines - 1);
+        B.H += 18.0 * (lines - 1);
         cairo_destroy(cr);
         cairo_surface_destroy(sf);
     }
-    B.H = 340;
     if (w) *w = (int)B.W;
     if (h) *h = (int)B.H;
     return write_both(base, (int)B.W, (int)B.H, draw_bars, &B, err);

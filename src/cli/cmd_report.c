@@ -47,7 +47,7 @@ static void usage(FILE *f)
             "                         (default 50; 0 skips it)\n"
             "      --draws K          random-digit baseline draws (default 5)\n"
             "      --block-in LIST    where the experiment blocks keys: enc,dec,cross\n"
-            "                         (default all three)\n"
+            "                         (default: two runs, all three, then enc,cross)\n"
             "      --example EQ       the equation drawn in the per-example figures\n"
             "                         (default " EXAMPLE_EQ ")\n"
             "      --max-len N        longest decoded output in tokens (default %d)\n"
@@ -613,7 +613,8 @@ static const char *kinds_text(unsigned bits)
 }
 
 static void write_findings(FILE *f, head_rec *recs, size_t nrec, const an_stats *st,
-                           const an_importance *imp, const an_hypothesis *hy, const options *o)
+                           const an_importance *imp, const an_hypothesis *hys, size_t n_hy,
+                           const options *o)
 {
     fprintf(f, "## Findings\n\n");
     for (int k = 0; k < AN_N_KINDS; k++) {
@@ -704,9 +705,9 @@ static void write_findings(FILE *f, head_rec *recs, size_t nrec, const an_stats 
                 "- Over the heads that read the source (encoder self and cross), the special symbols "
                 "receive %.3f of the attention on average and the digits %.3f",
                 spec / (double)nh, dig / (double)nh);
-    if (nh && hy && hy->n)
-        fprintf(f, ", while a source holds %.1f special symbols and %.1f digits", hy->src_special,
-                hy->src_digits);
+    if (nh && n_hy && hys[0].n)
+        fprintf(f, ", while a source holds %.1f special symbols and %.1f digits",
+                hys[0].src_special, hys[0].src_digits);
     if (nh) fprintf(f, ".\n");
 
     if (imp) {
@@ -734,13 +735,15 @@ static void write_findings(FILE *f, head_rec *recs, size_t nrec, const an_stats 
         fprintf(f, ".\n");
         free(order);
     }
-    if (hy) {
+    for (size_t hi = 0; hi < n_hy; hi++) {
+        const an_hypothesis *hy = &hys[hi];
         fprintf(f,
-                "- **Hypothesis** (the special symbols store the results of the computation): "
+                "- **Hypothesis, %s** (the special symbols store the results of the computation): "
                 "blocking attention to the special-symbol keys in %s, over %zu "
                 "equations, moves character accuracy from %.3f to %.3f (full solve %.3f -> %.3f, "
                 "answer %.3f -> %.3f); blocking as many random digit keys instead gives %.3f +- %.3f "
                 "(mean +- sd over %zu draws; full solve %.3f +- %.3f, answer %.3f +- %.3f). ",
+                hy->kinds == 7u ? "every map" : hy->kinds == 5u ? "source keys only" : "chosen maps",
                 kinds_text(hy->kinds), hy->n, hy->base[1], hy->special[1], hy->base[0], hy->special[0], hy->base[2],
                 hy->special[2], hy->rnd_mean[1], hy->rnd_sd[1], hy->draws, hy->rnd_mean[0],
                 hy->rnd_sd[0], hy->rnd_mean[2], hy->rnd_sd[2]);
@@ -761,7 +764,8 @@ static void write_findings(FILE *f, head_rec *recs, size_t nrec, const an_stats 
 }
 
 static int write_report(const options *o, const t5_model *m, const an_examples *ex, accum *a,
-                        const an_importance *imp, const an_hypothesis *hy, const figs *F,
+                        const an_importance *imp, const an_hypothesis *hys, size_t n_hy,
+                        const figs *F,
                         double seconds, as_err *err)
 {
     const t5_config *c = &m->cfg;
@@ -815,7 +819,7 @@ static int write_report(const options *o, const t5_model *m, const an_examples *
                  ex->n, o->preset, o->seed);
     fprintf(f, "Greedy decoding, at most %zu tokens. Took %.1f s.\n\n", o->max_len, seconds);
 
-    write_findings(f, recs, nrec, a->stats, imp, hy, o);
+    write_findings(f, recs, nrec, a->stats, imp, hys, n_hy, o);
 
     fprintf(f, "## How heads are classified\n\n"
                "Each head's maps are pooled over the %zu equations (rows: query tokens, columns: key "
@@ -986,7 +990,7 @@ int cmd_report(int argc, char **argv)
     o.imp_n = 20;
     o.hyp_n = 50;
     o.draws = 5;
-    o.block_kinds = 7u;
+    o.block_kinds = 0; /* both: every map, and the source only */
     o.max_len = QUAD_MAX_GEN;
     int preset_given = 0, c;
     optind = 1;
@@ -1104,8 +1108,10 @@ int cmd_report(int argc, char **argv)
     accum_init(&acc, &m, max_src, max_tgt);
     an_examples ex = {(const char *const *)es.src, (const char *const *)es.tgt, es.kind, es.n};
     an_importance imp = {0};
-    an_hypothesis hy = {0};
-    int have_imp = 0, have_hy = 0;
+    an_hypothesis hy[2];
+    memset(hy, 0, sizeof hy);
+    int have_imp = 0;
+    size_t n_hy = 0;
     figs F = {o.out, NULL, 0, 0, &err, 0};
     an_trace_classes tc = {0};
 
@@ -1172,28 +1178,42 @@ int cmd_report(int argc, char **argv)
         if (F.failed) goto out;
     }
 
-    /* 4. the hypothesis */
+    /* 4. the hypothesis: blocking in every map and in the source only, or
+     * where --block-in says */
     if (o.hyp_n > 0) {
         size_t n = o.hyp_n < es.n ? o.hyp_n : es.n;
         an_examples sub = {ex.src, ex.tgt, ex.kind, n};
-        prog_start(&prog, "special vs random digits", n * (2 + o.draws));
-        if (an_hypothesis_run(run, &sub, o.block_kinds, o.draws, (uint64_t)o.seed, &hy, prog_cb, &prog, &err))
-            goto out;
-        have_hy = 1;
-        const char *lab[3] = {"no blocking", "specials blocked", "random digits"};
-        double v[3] = {hy.base[1], hy.special[1], hy.rnd_mean[1]}, e[3] = {0, 0, hy.rnd_sd[1]};
+        unsigned sets[2] = {7u, (1u << T5_ATTN_ENC_SELF) | (1u << T5_ATTN_CROSS)};
+        size_t want = 2;
+        if (o.block_kinds) sets[0] = o.block_kinds, want = 1;
+        for (size_t i = 0; i < want; i++) {
+            char stage[64];
+            snprintf(stage, sizeof stage, "special vs digits (%zu/%zu)", i + 1, want);
+            prog_start(&prog, stage, n * (2 + o.draws));
+            if (an_hypothesis_run(run, &sub, sets[i], o.draws, (uint64_t)o.seed, &hy[i], prog_cb,
+                                  &prog, &err))
+                goto out;
+            n_hy++;
+        }
+        const char *lab[5] = {"no blocking", "specials, all maps", "digits, all maps",
+                              "specials, source", "digits, source"};
+        if (want == 1) lab[1] = "specials blocked", lab[2] = "random digits";
+        double v[5] = {hy[0].base[1], hy[0].special[1], hy[0].rnd_mean[1], hy[1].special[1],
+                       hy[1].rnd_mean[1]};
+        double e[5] = {0, 0, hy[0].rnd_sd[1], 0, hy[1].rnd_sd[1]};
         char title[256];
         snprintf(title, sizeof title,
-                 "character accuracy, %zu equations (random digits: mean +- sd of %zu draws)", n,
-                 o.draws);
+                 "character accuracy with attention to keys blocked, %zu equations\n"
+                 "(specials: x ^ = + - * ( ) ; D < /; digits: as many random digits, mean +- sd of %zu draws)",
+                 n, o.draws);
         char base[4096];
         fig_base(&F, "hypothesis", base, sizeof base);
-        if (an_fig_bars(base, title, lab, v, e, 3, 1.0, NULL, NULL, &err)) goto out;
+        if (an_fig_bars(base, title, lab, v, e, 1 + 2 * want, 1.0, NULL, NULL, &err)) goto out;
         fig_add(&F, "hypothesis", title);
     }
 
-    if (write_report(&o, &m, &ex, &acc, have_imp ? &imp : NULL, have_hy ? &hy : NULL,
-                     &F, util_now() - t0, &err))
+    if (write_report(&o, &m, &ex, &acc, have_imp ? &imp : NULL, hy, n_hy, &F, util_now() - t0,
+                     &err))
         goto out;
     printf("wrote %s/report.md, %s/heads.tsv and %zu figures (PNG + SVG) in %.1f s\n", o.out, o.out,
            F.n, util_now() - t0);
@@ -1205,7 +1225,7 @@ out:
     }
     an_trace_classes_free(&tc);
     if (have_imp) an_importance_free(&imp);
-    if (have_hy) an_hypothesis_free(&hy);
+    for (size_t i = 0; i < n_hy; i++) an_hypothesis_free(&hy[i]);
     free(F.f);
     accum_free(&acc);
     trace_free(t);
