@@ -32,7 +32,7 @@ for k in enc dec cross; do
         done
     done
 done
-for s in "## Findings" "Heads that matter" "Hypothesis" "Against the study" "clear diagonal" "vertical stripes" \
+for s in "## Findings" "Heads that matter" "Hypothesis, every map" "Hypothesis, source keys only" "Against the study" "clear diagonal" "vertical stripes" \
          "sparse squares" "blurred diagonal" "heterogeneous"; do
     grep -q "$s" "$OUT/report.md" || fail "report.md lacks '$s'"
 done
