@@ -14,7 +14,8 @@ model.safetensors (F32, HF names) and expected.safetensors holding
     tf_dec_attn        F32 (Ld, H, T, T)
     tf_cross_attn      F32 (Ld, H, T, S)
     greedy_max_len     I32 (1)
-    greedy_ids         I32 (n)         generated tokens (eos included if produced)
+    greedy_ids         I32 (n)         generated tokens (eos included if produced:
+                                       untied-gated stops with eos before max_len)
     greedy_logits      F32 (n, V)      logits of each step
     greedy_dec_attn    F32 (Ld, H, n, n)
     greedy_cross_attn  F32 (Ld, H, n, S)
@@ -43,14 +44,16 @@ MODELS = [
                        num_layers=2, num_decoder_layers=3,
                        relative_attention_num_buckets=8, relative_attention_max_distance=20,
                        layer_norm_epsilon=1e-6, feed_forward_proj="relu",
-                       tie_word_embeddings=True), 25, 14, 12),
+                       tie_word_embeddings=True), 25, 14, 12, False),
     # Untied gated-gelu (v1.1 / ByT5), default 32/128 buckets, d_kv*H != d_model,
     # different encoder/decoder depths; T = 20 reaches the decoder's log buckets.
+    # Its lm_head row for eos is scaled so that greedy decoding stops with eos
+    # before max_len (the last flag).
     ("untied-gated", dict(vocab_size=384, d_model=24, d_kv=16, d_ff=40, num_heads=3,
                           num_layers=3, num_decoder_layers=2,
                           relative_attention_num_buckets=32, relative_attention_max_distance=128,
                           layer_norm_epsilon=1e-6, feed_forward_proj="gated-gelu",
-                          tie_word_embeddings=False), 21, 20, 16),
+                          tie_word_embeddings=False), 21, 20, 16, True),
 ]
 
 
@@ -72,13 +75,34 @@ def stack(maps):
     return torch.stack([x.detach() for x in maps]).to(torch.float32)
 
 
-def write_fixture(out_dir, name, cfg, S, T, max_len):
+def stop_early(m, src, max_len):
+    """Scale the eos row of an untied lm_head until greedy decoding ends
+    with eos before max_len (so the fixture checks the stop); None if no
+    scale does it with a safe margin."""
+    row = m.params["lm_head.weight"][m.cfg["eos_token_id"]]
+    orig = row.clone()
+    for k in range(1, 60):
+        row.copy_((orig * (1.0 + 0.05 * k)).to(torch.float32).to(torch.float64))
+        gen, gap = m.greedy(src, max_len)
+        if gap >= 1e-3 and max_len // 2 <= len(gen) < max_len and gen[-1] == m.cfg["eos_token_id"]:
+            return gen, gap
+    row.copy_(orig)
+    return None
+
+
+def write_fixture(out_dir, name, cfg, S, T, max_len, want_eos):
     for seed in range(1, 100):
         m = make_model(cfg, seed * 1000 + len(name))
         g = torch.Generator().manual_seed(seed)
         src = random_text_ids(g, S)
         labels = random_text_ids(g, T)
-        gen, gap = m.greedy(src, max_len)
+        if want_eos:
+            found = stop_early(m, src, max_len)
+            if found is None:
+                continue
+            gen, gap = found
+        else:
+            gen, gap = m.greedy(src, max_len)
         if gap >= 1e-3:
             break
     else:
@@ -133,8 +157,8 @@ def main():
     out_dir = sys.argv[1] if len(sys.argv) > 1 else "tests/fixtures"
     os.makedirs(out_dir, exist_ok=True)
     torch.set_num_threads(1)
-    for name, cfg, S, T, max_len in MODELS:
-        write_fixture(out_dir, name, cfg, S, T, max_len)
+    for name, cfg, S, T, max_len, want_eos in MODELS:
+        write_fixture(out_dir, name, cfg, S, T, max_len, want_eos)
     write_buckets(out_dir)
 
 
