@@ -247,7 +247,8 @@ static void app_init(tui_app *a, const tui_options *o, const t5_model *m)
         snprintf(first, sizeof first, "%.399s", d.text);
         char *nl = strchr(first, '\n');
         if (nl) *nl = '\0';
-        set_msg(a, 1, 0, "config: %s%s", first, d.count > 1 ? " (and more)" : "");
+        snprintf(a->cfg_msg, sizeof a->cfg_msg, "config: %s%s", first,
+                 d.count > 1 ? " (and more)" : "");
     }
     snprintf(a->input, sizeof a->input, "%s", o->equation ? o->equation : EXAMPLE_EQUATION);
     a->input_len = a->input_pos = strlen(a->input);
@@ -478,6 +479,7 @@ int tui_run(const tui_options *o, const t5_model *m)
     /* The first decode: a bad equation on the command line shows its message
        under the entry box like any other. */
     if (tui_submit(a, 0) != 0 && !a->have_run) a->editing = 1;
+    else if (a->cfg_msg[0]) set_msg(a, 1, 0, "%s", a->cfg_msg);
 
     int rc = EXIT_OK;
     if (o->bench_keys) {

@@ -64,6 +64,7 @@ struct tui_app {
     size_t input_len, input_pos; /* bytes */
     int editing;
     char msg[512];               /* under the entry box */
+    char cfg_msg[512];           /* a configuration problem, shown after the first decode */
     int msg_error;
     size_t err_col;              /* 1-based column of a parse error, 0 none */
 

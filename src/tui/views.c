@@ -349,24 +349,38 @@ const tui_view tui_views[VIEW_N] = {
 
 static void draw_title(tui_app *a, int w)
 {
-    char s[512];
+    /* Pieces, most important first; those that do not fit are left out
+       (the program name and the theme go first on a narrow terminal). */
+    char model[128], view[160], step[64], look[96];
     const char *slash = strrchr(a->model_dir, '/');
     const char *mname = slash && slash[1] ? slash + 1 : a->model_dir;
-    int n = snprintf(s, sizeof s, " attnscope%s%s%s%s", SEP(a), mname, SEP(a), tui_kind_name(a->kind));
+    snprintf(model, sizeof model, "%.100s", mname);
+    int n = snprintf(view, sizeof view, "%s", tui_kind_name(a->kind));
     if (a->view == VIEW_MAP)
-        n += snprintf(s + n, sizeof s - (size_t)n, " layer %zu of %zu", a->layer,
+        n += snprintf(view + n, sizeof view - (size_t)n, " layer %zu of %zu", a->layer,
                       tui_n_layers(a, a->kind));
     if (a->view == VIEW_MAP && a->avg)
-        n += snprintf(s + n, sizeof s - (size_t)n, " mean of %zu heads", a->tr->n_heads);
+        snprintf(view + n, sizeof view - (size_t)n, " mean of %zu heads", a->tr->n_heads);
     else if (a->view == VIEW_MAP)
-        n += snprintf(s + n, sizeof s - (size_t)n, " head %zu of %zu", a->head, a->tr->n_heads);
-    if (a->view != VIEW_MAP)
-        n += snprintf(s + n, sizeof s - (size_t)n, " %s view", tui_views[a->view].name);
+        snprintf(view + n, sizeof view - (size_t)n, " head %zu of %zu", a->head, a->tr->n_heads);
+    else
+        snprintf(view + n, sizeof view - (size_t)n, " %s view", tui_views[a->view].name);
+    step[0] = '\0';
     if (a->have_run)
-        n += snprintf(s + n, sizeof s - (size_t)n, "%sstep %zu/%zu%s", SEP(a), a->step + 1,
-                      a->n_gen, a->playing ? " playing" : "");
-    snprintf(s + n, sizeof s - (size_t)n, "%stheme %s%s", SEP(a), a->th.name,
-             a->raw ? "  [text]" : "");
+        snprintf(step, sizeof step, "step %zu/%zu%s", a->step + 1, a->n_gen,
+                 a->playing ? " playing" : "");
+    static const char *depth[] = {"no colour", "8 colours", "256 colours", "24-bit", "auto"};
+    snprintf(look, sizeof look, "theme %s (%s)%s", a->th.name, depth[a->mode],
+             a->raw ? " [text]" : "");
+    const char *sep = SEP(a);
+    size_t sep_cols = tui_utf8_cols(sep, strlen(sep));
+    size_t need_all = 10 + sep_cols * 4 + strlen(model) + strlen(view) + strlen(step) + strlen(look);
+    int with_name = need_all <= (size_t)w;
+    int with_look = need_all - (with_name ? 0 : 10 + sep_cols) <= (size_t)w;
+    char s[600];
+    snprintf(s, sizeof s, "%s%s%s%s%s%s%s%s", with_name ? " attnscope" : "", with_name ? sep : " ",
+             model, sep, view, step[0] ? sep : "", step, with_look ? sep : "");
+    if (with_look) snprintf(s + strlen(s), sizeof s - strlen(s), "%s", look);
     tui_fill(a, 0, 0, w, ROLE_TITLE);
     tui_text(a, 0, 0, w, ROLE_TITLE, s);
 }
@@ -530,11 +544,14 @@ void tui_draw(tui_app *a)
     erase();
     if (W < MIN_W || H < MIN_H) {
         a->too_small = 1;
+        /* Short lines, so that even a 20-column terminal shows them whole. */
         char s[128];
-        snprintf(s, sizeof s, "Terminal too small: %dx%d", W, H);
-        tui_text(a, H / 2 - 1 > 0 ? H / 2 - 1 : 0, 0, W, ROLE_ERROR, s);
-        snprintf(s, sizeof s, "attnscope needs %dx%d (q quits)", MIN_W, MIN_H);
-        tui_text(a, H / 2 > 0 ? H / 2 : 0, 0, W, ROLE_NORMAL, s);
+        int y0 = H >= 3 ? H / 2 - 1 : 0;
+        snprintf(s, sizeof s, "too small: %dx%d", W, H);
+        tui_text(a, y0, 0, W, ROLE_ERROR, s);
+        snprintf(s, sizeof s, "needs %dx%d", MIN_W, MIN_H);
+        if (y0 + 1 < H) tui_text(a, y0 + 1, 0, W, ROLE_NORMAL, s);
+        if (y0 + 2 < H) tui_text(a, y0 + 2, 0, W, ROLE_HINT, "q quits");
         curs_set(0);
         wnoutrefresh(stdscr);
         return;

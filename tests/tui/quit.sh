@@ -10,10 +10,10 @@ shell_start 90 26
 wait_for 'PROMPT$'
 typetext "cd $(printf %q "$PWD") && $(printf %q "$BIN") tui --model $(printf %q "$MODEL")"; keys Enter
 wait_for " ? help  q quit" 26
-wait_for "attnscope │"
+wait_for "tied-relu │ cross"
 keys q
 wait_for 'PROMPT$'
-wait_gone "attnscope │"
+wait_gone "tied-relu │ cross"
 screen | grep -q "help  q quit" && fail "the UI's hints are still on the screen after q"
 typetext "echo still-echoing"; keys Enter
 wait_for "still-echoing"
@@ -47,7 +47,7 @@ keys q; wait_for "EXITED rc=0"
 # a non-UTF-8 locale: no half blocks, ASCII separators
 tui_start 90 26 env LANG=C LC_ALL=C "$BIN" tui --model "$MODEL"
 wait_for " ? help  q quit" 26
-wait_for "attnscope | tied-relu | cross" 1
+wait_for "tied-relu | cross layer" 1
 screen | grep -q '▀' && fail "half blocks in a non-UTF-8 locale"
 keys m; wait_for "model view: cross"
 keys q; wait_for "EXITED rc=0"

@@ -13,7 +13,7 @@ wait_for " ? help  q quit" 30
 resize 60 20
 wait_for " ? help  q quit" 20
 wait_for "equation> 7x^2+3556x+451612=0" 2
-wait_for "attnscope │ tied-relu" 1
+wait_for "tied-relu │ cross" 1
 # the cursor is on the last decoding step (row 127): its row label is on screen
 wait_for "query 127 "
 screen | grep -q '^12[67] ' || fail "the cursor's row (127) is not visible after the resize"
@@ -24,10 +24,10 @@ wait_for " 0 _"      # row 0 (decoder start token <pad>, short label _) is shown
 
 # too small: a notice, and the keys still work (q would quit)
 resize 30 8
-wait_for "Terminal too small: 30x8"
-wait_for "attnscope needs 40x12"
+wait_for "too small: 30x8"
+wait_for "needs 40x12"
 resize 25 5
-wait_for "Terminal too small: 25x5"
+wait_for "too small: 25x5"
 # back to a usable size: the whole UI again, state kept
 resize 80 24
 wait_for " ? help  q quit" 24
