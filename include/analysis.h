@@ -20,7 +20,19 @@
  *   (0 when n_q == 1): the line from the first source token at the first
  *   decoder row to the last source token at the last decoder row. Cross
  *   distances are |k - a(q)|, cross offsets k - round(a(q)).
- * - Entropies are in nats. */
+ * - Entropies are in nats.
+ *
+ * For the UI (the whole integration is a few lines):
+ *   an_iv iv; an_iv_init(&iv, model);             once, with the run
+ *   t5_run_set_hook(run, an_hook, &iv);           trace_run chains it before
+ *                                                 its capture, so the trace
+ *                                                 shows the ablated maps
+ *   an_trace_classes cls; an_classify_trace(trace, &cls);   after each decode
+ *   an_trace_class(&cls, kind, layer, head)->label / ->cls, an_class_mark()
+ *                                                 status line, thumbnails
+ *   an_iv_toggle(&iv, kind, layer, head, AN_ABL_ZERO); then decode again
+ *   an_iv_head(&iv, kind, layer, head)            is it ablated (a mark)
+ *   an_trace_classes_free(&cls); an_iv_free(&iv); at the end */
 #ifndef ATTNSCOPE_ANALYSIS_H
 #define ATTNSCOPE_ANALYSIS_H
 
