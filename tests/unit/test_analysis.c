@@ -560,6 +560,13 @@ static void test_ui_hook_with_trace_run(void **state)
     t5_free(&m);
 }
 
+static void count_progress(void *user, size_t done)
+{
+    size_t *last = user;
+    assert_true(done > *last || done == 1);
+    *last = done;
+}
+
 static void test_experiments_run(void **state)
 {
     (void)state;
@@ -578,12 +585,18 @@ static void test_experiments_run(void **state)
     t5_run *r = t5_run_new(&m, 32, 24);
     as_err err = {0};
     an_importance imp;
-    assert_int_equal(an_head_importance(r, &ex, AN_ABL_ZERO, NULL, &imp, NULL, NULL, &err), 0);
+    size_t last = 0;
+    assert_int_equal(an_head_importance(r, &ex, AN_ABL_ZERO, NULL, &imp, count_progress, &last, &err), 0);
+    assert_int_equal(last, 2 * (1 + 3 * 2)); /* base + every head of 3 kinds x 1 layer x 2 heads */
     assert_true(imp.base[1] >= 0 && imp.base[1] <= 1);
     for (size_t i = 0; i < 2 * 3; i++) assert_true(fabs(imp.drop[T5_ATTN_CROSS][i]) <= 1);
     an_importance_free(&imp);
     an_hypothesis hy;
-    assert_int_equal(an_hypothesis_run(r, &ex, 7, 3, 1, &hy, NULL, NULL, &err), 0);
+    last = 0;
+    assert_int_equal(an_hypothesis_run(r, &ex, 7, 3, 1, &hy, count_progress, &last, &err), 0);
+    assert_int_equal(last, 2 * (2 + 3));
+    /* the three draws differ in what they block, the base is the same */
+    assert_true(hy.draws == 3 && hy.n == 2);
     assert_true(fabs(hy.src_special - 6) < 1e-9);  /* x ^ - x + = and x ^ + x - = */
     assert_true(fabs(hy.src_digits - 5) < 1e-9);
     assert_true(hy.rnd_sd[1] >= 0);
