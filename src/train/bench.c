@@ -9,9 +9,17 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "cli.h"
 #include "train.h"
+
+static double cpu_seconds(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
 
 static int cmp_double(const void *a, const void *b)
 {
@@ -162,8 +170,9 @@ int train_bench(int argc, char **argv)
     adamw_state st;
     adamw_init(&st, &m);
     adamw_cfg oc = {0.9, 0.999, 1e-8, 0.01, 1.0};
-    double *times = xmalloc(steps * sizeof(double)), loss = 0;
+    double *times = xmalloc(steps * sizeof(double)), loss = 0, cpu0 = 0;
     for (size_t i = 0; i < warm + steps; i++) {
+        if (i == warm) cpu0 = cpu_seconds();
         double t0 = util_now();
         loss = train_forward(tr, &b);
         train_zero_grad(tr);
@@ -172,6 +181,7 @@ int train_bench(int argc, char **argv)
         adamw_update(&st, &m, train_grads(tr), 1e-3, &oc);
         if (i >= warm) times[i - warm] = util_now() - t0;
     }
+    double cpu = (cpu_seconds() - cpu0) / (double)steps;
     qsort(times, steps, sizeof *times, cmp_double);
     double med = times[steps / 2];
     double flops = step_flops(&c, &b);
@@ -187,6 +197,9 @@ int train_bench(int argc, char **argv)
     printf("step: median %.2f ms (min %.2f, max %.2f) over %zu steps, loss %.4f\n", med * 1e3,
            times[0] * 1e3, times[steps - 1] * 1e3, steps, loss);
     printf("training: %.1f GFLOP/step, %.1f GFLOP/s\n", flops / 1e9, flops / med / 1e9);
+    printf("cpu time: %.2f ms per step over all threads (%.0f target tokens per CPU-second; "
+           "steadier than wall time when other programs share the cores)\n",
+           cpu * 1e3, (double)b.n_tgt / cpu);
     printf("sgemm peak (1024^3, %zu threads): %.1f GFLOP/s; training at %.0f %% of it\n", threads,
            peak, 100.0 * flops / med / 1e9 / peak);
     printf("tokens/s %.0f\n", tok);

@@ -556,6 +556,7 @@ int train_run(const train_settings *s, const train_options *o, as_err *err)
     size_t step0 = rs.step, tokens_run = 0;
     size_t last_ckpt = rs.step;
     int interrupted = 0;
+    double last_bar = 0.0;
     /* ATTNSCOPE_TEST_NAN_AT=N makes step N's loss NaN: how tests/cli/train.sh
      * checks the non-finite-loss path without a diverging run. */
     const char *inj = getenv("ATTNSCOPE_TEST_NAN_AT");
@@ -599,7 +600,8 @@ int train_run(const train_settings *s, const train_options *o, as_err *err)
         char etas[32];
         fmt_eta(etas, sizeof etas, eta);
         if (!o->quiet) {
-            if (bar) {
+            if (bar && (now - last_bar >= 0.1 || rs.step == total)) {
+                last_bar = now;
                 int w = 24, fill = (int)((double)w * (double)rs.step / (double)total);
                 char barbuf[32];
                 for (int i = 0; i < w; i++) barbuf[i] = i < fill ? '#' : '.';
@@ -607,7 +609,7 @@ int train_run(const train_settings *s, const train_options *o, as_err *err)
                 printf("\rstep %zu/%zu [%s] loss %.4f lr %.2e %.0f tok/s ETA %s   ", rs.step,
                        total, barbuf, loss, lr, tps, etas);
                 fflush(stdout);
-            } else if (rs.step % s->log_every == 0 || rs.step == total) {
+            } else if (!bar && (rs.step % s->log_every == 0 || rs.step == total)) {
                 printf("step %zu/%zu loss %.6f lr %.4e grad_norm %.4f tok/s %.0f eta %s\n",
                        rs.step, total, loss, lr, gnorm, tps, etas);
                 fflush(stdout);

@@ -63,16 +63,20 @@ def main():
     for _ in range(a.warmup):
         step()
     times = []
+    cpu0 = time.process_time()
     for _ in range(a.steps):
         t0 = time.perf_counter()
         loss = step()
         times.append(time.perf_counter() - t0)
+    cpu = (time.process_time() - cpu0) / a.steps
     times.sort()
     med = times[len(times) // 2]
     print("pytorch %s, %d threads, OPENBLAS_CORETYPE=%s" % (
         torch.__version__, torch.get_num_threads(), os.environ.get("OPENBLAS_CORETYPE", "(native)")))
     print("step: median %.2f ms (min %.2f, max %.2f) over %d steps, loss %.4f" % (
         med * 1e3, times[0] * 1e3, times[-1] * 1e3, a.steps, loss))
+    print("cpu time: %.2f ms per step over all threads (%.0f target tokens per CPU-second)"
+          % (cpu * 1e3, a.batch * a.tgt_len / cpu))
     print("tokens/s %.0f" % (a.batch * a.tgt_len / med))
 
 
