@@ -1,0 +1,85 @@
+#!/usr/bin/env bash
+# tests/pending/kill.sh - NOT in `make test` yet: it fails today and belongs
+# in tests/cli/ once it passes. The trainer's checkpoint is three files each
+# written atomically (model.safetensors, optimizer.safetensors, then
+# trainer_state.json), but not atomic as a whole: a SIGKILL after the new
+# model.safetensors is renamed into place and before the new
+# trainer_state.json is leaves a folder that `inspect` loads but that
+# `train --resume` refuses ("model.safetensors does not match
+# trainer_state.json"), for good: no later resume can recover it. Run it
+# with: BIN=$PWD/attnscope bash tests/pending/kill.sh
+#
+# SIGKILL never leaves an unreadable checkpoint: a tiny
+# training run that checkpoints every step (so most of its time is spent
+# writing checkpoints, where a kill hurts most) is killed with SIGKILL at
+# random moments, several times over, resuming each time. After every kill
+# the output folder, once it has a checkpoint, must load with `inspect`, and
+# `train --resume` must pick it up; the last resume runs to the end and the
+# final model loads.
+#
+# The moments come from $RANDOM seeded by KILL_SEED (printed, so a failure
+# can be replayed: KILL_SEED=N bash tests/pending/kill.sh).
+set -u
+BIN=${BIN:-./attnscope}
+case $BIN in /*) ;; *) BIN=$PWD/$BIN ;; esac
+T=$(mktemp -d)
+trap 'kill -9 $pid 2>/dev/null; rm -rf "$T"' EXIT
+pid=
+cd "$T" || exit 1
+fails=0
+fail() { echo "FAIL: $*"; fails=$((fails + 1)); }
+KILL_SEED=${KILL_SEED:-$(( $(date +%s) % 100000 ))}
+RANDOM=$KILL_SEED
+echo "KILL_SEED=$KILL_SEED"
+KILLS=${KILLS:-8}
+
+cat > tiny.cfg <<'EOF'
+# tiny, and a checkpoint after every step
+model = { d_model = 32; d_ff = 64; num_layers = 1; num_heads = 2; d_kv = 16; };
+data = { preset = "small"; n = 200; seed = 3; test_share = 0.2; };
+optimizer = { lr = 3e-3; weight_decay = 0.01; clip = 1.0; };
+schedule = { warmup = 5; decay = "cosine"; min_lr = 1e-4; };
+train = { batch = 8; steps = 150; threads = 1; seed = 7; eval_every = 0;
+          checkpoint_every = 1; log_every = 1; out = "run"; };
+EOF
+
+last_step=0
+for i in $(seq 1 "$KILLS"); do
+    resume=()
+    [ -f R/trainer_state.json ] && resume=(--resume)
+    "$BIN" train --config tiny.cfg --out R --log "${resume[@]}" > "run$i.log" 2>&1 &
+    pid=$!
+    # wait until training is under way (or over), then a random 0..400 ms more
+    for _ in $(seq 1 500); do
+        grep -q '^step \|^done' "run$i.log" 2>/dev/null && break
+        kill -0 $pid 2>/dev/null || break
+        sleep 0.01
+    done
+    sleep "0.$(printf '%03d' $((RANDOM % 400)))"
+    kill -9 $pid 2>/dev/null
+    wait $pid 2>/dev/null
+    pid=
+    if [ ${#resume[@]} -gt 0 ] && ! grep -q '^resuming R at step' "run$i.log"; then
+        cat "run$i.log"; fail "kill $i: --resume did not pick up the checkpoint left by kill $((i - 1))"
+    fi
+    grep -q '^done' "run$i.log" && { echo "run $i finished before its kill"; }
+    step=$(grep -o '"step":[[:space:]]*[0-9]*' R/trainer_state.json 2>/dev/null | grep -o '[0-9]*$')
+    echo "kill $i: $(grep -c '^step ' "run$i.log") steps logged, checkpoint at step ${step:-none}"
+    if [ -f R/config.json ] || [ -f R/model.safetensors ] || [ -f R/trainer_state.json ]; then
+        "$BIN" inspect --model R > "inspect$i.log" 2>&1 ||
+            { cat "inspect$i.log"; fail "kill $i: the output folder does not load"; }
+        [ -n "$step" ] || fail "kill $i: model files but no trainer_state.json"
+        [ -n "$step" ] && [ "$step" -lt "$last_step" ] && fail "kill $i: the checkpoint went back"
+        last_step=${step:-0}
+    fi
+done
+
+# the last resume runs to the end
+"$BIN" train --config tiny.cfg --out R --log --resume > final.log 2>&1 ||
+    { tail -5 final.log; fail "the final --resume failed"; }
+grep -q '^done: 150 steps' final.log || { tail -5 final.log; fail "the final run did not finish"; }
+"$BIN" inspect --model R > /dev/null 2>&1 || fail "the final model does not load"
+grep -q '"step":[[:space:]]*150' R/trainer_state.json || fail "final trainer_state.json step"
+
+[ $fails -eq 0 ] && { echo "all passed"; exit 0; }
+echo "$fails failure(s) (KILL_SEED=$KILL_SEED)"; exit 1
