@@ -94,8 +94,8 @@ static void test_generated_resolve(void **state)
 {
     (void)state;
     size_t max_seed = 0, max_small = 0;
-    check_generated(quad_preset_find("seed"), 20000, 1, &max_seed);
-    check_generated(quad_preset_find("small"), 20000, 2, &max_small);
+    check_generated(quad_preset_find("seed"), 100000, 1, &max_seed);
+    check_generated(quad_preset_find("small"), 100000, 2, &max_small);
     check_generated(quad_preset_find("small"), 1, 3, &max_small);
     check_generated(quad_preset_find("small"), 7, 3, &max_small);
     assert_null(quad_preset_find("big"));
