@@ -3,7 +3,8 @@
  * lenient parser for what a person types, the data-set generator and split,
  * TSV data-set files, and the three scores.
  *
- * Everything here is plain integer arithmetic with overflow checks; nothing
+ * Everything here is plain integer arithmetic with overflow checks, and
+ * reentrant (no hidden state: threads may call anything at once); nothing
  * knows about models or terminals. Deliberately not here: decoding (t5.h)
  * and drawing (the views). */
 #ifndef ATTNSCOPE_QUAD_H
@@ -164,7 +165,8 @@ typedef struct {
 } quad_dataset;
 
 /* Read a TSV data set: one "source<TAB>target" a line, UTF-8, an optional
- * "\r" before "\n", a last line with or without "\n". Malformed structure
+ * "\r" before "\n", a last line with or without "\n", an optional UTF-8
+ * byte-order mark at the start. Malformed structure
  * is an error naming the file and line: a NUL byte, invalid UTF-8, an empty
  * line, no tab, more than one tab, an empty source or target, a source that
  * does not parse (with the parser's column and reason). A target that

@@ -212,7 +212,9 @@ int quad_ds_read(const char *path, size_t limit, quad_dataset *ds, as_err *err)
     char *s = ds->buf;
     size_t cap = 0;
     size_t line = 0;
-    for (size_t pos = 0; pos < len;) {
+    size_t pos = 0;
+    if (len >= 3 && !memcmp(s, "\xef\xbb\xbf", 3)) pos = 3;  /* a UTF-8 byte-order mark */
+    while (pos < len) {
         line++;
         char *start = s + pos;
         char *nl = memchr(start, '\n', len - pos);

@@ -566,8 +566,8 @@ static void test_files(void **state)
     assert_int_equal(ds.n, 3);
     quad_ds_free(&ds);
 
-    /* CRLF, no final newline, a wrong target: all fine */
-    write_text(path, "1x^2-5x+6=0\tD=1;\r\n3x^2+2x+5=0\tnonsense");
+    /* a BOM, CRLF, no final newline, a wrong target: all fine */
+    write_text(path, "\xef\xbb\xbf" "1x^2-5x+6=0\tD=1;\r\n3x^2+2x+5=0\tnonsense");
     assert_int_equal(quad_ds_read(path, 0, &ds, &err), 0);
     assert_int_equal(ds.n, 2);
     assert_string_equal(ds.ex[0].target, "D=1;");
