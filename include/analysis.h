@@ -332,13 +332,22 @@ int an_score_set(t5_run *r, an_iv *iv, const char *const *sources, const char *c
 
 /* ---- experiments (experiment.c) ------------------------------------------ */
 
-/* A set of equations: source and target text, quad_kind of each. */
+/* A set of equations: source and target text, quad_kind of each, and how
+ * many threads score it (each with its own run; 0 or 1: the caller's run
+ * only). Scores do not depend on the thread count. */
 typedef struct {
     const char *const *src;
     const char *const *tgt;
     const int *kind;
     size_t n;
+    size_t threads;
 } an_examples;
+
+/* an_score_set over ex, on ex->threads threads (each decodes with its own
+ * run sized like r, and its own copy of iv, whose capture is not used). With
+ * one thread it is an_score_set on r and iv itself. */
+int an_score_examples(t5_run *r, an_iv *iv, const an_examples *ex, double out[3],
+                      an_progress_fn progress, void *puser, as_err *err);
 
 /* Decode every example greedily (with iv, may be NULL; at most
  * min(t, run) max_tgt - 1 tokens) into the trace t and call each(user, t)

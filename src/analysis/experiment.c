@@ -86,6 +86,90 @@ void an_means_free(an_means *mm)
     memset(mm, 0, sizeof *mm);
 }
 
+static void scores_merge(quad_score *a, const quad_score *b)
+{
+    a->n += b->n;
+    a->full += b->full;
+    a->answer += b->answer;
+    a->chars_right += b->chars_right;
+    a->chars_total += b->chars_total;
+}
+
+int an_score_examples(t5_run *r, an_iv *iv, const an_examples *ex, double out[3],
+                      an_progress_fn progress, void *puser, as_err *err)
+{
+    size_t threads = ex->threads;
+    if (threads > ex->n) threads = ex->n;
+    if (threads <= 1)
+        return an_score_set(r, iv, ex->src, ex->tgt, ex->kind, ex->n, out, progress,
+                            puser, err);
+    const t5_model *m = t5_run_model(r);
+    size_t max_src = t5_run_max_src(r), max_tgt = t5_run_max_tgt(r), max_len = max_tgt - 1;
+    quad_scores total;
+    memset(&total, 0, sizeof total);
+    size_t done = 0;
+    int failed = 0;
+    char msg[1200] = "";
+#pragma omp parallel num_threads((int)threads)
+    {
+        t5_run *run = t5_run_new(m, max_src, max_tgt);
+        an_iv mine;
+        int have_iv = iv != NULL;
+        if (have_iv) {
+            mine = *iv; /* shares mode and means (read only) */
+            mine.dec = NULL;
+            mine.dec_cap = mine.n_dec = 0;
+            mine.capture = NULL;
+        }
+        int *src = xmalloc((max_src + 1) * sizeof *src), *gen = xmalloc((max_len + 1) * sizeof *gen);
+        char *text = xmalloc(4 * max_len + 8);
+        quad_scores sc;
+        memset(&sc, 0, sizeof sc);
+        as_err terr;
+#pragma omp for schedule(dynamic, 1)
+        for (size_t i = 0; i < ex->n; i++) {
+            int stop;
+#pragma omp atomic read
+            stop = failed;
+            if (stop) continue;
+            size_t ns = byt5_encode_eos(ex->src[i], src, max_src);
+            long g = ns ? an_greedy(run, have_iv ? &mine : NULL, src, ns, gen, max_len, &terr) : -1;
+            if (g < 0) {
+#pragma omp critical(an_score_fail)
+                if (!failed) {
+                    failed = 1;
+                    if (ns) snprintf(msg, sizeof msg, "example %zu: %.1000s", i + 1, terr.msg);
+                    else snprintf(msg, sizeof msg, "example %zu: source of %zu bytes does not fit the run (%zu tokens)",
+                                  i + 1, strlen(ex->src[i]), max_src);
+                }
+                continue;
+            }
+            byt5_decode(gen, (size_t)g, text, 4 * max_len + 8);
+            quad_scores_add(&sc, (quad_kind)ex->kind[i], ex->tgt[i], text);
+#pragma omp critical(an_score_progress)
+            {
+                done++;
+                if (progress) progress(puser, done);
+            }
+        }
+#pragma omp critical(an_score_merge)
+        {
+            scores_merge(&total.all, &sc.all);
+            for (int k = 0; k < QUAD_N_KINDS; k++) scores_merge(&total.kind[k], &sc.kind[k]);
+        }
+        free(src);
+        free(gen);
+        free(text);
+        if (have_iv) free(mine.dec);
+        t5_run_free(run);
+    }
+    out[0] = quad_score_full(&total.all);
+    out[1] = quad_score_chars(&total.all);
+    out[2] = quad_score_answer(&total.all);
+    if (failed) return as_errf(err, "%.1000s", msg);
+    return 0;
+}
+
 /* Progress across several an_score_set calls: offset + done. */
 typedef struct {
     an_progress_fn fn;
@@ -114,8 +198,7 @@ int an_head_importance(t5_run *r, const an_examples *ex, an_abl_mode mode, const
         out->drop[k] = xcalloc(iv.n_layers[k] * iv.n_heads * 3 + 1, sizeof(double));
     }
     prog_chain pc = {progress, puser, 0};
-    int rc = an_score_set(r, NULL, ex->src, ex->tgt, ex->kind, ex->n, out->base, prog_step, &pc,
-                          err);
+    int rc = an_score_examples(r, NULL, ex, out->base, prog_step, &pc, err);
     for (int k = 0; k < AN_N_KINDS && !rc; k++)
         for (size_t l = 0; l < iv.n_layers[k] && !rc; l++)
             for (size_t h = 0; h < iv.n_heads && !rc; h++) {
@@ -123,7 +206,7 @@ int an_head_importance(t5_run *r, const an_examples *ex, an_abl_mode mode, const
                 an_iv_clear_heads(&iv);
                 an_iv_set_head(&iv, (t5_attn_kind)k, l, h, mode);
                 double s[3];
-                rc = an_score_set(r, &iv, ex->src, ex->tgt, ex->kind, ex->n, s, prog_step, &pc, err);
+                rc = an_score_examples(r, &iv, ex, s, prog_step, &pc, err);
                 for (int j = 0; j < 3; j++) out->drop[k][(l * iv.n_heads + h) * 3 + j] = out->base[j] - s[j];
             }
     an_iv_free(&iv);
@@ -157,18 +240,17 @@ int an_hypothesis_run(t5_run *r, const an_examples *ex, unsigned kinds, size_t d
     an_iv_init(&iv, t5_run_model(r));
     iv.block_kinds = kinds;
     prog_chain pc = {progress, puser, 0};
-    int rc = an_score_set(r, NULL, ex->src, ex->tgt, ex->kind, ex->n, out->base, prog_step, &pc, err);
+    int rc = an_score_examples(r, NULL, ex, out->base, prog_step, &pc, err);
     if (!rc) {
         pc.offset += ex->n;
         iv.block = AN_BLOCK_SPECIAL;
-        rc = an_score_set(r, &iv, ex->src, ex->tgt, ex->kind, ex->n, out->special, prog_step, &pc, err);
+        rc = an_score_examples(r, &iv, ex, out->special, prog_step, &pc, err);
     }
     for (size_t d = 0; d < draws && !rc; d++) {
         pc.offset += ex->n;
         iv.block = AN_BLOCK_RANDOM_DIGITS;
         iv.block_seed = seed + 1 + d;
-        rc = an_score_set(r, &iv, ex->src, ex->tgt, ex->kind, ex->n, out->rnd + d * 3, prog_step,
-                          &pc, err);
+        rc = an_score_examples(r, &iv, ex, out->rnd + d * 3, prog_step, &pc, err);
     }
     an_iv_free(&iv);
     if (rc) {

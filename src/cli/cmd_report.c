@@ -6,7 +6,9 @@
  * Deliberately thin on computation: statistics, classes, aggregates and the
  * causal experiments live in src/analysis/. This file chooses what to
  * measure, draws it and writes the words. */
+#include <cblas.h>
 #include <getopt.h>
+#include <omp.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -51,6 +53,8 @@ static void usage(FILE *f)
             "      --example EQ       the equation drawn in the per-example figures\n"
             "                         (default " EXAMPLE_EQ ")\n"
             "      --max-len N        longest decoded output in tokens (default %d)\n"
+            "      --threads N        decoding threads for ablation and the hypothesis,\n"
+            "                         one equation each (default: all cores)\n"
             "  -o, --out DIR          the folder to write (created if needed)\n"
             "  -q, --quiet            no progress bar\n"
             "  -h, --help             this help\n"
@@ -107,6 +111,8 @@ typedef struct {
     unsigned char seen_q[AN_N_KINDS][AN_TC_COUNT], seen_k[AN_N_KINDS][AN_TC_COUNT];
     float *buf;                     /* scratch, max(max_src, max_tgt)^2 */
     size_t traces;
+    const an_examples *ex;          /* the equations, in the order they are traced */
+    quad_scores scores;             /* of the traced (greedy) outputs */
 } accum;
 
 static void accum_init(accum *a, const t5_model *m, size_t max_src, size_t max_tgt)
@@ -195,6 +201,12 @@ static void accum_trace(void *user, const attn_trace *t)
         size_t n;
         an_rollout(t, i == 0 ? T5_ATTN_ENC_SELF : T5_ATTN_DEC_SELF, a->buf, &n);
         an_grid_add(a->roll[i], a->buf, n, n, n);
+    }
+    if (a->ex && a->traces < a->ex->n) {
+        char text[4 * 4096 + 8];
+        size_t n = t->n_tgt > 0 ? t->n_tgt - 1 : 0;
+        byt5_decode(t->tgt + 1, n, text, sizeof text);
+        quad_scores_add(&a->scores, (quad_kind)a->ex->kind[a->traces], a->ex->tgt[a->traces], text);
     }
     a->traces++;
 }
@@ -555,7 +567,7 @@ static void aggregate_figures(figs *F, accum *a)
 
 typedef struct {
     const char *model_dir, *data, *preset, *out, *example, *ablation;
-    size_t n, seed, imp_n, hyp_n, draws, max_len;
+    size_t n, seed, imp_n, hyp_n, draws, max_len, threads;
     unsigned block_kinds;   /* bit per t5_attn_kind */
     int quiet;
 } options;
@@ -819,6 +831,19 @@ static int write_report(const options *o, const t5_model *m, const an_examples *
                  ex->n, o->preset, o->seed);
     fprintf(f, "Greedy decoding, at most %zu tokens. Took %.1f s.\n\n", o->max_len, seconds);
 
+    fprintf(f, "## Scores of the traced equations\n\n"
+               "| kind | equations | full solve | character accuracy | answer accuracy |\n"
+               "|---|---|---|---|---|\n");
+    fprintf(f, "| all | %zu | %.3f | %.3f | %.3f |\n", a->scores.all.n,
+            quad_score_full(&a->scores.all), quad_score_chars(&a->scores.all),
+            quad_score_answer(&a->scores.all));
+    for (int k = 0; k < QUAD_N_KINDS; k++)
+        if (a->scores.kind[k].n)
+            fprintf(f, "| %s | %zu | %.3f | %.3f | %.3f |\n", quad_kind_name((quad_kind)k),
+                    a->scores.kind[k].n, quad_score_full(&a->scores.kind[k]),
+                    quad_score_chars(&a->scores.kind[k]), quad_score_answer(&a->scores.kind[k]));
+    fprintf(f, "\n");
+
     write_findings(f, recs, nrec, a->stats, imp, hys, n_hy, o);
 
     fprintf(f, "## How heads are classified\n\n"
@@ -979,6 +1004,7 @@ int cmd_report(int argc, char **argv)
         {"max-len", required_argument, 0, 'L'}, {"out", required_argument, 0, 'o'},
         {"quiet", no_argument, 0, 'q'},        {"help", no_argument, 0, 'h'},
         {"block-in", required_argument, 0, 'B'},
+        {"threads", required_argument, 0, 'T'},
         {0, 0, 0, 0},
     };
     options o = {0};
@@ -1006,6 +1032,13 @@ int cmd_report(int argc, char **argv)
         case 'Y': if (parse_size("--hypothesis-n", &o.hyp_n)) return EXIT_USAGE; break;
         case 'K': if (parse_size("--draws", &o.draws)) return EXIT_USAGE; break;
         case 'L': if (parse_size("--max-len", &o.max_len)) return EXIT_USAGE; break;
+        case 'T':
+            if (parse_size("--threads", &o.threads)) return EXIT_USAGE;
+            if (o.threads == 0 || o.threads > 256) {
+                cli_error(CMD, "--threads must be 1..256, got %s", optarg);
+                return EXIT_USAGE;
+            }
+            break;
         case 'A': o.ablation = optarg; break;
         case 'B':
             if (parse_kinds(optarg, &o.block_kinds)) {
@@ -1106,7 +1139,10 @@ int cmd_report(int argc, char **argv)
     attn_trace *t = trace_new(&m, max_src, max_tgt);
     accum acc;
     accum_init(&acc, &m, max_src, max_tgt);
-    an_examples ex = {(const char *const *)es.src, (const char *const *)es.tgt, es.kind, es.n};
+    size_t threads = o.threads ? o.threads : (size_t)omp_get_max_threads();
+    if (threads > 1) openblas_set_num_threads(1); /* threads are per equation */
+    an_examples ex = {(const char *const *)es.src, (const char *const *)es.tgt, es.kind, es.n,
+                      threads};
     an_importance imp = {0};
     an_hypothesis hy[2];
     memset(hy, 0, sizeof hy);
@@ -1117,6 +1153,7 @@ int cmd_report(int argc, char **argv)
 
     /* 1. every equation, captured */
     prog_start(&prog, "tracing equations", es.n);
+    acc.ex = &ex;
     if (an_collect(run, NULL, &ex, t, accum_trace, &acc, prog_cb, &prog, &err)) goto out;
     an_stats_finish_all(acc.stats);
 
@@ -1146,7 +1183,7 @@ int cmd_report(int argc, char **argv)
     if (o.imp_n > 0) {
         size_t n = o.imp_n < es.n ? o.imp_n : es.n;
         o.imp_n = n;
-        an_examples sub = {ex.src, ex.tgt, ex.kind, n};
+        an_examples sub = {ex.src, ex.tgt, ex.kind, n, threads};
         size_t heads = (acc.L[0] + acc.L[1] + acc.L[2]) * acc.H;
         prog_start(&prog, "ablating heads", n * (heads + 1));
         if (an_head_importance(run, &sub, mode, &acc.means, &imp, prog_cb, &prog, &err)) goto out;
@@ -1182,7 +1219,7 @@ int cmd_report(int argc, char **argv)
      * where --block-in says */
     if (o.hyp_n > 0) {
         size_t n = o.hyp_n < es.n ? o.hyp_n : es.n;
-        an_examples sub = {ex.src, ex.tgt, ex.kind, n};
+        an_examples sub = {ex.src, ex.tgt, ex.kind, n, threads};
         unsigned sets[2] = {7u, (1u << T5_ATTN_ENC_SELF) | (1u << T5_ATTN_CROSS)};
         size_t want = 2;
         if (o.block_kinds) sets[0] = o.block_kinds, want = 1;

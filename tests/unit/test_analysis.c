@@ -577,19 +577,49 @@ static void test_experiments_run(void **state)
     t5_model m;
     assert_int_equal(t5_alloc(&m, &cfg, NULL), 0);
     t5_init_random(&m, 9);
+    /* louder attention outputs, so that ablating a head changes what a random
+     * model writes */
+    size_t HD = cfg.num_heads * cfg.d_kv;
+    for (size_t i = 0; i < cfg.d_model * HD; i++) {
+        m.w.enc[0].o[i] *= 30;
+        m.w.dec[0].o[i] *= 30;
+        m.w.dec[0].co[i] *= 30;
+    }
     const char *src[] = {"1x^2-5x+6=0", "2x^2+0x-8=0"};
     const char *tgt[] = {"D=((-5)^2-4*1*6)=1;x=(5-1)/(2*1)=2;x=(5+1)/(2*1)=3;x=2;x=3;",
                          "D=(0^2-4*2*(-8))=64;x=(0-8)/(2*2)=-2;x=(0+8)/(2*2)=2;x=-2;x=2;"};
     int kind[] = {0, 0};
-    an_examples ex = {src, tgt, kind, 2};
+    an_examples ex = {src, tgt, kind, 2, 1};
     t5_run *r = t5_run_new(&m, 32, 24);
     as_err err = {0};
+    /* the first target is what the model writes, so the scores are not all 0 */
+    int ids[32], gen[24];
+    char own[200];
+    size_t ns = byt5_encode_eos(src[0], ids, 32);
+    long g = t5_greedy(r, ids, ns, gen, 23, &err);
+    assert_true(g > 0);
+    byt5_decode(gen, (size_t)g, own, sizeof own);
+    tgt[0] = own;
     an_importance imp;
     size_t last = 0;
     assert_int_equal(an_head_importance(r, &ex, AN_ABL_ZERO, NULL, &imp, count_progress, &last, &err), 0);
     assert_int_equal(last, 2 * (1 + 3 * 2)); /* base + every head of 3 kinds x 1 layer x 2 heads */
     assert_true(imp.base[1] >= 0 && imp.base[1] <= 1);
     for (size_t i = 0; i < 2 * 3; i++) assert_true(fabs(imp.drop[T5_ATTN_CROSS][i]) <= 1);
+    /* two threads, each with its own run: the same numbers */
+    an_examples ex2 = ex;
+    ex2.threads = 2;
+    an_importance imp2;
+    assert_int_equal(an_head_importance(r, &ex2, AN_ABL_ZERO, NULL, &imp2, NULL, NULL, &err), 0);
+    assert_true(imp.base[0] == 0.5); /* the first right, the second wrong */
+    double moved = 0;
+    for (int k = 0; k < AN_N_KINDS; k++)
+        for (size_t i = 0; i < 2 * 3; i++) moved += fabs(imp.drop[k][i]);
+    assert_true(moved > 0);
+    assert_memory_equal(imp.base, imp2.base, sizeof imp.base);
+    for (int k = 0; k < AN_N_KINDS; k++)
+        assert_memory_equal(imp.drop[k], imp2.drop[k], 2 * 3 * sizeof(double));
+    an_importance_free(&imp2);
     an_importance_free(&imp);
     an_hypothesis hy;
     last = 0;
