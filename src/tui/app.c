@@ -144,6 +144,9 @@ int tui_submit(tui_app *a, int force_raw)
         return -1;
     }
     a->have_run = 1;
+    if (a->have_cls) an_trace_classes_free(&a->cls);
+    an_classify_trace(a->tr, &a->cls);
+    a->have_cls = 1;
     a->quad_ok = quad_ok;
     if (quad_ok) a->sol = sol;
     a->raw = raw;
@@ -181,6 +184,45 @@ int tui_submit(tui_app *a, int force_raw)
     return 0;
 }
 
+const an_head_class *tui_head_class(const tui_app *a, t5_attn_kind kind, size_t layer,
+                                    size_t head)
+{
+    return a->have_cls ? an_trace_class(&a->cls, kind, layer, head) : NULL;
+}
+
+/* Decode the input of the maps on screen again (after an ablation). */
+static void rerun(tui_app *a)
+{
+    if (!a->have_run) return;
+    char keep[TUI_INPUT_MAX];
+    size_t keep_len = a->input_len, keep_pos = a->input_pos;
+    snprintf(keep, sizeof keep, "%s", a->input);
+    snprintf(a->input, sizeof a->input, "%s", a->shown);
+    size_t step = a->step;
+    int was_last = a->step + 1 >= a->n_gen;
+    tui_submit(a, !a->quad_ok);
+    if (!was_last && step < a->n_gen) a->step = step;
+    snprintf(a->input, sizeof a->input, "%s", keep);
+    a->input_len = keep_len;
+    a->input_pos = keep_pos;
+}
+
+void tui_toggle_ablation(tui_app *a, t5_attn_kind kind, size_t layer, size_t head)
+{
+    an_abl_mode m = an_iv_toggle(&a->iv, kind, layer, head, AN_ABL_ZERO);
+    rerun(a);
+    set_msg(a, 0, 0, "%s layer %zu head %zu %s; %zu head%s ablated (X clears)",
+            tui_kind_name(kind), layer, head, m ? "zeroed" : "restored", an_iv_count(&a->iv),
+            an_iv_count(&a->iv) == 1 ? "" : "s");
+}
+
+void tui_clear_ablation(tui_app *a)
+{
+    an_iv_clear_heads(&a->iv);
+    rerun(a);
+    set_msg(a, 0, 0, "no head ablated");
+}
+
 /* A model folder that Hugging Face wrote (transformers_version in its
  * config.json) and attnscope did not train (no train.cfg, metrics.json or
  * trainer_state.json) is taken as a general text model: raw mode. */
@@ -215,6 +257,8 @@ static void app_init(tui_app *a, const tui_options *o, const t5_model *m)
     a->model_dir = o->model_dir;
     a->run = t5_run_new(m, TUI_MAX_SRC, TUI_MAX_GEN);
     a->tr = trace_new(m, TUI_MAX_SRC, TUI_MAX_GEN);
+    an_iv_init(&a->iv, m);
+    t5_run_set_hook(a->run, an_hook, &a->iv);
     size_t big = TUI_MAX_SRC > TUI_MAX_GEN ? TUI_MAX_SRC : TUI_MAX_GEN;
     a->buf = xcalloc(big * big, sizeof(float));
     a->buf2 = xcalloc(big * big, sizeof(float));
@@ -256,6 +300,8 @@ static void app_init(tui_app *a, const tui_options *o, const t5_model *m)
 
 static void app_free(tui_app *a)
 {
+    if (a->have_cls) an_trace_classes_free(&a->cls);
+    an_iv_free(&a->iv);
     trace_free(a->tr);
     t5_run_free(a->run);
     free(a->buf);

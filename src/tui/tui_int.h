@@ -8,6 +8,7 @@
 
 #include <stddef.h>
 
+#include "analysis.h"
 #include "quad.h"
 #include "theme.h"
 #include "trace.h"
@@ -100,7 +101,20 @@ struct tui_app {
     int too_small;
     float *buf, *buf2;           /* scratch maps */
     char status[512];            /* the cursor line, set by the view's draw */
+
+    /* analysis: each head's class (after every decode), ablated heads */
+    an_iv iv;                    /* hooked into the run for good; trace_run chains it */
+    an_trace_classes cls;
+    int have_cls;
 };
+
+/* The class of a head of the current run, NULL when not known. */
+const an_head_class *tui_head_class(const tui_app *a, t5_attn_kind kind, size_t layer,
+                                    size_t head);
+/* Toggle ablation (zeroing) of one head and decode the shown input again. */
+void tui_toggle_ablation(tui_app *a, t5_attn_kind kind, size_t layer, size_t head);
+/* Clear every ablation and decode again. */
+void tui_clear_ablation(tui_app *a);
 
 /* ---- app.c --------------------------------------------------------------- */
 

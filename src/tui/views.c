@@ -135,9 +135,14 @@ static void map_draw(tui_app *a, int y, int x, int h, int w)
     n += snprintf(a->status + n, sizeof a->status - (size_t)n, "  key %zu '%s'  weight %.4f", *cc,
                   ka, wgt);
     if (k != T5_ATTN_ENC_SELF && *cr >= live)
-        snprintf(a->status + n, sizeof a->status - (size_t)n, "  (after this step)");
+        n += snprintf(a->status + n, sizeof a->status - (size_t)n, "  (after this step)");
     else if (a->normalize)
-        snprintf(a->status + n, sizeof a->status - (size_t)n, "  (colours scaled to %.3f)", vmax);
+        n += snprintf(a->status + n, sizeof a->status - (size_t)n, "  (scaled to %.3f)", vmax);
+    const an_head_class *hc = a->avg ? NULL : tui_head_class(a, k, a->layer, a->head);
+    if (hc && n < (int)sizeof a->status)
+        n += snprintf(a->status + n, sizeof a->status - (size_t)n, "  class: %s", hc->label);
+    if (!a->avg && an_iv_head(&a->iv, k, a->layer, a->head) && n < (int)sizeof a->status)
+        snprintf(a->status + n, sizeof a->status - (size_t)n, "  [ablated]");
 }
 
 static int move_cursor(size_t *r, size_t *c, size_t rows, size_t cols, size_t page, int key)
@@ -247,11 +252,24 @@ static void model_draw(tui_app *a, int y, int x, int h, int w)
                     tui_text(a, ty + (int)l, tx + (int)tw, 1, ROLE_SELECTED, a->utf8 ? "\xe2\x96\x8c" : "<");
                 }
             }
+            /* Under the thumbnail: the head's class ("D +0", "V x ^"...) and
+               an X when it is ablated. */
+            if (ty + (int)tl < y + h) {
+                const an_head_class *hc = tui_head_class(a, k, ly, hd);
+                char lab[64];
+                int abl = an_iv_head(&a->iv, k, ly, hd) != AN_ABL_NONE;
+                snprintf(lab, sizeof lab, "%s%c %s", abl ? "X " : "", hc ? an_class_mark(hc->cls) : ' ',
+                         hc && hc->label[0] ? strchr(hc->label, ' ') ? strchr(hc->label, ' ') + 1 : "" : "");
+                tui_text(a, ty + (int)tl, tx, (int)tw, abl ? ROLE_WRONG : sel ? ROLE_SELECTED : ROLE_HINT, lab);
+            }
         }
     }
+    const an_head_class *hc = tui_head_class(a, k, a->layer, a->head);
     snprintf(a->status, sizeof a->status,
-             " model view: %s, %zu layers x %zu heads; selected layer %zu head %zu (Enter zooms)",
-             tui_kind_name(k), nl, nh, a->layer, a->head);
+             " model view: %s, %zu layers x %zu heads; selected layer %zu head %zu%s%s%s "
+             "(Enter zooms, x ablates)",
+             tui_kind_name(k), nl, nh, a->layer, a->head, hc ? ": " : "", hc ? hc->label : "",
+             an_iv_head(&a->iv, k, a->layer, a->head) ? " [ablated]" : "");
 }
 
 static tui_action model_key(tui_app *a, int key)
@@ -370,6 +388,8 @@ static void draw_title(tui_app *a, int w)
         snprintf(step, sizeof step, "step %zu/%zu%s", a->step + 1, a->n_gen,
                  a->playing ? " playing" : "");
     static const char *depth[] = {"no colour", "8 colours", "256 colours", "24-bit", "auto"};
+    size_t n_abl = an_iv_count(&a->iv);
+    if (n_abl) snprintf(step + strlen(step), sizeof step - strlen(step), " [%zu ablated]", n_abl);
     snprintf(look, sizeof look, "theme %s (%s)%s", a->th.name, depth[a->mode],
              a->raw ? " [text]" : "");
     const char *sep = SEP(a);
@@ -496,34 +516,26 @@ static void draw_hints(tui_app *a, int y, int w)
     const char *s = a->editing
         ? " Enter decode  Esc back  Ctrl-U clear  Ctrl-R raw text  arrows move"
         : " ? help  q quit  e edit  arrows move  l/L layer  h/H head  1 2 3 kind  a avg  "
-          "m model  s summary  ,/. step  space play  t theme";
+          "m model  s summary  ,/. step  space play  x ablate  t theme";
     tui_text(a, y, 0, w, ROLE_HINT, s);
 }
 
 static const char *help_lines[] = {
     "attnscope keys",
-    "",
-    "  e  /  Tab     edit the equation (Enter decodes, Esc leaves)",
-    "  Ctrl-R        (while editing) decode the text as raw text",
+    "  e / Tab       edit the equation: Enter decodes, Esc leaves,",
+    "                Ctrl-U clears, Ctrl-R decodes it as raw text",
     "  arrows        move the cursor (PgUp/PgDn a page, Home/End a row)",
-    "  l  L          next / previous layer",
-    "  h  H          next / previous head",
-    "  a             average over heads (on/off)",
-    "  1  2  3       encoder self / decoder self / cross attention",
-    "  k             next attention kind",
-    "  v             the single map view",
-    "  m             model view: every layer x head (Enter zooms)",
-    "  s             summary: attention each token receives, per layer",
-    "  ,  .          decoding step back / forward",
-    "  g  G          first / last decoding step",
+    "  l L   h H     next / previous layer;  next / previous head",
+    "  a             the mean over heads (on/off)",
+    "  1 2 3   k     encoder self / decoder self / cross;  next kind",
+    "  v  m  s       one map / model view (every layer x head, Enter",
+    "                zooms) / summary (attention each token receives)",
+    "  , .   g G     decoding step back / forward;  first / last step",
     "  space  p      play / pause the decoding",
+    "  x   X         ablate (zero) this head and decode again;  none",
     "  n             scale colours to the map's maximum (on/off)",
-    "  b             half blocks (two rows per line) on/off",
-    "  r             raw text mode on/off (no equation parser)",
-    "  t             next theme",
-    "  Ctrl-L        redraw the screen",
-    "  ?             this help;  q  quit",
-    "",
+    "  b   r   t     half blocks on/off;  raw text mode;  next theme",
+    "  Ctrl-L        redraw;   ?  this help;   q  quit",
     "any key closes this help",
 };
 
@@ -703,6 +715,16 @@ tui_action tui_common_key(tui_app *a, int key)
         if (!a->playing && a->step + 1 >= a->n_gen) set_step(a, 0);
         a->playing = !a->playing;
         return TUI_REDRAW;
+    case 'x':
+        if (a->avg && a->view == VIEW_MAP) {
+            snprintf(a->msg, sizeof a->msg, "pick one head to ablate (a leaves the average)");
+            a->msg_error = 1;
+            a->err_col = 0;
+            return TUI_REDRAW;
+        }
+        tui_toggle_ablation(a, a->kind, a->layer, a->head);
+        return TUI_REDRAW;
+    case 'X': tui_clear_ablation(a); return TUI_REDRAW;
     case 'n': a->normalize = !a->normalize; return TUI_REDRAW;
     case 'b': a->half_ok = !a->half_ok; return TUI_REDRAW;
     case 't': tui_cycle_theme(a); return TUI_REDRAW;

@@ -57,8 +57,20 @@ keys t; wait_for "theme light" 1
 keys t; wait_for "theme mono" 1
 keys t; wait_for "theme viridis" 1
 keys t; wait_for "theme default" 1
+# head classes and ablation: the class in the status line; x zeroes the
+# head and decodes again, marked in the title, status and model view; X clears
+keys 1 v h; wait_for "encoder self layer" 1
+wait_for "  class: "
+keys x; wait_for "zeroed; 1 head ablated (X clears)" 3
+wait_for "[1 ablated]" 1; wait_for "  [ablated]"
+wait_for "weight 0.0000  class: hetero (no data)"
+keys m; wait_for ": hetero (no data) [ablated]"
+wait_for " X H (no data)"
+keys X; wait_for "no head ablated" 3; wait_gone "[1 ablated]"
+keys v a x; wait_for "pick one head to ablate" 3
+keys a 3
 # help overlay, closed by any key
-keys '?'; wait_for "attnscope keys"; wait_for "model view: every layer x head"
+keys '?'; wait_for "attnscope keys"; wait_for "model view (every layer x head"
 keys x; wait_gone "attnscope keys"
 keys q; wait_for "EXITED rc=0"
 finish
