@@ -142,6 +142,17 @@ R '-x^2+4=0' --format json | grep -q '"source":"1x^2+0x-4=0"' || fail "equation 
 R 'hello, world' --raw --format csv > "$T/raw.csv" || fail "--raw"
 head -1 "$T/raw.csv" | grep -q '^query\\key,0 h,1 e,.*,"5 ,",' || fail "raw csv header with a quoted comma"
 
+# a Hugging Face checkpoint (transformers_version, no train.cfg) takes any text, as the UI does
+mkdir -p "$T/hf"
+cp "$MODEL/model.safetensors" "$T/hf/"
+sed 's/^{/{\n  "transformers_version": "4.40.0",/' "$MODEL/config.json" > "$T/hf/config.json"
+"$BIN" render --model "$T/hf" --max-len 4 'translate: hello' --format json > "$T/hf.json" ||
+    fail "text for a Hugging Face checkpoint"
+grep -q '"source":"translate: hello"' "$T/hf.json" || fail "HF checkpoint: the text is not the source"
+touch "$T/hf/train.cfg"
+"$BIN" render --model "$T/hf" --max-len 4 'translate: hello' --format json > /dev/null 2>&1 &&
+    fail "a model trained by attnscope (train.cfg) took raw text without --raw"
+
 # ---- files ----------------------------------------------------------------
 echo old > "$T/keep.svg"
 R 'x^2+1=0' --format svg --out "$T/keep.svg" --layer 7 2> "$T/err"; rc=$?
