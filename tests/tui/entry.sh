@@ -57,6 +57,18 @@ wait_for "text> the cat sat" 2
 wait_for "raw text: nothing to check against"
 keys q; wait_for "EXITED rc=0"
 
+# a model that Hugging Face wrote (transformers_version in config.json) and
+# attnscope did not train: taken as a general text model, raw mode from the start
+HF=$(mktemp -d)
+cp -r "$MODEL" "$HF/hf-model"
+sed -i 's/^{/{\n  "transformers_version": "4.40.0",/' "$HF/hf-model/config.json"
+cleanup
+tui_start 90 24 "$BIN" tui --model "$HF/hf-model" "Translate: hello"
+wait_for "text> Translate: hello" 2
+wait_for "raw text: nothing to check against"
+keys q; wait_for "EXITED rc=0"
+rm -rf "$HF"
+
 # a bad equation on the command line: the message, and the box open to fix it
 cleanup
 tui_start 90 24 "$BIN" tui --model "$MODEL" "x^2+=0"
