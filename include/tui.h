@@ -97,6 +97,14 @@ const char *tui_token_short(int id, char *buf, size_t cap);
  * specials eos/pad/unk), 0 for digits and the rest. */
 int tui_token_is_special(int id);
 
+/* The column label of visible column vcol: the token's one-column label
+ * into buf (cap >= 8) and what it is: TUI_LABEL_CURSOR for the cursor's
+ * column, TUI_LABEL_SPECIAL for a special token, TUI_LABEL_PLAIN otherwise;
+ * -1 when vcol is not visible. */
+enum { TUI_LABEL_PLAIN = 0, TUI_LABEL_SPECIAL, TUI_LABEL_CURSOR };
+int tui_col_label(const tui_grid *g, size_t vcol, const int *tokens, size_t cur_col, char *buf,
+                  size_t cap);
+
 /* The row label of one line of cells: "index token" right-aligned to
  * g->label_w - 1 columns and a space. In half mode the line holds two rows,
  * written as their two one-column labels ("12 3^ "). tokens may be NULL

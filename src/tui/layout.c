@@ -171,6 +171,17 @@ int tui_token_is_special(int id)
     return b != 0 && strchr("x^=+-*();D<", b) != NULL;
 }
 
+int tui_col_label(const tui_grid *g, size_t vcol, const int *tokens, size_t cur_col, char *buf,
+                  size_t cap)
+{
+    if (cap) buf[0] = '\0';
+    if (vcol >= g->vis_cols || g->col0 + vcol >= g->cols) return -1;
+    size_t c = g->col0 + vcol;
+    tui_token_short(tokens[c], buf, cap);
+    return c == cur_col ? TUI_LABEL_CURSOR
+           : tui_token_is_special(tokens[c]) ? TUI_LABEL_SPECIAL : TUI_LABEL_PLAIN;
+}
+
 size_t tui_row_label_width(size_t rows, int half, size_t longest_name)
 {
     size_t digits = 1;

@@ -56,12 +56,12 @@ static void draw_col_labels(const tui_app *a, const tui_grid *g, int y, int x, c
     tui_fill(a, y, x, (int)g->label_w, ROLE_NORMAL);
     tui_text(a, y, x, (int)g->label_w, ROLE_HINT, corner);
     for (size_t v = 0; v < g->vis_cols; v++) {
-        size_t c = g->col0 + v;
         char s[8];
-        tui_token_short(tokens[c], s, sizeof s);
-        theme_role r = c == cur_col                       ? ROLE_LABEL_CURSOR
-                       : tui_token_is_special(tokens[c]) ? ROLE_TOKEN_SPECIAL
-                                                         : ROLE_LABEL;
+        int kind = tui_col_label(g, v, tokens, cur_col, s, sizeof s);
+        if (kind < 0) break;
+        theme_role r = kind == TUI_LABEL_CURSOR    ? ROLE_LABEL_CURSOR
+                       : kind == TUI_LABEL_SPECIAL ? ROLE_TOKEN_SPECIAL
+                                                   : ROLE_LABEL;
         int cx = x + (int)g->label_w + (int)(v * g->cell_w);
         tui_text(a, y, cx, 1, r, s);
         if (g->cell_w == 2) tui_text(a, y, cx + 1, 1, r == ROLE_LABEL_CURSOR ? r : ROLE_NORMAL, " ");

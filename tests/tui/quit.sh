@@ -19,6 +19,15 @@ typetext "echo still-echoing"; keys Enter
 wait_for "still-echoing"
 screen | grep -q '^still-echoing' || fail "the shell output is not where it should be"
 
+# Ctrl-C also gives a clean shell back
+typetext "clear; $(printf %q "$BIN") tui --model $(printf %q "$MODEL")"; keys Enter
+wait_for " ? help  q quit" 26
+keys C-c
+wait_for 'PROMPT$'
+wait_gone "tied-relu │ cross"
+typetext "echo after-ctrl-c"; keys Enter
+wait_for "after-ctrl-c"
+
 # no model: a message on the normal screen, exit 1
 typetext "$(printf %q "$BIN") tui --model /nonexistent/model; echo rc=\$?"; keys Enter
 wait_for "attnscope tui: no model folder at /nonexistent/model"

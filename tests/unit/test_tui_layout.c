@@ -219,6 +219,18 @@ static void test_labels(void **state)
     assert_string_equal(tui_row_label(&g, 0, ids, NULL, buf, sizeof buf), "0 7x ");
     assert_string_equal(tui_row_label(&g, 1, ids, NULL, buf, sizeof buf), "2 ^2 ");
     assert_string_equal(tui_row_label(&g, 3, ids, NULL, buf, sizeof buf), " 6 $ ");
+    /* column labels: scrolled window, cursor and special tokens */
+    memset(&g, 0, sizeof g);
+    tui_grid_layout(&g, n, n, 10, 8 + 4, 0, 0, 8, 0, 5); /* 4 visible columns */
+    assert_int_equal(g.vis_cols, 4);
+    assert_int_equal(g.col0, 2);
+    assert_int_equal(tui_col_label(&g, 0, ids, 5, buf, sizeof buf), TUI_LABEL_SPECIAL);
+    assert_string_equal(buf, "^");
+    assert_int_equal(tui_col_label(&g, 1, ids, 5, buf, sizeof buf), TUI_LABEL_PLAIN);
+    assert_string_equal(buf, "2");
+    assert_int_equal(tui_col_label(&g, 3, ids, 5, buf, sizeof buf), TUI_LABEL_CURSOR);
+    assert_string_equal(buf, "0");
+    assert_int_equal(tui_col_label(&g, 4, ids, 5, buf, sizeof buf), -1);
     /* named rows (summary map: layers) */
     const char *names[3] = {"L0", "L1", "L2"};
     memset(&g, 0, sizeof g);
