@@ -415,11 +415,13 @@ typedef struct {
     const char *title;
     const char *const *row_labels;
     const char *const *col_labels;
+    const char *const *cell_text;  /* (rows*cols) short texts drawn in the cells, or NULL */
 } an_panel;
 
 /* Draw panels in a grid of grid_cols columns with a figure title (lines
  * separated by '\n') and one
- * colour bar (0 .. vmax; vmax <= 0 takes the largest value), and write
+ * colour bar (0 .. vmax; vmax == 0 takes the largest value; vmax < 0 scales
+ * to -vmax and draws no colour bar, for categorical maps), and write
  * base.png and base.svg, each atomically. Cells are cell_px pixels (0:
  * chosen from the largest panel, 4..18); labels are drawn when a cell is
  * at least 7 pixels. *w and *h (may be NULL) get the image size, the same

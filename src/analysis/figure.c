@@ -50,6 +50,7 @@ typedef struct {
     float vmax;
     const char *title;
     double title_h;         /* FIG_TITLE_H plus a line for each '\n' */
+    int no_bar;             /* categorical: no colour bar */
 } layout;
 
 static void set_font(cairo_t *cr, double size, int bold)
@@ -185,6 +186,26 @@ static void draw_cells(cairo_t *cr, const an_panel *P, float vmax, double mx, do
     cairo_surface_destroy(img);
 }
 
+/* Short texts centred in the cells, dark on light cells and light on dark. */
+static void draw_cell_text(cairo_t *cr, const an_panel *P, float vmax, double mx, double my,
+                           double cs)
+{
+    double fs = cs * 0.42 < 11 ? cs * 0.42 : 11;
+    if (fs < 5) return;
+    set_font(cr, fs, 0);
+    for (size_t r = 0; r < P->rows; r++)
+        for (size_t c = 0; c < P->cols; c++) {
+            const char *t = P->cell_text[r * P->cols + c];
+            if (!t || !*t) continue;
+            double v = vmax > 0 ? P->data[r * P->cols + c] / vmax : 0;
+            double g = v > 0.6 ? 0.0 : 1.0;
+            cairo_set_source_rgb(cr, g, g, g);
+            cairo_move_to(cr, mx + ((double)c + 0.5) * cs - text_w(cr, t) / 2,
+                          my + ((double)r + 0.5) * cs + fs * 0.35);
+            cairo_show_text(cr, t);
+        }
+}
+
 static void draw_heatmaps(cairo_t *cr, const layout *L)
 {
     cairo_set_source_rgb(cr, 1, 1, 1);
@@ -205,6 +226,7 @@ static void draw_heatmaps(cairo_t *cr, const layout *L)
         }
         double mx = x0 + L->rowlab_w, my = y0 + FIG_PANEL_TITLE_H + L->collab_h;
         draw_cells(cr, P, L->vmax, mx, my, L->cs);
+        if (P->cell_text) draw_cell_text(cr, P, L->vmax, mx, my, L->cs);
         cairo_set_source_rgb(cr, 0.3, 0.3, 0.3);
         cairo_set_line_width(cr, 0.5);
         cairo_rectangle(cr, mx, my, (double)P->cols * L->cs, (double)P->rows * L->cs);
@@ -225,6 +247,7 @@ static void draw_heatmaps(cairo_t *cr, const layout *L)
             cairo_restore(cr);
         }
     }
+    if (L->no_bar) return;
     /* the colour bar */
     double bx = FIG_MARGIN + (double)L->gcols * L->pw + 8, by = FIG_MARGIN + L->title_h + 4;
     double bh = L->H - by - FIG_MARGIN - 8;
@@ -349,6 +372,7 @@ int an_fig_heatmaps(const char *base, const char *title, const an_panel *panels,
     L.grows = (n + L.gcols - 1) / L.gcols;
     L.title = title;
     L.vmax = vmax;
+    if (vmax < 0) L.vmax = -vmax, L.no_bar = 1;
     if (!(L.vmax > 0)) {
         L.vmax = 0;
         for (size_t i = 0; i < n; i++)

@@ -353,7 +353,7 @@ static void example_figures(figs *F, const attn_trace *t, const an_trace_classes
                 float *d = data + (l * H + h) * (rows * cols + 1);
                 for (size_t q = 0; q < rows; q++) memcpy(d + q * cols, m + q * stride, cols * sizeof *d);
                 snprintf(titles[l * H + h], 96, "L%zu H%zu %s", l, h, tc->cls[k][l * H + h].label);
-                p[l * H + h] = (an_panel){d, rows, cols, titles[l * H + h], rl, cl};
+                p[l * H + h] = (an_panel){d, rows, cols, titles[l * H + h], rl, cl, NULL};
             }
         snprintf(name, sizeof name, "example_%s_heads", kind_short(k));
         snprintf(title, sizeof title, "%s, every layer (rows) and head\n%s", kind_long(k), eq);
@@ -371,7 +371,7 @@ static void example_figures(figs *F, const attn_trace *t, const an_trace_classes
             size_t r, c;
             an_mean_map(t, (t5_attn_kind)k, (long)l, -1, lay + l * rows * cols, &r, &c);
             snprintf(lt[l], 32, "layer %zu", l);
-            lp[l] = (an_panel){lay + l * rows * cols, rows, cols, lt[l], rl, cl};
+            lp[l] = (an_panel){lay + l * rows * cols, rows, cols, lt[l], rl, cl, NULL};
         }
         snprintf(name, sizeof name, "example_%s_layers", kind_short(k));
         snprintf(title, sizeof title, "%s averaged over heads, per layer\n%s", kind_long(k), eq);
@@ -379,7 +379,7 @@ static void example_figures(figs *F, const attn_trace *t, const an_trace_classes
         /* mean over everything */
         size_t r, c;
         an_mean_map(t, (t5_attn_kind)k, -1, -1, lay, &r, &c);
-        an_panel one = {lay, r, c, NULL, rl, cl};
+        an_panel one = {lay, r, c, NULL, rl, cl, NULL};
         snprintf(name, sizeof name, "example_%s_mean", kind_short(k));
         snprintf(title, sizeof title, "%s averaged over layers and heads\n%s", kind_long(k), eq);
         heatmaps(F, name, title, &one, 1, 1, 0, 12);
@@ -394,7 +394,7 @@ static void example_figures(figs *F, const attn_trace *t, const an_trace_classes
         float *sm = xcalloc(n * t->n_src + 1, sizeof *sm);
         an_summary_map(t, kind, sm, &cols);
         char **ll = number_labels(n, "L");
-        an_panel p = {sm, n, cols, NULL, (const char *const *)ll, (const char *const *)src_l};
+        an_panel p = {sm, n, cols, NULL, (const char *const *)ll, (const char *const *)src_l, NULL};
         snprintf(name, sizeof name, "summary_%s", kind_short(kind));
         snprintf(title, sizeof title,
                  "summary: attention each input token receives per layer (%s, sum over heads)\n%s",
@@ -409,7 +409,7 @@ static void example_figures(figs *F, const attn_trace *t, const an_trace_classes
         float *ro = xcalloc(n * n + 1, sizeof *ro);
         an_rollout(t, i == 0 ? T5_ATTN_ENC_SELF : T5_ATTN_DEC_SELF, ro, &nn);
         const char *const *lab = (const char *const *)(i == 0 ? src_l : tgt_l);
-        an_panel p = {ro, nn, nn, NULL, lab, lab};
+        an_panel p = {ro, nn, nn, NULL, lab, lab, NULL};
         snprintf(name, sizeof name, "rollout_%s", i == 0 ? "enc" : "dec");
         snprintf(title, sizeof title, "attention rollout through the %s (0.5 I + 0.5 A)\n%s",
                  i == 0 ? "encoder" : "decoder self-attention", eq);
@@ -477,14 +477,14 @@ static void head_stat_figures(figs *F, accum *a)
             ol[o] = xstrdup(buf);
         }
         for (int c = 0; c < AN_TC_COUNT; c++) cl[c] = an_tclass_name((an_tclass)c);
-        an_panel p = {off, n, AN_N_OFFSETS, NULL, (const char *const *)rl, (const char *const *)ol};
+        an_panel p = {off, n, AN_N_OFFSETS, NULL, (const char *const *)rl, (const char *const *)ol, NULL};
         snprintf(name, sizeof name, "offsets_%s", kind_short(k));
         snprintf(title, sizeof title,
                  "%s: attention mass per relative offset%s, each head, %zu equations",
                  kind_long(k), k == T5_ATTN_CROSS ? " (k - proportional diagonal)" : " (k - q)",
                  a->traces);
         heatmaps(F, name, title, &p, 1, 1, 0, 12);
-        an_panel pc = {cls, n, AN_TC_COUNT, NULL, (const char *const *)rl, cl};
+        an_panel pc = {cls, n, AN_TC_COUNT, NULL, (const char *const *)rl, cl, NULL};
         snprintf(name, sizeof name, "keyclass_%s", kind_short(k));
         snprintf(title, sizeof title, "%s: attention mass per key token class, each head, %zu equations",
                  kind_long(k), a->traces);
@@ -494,6 +494,48 @@ static void head_stat_figures(figs *F, accum *a)
         free(off);
         free(cls);
     }
+}
+
+/* The class of every head: one panel per kind, layers x heads, a colour
+ * and a mark per class. */
+static void class_figure(figs *F, accum *a)
+{
+    float *d[AN_N_KINDS];
+    char **txt[AN_N_KINDS], **ll[AN_N_KINDS];
+    an_panel p[AN_N_KINDS];
+    char **hl = number_labels(a->H, "H");
+    for (int k = 0; k < AN_N_KINDS; k++) {
+        size_t n = a->L[k] * a->H;
+        d[k] = xcalloc(n + 1, sizeof *d[k]);
+        txt[k] = xcalloc(n + 1, sizeof *txt[k]);
+        for (size_t l = 0; l < a->L[k]; l++)
+            for (size_t h = 0; h < a->H; h++) {
+                an_head_class c;
+                an_classify(an_stats_head(a->stats, (t5_attn_kind)k, l, h), &c);
+                char buf[16];
+                if (c.cls == AN_CLASS_DIAG || c.cls == AN_CLASS_BLUR)
+                    snprintf(buf, sizeof buf, "%c%+d", an_class_mark(c.cls), c.offset);
+                else
+                    snprintf(buf, sizeof buf, "%c", an_class_mark(c.cls));
+                d[k][l * a->H + h] = (float)c.cls / (float)(AN_CLASS_COUNT - 1);
+                txt[k][l * a->H + h] = xstrdup(buf);
+            }
+        ll[k] = number_labels(a->L[k], "L");
+        p[k] = (an_panel){d[k], a->L[k], a->H, kind_long(k), (const char *const *)ll[k],
+                          (const char *const *)hl, (const char *const *)txt[k]};
+    }
+    char title[512];
+    snprintf(title, sizeof title,
+             "the class of every head, %zu equations\nD clear diagonal (offset), B blurred diagonal "
+             "(centre), V vertical stripes, S sparse squares, H heterogeneous",
+             a->traces);
+    heatmaps(F, "classes", title, p, AN_N_KINDS, AN_N_KINDS, -1, 26);
+    for (int k = 0; k < AN_N_KINDS; k++) {
+        free(d[k]);
+        free_labels(txt[k], a->L[k] * a->H);
+        free_labels(ll[k], a->L[k]);
+    }
+    free_labels(hl, a->H);
 }
 
 static void aggregate_figures(figs *F, accum *a)
@@ -507,7 +549,7 @@ static void aggregate_figures(figs *F, accum *a)
         if (rows && cols) {
             float *d = grid_dense(a->pos[k], rows, cols);
             char **rl = number_labels(rows, ""), **cl = number_labels(cols, "");
-            an_panel p = {d, rows, cols, NULL, (const char *const *)rl, (const char *const *)cl};
+            an_panel p = {d, rows, cols, NULL, (const char *const *)rl, (const char *const *)cl, NULL};
             snprintf(name, sizeof name, "avg_%s_position", kind_short(k));
             snprintf(title, sizeof title,
                      "%s averaged over layers, heads and %zu equations, aligned by position",
@@ -528,7 +570,7 @@ static void aggregate_figures(figs *F, accum *a)
             size_t nr, nc;
             compact_classes(full, C, C, a->seen_q[k], a->seen_k[k], d + l * C * C, &nr, &nc, rl, cl);
             snprintf(lt[l], 32, "layer %zu", l);
-            p[l] = (an_panel){d + l * C * C, nr, nc, lt[l], rl, cl};
+            p[l] = (an_panel){d + l * C * C, nr, nc, lt[l], rl, cl, NULL};
         }
         snprintf(name, sizeof name, "avg_%s_class", kind_short(k));
         snprintf(title, sizeof title,
@@ -550,7 +592,7 @@ static void aggregate_figures(figs *F, accum *a)
         const char **cl = xcalloc(C, sizeof *cl);
         char **ll = number_labels(L, "L");
         compact_classes(full, L, C, NULL, a->seen_k[kind], d, &nr, &nc, NULL, cl);
-        an_panel p = {d, nr, nc, NULL, (const char *const *)ll, cl};
+        an_panel p = {d, nr, nc, NULL, (const char *const *)ll, cl, NULL};
         snprintf(name, sizeof name, "summary_%s_class", kind_short(kind));
         snprintf(title, sizeof title,
                  "summary by class: attention one token of each class receives per layer\n(%s, sum over heads, %zu equations)",
@@ -1156,6 +1198,7 @@ int cmd_report(int argc, char **argv)
     acc.ex = &ex;
     if (an_collect(run, NULL, &ex, t, accum_trace, &acc, prog_cb, &prog, &err)) goto out;
     an_stats_finish_all(acc.stats);
+    class_figure(&F, &acc);
 
     /* 2. the example's figures */
     {
@@ -1192,7 +1235,7 @@ int cmd_report(int argc, char **argv)
         float *d[AN_N_KINDS];
         an_panel p[AN_N_KINDS];
         char **hl = number_labels(acc.H, "H");
-        char **ll[AN_N_KINDS];
+        char **ll[AN_N_KINDS], **it[AN_N_KINDS];
         char tt[AN_N_KINDS][64];
         for (int k = 0; k < AN_N_KINDS; k++) {
             d[k] = xcalloc(acc.L[k] * acc.H + 1, sizeof *d[k]);
@@ -1202,15 +1245,29 @@ int cmd_report(int argc, char **argv)
             }
             ll[k] = number_labels(acc.L[k], "L");
             snprintf(tt[k], sizeof tt[k], "%s", kind_long(k));
+            it[k] = xcalloc(acc.L[k] * acc.H + 1, sizeof *it[k]);
+            for (size_t i = 0; i < acc.L[k] * acc.H; i++) {
+                char buf[24];
+                double v = imp.drop[k][i * 3 + 1];
+                /* the drop, short: ".07", "-.01" */
+                buf[0] = '\0';
+                if (fabs(v) >= 0.005) {
+                    char num[16];
+                    snprintf(num, sizeof num, "%.2f", fabs(v));
+                    snprintf(buf, sizeof buf, "%s%s", v < 0 ? "-" : "", num[0] == '0' ? num + 1 : num);
+                }
+                it[k][i] = xstrdup(buf);
+            }
             p[k] = (an_panel){d[k], acc.L[k], acc.H, tt[k], (const char *const *)ll[k],
-                              (const char *const *)hl};
+                              (const char *const *)hl, (const char *const *)it[k]};
         }
         char title[256];
         snprintf(title, sizeof title,
                  "head importance: character accuracy lost when one head is ablated\n(%s ablation, %zu equations)",
                  o.ablation, n);
-        heatmaps(&F, "importance", title, p, AN_N_KINDS, AN_N_KINDS, 0, 18);
-        for (int k = 0; k < AN_N_KINDS; k++) free(d[k]), free_labels(ll[k], acc.L[k]);
+        heatmaps(&F, "importance", title, p, AN_N_KINDS, AN_N_KINDS, 0, 28);
+        for (int k = 0; k < AN_N_KINDS; k++)
+            free(d[k]), free_labels(ll[k], acc.L[k]), free_labels(it[k], acc.L[k] * acc.H);
         free_labels(hl, acc.H);
         if (F.failed) goto out;
     }

@@ -672,7 +672,8 @@ static void test_figures(void **state)
     assert_non_null(mkdtemp(dir));
     float d[12] = {0, 0.1f, 0.2f, 0.3f, 0.4f, 0.5f, 0.6f, 0.7f, 0.8f, 0.9f, 1, 0.5f};
     const char *rl[] = {"a", "b", "c"}, *cl[] = {"x", "^", "=", "</s>"};
-    an_panel p[2] = {{d, 3, 4, "one", rl, cl}, {d, 4, 3, "two", NULL, NULL}};
+    const char *ct[12] = {"a", "b", "c", "d", "e", "f", "g", "h", "i", "j", "k", "l"};
+    an_panel p[2] = {{d, 3, 4, "one", rl, cl, ct}, {d, 4, 3, "two", NULL, NULL, NULL}};
     char base[300];
     snprintf(base, sizeof base, "%s/heat", dir);
     int w, h;
