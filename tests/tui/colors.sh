@@ -26,6 +26,19 @@ wait_for "(8 colours)" 1
 screen | grep -q '▀' && fail "half blocks in 8 colours"
 keys q; wait_for "EXITED rc=0"
 
+# no colour: shading characters; stepping the decoding masks the rows not
+# written yet (n scales to the visible maximum, so the step's row has an @)
+tui_start 90 30 "$BIN" tui --model "$MODEL" --color none
+wait_for "(no colour)" 1
+keys n g; wait_for "step 1/128" 1; wait_for "(scaled to"
+wait_for "  0 <pad> "
+screen | grep -E '^  0 <pad> ' | grep -q '@' || fail "no @ on the row of step 1"
+[ "$(screen | grep -E '^   1 ' | sed 's/ *$//' | awk '{print NF}')" = 2 ] || fail "row 1 not masked at step 1"
+keys . .; wait_for "step 3/128" 1
+[ "$(screen | grep -E '^   2 ' | sed 's/ *$//' | awk '{print NF}')" -gt 2 ] || fail "row 2 masked at step 3"
+[ "$(screen | grep -E '^   3 ' | sed 's/ *$//' | awk '{print NF}')" = 2 ] || fail "row 3 not masked at step 3"
+keys q; wait_for "EXITED rc=0"
+
 # the user's config picks the theme; --theme overrides it; a bad value is
 # reported with file and line and the rest of the file still applies
 mkdir -p "$CFG/attnscope"
