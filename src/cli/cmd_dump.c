@@ -19,6 +19,9 @@
 #include "trace.h"
 #include "util.h"
 
+/* Longest source, target or output, in tokens. */
+#define DUMP_MAX_TOKENS 1024
+
 static void usage(FILE *f)
 {
     fprintf(f,
@@ -31,7 +34,7 @@ static void usage(FILE *f)
             "                      (default: $ATTNSCOPE_MODEL or the bundled model)\n"
             "  -i, --input TEXT    source text (ByT5 bytes; eos is appended)\n"
             "  -t, --target TEXT   teacher-forced target (eos appended)\n"
-            "  -n, --max-len N     greedy: at most N generated tokens (default 64)\n"
+            "  -n, --max-len N     greedy: at most N generated tokens (default 64, at most 1024)\n"
             "  -h, --help          this text\n\n"
             "exit status: 0 ok, 1 the model or run failed, 2 bad usage\n");
 }
@@ -169,8 +172,16 @@ int cmd_dump(int argc, char **argv)
         usage(stderr);
         return EXIT_USAGE;
     }
-    if (max_len > 100000) {
-        cli_error("dump", "--max-len %zu is too large (at most 100000)", max_len);
+    /* The trace holds every map: (layers, heads, n, n) floats per stack. */
+    if (max_len > DUMP_MAX_TOKENS) {
+        cli_error("dump", "--max-len %zu is too large (at most %d)", max_len, DUMP_MAX_TOKENS);
+        return EXIT_USAGE;
+    }
+    if (strlen(input) >= DUMP_MAX_TOKENS || (target && strlen(target) >= DUMP_MAX_TOKENS)) {
+        cli_error("dump", "--%s is %zu bytes long; dump takes at most %d", target &&
+                  strlen(target) >= DUMP_MAX_TOKENS ? "target" : "input",
+                  target && strlen(target) >= DUMP_MAX_TOKENS ? strlen(target) : strlen(input),
+                  DUMP_MAX_TOKENS - 1);
         return EXIT_USAGE;
     }
     if (!model_dir) model_dir = cli_default_model();

@@ -68,6 +68,8 @@ status 2 --model "$TIED"                      # no --input
 status 2 --model "$TIED" --input a --max-len x
 status 2 --model "$TIED" --input a --bogus
 status 2 --model "$TIED" --input a extra
+status 2 --model "$TIED" --input a --max-len 5000
+status 2 --model "$TIED" --input "$(head -c 3000 /dev/zero | tr '\0' a)"
 status 0 --help
 grep -q "usage: attnscope dump" "$T/out" || fail "--help prints no usage"
 
