@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# bench.sh - `attnscope bench decode` runs on a tiny model and reports both
+# lines; usage errors exit 2. (Speed itself is `make bench`'s business.)
+# Needs $BIN (the attnscope binary); run from the source tree's top level.
+set -u
+BIN=${BIN:-./attnscope}
+case $BIN in */*) ;; *) BIN=./$BIN ;; esac
+fails=0
+fail() { echo "FAIL: $*"; fails=$((fails + 1)); }
+
+out=$("$BIN" bench decode --d-model 16 --d-ff 32 --layers 2 --heads 2 --d-kv 8 --tokens 7 \
+      --src-len 5 --repeat 3 2>&1); rc=$?
+[ $rc -eq 0 ] || fail "bench decode exited $rc: $out"
+grep -q "7 output tokens" <<<"$out" || fail "no token count: $out"
+grep -q "greedy, no hook .* ms" <<<"$out" || fail "no plain line: $out"
+grep -q "greedy, trace captured .* ms" <<<"$out" || fail "no trace line: $out"
+out=$("$BIN" bench decode --d-model 16 --d-ff 32 --layers 1 --heads 2 --d-kv 8 --tokens 4 \
+      --repeat 2 --threads 2 --gated 2>&1) || fail "bench decode --threads 2 --gated failed: $out"
+grep -q "gated-gelu" <<<"$out" || fail "--gated not reported: $out"
+
+for args in "" "nonsense" "decode --tokens 0" "decode --repeat x" "decode --bogus" "decode extra"; do
+    # shellcheck disable=SC2086
+    "$BIN" bench $args >/dev/null 2>&1; rc=$?
+    [ $rc -eq 2 ] || fail "bench $args exited $rc, expected 2"
+done
+"$BIN" bench decode --help | grep -q "usage: attnscope bench" || fail "decode --help"
+"$BIN" bench decode --heads 0 >/dev/null 2>&1; rc=$?
+[ $rc -eq 2 ] || fail "bench decode --heads 0 exited $rc, expected 2"
+
+[ $fails -eq 0 ] && echo "bench: all checks passed"
+[ $fails -eq 0 ]
