@@ -267,9 +267,13 @@ static void app_init(tui_app *a, const tui_options *o, const t5_model *m)
     a->normalize = 0;
 
     if (!theme_user_config_path(a->user_cfg, sizeof a->user_cfg)) a->user_cfg[0] = '\0';
+    /* The system's file: $ATTNSCOPE_SYSCONFIG, else /etc/attnscope/config.cfg,
+       else config.cfg in the data folder (DATADIR when installed). */
     const char *sys = getenv("ATTNSCOPE_SYSCONFIG");
-    snprintf(a->sys_cfg, sizeof a->sys_cfg, "%s",
-             sys && *sys ? sys : "/etc/attnscope/config.cfg");
+    if (sys && *sys) snprintf(a->sys_cfg, sizeof a->sys_cfg, "%s", sys);
+    else if (access("/etc/attnscope/config.cfg", R_OK) == 0)
+        snprintf(a->sys_cfg, sizeof a->sys_cfg, "/etc/attnscope/config.cfg");
+    else snprintf(a->sys_cfg, sizeof a->sys_cfg, "%.400s/config.cfg", cli_data_dir());
     static char data_themes[4096];
     snprintf(data_themes, sizeof data_themes, "%s/themes", cli_data_dir());
     a->theme_dirs[0] = theme_user_themes_dir(a->user_themes, sizeof a->user_themes);

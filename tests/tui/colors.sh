@@ -50,6 +50,18 @@ keys q; wait_for "EXITED rc=0"
 tui_start 90 26 env XDG_CONFIG_HOME="$CFG" "$BIN" tui --model "$MODEL" --theme mono
 wait_for "theme mono (no colour)" 1
 keys q; wait_for "EXITED rc=0"
+# the system's file ($ATTNSCOPE_SYSCONFIG stands in for /etc/attnscope/config.cfg)
+# is read when the user's has no theme; the user's wins when it has one
+printf 'theme = "viridis";\n' > "$CFG/system.cfg"
+printf 'half_blocks = false;\n' > "$CFG/attnscope/config.cfg"
+tui_start 90 26 env XDG_CONFIG_HOME="$CFG" ATTNSCOPE_SYSCONFIG="$CFG/system.cfg" "$BIN" tui --model "$MODEL"
+wait_for "theme viridis" 1
+screen | grep -q '▀' && fail "half_blocks = false in the user's config was not applied"
+keys q; wait_for "EXITED rc=0"
+printf 'theme = "light";\n' > "$CFG/attnscope/config.cfg"
+tui_start 90 26 env XDG_CONFIG_HOME="$CFG" ATTNSCOPE_SYSCONFIG="$CFG/system.cfg" "$BIN" tui --model "$MODEL"
+wait_for "theme light" 1
+keys q; wait_for "EXITED rc=0"
 # a config that does not parse: reported, built-in defaults used
 printf 'theme = ;\n' > "$CFG/attnscope/config.cfg"
 tui_start 90 26 env XDG_CONFIG_HOME="$CFG" "$BIN" tui --model "$MODEL"
