@@ -1,5 +1,7 @@
 /* kernels.c - T5's layers on plain arrays (see kernels.h). Matrix products
- * go through OpenBLAS; each has a plain C twin kept equal by the tests. */
+ * go through OpenBLAS, except the one-row products of a decoding step and
+ * the per-head attention rows, which use the small SIMD kernels below; each
+ * product has a plain C twin kept equal by the tests. */
 #include "kernels.h"
 
 #include <cblas.h>
@@ -33,8 +35,9 @@ void gemm_ref(int ta, int tb, size_t M, size_t N, size_t K, float alpha, const f
 
 /* The one-row kernels below are single-threaded on purpose: a decoding step
  * is a chain of small matrix-vector products, where OpenBLAS's threads cost
- * more to wake than the product itself. GCC builds them for AVX-512, AVX2
- * and baseline x86-64 and picks one at load time. */
+ * more to wake than the product itself (matvec_forward_mt splits rows over
+ * threads only when asked). GCC builds them for AVX-512, AVX2 and baseline
+ * x86-64 and picks one at load time. */
 #if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
 #define KERNEL_CLONES __attribute__((target_clones("avx512f", "avx2", "default")))
 #else
