@@ -367,40 +367,51 @@ const tui_view tui_views[VIEW_N] = {
 
 static void draw_title(tui_app *a, int w)
 {
-    /* Pieces, most important first; those that do not fit are left out
-       (the program name and the theme go first on a narrow terminal). */
-    char model[128], view[160], step[64], look[96];
+    /* Long and short forms of each piece; the first combination that fits
+       wins (the program name goes first, then the long forms). */
+    char model[128], view[2][160], step[96], look[2][96];
     const char *slash = strrchr(a->model_dir, '/');
     const char *mname = slash && slash[1] ? slash + 1 : a->model_dir;
     snprintf(model, sizeof model, "%.100s", mname);
-    int n = snprintf(view, sizeof view, "%s", tui_kind_name(a->kind));
-    if (a->view == VIEW_MAP)
-        n += snprintf(view + n, sizeof view - (size_t)n, " layer %zu of %zu", a->layer,
-                      tui_n_layers(a, a->kind));
-    if (a->view == VIEW_MAP && a->avg)
-        snprintf(view + n, sizeof view - (size_t)n, " mean of %zu heads", a->tr->n_heads);
-    else if (a->view == VIEW_MAP)
-        snprintf(view + n, sizeof view - (size_t)n, " head %zu of %zu", a->head, a->tr->n_heads);
-    else
-        snprintf(view + n, sizeof view - (size_t)n, " %s view", tui_views[a->view].name);
+    const char *kind = tui_kind_name(a->kind);
+    size_t nl = tui_n_layers(a, a->kind), nh = a->tr->n_heads;
+    if (a->view != VIEW_MAP) {
+        snprintf(view[0], sizeof view[0], "%s %s view", kind, tui_views[a->view].name);
+        snprintf(view[1], sizeof view[1], "%s %s", kind, tui_views[a->view].name);
+    } else if (a->avg) {
+        snprintf(view[0], sizeof view[0], "%s layer %zu of %zu mean of %zu heads", kind, a->layer,
+                 nl, nh);
+        snprintf(view[1], sizeof view[1], "%s L%zu/%zu mean", kind, a->layer, nl);
+    } else {
+        snprintf(view[0], sizeof view[0], "%s layer %zu of %zu head %zu of %zu", kind, a->layer,
+                 nl, a->head, nh);
+        snprintf(view[1], sizeof view[1], "%s L%zu/%zu H%zu/%zu", kind, a->layer, nl, a->head, nh);
+    }
     step[0] = '\0';
     if (a->have_run)
         snprintf(step, sizeof step, "step %zu/%zu%s", a->step + 1, a->n_gen,
                  a->playing ? " playing" : "");
-    static const char *depth[] = {"no colour", "8 colours", "256 colours", "24-bit", "auto"};
     size_t n_abl = an_iv_count(&a->iv);
     if (n_abl) snprintf(step + strlen(step), sizeof step - strlen(step), " [%zu ablated]", n_abl);
-    snprintf(look, sizeof look, "theme %s (%s)%s", a->th.name, depth[a->mode],
+    static const char *depth[] = {"no colour", "8 colours", "256 colours", "24-bit", "auto"};
+    static const char *depth_short[] = {"mono", "8", "256", "24bit", "auto"};
+    snprintf(look[0], sizeof look[0], "theme %s (%s)%s", a->th.name, depth[a->mode],
+             a->raw ? " [text]" : "");
+    snprintf(look[1], sizeof look[1], "%s/%s%s", a->th.name, depth_short[a->mode],
              a->raw ? " [text]" : "");
     const char *sep = SEP(a);
-    size_t sep_cols = tui_utf8_cols(sep, strlen(sep));
-    size_t need_all = 10 + sep_cols * 4 + strlen(model) + strlen(view) + strlen(step) + strlen(look);
-    int with_name = need_all <= (size_t)w;
-    int with_look = need_all - (with_name ? 0 : 10 + sep_cols) <= (size_t)w;
-    char s[600];
-    snprintf(s, sizeof s, "%s%s%s%s%s%s%s%s", with_name ? " attnscope" : "", with_name ? sep : " ",
-             model, sep, view, step[0] ? sep : "", step, with_look ? sep : "");
-    if (with_look) snprintf(s + strlen(s), sizeof s - strlen(s), "%s", look);
+    static const struct { int name, view, look; } tries[] = {
+        {1, 0, 0}, {0, 0, 0}, {0, 1, 0}, {0, 1, 1}, {0, 1, -1},
+    };
+    char s[700];
+    for (size_t i = 0; i < sizeof tries / sizeof tries[0]; i++) {
+        int n = snprintf(s, sizeof s, "%s%s%s%s%s", tries[i].name ? " attnscope" : "",
+                         tries[i].name ? sep : " ", model, sep, view[tries[i].view]);
+        if (step[0]) n += snprintf(s + n, sizeof s - (size_t)n, "%s%s", sep, step);
+        if (tries[i].look >= 0)
+            snprintf(s + n, sizeof s - (size_t)n, "%s%s", sep, look[tries[i].look]);
+        if (tui_utf8_cols(s, strlen(s)) <= (size_t)w) break;
+    }
     tui_fill(a, 0, 0, w, ROLE_TITLE);
     tui_text(a, 0, 0, w, ROLE_TITLE, s);
 }
