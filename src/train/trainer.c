@@ -361,6 +361,46 @@ static inline float exp_neg(float x)
     return p * s;
 }
 
+/* tanh from exp_neg: sign(u) (1 - e^-2|u|) / (1 + e^-2|u|); absolute error
+ * ~1e-7, which is all GELU needs. */
+static inline float tanh_fast(float u)
+{
+    float a = u < 0.0f ? -u : u;
+    float e = exp_neg(-2.0f * a);
+    float t = (1.0f - e) / (1.0f + e);
+    return u < 0.0f ? -t : t;
+}
+
+#define GELU_C 0.7978845608028654f /* sqrt(2/pi) */
+
+/* Gated GELU, one row: o[j] = gelu(h[j]) * h[F + j] (h holds h0 | h1). */
+TRAIN_CLONES
+static void vec_gelu_gate(float *o, const float *h, size_t F)
+{
+#pragma omp simd
+    for (size_t j = 0; j < F; j++) {
+        float x = h[j];
+        float t = tanh_fast(GELU_C * (x + 0.044715f * x * x * x));
+        o[j] = 0.5f * x * (1.0f + t) * h[F + j];
+    }
+}
+
+/* Its backward, one row: d holds (_, dA) with dA = d(o); writes dh0 | dh1. */
+TRAIN_CLONES
+static void vec_gelu_gate_bwd(float *d, const float *h, size_t F)
+{
+#pragma omp simd
+    for (size_t j = 0; j < F; j++) {
+        float x = h[j], g1 = h[F + j], dA = d[F + j];
+        float t = tanh_fast(GELU_C * (x + 0.044715f * x * x * x));
+        float gel = 0.5f * x * (1.0f + t);
+        float dgel = 0.5f * (1.0f + t) +
+                     0.5f * x * (1.0f - t * t) * GELU_C * (1.0f + 3.0f * 0.044715f * x * x);
+        d[j] = dA * g1 * dgel;
+        d[F + j] = dA * gel;
+    }
+}
+
 TRAIN_CLONES
 static void vec_relu(float *x, size_t n)
 {
@@ -732,10 +772,7 @@ static void ff_fwd(const worker *t, const t5_block *w, layer_acts *a, const floa
             /* wi_0 and wi_1 are adjacent in the parameter table: one (2F, C) product */
             float *h = a->ffh + i0 * 2 * F, *o = a->ffa + i0 * F;
             gemm(0, 1, n, 2 * F, C, 1.0f, ln, C, w->wi0, C, 0.0f, h, 2 * F);
-            for (size_t i = 0; i < n; i++) {
-                gelu_forward(o + i * F, h + i * 2 * F, F);
-                for (size_t j = 0; j < F; j++) o[i * F + j] *= h[i * 2 * F + F + j];
-            }
+            for (size_t i = 0; i < n; i++) vec_gelu_gate(o + i * F, h + i * 2 * F, F);
             act = o;
         } else {
             float *h = a->ffh + i0 * F;
@@ -858,21 +895,8 @@ static void ff_bwd(worker *t, const t5_block *w, t5_block *gw, const layer_acts 
         if (gated) {
             /* d(ffa) = dx wo goes into the dh1 half, then both halves in place */
             gemm(0, 0, n, F, C, 1.0f, dx + i0 * C, C, w->wo, F, 0.0f, d + F, 2 * F);
-            for (size_t i = 0; i < n; i++) {
-                const float *h = a->ffh + (i0 + i) * 2 * F;
-                float *dr = d + i * 2 * F;
-                for (size_t j = 0; j < F; j++) {
-                    float x0 = h[j], g1 = h[F + j], dA = dr[F + j];
-                    float u = 0.7978845608028654f * (x0 + 0.044715f * x0 * x0 * x0);
-                    float th = tanhf(u);
-                    float gel = 0.5f * x0 * (1.0f + th);
-                    float dgel = 0.5f * (1.0f + th) +
-                                 0.5f * x0 * (1.0f - th * th) * 0.7978845608028654f *
-                                     (1.0f + 3.0f * 0.044715f * x0 * x0);
-                    dr[j] = dA * g1 * dgel;
-                    dr[F + j] = dA * gel;
-                }
-            }
+            for (size_t i = 0; i < n; i++)
+                vec_gelu_gate_bwd(d + i * 2 * F, a->ffh + (i0 + i) * 2 * F, F);
             gemm(0, 0, n, C, 2 * F, 1.0f, d, 2 * F, w->wi0, C, 0.0f, t->dln + i0 * C, C);
         } else {
             gemm(0, 0, n, F, C, 1.0f, dx + i0 * C, C, w->wo, F, 0.0f, d, F);
