@@ -12,6 +12,7 @@
 #include "t5.h"
 #include "theme.h"
 #include "tui.h"
+#include "util.h"
 
 static void usage(FILE *f)
 {
@@ -32,16 +33,36 @@ static void usage(FILE *f)
             "EQUATION defaults to the study's example, 7x^2+3556x+451612=0.\n");
 }
 
+static const struct option opts[] = {
+    {"model", required_argument, NULL, 'm'}, {"theme", required_argument, NULL, 't'},
+    {"color", required_argument, NULL, 'c'}, {"raw", no_argument, NULL, 'r'},
+    {"ascii", no_argument, NULL, 'a'},       {"bench-ui", optional_argument, NULL, 'B'},
+    {"bench-reps", required_argument, NULL, 'R'}, {"help", no_argument, NULL, 'h'},
+    {NULL, 0, NULL, 0},
+};
+
+static int run(tui_options *op, int argc, char **argv);
+
 int cmd_tui(int argc, char **argv)
 {
-    static const struct option opts[] = {
-        {"model", required_argument, NULL, 'm'}, {"theme", required_argument, NULL, 't'},
-        {"color", required_argument, NULL, 'c'}, {"raw", no_argument, NULL, 'r'},
-        {"ascii", no_argument, NULL, 'a'},       {"bench-ui", optional_argument, NULL, 'B'},
-        {"bench-reps", required_argument, NULL, 'R'}, {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0},
-    };
     tui_options o = {0};
+    /* An equation may start with '-' (-x^2+4=0): take an argument with an
+       '=' that is not a long option as the equation before getopt sees it. */
+    char **args = xcalloc((size_t)argc + 1, sizeof *args);
+    int n_args = 0;
+    for (int i = 0; i < argc; i++) {
+        const char *s = argv[i];
+        if (i > 0 && s[0] == '-' && s[1] != '-' && strchr(s, '=') && !o.equation) o.equation = s;
+        else args[n_args++] = argv[i];
+    }
+    int rc = run(&o, n_args, args);
+    free(args);
+    return rc;
+}
+
+static int run(tui_options *op, int argc, char **argv)
+{
+    tui_options o = *op;
     optind = 1;
     opterr = 0;
     int c;
@@ -72,7 +93,7 @@ int cmd_tui(int argc, char **argv)
             return EXIT_USAGE;
         }
     }
-    if (optind < argc) o.equation = argv[optind++];
+    if (optind < argc && !o.equation) o.equation = argv[optind++];
     if (optind < argc) {
         cli_error("tui", "one equation at a time (got '%s' too); quote it if it has spaces",
                   argv[optind]);

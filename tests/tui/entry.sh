@@ -69,6 +69,17 @@ wait_for "raw text: nothing to check against"
 keys q; wait_for "EXITED rc=0"
 rm -rf "$HF"
 
+# an equation that starts with '-', with and without the tui command
+cleanup
+tui_start 90 24 "$BIN" tui --model "$MODEL" -x^2+4=0
+wait_for "equation> -x^2+4=0" 2
+wait_for "read as 1x^2+0x-4=0" 3
+keys q; wait_for "EXITED rc=0"
+cleanup
+tui_start 90 24 "$BIN" -x^2+4=0 --model "$MODEL"
+wait_for "equation> -x^2+4=0" 2
+keys q; wait_for "EXITED rc=0"
+
 # a bad equation on the command line: the message, and the box open to fix it
 cleanup
 tui_start 90 24 "$BIN" tui --model "$MODEL" "x^2+=0"
