@@ -420,7 +420,8 @@ typedef struct {
 
 /* Draw panels in a grid of grid_cols columns with a figure title (lines
  * separated by '\n') and one
- * colour bar (0 .. vmax; vmax == 0 takes the largest value; vmax < 0 scales
+ * colour bar (0 .. vmax, larger values saturate; vmax == 0 takes the 99.5th
+ * percentile of the values, at least 1/20 of the largest; vmax < 0 scales
  * to -vmax and draws no colour bar, for categorical maps), and write
  * base.png and base.svg, each atomically. Cells are cell_px pixels (0:
  * chosen from the largest panel, 4..18); labels are drawn when a cell is

@@ -361,6 +361,32 @@ static int write_both(const char *base, int W, int H, draw_fn draw, const void *
 
 static void draw_heatmaps_cb(cairo_t *cr, const void *ctx) { draw_heatmaps(cr, ctx); }
 
+static int cmp_float(const void *a, const void *b)
+{
+    float x = *(const float *)a, y = *(const float *)b;
+    return x < y ? -1 : x > y;
+}
+
+/* The scale of a figure: the 99.5th percentile of its values (at least 1/20
+ * of the largest), so that a few saturated cells - the decoder's first row,
+ * which always holds 1 - do not wash out the rest. */
+static float auto_vmax(const an_panel *panels, size_t n)
+{
+    size_t total = 0;
+    for (size_t i = 0; i < n; i++) total += panels[i].rows * panels[i].cols;
+    if (!total) return 1;
+    float *v = xmalloc(total * sizeof *v);
+    size_t k = 0;
+    for (size_t i = 0; i < n; i++)
+        for (size_t j = 0; j < panels[i].rows * panels[i].cols; j++)
+            v[k++] = panels[i].data[j] == panels[i].data[j] ? panels[i].data[j] : 0;
+    qsort(v, total, sizeof *v, cmp_float);
+    float mx = v[total - 1], p = v[(size_t)((double)(total - 1) * 0.995)];
+    free(v);
+    if (p < mx / 20) p = mx / 20;
+    return p > 0 ? p : 1;
+}
+
 int an_fig_heatmaps(const char *base, const char *title, const an_panel *panels, size_t n,
                     size_t grid_cols, float vmax, size_t cell_px, int *w, int *h, as_err *err)
 {
@@ -373,13 +399,7 @@ int an_fig_heatmaps(const char *base, const char *title, const an_panel *panels,
     L.title = title;
     L.vmax = vmax;
     if (vmax < 0) L.vmax = -vmax, L.no_bar = 1;
-    if (!(L.vmax > 0)) {
-        L.vmax = 0;
-        for (size_t i = 0; i < n; i++)
-            for (size_t j = 0; j < panels[i].rows * panels[i].cols; j++)
-                if (panels[i].data[j] > L.vmax) L.vmax = panels[i].data[j];
-        if (!(L.vmax > 0)) L.vmax = 1;
-    }
+    if (!(L.vmax > 0)) L.vmax = auto_vmax(panels, n);
     measure(&L, cell_px);
     if (w) *w = (int)L.W;
     if (h) *h = (int)L.H;
