@@ -70,7 +70,7 @@ typedef struct {
     int on;
     const char *stage;
     size_t total;
-    double last;
+    double last, start;
 } progress;
 
 static void prog_cb(void *user, size_t done)
@@ -85,6 +85,12 @@ static void prog_cb(void *user, size_t done)
     fprintf(stderr, "\r%-28s [", p->stage);
     for (int i = 0; i < width; i++) fputc(i < fill ? '#' : ' ', stderr);
     fprintf(stderr, "] %zu/%zu", done, p->total);
+    if (done > 0 && done < p->total) {
+        double left = (now - p->start) / (double)done * (double)(p->total - done);
+        fprintf(stderr, "  %.0f s left  ", left);
+    } else if (done >= p->total) {
+        fprintf(stderr, "  %.1f s        ", now - p->start);
+    }
     if (done >= p->total) fputc('\n', stderr);
     fflush(stderr);
 }
@@ -94,6 +100,7 @@ static void prog_start(progress *p, const char *stage, size_t total)
     p->stage = stage;
     p->total = total;
     p->last = 0;
+    p->start = util_now();
     prog_cb(p, 0);
 }
 
@@ -1176,7 +1183,7 @@ int cmd_report(int argc, char **argv)
     }
 
     int rc = EXIT_FAIL;
-    progress prog = {!o.quiet && isatty(2), NULL, 0, 0};
+    progress prog = {!o.quiet && isatty(2), NULL, 0, 0, 0};
     t5_run *run = t5_run_new(&m, max_src, max_tgt);
     attn_trace *t = trace_new(&m, max_src, max_tgt);
     accum acc;
