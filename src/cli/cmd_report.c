@@ -1128,8 +1128,9 @@ int cmd_report(int argc, char **argv)
         cli_error(CMD, "--max-len must be between 1 and 4096, got %zu", o.max_len);
         return EXIT_USAGE;
     }
-    if (o.draws > 1000) {
-        cli_error(CMD, "--draws must be at most 1000, got %zu", o.draws);
+    if (o.draws < 2 || o.draws > 1000) {
+        cli_error(CMD, "--draws must be 2..1000 (the baseline's spread needs two draws), got %zu",
+                  o.draws);
         return EXIT_USAGE;
     }
     an_abl_mode mode;

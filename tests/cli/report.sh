@@ -92,6 +92,7 @@ expect 2 "either --data or --preset" --model "$MODEL" --data x.tsv --preset smal
 expect 2 "--ablation must be zero or mean" --model "$MODEL" --ablation half --out "$T/x"
 expect 2 "unknown preset" --model "$MODEL" --preset huge --out "$T/x"
 expect 2 "unknown option" --model "$MODEL" --bogus --out "$T/x"
+expect 2 "--draws must be 2..1000" --model "$MODEL" --draws 1 --out "$T/x"
 expect 2 "--block-in takes" --model "$MODEL" --block-in enc,foo --out "$T/x"
 expect 2 "needs a value" --model "$MODEL" --out
 expect 1 "nowhere" --model "$T/nowhere" --out "$T/x"
