@@ -25,7 +25,18 @@ static void usage(FILE *f)
             "  --progress      a progress bar even when stdout is not a terminal\n"
             "  --log           plain log lines even on a terminal\n"
             "  --quiet         print errors only\n\n"
-            "Ctrl-C (or SIGTERM) finishes the current step, saves a checkpoint and exits 0.\n");
+            "Ctrl-C (or SIGTERM) finishes the current step, saves a checkpoint and exits 0.\n\n"
+            "The configuration (every key optional unless noted; paths relative to the file):\n"
+            "  model = { d_model; d_ff; num_layers; num_decoder_layers; num_heads; d_kv;\n"
+            "            feed_forward_proj (\"relu\" | \"gated-gelu\"); tie_word_embeddings;\n"
+            "            relative_attention_num_buckets; relative_attention_max_distance;\n"
+            "            init_seed; };\n"
+            "  data = { preset (\"seed\" | \"small\"); n; seed; test_share; }\n"
+            "      or { train = \"train.tsv\"; test = \"test.tsv\"; };\n"
+            "  optimizer = { lr; beta1; beta2; eps; weight_decay; clip; };\n"
+            "  schedule = { warmup; decay (\"cosine\" | \"linear\" | \"constant\"); min_lr; };\n"
+            "  train = { batch; steps | epochs (one is required); threads; seed; eval_every;\n"
+            "            eval_n (0: all); checkpoint_every; log_every; out; };\n");
 }
 
 /* OpenMP threads that spin while waiting at the end of a parallel loop steal

@@ -249,6 +249,7 @@ static uint64_t fnv1a(const void *p, size_t n)
 
 typedef struct {
     size_t step, total, batch;
+    int threads;
     uint64_t seed;
     double loss, lr, elapsed;
     int have_eval;
@@ -311,6 +312,7 @@ static int save_checkpoint(const char *dir, const t5_model *m, const adamw_state
     cJSON_AddNumberToObject(o, "step", (double)rs->step);
     cJSON_AddNumberToObject(o, "total_steps", (double)rs->total);
     cJSON_AddNumberToObject(o, "batch", (double)rs->batch);
+    cJSON_AddNumberToObject(o, "threads", (double)rs->threads);
     snprintf(hex, sizeof hex, "%016llx", (unsigned long long)rs->seed);
     cJSON_AddStringToObject(o, "data_order_seed", hex);
     cJSON_AddNumberToObject(o, "data_position", (double)(rs->step * rs->batch));
@@ -377,6 +379,8 @@ static int load_checkpoint(const char *dir, const train_settings *s, t5_model *m
         goto out;
     }
     rs->step = (size_t)step->valuedouble;
+    const cJSON *th = cJSON_GetObjectItemCaseSensitive(o, "threads");
+    rs->threads = cJSON_IsNumber(th) ? (int)th->valuedouble : 0;
     rs->elapsed = cJSON_IsNumber(el) ? el->valuedouble : 0.0;
     if ((size_t)batch->valuedouble != s->batch ||
         strtoull(seed->valuestring, NULL, 16) != s->seed) {
@@ -501,12 +505,18 @@ int train_run(const train_settings *s, const train_options *o, as_err *err)
     rs.total = total;
     rs.batch = s->batch;
     rs.seed = s->seed;
+    rs.threads = s->threads;
     if (util_mkdir_p(dir, err)) goto out;
     if (o->resume) {
         if (load_checkpoint(dir, s, &m, &opt, &rs, err)) goto out;
         rs.total = total;
         if (!o->quiet)
             printf("resuming %s at step %zu of %zu\n", dir, rs.step, total);
+        if (!o->quiet && rs.threads && rs.threads != s->threads)
+            printf("note: the checkpoint ran on %d threads, this run on %d: the batch is split "
+                   "differently, so losses agree to rounding, not bit for bit\n",
+                   rs.threads, s->threads);
+        rs.threads = s->threads;
     } else {
         if (t5_alloc(&m, &s->model, err)) goto out;
         t5_init_random(&m, s->init_seed);
