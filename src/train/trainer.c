@@ -451,9 +451,63 @@ static void rms_rows_bwd(float *dinp, float *dw, const float *dout, const float 
     }
 }
 
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__) && !defined(__SANITIZE_ADDRESS__)
+#include <immintrin.h>
+#define HAVE_AVX512_SOFTMAX 1
+
+/* exp_neg on 16 lanes (the same polynomial). */
+__attribute__((target("avx512f"))) static inline __m512 exp_neg16(__m512 x)
+{
+    x = _mm512_max_ps(x, _mm512_set1_ps(-87.0f));
+    __m512 t = _mm512_mul_ps(x, _mm512_set1_ps(1.44269504088896341f));
+    __m512 n = _mm512_roundscale_ps(t, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+    __m512 f = _mm512_sub_ps(t, n);
+    __m512 p = _mm512_set1_ps(1.535336188319500e-4f);
+    p = _mm512_fmadd_ps(p, f, _mm512_set1_ps(1.339887440266574e-3f));
+    p = _mm512_fmadd_ps(p, f, _mm512_set1_ps(9.618437357674640e-3f));
+    p = _mm512_fmadd_ps(p, f, _mm512_set1_ps(5.550332471162809e-2f));
+    p = _mm512_fmadd_ps(p, f, _mm512_set1_ps(2.402264791363012e-1f));
+    p = _mm512_fmadd_ps(p, f, _mm512_set1_ps(6.931472028550421e-1f));
+    p = _mm512_fmadd_ps(p, f, _mm512_set1_ps(1.0f));
+    __m512i e = _mm512_slli_epi32(_mm512_add_epi32(_mm512_cvtps_epi32(n), _mm512_set1_epi32(127)), 23);
+    return _mm512_mul_ps(p, _mm512_castsi512_ps(e));
+}
+
+/* softmax_row with AVX-512 masks: no scalar tails for the short and causal
+ * rows of attention (the generic loop spent most of its time in them). */
+__attribute__((target("avx512f"))) static void softmax_row_avx512(float *row, size_t n,
+                                                                  size_t ld)
+{
+    __m512 vmax = _mm512_set1_ps(-INFINITY);
+    size_t j = 0;
+    for (; j + 16 <= n; j += 16) vmax = _mm512_max_ps(vmax, _mm512_loadu_ps(row + j));
+    __mmask16 tail = (__mmask16)((1u << (n - j)) - 1u);
+    if (tail) vmax = _mm512_mask_max_ps(vmax, tail, vmax, _mm512_maskz_loadu_ps(tail, row + j));
+    __m512 mx = _mm512_set1_ps(_mm512_reduce_max_ps(vmax));
+    __m512 vsum = _mm512_setzero_ps();
+    for (j = 0; j + 16 <= n; j += 16) {
+        __m512 e = exp_neg16(_mm512_sub_ps(_mm512_loadu_ps(row + j), mx));
+        _mm512_storeu_ps(row + j, e);
+        vsum = _mm512_add_ps(vsum, e);
+    }
+    if (tail) {
+        __m512 e = exp_neg16(_mm512_sub_ps(_mm512_maskz_loadu_ps(tail, row + j), mx));
+        e = _mm512_maskz_mov_ps(tail, e);
+        _mm512_mask_storeu_ps(row + j, tail, e);
+        vsum = _mm512_add_ps(vsum, e);
+    }
+    __m512 inv = _mm512_set1_ps(1.0f / _mm512_reduce_add_ps(vsum));
+    for (j = 0; j + 16 <= n; j += 16) _mm512_storeu_ps(row + j, _mm512_mul_ps(_mm512_loadu_ps(row + j), inv));
+    if (tail)
+        _mm512_mask_storeu_ps(row + j, tail, _mm512_mul_ps(_mm512_maskz_loadu_ps(tail, row + j), inv));
+    for (j = n; j + 16 <= ld; j += 16) _mm512_storeu_ps(row + j, _mm512_setzero_ps());
+    if (j < ld) _mm512_mask_storeu_ps(row + j, (__mmask16)((1u << (ld - j)) - 1u), _mm512_setzero_ps());
+}
+#endif
+
 /* Softmax of row[0..n) in place, zeros in row[n..ld). */
 TRAIN_CLONES
-static void softmax_row(float *row, size_t n, size_t ld)
+static void softmax_row_generic(float *row, size_t n, size_t ld)
 {
     float mx = row[0];
 #pragma omp simd reduction(max : mx)
@@ -469,6 +523,17 @@ static void softmax_row(float *row, size_t n, size_t ld)
 #pragma omp simd
     for (size_t j = 0; j < n; j++) row[j] *= inv;
     for (size_t j = n; j < ld; j++) row[j] = 0.0f;
+}
+
+static void softmax_row(float *row, size_t n, size_t ld)
+{
+#ifdef HAVE_AVX512_SOFTMAX
+    if (__builtin_cpu_supports("avx512f")) {
+        softmax_row_avx512(row, n, ld);
+        return;
+    }
+#endif
+    softmax_row_generic(row, n, ld);
 }
 
 /* log-sum-exp of a row */
