@@ -854,15 +854,24 @@ static int write_report(const options *o, const t5_model *m, const an_examples *
     atomic_file af;
     if (atomic_open(&af, path, err)) goto fail;
     fprintf(af.f, "kind\tlayer\thead\tclass\tlabel\toffset\tdiag\tstripe\tblock\tband\tentropy\t"
-                  "entropy_uniform\tdistance\ttopk\tdrop_full\tdrop_chars\tdrop_answer\n");
+                  "entropy_uniform\tdistance\ttopk\tdrop_full\tdrop_chars\tdrop_answer");
+    static const char *cls_key[AN_TC_COUNT] = {"digit", "x",  "caret", "eq",    "sign",
+                                               "star",  "paren", "semi", "D",   "lt",
+                                               "slash", "eos", "pad",   "other"};
+    for (int c = 0; c < AN_TC_COUNT; c++) fprintf(af.f, "\tmass_%s", cls_key[c]);
+    for (int o = 0; o < AN_N_OFFSETS; o++) fprintf(af.f, "\toffset_%+d", o - AN_OFFSET_WIN);
+    fputc('\n', af.f);
     for (i = 0; i < nrec; i++) {
         head_rec *r = &recs[i];
         fprintf(af.f, "%s\t%zu\t%zu\t%s\t%s\t%d\t%.4f\t%.4f\t%.4f\t%.4f\t%.4f\t%.4f\t%.4f\t%.4f\t",
                 kind_short(r->kind), r->layer, r->head, an_class_name(r->c.cls), r->c.label,
                 r->c.offset, r->c.diag, r->c.stripe, r->c.block, r->c.band, r->s->entropy,
                 r->s->entropy_uniform, r->s->distance, r->s->topk);
-        if (r->have_drop) fprintf(af.f, "%.4f\t%.4f\t%.4f\n", r->drop[0], r->drop[1], r->drop[2]);
-        else fprintf(af.f, "\t\t\n");
+        if (r->have_drop) fprintf(af.f, "%.4f\t%.4f\t%.4f", r->drop[0], r->drop[1], r->drop[2]);
+        else fprintf(af.f, "\t\t");
+        for (int c = 0; c < AN_TC_COUNT; c++) fprintf(af.f, "\t%.4f", r->s->class_mass[c]);
+        for (int o = 0; o < AN_N_OFFSETS; o++) fprintf(af.f, "\t%.4f", r->s->offset[o]);
+        fputc('\n', af.f);
     }
     if (atomic_commit(&af, err)) goto fail;
 

@@ -23,6 +23,7 @@ grep -q "wrote $OUT/report.md" "$T/stdout" || fail "no summary line on stdout: $
 [ -s "$OUT/heads.tsv" ] || fail "no heads.tsv"
 # 12 heads + the header line
 [ "$(wc -l <"$OUT/heads.tsv")" -eq 13 ] || fail "heads.tsv has $(wc -l <"$OUT/heads.tsv") lines, expected 13"
+[ "$(awk -F'\t' '{print NF}' "$OUT/heads.tsv" | sort -u | wc -l)" -eq 1 ] || fail "heads.tsv rows differ in width"
 
 # every head named in report.md
 for k in enc dec cross; do
