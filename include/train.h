@@ -9,10 +9,12 @@
  * T5ForConditionalGeneration on the equivalent padded batch (padding masked
  * in the encoder and cross attention, labels -100 ignored).
  *
- * Threads: OpenBLAS runs single-threaded inside a trainer; every parallel
- * part (each large matrix product split by rows, attention by sequence and
- * head, norms, the optimiser) is an OpenMP loop over omp_get_max_threads()
- * threads, so two thread pools never fight for the same cores.
+ * Threads: a trainer uses omp_get_max_threads() threads (at trainer_new)
+ * data-parallel: each thread runs the whole forward and backward pass of
+ * its share of the batch's sequences with single-threaded OpenBLAS, and the
+ * gradients are summed in a fixed order, so a run is reproducible bit for bit
+ * for a given thread count (and agrees to rounding across counts). OpenBLAS
+ * is set to one thread, so two thread pools never fight for the cores.
  *
  * Deliberately not here: inference and decoding (t5.h), the task's data
  * (quad.h). */
@@ -68,8 +70,9 @@ typedef struct t5_trainer t5_trainer;
 
 /* A trainer for model m (which must outlive it) and batches of at most
  * cap_seqs sequences of at most max_src source and max_tgt target tokens.
- * Allocates gradients and every activation once. Sets OpenBLAS to one
- * thread (see the header comment). Never NULL (exits on out of memory). */
+ * Allocates gradients and every activation once (per thread). Sets OpenBLAS
+ * to one thread (see the header comment). Never NULL (exits on out of
+ * memory). */
 t5_trainer *trainer_new(t5_model *m, size_t cap_seqs, size_t max_src, size_t max_tgt);
 void trainer_free(t5_trainer *t);
 
@@ -81,8 +84,9 @@ int trainer_check_batch(const t5_trainer *t, const train_batch *b, as_err *err);
  * labels >= 0 (0 when there are none). */
 double train_forward(t5_trainer *t, const train_batch *b);
 
-/* The logits (n_tgt, V) of the last train_forward; valid until the next
- * train_backward (which overwrites them with their gradient). */
+/* The logits (n_tgt, V) of the last train_forward, in batch order; valid
+ * until the next train_backward (which overwrites them with their
+ * gradient) or train_forward. */
 const float *train_logits(t5_trainer *t);
 
 /* Clear the gradients. */

@@ -115,9 +115,10 @@ static int get_int(reader *r, const char *group, const char *key, long long lo, 
     if (!s) return 0;
     long long v = config_setting_get_int64(s);
     if (v < lo) {
-        char buf[64];
+        char buf[64], full[96];
         snprintf(buf, sizeof buf, "%lld (got %lld)", lo, v);
-        return fail_at(r, s, "%s must be at least %s", key, buf);
+        snprintf(full, sizeof full, "%s.%s", group, key);
+        return fail_at(r, s, "%s must be at least %s", full, buf);
     }
     *out = v;
     return 1;
@@ -139,9 +140,10 @@ static int get_float(reader *r, const char *group, const char *key, double lo, d
     double v = config_setting_type(s) == CONFIG_TYPE_FLOAT ? config_setting_get_float(s)
                                                             : (double)config_setting_get_int64(s);
     if (!(v >= lo && v <= hi)) {
-        char buf[96];
+        char buf[96], full[96];
         snprintf(buf, sizeof buf, "%g .. %g (got %g)", lo, hi, v);
-        return fail_at(r, s, "%s must be in %s", key, buf);
+        snprintf(full, sizeof full, "%s.%s", group, key);
+        return fail_at(r, s, "%s must be in %s", full, buf);
     }
     *out = v;
     return 1;

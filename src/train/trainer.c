@@ -3,9 +3,21 @@
  * the llm.c style; the backward pass walks the layers in exactly the reverse
  * order of the forward pass and adds into the gradients.
  *
- * Parallelism: OpenBLAS is single-threaded here; large products are split
- * by rows across OpenMP threads (pgemm), attention runs one (sequence, head)
- * block per OpenMP iteration with small single-threaded sgemm calls.
+ * Parallelism: data parallel across the OpenMP threads. A batch is split
+ * into one group of sequences per thread ("worker"); each worker runs the
+ * whole forward and backward pass of its group with single-threaded
+ * OpenBLAS, its own activations and its own gradients, and the gradients are
+ * summed in worker order at the end. The threads meet only at the end of
+ * the forward pass, the backward pass and the optimiser step. (The OpenMP
+ * loops inside a worker, pgemm's row split and attention by (sequence,
+ * head), only run in parallel when a single worker has the whole machine.)
+ *
+ * Layout of the forward pass of one worker, per layer: rms norm -> one
+ * (3HD, C) product for q, k, v (adjacent in the parameter table) ->
+ * attention per (sequence, head) block with the shared relative position
+ * bias -> o -> residual; the decoder adds cross attention (k, v of the
+ * encoder output in one (2HD, C) product); the feed-forward block runs in
+ * L2-sized row pieces (FF_CHUNK).
  *
  * Deliberately not here: the optimiser (optim.c), data and the loop
  * (loop.c). No dropout: the model trains deterministically. */
