@@ -258,6 +258,18 @@ void an_summary_map(const attn_trace *t, t5_attn_kind kind, float *out, size_t *
  * *n gets the size. */
 void an_rollout(const attn_trace *t, t5_attn_kind kind, float *out, size_t *n);
 
+/* Rollout from the decoder into the source, the same rule carried through
+ * cross attention: with R_enc the encoder rollout, start from R_dd = I
+ * (decoder x decoder) and R_ds = 0 (decoder x source); for each decoder
+ * layer, self attention mixes decoder positions (A' = 0.5 I + 0.5 A,
+ * renormalised: R_dd = A' R_dd, R_ds = A' R_ds), then cross attention C (mean
+ * over heads) moves half of each position onto the source through the
+ * encoder (R_ds = 0.5 R_ds + 0.5 C R_enc, R_dd = 0.5 R_dd). out (n_rows,
+ * n_src) = R_ds: how much each decoder position draws on each source token
+ * (rows sum to 1 minus what stays on decoder positions). *rows, *cols get
+ * the size. */
+void an_rollout_cross(const attn_trace *t, float *out, size_t *rows, size_t *cols);
+
 /* ---- causal checks through the hook --------------------------------------- */
 
 typedef enum { AN_ABL_NONE = 0, AN_ABL_ZERO, AN_ABL_MEAN } an_abl_mode;

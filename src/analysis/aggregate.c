@@ -157,3 +157,73 @@ void an_rollout(const attn_trace *t, t5_attn_kind kind, float *out, size_t *n_ou
     free(A);
     free(T);
 }
+
+/* mean over heads of one layer's maps of kind into A (rows, cols), dense */
+static void head_mean(const attn_trace *t, t5_attn_kind kind, size_t l, double *A, size_t rows,
+                      size_t cols)
+{
+    memset(A, 0, rows * cols * sizeof *A);
+    for (size_t h = 0; h < t->n_heads; h++) {
+        size_t r, c, st;
+        const float *m = trace_map(t, kind, l, h, &r, &c, &st);
+        for (size_t q = 0; q < rows && q < r; q++)
+            for (size_t k = 0; k < cols && k < c; k++) A[q * cols + k] += m[q * st + k] / (double)t->n_heads;
+    }
+}
+
+void an_rollout_cross(const attn_trace *t, float *out, size_t *rows_out, size_t *cols_out)
+{
+    size_t nd = t->n_rows, ns = t->n_src, n_enc;
+    *rows_out = nd;
+    *cols_out = ns;
+    if (!nd || !ns) return;
+    float *renc = xcalloc(ns * ns + 1, sizeof *renc);
+    an_rollout(t, T5_ATTN_ENC_SELF, renc, &n_enc);
+    double *Rdd = xcalloc(nd * nd + 1, sizeof *Rdd), *Rds = xcalloc(nd * ns + 1, sizeof *Rds);
+    double *A = xcalloc(nd * nd + 1, sizeof *A), *C = xcalloc(nd * ns + 1, sizeof *C);
+    double *T1 = xcalloc(nd * nd + 1, sizeof *T1), *T2 = xcalloc(nd * ns + 1, sizeof *T2);
+    for (size_t i = 0; i < nd; i++) Rdd[i * nd + i] = 1.0;
+    for (size_t l = 0; l < t->n_dec_layers; l++) {
+        head_mean(t, T5_ATTN_DEC_SELF, l, A, nd, nd);
+        for (size_t q = 0; q < nd; q++) {
+            double s = 0;
+            for (size_t k = 0; k < nd; k++) {
+                A[q * nd + k] = 0.5 * A[q * nd + k] + (q == k ? 0.5 : 0.0);
+                s += A[q * nd + k];
+            }
+            if (s > 0)
+                for (size_t k = 0; k < nd; k++) A[q * nd + k] /= s;
+        }
+        /* R_dd = A R_dd, R_ds = A R_ds */
+        for (size_t q = 0; q < nd; q++) {
+            for (size_t k = 0; k < nd; k++) {
+                double v = 0;
+                for (size_t j = 0; j < nd; j++) v += A[q * nd + j] * Rdd[j * nd + k];
+                T1[q * nd + k] = v;
+            }
+            for (size_t k = 0; k < ns; k++) {
+                double v = 0;
+                for (size_t j = 0; j < nd; j++) v += A[q * nd + j] * Rds[j * ns + k];
+                T2[q * ns + k] = v;
+            }
+        }
+        /* cross: half stays, half goes to the source through the encoder */
+        head_mean(t, T5_ATTN_CROSS, l, C, nd, ns);
+        for (size_t q = 0; q < nd; q++) {
+            for (size_t k = 0; k < nd; k++) Rdd[q * nd + k] = 0.5 * T1[q * nd + k];
+            for (size_t k = 0; k < ns; k++) {
+                double v = 0;
+                for (size_t j = 0; j < ns && j < n_enc; j++) v += C[q * ns + j] * renc[j * n_enc + k];
+                Rds[q * ns + k] = 0.5 * T2[q * ns + k] + 0.5 * v;
+            }
+        }
+    }
+    for (size_t i = 0; i < nd * ns; i++) out[i] = (float)Rds[i];
+    free(renc);
+    free(Rdd);
+    free(Rds);
+    free(A);
+    free(C);
+    free(T1);
+    free(T2);
+}

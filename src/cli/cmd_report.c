@@ -423,6 +423,18 @@ static void example_figures(figs *F, const attn_trace *t, const an_trace_classes
         heatmaps(F, name, title, &p, 1, 1, 0, nn > 40 ? 7 : 12);
         free(ro);
     }
+    if (t->n_rows && t->n_src) {
+        size_t rr, rc;
+        float *ro = xcalloc(t->n_rows * t->n_src + 1, sizeof *ro);
+        an_rollout_cross(t, ro, &rr, &rc);
+        an_panel p = {ro, rr, rc, NULL, (const char *const *)tgt_l, (const char *const *)src_l, NULL};
+        snprintf(title, sizeof title,
+                 "rollout into the source (self + cross attention, 0.5 I + 0.5 A): how much "
+                 "each decoder position draws on each input token\n%s",
+                 eq);
+        heatmaps(F, "rollout_cross", title, &p, 1, 1, 0, rr > 40 ? 7 : 12);
+        free(ro);
+    }
     free_labels(src_l, t->n_src);
     free_labels(tgt_l, t->n_rows);
 }

@@ -44,7 +44,8 @@ n=$(wc -w <<<"$figs")
 [ "$n" -ge 20 ] || fail "only $n figures linked from report.md"
 for f in example_enc_heads example_dec_heads example_cross_heads example_enc_layers \
          example_enc_mean summary_enc summary_cross summary_enc_class rollout_enc rollout_dec \
-         avg_enc_position avg_cross_class offsets_enc keyclass_cross classes importance hypothesis; do
+         rollout_cross avg_enc_position avg_cross_class offsets_enc keyclass_cross classes importance \
+         hypothesis; do
     grep -qw "$f" <<<"$figs" || fail "figure $f missing from report.md"
 done
 for f in $figs; do

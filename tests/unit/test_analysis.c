@@ -358,6 +358,31 @@ static void test_summary_and_rollout(void **state)
     float want_ro[9] = {1, 0, 0, 0.5f, 0.5f, 0, 0.5f, 0, 0.5f};
     assert_close_array(ro, want_ro, 9, 1e-6, 0);
 
+    /* cross rollout: decoder rows attend themselves, cross to source 0 on
+     * layer 0 and to source 2 on layer 1; R_enc sends 2 to 0 and 2 by halves */
+    int tgt[3] = {0, 20, 21};
+    for (size_t i = 0; i < 3; i++) trace_push_tgt(t, tgt[i], (int)i);
+    t->n_rows = 3;
+    for (size_t h = 0; h < 3; h++) {
+        size_t r, c, st;
+        for (size_t l = 0; l < 2; l++) {
+            float *d = (float *)trace_map(t, T5_ATTN_DEC_SELF, l, h, &r, &c, &st);
+            float *x = (float *)trace_map(t, T5_ATTN_CROSS, l, h, &r, &c, &st);
+            for (size_t q = 0; q < 3; q++) d[q * t->max_tgt + q] = 1, x[q * t->max_src + (l ? 2 : 0)] = 1;
+        }
+    }
+    float rc[9];
+    size_t rr, rcols;
+    an_rollout_cross(t, rc, &rr, &rcols);
+    assert_int_equal(rr, 3);
+    assert_int_equal(rcols, 3);
+    /* layer 0: R_ds = 0.5 e0; layer 1: 0.5 * 0.5 e0 + 0.5 (0.5 e0 + 0.5 e2) */
+    for (size_t q = 0; q < 3; q++) {
+        assert_true(fabs(rc[q * 3 + 0] - 0.5) < 1e-6);
+        assert_true(fabs(rc[q * 3 + 1]) < 1e-6);
+        assert_true(fabs(rc[q * 3 + 2] - 0.25) < 1e-6);
+    }
+
     an_trace_classes tc;
     an_classify_trace(t, &tc);
     assert_int_equal(tc.cls[T5_ATTN_ENC_SELF][1 * 3 + 2].cls, AN_CLASS_DIAG);
