@@ -36,34 +36,31 @@ void gemm_ref(int ta, int tb, size_t M, size_t N, size_t K, float alpha, const f
 /* The one-row kernels below are single-threaded on purpose: a decoding step
  * is a chain of small matrix-vector products, where OpenBLAS's threads cost
  * more to wake than the product itself (matvec_forward_mt splits rows over
- * threads only when asked). GCC builds them for AVX-512, AVX2 and baseline
- * x86-64 and picks one at load time. */
-#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
-#define KERNEL_CLONES __attribute__((target_clones("avx512f", "avx2", "default")))
-#else
-#define KERNEL_CLONES
-#endif
+ * threads only when asked).
+ *
+ * Each body is written once (always inlined) and compiled three times: for
+ * AVX-512 and for AVX2, both with fused multiply-add, and for baseline
+ * x86-64; the CPU picks at run time. `fused` is a constant in each copy. */
+#define ALWAYS_INLINE static inline __attribute__((always_inline))
+#define MADD(a, b, c) (fused ? __builtin_fmaf((a), (b), (c)) : (c) + (a) * (b))
 
-KERNEL_CLONES
-float vec_dot(const float *a, const float *b, size_t n)
+ALWAYS_INLINE float dot_body(const float *a, const float *b, size_t n, const int fused)
 {
     float s = 0.0f;
 #pragma omp simd reduction(+ : s)
-    for (size_t i = 0; i < n; i++) s += a[i] * b[i];
+    for (size_t i = 0; i < n; i++) s = MADD(a[i], b[i], s);
     return s;
 }
 
-KERNEL_CLONES
-void vec_axpy(float *y, float a, const float *x, size_t n)
+ALWAYS_INLINE void axpy_body(float *y, float a, const float *x, size_t n, const int fused)
 {
 #pragma omp simd
-    for (size_t i = 0; i < n; i++) y[i] += a * x[i];
+    for (size_t i = 0; i < n; i++) y[i] = MADD(a, x[i], y[i]);
 }
 
 /* Rows o0 .. o1-1 of out = w @ inp (+ beta out). */
-KERNEL_CLONES
-static void matvec_rows(float *out, const float *inp, const float *w, size_t C, size_t o0,
-                        size_t o1, float beta)
+ALWAYS_INLINE void matvec_body(float *out, const float *inp, const float *w, size_t C, size_t o0,
+                               size_t o1, float beta, const int fused)
 {
     /* Four rows at a time share each load of inp. */
     size_t o = o0;
@@ -73,10 +70,10 @@ static void matvec_rows(float *out, const float *inp, const float *w, size_t C, 
 #pragma omp simd reduction(+ : s0, s1, s2, s3)
         for (size_t c = 0; c < C; c++) {
             float x = inp[c];
-            s0 += w0[c] * x;
-            s1 += w1[c] * x;
-            s2 += w2[c] * x;
-            s3 += w3[c] * x;
+            s0 = MADD(w0[c], x, s0);
+            s1 = MADD(w1[c], x, s1);
+            s2 = MADD(w2[c], x, s2);
+            s3 = MADD(w3[c], x, s3);
         }
         out[o] = beta == 0.0f ? s0 : s0 + beta * out[o];
         out[o + 1] = beta == 0.0f ? s1 : s1 + beta * out[o + 1];
@@ -84,12 +81,95 @@ static void matvec_rows(float *out, const float *inp, const float *w, size_t C, 
         out[o + 3] = beta == 0.0f ? s3 : s3 + beta * out[o + 3];
     }
     for (; o < o1; o++) {
-        float s = 0.0f;
-        const float *wr = w + o * C;
-#pragma omp simd reduction(+ : s)
-        for (size_t c = 0; c < C; c++) s += wr[c] * inp[c];
+        float s = dot_body(w + o * C, inp, C, fused);
         out[o] = beta == 0.0f ? s : s + beta * out[o];
     }
+}
+
+#if (defined(__x86_64__) || defined(__i386__)) && defined(__GNUC__)
+#define SIMD_VARIANTS 1
+/* AVX-512 */
+__attribute__((target("avx512f,fma"))) static float dot_512(const float *a, const float *b,
+                                                             size_t n)
+{
+    return dot_body(a, b, n, 1);
+}
+__attribute__((target("avx512f,fma"))) static void axpy_512(float *y, float a, const float *x,
+                                                            size_t n)
+{
+    axpy_body(y, a, x, n, 1);
+}
+__attribute__((target("avx512f,fma"))) static void matvec_512(float *out, const float *inp,
+                                                              const float *w, size_t C,
+                                                              size_t o0, size_t o1, float beta)
+{
+    matvec_body(out, inp, w, C, o0, o1, beta, 1);
+}
+/* AVX2 */
+__attribute__((target("avx2,fma"))) static float dot_256(const float *a, const float *b,
+                                                         size_t n)
+{
+    return dot_body(a, b, n, 1);
+}
+__attribute__((target("avx2,fma"))) static void axpy_256(float *y, float a, const float *x,
+                                                        size_t n)
+{
+    axpy_body(y, a, x, n, 1);
+}
+__attribute__((target("avx2,fma"))) static void matvec_256(float *out, const float *inp,
+                                                          const float *w, size_t C, size_t o0,
+                                                          size_t o1, float beta)
+{
+    matvec_body(out, inp, w, C, o0, o1, beta, 1);
+}
+/* 0 baseline, 1 AVX2 + FMA, 2 AVX-512 (+ FMA) */
+static int simd_level(void)
+{
+    static int level = -1;
+    if (level < 0) {
+        __builtin_cpu_init();
+        level = __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("fma")  ? 2
+                : __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") ? 1
+                                                                                   : 0;
+    }
+    return level;
+}
+#else
+#define SIMD_VARIANTS 0
+#endif
+
+float vec_dot(const float *a, const float *b, size_t n)
+{
+#if SIMD_VARIANTS
+    switch (simd_level()) {
+    case 2: return dot_512(a, b, n);
+    case 1: return dot_256(a, b, n);
+    }
+#endif
+    return dot_body(a, b, n, 0);
+}
+
+void vec_axpy(float *y, float a, const float *x, size_t n)
+{
+#if SIMD_VARIANTS
+    switch (simd_level()) {
+    case 2: axpy_512(y, a, x, n); return;
+    case 1: axpy_256(y, a, x, n); return;
+    }
+#endif
+    axpy_body(y, a, x, n, 0);
+}
+
+static void matvec_rows(float *out, const float *inp, const float *w, size_t C, size_t o0,
+                        size_t o1, float beta)
+{
+#if SIMD_VARIANTS
+    switch (simd_level()) {
+    case 2: matvec_512(out, inp, w, C, o0, o1, beta); return;
+    case 1: matvec_256(out, inp, w, C, o0, o1, beta); return;
+    }
+#endif
+    matvec_body(out, inp, w, C, o0, o1, beta, 0);
 }
 
 void matvec_forward(float *out, const float *inp, const float *w, size_t C, size_t OC, float beta)
