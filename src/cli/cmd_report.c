@@ -1187,6 +1187,12 @@ int cmd_report(int argc, char **argv)
     if (quad_parse(o.example, &eq, NULL) == 0) quad_format_source(&eq, example, sizeof example);
     else snprintf(example, sizeof example, "%s", o.example);
 
+    if (strlen(o.example) >= MAX_SRC_CAP && strlen(example) >= MAX_SRC_CAP) {
+        cli_error(CMD, "--example of %zu bytes is longer than %d", strlen(o.example), MAX_SRC_CAP - 1);
+        examples_free(&es);
+        t5_free(&m);
+        return EXIT_USAGE;
+    }
     size_t max_src = strlen(example) + 1;
     for (size_t i = 0; i < es.n; i++)
         if (strlen(es.src[i]) + 1 > max_src) max_src = strlen(es.src[i]) + 1;
