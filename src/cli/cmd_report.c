@@ -942,7 +942,7 @@ static int write_report(const options *o, const t5_model *m, const an_examples *
                "deviations of that baseline and by at least %.2f. Blocking sets a key's "
                "probability to 0 and renormalises the row (the same as masking it before the "
                "softmax); the random baseline blocks, in each row, as many digit keys as there "
-               "are special-symbol keys among the keys that row sees.\n\n",
+               "are special-symbol keys among the keys that row sees (all its digits when it sees fewer), chosen by a fixed random priority per draw.\n\n",
             AN_HYP_SD, AN_HYP_MIN_GAP);
 
     fprintf(f, "## Every head\n\n"
