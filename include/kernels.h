@@ -30,7 +30,11 @@ void matvec_forward(float *out, const float *inp, const float *w, size_t C, size
  * threads < 2 stay on the calling thread. */
 void matvec_forward_mt(float *out, const float *inp, const float *w, size_t C, size_t OC,
                        float beta, int threads);
-/* sum a[i] b[i]; y += a x. SIMD; for the per-head attention rows. */
+/* out (N) = x (K) @ A (K, N), A with row stride lda: one query's scores
+ * against transposed keys, or one row of probabilities times the values.
+ * SIMD; its plain twin is gemm_ref(0, 0, 1, N, K, 1, x, K, A, lda, 0, out, N). */
+void vecmat_forward(float *out, const float *x, const float *A, size_t K, size_t N, size_t lda);
+/* sum a[i] b[i]; y += a x. SIMD. */
 float vec_dot(const float *a, const float *b, size_t n);
 void vec_axpy(float *y, float a, const float *x, size_t n);
 

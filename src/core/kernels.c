@@ -58,6 +58,18 @@ ALWAYS_INLINE void axpy_body(float *y, float a, const float *x, size_t n, const 
     for (size_t i = 0; i < n; i++) y[i] = MADD(a, x[i], y[i]);
 }
 
+/* out (N) = x (K) @ A (K, N) with row stride lda. */
+ALWAYS_INLINE void vecmat_body(float *out, const float *x, const float *A, size_t K, size_t N,
+                               size_t lda, const int fused)
+{
+    for (size_t j = 0; j < N; j++) out[j] = 0.0f;
+    for (size_t d = 0; d < K; d++) {
+        const float a = x[d], *row = A + d * lda;
+#pragma omp simd
+        for (size_t j = 0; j < N; j++) out[j] = MADD(a, row[j], out[j]);
+    }
+}
+
 /* Rows o0 .. o1-1 of out = w @ inp (+ beta out). */
 ALWAYS_INLINE void matvec_body(float *out, const float *inp, const float *w, size_t C, size_t o0,
                                size_t o1, float beta, const int fused)
@@ -105,6 +117,12 @@ __attribute__((target("avx512f,fma"))) static void matvec_512(float *out, const 
 {
     matvec_body(out, inp, w, C, o0, o1, beta, 1);
 }
+__attribute__((target("avx512f,fma"))) static void vecmat_512(float *out, const float *x,
+                                                              const float *A, size_t K, size_t N,
+                                                              size_t lda)
+{
+    vecmat_body(out, x, A, K, N, lda, 1);
+}
 /* AVX2 */
 __attribute__((target("avx2,fma"))) static float dot_256(const float *a, const float *b,
                                                          size_t n)
@@ -121,6 +139,12 @@ __attribute__((target("avx2,fma"))) static void matvec_256(float *out, const flo
                                                           size_t o1, float beta)
 {
     matvec_body(out, inp, w, C, o0, o1, beta, 1);
+}
+__attribute__((target("avx2,fma"))) static void vecmat_256(float *out, const float *x,
+                                                          const float *A, size_t K, size_t N,
+                                                          size_t lda)
+{
+    vecmat_body(out, x, A, K, N, lda, 1);
 }
 /* 0 baseline, 1 AVX2 + FMA, 2 AVX-512 (+ FMA) */
 static int simd_level(void)
@@ -158,6 +182,17 @@ void vec_axpy(float *y, float a, const float *x, size_t n)
     }
 #endif
     axpy_body(y, a, x, n, 0);
+}
+
+void vecmat_forward(float *out, const float *x, const float *A, size_t K, size_t N, size_t lda)
+{
+#if SIMD_VARIANTS
+    switch (simd_level()) {
+    case 2: vecmat_512(out, x, A, K, N, lda); return;
+    case 1: vecmat_256(out, x, A, K, N, lda); return;
+    }
+#endif
+    vecmat_body(out, x, A, K, N, lda, 0);
 }
 
 static void matvec_rows(float *out, const float *inp, const float *w, size_t C, size_t o0,

@@ -36,8 +36,14 @@ struct t5_run {
 
     float *mem;               /* the one allocation below point into */
     float *enc_out;           /* (max_src, C) encoder output after its final layer norm */
-    float *cross_k, *cross_v; /* (Ld, max_src, HD) keys/values of cross attention */
-    float *self_k, *self_v;   /* (Ld, max_tgt, HD) the decoder's key/value cache */
+    /* Keys are kept transposed, per head (H, d_kv, positions): a query's
+     * scores are then d_kv contiguous multiply-adds over the positions
+     * instead of one short dot product per key. Values stay (positions, HD). */
+    float *cross_k;           /* (Ld, H, dkv, max_src) keys of cross attention */
+    float *cross_v;           /* (Ld, max_src, HD) values of cross attention */
+    float *self_k;            /* (Ld, H, dkv, max_tgt) the decoder's key cache */
+    float *self_v;            /* (Ld, max_tgt, HD) the decoder's value cache */
+    float *enc_k;             /* (H, dkv, max_src) one encoder layer's keys */
     float *enc_bias;          /* (H, 2*max_src-1) encoder bias by key-query + max_src-1 */
     float *dec_bias;          /* (H, max_tgt) decoder bias by query-key (>= 0) */
     float *x, *xn;            /* (rows, C) residual stream and its normed copy */
@@ -67,6 +73,7 @@ t5_run *t5_run_new(const t5_model *m, size_t max_src, size_t max_tgt)
         Ld * max_src * HD,           /* cross_v */
         Ld * max_tgt * HD,           /* self_k */
         Ld * max_tgt * HD,           /* self_v */
+        max_src * HD,                /* enc_k */
         H * (2 * max_src - 1),       /* enc_bias */
         H * max_tgt,                 /* dec_bias */
         R * C, R * C,                /* x, xn */
@@ -76,7 +83,7 @@ t5_run *t5_run_new(const t5_model *m, size_t max_src, size_t max_tgt)
         c->vocab_size,               /* logits */
         3 * HD > 2 * c->d_ff ? 3 * HD : 2 * c->d_ff, /* fused */
     };
-    float **dst[] = {&r->enc_out, &r->cross_k, &r->cross_v, &r->self_k, &r->self_v,
+    float **dst[] = {&r->enc_out, &r->cross_k, &r->cross_v, &r->self_k, &r->self_v, &r->enc_k,
                      &r->enc_bias, &r->dec_bias, &r->x, &r->xn, &r->q, &r->k, &r->v,
                      &r->a, &r->h0, &r->h1, &r->att, &r->logits, &r->fused};
     size_t total = 0, n = sizeof sizes / sizeof sizes[0];
@@ -158,6 +165,17 @@ static void embed(float *x, const float *shared, const int *tok, size_t n, size_
     for (size_t i = 0; i < n; i++) memcpy(x + i * C, shared + (size_t)tok[i] * C, C * sizeof *x);
 }
 
+/* Write keys k (n, HD) for positions p0 .. p0+n-1 into a transposed store
+ * kt (H, dkv, ldk). */
+static void store_keys(float *kt, size_t ldk, const float *k, size_t n, size_t p0, size_t H,
+                       size_t dkv)
+{
+    for (size_t i = 0; i < n; i++)
+        for (size_t h = 0; h < H; h++)
+            for (size_t d = 0; d < dkv; d++)
+                kt[(h * dkv + d) * ldk + p0 + i] = k[i * H * dkv + h * dkv + d];
+}
+
 /* Query rows up to which attention uses plain loops instead of BLAS. */
 #define ATTN_FEW_ROWS 4
 
@@ -167,22 +185,23 @@ static void embed(float *x, const float *shared, const int *tok, size_t n, size_
  * masked above the diagonal) or cross (none). The hook sees the
  * probabilities between softmax and the value product. */
 static void attention(t5_run *r, t5_attn_kind kind, size_t layer, const float *q, size_t nq,
-                      size_t q_pos0, const float *k, const float *v, size_t nk, float *out)
+                      size_t q_pos0, const float *kt, size_t ldk, const float *v, size_t nk,
+                      float *out)
 {
     const t5_config *c = &r->m->cfg;
     size_t H = c->num_heads, dkv = c->d_kv, HD = H * dkv;
     float *att = r->att;
     /* A decoding step has one query row: BLAS calls cost more than these
-     * short dot products, so few rows take the plain SIMD path. */
+     * short products, so few rows take the plain SIMD path. */
     int few = nq <= ATTN_FEW_ROWS;
     for (size_t h = 0; h < H; h++) {
         float *s = att + h * nq * nk;
+        const float *kh = kt + h * dkv * ldk; /* (dkv, ldk) */
         if (few) {
             for (size_t i = 0; i < nq; i++)
-                for (size_t j = 0; j < nk; j++)
-                    s[i * nk + j] = vec_dot(q + i * HD + h * dkv, k + j * HD + h * dkv, dkv);
+                vecmat_forward(s + i * nk, q + i * HD + h * dkv, kh, dkv, nk, ldk);
         } else {
-            gemm(0, 1, nq, nk, dkv, 1.0f, q + h * dkv, HD, k + h * dkv, HD, 0.0f, s, nk);
+            gemm(0, 0, nq, nk, dkv, 1.0f, q + h * dkv, HD, kh, ldk, 0.0f, s, nk);
         }
         if (kind == T5_ATTN_ENC_SELF) {
             size_t width = 2 * r->max_src - 1;
@@ -210,12 +229,8 @@ static void attention(t5_run *r, t5_attn_kind kind, size_t layer, const float *q
     for (size_t h = 0; h < H; h++) {
         const float *p = att + h * nq * nk;
         if (few) {
-            for (size_t i = 0; i < nq; i++) {
-                float *o = out + i * HD + h * dkv;
-                memset(o, 0, dkv * sizeof *o);
-                for (size_t j = 0; j < nk; j++)
-                    if (p[i * nk + j] != 0.0f) vec_axpy(o, p[i * nk + j], v + j * HD + h * dkv, dkv);
-            }
+            for (size_t i = 0; i < nq; i++)
+                vecmat_forward(out + i * HD + h * dkv, p + i * nk, v + h * dkv, nk, dkv, HD);
         } else {
             gemm(0, 0, nq, dkv, nk, 1.0f, p, nk, v + h * dkv, HD, 0.0f, out + h * dkv, HD);
         }
@@ -279,7 +294,8 @@ int t5_encode(t5_run *r, const int *src, size_t n, as_err *err)
         linear(r, r->q, r->xn, b->q, n, C, HD, 0.0f);
         linear(r, r->k, r->xn, b->k, n, C, HD, 0.0f);
         linear(r, r->v, r->xn, b->v, n, C, HD, 0.0f);
-        attention(r, T5_ATTN_ENC_SELF, l, r->q, n, 0, r->k, r->v, n, r->a);
+        store_keys(r->enc_k, n, r->k, n, 0, c->num_heads, c->d_kv);
+        attention(r, T5_ATTN_ENC_SELF, l, r->q, n, 0, r->enc_k, n, r->v, n, r->a);
         linear(r, r->x, r->a, b->o, n, HD, C, 1.0f);
         feed_forward(r, b, n);
     }
@@ -288,7 +304,9 @@ int t5_encode(t5_run *r, const int *src, size_t n, as_err *err)
      * computed once here for every decoder layer. */
     for (size_t l = 0; l < c->num_decoder_layers; l++) {
         const t5_block *b = &m->w.dec[l];
-        linear(r, r->cross_k + l * r->max_src * HD, r->enc_out, b->ck, n, C, HD, 0.0f);
+        linear(r, r->k, r->enc_out, b->ck, n, C, HD, 0.0f);
+        store_keys(r->cross_k + l * r->max_src * HD, r->max_src, r->k, n, 0, c->num_heads,
+                   c->d_kv);
         linear(r, r->cross_v + l * r->max_src * HD, r->enc_out, b->cv, n, C, HD, 0.0f);
     }
     r->n_src = n;
@@ -322,20 +340,21 @@ static int decode(t5_run *r, const int *tok, size_t n, float *logits, as_err *er
              * order): one product, then k and v into the cache. */
             matvec_forward_mt(r->fused, r->xn, b->q, C, 3 * HD, 0.0f, r->threads);
             memcpy(r->q, r->fused, HD * sizeof *r->q);
-            memcpy(kc + p0 * HD, r->fused + HD, HD * sizeof *kc);
+            store_keys(kc, r->max_tgt, r->fused + HD, 1, p0, c->num_heads, c->d_kv);
             memcpy(vc + p0 * HD, r->fused + 2 * HD, HD * sizeof *vc);
         } else {
             linear(r, r->q, r->xn, b->q, n, C, HD, 0.0f);
-            linear(r, kc + p0 * HD, r->xn, b->k, n, C, HD, 0.0f);
+            linear(r, r->k, r->xn, b->k, n, C, HD, 0.0f);
+            store_keys(kc, r->max_tgt, r->k, n, p0, c->num_heads, c->d_kv);
             linear(r, vc + p0 * HD, r->xn, b->v, n, C, HD, 0.0f);
         }
-        attention(r, T5_ATTN_DEC_SELF, l, r->q, n, p0, kc, vc, p0 + n, r->a);
+        attention(r, T5_ATTN_DEC_SELF, l, r->q, n, p0, kc, r->max_tgt, vc, p0 + n, r->a);
         linear(r, r->x, r->a, b->o, n, HD, C, 1.0f);
 
         rmsnorm_forward(r->xn, NULL, r->x, b->ln_cross, n, C, eps);
         linear(r, r->q, r->xn, b->cq, n, C, HD, 0.0f);
         attention(r, T5_ATTN_CROSS, l, r->q, n, p0, r->cross_k + l * r->max_src * HD,
-                  r->cross_v + l * r->max_src * HD, S, r->a);
+                  r->max_src, r->cross_v + l * r->max_src * HD, S, r->a);
         linear(r, r->x, r->a, b->co, n, HD, C, 1.0f);
 
         feed_forward(r, b, n);

@@ -87,6 +87,28 @@ static void test_matvec_large_vs_ref(void **state)
     free(inp), free(w), free(o1), free(o2);
 }
 
+static void test_vecmat_vs_ref(void **state)
+{
+    (void)state;
+    as_rng g;
+    rng_seed(&g, 6);
+    const size_t K = 13, N = 37, lda = 41;
+    float *x = random_array(&g, K), *A = random_array(&g, K * lda);
+    float o1[37], o2[37];
+    vecmat_forward(o1, x, A, K, N, lda);
+    gemm_ref(0, 0, 1, N, K, 1.0f, x, K, A, lda, 0.0f, o2, N);
+    assert_close_array(o1, o2, N, 1e-5, 1e-5);
+    float y1[13], y2[13];
+    for (size_t i = 0; i < K; i++) y1[i] = y2[i] = A[i];
+    vec_axpy(y1, 0.5f, x, K);
+    for (size_t i = 0; i < K; i++) y2[i] += 0.5f * x[i];
+    assert_close_array(y1, y2, K, 1e-6, 1e-6);
+    double d = 0;
+    for (size_t i = 0; i < K; i++) d += (double)x[i] * A[i];
+    assert_true(fabs(vec_dot(x, A, K) - d) < 1e-5);
+    free(x), free(A);
+}
+
 static void test_matmul_backward_vs_ref(void **state)
 {
     (void)state;
@@ -213,6 +235,7 @@ int main(void)
         cmocka_unit_test(test_gemm_vs_ref),
         cmocka_unit_test(test_matmul_forward_vs_ref),
         cmocka_unit_test(test_matvec_large_vs_ref),
+        cmocka_unit_test(test_vecmat_vs_ref),
         cmocka_unit_test(test_matmul_backward_vs_ref),
         cmocka_unit_test(test_rmsnorm),
         cmocka_unit_test(test_softmax),
