@@ -24,8 +24,10 @@
 typedef struct {
     size_t rows, cols;         /* the map */
     size_t height, width;      /* the area, in terminal lines and columns */
-    int half;                  /* 1: two map rows per line (Unicode half blocks) */
-    size_t cell_w;             /* terminal columns per map column (1 or 2) */
+    int half;                  /* 1: Unicode half blocks allowed (rows in half lines) */
+    size_t cell_w;             /* terminal columns per map column (sx) */
+    size_t sy;                 /* half lines per map row: 1 (two rows a line), 2 (one
+                                  line), 3, 4...; 0 = legacy: 1 when half, else 2 */
     size_t label_w;            /* columns taken by the row labels (left) */
     size_t top;                /* lines taken by the column labels (above) */
     size_t n_lines;            /* lines of cells shown */
@@ -47,6 +49,21 @@ size_t tui_scroll(size_t off, size_t cur, size_t vis, size_t total, size_t align
 void tui_grid_layout(tui_grid *g, size_t rows, size_t cols, size_t height, size_t width,
                      int half, int wide, size_t label_w, size_t cur_row, size_t cur_col);
 
+/* The same, with cells scaled to the space: each map cell becomes sx
+ * columns by sy half lines, sx == sy ("square": a character is about two
+ * half lines tall and one wide), the largest even scale up to max_scale at
+ * which the whole map fits, else 1 with half blocks (two rows a line) and
+ * scrolling. Without half blocks sy is even (whole lines), and a map too
+ * wide for two columns per cell gets one. With sy >= 2 every row has a line
+ * of its own (and its own label). */
+void tui_grid_fit(tui_grid *g, size_t rows, size_t cols, size_t height, size_t width, int half,
+                  size_t max_scale, size_t label_w, size_t cur_row, size_t cur_col);
+
+/* The map row whose label goes on a line of cells: the row that starts on
+ * it (sy >= 2), the top row of the pair (sy == 1), or -1 for a line that
+ * only continues a row. */
+long tui_line_row(const tui_grid *g, size_t line);
+
 /* What is in one cell of the grid (a line of cells, a visible column). */
 enum {
     TUI_CELL_CURSOR_TOP = 1,  /* the cursor is on the top (or only) row */
@@ -55,7 +72,8 @@ enum {
     TUI_CELL_CROSS_BOT = 8,
     TUI_CELL_MASK_TOP = 16,   /* the top row is not decoded yet at this step */
     TUI_CELL_MASK_BOT = 32,
-    TUI_CELL_HAS_BOT = 64,    /* half mode and a bottom row exists */
+    TUI_CELL_HAS_BOT = 64,    /* the bottom half line shows another row */
+    TUI_CELL_SAME = 128,      /* the bottom half line shows the same row (a whole cell) */
 };
 typedef struct {
     size_t row, col;       /* top (or only) map row, map column */
@@ -74,7 +92,7 @@ int tui_grid_cell(const tui_grid *g, const float *map, size_t stride, size_t n_l
 /* How a cell is painted: text (cell_w columns of UTF-8), colours for the
  * colour modes, attributes (THEME_* bits). */
 typedef struct {
-    char text[16];
+    char text[40];             /* up to 8 columns, 3 bytes each */
     theme_color fg, bg;
     unsigned attr;
 } tui_paint;

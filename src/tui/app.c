@@ -73,9 +73,11 @@ size_t tui_live_rows(const tui_app *a, t5_attn_kind kind)
     return a->step + 1 < rows ? a->step + 1 : rows;
 }
 
+/* Decoder rows are labelled with the token they wrote (row i fed tgt[i]
+   and produced gen[i]): "what the model attended to when writing this". */
 const int *tui_row_tokens(const tui_app *a, t5_attn_kind kind)
 {
-    return kind == T5_ATTN_ENC_SELF ? a->tr->src : a->tr->tgt;
+    return kind == T5_ATTN_ENC_SELF ? a->tr->src : a->gen;
 }
 
 const int *tui_col_tokens(const tui_app *a, t5_attn_kind kind)

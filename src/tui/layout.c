@@ -28,6 +28,29 @@ size_t tui_scroll(size_t off, size_t cur, size_t vis, size_t total, size_t align
     return off;
 }
 
+/* Half lines per map row (a zeroed grid counts as the legacy layout). */
+static size_t grid_sy(const tui_grid *g)
+{
+    return g->sy ? g->sy : g->half ? 1 : 2;
+}
+
+/* Rows, lines and scroll for a grid whose cell_w and sy are set. */
+static void place(tui_grid *g, size_t max_lines, size_t room, size_t cur_row, size_t cur_col,
+                  size_t prev_row0, size_t prev_col0)
+{
+    size_t sy = grid_sy(g);
+    size_t fit_rows = 2 * max_lines / sy; /* whole rows (a lone half row when sy == 1) */
+    if (sy == 1) fit_rows = 2 * max_lines;
+    g->vis_rows = g->rows < fit_rows ? g->rows : fit_rows;
+    g->vis_cols = g->cols < room / g->cell_w ? g->cols : room / g->cell_w;
+    /* Rows start on the same half of a line wherever the map is scrolled to:
+       row0 * sy stays even. */
+    g->row0 = tui_scroll(prev_row0, cur_row, g->vis_rows, g->rows, sy % 2 ? 2 : 1);
+    if (g->row0 + g->vis_rows > g->rows) g->vis_rows = g->rows - g->row0;
+    g->n_lines = (g->vis_rows * sy + 1) / 2;
+    g->col0 = tui_scroll(prev_col0, cur_col, g->vis_cols, g->cols, 1);
+}
+
 void tui_grid_layout(tui_grid *g, size_t rows, size_t cols, size_t height, size_t width,
                      int half, int wide, size_t label_w, size_t cur_row, size_t cur_col)
 {
@@ -43,17 +66,61 @@ void tui_grid_layout(tui_grid *g, size_t rows, size_t cols, size_t height, size_
     if (height <= g->top || width <= label_w || rows == 0 || cols == 0) return;
     size_t room = width - label_w;
     g->cell_w = (wide && !half && cols * 2 <= room) ? 2 : 1;
-    size_t per_line = half ? 2 : 1;
-    size_t max_lines = height - g->top;
-    g->vis_rows = rows < max_lines * per_line ? rows : max_lines * per_line;
-    g->n_lines = (g->vis_rows + per_line - 1) / per_line;
-    g->vis_cols = cols < room / g->cell_w ? cols : room / g->cell_w;
-    /* In half mode the window holds whole line pairs: an even row0, and the
-       last line may show a lone row only at the end of the map. */
-    g->row0 = tui_scroll(prev_row0, cur_row, g->vis_rows, rows, per_line);
-    if (g->row0 + g->vis_rows > rows) g->vis_rows = rows - g->row0;
-    g->n_lines = (g->vis_rows + per_line - 1) / per_line;
-    g->col0 = tui_scroll(prev_col0, cur_col, g->vis_cols, cols, 1);
+    g->sy = half ? 1 : 2;
+    place(g, height - g->top, room, cur_row, cur_col, prev_row0, prev_col0);
+}
+
+#define MIN2(a, b) ((a) < (b) ? (a) : (b))
+
+void tui_grid_fit(tui_grid *g, size_t rows, size_t cols, size_t height, size_t width, int half,
+                  size_t max_scale, size_t label_w, size_t cur_row, size_t cur_col)
+{
+    size_t prev_row0 = g->row0, prev_col0 = g->col0;
+    memset(g, 0, sizeof *g);
+    g->rows = rows;
+    g->cols = cols;
+    g->height = height;
+    g->width = width;
+    g->half = half ? 1 : 0;
+    g->label_w = label_w;
+    g->top = 1;
+    if (height <= g->top || width <= label_w || rows == 0 || cols == 0) return;
+    if (max_scale < 1) max_scale = 1;
+    size_t room = width - label_w, max_lines = height - g->top;
+    size_t k;
+    if (half) {
+        /* k columns by k half lines per cell. */
+        k = MIN2(room / cols, 2 * max_lines / rows);
+        if (k < 1) k = 1;
+        if (k > max_scale) k = max_scale;
+        /* Past one half line, whole lines look cleaner (and every row gets
+           its label): round down to an even k. */
+        if (k >= 2) k &= ~(size_t)1;
+        g->cell_w = k;
+        g->sy = k;
+    } else {
+        /* Whole lines: m lines and 2m columns per cell. */
+        size_t m = MIN2(room / (2 * cols), max_lines / rows);
+        if (m < 1) m = 1;
+        if (2 * m > max_scale) m = max_scale / 2 ? max_scale / 2 : 1;
+        g->sy = 2 * m;
+        g->cell_w = 2 * m;
+        if (cols * g->cell_w > room) g->cell_w = cols * 2 <= room ? 2 : 1;
+    }
+    place(g, max_lines, room, cur_row, cur_col, prev_row0, prev_col0);
+}
+
+long tui_line_row(const tui_grid *g, size_t line)
+{
+    if (line >= g->n_lines) return -1;
+    size_t sy = grid_sy(g);
+    size_t top = 2 * line / sy; /* relative to row0 */
+    if (top >= g->vis_rows) return -1;
+    if (sy == 1) return (long)(g->row0 + top);
+    /* A row's label goes on the first line whose top half shows it. */
+    for (size_t r = top; r <= (2 * line + 1) / sy && r < g->vis_rows; r++)
+        if ((r * sy + 1) / 2 == line) return (long)(g->row0 + r);
+    return -1;
 }
 
 static float scaled(float v, double vmax)
@@ -69,21 +136,25 @@ int tui_grid_cell(const tui_grid *g, const float *map, size_t stride, size_t n_l
 {
     memset(c, 0, sizeof *c);
     if (line >= g->n_lines || vcol >= g->vis_cols) return -1;
-    size_t per_line = g->half ? 2 : 1;
-    size_t r = g->row0 + line * per_line, col = g->col0 + vcol;
-    if (r >= g->rows) return -1;
+    size_t sy = grid_sy(g);
+    size_t r = g->row0 + 2 * line / sy, rb = g->row0 + (2 * line + 1) / sy;
+    size_t col = g->col0 + vcol, end = g->row0 + g->vis_rows;
+    if (r >= g->rows || r >= end) return -1;
     c->row = r;
     c->col = col;
     c->top = scaled(map[r * stride + col], vmax);
     if (r == cur_row && col == cur_col) c->flags |= TUI_CELL_CURSOR_TOP;
     else if (r == cur_row || col == cur_col) c->flags |= TUI_CELL_CROSS_TOP;
     if (r >= n_live) c->flags |= TUI_CELL_MASK_TOP;
-    if (g->half && r + 1 < g->rows && r + 1 < g->row0 + g->vis_rows) {
+    if (rb == r) {
+        c->flags |= TUI_CELL_SAME;
+        c->bot = c->top;
+    } else if (rb < g->rows && rb < end) {
         c->flags |= TUI_CELL_HAS_BOT;
-        c->bot = scaled(map[(r + 1) * stride + col], vmax);
-        if (r + 1 == cur_row && col == cur_col) c->flags |= TUI_CELL_CURSOR_BOT;
-        else if (r + 1 == cur_row || col == cur_col) c->flags |= TUI_CELL_CROSS_BOT;
-        if (r + 1 >= n_live) c->flags |= TUI_CELL_MASK_BOT;
+        c->bot = scaled(map[rb * stride + col], vmax);
+        if (rb == cur_row && col == cur_col) c->flags |= TUI_CELL_CURSOR_BOT;
+        else if (rb == cur_row || col == cur_col) c->flags |= TUI_CELL_CROSS_BOT;
+        if (rb >= n_live) c->flags |= TUI_CELL_MASK_BOT;
     }
     return 0;
 }
@@ -105,25 +176,25 @@ void tui_paint_cell(const tui_cell *c, const tui_grid *g, const theme *t, theme_
     memset(p, 0, sizeof *p);
     p->fg = p->bg = THEME_DEFAULT;
     size_t w = g->cell_w ? g->cell_w : 1;
-    if (w > 2) w = 2;
+    if (w > 8) w = 8;
     unsigned f = c->flags;
     int cur_top = (f & TUI_CELL_CURSOR_TOP) != 0, cur_bot = (f & TUI_CELL_CURSOR_BOT) != 0;
-    if (g->half && mode >= THEME_COLOR_256) {
+    if (g->half && mode >= THEME_COLOR_256 && !(f & TUI_CELL_SAME)) {
         p->fg = half_color(t, c->top, cur_top, f & TUI_CELL_CROSS_TOP, f & TUI_CELL_MASK_TOP);
         if (f & TUI_CELL_HAS_BOT)
             p->bg = half_color(t, c->bot, cur_bot, f & TUI_CELL_CROSS_BOT, f & TUI_CELL_MASK_BOT);
         /* A masked top over a live bottom: draw the lower half block instead. */
+        const char *glyph = "\xe2\x96\x80"; /* ▀ */
         if ((f & TUI_CELL_MASK_TOP) && !cur_top && (f & TUI_CELL_HAS_BOT) &&
             !(f & TUI_CELL_MASK_BOT)) {
             p->fg = p->bg;
             p->bg = THEME_DEFAULT;
-            snprintf(p->text, sizeof p->text, "\xe2\x96\x84"); /* ▄ */
+            glyph = "\xe2\x96\x84"; /* ▄ */
         } else if ((f & TUI_CELL_MASK_TOP) && !cur_top) {
-            snprintf(p->text, sizeof p->text, " ");
+            glyph = " ";
             p->fg = THEME_DEFAULT;
-        } else {
-            snprintf(p->text, sizeof p->text, "\xe2\x96\x80"); /* ▀ */
         }
+        for (size_t i = 0; i < w; i++) strcat(p->text, glyph);
         return;
     }
     /* One map row per cell from here on (half mode without 256 colours is
@@ -132,12 +203,13 @@ void tui_paint_cell(const tui_cell *c, const tui_grid *g, const theme *t, theme_
     int cross = (f & TUI_CELL_CROSS_TOP) != 0;
     if (mode >= THEME_COLOR_256) {
         p->bg = half_color(t, c->top, cur_top, cross, mask);
-        snprintf(p->text, sizeof p->text, "%.*s", (int)w, "  ");
+        snprintf(p->text, sizeof p->text, "%.*s", (int)w, "        ");
         return;
     }
     char ch = mask ? ' ' : theme_shade(c->top);
     if (cur_top && ch == ' ') ch = '+';
-    snprintf(p->text, sizeof p->text, "%c%c", ch, w == 2 ? ch : '\0');
+    memset(p->text, ch, w);
+    p->text[w] = '\0';
     if (cur_top) p->attr |= THEME_REVERSE | THEME_BOLD;
     else if (cross) p->attr |= THEME_BOLD;
     if (mode == THEME_COLOR_8 && !mask) {
@@ -195,13 +267,18 @@ char *tui_row_label(const tui_grid *g, size_t line, const int *tokens,
 {
     if (!cap) return out;
     out[0] = '\0';
-    size_t per_line = g->half ? 2 : 1;
-    size_t r = g->row0 + line * per_line;
-    if (line >= g->n_lines || r >= g->rows || g->label_w < 2) return out;
+    if (line >= g->n_lines || g->label_w < 2) return out;
+    long lr = tui_line_row(g, line);
+    if (lr < 0) { /* a line that continues a taller row: blank */
+        snprintf(out, cap, "%*s", (int)g->label_w, "");
+        return out;
+    }
+    size_t r = (size_t)lr;
+    int pair = grid_sy(g) == 1;
     char name[64] = "";
     if (tokens) {
         char a[8], b[8];
-        if (g->half) {
+        if (pair) {
             tui_token_short(tokens[r], a, sizeof a);
             if (r + 1 < g->rows && r + 1 < g->row0 + g->vis_rows) tui_token_short(tokens[r + 1], b, sizeof b);
             else b[0] = '\0';

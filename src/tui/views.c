@@ -16,6 +16,7 @@
 
 #define MIN_W 40
 #define MIN_H 12
+#define MAX_SCALE 8 /* largest cell: 8 columns by 8 half lines */
 
 void tui_cycle_theme(tui_app *a);
 
@@ -49,7 +50,8 @@ static double map_max(const float *map, size_t rows, size_t cols, size_t stride)
     return m;
 }
 
-/* Column labels of a grid at line y, from tokens (one column per map column). */
+/* Column labels of a grid at line y, from tokens (one per map column, at
+ * the left of its cell; the cursor's column is highlighted across its cell). */
 static void draw_col_labels(const tui_app *a, const tui_grid *g, int y, int x, const int *tokens,
                             size_t cur_col, const char *corner)
 {
@@ -64,22 +66,28 @@ static void draw_col_labels(const tui_app *a, const tui_grid *g, int y, int x, c
                                                    : ROLE_LABEL;
         int cx = x + (int)g->label_w + (int)(v * g->cell_w);
         tui_text(a, y, cx, 1, r, s);
-        if (g->cell_w == 2) tui_text(a, y, cx + 1, 1, r == ROLE_LABEL_CURSOR ? r : ROLE_NORMAL, " ");
+        if (g->cell_w > 1)
+            tui_fill(a, y, cx + 1, (int)g->cell_w - 1, r == ROLE_LABEL_CURSOR ? r : ROLE_NORMAL);
     }
 }
 
-/* Draw the cells and row labels of a grid; labels from row tokens or names. */
+/* Draw the cells and row labels of a grid; labels from row tokens or names.
+ * step_row (or -1) gets a marker before its cells: the decoding step. */
 static void draw_grid(tui_app *a, const tui_grid *g, int y, int x, const float *map,
                       size_t stride, size_t n_live, double vmax, size_t cr, size_t cc,
-                      const int *row_tokens, const char *const *row_names)
+                      const int *row_tokens, const char *const *row_names, long step_row)
 {
+    int pair = g->sy == 1;
     for (size_t line = 0; line < g->n_lines; line++) {
         int ly = y + (int)g->top + (int)line;
         char lab[96];
         tui_row_label(g, line, row_tokens, row_names, lab, sizeof lab);
-        size_t per = g->half ? 2 : 1, r0 = g->row0 + line * per;
-        int has_cursor = cr >= r0 && cr < r0 + per;
+        long lr = tui_line_row(g, line);
+        int has_cursor = lr >= 0 && ((size_t)lr == cr || (pair && (size_t)lr + 1 == cr));
+        int has_step = lr >= 0 && step_row >= 0 && (lr == step_row || (pair && lr + 1 == step_row));
         tui_text(a, ly, x, (int)g->label_w, has_cursor ? ROLE_LABEL_CURSOR : ROLE_LABEL, lab);
+        if (has_step && g->label_w > 1)
+            tui_text(a, ly, x + (int)g->label_w - 1, 1, ROLE_STEP, a->utf8 ? "\xe2\x96\xb6" : ">");
         for (size_t v = 0; v < g->vis_cols; v++) {
             tui_cell c;
             if (tui_grid_cell(g, map, stride, n_live, vmax, cr, cc, line, v, &c)) continue;
@@ -111,8 +119,8 @@ static void map_draw(tui_app *a, int y, int x, int h, int w)
     size_t live = tui_live_rows(a, k);
     double vmax = a->normalize ? map_max(map, live, cols, stride) : 1.0;
     int half = use_half(a);
-    tui_grid_layout(&a->grid, rows, cols, (size_t)h, (size_t)w, half, 1,
-                    tui_row_label_width(rows, half, 5), *cr, *cc);
+    tui_grid_fit(&a->grid, rows, cols, (size_t)h, (size_t)w, half, MAX_SCALE,
+                 tui_row_label_width(rows, 0, 5), *cr, *cc);
     const tui_grid *g = &a->grid;
     if (!g->vis_rows || !g->vis_cols) {
         snprintf(a->status, sizeof a->status, " the map does not fit; enlarge the terminal");
@@ -121,17 +129,21 @@ static void map_draw(tui_app *a, int y, int x, int h, int w)
     const char *corner = k == T5_ATTN_ENC_SELF ? "q\\k" : k == T5_ATTN_DEC_SELF ? "out\\out"
                                                                              : "out\\in";
     draw_col_labels(a, g, y, x, tui_col_tokens(a, k), *cc, corner);
-    draw_grid(a, g, y, x, map, stride, live, vmax, *cr, *cc, tui_row_tokens(a, k), NULL);
+    long step_row = k == T5_ATTN_ENC_SELF ? -1 : (long)a->step;
+    draw_grid(a, g, y, x, map, stride, live, vmax, *cr, *cc, tui_row_tokens(a, k), NULL, step_row);
 
     char qa[32], ka[32], wa[32];
-    const int *rt = tui_row_tokens(a, k), *ct = tui_col_tokens(a, k);
-    label(rt[*cr], qa, sizeof qa);
+    const int *ct = tui_col_tokens(a, k);
     label(ct[*cc], ka, sizeof ka);
     float wgt = map[*cr * stride + *cc];
-    int n = snprintf(a->status, sizeof a->status, " query %zu '%s'", *cr, qa);
-    if (k != T5_ATTN_ENC_SELF && *cr < a->n_gen)
-        n += snprintf(a->status + n, sizeof a->status - (size_t)n, " (writes '%s')",
-                      label(a->gen[*cr], wa, sizeof wa));
+    int n;
+    if (k == T5_ATTN_ENC_SELF)
+        n = snprintf(a->status, sizeof a->status, " query %zu '%s'", *cr,
+                     label(a->tr->src[*cr], qa, sizeof qa));
+    else
+        n = snprintf(a->status, sizeof a->status, " query %zu '%s' (writes '%s')", *cr,
+                     label(a->tr->tgt[*cr], qa, sizeof qa),
+                     *cr < a->n_gen ? label(a->gen[*cr], wa, sizeof wa) : "");
     n += snprintf(a->status + n, sizeof a->status - (size_t)n, "  key %zu '%s'  weight %.4f", *cc,
                   ka, wgt);
     if (k != T5_ATTN_ENC_SELF && *cr >= live)
@@ -258,8 +270,7 @@ static void model_draw(tui_app *a, int y, int x, int h, int w)
                 const an_head_class *hc = tui_head_class(a, k, ly, hd);
                 char lab[64];
                 int abl = an_iv_head(&a->iv, k, ly, hd) != AN_ABL_NONE;
-                snprintf(lab, sizeof lab, "%s%c %s", abl ? "X " : "", hc ? an_class_mark(hc->cls) : ' ',
-                         hc && hc->label[0] ? strchr(hc->label, ' ') ? strchr(hc->label, ' ') + 1 : "" : "");
+                snprintf(lab, sizeof lab, "%s%s", abl ? "X " : "", hc ? hc->label : "");
                 tui_text(a, ty + (int)tl, tx, (int)tw, abl ? ROLE_WRONG : sel ? ROLE_SELECTED : ROLE_HINT, lab);
             }
         }
@@ -323,9 +334,14 @@ static void summary_draw(tui_app *a, int y, int x, int h, int w)
         snprintf(names_buf[l], sizeof names_buf[l], "L%zu", l);
         names[l] = names_buf[l];
     }
-    /* One map row per layer: no half blocks, so each layer has its label. */
-    tui_grid_layout(&a->sum_grid, nn, cols, (size_t)h, (size_t)w, 0, 1,
-                    tui_row_label_width(nn, 0, 3), a->sum_r, a->sum_c);
+    /* Cells scaled to the space, at least a line per layer (sy >= 2), so
+       each layer has its label. */
+    int half = use_half(a);
+    tui_grid_fit(&a->sum_grid, nn, cols, (size_t)h, (size_t)w, half, MAX_SCALE,
+                 tui_row_label_width(nn, 0, 3), a->sum_r, a->sum_c);
+    if (a->sum_grid.sy == 1) /* pairs of layers on a line would share a label */
+        tui_grid_layout(&a->sum_grid, nn, cols, (size_t)h, (size_t)w, 0, 1,
+                        tui_row_label_width(nn, 0, 3), a->sum_r, a->sum_c);
     const tui_grid *g = &a->sum_grid;
     if (!g->vis_rows || !g->vis_cols) {
         snprintf(a->status, sizeof a->status, " the summary does not fit; enlarge the terminal");
@@ -333,7 +349,7 @@ static void summary_draw(tui_app *a, int y, int x, int h, int w)
     }
     const int *ct = tui_col_tokens(a, a->kind);
     draw_col_labels(a, g, y, x, ct, a->sum_c, "layer");
-    draw_grid(a, g, y, x, a->buf2, cols, nn, mx, a->sum_r, a->sum_c, NULL, names);
+    draw_grid(a, g, y, x, a->buf2, cols, nn, mx, a->sum_r, a->sum_c, NULL, names, -1);
     char ka[32];
     snprintf(a->status, sizeof a->status,
              " summary (%s): layer %zu, key %zu '%s' receives %.3f (summed over heads, mean over "

@@ -276,6 +276,84 @@ static void test_reductions(void **state)
     assert_float_equal(odd[5], 1, 0);
 }
 
+/* Cells scaled to the space: square, even scales, one line per row. */
+static void test_grid_fit(void **state)
+{
+    (void)state;
+    tui_grid g = {0};
+    /* 20x20 encoder map on 120x30 (label 8): 2 columns x 2 half lines */
+    tui_grid_fit(&g, 20, 20, 30, 120, 1, 8, 8, 0, 0);
+    assert_int_equal(g.cell_w, 2);
+    assert_int_equal(g.sy, 2);
+    assert_int_equal(g.vis_rows, 20);
+    assert_int_equal(g.vis_cols, 20);
+    assert_int_equal(g.n_lines, 20);
+    for (size_t l = 0; l < 20; l++) assert_int_equal(tui_line_row(&g, l), (long)l);
+    assert_int_equal(tui_line_row(&g, 20), -1);
+    /* a summary (3 layers x 20 tokens) on 120x28: 5 fits, rounded to 4 */
+    memset(&g, 0, sizeof g);
+    tui_grid_fit(&g, 3, 20, 28, 120, 1, 8, 8, 0, 0);
+    assert_int_equal(g.cell_w, 4);
+    assert_int_equal(g.sy, 4);
+    assert_int_equal(g.n_lines, 6);
+    long want_rows[6] = {0, -1, 1, -1, 2, -1};
+    for (size_t l = 0; l < 6; l++) assert_int_equal(tui_line_row(&g, l), want_rows[l]);
+    float m[60];
+    for (int i = 0; i < 60; i++) m[i] = (float)i / 60.0f;
+    tui_cell c;
+    assert_int_equal(tui_grid_cell(&g, m, 20, 3, 1.0, 1, 5, 3, 5, &c), 0);
+    assert_int_equal(c.row, 1);
+    assert_int_equal(c.col, 5);
+    assert_true(c.flags & TUI_CELL_SAME);
+    assert_true(c.flags & TUI_CELL_CURSOR_TOP);
+    assert_false(c.flags & TUI_CELL_HAS_BOT);
+    assert_int_equal(tui_grid_cell(&g, m, 20, 3, 1.0, 1, 5, 6, 0, &c), -1);
+    /* a whole-line cell paints cell_w columns of the row's colour */
+    theme t;
+    theme_default(&t);
+    tui_paint p;
+    c.flags = TUI_CELL_SAME;
+    c.top = c.bot = 0.5f;
+    tui_paint_cell(&c, &g, &t, THEME_COLOR_DIRECT, &p);
+    assert_string_equal(p.text, "    ");
+    assert_int_equal(p.bg, theme_ramp(&t, 0.5f));
+    tui_paint_cell(&c, &g, &t, THEME_COLOR_NONE, &p);
+    assert_string_equal(p.text, "++++");
+    /* labels: one per row, blank on the lines that continue a row */
+    const char *names[3] = {"L0", "L1", "L2"};
+    char buf[64];
+    assert_string_equal(tui_row_label(&g, 2, NULL, names, buf, sizeof buf), "     L1 ");
+    assert_string_equal(tui_row_label(&g, 3, NULL, names, buf, sizeof buf), "        ");
+    /* a tall decoder map does not fit: half blocks, two rows a line, scrolls */
+    memset(&g, 0, sizeof g);
+    tui_grid_fit(&g, 128, 20, 25, 100, 1, 8, 8, 127, 0);
+    assert_int_equal(g.sy, 1);
+    assert_int_equal(g.cell_w, 1);
+    assert_int_equal(g.n_lines, 24);
+    assert_int_equal(g.row0, 80);
+    assert_int_equal(tui_line_row(&g, 23), 126);
+    /* no half blocks: whole lines, two columns a line unless too wide */
+    memset(&g, 0, sizeof g);
+    tui_grid_fit(&g, 20, 20, 30, 120, 0, 8, 8, 0, 0);
+    assert_int_equal(g.sy, 2);
+    assert_int_equal(g.cell_w, 2);
+    memset(&g, 0, sizeof g);
+    tui_grid_fit(&g, 3, 20, 28, 120, 0, 8, 8, 0, 0);
+    assert_int_equal(g.sy, 4);
+    assert_int_equal(g.cell_w, 4);
+    memset(&g, 0, sizeof g);
+    tui_grid_fit(&g, 20, 60, 30, 100, 0, 8, 8, 0, 0);
+    assert_int_equal(g.sy, 2);
+    assert_int_equal(g.cell_w, 1);
+    assert_int_equal(g.vis_cols, 60);
+    /* the scale stops at max_scale */
+    memset(&g, 0, sizeof g);
+    tui_grid_fit(&g, 2, 2, 100, 200, 1, 8, 8, 0, 0);
+    assert_int_equal(g.cell_w, 8);
+    assert_int_equal(g.sy, 8);
+    assert_int_equal(g.n_lines, 8);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -286,6 +364,7 @@ int main(void)
         cmocka_unit_test(test_paint),
         cmocka_unit_test(test_labels),
         cmocka_unit_test(test_reductions),
+        cmocka_unit_test(test_grid_fit),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
