@@ -22,17 +22,8 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-/* libconfig 1.5 (Debian 12's libconfig9) leaks its scanner's string buffer
- * when a file ends inside a string literal, and its lexer (libconfig_yylex)
- * a byte on some runs of adjacent string literals: a bare config_init /
- * config_read_file / config_destroy program leaks the same. Not
- * attnscope's to fix, so LeakSanitizer is told to ignore exactly that
- * (corpus/theme/unterminated_string.cfg is the case). */
-const char *__lsan_default_suppressions(void);
-const char *__lsan_default_suppressions(void)
-{
-    return "leak:strbuf_append\nleak:libconfig_yylex\n";
-}
+/* libconfig 1.5's own leaks are suppressed for LeakSanitizer in
+ * src/cli/lsan_suppress.c, which this target links like the program. */
 
 static void check(const theme *t)
 {
