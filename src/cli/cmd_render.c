@@ -99,15 +99,20 @@ static size_t term_width(size_t opt)
 }
 
 /* The colour depth of ansi output: the setting, capped by what terminfo
- * says about TERM (asked without touching the terminal). */
-static theme_color_mode ansi_mode(theme_color_mode want)
+ * says about TERM (asked without touching the terminal). *sgr gets 0 when
+ * terminfo knows the terminal and it has no attributes at all (TERM=dumb):
+ * then no escape sequence is written. */
+static theme_color_mode ansi_mode(theme_color_mode want, int *sgr)
 {
     int n_colors = -1, rgb = 0, errret = 0;
     const char *term = getenv("TERM");
+    *sgr = 1;
     if (term && *term && setupterm(term, -1, &errret) == OK) {
         n_colors = tigetnum("colors");
         int f = tigetflag("RGB");
         rgb = f > 0 || tigetnum("RGB") > 0;
+        const char *sgr0 = tigetstr("sgr0");
+        if (sgr0 == NULL || sgr0 == (char *)-1) *sgr = 0;
         del_curterm(cur_term);
         cur_term = NULL;
     }
@@ -359,7 +364,9 @@ int cmd_render(int argc, char **argv)
         int utf8 = cs && !strcmp(cs, "UTF-8");
         theme_color_mode want = set.color;
         if (color) want = (theme_color_mode)theme_mode_parse(color);
-        theme_color_mode mode = th.mono ? THEME_COLOR_NONE : ansi_mode(want);
+        int sgr = 1;
+        theme_color_mode mode = ansi_mode(want, &sgr);
+        if (th.mono) mode = THEME_COLOR_NONE;
         int half = !ascii && set.half_blocks != 0;
 
         atomic_file af = {0};
@@ -377,7 +384,7 @@ int cmd_render(int argc, char **argv)
             int w;
             switch ((render_format)fmt) {
             case RENDER_ANSI:
-                w = render_term(f, &doc, &th, mode, utf8, half, 1, term_width(width));
+                w = render_term(f, &doc, &th, mode, utf8, half, sgr, term_width(width));
                 break;
             case RENDER_TEXT:
                 w = render_term(f, &doc, &th, THEME_COLOR_NONE, 0, 0, 0, term_width(width));

@@ -91,6 +91,10 @@ grep -q $'\e\\[[0-9;]*3[0-9];\\|48;' "$T/a4" && fail "NO_COLOR output has colour
 grep -q '[.:=@#%*+-]' "$T/a4" || fail "NO_COLOR output has no shading"
 TERM=xterm-256color R "$EQ" --format ansi --theme mono > "$T/a5" || fail "ansi mono theme"
 grep -q $'48;5' "$T/a5" && fail "mono theme has colours"
+# a terminal without attributes (TERM=dumb): no escape sequences at all
+TERM=dumb R "$EQ" --format ansi > "$T/a7" || fail "ansi TERM=dumb"
+grep -q $'\e' "$T/a7" && fail "TERM=dumb output has escape sequences"
+grep -q 'scale  0  .:-=+\*#%@' "$T/a7" || fail "TERM=dumb output has no shading scale"
 # half blocks under UTF-8 in 256 colours, none with --ascii or LANG=C
 grep -q '▀' "$T/a1" || fail "ansi half blocks"
 TERM=xterm-256color R "$EQ" --format ansi --ascii | grep -q '▀' && fail "--ascii still has half blocks"
