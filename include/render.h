@@ -79,7 +79,9 @@ typedef struct {
     int normalize;
     render_panel *panels;    /* (n_panels); model view: layer-major, grid_cols = n_heads */
     size_t n_panels, grid_cols;
-    int *row_tokens;         /* (rows) ids, NULL for the summary (rows are layers) */
+    int *row_tokens;         /* (rows) ids of the row labels, NULL for the summary (rows
+                                are layers); decoder rows: the token each row wrote */
+    int *row_fed;            /* (rows) decoder rows: the token fed (NULL otherwise) */
     int *col_tokens;         /* (cols) ids */
     char title[512];         /* "cross layer 0 head 1, step 7/20" */
     char row_axis[16], col_axis[16];

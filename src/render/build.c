@@ -144,8 +144,15 @@ int render_build(render_doc *d, const attn_trace *t, const render_request *rq,
     }
 
     d->rows = rows;
+    /* Rows are labelled as in the UI: encoder rows by their source token,
+       decoder rows by the token they wrote (row i is fed tgt[i] and writes
+       tgt[i+1]); the fed tokens are kept too. */
     d->row_tokens = xmalloc(rows * sizeof *d->row_tokens);
-    memcpy(d->row_tokens, k == T5_ATTN_ENC_SELF ? t->src : t->tgt, rows * sizeof(int));
+    memcpy(d->row_tokens, k == T5_ATTN_ENC_SELF ? t->src : t->tgt + 1, rows * sizeof(int));
+    if (k != T5_ATTN_ENC_SELF) {
+        d->row_fed = xmalloc(rows * sizeof *d->row_fed);
+        memcpy(d->row_fed, t->tgt, rows * sizeof(int));
+    }
     snprintf(d->row_axis, sizeof d->row_axis, "query");
     d->vmax = 1.0f;
 
@@ -200,6 +207,7 @@ void render_doc_free(render_doc *d)
     for (size_t i = 0; d->panels && i < d->n_panels; i++) free(d->panels[i].data);
     free(d->panels);
     free(d->row_tokens);
+    free(d->row_fed);
     free(d->col_tokens);
     free(d->output);
     memset(d, 0, sizeof *d);

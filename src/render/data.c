@@ -162,6 +162,10 @@ int render_json(FILE *f, const render_doc *d)
     if (d->row_tokens) {
         cJSON_AddItemToObject(o, "row_tokens", tokens(d->row_tokens, d->rows, 1));
         cJSON_AddItemToObject(o, "row_ids", tokens(d->row_tokens, d->rows, 0));
+        if (d->row_fed) {
+            cJSON_AddItemToObject(o, "row_fed_tokens", tokens(d->row_fed, d->rows, 1));
+            cJSON_AddItemToObject(o, "row_fed_ids", tokens(d->row_fed, d->rows, 0));
+        }
     } else {
         cJSON *a = cJSON_CreateArray();
         for (size_t l = 0; l < d->rows; l++) {

@@ -67,7 +67,9 @@ assert d['view'] == 'cross' and d['layer'] == 0 and d['head'] == 0, d
 assert d['source'] == '1x^2-5x+6=0' and d['input'] == 'x^2-5x+6=0'
 assert d['rows'] == 12 and d['cols'] == 12 and d['step'] == 12 and d['steps'] == 12
 assert len(d['weights']) == 12 and all(len(r) == 12 for r in d['weights'])
-assert d['col_tokens'][1] == 'x' and d['col_tokens'][-1] == '</s>' and d['row_tokens'][0] == '<pad>'
+assert d['col_tokens'][1] == 'x' and d['col_tokens'][-1] == '</s>' and d['row_fed_tokens'][0] == '<pad>'
+# rows are labelled by the token they wrote (as in the UI); row i was fed what row i-1 wrote
+assert d['row_fed_ids'][1:] == d['row_ids'][:-1]
 assert all(abs(sum(r) - 1) < 1e-3 for r in d['weights'])
 EOF
 # text: ASCII only, no escapes, the shading scale, within the width
