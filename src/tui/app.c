@@ -146,9 +146,8 @@ int tui_submit(tui_app *a, int force_raw)
         return -1;
     }
     a->have_run = 1;
-    if (a->have_cls) an_trace_classes_free(&a->cls);
-    an_classify_trace(a->tr, &a->cls);
-    a->have_cls = 1;
+    for (int k = 0; k < 3; k++) /* classes of the new maps: computed when first shown */
+        memset(a->cls_done[k], 0, tui_n_layers(a, (t5_attn_kind)k) * a->tr->n_heads);
     a->quad_ok = quad_ok;
     if (quad_ok) a->sol = sol;
     a->raw = raw;
@@ -186,10 +185,26 @@ int tui_submit(tui_app *a, int force_raw)
     return 0;
 }
 
-const an_head_class *tui_head_class(const tui_app *a, t5_attn_kind kind, size_t layer,
-                                    size_t head)
+/* One head's class, as an_classify_trace would give it, computed the first
+   time it is asked for after a decode (a redraw asks for one head, the model
+   view for one kind's; classifying every head at each Enter cost ~10 ms). */
+const an_head_class *tui_head_class(tui_app *a, t5_attn_kind kind, size_t layer, size_t head)
 {
-    return a->have_cls ? an_trace_class(&a->cls, kind, layer, head) : NULL;
+    if (!a->have_run || (unsigned)kind > 2 || layer >= tui_n_layers(a, kind) ||
+        head >= a->tr->n_heads)
+        return NULL;
+    size_t i = layer * a->tr->n_heads + head;
+    if (!a->cls_done[kind][i]) {
+        size_t rows, cols, stride;
+        const float *map = trace_map(a->tr, kind, layer, head, &rows, &cols, &stride);
+        if (!map) return NULL;
+        an_head_stats st;
+        memset(&st, 0, sizeof st);
+        an_stats_add_map(&st, kind, map, rows, cols, stride, tui_col_tokens(a, kind));
+        an_classify(&st, &a->cls[kind][i]);
+        a->cls_done[kind][i] = 1;
+    }
+    return &a->cls[kind][i];
 }
 
 /* Decode the input of the maps on screen again (after an ablation). */
@@ -260,6 +275,11 @@ static void app_init(tui_app *a, const tui_options *o, const t5_model *m)
     a->run = t5_run_new(m, TUI_MAX_SRC, TUI_MAX_GEN);
     a->tr = trace_new(m, TUI_MAX_SRC, TUI_MAX_GEN);
     an_iv_init(&a->iv, m);
+    for (int k = 0; k < 3; k++) {
+        size_t n = tui_n_layers(a, (t5_attn_kind)k) * a->tr->n_heads;
+        a->cls[k] = xcalloc(n, sizeof *a->cls[k]);
+        a->cls_done[k] = xcalloc(n, 1);
+    }
     t5_run_set_hook(a->run, an_hook, &a->iv);
     size_t big = TUI_MAX_SRC > TUI_MAX_GEN ? TUI_MAX_SRC : TUI_MAX_GEN;
     a->buf = xcalloc(big * big, sizeof(float));
@@ -306,7 +326,10 @@ static void app_init(tui_app *a, const tui_options *o, const t5_model *m)
 
 static void app_free(tui_app *a)
 {
-    if (a->have_cls) an_trace_classes_free(&a->cls);
+    for (int k = 0; k < 3; k++) {
+        free(a->cls[k]);
+        free(a->cls_done[k]);
+    }
     an_iv_free(&a->iv);
     trace_free(a->tr);
     t5_run_free(a->run);

@@ -104,13 +104,12 @@ struct tui_app {
 
     /* analysis: each head's class (after every decode), ablated heads */
     an_iv iv;                    /* hooked into the run for good; trace_run chains it */
-    an_trace_classes cls;
-    int have_cls;
+    an_head_class *cls[3];       /* (n_layers[kind], n_heads), classified on first use */
+    unsigned char *cls_done[3];  /* (n_layers[kind], n_heads) */
 };
 
 /* The class of a head of the current run, NULL when not known. */
-const an_head_class *tui_head_class(const tui_app *a, t5_attn_kind kind, size_t layer,
-                                    size_t head);
+const an_head_class *tui_head_class(tui_app *a, t5_attn_kind kind, size_t layer, size_t head);
 /* Toggle ablation (zeroing) of one head and decode the shown input again. */
 void tui_toggle_ablation(tui_app *a, t5_attn_kind kind, size_t layer, size_t head);
 /* Clear every ablation and decode again. */
