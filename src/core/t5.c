@@ -43,7 +43,7 @@ struct t5_run {
     float *cross_v;           /* (Ld, max_src, HD) values of cross attention */
     float *self_k;            /* (Ld, H, dkv, max_tgt) the decoder's key cache */
     float *self_v;            /* (Ld, max_tgt, HD) the decoder's value cache */
-    float *enc_k;             /* (H, dkv, max_src) one encoder layer's keys */
+    float *enc_k;             /* (H, dkv, n_src) one encoder layer's keys (max_src * HD floats) */
     float *enc_bias;          /* (H, 2*max_src-1) encoder bias by key-query + max_src-1 */
     float *dec_bias;          /* (H, max_tgt) decoder bias by query-key (>= 0) */
     float *x, *xn;            /* (rows, C) residual stream and its normed copy */
