@@ -146,18 +146,19 @@ __attribute__((target("avx2,fma"))) static void vecmat_256(float *out, const flo
 {
     vecmat_body(out, x, A, K, N, lda, 1);
 }
-/* 0 baseline, 1 AVX2 + FMA, 2 AVX-512 (+ FMA) */
-static int simd_level(void)
+/* 0 baseline, 1 AVX2 + FMA, 2 AVX-512 (+ FMA); set once at load time, before
+ * any thread can ask. */
+static int simd_level_value;
+
+__attribute__((constructor)) static void simd_detect(void)
 {
-    static int level = -1;
-    if (level < 0) {
-        __builtin_cpu_init();
-        level = __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("fma")  ? 2
-                : __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") ? 1
-                                                                                   : 0;
-    }
-    return level;
+    __builtin_cpu_init();
+    simd_level_value = __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("fma") ? 2
+                       : __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") ? 1
+                                                                                         : 0;
 }
+
+static int simd_level(void) { return simd_level_value; }
 #else
 #define SIMD_VARIANTS 0
 #endif
