@@ -15,6 +15,7 @@
 
 #include <stddef.h>
 
+#include "quad.h"
 #include "theme.h"
 #include "t5.h"
 
@@ -152,6 +153,27 @@ void tui_head_mean(const float *maps, size_t n_heads, size_t head_stride, size_t
  * maps as in tui_head_mean; out gets cols floats. */
 void tui_received(const float *maps, size_t n_heads, size_t head_stride, size_t n_rows,
                   size_t cols, size_t stride, float *out);
+
+/* ---- the check line ---------------------------------------------------- */
+
+typedef enum {
+    TUI_CHECK_RIGHT = 0, /* output == the exact target */
+    TUI_CHECK_WRONG,     /* differs: from which character, got/want, answer right? */
+    TUI_CHECK_OFF        /* roots not integers: no target in the training form */
+} tui_check_kind;
+
+/* The check of a model's output against the exact solution, as the UI
+ * shows it: "✓ right: the exact solution (x = 2, x = 3)", "✗ wrong from
+ * char 14: '4', want '5'; answer right (x = 2, x = 3)", or the roots of an
+ * equation outside the training form. utf8 0 gives ASCII only ("OK", "X",
+ * "sqrt", "+-", "~"). Writes at most cap bytes to out; returns the kind. */
+tui_check_kind tui_check_text(const quad_solution *sol, const char *output, int utf8, char *out,
+                              size_t cap);
+
+/* Copy s to out (cap bytes) with the few non-ASCII characters the UI uses
+ * spelled in ASCII (√ sqrt, ± +-, ≈ ~, − -, ✓ OK, ✗ X) and any other
+ * non-ASCII byte as '?'. Returns out. */
+char *tui_ascii(const char *s, char *out, size_t cap);
 
 /* ---- the program ------------------------------------------------------- */
 

@@ -109,6 +109,9 @@ int tui_text(const tui_app *a, int y, int x, int w, theme_role r, const char *s)
 {
     if (w <= 0) return 0;
     tui_role(a, r);
+    /* Outside UTF-8 only ASCII reaches the terminal. */
+    char ascii[1024];
+    if (!a->utf8) s = tui_ascii(s, ascii, sizeof ascii);
     size_t bytes = 0;
     int cols = 0;
     while (s[bytes] && cols < w) {

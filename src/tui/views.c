@@ -22,8 +22,6 @@ void tui_cycle_theme(tui_app *a);
 
 /* Separators and marks, with ASCII stand-ins outside UTF-8. */
 #define SEP(a) ((a)->utf8 ? " \xe2\x94\x82 " : " | ")
-#define MARK_RIGHT(a) ((a)->utf8 ? "\xe2\x9c\x93" : "OK")
-#define MARK_WRONG(a) ((a)->utf8 ? "\xe2\x9c\x97" : "X")
 
 static int use_half(const tui_app *a)
 {
@@ -504,37 +502,15 @@ static void draw_check(tui_app *a, int y, int w)
     tui_fill(a, y, 0, w, ROLE_NORMAL);
     tui_text(a, y, 0, 7, ROLE_LABEL, "check> ");
     if (!a->have_run) return;
-    char s[512];
     if (!a->quad_ok) {
         tui_text(a, y, 7, w - 7, ROLE_HINT, "raw text: nothing to check against");
         return;
     }
-    const quad_solution *sol = &a->sol;
-    if (!sol->in_distribution) {
-        snprintf(s, sizeof s, "roots not integers (outside the training form): %s", sol->roots_text);
-        tui_text(a, y, 7, w - 7, ROLE_HINT, s);
-        return;
-    }
-    if (a->first_wrong == -1) {
-        snprintf(s, sizeof s, "%s right: the exact solution (%s)", MARK_RIGHT(a), sol->roots_text);
-        tui_text(a, y, 7, w - 7, ROLE_RIGHT, s);
-        return;
-    }
-    long i = a->first_wrong;
-    size_t tl = strlen(sol->target), ol = strlen(a->output);
-    char got[32], want[32], lab[16];
-    if ((size_t)i < ol)
-        snprintf(got, sizeof got, "'%s'",
-                 byt5_token_label((unsigned char)a->output[i] + BYT5_OFFSET, lab, sizeof lab));
-    else snprintf(got, sizeof got, "the end");
-    if ((size_t)i < tl)
-        snprintf(want, sizeof want, "'%s'",
-                 byt5_token_label((unsigned char)sol->target[i] + BYT5_OFFSET, lab, sizeof lab));
-    else snprintf(want, sizeof want, "the end");
-    int ans = quad_answer_right(sol->target, a->output);
-    snprintf(s, sizeof s, "%s wrong from char %ld: %s, want %s; answer %s (%s)", MARK_WRONG(a),
-             i + 1, got, want, ans ? "right" : "wrong", sol->roots_text);
-    tui_text(a, y, 7, w - 7, ROLE_WRONG, s);
+    char s[768];
+    tui_check_kind k = tui_check_text(&a->sol, a->output, a->utf8, s, sizeof s);
+    tui_text(a, y, 7, w - 7, k == TUI_CHECK_RIGHT ? ROLE_RIGHT : k == TUI_CHECK_WRONG ? ROLE_WRONG
+                                                                                    : ROLE_HINT,
+             s);
 }
 
 static void draw_hints(tui_app *a, int y, int w)

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "byt5.h"
+#include "quad.h"
 #include "tui.h"
 
 static void test_scroll(void **state)
@@ -354,6 +355,53 @@ static void test_grid_fit(void **state)
     assert_int_equal(g.n_lines, 8);
 }
 
+/* The check line: right, wrong (first wrong character, got/want, answer),
+ * off the training form; ASCII outside UTF-8. */
+static void test_check_text(void **state)
+{
+    (void)state;
+    quad_eq e = {1, -5, 6};
+    quad_solution sol;
+    assert_int_equal(quad_solve(&e, &sol, NULL), 0);
+    char out[512], bad[QUAD_TARGET_MAX];
+    assert_int_equal(tui_check_text(&sol, sol.target, 1, out, sizeof out), TUI_CHECK_RIGHT);
+    assert_string_equal(out, "\xe2\x9c\x93 right: the exact solution (x = 2, x = 3)");
+    assert_int_equal(tui_check_text(&sol, sol.target, 0, out, sizeof out), TUI_CHECK_RIGHT);
+    assert_string_equal(out, "OK right: the exact solution (x = 2, x = 3)");
+    /* D=((-5)^2-4*1*6)=1;...  one digit of D wrong: answer still right */
+    snprintf(bad, sizeof bad, "%s", sol.target);
+    char *d = strstr(bad, ")=1;");
+    assert_non_null(d);
+    d[2] = '7';
+    assert_int_equal(tui_check_text(&sol, bad, 1, out, sizeof out), TUI_CHECK_WRONG);
+    char want[200];
+    snprintf(want, sizeof want,
+             "\xe2\x9c\x97 wrong from char %ld: '7', want '1'; answer right (x = 2, x = 3)",
+             (long)(d - bad) + 3);
+    assert_string_equal(out, want);
+    /* a truncated output: the end instead of a character, answer wrong */
+    snprintf(bad, sizeof bad, "%.10s", sol.target);
+    assert_int_equal(tui_check_text(&sol, bad, 0, out, sizeof out), TUI_CHECK_WRONG);
+    assert_string_equal(out, "X wrong from char 11: the end, want '4'; answer wrong (x = 2, x = 3)");
+    /* non-printing output bytes are labelled */
+    assert_int_equal(tui_check_text(&sol, "\xa9", 1, out, sizeof out), TUI_CHECK_WRONG);
+    assert_non_null(strstr(out, "from char 1: '\\xA9', want 'D'"));
+    /* roots that are not integers: no target to compare with */
+    quad_eq f = {1, 0, -2};
+    assert_int_equal(quad_solve(&f, &sol, NULL), 0);
+    assert_int_equal(tui_check_text(&sol, "x", 1, out, sizeof out), TUI_CHECK_OFF);
+    assert_non_null(strstr(out, "roots not integers"));
+    assert_int_equal(tui_check_text(&sol, "x", 0, out, sizeof out), TUI_CHECK_OFF);
+    for (const char *p = out; *p; p++) assert_true((unsigned char)*p < 0x80);
+    assert_non_null(strstr(out, "sqrt"));
+
+    char a[64];
+    assert_string_equal(tui_ascii("x = (5 \xc2\xb1 \xe2\x88\x9a" "13)/2 \xe2\x89\x88 0.7", a, sizeof a),
+                        "x = (5 +- sqrt13)/2 ~ 0.7");
+    assert_string_equal(tui_ascii("caf\xc3\xa9 \xe2\x96\x80!", a, sizeof a), "caf? ?!");
+    assert_string_equal(tui_ascii("\xe2\x88\x9a\xe2\x88\x9a", a, 5), "sqrt");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -365,6 +413,7 @@ int main(void)
         cmocka_unit_test(test_labels),
         cmocka_unit_test(test_reductions),
         cmocka_unit_test(test_grid_fit),
+        cmocka_unit_test(test_check_text),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
