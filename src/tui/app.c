@@ -358,8 +358,16 @@ void tui_cycle_theme(tui_app *a)
 
 /* Read one key: characters as code points, function keys with TUI_FKEY;
  * ERR on timeout. */
-static int read_key(void)
+static int read_key(const tui_app *a)
 {
+    if (!a->utf8) {
+        /* Outside UTF-8, bytes: get_wch would wait forever to complete a
+           byte the locale cannot decode. A non-ASCII byte becomes '?'. */
+        int c = getch();
+        if (c == ERR) return ERR;
+        if (c >= KEY_MIN) return TUI_FKEY | c;
+        return c >= 0x80 ? '?' : c;
+    }
     wint_t wc;
     int r = get_wch(&wc);
     if (r == ERR) return ERR;
@@ -547,6 +555,7 @@ int tui_run(const tui_options *o, const t5_model *m)
     noecho();
     nonl();
     keypad(stdscr, TRUE);
+    meta(stdscr, TRUE); /* all 8 bits of a byte, not a stripped ASCII letter */
     set_escdelay(25);
     curs_set(0);
     tui_colors_init(a);
@@ -564,7 +573,7 @@ int tui_run(const tui_options *o, const t5_model *m)
         doupdate();
         for (;;) {
             timeout(a->playing ? 180 : -1);
-            int key = read_key();
+            int key = read_key(a);
             tui_action act;
             if (key == ERR) {
                 if (!a->playing) continue;

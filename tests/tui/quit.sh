@@ -59,7 +59,13 @@ wait_for " ? help  q quit" 26
 wait_for "tied-relu | cross layer" 1
 screen | grep -q '▀' && fail "half blocks in a non-UTF-8 locale"
 keys m; wait_for "model view: cross"
-keys q; wait_for "EXITED rc=0"
+# roots with a square root: spelled in ASCII; a typed non-ASCII character shows as '?'
+keys e C-u; typetext "x^2-2=0"; keys Enter
+wait_for "roots not integers (outside the training form)"
+wait_for "sqrt"
+keys e End; typetext "é"; wait_for "equation> x^2-2=0?" 2
+screen | LC_ALL=C grep -q $'[\x80-\xff]' && fail "non-ASCII bytes on a non-UTF-8 screen"
+keys Escape q; wait_for "EXITED rc=0"
 
 # vt100: no colour at all, still usable
 tui_start 80 24 env TERM=vt100 "$BIN" tui --model "$MODEL"
