@@ -360,19 +360,28 @@ void tui_cycle_theme(tui_app *a)
  * ERR on timeout. */
 static int read_key(const tui_app *a)
 {
-    if (!a->utf8) {
-        /* Outside UTF-8, bytes: get_wch would wait forever to complete a
-           byte the locale cannot decode. A non-ASCII byte becomes '?'. */
-        int c = getch();
-        if (c == ERR) return ERR;
-        if (c >= KEY_MIN) return TUI_FKEY | c;
-        return c >= 0x80 ? '?' : c;
+    /* Bytes, decoded here: ncurses' get_wch waits for ever on a byte the
+       locale cannot decode (and swallows the keys after it). A byte that
+       does not make a character becomes '?'; outside UTF-8 every non-ASCII
+       byte does. */
+    int c = getch();
+    if (c == ERR) return ERR;
+    if (c >= KEY_MIN) return TUI_FKEY | c;
+    if (c < 0x80) return c;
+    if (!a->utf8) return '?';
+    int need = c >= 0xF0 && c < 0xF5 ? 3 : c >= 0xE0 && c < 0xF0 ? 2 : c >= 0xC2 && c < 0xE0 ? 1 : 0;
+    if (!need) return '?';
+    int cp = c & (0x3F >> need);
+    timeout(50);
+    for (int i = 0; i < need; i++) {
+        int d = getch();
+        if (d == ERR || d >= KEY_MIN || (d & 0xC0) != 0x80) {
+            if (d != ERR) ungetch(d);
+            return '?';
+        }
+        cp = (cp << 6) | (d & 0x3F);
     }
-    wint_t wc;
-    int r = get_wch(&wc);
-    if (r == ERR) return ERR;
-    if (r == KEY_CODE_YES) return TUI_FKEY | (int)wc;
-    return (int)wc;
+    return cp;
 }
 
 static tui_action handle_key(tui_app *a, int key)

@@ -32,6 +32,13 @@ wait_for "answer wrong (x = 2, x = 3)"
 keys End BSpace BSpace BSpace BSpace BSpace; typetext "2-4=0"; keys Enter
 wait_for "read as 1x^2+0x-4=0" 3
 wait_for "answer wrong (x = -2, x = 2)"
+# UTF-8 input: x² and − (U+2212) are read; a byte that is not UTF-8 becomes
+# '?' and does not swallow the keys after it
+keys e C-u; typetext "x²−9=0"; keys Enter
+wait_for "read as 1x^2+0x-9=0" 3
+keys e End; "${TMUX_CMD[@]}" send-keys -t t -H e9; typetext "x"
+wait_for "equation> x²−9=0?x" 2
+keys C-u Escape
 # more parser errors
 keys e C-u; typetext "x^2+5y=0"; keys Enter
 wait_for "column 6: variable 'y': only x is allowed" 3
