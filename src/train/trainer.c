@@ -716,9 +716,9 @@ static void attention_fwd(const worker *t, const attn_args *a, size_t n_seq, flo
     }
 }
 
-/* From dctx, write dq and add into dk, dv (zeroed by the caller: one memset
- * of the whole buffer is far cheaper than OpenBLAS clearing each small
- * strided block for beta 0) (same layouts as q, k, v with the given strides) and add the bias gradient into tdb ((n_seq, H, bias_n), one
+/* From dctx, write (overwrite) dq, dk, dv (same layouts as q, k, v with the
+ * given strides; OpenBLAS's small-matrix kernels write beta-0 blocks without
+ * clearing them first) and add the bias gradient into tdb ((n_seq, H, bias_n), one
  * table per block so the sums do not depend on the thread schedule) when the
  * mode has a bias. */
 static void attention_bwd(worker *t, const attn_args *a, size_t n_seq, const float *probs,
@@ -744,7 +744,7 @@ static void attention_bwd(worker *t, const attn_args *a, size_t n_seq, const flo
             float *dvb = dv + a->k_off[b] * lddv + h * dkv;
             /* dP = dctx V^T, dV = P^T dctx */
             gemm(0, 1, Lq, Lk, dkv, 1.0f, dc, ldc, v, a->ldv, 0.0f, dP, Lk);
-            gemm(1, 0, Lk, dkv, Lq, 1.0f, P, Lk, dc, ldc, 1.0f, dvb, lddv);
+            gemm(1, 0, Lk, dkv, Lq, 1.0f, P, Lk, dc, ldc, 0.0f, dvb, lddv);
             /* dS = P * (dP - rowsum(dP * P)) */
             float *dbh = tdb ? tdb + bh * a->bias_n : NULL;
             for (size_t i = 0; i < Lq; i++) {
@@ -761,7 +761,7 @@ static void attention_bwd(worker *t, const attn_args *a, size_t n_seq, const flo
             }
             /* dQ = dS K, dK = dS^T Q (T5 does not scale the scores) */
             gemm(0, 0, Lq, dkv, Lk, 1.0f, dP, Lk, k, a->ldk, 0.0f, dqb, lddq);
-            gemm(1, 0, Lk, dkv, Lq, 1.0f, dP, Lk, q, a->ldq, 1.0f, dkb, lddk);
+            gemm(1, 0, Lk, dkv, Lq, 1.0f, dP, Lk, q, a->ldq, 0.0f, dkb, lddk);
         }
     }
 }
@@ -993,7 +993,6 @@ static void self_attn_bwd(worker *t, const t5_block *w, t5_block *gw, const laye
     size_t C = t->C, HD = t->HD;
     /* d(ctx) = dx o, do += dx^T ctx */
     linear_bwd(t->dctx, 0.0f, gw->o, dx, a->ctx, w->o, N, HD, C);
-    memset(t->dqkv, 0, N * 3 * HD * sizeof(float));
     attention_bwd(t, aa, n_seq, a->probs, t->dctx, HD, t->dqkv, 3 * HD, t->dqkv + HD, 3 * HD,
                   t->dqkv + 2 * HD, 3 * HD, tdb);
     linear_bwd(t->dln, 0.0f, gw->q, t->dqkv, a->ln1, w->q, N, C, 3 * HD);
@@ -1059,7 +1058,6 @@ static void worker_backward(worker *t, const train_batch *b)
         /* cross attention */
         linear_bwd(t->dctx, 0.0f, gw->co, t->dx, a->cctx, bw->co, ND, HD, C);
         attn_cross_args(t, &aa, a, b);
-        memset(t->dckv, 0, NE * 2 * HD * sizeof(float));
         attention_bwd(t, &aa, b->n, a->cprobs, t->dctx, HD, t->dcq, HD, t->dckv, 2 * HD,
                       t->dckv + HD, 2 * HD, NULL);
         linear_bwd(t->denc, 1.0f, gw->ck, t->dckv, t->enc_out, bw->ck, NE, C, 2 * HD);
