@@ -337,7 +337,6 @@ static void app_free(tui_app *a)
     free(a->buf2);
 }
 
-void tui_cycle_theme(tui_app *a);
 void tui_cycle_theme(tui_app *a)
 {
     if (a->n_themes == 0) return;

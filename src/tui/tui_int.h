@@ -114,6 +114,8 @@ const an_head_class *tui_head_class(tui_app *a, t5_attn_kind kind, size_t layer,
 void tui_toggle_ablation(tui_app *a, t5_attn_kind kind, size_t layer, size_t head);
 /* Clear every ablation and decode again. */
 void tui_clear_ablation(tui_app *a);
+/* Switch to the next theme found (themes/ and the user's folder). */
+void tui_cycle_theme(tui_app *a);
 
 /* ---- app.c --------------------------------------------------------------- */
 

@@ -18,8 +18,6 @@
 #define MIN_H 12
 #define MAX_SCALE 8 /* largest cell: 8 columns by 8 half lines */
 
-void tui_cycle_theme(tui_app *a);
-
 /* Separators and marks, with ASCII stand-ins outside UTF-8. */
 #define SEP(a) ((a)->utf8 ? " \xe2\x94\x82 " : " | ")
 
@@ -525,7 +523,7 @@ static void draw_hints(tui_app *a, int y, int w)
 
 static const char *help_lines[] = {
     "attnscope keys",
-    "  e / Tab       edit the equation: Enter decodes, Esc leaves,",
+    "  e / Enter     edit the equation: Enter decodes, Esc leaves,",
     "                Ctrl-U clears, Ctrl-R decodes it as raw text",
     "  arrows        move the cursor (PgUp/PgDn a page, Home/End a row)",
     "  l L   h H     next / previous layer;  next / previous head",
@@ -693,7 +691,9 @@ tui_action tui_common_key(tui_app *a, int key)
     switch (key) {
     case 'q': case 'Q': return TUI_QUIT;
     case '?': case TUI_FKEY | KEY_F(1): a->help = 1; return TUI_REDRAW;
-    case 'e': case '/': case '\t': a->editing = 1; return TUI_REDRAW;
+    case 'e': case '/': case '\t': case '\r': case '\n': case TUI_FKEY | KEY_ENTER:
+        a->editing = 1; /* (the model and summary views take Enter first) */
+        return TUI_REDRAW;
     case TUI_CTRL('l'): clearok(curscr, TRUE); return TUI_REDRAW;
     }
     if (a->too_small) return TUI_HANDLED;
