@@ -506,7 +506,7 @@ int train_run(const train_settings *s, const train_options *o, as_err *err)
     rs.batch = s->batch;
     rs.seed = s->seed;
     rs.threads = s->threads;
-    if (util_mkdir_p(dir, err)) goto out;
+    if (!o->resume && util_mkdir_p(dir, err)) goto out;
     if (o->resume) {
         if (load_checkpoint(dir, s, &m, &opt, &rs, err)) goto out;
         rs.total = total;
