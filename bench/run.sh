@@ -76,3 +76,28 @@ else
 fi
 rm -rf "$task_tmp"
 echo
+
+echo "== ui: key press -> finished redraw, Enter -> first complete screen =="
+# Measured inside the program (--bench-ui replays keys into the UI loop with
+# the screen written to /dev/null as an xterm-256color, 120x40). On the
+# bundled model when it exists, else on a one-step model of the issue's size
+# (which never writes eos, so every equation decodes the full 128 tokens).
+UI_MODEL=sample_models/quadratic-seed
+UI_TMP=""
+if [ ! -f "$UI_MODEL/model.safetensors" ]; then
+    UI_TMP=$(mktemp -d)
+    cat > "$UI_TMP/ui.cfg" <<CFG
+model = { d_model = 128; d_ff = 512; num_layers = 3; num_heads = 4; d_kv = 32; };
+data = { preset = "small"; n = 200; seed = 1; test_share = 0.2; };
+train = { batch = 8; steps = 1; threads = 1; seed = 1; eval_every = 0;
+          checkpoint_every = 0; log_every = 1; out = "$UI_TMP/model"; };
+CFG
+    "$BIN" train --config "$UI_TMP/ui.cfg" --quiet >/dev/null
+    UI_MODEL=$UI_TMP/model
+    echo "   (no bundled model yet: a 1-step model, d_model 128, 3+3 layers, 4 heads)"
+fi
+LINES=40 COLUMNS=120 "$BIN" tui --model "$UI_MODEL" --bench-ui --bench-reps 10
+LINES=40 COLUMNS=120 "$BIN" tui --model "$UI_MODEL" --bench-ui --bench-reps 5 --color none |
+    sed -n 's/^ui: key press/ui: (no colour) key press/p'
+if [ -n "$UI_TMP" ]; then rm -rf "$UI_TMP"; fi
+echo
