@@ -10,6 +10,7 @@
 # Missing Debian packages are installed first (scripts/deps.sh says what).
 
 CC         ?= cc
+CXX        ?= c++
 PKG_CONFIG ?= pkg-config
 PREFIX     ?= /usr/local
 DESTDIR    ?=
@@ -19,14 +20,16 @@ DATADIR     = $(PREFIX)/share/attnscope
 
 CFLAGS  ?= -O2 -g
 LDFLAGS ?=
-PKGS     = openblas ncursesw libconfig libcjson cairo fontconfig
+PKGS     = openblas ncursesw libconfig libcjson cairo fontconfig sentencepiece
 TESTPKGS = cmocka
 
 # Flags the build needs whatever the user's CFLAGS say.
 REQ_CFLAGS  = -std=c11 -D_GNU_SOURCE -Wall -Wextra -MMD -MP -Iinclude -fopenmp \
               -DATTNSCOPE_DATADIR='"$(DATADIR)"' \
               $(shell $(PKG_CONFIG) --cflags $(PKGS) 2>/dev/null)
-REQ_LDLIBS  = $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null) -fopenmp -lm
+REQ_LDLIBS  = $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null) -fopenmp -lm -lstdc++
+# The one C++ file (src/core/spm_shim.cc, SentencePiece) gets the same flags.
+REQ_CXXFLAGS = $(filter-out -std=c11,$(REQ_CFLAGS)) -std=c++17
 
 ifeq ($(SANITIZE),1)
   BUILD    = build/san
@@ -40,7 +43,8 @@ endif
 SRC      = $(wildcard src/*/*.c)
 MAIN     = src/cli/main.c
 LIBSRC   = $(filter-out $(MAIN),$(SRC))
-LIBOBJ   = $(LIBSRC:%.c=$(BUILD)/%.o)
+CXXSRC   = $(wildcard src/*/*.cc)
+LIBOBJ   = $(LIBSRC:%.c=$(BUILD)/%.o) $(CXXSRC:%.cc=$(BUILD)/%.o)
 MAINOBJ  = $(MAIN:%.c=$(BUILD)/%.o)
 TESTSRC  = $(wildcard tests/unit/test_*.c)
 TESTBIN  = $(TESTSRC:tests/unit/%.c=$(BUILD)/tests/%)
@@ -51,7 +55,8 @@ REPLAYBIN = $(FUZZSRC:tests/fuzz/fuzz_%.c=$(BUILD)/fuzz/replay_%)
 FUZZ_CC ?= clang
 FUZZ_SECONDS ?= 60
 FUZZ_BUILD = build/fuzz
-FUZZOBJ  = $(LIBSRC:%.c=$(FUZZ_BUILD)/%.o)
+FUZZ_CXX ?= clang++
+FUZZOBJ  = $(LIBSRC:%.c=$(FUZZ_BUILD)/%.o) $(CXXSRC:%.cc=$(FUZZ_BUILD)/%.o)
 FUZZBIN  = $(FUZZSRC:tests/fuzz/%.c=$(FUZZ_BUILD)/%)
 BIN      = attnscope
 ifeq ($(SANITIZE),1)
@@ -77,6 +82,10 @@ $(BUILD)/src/cli/common.o: $(DATADIR_STAMP)
 $(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(CC) $(REQ_CFLAGS) $(CFLAGS) -c -o $@ $<
+
+$(BUILD)/%.o: %.cc
+	@mkdir -p $(dir $@)
+	$(CXX) $(REQ_CXXFLAGS) $(CXXFLAGS) $(CFLAGS) -c -o $@ $<
 
 $(BUILD)/tests/%: tests/unit/%.c $(LIBOBJ) tests/unit/testutil.h
 	@mkdir -p $(dir $@)
@@ -105,6 +114,10 @@ $(FUZZ_BUILD)/src/%.o: src/%.c
 	$(FUZZ_CC) $(REQ_CFLAGS) -Wno-pass-failed -g -O1 -fsanitize=fuzzer-no-link,address,undefined \
 	    -c -o $@ $<
 
+$(FUZZ_BUILD)/src/%.o: src/%.cc
+	@mkdir -p $(dir $@)
+	$(FUZZ_CXX) $(REQ_CXXFLAGS) -g -O1 -fsanitize=fuzzer-no-link,address,undefined -c -o $@ $<
+
 $(FUZZ_BUILD)/fuzz_%: tests/fuzz/fuzz_%.c $(FUZZOBJ)
 	$(FUZZ_CC) $(REQ_CFLAGS) -g -O1 -fsanitize=fuzzer,address,undefined -o $@ $< $(FUZZOBJ) \
 	    $(LDFLAGS) $(REQ_LDLIBS)
@@ -127,8 +140,10 @@ bench: deps
 	@$(MAKE) --no-print-directory $(BIN)
 	@BIN=$(abspath $(BIN)) bench/run.sh
 
-# Regenerate tests/fixtures/ from the PyTorch reference (needs python3-torch).
+# Regenerate tests/fixtures/ from the PyTorch reference (needs python3-torch;
+# spm_train and python3-sentencepiece for the SentencePiece fixture).
 fixtures:
+	@scripts/deps.sh sentencepiece python3-sentencepiece
 	/usr/bin/python3 tests/reference/make_fixtures.py tests/fixtures
 	/usr/bin/python3 tests/reference/make_train_fixtures.py tests/fixtures
 

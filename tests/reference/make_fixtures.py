@@ -22,14 +22,28 @@ model.safetensors (F32, HF names) and expected.safetensors holding
 and tests/fixtures/buckets.txt: "rel bidirectional num_buckets max_distance
 bucket" lines from the reference bucket function.
 
+tests/fixtures/spm-gated/ is the same for a random T5 whose vocabulary is a
+SentencePiece model trained here by Debian's spm_train (unigram, 400 pieces,
+T5's ids: pad 0, eos 1, unk 2; vocab_size 512 = pieces + 100 <extra_id_N>
++ padding rows) on tests/reference/spm_corpus.txt: spiece.model beside
+config.json, the source and target are SENTENCES tokenised by
+python3-sentencepiece, and tokenize.json holds, for each text of
+TOKENIZE_TEXTS, the ids (eos appended, as T5Tokenizer), the pieces and the
+decoded text (pad/eos/unk skipped, as skip_special_tokens=True).
+Needs the Debian packages sentencepiece and python3-sentencepiece.
+
 The reference runs in float64 on the float32-rounded weights, so the C
 engine (float32) is compared with an answer more exact than itself. Seeds
 are chosen so every greedy step's top-1/top-2 logit gap is at least 1e-3,
 so the expected tokens do not hinge on rounding.
 """
 
+import json
 import os
+import shutil
+import subprocess
 import sys
+import tempfile
 
 import numpy as np
 import torch
@@ -90,12 +104,15 @@ def stop_early(m, src, max_len):
     return None
 
 
-def write_fixture(out_dir, name, cfg, S, T, max_len, want_eos):
+def write_fixture(out_dir, name, cfg, S, T, max_len, want_eos, fixed=None):
+    """fixed: (src, labels) token ids to use instead of random bytes."""
     for seed in range(1, 100):
         m = make_model(cfg, seed * 1000 + len(name))
         g = torch.Generator().manual_seed(seed)
         src = random_text_ids(g, S)
         labels = random_text_ids(g, T)
+        if fixed is not None:
+            src, labels = fixed
         if want_eos:
             found = stop_early(m, src, max_len)
             if found is None:
@@ -153,6 +170,62 @@ def write_buckets(out_dir):
                 f.write("%d %d %d %d %d\n" % (r, bi, nb, md, v))
 
 
+SPM_CFG = dict(vocab_size=512, d_model=32, d_kv=8, d_ff=48, num_heads=4,
+               num_layers=2, num_decoder_layers=2,
+               relative_attention_num_buckets=32, relative_attention_max_distance=128,
+               layer_norm_epsilon=1e-6, feed_forward_proj="gated-gelu",
+               tie_word_embeddings=False)
+SPM_SOURCE = "translate English to German: The house is wonderful, isn't it? 42 rooms."
+SPM_TARGET = "Das Haus ist wunderbar."
+TOKENIZE_TEXTS = [
+    "", "a", "Hello world", "hello   world", "  leading and trailing  ",
+    "tabs\tand\nnewlines\r\n", "digits 0123456789 3.14159 2024-11-26",
+    "The quick brown fox jumps over the lazy dog.",
+    "café naïve Zürich São Paulo", "Ελληνικά русский 日本語 中文 한국어",
+    "emoji \U0001F600 and \u2603 unknown", "ﬁ ligature and fullwidth ＡＢＣ１２３",
+    "x" * 40, "punctuation: (a), [b]; {c}! \"q\" 'r' -- ... ?",
+    "</s> typed as text <pad>", "translate English to German: The house is wonderful.",
+]
+
+
+def train_spm(path):
+    """spiece.model from tests/reference/spm_corpus.txt by spm_train."""
+    corpus = os.path.join(os.path.dirname(os.path.abspath(__file__)), "spm_corpus.txt")
+    with tempfile.TemporaryDirectory() as tmp:
+        prefix = os.path.join(tmp, "spiece")
+        subprocess.run(["spm_train", "--input=" + corpus, "--model_prefix=" + prefix,
+                        "--vocab_size=400", "--model_type=unigram", "--pad_id=0",
+                        "--eos_id=1", "--unk_id=2", "--bos_id=-1",
+                        "--character_coverage=1.0", "--num_threads=1",
+                        "--minloglevel=2"], check=True)
+        shutil.copyfile(prefix + ".model", path)
+
+
+def write_spm_fixture(out_dir):
+    import sentencepiece
+    d = os.path.join(out_dir, "spm-gated")
+    os.makedirs(d, exist_ok=True)
+    model_path = os.path.join(d, "spiece.model")
+    train_spm(model_path)
+    sp = sentencepiece.SentencePieceProcessor(model_file=model_path)
+    assert sp.get_piece_size() + 100 <= SPM_CFG["vocab_size"]
+    eos = sp.eos_id()
+    enc = lambda t: sp.encode(t) + [eos]  # noqa: E731
+    src, tgt = enc(SPM_SOURCE), enc(SPM_TARGET)
+    write_fixture(out_dir, "spm-gated", SPM_CFG, len(src), len(tgt), 12, False, fixed=(src, tgt))
+    cases = []
+    for t in TOKENIZE_TEXTS:
+        ids = enc(t)
+        cases.append({"text": t, "ids": ids,
+                      "pieces": [sp.id_to_piece(i) for i in ids],
+                      "decoded": sp.decode([i for i in ids if i > 2])})
+    with open(os.path.join(d, "tokenize.json"), "w", encoding="utf-8") as f:
+        json.dump({"generator": "tests/reference/make_fixtures.py (python3-sentencepiece %s)"
+                   % sentencepiece.__version__, "source": SPM_SOURCE, "target": SPM_TARGET,
+                   "cases": cases}, f, ensure_ascii=False, indent=1)
+        f.write("\n")
+
+
 def main():
     out_dir = sys.argv[1] if len(sys.argv) > 1 else "tests/fixtures"
     os.makedirs(out_dir, exist_ok=True)
@@ -160,6 +233,7 @@ def main():
     for name, cfg, S, T, max_len, want_eos in MODELS:
         write_fixture(out_dir, name, cfg, S, T, max_len, want_eos)
     write_buckets(out_dir)
+    write_spm_fixture(out_dir)
 
 
 if __name__ == "__main__":
