@@ -64,6 +64,9 @@ typedef struct {
     size_t shape[2];
     size_t offset;   /* in floats, into t5_model.params */
     size_t numel;
+    float *data;     /* (numel) where the model's floats are: params + offset, or
+                        into the read-only file mapping of a mapped model; NULL
+                        in a bare t5_param_table */
 } t5_tensor;
 
 /* The weights of one block (layer). Linear weights are stored as Hugging
@@ -94,14 +97,25 @@ typedef struct {
 } t5_weights;
 
 /* A model: configuration plus every parameter in one float array, laid out
- * by the parameter table. */
+ * by the parameter table.
+ *
+ * Ownership: a model from t5_alloc / t5_load owns params, one writable
+ * array (training, gradients and AdamW moments use its layout). A model
+ * from t5_load_mapped whose file is all aligned F32 has params == NULL and
+ * map != NULL: the weight pointers (w, tensors[i].data) point into a
+ * read-only shared mapping of model.safetensors, which t5_free unmaps.
+ * Such a model serves everything that only reads weights (inference,
+ * traces, t5_save); writing through a weight pointer faults. Code that
+ * writes weights must use t5_load (or check params != NULL). */
 typedef struct {
     t5_config cfg;
-    float *params;       /* (n_params) owned */
+    float *params;       /* (n_params) owned and writable; NULL when mapped */
     size_t n_params;
     t5_tensor *tensors;  /* (n_tensors) the parameter table, owned */
     size_t n_tensors;
-    t5_weights w;        /* pointers into params */
+    t5_weights w;        /* pointers into params, or into map */
+    void *map;           /* read-only mapping of model.safetensors, owned; NULL unless mapped */
+    size_t map_len;
 } t5_model;
 
 /* Build the parameter table for cfg: every tensor with its HF name, shape
@@ -125,6 +139,16 @@ void t5_init_random(t5_model *m, uint64_t seed);
  * config.json, missing tensor, non-finite weight...) returns -1 with a
  * message naming the file and tensor. On failure m is left freed. */
 int t5_load(t5_model *m, const char *dir, as_err *err);
+
+/* As t5_load, but without copying the weights when model.safetensors holds
+ * every tensor as F32 at a 4-byte aligned offset (what PyTorch and
+ * attnscope write): the weights then stay memory-mapped, read-only and
+ * shared with the page cache (params NULL, see t5_model). Other files
+ * (F16, BF16, unaligned) are converted once into params as t5_load does.
+ * Both check every weight is finite. When stderr is a terminal and the
+ * file is large (>= 64 MB), a progress line is drawn there while the
+ * weights are read, and erased at the end. */
+int t5_load_mapped(t5_model *m, const char *dir, as_err *err);
 
 /* Write dir/config.json and dir/model.safetensors (F32, HF names; tied
  * models write shared.weight only), each atomically. Creates dir. */

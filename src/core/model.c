@@ -9,7 +9,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
+#include "model_int.h"
 #include "t5.h"
 
 /* Upper bounds that keep every product below in size_t and float-index
@@ -200,7 +202,7 @@ static float *wptr(t5_model *m, const char *fmt, ...)
     vsnprintf(name, sizeof name, fmt, ap);
     va_end(ap);
     const t5_tensor *t = t5_find_tensor(m, name);
-    return t ? m->params + t->offset : NULL;
+    return t ? t->data : NULL;
 }
 
 static void set_attention(t5_model *m, const char *p, float **q, float **k, float **v, float **o)
@@ -252,12 +254,25 @@ static void set_pointers(t5_model *m)
     w->lm_head = wptr(m, "lm_head.weight");
 }
 
-int t5_alloc(t5_model *m, const t5_config *cfg, as_err *err)
+int t5_alloc_unbacked(t5_model *m, const t5_config *cfg, as_err *err)
 {
     memset(m, 0, sizeof *m);
     if (t5_config_check(cfg, err)) return -1;
     m->cfg = *cfg;
     m->tensors = t5_param_table(cfg, &m->n_tensors, &m->n_params);
+    m->w.enc = xcalloc(cfg->num_layers, sizeof(t5_block));
+    m->w.dec = xcalloc(cfg->num_decoder_layers, sizeof(t5_block));
+    return 0;
+}
+
+void t5_bind_weights(t5_model *m)
+{
+    set_pointers(m);
+}
+
+int t5_alloc(t5_model *m, const t5_config *cfg, as_err *err)
+{
+    if (t5_alloc_unbacked(m, cfg, err)) return -1;
     m->params = calloc(m->n_params, sizeof(float));
     if (!m->params) {
         size_t n = m->n_params;
@@ -265,8 +280,7 @@ int t5_alloc(t5_model *m, const t5_config *cfg, as_err *err)
         return as_errf(err, "out of memory for %zu parameters (%.1f MB)", n,
                        (double)n * sizeof(float) / 1e6);
     }
-    m->w.enc = xcalloc(cfg->num_layers, sizeof(t5_block));
-    m->w.dec = xcalloc(cfg->num_decoder_layers, sizeof(t5_block));
+    for (size_t i = 0; i < m->n_tensors; i++) m->tensors[i].data = m->params + m->tensors[i].offset;
     set_pointers(m);
     return 0;
 }
@@ -274,6 +288,7 @@ int t5_alloc(t5_model *m, const t5_config *cfg, as_err *err)
 void t5_free(t5_model *m)
 {
     if (!m) return;
+    if (m->map) munmap(m->map, m->map_len);
     free(m->params);
     free(m->tensors);
     free(m->w.enc);

@@ -1,8 +1,9 @@
 /* model_io.c - Hugging Face model folders: dir/config.json plus
  * dir/model.safetensors with HF tensor names. Loading maps the file, checks
  * every tensor of the parameter table against the shape config.json implies,
- * converts F32/F16/BF16 to F32 and refuses non-finite weights; saving writes
- * both files atomically, F32, tied models with shared.weight only.
+ * converts F32/F16/BF16 to F32 (or, t5_load_mapped on an aligned F32 file,
+ * keeps the weights in the mapping) and refuses non-finite weights; saving
+ * writes both files atomically, F32, tied models with shared.weight only.
  *
  * Deliberately not here: the format itself (safetensors.c), the config keys
  * (config_json.c), the table (model.c). */
@@ -11,10 +12,63 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
+#include "model_int.h"
 #include "safetensors.h"
 #include "t5.h"
+
+/* The progress line on stderr while a large file is read: only on a
+ * terminal and for files of at least PROGRESS_MIN bytes, redrawn at each
+ * whole percent, erased at the end. */
+#define PROGRESS_MIN ((size_t)64 << 20)
+
+typedef struct {
+    const char *path;
+    size_t total, done;
+    int shown;  /* the last percent drawn, -1 for none; 0 when inactive */
+    int active;
+} progress;
+
+static void progress_start(progress *p, const char *path, size_t total)
+{
+    p->path = path;
+    p->total = total;
+    p->done = 0;
+    p->shown = -1;
+    p->active = total >= PROGRESS_MIN && isatty(STDERR_FILENO);
+}
+
+static void progress_add(progress *p, size_t bytes)
+{
+    p->done += bytes;
+    if (!p->active) return;
+    int pct = (int)(100.0 * (double)p->done / (double)p->total);
+    if (pct == p->shown) return;
+    p->shown = pct;
+    fprintf(stderr, "\rloading %s: %3d%% of %.0f MB", p->path, pct, (double)p->total / 1e6);
+    fflush(stderr);
+}
+
+static void progress_end(progress *p)
+{
+    if (p->active && p->shown >= 0) {
+        fprintf(stderr, "\r\033[K");
+        fflush(stderr);
+    }
+}
+
+/* -1 with a message when p (n floats of tensor name) holds a NaN or inf. */
+static int check_finite(const float *p, size_t n, const char *name, as_err *err)
+{
+    for (size_t j = 0; j < n; j++)
+        if (!isfinite(p[j]))
+            return as_errf(err, "tensor %s has %s at element %zu: the weights are corrupt", name,
+                           isnan(p[j]) ? "a NaN" : "an infinite value", j);
+    return 0;
+}
 
 /* Tensors HF checkpoints may carry that attnscope does not need: the tied
  * copies of shared.weight, and the cross-attention position bias of old
@@ -109,20 +163,61 @@ static int check_tensors(const t5_config *cfg, const st_file *f, as_err *err)
 /* Fill m (allocated for its config, checked by check_tensors) from f. */
 static int load_tensors(t5_model *m, const st_file *f, as_err *err)
 {
-    for (size_t i = 0; i < m->n_tensors; i++) {
+    progress pr;
+    progress_start(&pr, f->path, f->map_len);
+    int rc = 0;
+    for (size_t i = 0; i < m->n_tensors && rc == 0; i++) {
         const t5_tensor *t = &m->tensors[i];
         const st_tensor *s = find_stored(f, &m->cfg, t->name);
         float *p = m->params + t->offset;
-        if (st_to_f32(s, p, err)) return -1;
-        for (size_t j = 0; j < t->numel; j++)
-            if (!isfinite(p[j]))
-                return as_errf(err, "tensor %s has %s at element %zu: the weights are corrupt",
-                               s->name, isnan(p[j]) ? "a NaN" : "an infinite value", j);
+        rc = st_to_f32(s, p, err) ? -1 : check_finite(p, t->numel, s->name, err);
+        progress_add(&pr, s->nbytes);
     }
+    progress_end(&pr);
+    return rc;
+}
+
+/* 1 when every tensor of cfg's table is stored in f as F32 at an address a
+ * float may be read from. */
+static int all_mappable(const t5_config *cfg, const st_file *f)
+{
+    size_t n = 0;
+    t5_tensor *tab = t5_param_table(cfg, &n, NULL);
+    int ok = 1;
+    for (size_t i = 0; i < n && ok; i++) {
+        const st_tensor *s = find_stored(f, cfg, tab[i].name);
+        ok = s && s->dtype == ST_F32 && (uintptr_t)s->data % sizeof(float) == 0;
+    }
+    free(tab);
+    return ok;
+}
+
+/* Point m (t5_alloc_unbacked, checked by check_tensors and all_mappable)
+ * into f's mapping and take the mapping over from f. */
+static int map_tensors(t5_model *m, st_file *f, as_err *err)
+{
+    progress pr;
+    progress_start(&pr, f->path, f->map_len);
+    madvise(f->map, f->map_len, MADV_WILLNEED);
+    int rc = 0;
+    for (size_t i = 0; i < m->n_tensors && rc == 0; i++) {
+        t5_tensor *t = &m->tensors[i];
+        const st_tensor *s = find_stored(f, &m->cfg, t->name);
+        /* Never written through: the mapping is PROT_READ (see t5.h). */
+        t->data = (float *)(uintptr_t)s->data;
+        rc = check_finite(t->data, t->numel, s->name, err);
+        progress_add(&pr, s->nbytes);
+    }
+    progress_end(&pr);
+    if (rc) return -1;
+    m->map = f->map;
+    m->map_len = f->map_len;
+    f->map = NULL;
+    t5_bind_weights(m);
     return 0;
 }
 
-int t5_load(t5_model *m, const char *dir, as_err *err)
+static int load_folder(t5_model *m, const char *dir, int mapped, as_err *err)
 {
     memset(m, 0, sizeof *m);
     struct stat sb;
@@ -159,6 +254,11 @@ int t5_load(t5_model *m, const char *dir, as_err *err)
         rc = -1;
     } else if (check_tensors(&cfg, &f, err)) {
         rc = as_errprefix(err, "%s", st_path);
+    } else if (mapped && all_mappable(&cfg, &f)) {
+        if (t5_alloc_unbacked(m, &cfg, err))
+            rc = as_errprefix(err, "%s", cfg_path);
+        else if (map_tensors(m, &f, err))
+            rc = as_errprefix(err, "%s", st_path);
     } else if (t5_alloc(m, &cfg, err)) {
         rc = as_errprefix(err, "%s", cfg_path);
     } else if (load_tensors(m, &f, err)) {
@@ -170,6 +270,16 @@ int t5_load(t5_model *m, const char *dir, as_err *err)
     free(st_path);
     free(alt);
     return rc;
+}
+
+int t5_load(t5_model *m, const char *dir, as_err *err)
+{
+    return load_folder(m, dir, 0, err);
+}
+
+int t5_load_mapped(t5_model *m, const char *dir, as_err *err)
+{
+    return load_folder(m, dir, 1, err);
 }
 
 int t5_save(const t5_model *m, const char *dir, as_err *err)
@@ -185,7 +295,7 @@ int t5_save(const t5_model *m, const char *dir, as_err *err)
         out[i].ndim = t->ndim;
         out[i].shape[0] = t->shape[0];
         out[i].shape[1] = t->shape[1];
-        out[i].data = m->params + t->offset;
+        out[i].data = t->data;
     }
     snprintf(path, n, "%s/model.safetensors", dir);
     /* transformers refuses safetensors files whose metadata lacks a format. */
