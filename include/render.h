@@ -17,6 +17,7 @@
 
 #include "t5.h"
 #include "theme.h"
+#include "tokenizer.h"
 #include "trace.h"
 #include "util.h"
 
@@ -58,6 +59,8 @@ typedef struct {
     long head;          /* single maps: a head, or -1 for the mean over heads */
     size_t step;        /* decoding step shown, 1-based; 0 = the last one */
     int normalize;      /* scale single maps to their maximum (the UI's 'n') */
+    const tok_vocab *tok; /* labels and decoded text; NULL: ByT5 bytes. Borrowed, must
+                             outlive the doc */
 } render_request;
 
 /* One heatmap: rows x cols dense floats (owned by the doc). */
@@ -89,7 +92,12 @@ typedef struct {
     const char *input;       /* borrowed: what was typed */
     const char *source;      /* borrowed: the model's input text */
     char *output;            /* the decoded text, owned */
+    const tok_vocab *tok;    /* borrowed from the request; NULL: ByT5 */
 } render_doc;
+
+/* The label of token id as the doc's tokenizer shows it (ByT5 labels when
+ * it has none). Returns buf. */
+const char *render_token_label(const render_doc *d, int id, char *buf, size_t cap);
 
 /* Build the maps of rq from a filled trace (trace_run). model_name, input
  * and source are borrowed (may be NULL) and must outlive the doc. Returns 0,

@@ -13,9 +13,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "byt5.h"
 #include "cli.h"
 #include "t5.h"
+#include "tokenizer.h"
 #include "trace.h"
 #include "util.h"
 
@@ -32,9 +32,11 @@ static void usage(FILE *f)
             "is given (then also the argmax predictions and the loss).\n\n"
             "  -m, --model DIR     model folder (config.json + model.safetensors)\n"
             "                      (default: $ATTNSCOPE_MODEL or the bundled model)\n"
-            "  -i, --input TEXT    source text (ByT5 bytes; eos is appended)\n"
+            "  -i, --input TEXT    source text (eos is appended); tokenised by the folder's\n"
+            "                      spiece.model (SentencePiece), else as ByT5 bytes\n"
             "  -t, --target TEXT   teacher-forced target (eos appended)\n"
             "  -n, --max-len N     greedy: at most N generated tokens (default 64, at most 1024)\n"
+            "                      (input and target: at most 1024 tokens each)\n"
             "  -h, --help          this text\n\n"
             "exit status: 0 ok, 1 the model or run failed, 2 bad usage\n");
 }
@@ -94,22 +96,25 @@ static void json_ids(FILE *f, const char *key, const int *ids, size_t n)
     fputs("],\n", f);
 }
 
-static void json_labels(FILE *f, const char *key, const int *ids, size_t n)
+static void json_labels(FILE *f, const tok_vocab *tok, const char *key, const int *ids,
+                        size_t n)
 {
-    char buf[32];
+    char buf[64];
     fprintf(f, "  \"%s\": [", key);
     for (size_t i = 0; i < n; i++) {
         if (i) fputs(", ", f);
-        const char *l = byt5_token_label(ids[i], buf, sizeof buf);
+        const char *l = tok_label(tok, ids[i], buf, sizeof buf);
         json_string(f, l, strlen(l));
     }
     fputs("],\n", f);
 }
 
-static void json_text(FILE *f, const char *key, const int *ids, size_t n)
+static void json_text(FILE *f, const tok_vocab *tok, const char *key, const int *ids, size_t n)
 {
-    char *text = xmalloc(n + 1);
-    size_t len = byt5_decode(ids, n, text, n + 1);
+    /* a SentencePiece piece is at most a few dozen bytes */
+    size_t cap = 64 * n + 1;
+    char *text = xmalloc(cap);
+    size_t len = tok_decode(tok, ids, n, text, cap);
     fprintf(f, "  \"%s\": ", key);
     json_string(f, text, len);
     fputs(",\n", f);
@@ -177,35 +182,48 @@ int cmd_dump(int argc, char **argv)
         cli_error("dump", "--max-len %zu is too large (at most %d)", max_len, DUMP_MAX_TOKENS);
         return EXIT_USAGE;
     }
-    if (strlen(input) >= DUMP_MAX_TOKENS || (target && strlen(target) >= DUMP_MAX_TOKENS)) {
-        cli_error("dump", "--%s is %zu bytes long; dump takes at most %d", target &&
-                  strlen(target) >= DUMP_MAX_TOKENS ? "target" : "input",
-                  target && strlen(target) >= DUMP_MAX_TOKENS ? strlen(target) : strlen(input),
-                  DUMP_MAX_TOKENS - 1);
-        return EXIT_USAGE;
-    }
     if (!model_dir) model_dir = cli_default_model();
 
-    t5_model m;
     as_err err;
-    if (t5_load(&m, model_dir, &err)) {
+    tok_vocab *tok = tok_open(model_dir, &err);
+    if (!tok) {
         cli_error("dump", "%s", err.msg);
         return EXIT_FAIL;
     }
-    size_t n_src = strlen(input) + 1, n_tgt = target ? strlen(target) + 1 : 0;
-    int *src = xmalloc(n_src * sizeof *src), *tgt = target ? xmalloc(n_tgt * sizeof *tgt) : NULL;
-    byt5_encode_eos(input, src, n_src);
-    if (target) byt5_encode_eos(target, tgt, n_tgt);
-    if (m.cfg.vocab_size < BYT5_OFFSET + 256) {
-        /* byte ids above the vocabulary would be rejected by the engine anyway;
-         * say why in ByT5 terms */
-        for (size_t i = 0; i < n_src; i++)
-            if ((size_t)src[i] >= m.cfg.vocab_size) {
-                cli_error("dump", "%s: vocabulary of %zu ids cannot hold the ByT5 byte ids of "
-                          "the input", model_dir, m.cfg.vocab_size);
-                free(src), free(tgt), t5_free(&m);
-                return EXIT_FAIL;
-            }
+    int *src = xmalloc(DUMP_MAX_TOKENS * sizeof *src);
+    int *tgt = target ? xmalloc(DUMP_MAX_TOKENS * sizeof *tgt) : NULL;
+    size_t n_src = tok_encode(tok, input, src, DUMP_MAX_TOKENS);
+    size_t n_tgt = target ? tok_encode(tok, target, tgt, DUMP_MAX_TOKENS) : 0;
+    if (n_src > DUMP_MAX_TOKENS || n_tgt > DUMP_MAX_TOKENS || n_src == 0 || (target && !n_tgt)) {
+        int is_tgt = n_tgt > DUMP_MAX_TOKENS || (target && !n_tgt);
+        size_t n = is_tgt ? n_tgt : n_src;
+        if (n)
+            cli_error("dump", "--%s is %zu tokens long (%s, with eos); dump takes at most %d",
+                      is_tgt ? "target" : "input", n, tok_name(tok), DUMP_MAX_TOKENS);
+        else
+            cli_error("dump", "--%s: the %s tokenizer refuses the text", is_tgt ? "target" : "input",
+                      tok_name(tok));
+        free(src), free(tgt), tok_free(tok);
+        return EXIT_USAGE;
+    }
+
+    t5_model m;
+    if (t5_load_mapped(&m, model_dir, &err)) {
+        cli_error("dump", "%s", err.msg);
+        free(src), free(tgt), tok_free(tok);
+        return EXIT_FAIL;
+    }
+    /* ids above the vocabulary would be rejected by the engine anyway; say
+     * why in tokenizer terms */
+    for (size_t i = 0; i < n_src + n_tgt; i++) {
+        int id = i < n_src ? src[i] : tgt[i - n_src];
+        if (id < 0 || (size_t)id >= m.cfg.vocab_size) {
+            cli_error("dump", "%s: the %s tokenizer gives id %d for the %s, outside the model's "
+                      "vocabulary of %zu ids", model_dir, tok_name(tok), id,
+                      i < n_src ? "input" : "target", m.cfg.vocab_size);
+            free(src), free(tgt), t5_free(&m), tok_free(tok);
+            return EXIT_FAIL;
+        }
     }
     size_t n_out = target ? n_tgt : max_len;
     t5_run *r = t5_run_new(&m, n_src, n_out);
@@ -232,15 +250,16 @@ int cmd_dump(int argc, char **argv)
     fputs("{\n  \"model\": ", f);
     json_string(f, model_dir, strlen(model_dir));
     fprintf(f, ",\n  \"mode\": \"%s\",\n", target ? "teacher_forced" : "greedy");
+    fprintf(f, "  \"tokenizer\": \"%s\",\n", tok_name(tok));
     fputs("  \"input\": ", f);
     json_string(f, input, strlen(input));
     fputs(",\n", f);
     json_ids(f, "input_ids", t->src, t->n_src);
-    json_labels(f, "input_tokens", t->src, t->n_src);
+    json_labels(f, tok, "input_tokens", t->src, t->n_src);
     json_ids(f, "decoder_input_ids", t->tgt, t->n_rows);
-    json_labels(f, "decoder_input_tokens", t->tgt, t->n_rows);
+    json_labels(f, tok, "decoder_input_tokens", t->tgt, t->n_rows);
     json_ids(f, "output_ids", t->tgt + 1, t->n_tgt - 1);
-    json_text(f, "output_text", t->tgt + 1, t->n_tgt - 1);
+    json_text(f, tok, "output_text", t->tgt + 1, t->n_tgt - 1);
     if (target) {
         size_t V = m.cfg.vocab_size;
         int *pred = xmalloc(n_tgt * sizeof *pred);
@@ -251,7 +270,7 @@ int cmd_dump(int argc, char **argv)
             pred[i] = (int)best;
         }
         json_ids(f, "predicted_ids", pred, n_tgt);
-        json_text(f, "predicted_text", pred, n_tgt);
+        json_text(f, tok, "predicted_text", pred, n_tgt);
         fprintf(f, "  \"loss\": %.7g,\n", loss);
         free(pred);
     }
@@ -271,5 +290,6 @@ done:
     trace_free(t);
     t5_run_free(r);
     t5_free(&m);
+    tok_free(tok);
     return rc;
 }

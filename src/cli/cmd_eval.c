@@ -177,7 +177,7 @@ int cmd_eval(int argc, char **argv)
         return EXIT_FAIL;
     }
     t5_model model;
-    if (t5_load(&model, model_dir, &err) < 0) {
+    if (t5_load_mapped(&model, model_dir, &err) < 0) {
         cli_error("eval", "cannot load the model: %s", err.msg);
         quad_ds_free(&ds);
         return EXIT_FAIL;

@@ -151,7 +151,7 @@ int cmd_inspect(int argc, char **argv)
 
     t5_model m;
     as_err err = {0};
-    if (t5_load(&m, dir, &err)) {
+    if (t5_load_mapped(&m, dir, &err)) {
         cli_error("inspect", "%s", err.msg);
         return EXIT_FAIL;
     }

@@ -18,12 +18,12 @@
 #include <term.h>
 
 #include "analysis.h"
-#include "byt5.h"
 #include "cli.h"
 #include "quad.h"
 #include "render.h"
 #include "t5.h"
 #include "theme.h"
+#include "tokenizer.h"
 #include "trace.h"
 
 #define CMD "render"
@@ -63,6 +63,10 @@ static void usage(FILE *f)
             "  -r, --raw           any text, no equation parser (for models not trained on the\n"
             "                      quadratic task; guessed for Hugging Face checkpoints)\n"
             "      --max-len N     at most N generated tokens (default %d, raw text %d)\n"
+            "      --target TEXT   teacher forcing: feed TEXT (eos appended) to the decoder\n"
+            "                      instead of decoding greedily, and show its maps\n"
+            "Text is tokenised by the model folder's spiece.model (SentencePiece) when it has\n"
+            "one, else as ByT5 bytes; labels are the tokenizer's pieces.\n"
             "  -h, --help          this help\n"
             "\n"
             "Exit status: 0 drawn, 1 a bad equation, model or file, 2 bad usage.\n",
@@ -149,7 +153,7 @@ int cmd_render(int argc, char **argv)
         {"color", required_argument, NULL, 'c'},   {"normalize", no_argument, NULL, 'n'},
         {"ascii", no_argument, NULL, 'a'},         {"raw", no_argument, NULL, 'r'},
         {"max-len", required_argument, NULL, 'M'}, {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0},
+        {"target", required_argument, NULL, 'T'},  {NULL, 0, NULL, 0},
     };
     /* An equation may start with '-' ("-x^2+4=0"): an argument that starts
        with a single '-' and holds '=' is the equation, not options. */
@@ -166,6 +170,8 @@ int cmd_render(int argc, char **argv)
     }
     render_request rq = {.view = RENDER_VIEW_CROSS, .kind = T5_ATTN_CROSS, .head = 0};
     const char *model_dir = NULL, *out = NULL, *theme_name = NULL, *color = NULL;
+    const char *target = NULL;
+    tok_vocab *tok = NULL;
     int fmt = -1, raw = 0, ascii = 0, kind_set = 0;
     size_t width = 0, max_len = 0;
     int rc = EXIT_USAGE;
@@ -236,6 +242,7 @@ int cmd_render(int argc, char **argv)
         case 'n': rq.normalize = 1; break;
         case 'a': ascii = 1; break;
         case 'r': raw = 1; break;
+        case 'T': target = optarg; break;
         case 'M':
             if (cli_parse_size(CMD, "--max-len", optarg, &max_len)) goto done;
             if (max_len == 0 || max_len > 1000) {
@@ -294,7 +301,7 @@ int cmd_render(int argc, char **argv)
         goto done;
     }
     if (!raw) raw = guess_raw(model_dir);
-    char source[MAX_SRC];
+    static char source[8 * MAX_SRC]; /* bytes: MAX_SRC tokens of any tokenizer */
     if (!raw) {
         quad_eq eq;
         quad_parse_error pe;
@@ -314,8 +321,8 @@ int cmd_render(int argc, char **argv)
             cli_error(CMD, "empty text: nothing to decode");
             goto done;
         }
-        if (strlen(input) >= MAX_SRC) {
-            cli_error(CMD, "the text is %zu bytes; at most %d", strlen(input), MAX_SRC - 1);
+        if (strlen(input) >= sizeof source) {
+            cli_error(CMD, "the text is %zu bytes; at most %zu", strlen(input), sizeof source - 1);
             goto done;
         }
         snprintf(source, sizeof source, "%s", input);
@@ -324,17 +331,31 @@ int cmd_render(int argc, char **argv)
 
     t5_model m;
     as_err err = {{0}};
-    if (t5_load(&m, model_dir, &err)) {
+    tok = tok_open(model_dir, &err);
+    if (!tok) {
         cli_error(CMD, "%s", err.msg);
         goto done;
     }
-    int src[MAX_SRC + 1];
-    size_t n_src = byt5_encode_eos(source, src, MAX_SRC + 1);
+    int src[MAX_SRC + 1], tgt[MAX_SRC + 1];
+    size_t n_src = tok_encode(tok, source, src, MAX_SRC + 1);
+    size_t n_tgt = target ? tok_encode(tok, target, tgt, MAX_SRC + 1) : 0;
+    if (n_src == 0 || n_src > MAX_SRC + 1 || (target && (n_tgt == 0 || n_tgt > MAX_SRC))) {
+        cli_error(CMD, "the %s is %zu tokens long (%s, with eos); at most %d",
+                  n_tgt > MAX_SRC ? "target" : "text", n_tgt > MAX_SRC ? n_tgt : n_src,
+                  tok_name(tok), n_tgt > MAX_SRC ? MAX_SRC : MAX_SRC + 1);
+        goto done;
+    }
+    if (t5_load_mapped(&m, model_dir, &err)) {
+        cli_error(CMD, "%s", err.msg);
+        goto done;
+    }
+    if (target) max_len = n_tgt;
+    rq.tok = tok;
     t5_run *run = t5_run_new(&m, n_src, max_len + 1);
     attn_trace *tr = trace_new(&m, n_src, max_len + 1);
     render_doc doc;
     memset(&doc, 0, sizeof doc);
-    long n = trace_run(tr, run, src, n_src, NULL, 0, max_len, &err);
+    long n = trace_run(tr, run, src, n_src, target ? tgt : NULL, n_tgt, max_len, &err);
     const char *slash = strrchr(model_dir, '/');
     const char *mname = slash && slash[1] ? slash + 1 : model_dir;
     if (n < 0) {
@@ -412,6 +433,7 @@ int cmd_render(int argc, char **argv)
     t5_run_free(run);
     t5_free(&m);
 done:
+    tok_free(tok);
     free(av);
     return rc;
 }

@@ -1170,7 +1170,7 @@ int cmd_report(int argc, char **argv)
     double t0 = util_now();
     as_err err = {{0}};
     t5_model m;
-    if (t5_load(&m, o.model_dir, &err)) {
+    if (t5_load_mapped(&m, o.model_dir, &err)) {
         cli_error(CMD, "%s", err.msg);
         return EXIT_FAIL;
     }

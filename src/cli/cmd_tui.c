@@ -109,7 +109,7 @@ static int run(tui_options *op, int argc, char **argv)
     }
     t5_model m;
     as_err err = {{0}};
-    if (t5_load(&m, o.model_dir, &err)) {
+    if (t5_load_mapped(&m, o.model_dir, &err)) {
         cli_error("tui", "%s", err.msg);
         return EXIT_FAIL;
     }

@@ -78,6 +78,11 @@ static void head_map(const attn_trace *t, t5_attn_kind kind, size_t layer, long 
     tui_head_mean(h0, t->n_heads, (size_t)(h1 - h0), rows, cols, stride, out);
 }
 
+const char *render_token_label(const render_doc *d, int id, char *buf, size_t cap)
+{
+    return d->tok ? tok_label(d->tok, id, buf, cap) : byt5_token_label(id, buf, cap);
+}
+
 int render_build(render_doc *d, const attn_trace *t, const render_request *rq,
                  const char *model_name, const char *input, const char *source, as_err *err)
 {
@@ -95,9 +100,16 @@ int render_build(render_doc *d, const attn_trace *t, const render_request *rq,
     t5_attn_kind k = d->kind;
     d->n_layers = k == T5_ATTN_ENC_SELF ? t->n_enc_layers : t->n_dec_layers;
     d->n_steps = t->n_rows;
-    d->output = xcalloc(t->n_tgt * 4 + 1, 1);
-    byt5_decode(t->tgt + (t->n_tgt ? 1 : 0), t->n_tgt ? t->n_tgt - 1 : 0, d->output,
-                t->n_tgt * 4 + 1);
+    d->tok = rq->tok;
+    /* a SentencePiece piece is a few dozen bytes at most */
+    size_t out_cap = t->n_tgt * (d->tok ? 64 : 4) + 1;
+    d->output = xcalloc(out_cap, 1);
+    if (d->tok)
+        tok_decode(d->tok, t->tgt + (t->n_tgt ? 1 : 0), t->n_tgt ? t->n_tgt - 1 : 0, d->output,
+                   out_cap);
+    else
+        byt5_decode(t->tgt + (t->n_tgt ? 1 : 0), t->n_tgt ? t->n_tgt - 1 : 0, d->output,
+                    out_cap);
     if (d->n_steps == 0)
         return as_errf(err, "the model produced no token, so there is no decoder map to draw");
     if (rq->step > d->n_steps)

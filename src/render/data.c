@@ -33,15 +33,15 @@ static const char *row_label(const render_doc *d, size_t r, char *buf, size_t ca
         snprintf(buf, cap, "L%zu", r);
         return buf;
     }
-    char t[32];
-    snprintf(buf, cap, "%zu %s", r, byt5_token_label(d->row_tokens[r], t, sizeof t));
+    char t[64];
+    snprintf(buf, cap, "%zu %s", r, render_token_label(d, d->row_tokens[r], t, sizeof t));
     return buf;
 }
 
 static const char *col_label(const render_doc *d, size_t c, char *buf, size_t cap)
 {
-    char t[32];
-    snprintf(buf, cap, "%zu %s", c, byt5_token_label(d->col_tokens[c], t, sizeof t));
+    char t[64];
+    snprintf(buf, cap, "%zu %s", c, render_token_label(d, d->col_tokens[c], t, sizeof t));
     return buf;
 }
 
@@ -98,12 +98,13 @@ static cJSON *matrix(const float *m, size_t rows, size_t cols)
     return a;
 }
 
-static cJSON *tokens(const int *ids, size_t n, int labels)
+static cJSON *tokens(const render_doc *d, const int *ids, size_t n, int labels)
 {
     cJSON *a = cJSON_CreateArray();
     for (size_t i = 0; i < n; i++) {
-        char t[32];
-        cJSON_AddItemToArray(a, labels ? cJSON_CreateString(byt5_token_label(ids[i], t, sizeof t))
+        char t[64];
+        cJSON_AddItemToArray(a, labels ? cJSON_CreateString(render_token_label(d, ids[i], t,
+                                                                               sizeof t))
                                        : cJSON_CreateNumber(ids[i]));
     }
     return a;
@@ -160,11 +161,11 @@ int render_json(FILE *f, const render_doc *d)
     cJSON_AddNumberToObject(o, "rows", (double)d->rows);
     cJSON_AddNumberToObject(o, "cols", (double)d->cols);
     if (d->row_tokens) {
-        cJSON_AddItemToObject(o, "row_tokens", tokens(d->row_tokens, d->rows, 1));
-        cJSON_AddItemToObject(o, "row_ids", tokens(d->row_tokens, d->rows, 0));
+        cJSON_AddItemToObject(o, "row_tokens", tokens(d, d->row_tokens, d->rows, 1));
+        cJSON_AddItemToObject(o, "row_ids", tokens(d, d->row_tokens, d->rows, 0));
         if (d->row_fed) {
-            cJSON_AddItemToObject(o, "row_fed_tokens", tokens(d->row_fed, d->rows, 1));
-            cJSON_AddItemToObject(o, "row_fed_ids", tokens(d->row_fed, d->rows, 0));
+            cJSON_AddItemToObject(o, "row_fed_tokens", tokens(d, d->row_fed, d->rows, 1));
+            cJSON_AddItemToObject(o, "row_fed_ids", tokens(d, d->row_fed, d->rows, 0));
         }
     } else {
         cJSON *a = cJSON_CreateArray();
@@ -175,8 +176,8 @@ int render_json(FILE *f, const render_doc *d)
         }
         cJSON_AddItemToObject(o, "row_tokens", a);
     }
-    cJSON_AddItemToObject(o, "col_tokens", tokens(d->col_tokens, d->cols, 1));
-    cJSON_AddItemToObject(o, "col_ids", tokens(d->col_tokens, d->cols, 0));
+    cJSON_AddItemToObject(o, "col_tokens", tokens(d, d->col_tokens, d->cols, 1));
+    cJSON_AddItemToObject(o, "col_ids", tokens(d, d->col_tokens, d->cols, 0));
     if (d->view == RENDER_VIEW_MODEL) {
         cJSON *maps = cJSON_CreateArray();
         for (size_t p = 0; p < d->n_panels; p++) {

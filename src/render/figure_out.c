@@ -87,15 +87,15 @@ static void measure(fig *F)
     F->rlab = xcalloc(d->rows, sizeof *F->rlab);
     F->clab = xcalloc(d->cols, sizeof *F->clab);
     for (size_t r = 0; r < d->rows; r++) {
-        char t[32], s[64];
+        char t[64], s[96];
         if (d->row_tokens) snprintf(s, sizeof s, "%zu %s", r,
-                                    byt5_token_label(d->row_tokens[r], t, sizeof t));
+                                    render_token_label(d, d->row_tokens[r], t, sizeof t));
         else snprintf(s, sizeof s, "L%zu", r);
         F->rlab[r] = ascii(s, 40);
     }
     for (size_t c = 0; c < d->cols; c++) {
-        char t[32];
-        F->clab[c] = ascii(byt5_token_label(d->col_tokens[c], t, sizeof t), 40);
+        char t[64];
+        F->clab[c] = ascii(render_token_label(d, d->col_tokens[c], t, sizeof t), 40);
     }
     cairo_surface_t *s = cairo_image_surface_create(CAIRO_FORMAT_ARGB32, 1, 1);
     cairo_t *cr = cairo_create(s);
