@@ -5,10 +5,11 @@
  * exact resume, SIGINT/SIGTERM and non-finite losses.
  *
  * The output folder is a model folder (config.json, model.safetensors)
- * plus optimizer.safetensors (AdamW moments "m.<name>", "v.<name>"),
- * trainer_state.json (step, data position, seeds, a hash of the weights)
- * and train.cfg. Every file is written atomically (util.h), the state last,
- * so an interrupted write leaves the previous checkpoint usable.
+ * plus optimizer.safetensors (the checkpoint proper: weights, AdamW moments
+ * and run state in one file), trainer_state.json (the state for people:
+ * step, data position, seeds, last evaluation), train.cfg and log.tsv.
+ * Every file is written atomically (util.h); see save_checkpoint for why a
+ * crash at any moment leaves a resumable folder.
  *
  * Deliberately not here: the numerics (trainer.c, optim.c), the
  * configuration file (settings.c). */
@@ -239,14 +240,6 @@ static int evaluate(const t5_model *m, const token_set *d, size_t n, quad_scores
 
 /* ---- checkpoints ------------------------------------------------------------ */
 
-static uint64_t fnv1a(const void *p, size_t n)
-{
-    const unsigned char *b = p;
-    uint64_t h = 0xcbf29ce484222325ULL;
-    for (size_t i = 0; i < n; i++) h = (h ^ b[i]) * 0x100000001b3ULL;
-    return h;
-}
-
 typedef struct {
     size_t step, total, batch;
     int threads;
@@ -275,38 +268,62 @@ static cJSON *scores_json(const quad_score *s)
     return o;
 }
 
+/* The numbers of a run state that resume needs, as one I32 tensor
+ * ("trainer.state" in optimizer.safetensors). */
+enum { ST_VERSION, ST_STEP, ST_BATCH, ST_THREADS, ST_SEED0, ST_SEED1, ST_SEED2, ST_SEED3,
+       ST_ELAPSED, ST_N };
+
+/* One checkpoint. optimizer.safetensors is the checkpoint proper: the
+ * weights ("param.<name>"), the AdamW moments ("m.<name>", "v.<name>") and
+ * the run state ("trainer.state"), one file renamed into place at once, so
+ * a crash at any moment leaves either the old or the new checkpoint, never
+ * a mixture. Then trainer_state.json (the same state for people) and the
+ * model folder (config.json, model.safetensors) for every other command;
+ * a crash between those renames leaves them one checkpoint behind, which
+ * --resume does not read. */
 static int save_checkpoint(const char *dir, const t5_model *m, const adamw_state *opt,
                            const run_state *rs, as_err *err)
 {
-    if (t5_save(m, dir, err)) return -1;
-    /* optimizer.safetensors */
-    st_out *ts = xcalloc(2 * m->n_tensors, sizeof *ts);
-    char **names = xcalloc(2 * m->n_tensors, sizeof(char *));
-    for (size_t i = 0; i < m->n_tensors; i++) {
+    size_t nt = m->n_tensors, n_out = 3 * nt + 1;
+    st_out *ts = xcalloc(n_out, sizeof *ts);
+    char **names = xcalloc(3 * nt, sizeof(char *));
+    static const char prefix[3][8] = {"param.", "m.", "v."};
+    for (size_t i = 0; i < nt; i++) {
         const t5_tensor *t = &m->tensors[i];
-        for (int k = 0; k < 2; k++) {
-            size_t j = 2 * i + (size_t)k;
-            size_t len = strlen(t->name) + 3;
+        for (int k = 0; k < 3; k++) {
+            size_t j = 3 * i + (size_t)k;
+            size_t len = strlen(t->name) + 8;
             names[j] = xmalloc(len);
-            snprintf(names[j], len, "%c.%s", k ? 'v' : 'm', t->name);
+            snprintf(names[j], len, "%s%s", prefix[k], t->name);
             ts[j].name = names[j];
             ts[j].dtype = ST_F32;
             ts[j].ndim = t->ndim;
             ts[j].shape[0] = t->shape[0];
             ts[j].shape[1] = t->shape[1];
-            ts[j].data = (k ? opt->v : opt->m) + t->offset;
+            const float *base = k == 0 ? m->params : k == 1 ? opt->m : opt->v;
+            ts[j].data = base + t->offset;
         }
     }
-    char meta[128];
-    snprintf(meta, sizeof meta, "{\"step\":\"%zu\"}", opt->step);
+    int32_t state[ST_N] = {0};
+    state[ST_VERSION] = 1;
+    state[ST_STEP] = (int32_t)rs->step;
+    state[ST_BATCH] = (int32_t)rs->batch;
+    state[ST_THREADS] = rs->threads;
+    for (int k = 0; k < 4; k++) state[ST_SEED0 + k] = (int32_t)((rs->seed >> (16 * k)) & 0xffff);
+    state[ST_ELAPSED] = (int32_t)rs->elapsed;
+    ts[3 * nt] = (st_out){"trainer.state", ST_I32, 1, {ST_N}, state};
+    char meta[160];
+    snprintf(meta, sizeof meta,
+             "{\"format\":\"attnscope training checkpoint\",\"step\":\"%zu\"}", rs->step);
     char *opath = path_in(dir, "optimizer.safetensors");
-    int rc = st_write(opath, ts, 2 * m->n_tensors, meta, err);
-    for (size_t j = 0; j < 2 * m->n_tensors; j++) free(names[j]);
+    int rc = st_write(opath, ts, n_out, meta, err);
+    for (size_t j = 0; j < 3 * nt; j++) free(names[j]);
     free(names);
     free(ts);
     free(opath);
     if (rc) return -1;
-    /* trainer_state.json, last */
+
+    /* trainer_state.json */
     cJSON *o = cJSON_CreateObject();
     char hex[32];
     cJSON_AddNumberToObject(o, "step", (double)rs->step);
@@ -318,9 +335,8 @@ static int save_checkpoint(const char *dir, const t5_model *m, const adamw_state
     cJSON_AddNumberToObject(o, "data_position", (double)(rs->step * rs->batch));
     cJSON_AddStringToObject(o, "rng", "data order = xoshiro256** seeded by (data_order_seed, "
                                       "epoch); no other random state");
-    snprintf(hex, sizeof hex, "%016llx",
-             (unsigned long long)fnv1a(m->params, m->n_params * sizeof(float)));
-    cJSON_AddStringToObject(o, "params_fnv1a64", hex);
+    cJSON_AddStringToObject(o, "checkpoint", "optimizer.safetensors holds the weights, the AdamW "
+                                             "moments and this state; --resume reads only it");
     cJSON_AddNumberToObject(o, "loss", rs->loss);
     cJSON_AddNumberToObject(o, "lr", rs->lr);
     cJSON_AddNumberToObject(o, "elapsed_seconds", rs->elapsed);
@@ -341,7 +357,8 @@ static int save_checkpoint(const char *dir, const t5_model *m, const adamw_state
     rc = util_write_atomic(spath, text, len + 1, err);
     free(spath);
     free(text);
-    return rc;
+    if (rc) return -1;
+    return t5_save(m, dir, err);
 }
 
 static int config_equal(const t5_config *a, const t5_config *b)
@@ -353,87 +370,81 @@ static int config_equal(const t5_config *a, const t5_config *b)
            a->ff == b->ff && a->tie_word_embeddings == b->tie_word_embeddings;
 }
 
-/* Load the checkpoint of dir into m (allocated here), opt (initialised by
- * the caller) and rs. */
+/* Resume from dir/optimizer.safetensors: allocate m for the settings'
+ * model, fill its weights, opt's moments and rs's step from the file. */
 static int load_checkpoint(const char *dir, const train_settings *s, t5_model *m,
                            adamw_state *opt, run_state *rs, as_err *err)
 {
-    char *spath = path_in(dir, "trainer_state.json");
-    char *text = util_read_file(spath, NULL, err);
-    if (!text) {
-        free(spath);
-        return as_errprefix(err, "cannot resume (no checkpoint in %s)", dir);
-    }
-    cJSON *o = cJSON_Parse(text);
-    free(text);
-    int rc = -1;
-    const cJSON *step = o ? cJSON_GetObjectItemCaseSensitive(o, "step") : NULL;
-    const cJSON *batch = o ? cJSON_GetObjectItemCaseSensitive(o, "batch") : NULL;
-    const cJSON *seed = o ? cJSON_GetObjectItemCaseSensitive(o, "data_order_seed") : NULL;
-    const cJSON *hash = o ? cJSON_GetObjectItemCaseSensitive(o, "params_fnv1a64") : NULL;
-    const cJSON *el = o ? cJSON_GetObjectItemCaseSensitive(o, "elapsed_seconds") : NULL;
-    if (!cJSON_IsNumber(step) || !cJSON_IsNumber(batch) || !cJSON_IsString(seed) ||
-        !cJSON_IsString(hash)) {
-        as_errf(err, "%s: not a trainer state (step, batch, data_order_seed, params_fnv1a64)",
-                spath);
+    char *opath = path_in(dir, "optimizer.safetensors");
+    char *cpath = path_in(dir, "config.json");
+    st_file f;
+    int rc = -1, opened = 0;
+    memset(&f, 0, sizeof f);
+    if (st_open(&f, opath, err)) {
+        as_errprefix(err, "cannot resume (no checkpoint in %s)", dir);
         goto out;
     }
-    rs->step = (size_t)step->valuedouble;
-    const cJSON *th = cJSON_GetObjectItemCaseSensitive(o, "threads");
-    rs->threads = cJSON_IsNumber(th) ? (int)th->valuedouble : 0;
-    rs->elapsed = cJSON_IsNumber(el) ? el->valuedouble : 0.0;
-    if ((size_t)batch->valuedouble != s->batch ||
-        strtoull(seed->valuestring, NULL, 16) != s->seed) {
+    opened = 1;
+    /* The configuration file must describe the checkpoint's model. */
+    t5_config have;
+    if (t5_config_read_json(&have, cpath, NULL) == 0 && !config_equal(&have, &s->model)) {
+        as_errf(err, "%s: the model in the checkpoint differs from the configuration's model "
+                     "section",
+                cpath);
+        goto out;
+    }
+    const st_tensor *st = st_find(&f, "trainer.state");
+    int32_t state[ST_N];
+    if (!st || st->numel != ST_N || st_to_int(st, (int *)state, err) || state[ST_VERSION] != 1) {
+        as_errf(err, "%s: no trainer.state tensor (not an attnscope training checkpoint)", opath);
+        goto out;
+    }
+    uint64_t seed = 0;
+    for (int k = 0; k < 4; k++) seed |= (uint64_t)(uint16_t)state[ST_SEED0 + k] << (16 * k);
+    rs->step = (size_t)state[ST_STEP];
+    rs->threads = state[ST_THREADS];
+    rs->elapsed = (double)state[ST_ELAPSED];
+    if ((size_t)state[ST_BATCH] != s->batch || seed != s->seed) {
         as_errf(err,
-                "%s: the checkpoint was trained with batch %zu and seed %llu, the configuration "
+                "%s: the checkpoint was trained with batch %d and seed %llu, the configuration "
                 "says batch %zu and seed %llu; resume needs the same data order",
-                spath, (size_t)batch->valuedouble,
-                (unsigned long long)strtoull(seed->valuestring, NULL, 16), s->batch,
+                opath, state[ST_BATCH], (unsigned long long)seed, s->batch,
                 (unsigned long long)s->seed);
         goto out;
     }
-    if (t5_load(m, dir, err)) goto out;
-    if (!config_equal(&m->cfg, &s->model)) {
-        as_errf(err, "%s/config.json: the model in the checkpoint differs from the "
-                     "configuration's model section",
-                dir);
-        goto out;
-    }
-    uint64_t h = fnv1a(m->params, m->n_params * sizeof(float));
-    if (h != strtoull(hash->valuestring, NULL, 16)) {
-        as_errf(err, "%s: model.safetensors does not match trainer_state.json (a checkpoint "
-                     "write was cut short?)",
-                dir);
-        goto out;
-    }
+    if (t5_alloc(m, &s->model, err)) goto out;
     adamw_init(opt, m);
-    char *opath = path_in(dir, "optimizer.safetensors");
-    st_file f;
-    if (st_open(&f, opath, err)) {
-        free(opath);
+    size_t n_param_tensors = 0;
+    for (size_t i = 0; i < f.n_tensors; i++)
+        n_param_tensors += strncmp(f.tensors[i].name, "param.", 6) == 0;
+    if (n_param_tensors != m->n_tensors) {
+        as_errf(err, "%s: %zu weight tensors, the configuration's model has %zu", opath,
+                n_param_tensors, m->n_tensors);
         goto out;
     }
-    for (size_t i = 0; i < m->n_tensors && rc; i++) {
+    static const char prefix[3][8] = {"param.", "m.", "v."};
+    for (size_t i = 0; i < m->n_tensors; i++) {
         const t5_tensor *t = &m->tensors[i];
-        for (int k = 0; k < 2; k++) {
+        for (int k = 0; k < 3; k++) {
             char name[128];
-            snprintf(name, sizeof name, "%c.%s", k ? 'v' : 'm', t->name);
+            snprintf(name, sizeof name, "%s%s", prefix[k], t->name);
             const st_tensor *x = st_find(&f, name);
             if (!x || x->numel != t->numel) {
-                as_errf(err, "%s: tensor %s missing or of the wrong size", opath, name);
-                goto close;
+                as_errf(err, "%s: tensor %s missing or of the wrong size (the configuration's "
+                             "model differs from the checkpoint's?)",
+                        opath, name);
+                goto out;
             }
-            if (st_to_f32(x, (k ? opt->v : opt->m) + t->offset, err)) goto close;
+            float *base = k == 0 ? m->params : k == 1 ? opt->m : opt->v;
+            if (st_to_f32(x, base + t->offset, err)) goto out;
         }
     }
     opt->step = rs->step;
     rc = 0;
-close:
-    st_close(&f);
-    free(opath);
 out:
-    cJSON_Delete(o);
-    free(spath);
+    if (opened) st_close(&f);
+    free(opath);
+    free(cpath);
     return rc;
 }
 
@@ -533,6 +544,10 @@ int train_run(const train_settings *s, const train_options *o, as_err *err)
         free(dst);
         if (wrc) goto out;
     }
+    /* A fresh run starts with a checkpoint of step 0: the folder is a loadable
+     * model folder (and resumable) from the first step on, and a folder that
+     * cannot take the files fails here, before any training. */
+    if (!o->resume && save_checkpoint(dir, &m, &opt, &rs, err)) goto out;
     char *lpath = path_in(dir, "log.tsv");
     logf = fopen(lpath, o->resume ? "a" : "w");
     free(lpath);
