@@ -15,10 +15,10 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "byt5.h"
 #include "cli.h"
 #include "quad.h"
 #include "t5.h"
+#include "tokenizer.h"
 
 static void usage(FILE *f)
 {
@@ -182,6 +182,14 @@ int cmd_eval(int argc, char **argv)
         quad_ds_free(&ds);
         return EXIT_FAIL;
     }
+    /* A task model is ByT5 (no spiece.model); the interface keeps it general. */
+    tok_vocab *tok = tok_open(model_dir, &err);
+    if (!tok) {
+        cli_error("eval", "%s", err.msg);
+        t5_free(&model);
+        quad_ds_free(&ds);
+        return EXIT_FAIL;
+    }
 
     /* A source that parses may still be long ("x^2" and 10,000 spaces);
      * the attention buffers grow with its square, so cap it. */
@@ -193,6 +201,7 @@ int cmd_eval(int argc, char **argv)
             cli_error("eval", "%s:%zu: source of %zu bytes is longer than %d", data, ds.ex[i].line,
                       l - 1, MAX_SOURCE - 1);
             t5_free(&model);
+            tok_free(tok);
             quad_ds_free(&ds);
             return EXIT_FAIL;
         }
@@ -221,7 +230,8 @@ int cmd_eval(int argc, char **argv)
 #pragma omp atomic read
             stop = failed;
             if (stop) continue;
-            size_t ns = byt5_encode_eos(ds.ex[i].source, src, max_src);
+            size_t ns = tok_encode(tok, ds.ex[i].source, src, max_src);
+            if (ns > max_src) ns = max_src; /* cannot happen: at most one id per byte */
             long got = t5_greedy(run, src, ns, out, max_len, &terr);
             if (got < 0) {
 #pragma omp critical(eval_fail)
@@ -232,7 +242,7 @@ int cmd_eval(int argc, char **argv)
                 }
                 continue;
             }
-            byt5_decode(out, (size_t)got, outputs + i * stride, stride);
+            tok_decode(tok, out, (size_t)got, outputs + i * stride, stride);
             size_t d;
 #pragma omp atomic capture
             d = ++done;
@@ -257,6 +267,7 @@ int cmd_eval(int argc, char **argv)
         cli_error("eval", "%s", fail_msg);
         free(outputs);
         t5_free(&model);
+        tok_free(tok);
         quad_ds_free(&ds);
         return EXIT_FAIL;
     }
@@ -275,6 +286,7 @@ int cmd_eval(int argc, char **argv)
         cli_error("eval", "%s", err.msg);
         free(outputs);
         t5_free(&model);
+        tok_free(tok);
         quad_ds_free(&ds);
         return EXIT_FAIL;
     }
@@ -327,6 +339,7 @@ int cmd_eval(int argc, char **argv)
     }
     free(outputs);
     t5_free(&model);
+    tok_free(tok);
     quad_ds_free(&ds);
     return EXIT_OK;
 }

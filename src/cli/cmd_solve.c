@@ -7,10 +7,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "byt5.h"
 #include "cli.h"
 #include "quad.h"
 #include "t5.h"
+#include "tokenizer.h"
 
 static void usage(FILE *f)
 {
@@ -189,6 +189,7 @@ int cmd_solve(int argc, char **argv)
 
     t5_model model;
     t5_run *run = NULL;
+    tok_vocab *tok = NULL;
     int have_model = 0;
     if (!no_model && n_ok > 0) {
         as_err err;
@@ -197,6 +198,11 @@ int cmd_solve(int argc, char **argv)
             cli_error("solve", "cannot load the model: %s", err.msg);
             fprintf(stderr, "  (give one with --model DIR, or use --no-model for the exact "
                             "solutions only)\n");
+            rc = EXIT_FAIL;
+        } else if (!(tok = tok_open(dir, &err))) {
+            /* a task model is ByT5 (no spiece.model); the interface keeps it general */
+            cli_error("solve", "%s", err.msg);
+            t5_free(&model);
             rc = EXIT_FAIL;
         } else {
             have_model = 1;
@@ -230,15 +236,16 @@ int cmd_solve(int argc, char **argv)
         int have_out = 0, ended = 0;
         if (have_model) {
             as_err err;
-            size_t ns = byt5_encode_eos(it->source, src_ids, max_src);
+            size_t ns = tok_encode(tok, it->source, src_ids, max_src);
+            if (ns > max_src) ns = 0;
             long got = ns ? t5_greedy(run, src_ids, ns, out_ids, max_len, &err) : -1;
             if (got < 0) {
                 cli_error("solve", "equation %zu: decoding failed: %s", i + 1,
                           ns ? err.msg : "source too long");
                 rc = EXIT_FAIL;
             } else {
-                byt5_decode(out_ids, (size_t)got, output, max_len + 1);
-                ended = got > 0 && out_ids[got - 1] == BYT5_EOS;
+                tok_decode(tok, out_ids, (size_t)got, output, max_len + 1);
+                ended = got > 0 && out_ids[got - 1] == tok_eos(tok);
                 have_out = 1;
             }
         }
@@ -283,6 +290,7 @@ int cmd_solve(int argc, char **argv)
     free(output);
     if (run) t5_run_free(run);
     if (have_model) t5_free(&model);
+    tok_free(tok);
     free(items);
     return rc;
 
