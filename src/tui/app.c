@@ -73,6 +73,30 @@ size_t tui_live_rows(const tui_app *a, t5_attn_kind kind)
     return a->step + 1 < rows ? a->step + 1 : rows;
 }
 
+const char *tui_label(const tui_app *a, int id, char *buf, size_t cap)
+{
+    return tok_label(a->tok, id, buf, cap);
+}
+
+const char *tui_short_label(const tui_app *a, int id, char *buf, size_t cap)
+{
+    if (!a->spm) return tui_token_short(id, buf, cap);
+    char piece[64];
+    const char *p = tok_label(a->tok, id, piece, sizeof piece);
+    if (!strncmp(p, "\xe2\x96\x81", 3) && p[3]) p += 3; /* the word-start mark */
+    size_t n = 1;
+    while ((p[n] & 0xC0) == 0x80) n++;
+    if (p[0] == '<' && p[1]) n = 1; /* <pad> </s> <extra_id_N>: '<' */
+    snprintf(buf, cap, "%.*s", (int)n, p);
+    return buf;
+}
+
+const char *const *tui_row_names(const tui_app *a, t5_attn_kind kind)
+{
+    if (!a->spm) return NULL;
+    return kind == T5_ATTN_ENC_SELF ? a->names_src : a->names_gen;
+}
+
 /* Decoder rows are labelled with the token they wrote (row i fed tgt[i]
    and produced gen[i]): "what the model attended to when writing this". */
 const int *tui_row_tokens(const tui_app *a, t5_attn_kind kind)
@@ -129,9 +153,11 @@ int tui_submit(tui_app *a, int force_raw)
         snprintf(source, sizeof source, "%s", text);
     }
     int src[TUI_MAX_SRC];
-    size_t n_src = byt5_encode_eos(source, src, TUI_MAX_SRC);
-    if (n_src == 0) {
-        set_msg(a, 1, 0, "the input is longer than %d bytes", TUI_MAX_SRC - 1);
+    size_t n_src = tok_encode(a->tok, source, src, TUI_MAX_SRC);
+    if (n_src == 0 || n_src > TUI_MAX_SRC) {
+        set_msg(a, 1, 0, n_src ? "the input is longer than %d tokens"
+                               : "the tokenizer refused the text (%d tokens at most)",
+                TUI_MAX_SRC - 1);
         return -1;
     }
     size_t max_len = raw ? TUI_MAX_GEN - 1 : (QUAD_MAX_GEN < TUI_MAX_GEN ? QUAD_MAX_GEN
@@ -157,15 +183,36 @@ int tui_submit(tui_app *a, int force_raw)
     a->n_rows = a->tr->n_rows;
     /* The output text, and where each generated token starts in it. */
     size_t len = 0;
-    for (size_t i = 0; i < a->n_gen; i++) {
-        int id = a->tr->tgt[i + 1];
-        a->gen[i] = id;
-        a->gen_off[i] = len;
-        if (id >= BYT5_OFFSET && id < BYT5_OFFSET + 256 && len + 1 < sizeof a->output)
-            a->output[len++] = (char)(id - BYT5_OFFSET);
+    for (size_t i = 0; i < a->n_gen; i++) a->gen[i] = a->tr->tgt[i + 1];
+    if (!a->spm) {
+        for (size_t i = 0; i < a->n_gen; i++) {
+            int id = a->gen[i];
+            a->gen_off[i] = len;
+            if (id >= BYT5_OFFSET && id < BYT5_OFFSET + 256 && len + 1 < sizeof a->output)
+                a->output[len++] = (char)(id - BYT5_OFFSET);
+        }
+        a->output[len] = '\0';
+    } else {
+        /* Pieces: token i starts where the decoded prefix of i tokens ends. */
+        for (size_t i = 0; i <= a->n_gen; i++)
+            a->gen_off[i] = tok_decode(a->tok, a->gen, i, a->output, sizeof a->output);
+        len = a->gen_off[a->n_gen];
+        for (size_t i = 0; i < a->n_gen; i++)
+            if (a->gen_off[i] > len) a->gen_off[i] = len;
+        /* Row names "index piece" (the grid shows names as they are). */
+        char piece[24];
+        for (size_t i = 0; i < TUI_MAX_SRC && i < a->tr->n_src; i++) {
+            snprintf(a->lab_src[i], sizeof a->lab_src[i], "%zu %s", i,
+                     tok_label(a->tok, a->tr->src[i], piece, sizeof piece));
+            a->names_src[i] = a->lab_src[i];
+        }
+        for (size_t i = 0; i < a->n_gen; i++) {
+            snprintf(a->lab_gen[i], sizeof a->lab_gen[i], "%zu %s", i,
+                     tok_label(a->tok, a->gen[i], piece, sizeof piece));
+            a->names_gen[i] = a->lab_gen[i];
+        }
     }
     a->gen_off[a->n_gen] = len;
-    a->output[len] = '\0';
     a->first_wrong = -2;
     if (quad_ok && sol.in_distribution) a->first_wrong = quad_first_diff(sol.target, a->output);
     a->step = a->n_gen ? a->n_gen - 1 : 0;
@@ -267,10 +314,11 @@ static void load_theme(tui_app *a, const char *name, theme_diag *d)
                   a->theme_dirs, 3, d);
 }
 
-static void app_init(tui_app *a, const tui_options *o, const t5_model *m)
+static void app_init(tui_app *a, const tui_options *o, const t5_model *m, tok_vocab *tok)
 {
     memset(a, 0, sizeof *a);
     a->m = m;
+    a->tok = tok;
     a->model_dir = o->model_dir;
     a->run = t5_run_new(m, TUI_MAX_SRC, TUI_MAX_GEN);
     a->tr = trace_new(m, TUI_MAX_SRC, TUI_MAX_GEN);
@@ -284,7 +332,12 @@ static void app_init(tui_app *a, const tui_options *o, const t5_model *m)
     size_t big = TUI_MAX_SRC > TUI_MAX_GEN ? TUI_MAX_SRC : TUI_MAX_GEN;
     a->buf = xcalloc(big * big, sizeof(float));
     a->buf2 = xcalloc(big * big, sizeof(float));
-    a->raw = o->raw || guess_raw(o->model_dir);
+    a->spm = tok_kind_of(a->tok) == TOK_SPM;
+    a->raw = o->raw || a->spm || guess_raw(o->model_dir);
+    a->lab_src = xcalloc(TUI_MAX_SRC, sizeof *a->lab_src);
+    a->lab_gen = xcalloc(TUI_MAX_GEN, sizeof *a->lab_gen);
+    a->names_src = xcalloc(TUI_MAX_SRC, sizeof *a->names_src);
+    a->names_gen = xcalloc(TUI_MAX_GEN, sizeof *a->names_gen);
     a->kind = T5_ATTN_CROSS;
     a->normalize = 0;
 
@@ -330,6 +383,11 @@ static void app_free(tui_app *a)
         free(a->cls[k]);
         free(a->cls_done[k]);
     }
+    free(a->lab_src);
+    free(a->lab_gen);
+    free(a->names_src);
+    free(a->names_gen);
+    tok_free(a->tok);
     an_iv_free(&a->iv);
     trace_free(a->tr);
     t5_run_free(a->run);
@@ -515,8 +573,11 @@ static int bench(tui_app *a, const tui_options *o)
 
 int tui_run(const tui_options *o, const t5_model *m)
 {
+    as_err terr = {{0}};
+    tok_vocab *tok = tok_open(o->model_dir, &terr);
+    if (!tok) return fatal(NULL, "%s", terr.msg);
     tui_app *a = xcalloc(1, sizeof *a);
-    app_init(a, o, m);
+    app_init(a, o, m, tok);
 
     setlocale(LC_ALL, "");
     const char *cs = nl_langinfo(CODESET);

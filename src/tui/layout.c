@@ -293,13 +293,21 @@ char *tui_row_label(const tui_grid *g, size_t line, const int *tokens,
     char idx[24];
     snprintf(idx, sizeof idx, "%zu", r);
     if (!tokens && names) idx[0] = '\0'; /* named rows (layers): the name alone */
+    /* Widths in columns (a piece such as "\xe2\x96\x81the" has more bytes than
+       columns): cut the name at a character boundary, pad on the left. */
     size_t width = g->label_w - 1;
-    size_t nlen = strlen(name);
     size_t room_name = width > strlen(idx) + 1 ? width - strlen(idx) - 1 : 0;
-    if (nlen > room_name) nlen = room_name;
-    char text[96];
-    snprintf(text, sizeof text, "%s%s%.*s", idx, idx[0] ? " " : "", (int)nlen, name);
-    snprintf(out, cap, "%*.*s ", (int)width, (int)width, text);
+    if (!idx[0]) room_name = width;
+    size_t nbytes = 0, ncols = 0;
+    while (name[nbytes] && ncols < room_name) {
+        nbytes++;
+        while ((name[nbytes] & 0xC0) == 0x80) nbytes++;
+        ncols++;
+    }
+    size_t text_cols = strlen(idx) + (idx[0] && ncols ? 1 : 0) + ncols;
+    if (idx[0] && !ncols) text_cols = strlen(idx) + 1;
+    size_t pad = width > text_cols ? width - text_cols : 0;
+    snprintf(out, cap, "%*s%s%s%.*s ", (int)pad, "", idx, idx[0] ? " " : "", (int)nbytes, name);
     return out;
 }
 

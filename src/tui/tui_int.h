@@ -11,6 +11,7 @@
 #include "analysis.h"
 #include "quad.h"
 #include "theme.h"
+#include "tokenizer.h"
 #include "trace.h"
 #include "tui.h"
 
@@ -43,6 +44,8 @@ extern const tui_view tui_views[VIEW_N];
 
 struct tui_app {
     const t5_model *m;
+    tok_vocab *tok;              /* the folder's vocabulary (ByT5 bytes or SentencePiece) */
+    int spm;                     /* 1: SentencePiece (labels are pieces, raw text only) */
     const char *model_dir;
     t5_run *run;
     attn_trace *tr;
@@ -104,6 +107,8 @@ struct tui_app {
 
     /* analysis: each head's class (after every decode), ablated heads */
     an_iv iv;                    /* hooked into the run for good; trace_run chains it */
+    char (*lab_src)[32], (*lab_gen)[32]; /* SentencePiece labels of the current run */
+    const char **names_src, **names_gen;
     an_head_class *cls[3];       /* (n_layers[kind], n_heads), classified on first use */
     unsigned char *cls_done[3];  /* (n_layers[kind], n_heads) */
 };
@@ -131,6 +136,12 @@ void tui_map_size(const tui_app *a, t5_attn_kind kind, size_t *rows, size_t *col
 const float *tui_map(tui_app *a, t5_attn_kind kind, size_t layer, size_t head, size_t *stride);
 /* Rows of decoder maps that are live at the current step. */
 size_t tui_live_rows(const tui_app *a, t5_attn_kind kind);
+/* A display label for a token id (tok_label) and a one-column one (ByT5:
+ * tui_token_short; SentencePiece: the piece's first character after '▁'). */
+const char *tui_label(const tui_app *a, int id, char *buf, size_t cap);
+const char *tui_short_label(const tui_app *a, int id, char *buf, size_t cap);
+/* SentencePiece row labels of a kind's maps (NULL for ByT5: tokens are used). */
+const char *const *tui_row_names(const tui_app *a, t5_attn_kind kind);
 /* Token ids along the rows / columns of a kind's maps. */
 const int *tui_row_tokens(const tui_app *a, t5_attn_kind kind);
 const int *tui_col_tokens(const tui_app *a, t5_attn_kind kind);

@@ -31,10 +31,9 @@ static size_t head_index(const tui_app *a)
     return a->avg ? a->tr->n_heads : a->head;
 }
 
-static const char *label(int id, char *buf, size_t cap)
-{
-    return byt5_token_label(id, buf, cap);
-}
+/* Labels come from the model's vocabulary (tui_label); the views keep a
+   short name for it. */
+#define label(id, buf, cap) tui_label(a, (id), (buf), (cap))
 
 /* The largest live weight of a map (for scaling), at least a tiny value. */
 static double map_max(const float *map, size_t rows, size_t cols, size_t stride)
@@ -57,6 +56,10 @@ static void draw_col_labels(const tui_app *a, const tui_grid *g, int y, int x, c
         char s[8];
         int kind = tui_col_label(g, v, tokens, cur_col, s, sizeof s);
         if (kind < 0) break;
+        if (a->spm) { /* a piece's first character, not a byte */
+            tui_short_label(a, tokens[g->col0 + v], s, sizeof s);
+            if (kind == TUI_LABEL_SPECIAL) kind = TUI_LABEL_PLAIN;
+        }
         theme_role r = kind == TUI_LABEL_CURSOR    ? ROLE_LABEL_CURSOR
                        : kind == TUI_LABEL_SPECIAL ? ROLE_TOKEN_SPECIAL
                                                    : ROLE_LABEL;
@@ -126,7 +129,9 @@ static void map_draw(tui_app *a, int y, int x, int h, int w)
                                                                              : "out\\in";
     draw_col_labels(a, g, y, x, tui_col_tokens(a, k), *cc, corner);
     long step_row = k == T5_ATTN_ENC_SELF ? -1 : (long)a->step;
-    draw_grid(a, g, y, x, map, stride, live, vmax, *cr, *cc, tui_row_tokens(a, k), NULL, step_row);
+    const char *const *names = tui_row_names(a, k);
+    draw_grid(a, g, y, x, map, stride, live, vmax, *cr, *cc, names ? NULL : tui_row_tokens(a, k),
+              names, step_row);
 
     char qa[32], ka[32], wa[32];
     const int *ct = tui_col_tokens(a, k);

@@ -76,6 +76,17 @@ wait_for "raw text: nothing to check against"
 keys q; wait_for "EXITED rc=0"
 rm -rf "$HF"
 
+# a SentencePiece model (spiece.model in the folder): raw text, pieces as labels
+if [ -f tests/fixtures/spm-gated/spiece.model ]; then
+    cleanup
+    tui_start 100 30 "$BIN" tui --model "$PWD/tests/fixtures/spm-gated" "the house"
+    wait_for "text> the house" 2
+    wait_for "raw text: nothing to check against"
+    keys 1; wait_for " query 0 '▁the'  key 0 '▁the'"
+    wait_for "0 ▁the"
+    keys q; wait_for "EXITED rc=0"
+fi
+
 # an equation that starts with '-', with and without the tui command
 cleanup
 tui_start 90 24 "$BIN" tui --model "$MODEL" -x^2+4=0
