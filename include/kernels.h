@@ -34,6 +34,12 @@ void matvec_forward_mt(float *out, const float *inp, const float *w, size_t C, s
  * against transposed keys, or one row of probabilities times the values.
  * SIMD; its plain twin is gemm_ref(0, 0, 1, N, K, 1, x, K, A, lda, 0, out, N). */
 void vecmat_forward(float *out, const float *x, const float *A, size_t K, size_t N, size_t lda);
+/* The instruction set the SIMD kernels use: 0 plain C, 1 AVX2 + FMA,
+ * 2 AVX-512; the best the CPU has unless lowered. level >= 0 sets it (capped
+ * at what the CPU has; for tests, not thread-safe), -1 only asks. Returns
+ * the level in effect. */
+int kernels_simd_level(int level);
+
 /* sum a[i] b[i]; y += a x. SIMD. */
 float vec_dot(const float *a, const float *b, size_t n);
 void vec_axpy(float *y, float a, const float *x, size_t n);

@@ -100,6 +100,7 @@ ALWAYS_INLINE void matvec_body(float *out, const float *inp, const float *w, siz
 
 #if (defined(__x86_64__) || defined(__i386__)) && defined(__GNUC__)
 #define SIMD_VARIANTS 1
+#include <immintrin.h>
 /* AVX-512 */
 __attribute__((target("avx512f,fma"))) static float dot_512(const float *a, const float *b,
                                                              size_t n)
@@ -111,11 +112,53 @@ __attribute__((target("avx512f,fma"))) static void axpy_512(float *y, float a, c
 {
     axpy_body(y, a, x, n, 1);
 }
+/* Written with intrinsics: GCC's generic `omp simd` reduction sums the lanes
+ * one by one, which cost more than the products for rows this short. Four
+ * rows at a time share each load of inp; the four sums are reduced as a
+ * tree at the end. */
 __attribute__((target("avx512f,fma"))) static void matvec_512(float *out, const float *inp,
                                                               const float *w, size_t C,
                                                               size_t o0, size_t o1, float beta)
 {
-    matvec_body(out, inp, w, C, o0, o1, beta, 1);
+    size_t tail = C % 16;
+    __mmask16 m = (__mmask16)((1u << tail) - 1u);
+    size_t o = o0;
+    for (; o + 4 <= o1; o += 4) {
+        const float *w0 = w + o * C, *w1 = w0 + C, *w2 = w1 + C, *w3 = w2 + C;
+        __m512 s0 = _mm512_setzero_ps(), s1 = _mm512_setzero_ps();
+        __m512 s2 = _mm512_setzero_ps(), s3 = _mm512_setzero_ps();
+        size_t c = 0;
+        for (; c + 16 <= C; c += 16) {
+            __m512 x = _mm512_loadu_ps(inp + c);
+            s0 = _mm512_fmadd_ps(_mm512_loadu_ps(w0 + c), x, s0);
+            s1 = _mm512_fmadd_ps(_mm512_loadu_ps(w1 + c), x, s1);
+            s2 = _mm512_fmadd_ps(_mm512_loadu_ps(w2 + c), x, s2);
+            s3 = _mm512_fmadd_ps(_mm512_loadu_ps(w3 + c), x, s3);
+        }
+        if (tail) {
+            __m512 x = _mm512_maskz_loadu_ps(m, inp + c);
+            s0 = _mm512_fmadd_ps(_mm512_maskz_loadu_ps(m, w0 + c), x, s0);
+            s1 = _mm512_fmadd_ps(_mm512_maskz_loadu_ps(m, w1 + c), x, s1);
+            s2 = _mm512_fmadd_ps(_mm512_maskz_loadu_ps(m, w2 + c), x, s2);
+            s3 = _mm512_fmadd_ps(_mm512_maskz_loadu_ps(m, w3 + c), x, s3);
+        }
+        float r[4] = {_mm512_reduce_add_ps(s0), _mm512_reduce_add_ps(s1),
+                      _mm512_reduce_add_ps(s2), _mm512_reduce_add_ps(s3)};
+        for (int k = 0; k < 4; k++)
+            out[o + k] = beta == 0.0f ? r[k] : r[k] + beta * out[o + k];
+    }
+    for (; o < o1; o++) {
+        const float *wr = w + o * C;
+        __m512 acc = _mm512_setzero_ps();
+        size_t c = 0;
+        for (; c + 16 <= C; c += 16)
+            acc = _mm512_fmadd_ps(_mm512_loadu_ps(wr + c), _mm512_loadu_ps(inp + c), acc);
+        if (tail)
+            acc = _mm512_fmadd_ps(_mm512_maskz_loadu_ps(m, wr + c),
+                                  _mm512_maskz_loadu_ps(m, inp + c), acc);
+        float r = _mm512_reduce_add_ps(acc);
+        out[o] = beta == 0.0f ? r : r + beta * out[o];
+    }
 }
 __attribute__((target("avx512f,fma"))) static void vecmat_512(float *out, const float *x,
                                                               const float *A, size_t K, size_t N,
@@ -134,11 +177,48 @@ __attribute__((target("avx2,fma"))) static void axpy_256(float *y, float a, cons
 {
     axpy_body(y, a, x, n, 1);
 }
+__attribute__((target("avx2,fma"))) static float hsum_256(__m256 v)
+{
+    __m128 h = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
+    h = _mm_add_ps(h, _mm_movehl_ps(h, h));
+    h = _mm_add_ss(h, _mm_movehdup_ps(h));
+    return _mm_cvtss_f32(h);
+}
+
 __attribute__((target("avx2,fma"))) static void matvec_256(float *out, const float *inp,
                                                           const float *w, size_t C, size_t o0,
                                                           size_t o1, float beta)
 {
-    matvec_body(out, inp, w, C, o0, o1, beta, 1);
+    size_t C8 = C & ~(size_t)7;
+    size_t o = o0;
+    for (; o + 4 <= o1; o += 4) {
+        const float *w0 = w + o * C, *w1 = w0 + C, *w2 = w1 + C, *w3 = w2 + C;
+        __m256 s0 = _mm256_setzero_ps(), s1 = _mm256_setzero_ps();
+        __m256 s2 = _mm256_setzero_ps(), s3 = _mm256_setzero_ps();
+        for (size_t c = 0; c < C8; c += 8) {
+            __m256 x = _mm256_loadu_ps(inp + c);
+            s0 = _mm256_fmadd_ps(_mm256_loadu_ps(w0 + c), x, s0);
+            s1 = _mm256_fmadd_ps(_mm256_loadu_ps(w1 + c), x, s1);
+            s2 = _mm256_fmadd_ps(_mm256_loadu_ps(w2 + c), x, s2);
+            s3 = _mm256_fmadd_ps(_mm256_loadu_ps(w3 + c), x, s3);
+        }
+        float r[4] = {hsum_256(s0), hsum_256(s1), hsum_256(s2), hsum_256(s3)};
+        for (size_t c = C8; c < C; c++) {
+            r[0] += w0[c] * inp[c], r[1] += w1[c] * inp[c];
+            r[2] += w2[c] * inp[c], r[3] += w3[c] * inp[c];
+        }
+        for (int k = 0; k < 4; k++)
+            out[o + k] = beta == 0.0f ? r[k] : r[k] + beta * out[o + k];
+    }
+    for (; o < o1; o++) {
+        const float *wr = w + o * C;
+        __m256 acc = _mm256_setzero_ps();
+        for (size_t c = 0; c < C8; c += 8)
+            acc = _mm256_fmadd_ps(_mm256_loadu_ps(wr + c), _mm256_loadu_ps(inp + c), acc);
+        float r = hsum_256(acc);
+        for (size_t c = C8; c < C; c++) r += wr[c] * inp[c];
+        out[o] = beta == 0.0f ? r : r + beta * out[o];
+    }
 }
 __attribute__((target("avx2,fma"))) static void vecmat_256(float *out, const float *x,
                                                           const float *A, size_t K, size_t N,
@@ -146,22 +226,31 @@ __attribute__((target("avx2,fma"))) static void vecmat_256(float *out, const flo
 {
     vecmat_body(out, x, A, K, N, lda, 1);
 }
-/* 0 baseline, 1 AVX2 + FMA, 2 AVX-512 (+ FMA); set once at load time, before
- * any thread can ask. */
-static int simd_level_value;
+/* 0 baseline, 1 AVX2 + FMA, 2 AVX-512 (+ FMA): what the CPU has, and what
+ * the kernels use (the same unless a test lowers it). Set once at load
+ * time, before any thread can ask. */
+static int simd_level_max, simd_level_value;
 
 __attribute__((constructor)) static void simd_detect(void)
 {
     __builtin_cpu_init();
-    simd_level_value = __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("fma") ? 2
-                       : __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") ? 1
-                                                                                         : 0;
+    simd_level_max = __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("fma") ? 2
+                     : __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") ? 1
+                                                                                       : 0;
+    simd_level_value = simd_level_max;
 }
 
 static int simd_level(void) { return simd_level_value; }
 #else
 #define SIMD_VARIANTS 0
+static int simd_level_max, simd_level_value;
 #endif
+
+int kernels_simd_level(int level)
+{
+    if (level >= 0) simd_level_value = level < simd_level_max ? level : simd_level_max;
+    return simd_level_value;
+}
 
 float vec_dot(const float *a, const float *b, size_t n)
 {

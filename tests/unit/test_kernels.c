@@ -46,12 +46,24 @@ static void test_gemm_vs_ref(void **state)
             }
 }
 
-static void test_matmul_forward_vs_ref(void **state)
+/* The SIMD kernels run on every instruction set the CPU has (plain C, AVX2,
+ * AVX-512): each check below runs once per level. */
+static void for_each_simd_level(void (*check)(void))
 {
-    (void)state;
+    int best = kernels_simd_level(-1);
+    for (int level = 0; level <= best; level++) {
+        kernels_simd_level(level);
+        check();
+    }
+    kernels_simd_level(best);
+}
+
+/* Sizes that are not multiples of 8 or 16 exercise the tails. */
+static void check_matmul_forward(void)
+{
     as_rng g;
     rng_seed(&g, 2);
-    const size_t Ns[] = {1, 3, 17}; /* 1 takes the gemv path */
+    const size_t Ns[] = {1, 3, 17}; /* 1 takes the SIMD matrix-vector path */
     const size_t C = 19, OC = 11;
     for (size_t ni = 0; ni < 3; ni++)
         for (int beta = 0; beta < 2; beta++) {
@@ -65,10 +77,15 @@ static void test_matmul_forward_vs_ref(void **state)
         }
 }
 
-/* Big enough for the two-thread split (and odd, so the split is uneven). */
-static void test_matvec_large_vs_ref(void **state)
+static void test_matmul_forward_vs_ref(void **state)
 {
     (void)state;
+    for_each_simd_level(check_matmul_forward);
+}
+
+/* Big enough for the two-thread split (and odd, so the split is uneven). */
+static void check_matvec_large(void)
+{
     as_rng g;
     rng_seed(&g, 5);
     const size_t C = 131, OC = 301;
@@ -87,9 +104,14 @@ static void test_matvec_large_vs_ref(void **state)
     free(inp), free(w), free(o1), free(o2);
 }
 
-static void test_vecmat_vs_ref(void **state)
+static void test_matvec_large_vs_ref(void **state)
 {
     (void)state;
+    for_each_simd_level(check_matvec_large);
+}
+
+static void check_vecmat_dot_axpy(void)
+{
     as_rng g;
     rng_seed(&g, 6);
     const size_t K = 13, N = 37, lda = 41;
@@ -107,6 +129,12 @@ static void test_vecmat_vs_ref(void **state)
     for (size_t i = 0; i < K; i++) d += (double)x[i] * A[i];
     assert_true(fabs(vec_dot(x, A, K) - d) < 1e-5);
     free(x), free(A);
+}
+
+static void test_vecmat_vs_ref(void **state)
+{
+    (void)state;
+    for_each_simd_level(check_vecmat_dot_axpy);
 }
 
 static void test_matmul_backward_vs_ref(void **state)
