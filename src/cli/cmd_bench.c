@@ -1,5 +1,6 @@
 /* cmd_bench.c - `attnscope bench decode|train`: speed measurements, medians
- * of repeated runs. `decode` times greedy decoding on a random model with
+ * of repeated runs. `decode` times greedy decoding on a random model (or a
+ * model folder, --model: then also its load time and the memory used) with
  * the attention trace captured and with no hook; `train` is handed to
  * train_bench (src/train), which a weak stand-in below replaces when the
  * training module is not built.
@@ -42,6 +43,9 @@ static void usage(FILE *f)
             "  --repeat N     runs per measurement (20)\n"
             "  --seed N       initialisation seed (1)\n"
             "  --threads N    threads for the one-row products of decoding (1)\n"
+            "  --model DIR    a model folder instead of the random model (the size options\n"
+            "                 are then ignored): also prints its load time (t5_load_mapped)\n"
+            "                 and the peak resident memory\n"
             "  -h, --help     this text\n");
 }
 
@@ -65,6 +69,30 @@ static double median(double *v, size_t n)
     return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
 }
 
+/* A "Key:   N kB" line of /proc/self/status in MB, or -1. */
+static double proc_status_mb(const char *key)
+{
+    FILE *f = fopen("/proc/self/status", "r");
+    if (!f) return -1;
+    char line[256];
+    double mb = -1;
+    size_t n = strlen(key);
+    while (fgets(line, sizeof line, f))
+        if (!strncmp(line, key, n) && line[n] == ':') {
+            mb = atof(line + n + 1) / 1024.0;
+            break;
+        }
+    fclose(f);
+    return mb;
+}
+
+static void print_memory(const char *when)
+{
+    printf("  memory %-12s peak RSS %.0f MB (now: %.0f MB file-backed, i.e. the mapped "
+           "weights; %.0f MB anonymous)\n",
+           when, proc_status_mb("VmHWM"), proc_status_mb("RssFile"), proc_status_mb("RssAnon"));
+}
+
 static int bench_decode(int argc, char **argv)
 {
     static const struct option opts[] = {
@@ -73,13 +101,14 @@ static int bench_decode(int argc, char **argv)
         {"d-kv", required_argument, 0, 'k'},    {"tokens", required_argument, 0, 't'},
         {"src-len", required_argument, 0, 's'}, {"repeat", required_argument, 0, 'r'},
         {"seed", required_argument, 0, 'S'},    {"gated", no_argument, 0, 'g'},
-        {"threads", required_argument, 0, 'T'},
+        {"threads", required_argument, 0, 'T'}, {"model", required_argument, 0, 'M'},
         {"help", no_argument, 0, 'h'},          {0, 0, 0, 0},
     };
     t5_config cfg;
     t5_config_default(&cfg);
     cfg.d_model = 128, cfg.d_ff = 512, cfg.num_heads = 4, cfg.d_kv = 32;
     size_t layers = 3, tokens = 100, src_len = 24, repeat = 20, seed = 1, threads = 1;
+    const char *model_dir = NULL;
     int c;
     optind = 1;
     while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
@@ -97,6 +126,7 @@ static int bench_decode(int argc, char **argv)
         case 'S': dst = &seed, name = "--seed"; break;
         case 'T': dst = &threads, name = "--threads"; break;
         case 'g': cfg.ff = T5_FF_GATED_GELU; break;
+        case 'M': model_dir = optarg; break;
         case 'h': usage(stdout); return EXIT_OK;
         default: usage(stderr); return EXIT_USAGE;
         }
@@ -114,18 +144,31 @@ static int bench_decode(int argc, char **argv)
     cfg.num_layers = cfg.num_decoder_layers = layers;
     t5_model m;
     as_err err;
-    if (t5_alloc(&m, &cfg, &err)) {
+    if (model_dir) {
+        double t0 = util_now();
+        if (t5_load_mapped(&m, model_dir, &err)) {
+            cli_error("bench", "decode: %s", err.msg);
+            return EXIT_FAIL;
+        }
+        printf("load: %s, %.1f M parameters (%.0f MB as F32), %s, in %.3f s\n", model_dir,
+               (double)m.n_params / 1e6, (double)m.n_params * 4 / 1e6,
+               m.map ? "memory-mapped (no copy)" : "converted into memory", util_now() - t0);
+        print_memory("after load");
+        cfg = m.cfg;
+    } else if (t5_alloc(&m, &cfg, &err)) {
         cli_error("bench", "decode: %s", err.msg);
         return EXIT_USAGE;
+    } else {
+        t5_init_random(&m, seed);
     }
-    t5_init_random(&m, seed);
     /* No end-of-sequence token, so greedy always decodes `tokens` steps. */
     m.cfg.eos_token_id = -1;
 
     int *src = xmalloc(src_len * sizeof *src), *out = xmalloc(tokens * sizeof *out);
     as_rng g;
     rng_seed(&g, seed + 1);
-    for (size_t i = 0; i < src_len; i++) src[i] = (int)rng_range(&g, 3, 258);
+    int top = cfg.vocab_size > 259 ? 258 : (int)cfg.vocab_size - 1;
+    for (size_t i = 0; i < src_len; i++) src[i] = top > 3 ? (int)rng_range(&g, 3, top) : 0;
     t5_run *r = t5_run_new(&m, src_len, tokens);
     t5_run_set_threads(r, (int)threads);
     attn_trace *tr = trace_new(&m, src_len, tokens + 1);
@@ -156,7 +199,8 @@ static int bench_decode(int argc, char **argv)
         printf("decode: d_model %zu, d_ff %zu, %zu+%zu layers, %zu heads of %zu, %s; "
                "%zu source tokens, %zu output tokens, %zu decode thread%s; "
                "median of %zu runs\n",
-               cfg.d_model, cfg.d_ff, layers, layers, cfg.num_heads, cfg.d_kv,
+               cfg.d_model, cfg.d_ff, cfg.num_layers, cfg.num_decoder_layers, cfg.num_heads,
+               cfg.d_kv,
                cfg.ff == T5_FF_RELU ? "relu" : "gated-gelu", src_len, tokens, threads,
                threads == 1 ? "" : "s", repeat);
         printf("  columns: median wall time (per token), fastest run, median CPU time of the\n"
@@ -169,6 +213,7 @@ static int bench_decode(int argc, char **argv)
                "cpu %.3f ms\n", mt,
                mt * 1e3 / (double)tokens, traced[0] * 1e3,
                median(traced_cpu, repeat) * 1e3);
+        if (model_dir) print_memory("at the end");
     }
     free(plain), free(traced), free(plain_cpu), free(traced_cpu), free(src), free(out);
     trace_free(tr);
