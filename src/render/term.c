@@ -23,6 +23,7 @@ typedef struct {
     theme_color_mode mode;
     int esc;           /* write escapes */
     const theme *th;
+    int utf8;          /* labels may hold UTF-8 (SentencePiece pieces); else ASCII */
 } out_t;
 
 /* One colour as an SGR parameter list into buf ("38;2;r;g;b", "38;5;n",
@@ -105,15 +106,62 @@ static void safe_text(FILE *f, const char *s, int utf8, size_t max_cols)
     }
 }
 
+/* 1 when the doc's tokenizer is SentencePiece (labels are pieces). */
+static int doc_spm(const render_doc *d)
+{
+    return d->tok && tok_kind_of(d->tok) == TOK_SPM;
+}
+
+/* Without UTF-8: a piece in ASCII, in place: the word-start mark U+2581
+ * becomes '_', any other non-ASCII character '?'. */
+static void ascii_piece(const out_t *o, char *s)
+{
+    if (o->utf8) return;
+    char *w = s;
+    for (const unsigned char *p = (const unsigned char *)s; *p;) {
+        if (!strncmp((const char *)p, "\xe2\x96\x81", 3)) *w++ = '_', p += 3;
+        else if (*p < 0x80) *w++ = (char)*p++;
+        else {
+            *w++ = '?';
+            p++;
+            while ((*p & 0xC0) == 0x80) p++;
+        }
+    }
+    *w = '\0';
+}
+
+/* One character for a SentencePiece piece, as the UI shows it: the first
+ * character after the word-start mark; '<' for <pad>, </s>, <extra_id_N>.
+ * *special gets 1 for those. */
+static const char *piece_short(const out_t *o, const render_doc *d, int id, char *buf,
+                               size_t cap, int *special)
+{
+    char piece[64];
+    const char *p = render_token_label(d, id, piece, sizeof piece);
+    if (!strncmp(p, "\xe2\x96\x81", 3) && p[3]) p += 3;
+    size_t n = 1;
+    while (p[n] && (p[n] & 0xC0) == 0x80) n++;
+    *special = p[0] == '<' && p[1];
+    if (*special) n = 1;
+    snprintf(buf, cap, "%.*s", (int)n, p);
+    ascii_piece(o, buf);
+    return buf;
+}
+
 /* The column labels line: one character per map column (cell_w wide). */
-static void col_labels(const out_t *o, const tui_grid *g, const int *tokens, const char *corner)
+static void col_labels(const out_t *o, const render_doc *d, const tui_grid *g, const int *tokens,
+                       const char *corner)
 {
     fprintf(o->f, "%-*.*s", (int)g->label_w, (int)g->label_w, corner);
     for (size_t v = 0; v < g->vis_cols; v++) {
         char s[8];
-        tui_token_short(tokens[g->col0 + v], s, sizeof s);
-        role_text(o, tui_token_is_special(tokens[g->col0 + v]) ? ROLE_TOKEN_SPECIAL : ROLE_LABEL,
-                  s);
+        int special = 0;
+        if (doc_spm(d)) piece_short(o, d, tokens[g->col0 + v], s, sizeof s, &special);
+        else {
+            tui_token_short(tokens[g->col0 + v], s, sizeof s);
+            special = tui_token_is_special(tokens[g->col0 + v]);
+        }
+        role_text(o, special ? ROLE_TOKEN_SPECIAL : ROLE_LABEL, s);
         if (g->cell_w == 2) fputc(' ', o->f);
     }
     fputc('\n', o->f);
@@ -180,8 +228,22 @@ static void single(const out_t *o, const render_doc *d, int half, size_t width)
     char names_buf[64][8];
     const char *names[64];
     const int *rtok = d->row_tokens;
+    const char *const *rnames = names;
+    char **piece_names = NULL;
     size_t longest = 5;
-    if (!rtok) { /* summary: layer names, one row per line */
+    if (rtok && doc_spm(d)) { /* SentencePiece: "index piece" names */
+        piece_names = xcalloc(rows, sizeof *piece_names);
+        for (size_t r = 0; r < rows; r++) {
+            char lab[64];
+            render_token_label(d, rtok[r], lab, sizeof lab);
+            ascii_piece(o, lab);
+            piece_names[r] = xmalloc(96);
+            snprintf(piece_names[r], 96, "%zu %s", r, lab);
+        }
+        rnames = (const char *const *)piece_names;
+        rtok = NULL;
+        longest = 12;
+    } else if (!rtok) { /* summary: layer names, one row per line */
         half = 0;
         longest = 3;
         for (size_t l = 0; l < rows && l < 64; l++) {
@@ -216,10 +278,12 @@ static void single(const out_t *o, const render_doc *d, int half, size_t width)
                              : d->kind == T5_ATTN_ENC_SELF ? "q\\k"
                              : d->kind == T5_ATTN_DEC_SELF ? "out\\out"
                                                            : "out\\in";
-        col_labels(o, &g, d->col_tokens, corner);
+        col_labels(o, d, &g, d->col_tokens, corner);
     }
-    grid_lines(o, &g, pooled ? pooled : map, vcols, d->vmax, rtok, rtok ? NULL : names);
+    grid_lines(o, &g, pooled ? pooled : map, vcols, d->vmax, rtok, rtok ? NULL : rnames);
     free(pooled);
+    for (size_t r = 0; piece_names && r < rows; r++) free(piece_names[r]);
+    free(piece_names);
 }
 
 /* The model view: a thumbnail per layer x head, max-pooled. */
@@ -292,7 +356,7 @@ static void model(const out_t *o, const render_doc *d, int half, size_t width)
 int render_term(FILE *f, const render_doc *d, const theme *th, theme_color_mode mode, int utf8,
                 int half, int escapes, size_t width)
 {
-    out_t o = {f, escapes ? mode : THEME_COLOR_NONE, escapes, th};
+    out_t o = {f, escapes ? mode : THEME_COLOR_NONE, escapes, th, escapes && utf8};
     if (o.mode < THEME_COLOR_256 || !utf8) half = 0;
     if (width < 20) width = 20;
     char title[600];

@@ -57,6 +57,12 @@ jq -e '.col_tokens|index("</s>")' "$T/r.json" >/dev/null || fail "render: no </s
     fail "render --target csv failed"
 head -1 "$T/r.csv" | grep -q '0 ▁,1 t,2 r,3 an,' || fail "render csv: no piece labels: $(head -c 200 "$T/r.csv")"
 
+# --- render text: pieces as row labels, ASCII only (the word-start mark as '_')
+"$BIN" render --model "$SPM" --raw "$SRC" --target "$TGT" --format text --width 120 > "$T/r.txt" ||
+    fail "render --target text failed"
+grep -q ' 0 _D ' "$T/r.txt" || fail "render text: no '0 _D' row label: $(sed -n 4,5p "$T/r.txt")"
+LC_ALL=C grep -q '[^ -~]' "$T/r.txt" && fail "render text (spm) has non-ASCII bytes"
+
 # --- a broken spiece.model: a failed run naming it
 mkdir -p "$T/broken" && cp "$SPM/config.json" "$SPM/model.safetensors" "$T/broken/"
 echo "not a model" > "$T/broken/spiece.model"
