@@ -1,15 +1,5 @@
 #!/usr/bin/env bash
-# tests/pending/kill.sh - NOT in `make test` yet: it fails today and belongs
-# in tests/cli/ once it passes. The trainer's checkpoint is three files each
-# written atomically (model.safetensors, optimizer.safetensors, then
-# trainer_state.json), but not atomic as a whole: a SIGKILL after the new
-# model.safetensors is renamed into place and before the new
-# trainer_state.json is leaves a folder that `inspect` loads but that
-# `train --resume` refuses ("model.safetensors does not match
-# trainer_state.json"), for good: no later resume can recover it. Run it
-# with: BIN=$PWD/attnscope bash tests/pending/kill.sh
-#
-# SIGKILL never leaves an unreadable checkpoint: a tiny
+# tests/cli/kill.sh - SIGKILL never leaves an unreadable checkpoint: a tiny
 # training run that checkpoints every step (so most of its time is spent
 # writing checkpoints, where a kill hurts most) is killed with SIGKILL at
 # random moments, several times over, resuming each time. After every kill
@@ -18,13 +8,17 @@
 # final model loads.
 #
 # The moments come from $RANDOM seeded by KILL_SEED (printed, so a failure
-# can be replayed: KILL_SEED=N bash tests/pending/kill.sh).
+# can be replayed: KILL_SEED=N bash tests/cli/kill.sh).
 set -u
 BIN=${BIN:-./attnscope}
 case $BIN in /*) ;; *) BIN=$PWD/$BIN ;; esac
 T=$(mktemp -d)
 trap 'kill -9 $pid 2>/dev/null; rm -rf "$T"' EXIT
 pid=
+# A private copy: train and inspect need no data folder, and a binary being
+# relinked in a shared checkout meanwhile cannot break the run.
+cp "$BIN" "$T/attnscope" || exit 1
+BIN=$T/attnscope
 cd "$T" || exit 1
 fails=0
 fail() { echo "FAIL: $*"; fails=$((fails + 1)); }
@@ -46,11 +40,13 @@ EOF
 last_step=0
 for i in $(seq 1 "$KILLS"); do
     resume=()
-    [ -f R/trainer_state.json ] && resume=(--resume)
+    # optimizer.safetensors is the checkpoint --resume reads (weights, moments, state)
+    [ -f R/optimizer.safetensors ] && resume=(--resume)
     "$BIN" train --config tiny.cfg --out R --log "${resume[@]}" > "run$i.log" 2>&1 &
     pid=$!
-    # wait until training is under way (or over), then a random 0..400 ms more
-    for _ in $(seq 1 500); do
+    # wait until training is under way (or over), then a random 0..400 ms more;
+    # every third kill comes without waiting (start-up, the first checkpoint)
+    [ $((i % 3)) -eq 1 ] || for _ in $(seq 1 500); do
         grep -q '^step \|^done' "run$i.log" 2>/dev/null && break
         kill -0 $pid 2>/dev/null || break
         sleep 0.01
@@ -59,18 +55,24 @@ for i in $(seq 1 "$KILLS"); do
     kill -9 $pid 2>/dev/null
     wait $pid 2>/dev/null
     pid=
-    if [ ${#resume[@]} -gt 0 ] && ! grep -q '^resuming R at step' "run$i.log"; then
-        cat "run$i.log"; fail "kill $i: --resume did not pick up the checkpoint left by kill $((i - 1))"
+    # a resumed run must not refuse the checkpoint, and once it trains it has
+    # said where it resumed (a kill right at start-up may come before either)
+    if [ ${#resume[@]} -gt 0 ]; then
+        if grep -q '^attnscope train:' "run$i.log" ||
+           { grep -q '^step ' "run$i.log" && ! grep -q '^resuming R at step' "run$i.log"; }; then
+            cat "run$i.log"; fail "kill $i: --resume did not take the checkpoint left by kill $((i - 1))"
+        fi
     fi
     grep -q '^done' "run$i.log" && { echo "run $i finished before its kill"; }
     step=$(grep -o '"step":[[:space:]]*[0-9]*' R/trainer_state.json 2>/dev/null | grep -o '[0-9]*$')
     echo "kill $i: $(grep -c '^step ' "run$i.log") steps logged, checkpoint at step ${step:-none}"
-    if [ -f R/config.json ] || [ -f R/model.safetensors ] || [ -f R/trainer_state.json ]; then
+    if [ -f R/model.safetensors ]; then
         "$BIN" inspect --model R > "inspect$i.log" 2>&1 ||
             { cat "inspect$i.log"; fail "kill $i: the output folder does not load"; }
-        [ -n "$step" ] || fail "kill $i: model files but no trainer_state.json"
-        [ -n "$step" ] && [ "$step" -lt "$last_step" ] && fail "kill $i: the checkpoint went back"
-        last_step=${step:-0}
+    fi
+    if [ -n "$step" ]; then
+        [ "$step" -lt "$last_step" ] && fail "kill $i: the checkpoint went back"
+        last_step=$step
     fi
 done
 
