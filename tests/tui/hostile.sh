@@ -72,9 +72,9 @@ quit_ok "NO_COLOR=1"
 tui_start 20 6 "$BIN" tui --model "$MODEL"
 wait_for "too small"
 no_garbage "20x6"
-# (reported, not failed: at 20 columns the notice "attnscope needs 40x12" is
-# cut to "...needs 40x1", which misstates the size; the UI owns that text)
-screen | grep -q '40x1$' && echo "NOTE: 20x6: the too-small notice is cut mid-number"
+# the notice must not be cut mid-word (it once read "needs 40x1" at 20 columns)
+screen | grep -q '40x1$' && fail "20x6: the too-small notice is cut mid-number"
+screen | grep -q '20x6' || fail "20x6: the notice does not say the size"
 keys Right Down l h m s 1 2 3 , . Space t b n a e
 keys Escape
 sleep 0.3
