@@ -101,3 +101,25 @@ LINES=40 COLUMNS=120 "$BIN" tui --model "$UI_MODEL" --bench-ui --bench-reps 5 --
     sed -n 's/^ui: key press/ui: (no colour) key press/p'
 if [ -n "$UI_TMP" ]; then rm -rf "$UI_TMP"; fi
 echo
+
+echo "== large model: random ByT5-small shape (12+4 layers, d_model 1472, 6x64 heads, d_ff 3584, gated-gelu, untied) =="
+# Made on the fly by the PyTorch reference (about 300 M parameters, 1.2 GB of
+# F32 safetensors in a temporary folder, deleted afterwards), then: the load
+# time and peak memory of a command that only loads (inspect), and greedy
+# decoding of 100 tokens (bench decode --model: load time, memory, decoding
+# with and without the trace) from a short source and from 512 source tokens
+# (the encoder pass over 512 tokens is part of that time). The weights are
+# memory-mapped: the peak RSS is the file's pages plus little else.
+if /usr/bin/python3 -c 'import torch' 2>/dev/null; then
+    BIG_TMP=$(mktemp -d)
+    trap 'rm -rf "$BIG_TMP"' EXIT
+    /usr/bin/python3 tests/reference/make_big_model.py "$BIG_TMP/byt5-small-random"
+    /usr/bin/time -f "inspect (load only): %e s wall, peak RSS %M kB" \
+        "$BIN" inspect --model "$BIG_TMP/byt5-small-random" >/dev/null
+    "$BIN" bench decode --model "$BIG_TMP/byt5-small-random" --tokens 100 --src-len 24 --repeat 3
+    "$BIN" bench decode --model "$BIG_TMP/byt5-small-random" --tokens 100 --src-len 512 --repeat 1
+    rm -rf "$BIG_TMP"
+else
+    echo "pytorch: not installed (Debian's python3-torch): no large model made, skipped"
+fi
+echo
