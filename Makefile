@@ -118,8 +118,11 @@ $(FUZZ_BUILD)/src/%.o: src/%.cc
 	@mkdir -p $(dir $@)
 	$(FUZZ_CXX) $(REQ_CXXFLAGS) -g -O1 -fsanitize=fuzzer-no-link,address,undefined -c -o $@ $<
 
+# Linked by the C++ driver: the SentencePiece shim's UBSan checks (vptr) need
+# clang's C++ sanitizer runtime.
 $(FUZZ_BUILD)/fuzz_%: tests/fuzz/fuzz_%.c $(FUZZOBJ)
-	$(FUZZ_CC) $(REQ_CFLAGS) -g -O1 -fsanitize=fuzzer,address,undefined -o $@ $< $(FUZZOBJ) \
+	$(FUZZ_CC) $(REQ_CFLAGS) -g -O1 -fsanitize=fuzzer-no-link,address,undefined -c -o $@.o $<
+	$(FUZZ_CXX) -g -fsanitize=fuzzer,address,undefined -o $@ $@.o $(FUZZOBJ) \
 	    $(LDFLAGS) $(REQ_LDLIBS)
 
 .SECONDARY: $(FUZZOBJ)
