@@ -143,6 +143,32 @@ size_t tui_row_label_width(size_t rows, int half, size_t longest_name);
 void tui_downsample(const float *map, size_t rows, size_t cols, size_t stride, float *out,
                     size_t out_rows, size_t out_cols);
 
+/* Zoomed out maps: each cell pools z x z tokens. The pooled size of an
+ * axis of n tokens: ceil(n / z) (0 for n == 0; z 0 counts as 1). */
+size_t tui_pool_size(size_t n, size_t z);
+
+/* Pool a rows x cols map (row stride) z x z tokens a cell into out
+ * (tui_pool_size(rows, z) x tui_pool_size(cols, z), dense): the maximum of
+ * each block (mean 0) or its mean (mean 1). Only the first n_live rows take
+ * part (decoder rows after the step): a cell whose block starts at or past
+ * n_live is 0, a block that straddles it pools its live rows. Returns the
+ * largest pooled value over the live cells (0 for an empty map). */
+float tui_pool(const float *map, size_t rows, size_t cols, size_t stride, size_t n_live,
+               size_t z, int mean, float *out);
+
+/* The smallest zoom z (tokens per cell and axis) at which a rows x cols map
+ * fits a height x width area whole (one column per cell, rows in half lines
+ * when half, else whole lines; label_w columns of row labels and a line of
+ * column labels). 1 when the map fits as it is or the area has no room. */
+size_t tui_zoom_fit(size_t rows, size_t cols, size_t height, size_t width, int half,
+                    size_t label_w);
+
+/* The first visible pooled index after a zoom change that keeps the cursor
+ * token on the same screen line or column: the cursor was at pooled index
+ * cur / z_old, off_old cells into the window (cursor minus old first
+ * visible); the result is cur / z_new - that offset, clamped at 0. */
+size_t tui_zoom_origin(size_t cur, size_t z_new, size_t off_old);
+
 /* Mean over heads: maps is (n_heads, rows, cols) with per-head stride
  * head_stride and row stride; out is rows x cols (dense). */
 void tui_head_mean(const float *maps, size_t n_heads, size_t head_stride, size_t rows,
@@ -184,6 +210,8 @@ typedef struct {
     const char *color;        /* --color auto|direct|256|8|none, may be NULL */
     int raw;                  /* 1: any text, no equation parser (non-quadratic models) */
     int ascii;                /* 1: no half blocks even under UTF-8 */
+    size_t max_len;           /* --max-len: output tokens at most (0: the default) */
+    const char *target;       /* --target: teacher-forced target text, may be NULL */
     const char *bench_keys;   /* --bench-ui: replay these keys headless and print timings */
     size_t bench_reps;
 } tui_options;

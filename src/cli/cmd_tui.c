@@ -27,6 +27,10 @@ static void usage(FILE *f)
             "  -r, --raw          any text, no equation parser or right/wrong check (for models\n"
             "                     not trained on the quadratic task; guessed for HF checkpoints)\n"
             "  -a, --ascii        no Unicode half blocks (one map row per line)\n"
+            "      --max-len N    at most N output tokens when decoding greedily (1..511;\n"
+            "                     default 128 for equations, 511 for raw text); O in the UI\n"
+            "      --target TEXT  teacher forcing: feed TEXT (eos appended) to the decoder\n"
+            "                     instead of its own output; T in the UI\n"
             "      --bench-ui[=KEYS] replay keys without a terminal and print redraw timings\n"
             "      --bench-reps N repetitions for --bench-ui (default 20)\n"
             "  -h, --help         this help\n\n"
@@ -38,6 +42,7 @@ static const struct option opts[] = {
     {"color", required_argument, NULL, 'c'}, {"raw", no_argument, NULL, 'r'},
     {"ascii", no_argument, NULL, 'a'},       {"bench-ui", optional_argument, NULL, 'B'},
     {"bench-reps", required_argument, NULL, 'R'}, {"help", no_argument, NULL, 'h'},
+    {"max-len", required_argument, NULL, 'L'},    {"target", required_argument, NULL, 'T'},
     {NULL, 0, NULL, 0},
 };
 
@@ -83,6 +88,14 @@ static int run(tui_options *op, int argc, char **argv)
         case 'R':
             if (cli_parse_size("tui", "--bench-reps", optarg, &o.bench_reps)) return EXIT_USAGE;
             break;
+        case 'L':
+            if (cli_parse_size("tui", "--max-len", optarg, &o.max_len)) return EXIT_USAGE;
+            if (o.max_len == 0 || o.max_len > 511) {
+                cli_error("tui", "--max-len must be 1..511, got %s", optarg);
+                return EXIT_USAGE;
+            }
+            break;
+        case 'T': o.target = optarg; break;
         case 'h': usage(stdout); return EXIT_OK;
         case ':':
             cli_error("tui", "option '%s' needs a value", argv[optind - 1]);

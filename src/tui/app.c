@@ -97,6 +97,29 @@ const char *const *tui_row_names(const tui_app *a, t5_attn_kind kind)
     return kind == T5_ATTN_ENC_SELF ? a->names_src : a->names_gen;
 }
 
+const char *tui_token_text(const tui_app *a, int id, char *buf, size_t cap)
+{
+    if (!cap) return buf;
+    if (!a->spm && id >= BYT5_OFFSET && id < BYT5_OFFSET + 256) {
+        buf[0] = cap > 1 ? (char)(id - BYT5_OFFSET) : '\0';
+        buf[cap > 1] = '\0';
+        return buf;
+    }
+    char piece[96];
+    const char *p = tok_label(a->tok, id, piece, sizeof piece);
+    size_t n = 0;
+    while (*p && n + 1 < cap) {
+        if (!strncmp(p, "\xe2\x96\x81", 3)) { /* '▁' reads as a space */
+            buf[n++] = ' ';
+            p += 3;
+        } else {
+            buf[n++] = *p++;
+        }
+    }
+    buf[n] = '\0';
+    return buf;
+}
+
 /* Decoder rows are labelled with the token they wrote (row i fed tgt[i]
    and produced gen[i]): "what the model attended to when writing this". */
 const int *tui_row_tokens(const tui_app *a, t5_attn_kind kind)
@@ -155,22 +178,39 @@ int tui_submit(tui_app *a, int force_raw)
     int src[TUI_MAX_SRC];
     size_t n_src = tok_encode(a->tok, source, src, TUI_MAX_SRC);
     if (n_src == 0 || n_src > TUI_MAX_SRC) {
-        set_msg(a, 1, 0, n_src ? "the input is longer than %d tokens"
-                               : "the tokenizer refused the text (%d tokens at most)",
-                TUI_MAX_SRC - 1);
+        if (n_src)
+            set_msg(a, 1, 0, "the input is %zu tokens with eos; the UI takes %d at most", n_src,
+                    TUI_MAX_SRC);
+        else
+            set_msg(a, 1, 0, "the tokenizer refused the text");
         return -1;
     }
-    size_t max_len = raw ? TUI_MAX_GEN - 1 : (QUAD_MAX_GEN < TUI_MAX_GEN ? QUAD_MAX_GEN
-                                                                          : TUI_MAX_GEN - 1);
+    size_t def_len = raw ? TUI_MAX_GEN - 1 : QUAD_MAX_GEN;
+    size_t max_len = a->max_len ? a->max_len : def_len;
+    if (max_len > TUI_MAX_GEN - 1) max_len = TUI_MAX_GEN - 1;
+    /* A target: the decoder is fed it (teacher forcing) instead of its own
+       output, every row predicting the target's next token. */
+    int tgt[TUI_MAX_GEN];
+    size_t n_tgt = 0;
+    if (a->target[0]) {
+        n_tgt = tok_encode(a->tok, a->target, tgt, TUI_MAX_GEN - 1);
+        if (n_tgt == 0 || n_tgt > TUI_MAX_GEN - 1) {
+            set_msg(a, 1, 0, "the target is %s (%d tokens at most; T changes it)",
+                    n_tgt ? "too long" : "refused by the tokenizer", TUI_MAX_GEN - 1);
+            return -1;
+        }
+    }
     as_err err = {{0}};
     double t0 = util_now();
-    long n = trace_run(a->tr, a->run, src, n_src, NULL, 0, max_len, &err);
+    long n = trace_run(a->tr, a->run, src, n_src, n_tgt ? tgt : NULL, n_tgt, max_len, &err);
     a->decode_ms = (util_now() - t0) * 1e3;
+    a->serial++;
     if (n < 0) {
         set_msg(a, 1, 0, "decoding failed: %s", err.msg);
         a->have_run = 0;
         return -1;
     }
+    a->forced = n_tgt > 0;
     a->have_run = 1;
     for (int k = 0; k < 3; k++) /* classes of the new maps: computed when first shown */
         memset(a->cls_done[k], 0, tui_n_layers(a, (t5_attn_kind)k) * a->tr->n_heads);
@@ -214,13 +254,18 @@ int tui_submit(tui_app *a, int force_raw)
     }
     a->gen_off[a->n_gen] = len;
     a->first_wrong = -2;
-    if (quad_ok && sol.in_distribution) a->first_wrong = quad_first_diff(sol.target, a->output);
+    if (quad_ok && sol.in_distribution && !a->forced)
+        a->first_wrong = quad_first_diff(sol.target, a->output);
     a->step = a->n_gen ? a->n_gen - 1 : 0;
     a->playing = 0;
-    if (quad_ok && strcmp(text, source))
+    if (a->forced)
+        set_msg(a, 0, 0, "%zu source tokens, teacher forced on a target of %zu tokens in %.0f ms",
+                n_src, a->n_gen, a->decode_ms);
+    else if (quad_ok && strcmp(text, source))
         set_msg(a, 0, 0, "read as %s   (decoded in %.0f ms)", source, a->decode_ms);
     else
-        set_msg(a, 0, 0, "decoded %zu tokens in %.0f ms", a->n_gen, a->decode_ms);
+        set_msg(a, 0, 0, "%zu source tokens, decoded %zu tokens in %.0f ms%s", n_src, a->n_gen,
+                a->decode_ms, a->n_gen >= max_len ? " (the output length limit; O changes it)" : "");
     /* Keep the cursors inside the new maps. */
     for (int k = 0; k < 3; k++) {
         size_t rows, cols;
@@ -254,10 +299,12 @@ const an_head_class *tui_head_class(tui_app *a, t5_attn_kind kind, size_t layer,
     return &a->cls[kind][i];
 }
 
-/* Decode the input of the maps on screen again (after an ablation). */
-static void rerun(tui_app *a)
+void tui_rerun(tui_app *a)
 {
-    if (!a->have_run) return;
+    if (!a->have_run) {
+        tui_submit(a, 0);
+        return;
+    }
     char keep[TUI_INPUT_MAX];
     size_t keep_len = a->input_len, keep_pos = a->input_pos;
     snprintf(keep, sizeof keep, "%s", a->input);
@@ -274,7 +321,7 @@ static void rerun(tui_app *a)
 void tui_toggle_ablation(tui_app *a, t5_attn_kind kind, size_t layer, size_t head)
 {
     an_abl_mode m = an_iv_toggle(&a->iv, kind, layer, head, AN_ABL_ZERO);
-    rerun(a);
+    tui_rerun(a);
     set_msg(a, 0, 0, "%s layer %zu head %zu %s; %zu head%s ablated (X clears)",
             tui_kind_name(kind), layer, head, m ? "zeroed" : "restored", an_iv_count(&a->iv),
             an_iv_count(&a->iv) == 1 ? "" : "s");
@@ -283,7 +330,7 @@ void tui_toggle_ablation(tui_app *a, t5_attn_kind kind, size_t layer, size_t hea
 void tui_clear_ablation(tui_app *a)
 {
     an_iv_clear_heads(&a->iv);
-    rerun(a);
+    tui_rerun(a);
     set_msg(a, 0, 0, "no head ablated");
 }
 
@@ -340,6 +387,19 @@ static void app_init(tui_app *a, const tui_options *o, const t5_model *m, tok_vo
     a->names_gen = xcalloc(TUI_MAX_GEN, sizeof *a->names_gen);
     a->kind = T5_ATTN_CROSS;
     a->normalize = 0;
+    for (int k = 0; k < 3; k++) a->zoom[k] = 1;
+    a->zbuf = xcalloc(big * big, sizeof(float));
+    size_t max_layers = a->tr->n_enc_layers > a->tr->n_dec_layers ? a->tr->n_enc_layers
+                                                                  : a->tr->n_dec_layers;
+    a->sumbuf = xcalloc(max_layers * big, sizeof(float));
+    a->thumb_max = xcalloc(max_layers * a->tr->n_heads, sizeof(float));
+    a->thumb_done = xcalloc(max_layers * a->tr->n_heads, 1);
+    a->ztok_r = xcalloc(big, sizeof(int));
+    a->ztok_c = xcalloc(big, sizeof(int));
+    a->zlab = xcalloc(big, sizeof *a->zlab);
+    a->znames = xcalloc(big, sizeof *a->znames);
+    a->max_len = o->max_len;
+    if (o->target) snprintf(a->target, sizeof a->target, "%s", o->target);
 
     if (!theme_user_config_path(a->user_cfg, sizeof a->user_cfg)) a->user_cfg[0] = '\0';
     /* The system's file: $ATTNSCOPE_SYSCONFIG, else /etc/attnscope/config.cfg,
@@ -393,6 +453,15 @@ static void app_free(tui_app *a)
     t5_run_free(a->run);
     free(a->buf);
     free(a->buf2);
+    free(a->zbuf);
+    free(a->sumbuf);
+    free(a->thumbs);
+    free(a->thumb_max);
+    free(a->thumb_done);
+    free(a->ztok_r);
+    free(a->ztok_c);
+    free(a->zlab);
+    free(a->znames);
 }
 
 void tui_cycle_theme(tui_app *a)
@@ -449,7 +518,7 @@ static tui_action handle_key(tui_app *a, int key)
         return TUI_REDRAW;
     }
     tui_action r = TUI_IGNORED;
-    if (!a->editing && !a->too_small) r = tui_views[a->view].key(a, key);
+    if (!a->editing && !a->prompt && !a->too_small) r = tui_views[a->view].key(a, key);
     if (r == TUI_IGNORED) r = tui_common_key(a, key);
     return r;
 }

@@ -425,3 +425,67 @@ tui_check_kind tui_check_text(const quad_solution *sol, const char *output, int 
     else tui_ascii(text, out, cap);
     return kind;
 }
+
+size_t tui_pool_size(size_t n, size_t z)
+{
+    if (z < 1) z = 1;
+    return (n + z - 1) / z;
+}
+
+float tui_pool(const float *map, size_t rows, size_t cols, size_t stride, size_t n_live,
+               size_t z, int mean, float *out)
+{
+    if (z < 1) z = 1;
+    size_t pr = tui_pool_size(rows, z), pc = tui_pool_size(cols, z);
+    if (n_live > rows) n_live = rows;
+    float best = 0;
+    for (size_t i = 0; i < pr; i++) {
+        size_t r0 = i * z, r1 = r0 + z < n_live ? r0 + z : n_live;
+        float *o = out + i * pc;
+        if (r0 >= r1) { /* not decoded yet */
+            memset(o, 0, pc * sizeof *o);
+            continue;
+        }
+        /* Row by row over the block, column blocks inside: each map row is
+           read once, in order. */
+        for (size_t j = 0; j < pc; j++) o[j] = mean ? 0.0f : -1.0f;
+        for (size_t r = r0; r < r1; r++) {
+            const float *m = map + r * stride;
+            for (size_t j = 0, c0 = 0; j < pc; j++, c0 += z) {
+                size_t c1 = c0 + z < cols ? c0 + z : cols;
+                float v = o[j];
+                if (mean)
+                    for (size_t c = c0; c < c1; c++) v += m[c];
+                else
+                    for (size_t c = c0; c < c1; c++) v = m[c] > v ? m[c] : v;
+                o[j] = v;
+            }
+        }
+        for (size_t j = 0, c0 = 0; j < pc; j++, c0 += z) {
+            if (mean) {
+                size_t c1 = c0 + z < cols ? c0 + z : cols;
+                o[j] /= (float)((r1 - r0) * (c1 - c0));
+            } else if (o[j] < 0) {
+                o[j] = 0;
+            }
+            if (o[j] > best) best = o[j];
+        }
+    }
+    return best;
+}
+
+size_t tui_zoom_fit(size_t rows, size_t cols, size_t height, size_t width, int half,
+                    size_t label_w)
+{
+    if (height < 2 || width <= label_w || !rows || !cols) return 1;
+    size_t room_r = (height - 1) * (half ? 2 : 1), room_c = width - label_w;
+    size_t z = 1;
+    while (tui_pool_size(rows, z) > room_r || tui_pool_size(cols, z) > room_c) z++;
+    return z;
+}
+
+size_t tui_zoom_origin(size_t cur, size_t z_new, size_t off_old)
+{
+    size_t p = cur / (z_new ? z_new : 1);
+    return p > off_old ? p - off_old : 0;
+}

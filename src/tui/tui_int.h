@@ -26,6 +26,17 @@ typedef enum { TUI_IGNORED = 0, TUI_HANDLED, TUI_REDRAW, TUI_QUIT } tui_action;
 
 typedef enum { VIEW_MAP = 0, VIEW_MODEL, VIEW_SUMMARY, VIEW_N } tui_view_id;
 
+/* A one-line prompt on the message line (search, target, output length). */
+typedef enum { PROMPT_NONE = 0, PROMPT_SEARCH, PROMPT_TARGET, PROMPT_MAXLEN } tui_prompt_id;
+
+/* What a cached buffer was computed from: a run (serial), a kind, a
+   layer/head (n_heads: the mean), zoom, pooling, live rows, a size. */
+typedef struct {
+    unsigned long serial;
+    int kind, mean, valid;
+    size_t layer, head, zoom, live, a, b;
+} tui_cache_key;
+
 typedef struct tui_app tui_app;
 
 /* One view (htop/ncdu model): draw into the map area; handle a key. */
@@ -37,9 +48,10 @@ typedef struct {
 
 extern const tui_view tui_views[VIEW_N];
 
-#define TUI_INPUT_MAX 256
-#define TUI_MAX_SRC 300
-#define TUI_MAX_GEN 256
+#define TUI_INPUT_MAX 4096  /* bytes of the entry box, a target, a prompt */
+#define TUI_MAX_SRC 512     /* source tokens (eos included) */
+#define TUI_MAX_GEN 512     /* decoder positions: the start token + output tokens */
+#define TUI_ZOOM_MAX 64     /* tokens per cell and axis, zoomed out the most */
 #define TUI_MAX_THEMES 32
 
 struct tui_app {
@@ -86,6 +98,12 @@ struct tui_app {
     size_t gen_off[TUI_MAX_GEN + 1]; /* byte offset in output of each generated token */
     long first_wrong;            /* byte index, -1 right, -2 not compared */
     double decode_ms;
+    unsigned long serial;        /* counts runs: caches compare it */
+    int forced;                  /* the maps are teacher forced on a->target */
+
+    /* run configuration */
+    size_t max_len;              /* greedy output tokens at most; 0: the default */
+    char target[TUI_INPUT_MAX];  /* teacher-forcing target text; "" decodes greedily */
 
     /* the view */
     tui_view_id view;
@@ -105,6 +123,32 @@ struct tui_app {
     float *buf, *buf2;           /* scratch maps */
     char status[512];            /* the cursor line, set by the view's draw */
 
+    /* long inputs: zoom (tokens per cell) per kind, pooling, caches */
+    size_t zoom[3];
+    int pool_mean;               /* 0: max pooling, 1: mean */
+    float *zbuf;                 /* the map view's (pooled / head-mean) map */
+    tui_cache_key zkey;
+    double zmax;                 /* its largest live value */
+    float *thumbs;               /* the model view's pooled thumbnails (n_layers * n_heads) */
+    size_t thumbs_cap;
+    float *thumb_max;            /* per thumbnail */
+    unsigned char *thumb_done;
+    tui_cache_key tkey;
+    float *sumbuf;               /* the summary (n_layers x cols) */
+    tui_cache_key skey;
+    double sum_max;
+    int *ztok_r, *ztok_c;        /* first token of each pooled row / column */
+    char (*zlab)[48];            /* pooled row labels */
+    const char **znames;
+
+    /* the prompt and the last search */
+    tui_prompt_id prompt;
+    char pbuf[TUI_INPUT_MAX];
+    size_t plen;
+    char search[TUI_INPUT_MAX];
+    int search_rows;             /* 1: the query axis (rows), 0: the key axis */
+    int prompt_rows;
+
     /* analysis: each head's class (after every decode), ablated heads */
     an_iv iv;                    /* hooked into the run for good; trace_run chains it */
     char (*lab_src)[32], (*lab_gen)[32]; /* SentencePiece labels of the current run */
@@ -115,6 +159,9 @@ struct tui_app {
 
 /* The class of a head of the current run, NULL when not known. */
 const an_head_class *tui_head_class(tui_app *a, t5_attn_kind kind, size_t layer, size_t head);
+/* Decode the input of the maps on screen again (after an ablation, a new
+ * target or output length), keeping the step unless it was the last. */
+void tui_rerun(tui_app *a);
 /* Toggle ablation (zeroing) of one head and decode the shown input again. */
 void tui_toggle_ablation(tui_app *a, t5_attn_kind kind, size_t layer, size_t head);
 /* Clear every ablation and decode again. */
@@ -123,6 +170,10 @@ void tui_clear_ablation(tui_app *a);
 void tui_cycle_theme(tui_app *a);
 
 /* ---- app.c --------------------------------------------------------------- */
+
+/* The text of one token as typed (ByT5: its byte; SentencePiece: the piece
+ * with '▁' as a space; specials: their label) for searching. Returns buf. */
+const char *tui_token_text(const tui_app *a, int id, char *buf, size_t cap);
 
 /* Decode the entry box (Enter). Parse errors go to the message line and keep
  * the old maps. Returns 0 when the maps changed. */

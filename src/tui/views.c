@@ -7,6 +7,7 @@
  * Deliberately not here: the loop and decoding (app.c), colour pairs
  * (screen.c), the cell arithmetic (layout.c). */
 #include <curses.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -101,14 +102,82 @@ static void draw_grid(tui_app *a, const tui_grid *g, int y, int x, const float *
 
 /* ---- the map view --------------------------------------------------------------- */
 
+static int key_eq(const tui_cache_key *x, const tui_cache_key *y)
+{
+    return x->valid && y->valid && x->serial == y->serial && x->kind == y->kind &&
+           x->mean == y->mean && x->layer == y->layer && x->head == y->head &&
+           x->zoom == y->zoom && x->live == y->live && x->a == y->a && x->b == y->b;
+}
+
+/* The shown map at zoom z (tokens per cell): the trace's map itself (z 1,
+ * one head) or pooled / head-averaged into a->zbuf, cached until the run,
+ * kind, layer, head, zoom, pooling or live rows change, so a cursor move
+ * costs only the visible cells. Sets the pooled size and stride and
+ * a->zmax (the largest live value). */
+static const float *zoomed_map(tui_app *a, t5_attn_kind k, size_t live, size_t z, size_t *pr,
+                               size_t *pc, size_t *pstride)
+{
+    size_t rows, cols, stride;
+    tui_map_size(a, k, &rows, &cols);
+    size_t hi = head_index(a), nh = a->tr->n_heads;
+    *pr = tui_pool_size(rows, z);
+    *pc = tui_pool_size(cols, z);
+    tui_cache_key key = {a->serial, (int)k, a->pool_mean, 1, a->layer, hi, z, live, 0, 0};
+    if (z == 1 && hi < nh) {
+        const float *map = tui_map(a, k, a->layer, hi, &stride);
+        *pstride = stride;
+        if (!key_eq(&a->zkey, &key)) {
+            a->zmax = map ? map_max(map, live, cols, stride) : 1e-9;
+            a->zkey = key;
+        }
+        return map;
+    }
+    *pstride = *pc;
+    if (key_eq(&a->zkey, &key)) return a->zbuf;
+    const float *map = tui_map(a, k, a->layer, hi, &stride); /* the mean goes to a->buf */
+    if (!map) return NULL;
+    a->zmax = tui_pool(map, rows, cols, stride, live, z, a->pool_mean, a->zbuf);
+    if (a->zmax < 1e-9) a->zmax = 1e-9;
+    a->zkey = key;
+    return a->zbuf;
+}
+
+/* The text of tokens [i0, i1) for the status line: at most cap-1 bytes,
+   control characters as '.'. */
+static void range_text(const tui_app *a, const int *tokens, size_t i0, size_t i1, char *out,
+                       size_t cap)
+{
+    size_t n = 0;
+    out[0] = '\0';
+    for (size_t i = i0; i < i1 && n + 1 < cap; i++) {
+        char t[96];
+        tui_token_text(a, tokens[i], t, sizeof t);
+        for (const char *p = t; *p && n + 1 < cap; p++)
+            out[n++] = (unsigned char)*p < 32 || *p == 127 ? '.' : *p;
+    }
+    /* Do not end inside a UTF-8 character. */
+    while (n > 0 && ((unsigned char)out[n - 1] & 0xC0) == 0x80) {
+        size_t b = n - 1;
+        while (b > 0 && ((unsigned char)out[b] & 0xC0) == 0x80) b--;
+        size_t need = (unsigned char)out[b] >= 0xF0 ? 4 : (unsigned char)out[b] >= 0xE0 ? 3 : 2;
+        if (n - b >= need) break;
+        n = b;
+    }
+    out[n] = '\0';
+}
+
+static size_t zoom_of(const tui_app *a, t5_attn_kind k)
+{
+    return a->zoom[k] ? a->zoom[k] : 1;
+}
+
 static void map_draw(tui_app *a, int y, int x, int h, int w)
 {
     t5_attn_kind k = a->kind;
     size_t rows, cols, stride;
     tui_map_size(a, k, &rows, &cols);
     if (a->layer >= tui_n_layers(a, k)) a->layer = tui_n_layers(a, k) - 1;
-    const float *map = tui_map(a, k, a->layer, head_index(a), &stride);
-    if (!map || !rows || !cols) {
+    if (!rows || !cols) {
         snprintf(a->status, sizeof a->status, " no map yet");
         return;
     }
@@ -116,10 +185,37 @@ static void map_draw(tui_app *a, int y, int x, int h, int w)
     if (*cr >= rows) *cr = rows - 1;
     if (*cc >= cols) *cc = cols - 1;
     size_t live = tui_live_rows(a, k);
-    double vmax = a->normalize ? map_max(map, live, cols, stride) : 1.0;
+    size_t z = zoom_of(a, k);
+    size_t pr, pc;
+    const float *map = zoomed_map(a, k, live, z, &pr, &pc, &stride);
+    if (!map) {
+        snprintf(a->status, sizeof a->status, " no map yet");
+        return;
+    }
+    double vmax = a->normalize ? a->zmax : 1.0;
+    if (z > 1 && a->pool_mean && !a->normalize) vmax = a->zmax; /* means are small: scale */
+    size_t pcr = *cr / z, pcc = *cc / z, plive = tui_pool_size(live, z);
     int half = use_half(a);
-    tui_grid_fit(&a->grid, rows, cols, (size_t)h, (size_t)w, half, MAX_SCALE,
-                 tui_row_label_width(rows, 0, 5), *cr, *cc);
+    const int *rt = tui_row_tokens(a, k), *ct = tui_col_tokens(a, k);
+    const char *const *names = tui_row_names(a, k);
+    const int *col_tok = ct, *row_tok = names ? NULL : rt;
+    if (z > 1) {
+        /* Pooled axes: each column labelled by its first token, each row by
+           its first index and the start of its text. */
+        for (size_t j = 0; j < pc; j++) a->ztok_c[j] = ct[j * z];
+        for (size_t i = 0; i < pr; i++) {
+            char t[16];
+            size_t i1 = (i + 1) * z < rows ? (i + 1) * z : rows;
+            range_text(a, rt, i * z, i1, t, 6);
+            snprintf(a->zlab[i], sizeof a->zlab[i], "%zu %s", i * z, t);
+            a->znames[i] = a->zlab[i];
+        }
+        col_tok = a->ztok_c;
+        row_tok = NULL;
+        names = a->znames;
+    }
+    tui_grid_fit(&a->grid, pr, pc, (size_t)h, (size_t)w, half, MAX_SCALE,
+                 tui_row_label_width(rows, 0, 5), pcr, pcc);
     const tui_grid *g = &a->grid;
     if (!g->vis_rows || !g->vis_cols) {
         snprintf(a->status, sizeof a->status, " the map does not fit; enlarge the terminal");
@@ -127,30 +223,42 @@ static void map_draw(tui_app *a, int y, int x, int h, int w)
     }
     const char *corner = k == T5_ATTN_ENC_SELF ? "q\\k" : k == T5_ATTN_DEC_SELF ? "out\\out"
                                                                              : "out\\in";
-    draw_col_labels(a, g, y, x, tui_col_tokens(a, k), *cc, corner);
-    long step_row = k == T5_ATTN_ENC_SELF ? -1 : (long)a->step;
-    const char *const *names = tui_row_names(a, k);
-    draw_grid(a, g, y, x, map, stride, live, vmax, *cr, *cc, names ? NULL : tui_row_tokens(a, k),
-              names, step_row);
+    draw_col_labels(a, g, y, x, col_tok, pcc, corner);
+    long step_row = k == T5_ATTN_ENC_SELF ? -1 : (long)(a->step / z);
+    draw_grid(a, g, y, x, map, stride, plive, vmax, pcr, pcc, row_tok, names, step_row);
 
     char qa[32], ka[32], wa[32];
-    const int *ct = tui_col_tokens(a, k);
-    label(ct[*cc], ka, sizeof ka);
-    float wgt = map[*cr * stride + *cc];
     int n;
-    if (k == T5_ATTN_ENC_SELF)
-        n = snprintf(a->status, sizeof a->status, " query %zu '%s'", *cr,
-                     label(a->tr->src[*cr], qa, sizeof qa));
-    else
-        n = snprintf(a->status, sizeof a->status, " query %zu '%s' (writes '%s')", *cr,
-                     label(a->tr->tgt[*cr], qa, sizeof qa),
-                     *cr < a->n_gen ? label(a->gen[*cr], wa, sizeof wa) : "");
-    n += snprintf(a->status + n, sizeof a->status - (size_t)n, "  key %zu '%s'  weight %.4f", *cc,
-                  ka, wgt);
-    if (k != T5_ATTN_ENC_SELF && *cr >= live)
-        n += snprintf(a->status + n, sizeof a->status - (size_t)n, "  (after this step)");
-    else if (a->normalize)
-        n += snprintf(a->status + n, sizeof a->status - (size_t)n, "  (scaled to %.3f)", vmax);
+    if (z > 1) {
+        /* The pooled cell under the cursor: its token ranges and value. */
+        size_t r0 = pcr * z, r1 = r0 + z < rows ? r0 + z : rows;
+        size_t c0 = pcc * z, c1 = c0 + z < cols ? c0 + z : cols;
+        char rtx[24], ctx[24];
+        range_text(a, rt, r0, r1, rtx, sizeof rtx);
+        range_text(a, ct, c0, c1, ctx, sizeof ctx);
+        n = snprintf(a->status, sizeof a->status,
+                     " %s %zu-%zu '%s'  keys %zu-%zu '%s'  %s %.4f  (%zux%zu a cell)",
+                     k == T5_ATTN_ENC_SELF ? "queries" : "rows", r0, r1 - 1, rtx, c0, c1 - 1,
+                     ctx, a->pool_mean ? "mean" : "max", map[pcr * stride + pcc], z, z);
+        if (k != T5_ATTN_ENC_SELF && r0 >= live)
+            n += snprintf(a->status + n, sizeof a->status - (size_t)n, "  (after this step)");
+    } else {
+        label(ct[*cc], ka, sizeof ka);
+        float wgt = map[*cr * stride + *cc];
+        if (k == T5_ATTN_ENC_SELF)
+            n = snprintf(a->status, sizeof a->status, " query %zu '%s'", *cr,
+                         label(a->tr->src[*cr], qa, sizeof qa));
+        else
+            n = snprintf(a->status, sizeof a->status, " query %zu '%s' (writes '%s')", *cr,
+                         label(a->tr->tgt[*cr], qa, sizeof qa),
+                         *cr < a->n_gen ? label(a->gen[*cr], wa, sizeof wa) : "");
+        n += snprintf(a->status + n, sizeof a->status - (size_t)n, "  key %zu '%s'  weight %.4f",
+                      *cc, ka, wgt);
+        if (k != T5_ATTN_ENC_SELF && *cr >= live)
+            n += snprintf(a->status + n, sizeof a->status - (size_t)n, "  (after this step)");
+        else if (a->normalize)
+            n += snprintf(a->status + n, sizeof a->status - (size_t)n, "  (scaled to %.3f)", vmax);
+    }
     const an_head_class *hc = a->avg ? NULL : tui_head_class(a, k, a->layer, a->head);
     if (hc && n < (int)sizeof a->status)
         n += snprintf(a->status + n, sizeof a->status - (size_t)n, "  class: %s", hc->label);
@@ -173,13 +281,62 @@ static int move_cursor(size_t *r, size_t *c, size_t rows, size_t cols, size_t pa
     return 0;
 }
 
+/* Change the zoom of the shown kind to z, keeping the cursor token on the
+   same line and column of the screen where the map allows. */
+static void set_zoom(tui_app *a, size_t z)
+{
+    t5_attn_kind k = a->kind;
+    size_t rows, cols;
+    tui_map_size(a, k, &rows, &cols);
+    size_t most = rows > cols ? rows : cols;
+    if (z > TUI_ZOOM_MAX) z = TUI_ZOOM_MAX;
+    while (z > 1 && tui_pool_size(most, z / 2) <= 1) z /= 2; /* no zooming past one cell */
+    if (z < 1) z = 1;
+    size_t zo = zoom_of(a, k);
+    if (z == zo) return;
+    size_t cr = a->cur_r[k], cc = a->cur_c[k];
+    size_t off_r = cr / zo >= a->grid.row0 ? cr / zo - a->grid.row0 : 0;
+    size_t off_c = cc / zo >= a->grid.col0 ? cc / zo - a->grid.col0 : 0;
+    /* Cells of a scrolled map are the same size at either zoom (one half
+       line or a line): the same offset in cells keeps the cursor's place. */
+    a->grid.row0 = tui_zoom_origin(cr, z, off_r);
+    a->grid.col0 = tui_zoom_origin(cc, z, off_c);
+    a->zoom[k] = z;
+}
+
 static tui_action map_key(tui_app *a, int key)
 {
+    t5_attn_kind k = a->kind;
     size_t rows, cols;
-    tui_map_size(a, a->kind, &rows, &cols);
+    tui_map_size(a, k, &rows, &cols);
+    size_t z = zoom_of(a, k);
     size_t page = a->grid.vis_rows ? a->grid.vis_rows : 10;
-    if (move_cursor(&a->cur_r[a->kind], &a->cur_c[a->kind], rows, cols, page, key))
+    /* Moves go cell by cell on the pooled map; the cursor keeps its token's
+       place inside the cell. */
+    size_t pr = a->cur_r[k] / z, pc = a->cur_c[k] / z;
+    if (move_cursor(&pr, &pc, tui_pool_size(rows, z), tui_pool_size(cols, z), page, key)) {
+        size_t r = pr * z + a->cur_r[k] % z, c = pc * z + a->cur_c[k] % z;
+        a->cur_r[k] = r < rows ? r : (rows ? rows - 1 : 0);
+        a->cur_c[k] = c < cols ? c : (cols ? cols - 1 : 0);
         return TUI_REDRAW;
+    }
+    switch (key) {
+    case 'z': case '-': set_zoom(a, z * 2); return TUI_REDRAW;
+    case 'Z': case '+': case '=': set_zoom(a, z / 2); return TUI_REDRAW;
+    case 'f': {
+        size_t fit = tui_zoom_fit(rows, cols, a->grid.height, a->grid.width, use_half(a),
+                                  a->grid.label_w);
+        set_zoom(a, z == 1 ? fit : 1);
+        return TUI_REDRAW;
+    }
+    case 'M':
+        a->pool_mean = !a->pool_mean;
+        snprintf(a->msg, sizeof a->msg, "zoomed cells pool tokens by their %s",
+                 a->pool_mean ? "mean" : "maximum");
+        a->msg_error = 0;
+        a->err_col = 0;
+        return TUI_REDRAW;
+    }
     return TUI_IGNORED;
 }
 
@@ -230,6 +387,20 @@ static void model_draw(tui_app *a, int y, int x, int h, int w)
                  hd == a->head ? ROLE_SELECTED : ROLE_LABEL, s);
     }
     tui_grid tg = {.half = half, .cell_w = 1};
+    /* Thumbnails are pooled once per run, kind, step and size (a 512-token
+       map is 262144 weights a head): moving the selection redraws from the
+       cache. */
+    tui_cache_key key = {a->serial, (int)k, 0, 1, 0, 0, 0, live, trows, tw};
+    size_t per_thumb = trows * tw;
+    if (!key_eq(&a->tkey, &key)) {
+        if (nl * nh * per_thumb > a->thumbs_cap) {
+            free(a->thumbs);
+            a->thumbs_cap = nl * nh * per_thumb;
+            a->thumbs = xcalloc(a->thumbs_cap, sizeof *a->thumbs);
+        }
+        memset(a->thumb_done, 0, nl * nh);
+        a->tkey = key;
+    }
     for (size_t i = 0; i < vis_l; i++) {
         size_t ly = a->mv_row0 + i;
         int ty = y + 1 + (int)(i * (tl + 1));
@@ -238,11 +409,19 @@ static void model_draw(tui_app *a, int y, int x, int h, int w)
         tui_text(a, ty, x, lab_w, ly == a->layer ? ROLE_SELECTED : ROLE_LABEL, s);
         for (size_t j = 0; j < vis_h; j++) {
             size_t hd = a->mv_col0 + j;
-            size_t stride;
-            const float *map = tui_map(a, k, ly, hd, &stride);
-            if (!map) continue;
-            double vmax = a->normalize ? map_max(map, live, cols, stride) : 1.0;
-            tui_downsample(map, live, cols, stride, a->buf2, trows, tw);
+            size_t ti = ly * nh + hd;
+            float *th = a->thumbs + ti * per_thumb;
+            if (!a->thumb_done[ti]) {
+                size_t stride;
+                const float *map = tui_map(a, k, ly, hd, &stride);
+                if (!map) continue;
+                tui_downsample(map, live, cols, stride, th, trows, tw);
+                float mx = 1e-9f; /* max pooling keeps the map's maximum */
+                for (size_t i = 0; i < per_thumb; i++) mx = th[i] > mx ? th[i] : mx;
+                a->thumb_max[ti] = mx;
+                a->thumb_done[ti] = 1;
+            }
+            double vmax = a->normalize ? a->thumb_max[ti] : 1.0;
             int tx = x + lab_w + (int)(j * (tw + 1)) + 1;
             int sel = ly == a->layer && hd == a->head;
             for (size_t l = 0; l < tl; l++) {
@@ -250,10 +429,10 @@ static void model_draw(tui_app *a, int y, int x, int h, int w)
                     tui_cell cell = {0};
                     size_t r = l * per;
                     if (r >= trows) break;
-                    cell.top = tui_quant(a, (float)(a->buf2[r * tw + c] / vmax > 1 ? 1 : a->buf2[r * tw + c] / vmax));
+                    cell.top = tui_quant(a, (float)(th[r * tw + c] / vmax > 1 ? 1 : th[r * tw + c] / vmax));
                     if (half && r + 1 < trows) {
                         cell.flags |= TUI_CELL_HAS_BOT;
-                        double b = a->buf2[(r + 1) * tw + c] / vmax;
+                        double b = th[(r + 1) * tw + c] / vmax;
                         cell.bot = tui_quant(a, (float)(b > 1 ? 1 : b));
                     }
                     tui_paint p;
@@ -298,23 +477,29 @@ static tui_action model_key(tui_app *a, int key)
 
 /* ---- the summary view: layers x key tokens ------------------------------------------ */
 
-/* Fill a->buf2 with the summary (n_layers x cols); returns its maximum. */
+/* The summary (n_layers x cols) in a->sumbuf, computed once per run, kind
+ * and step; returns its maximum. */
 static double summary_fill(tui_app *a, size_t *nl_out, size_t *cols_out)
 {
     t5_attn_kind k = a->kind;
     size_t nl = tui_n_layers(a, k), nh = a->tr->n_heads, rows, cols;
     tui_map_size(a, k, &rows, &cols);
     size_t live = tui_live_rows(a, k);
+    *nl_out = nl;
+    *cols_out = cols;
+    tui_cache_key key = {a->serial, (int)k, 0, 1, 0, 0, 0, live, 0, 0};
+    if (key_eq(&a->skey, &key)) return a->sum_max;
     double mx = 1e-9;
     for (size_t l = 0; l < nl; l++) {
         size_t stride, s1;
         const float *h0 = tui_map(a, k, l, 0, &stride);
         const float *h1 = nh > 1 ? tui_map(a, k, l, 1, &s1) : h0;
-        tui_received(h0, nh, (size_t)(h1 - h0), live, cols, stride, a->buf2 + l * cols);
-        for (size_t c = 0; c < cols; c++) mx = a->buf2[l * cols + c] > mx ? a->buf2[l * cols + c] : mx;
+        tui_received(h0, nh, (size_t)(h1 - h0), live, cols, stride, a->sumbuf + l * cols);
+        for (size_t c = 0; c < cols; c++)
+            mx = a->sumbuf[l * cols + c] > mx ? a->sumbuf[l * cols + c] : mx;
     }
-    *nl_out = nl;
-    *cols_out = cols;
+    a->skey = key;
+    a->sum_max = mx;
     return mx;
 }
 
@@ -350,13 +535,13 @@ static void summary_draw(tui_app *a, int y, int x, int h, int w)
     }
     const int *ct = tui_col_tokens(a, a->kind);
     draw_col_labels(a, g, y, x, ct, a->sum_c, "layer");
-    draw_grid(a, g, y, x, a->buf2, cols, nn, mx, a->sum_r, a->sum_c, NULL, names, -1);
+    draw_grid(a, g, y, x, a->sumbuf, cols, nn, mx, a->sum_r, a->sum_c, NULL, names, -1);
     char ka[32];
     snprintf(a->status, sizeof a->status,
              " summary (%s): layer %zu, key %zu '%s' receives %.3f (summed over heads, mean over "
              "queries; max %.3f)",
              tui_kind_name(a->kind), a->sum_r, a->sum_c, label(ct[a->sum_c], ka, sizeof ka),
-             a->buf2[a->sum_r * cols + a->sum_c], mx);
+             a->sumbuf[a->sum_r * cols + a->sum_c], mx);
 }
 
 static tui_action summary_key(tui_app *a, int key)
@@ -404,10 +589,15 @@ static void draw_title(tui_app *a, int w)
                  nl, a->head, nh);
         snprintf(view[1], sizeof view[1], "%s L%zu/%zu H%zu/%zu", kind, a->layer, nl, a->head, nh);
     }
+    size_t z = zoom_of(a, a->kind);
+    if (a->view == VIEW_MAP && z > 1)
+        for (int i = 0; i < 2; i++)
+            snprintf(view[i] + strlen(view[i]), sizeof view[i] - strlen(view[i]),
+                     i ? " %zux%s" : " zoom %zu %s", z, a->pool_mean ? "mean" : "max");
     step[0] = '\0';
     if (a->have_run)
-        snprintf(step, sizeof step, "step %zu/%zu%s", a->step + 1, a->n_gen,
-                 a->playing ? " playing" : "");
+        snprintf(step, sizeof step, "step %zu/%zu%s%s", a->step + 1, a->n_gen,
+                 a->playing ? " playing" : "", a->forced ? " forced" : "");
     size_t n_abl = an_iv_count(&a->iv);
     if (n_abl) snprintf(step + strlen(step), sizeof step - strlen(step), " [%zu ablated]", n_abl);
     static const char *depth[] = {"no colour", "8 colours", "256 colours", "24-bit", "auto"};
@@ -456,6 +646,34 @@ static int draw_entry(tui_app *a, int y, int w)
     return lw + (int)(pos_cols - skip);
 }
 
+/* The prompt's label: what Enter will do with the text. */
+static const char *prompt_label(const tui_app *a)
+{
+    switch (a->prompt) {
+    case PROMPT_SEARCH: return a->prompt_rows ? "find query (Tab: key)/" : "find key (Tab: query)/";
+    case PROMPT_TARGET: return "target (empty: greedy)> ";
+    case PROMPT_MAXLEN: return "output tokens at most (empty: default)> ";
+    default: return "";
+    }
+}
+
+/* The prompt on the message line; returns the cursor's column. */
+static int draw_prompt(tui_app *a, int y, int w)
+{
+    const char *lab = prompt_label(a);
+    int lw = (int)strlen(lab);
+    tui_fill(a, y, 0, w, ROLE_ENTRY_FOCUS);
+    tui_text(a, y, 0, lw, ROLE_ENTRY_FOCUS, lab);
+    int box = w - lw - 1;
+    size_t cols = tui_utf8_cols(a->pbuf, a->plen);
+    size_t skip = box > 0 && cols >= (size_t)box ? cols - (size_t)box + 1 : 0;
+    const char *s = a->pbuf;
+    for (size_t i = 0; i < skip && *s; s++)
+        if (((unsigned char)s[1] & 0xC0) != 0x80) i++;
+    tui_text(a, y, lw, box, ROLE_ENTRY_FOCUS, s);
+    return lw + (int)(cols - skip);
+}
+
 static void draw_message(tui_app *a, int y, int w)
 {
     tui_fill(a, y, 0, w, ROLE_NORMAL);
@@ -475,7 +693,7 @@ static void draw_message(tui_app *a, int y, int w)
 /* The solution, wrapped over up to max_lines lines. Returns lines used. */
 static int draw_solution(tui_app *a, int y, int w, int max_lines)
 {
-    const char *lab = a->raw ? "output> " : "solution> ";
+    const char *lab = a->forced ? "target> " : a->raw ? "output> " : "solution> ";
     int lw = (int)strlen(lab);
     for (int i = 0; i < max_lines; i++) tui_fill(a, y + i, 0, w, ROLE_NORMAL);
     tui_text(a, y, 0, lw, ROLE_LABEL, lab);
@@ -505,6 +723,12 @@ static void draw_check(tui_app *a, int y, int w)
     tui_fill(a, y, 0, w, ROLE_NORMAL);
     tui_text(a, y, 0, 7, ROLE_LABEL, "check> ");
     if (!a->have_run) return;
+    if (a->forced) {
+        tui_text(a, y, 7, w - 7, ROLE_HINT,
+                 "teacher forced: each row is fed the target so far and predicts its next "
+                 "token (T changes the target)");
+        return;
+    }
     if (!a->quad_ok) {
         tui_text(a, y, 7, w - 7, ROLE_HINT, "raw text: nothing to check against");
         return;
@@ -521,8 +745,9 @@ static void draw_hints(tui_app *a, int y, int w)
     tui_fill(a, y, 0, w, ROLE_NORMAL);
     const char *s = a->editing
         ? " Enter decode  Esc back  Ctrl-U clear  Ctrl-R raw text  arrows move"
-        : " ? help  q quit  e edit  arrows move  l/L layer  h/H head  1 2 3 kind  a avg  "
-          "m model  s summary  ,/. step  space play  x ablate  t theme";
+        : a->prompt ? " Enter accept  Esc cancel  Ctrl-U clear"
+        : " ? help  q quit  e edit  arrows move  / find  z/Z zoom  l/L layer  h/H head  "
+          "1 2 3 kind  a avg  m model  s summary  ,/. step  space play  x ablate  t theme";
     tui_text(a, y, 0, w, ROLE_HINT, s);
 }
 
@@ -539,7 +764,12 @@ static const char *help_lines[] = {
     "  , .   g G     decoding step back / forward;  first / last step",
     "  space  p      play / pause the decoding",
     "  x   X         ablate (zero) this head and decode again;  none",
-    "  n             scale colours to the map's maximum (on/off)",
+    "  z Z   f   M   zoom out / in (tokens a cell); fit / one token;",
+    "                pool cells by max / mean",
+    "  /   n N       find a token by its text (Tab: key / query axis);",
+    "                next / previous match",
+    "  T   O         teacher-forced target text;  output length limit",
+    "  c             scale colours to the map's maximum (on/off)",
     "  b   r   t     half blocks on/off;  raw text mode;  next theme",
     "  Ctrl-L        redraw;   ?  this help;   q  quit",
     "any key closes this help",
@@ -581,7 +811,9 @@ void tui_draw(tui_app *a)
     if (a->layer >= nl) a->layer = nl ? nl - 1 : 0;
     draw_title(a, W);
     int cx = draw_entry(a, 1, W);
-    draw_message(a, 2, W);
+    int px = -1;
+    if (a->prompt) px = draw_prompt(a, 2, W);
+    else draw_message(a, 2, W);
     int sol_max = W < 100 ? 3 : 2;
     int used = draw_solution(a, 3, W, sol_max);
     int y = 3 + used;
@@ -595,7 +827,10 @@ void tui_draw(tui_app *a)
     tui_text(a, status_y, 0, W, ROLE_STATUS, a->status);
     draw_hints(a, H - 1, W);
     if (a->help) draw_help(a, H, W);
-    if (a->editing && !a->help) {
+    if (a->prompt && !a->help) {
+        curs_set(1);
+        move(2, px < W ? px : W - 1);
+    } else if (a->editing && !a->help) {
         curs_set(1);
         move(1, cx < W ? cx : W - 1);
     } else {
@@ -689,14 +924,191 @@ static void set_step(tui_app *a, size_t step)
     a->cur_r[T5_ATTN_CROSS] = a->step;
 }
 
+static void set_note(tui_app *a, int error, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+static void set_note(tui_app *a, int error, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(a->msg, sizeof a->msg, fmt, ap);
+    va_end(ap);
+    a->msg_error = error;
+    a->err_col = 0;
+}
+
+static void open_prompt(tui_app *a, tui_prompt_id id, const char *text)
+{
+    a->prompt = id;
+    snprintf(a->pbuf, sizeof a->pbuf, "%s", text);
+    a->plen = strlen(a->pbuf);
+    if (id == PROMPT_SEARCH) a->prompt_rows = a->search_rows;
+}
+
+static int lower(int c)
+{
+    return c >= 'A' && c <= 'Z' ? c - 'A' + 'a' : c;
+}
+
+/* Move to the next (dir 1) or previous (-1) token on the searched axis
+   whose text starts a match of a->search (ASCII case ignored; a match may
+   run over several tokens, as a word does over ByT5 bytes), wrapping
+   around. Tells where it landed on the message line. */
+static void search_find(tui_app *a, int dir)
+{
+    if (!a->have_run) return;
+    t5_attn_kind k = a->kind;
+    size_t rows, cols;
+    tui_map_size(a, k, &rows, &cols);
+    int on_rows = a->search_rows;
+    const int *tok = on_rows ? tui_row_tokens(a, k) : tui_col_tokens(a, k);
+    size_t n = on_rows ? rows : cols;
+    size_t cur = on_rows ? a->cur_r[k] : a->view == VIEW_SUMMARY ? a->sum_c : a->cur_c[k];
+    /* The axis as one text, with the token each byte came from. */
+    size_t cap = n * 24 + 1, len = 0;
+    char *text = xcalloc(cap, 1);
+    size_t *owner = xcalloc(cap, sizeof *owner);
+    for (size_t i = 0; i < n; i++) {
+        char t[96];
+        tui_token_text(a, tok[i], t, sizeof t);
+        for (const char *p = t; *p && len + 1 < cap; p++) {
+            owner[len] = i;
+            text[len++] = (char)lower((unsigned char)*p);
+        }
+    }
+    char pat[TUI_INPUT_MAX];
+    size_t pl = 0;
+    for (const char *p = a->search; *p && pl + 1 < sizeof pat; p++) pat[pl++] = (char)lower((unsigned char)*p);
+    pat[pl] = '\0';
+    /* Tokens where a match starts, in order (one per token). */
+    size_t n_hits = 0, first = n, last = n, next = n, prev = n, idx_next = 0, idx_prev = 0;
+    long prev_tok = -1;
+    for (size_t i = 0; pl && i + pl <= len; i++) {
+        if (memcmp(text + i, pat, pl)) continue;
+        size_t t = owner[i];
+        if ((long)t == prev_tok) continue;
+        prev_tok = (long)t;
+        n_hits++;
+        if (first == n) first = t;
+        last = t;
+        if (t > cur && next == n) next = t, idx_next = n_hits;
+        if (t < cur) prev = t, idx_prev = n_hits;
+    }
+    free(text);
+    free(owner);
+    if (!n_hits) {
+        set_note(a, 1, "/%s: not on the %s axis", a->search, on_rows ? "query" : "key");
+        return;
+    }
+    size_t to, idx;
+    int wrapped = 0;
+    if (dir > 0) {
+        if (next < n) to = next, idx = idx_next;
+        else to = first, idx = 1, wrapped = 1;
+    } else {
+        if (prev < n) to = prev, idx = idx_prev;
+        else to = last, idx = n_hits, wrapped = 1;
+    }
+    if (on_rows) {
+        a->cur_r[k] = to;
+        if (k != T5_ATTN_ENC_SELF) { /* a decoder row: show the step that wrote it */
+            set_step(a, to);
+            a->playing = 0;
+        }
+        if (a->view != VIEW_MAP) a->view = VIEW_MAP;
+    } else {
+        a->cur_c[k] = to;
+        a->sum_c = to;
+        if (a->view == VIEW_MODEL) a->view = VIEW_MAP;
+    }
+    char lab[64];
+    set_note(a, 0, "/%s: match %zu of %zu, %s %zu '%s'%s  (n/N next/previous)", a->search, idx,
+             n_hits, on_rows ? "query" : "key", to, label(tok[to], lab, sizeof lab),
+             wrapped ? ", wrapped" : "");
+}
+
+/* Accept the prompt's text. */
+static void prompt_accept(tui_app *a)
+{
+    tui_prompt_id id = a->prompt;
+    a->prompt = PROMPT_NONE;
+    switch (id) {
+    case PROMPT_SEARCH:
+        if (!a->plen) return; /* an empty search keeps the last one */
+        snprintf(a->search, sizeof a->search, "%s", a->pbuf);
+        a->search_rows = a->prompt_rows;
+        search_find(a, 1);
+        return;
+    case PROMPT_TARGET:
+        snprintf(a->target, sizeof a->target, "%s", a->pbuf);
+        tui_rerun(a);
+        if (!a->target[0] && a->have_run) set_note(a, 0, "no target: the model decodes greedily");
+        return;
+    case PROMPT_MAXLEN: {
+        size_t v = 0;
+        const char *p = a->pbuf;
+        while (*p == ' ') p++;
+        for (; *p >= '0' && *p <= '9' && v < 100000; p++) v = v * 10 + (size_t)(*p - '0');
+        while (*p == ' ') p++;
+        if (*p || v > TUI_MAX_GEN - 1) {
+            set_note(a, 1, "output length: a number of tokens from 1 to %d, not '%s'",
+                     TUI_MAX_GEN - 1, a->pbuf);
+            return;
+        }
+        a->max_len = v;
+        if (a->forced) {
+            set_note(a, 0, "output length %s (used when there is no target: T clears it)",
+                     a->pbuf[0] ? a->pbuf : "default");
+            return;
+        }
+        tui_rerun(a);
+        return;
+    }
+    default:
+        return;
+    }
+}
+
+static tui_action prompt_key(tui_app *a, int key)
+{
+    switch (key) {
+    case '\r': case '\n': case TUI_FKEY | KEY_ENTER: prompt_accept(a); return TUI_REDRAW;
+    case TUI_ESC: case TUI_CTRL('c'): case TUI_CTRL('g'): a->prompt = PROMPT_NONE; return TUI_REDRAW;
+    case '\t':
+        if (a->prompt == PROMPT_SEARCH) a->prompt_rows = !a->prompt_rows;
+        return TUI_REDRAW;
+    case TUI_CTRL('u'): a->plen = 0; a->pbuf[0] = '\0'; return TUI_REDRAW;
+    case TUI_FKEY | KEY_BACKSPACE: case 127: case 8:
+        if (a->plen) {
+            size_t p = a->plen - 1;
+            while (p > 0 && ((unsigned char)a->pbuf[p] & 0xC0) == 0x80) p--;
+            a->plen = p;
+            a->pbuf[p] = '\0';
+        } else if (a->prompt == PROMPT_SEARCH) {
+            a->prompt = PROMPT_NONE; /* backspace on an empty search leaves it, as in less */
+        }
+        return TUI_REDRAW;
+    case TUI_CTRL('l'): clearok(curscr, TRUE); return TUI_REDRAW;
+    }
+    if (key & TUI_FKEY || key < 32 || key == 127) return TUI_HANDLED;
+    char u[4];
+    size_t n = 0;
+    utf8_put(u, key, &n);
+    if (a->plen + n + 1 > sizeof a->pbuf) return TUI_HANDLED;
+    memcpy(a->pbuf + a->plen, u, n);
+    a->plen += n;
+    a->pbuf[a->plen] = '\0';
+    return TUI_REDRAW;
+}
+
 tui_action tui_common_key(tui_app *a, int key)
 {
+    if (a->prompt) return prompt_key(a, key);
     if (a->editing) return edit_key(a, key);
     size_t nl = tui_n_layers(a, a->kind), nh = a->tr->n_heads;
     switch (key) {
     case 'q': case 'Q': return TUI_QUIT;
     case '?': case TUI_FKEY | KEY_F(1): a->help = 1; return TUI_REDRAW;
-    case 'e': case '/': case '\t': case '\r': case '\n': case TUI_FKEY | KEY_ENTER:
+    case 'e': case '\t': case '\r': case '\n': case TUI_FKEY | KEY_ENTER:
         a->editing = 1; /* (the model and summary views take Enter first) */
         return TUI_REDRAW;
     case TUI_CTRL('l'): clearok(curscr, TRUE); return TUI_REDRAW;
@@ -733,7 +1145,26 @@ tui_action tui_common_key(tui_app *a, int key)
         tui_toggle_ablation(a, a->kind, a->layer, a->head);
         return TUI_REDRAW;
     case 'X': tui_clear_ablation(a); return TUI_REDRAW;
-    case 'n': a->normalize = !a->normalize; return TUI_REDRAW;
+    case 'c': a->normalize = !a->normalize; return TUI_REDRAW;
+    case '/':
+        open_prompt(a, PROMPT_SEARCH, "");
+        return TUI_REDRAW;
+    case 'n': case 'N':
+        if (!a->search[0]) {
+            set_note(a, 1, "no search yet: / finds a token by its text");
+            return TUI_REDRAW;
+        }
+        search_find(a, key == 'n' ? 1 : -1);
+        return TUI_REDRAW;
+    case 'T':
+        open_prompt(a, PROMPT_TARGET, a->target);
+        return TUI_REDRAW;
+    case 'O': {
+        char cur[32] = "";
+        if (a->max_len) snprintf(cur, sizeof cur, "%zu", a->max_len);
+        open_prompt(a, PROMPT_MAXLEN, cur);
+        return TUI_REDRAW;
+    }
     case 'b': a->half_ok = !a->half_ok; return TUI_REDRAW;
     case 't': tui_cycle_theme(a); return TUI_REDRAW;
     case 'r':

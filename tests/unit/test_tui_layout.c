@@ -4,6 +4,7 @@
  * on hand-built maps. */
 #include "testutil.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 #include "byt5.h"
@@ -402,6 +403,88 @@ static void test_check_text(void **state)
     assert_string_equal(tui_ascii("\xe2\x88\x9a\xe2\x88\x9a", a, 5), "sqrt");
 }
 
+/* Pooling for zoomed-out maps: max and mean over z x z blocks, ragged
+   edges, rows past the live count, and a 512 x 512 map whose diagonal stays
+   visible when pooled. */
+static void test_pool(void **state)
+{
+    (void)state;
+    assert_int_equal(tui_pool_size(512, 8), 64);
+    assert_int_equal(tui_pool_size(513, 8), 65);
+    assert_int_equal(tui_pool_size(5, 0), 5);
+    assert_int_equal(tui_pool_size(0, 4), 0);
+    /* 5 x 5, values r*10 + c, stride 6 */
+    float map[5 * 6], out[9];
+    for (int r = 0; r < 5; r++)
+        for (int c = 0; c < 6; c++) map[r * 6 + c] = (float)(r * 10 + c);
+    float mx = tui_pool(map, 5, 5, 6, 5, 2, 0, out);
+    float want_max[9] = {11, 13, 14, 31, 33, 34, 41, 43, 44};
+    for (int i = 0; i < 9; i++) assert_float_equal(out[i], want_max[i], 1e-6);
+    assert_float_equal(mx, 44, 1e-6);
+    tui_pool(map, 5, 5, 6, 5, 2, 1, out);
+    /* block (0,0): 0 1 10 11 -> 5.5; (0,2): 4 14 -> 9; (2,2): 44 */
+    assert_float_equal(out[0], 5.5, 1e-6);
+    assert_float_equal(out[2], 9, 1e-6);
+    assert_float_equal(out[8], 44, 1e-6);
+    assert_float_equal(out[7], (42 + 43) / 2.0, 1e-6);
+    /* Live rows: 3 of 5 -> pooled row 1 pools row 2 only, row 2 is empty. */
+    mx = tui_pool(map, 5, 5, 6, 3, 2, 0, out);
+    assert_float_equal(out[3], 21, 1e-6);
+    assert_float_equal(out[5], 24, 1e-6);
+    assert_float_equal(out[6], 0, 1e-6);
+    assert_float_equal(out[8], 0, 1e-6);
+    assert_float_equal(mx, 24, 1e-6);
+    tui_pool(map, 5, 5, 6, 3, 2, 1, out);
+    assert_float_equal(out[4], (22 + 23) / 2.0, 1e-6);
+    /* z 1 copies. */
+    float one[25];
+    tui_pool(map, 5, 5, 6, 5, 1, 1, one);
+    assert_float_equal(one[7], 12, 1e-6);
+    /* 512 x 512: a one-hot diagonal pooled 8 x 8 by max is a diagonal of
+       ones, by mean 1/8 on the diagonal; zero elsewhere. */
+    size_t n = 512, z = 8, p = tui_pool_size(n, z);
+    float *big = calloc(n * n, sizeof *big), *pool = calloc(p * p, sizeof *pool);
+    assert_non_null(big);
+    assert_non_null(pool);
+    for (size_t i = 0; i < n; i++) big[i * n + i] = 1;
+    assert_float_equal(tui_pool(big, n, n, n, n, z, 0, pool), 1, 1e-6);
+    for (size_t i = 0; i < p; i++)
+        for (size_t j = 0; j < p; j++) assert_float_equal(pool[i * p + j], i == j ? 1 : 0, 1e-6);
+    tui_pool(big, n, n, n, n, z, 1, pool);
+    assert_float_equal(pool[10 * p + 10], 1.0 / 8, 1e-6);
+    assert_float_equal(pool[10 * p + 11], 0, 1e-6);
+    free(big);
+    free(pool);
+}
+
+/* The zoom that fits a map whole, and the scroll origin after a zoom that
+   keeps the cursor's place. */
+static void test_zoom(void **state)
+{
+    (void)state;
+    /* 512 x 512 in 34 lines (33 of cells) x 120 columns, labels 10 wide:
+       half blocks 66 half lines -> z 8 (64 rows, 64 columns). */
+    assert_int_equal(tui_zoom_fit(512, 512, 34, 120, 1, 10), 8);
+    /* Whole lines: 33 rows -> z 16 (32 rows). */
+    assert_int_equal(tui_zoom_fit(512, 512, 34, 120, 0, 10), 16);
+    /* A wide map: columns decide (110 columns for 512 -> z 5). */
+    assert_int_equal(tui_zoom_fit(20, 512, 34, 120, 1, 10), 5);
+    assert_int_equal(tui_zoom_fit(20, 20, 34, 120, 1, 10), 1);
+    assert_int_equal(tui_zoom_fit(20, 20, 1, 120, 1, 10), 1); /* no room: 1 */
+    /* Cursor token 300, 5 cells below the top at the old zoom: at zoom 8 its
+       cell 37 goes 5 cells below the top again; near the top it clamps. */
+    assert_int_equal(tui_zoom_origin(300, 8, 5), 32);
+    assert_int_equal(tui_zoom_origin(300, 1, 5), 295);
+    assert_int_equal(tui_zoom_origin(3, 8, 5), 0);
+    /* The grid then keeps the cursor visible from that origin. */
+    tui_grid g;
+    memset(&g, 0, sizeof g);
+    g.row0 = tui_zoom_origin(300, 2, 3);
+    tui_grid_fit(&g, 256, 256, 30, 100, 1, 8, 10, 150, 0);
+    assert_true(150 >= g.row0 && 150 < g.row0 + g.vis_rows);
+    assert_int_equal(g.row0, 146); /* 150 - 3, rounded down to even (row pairs) */
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -414,6 +497,8 @@ int main(void)
         cmocka_unit_test(test_reductions),
         cmocka_unit_test(test_grid_fit),
         cmocka_unit_test(test_check_text),
+        cmocka_unit_test(test_pool),
+        cmocka_unit_test(test_zoom),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
