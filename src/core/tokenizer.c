@@ -111,6 +111,7 @@ size_t tok_encode(const tok_vocab *t, const char *text, int *ids, size_t cap)
 size_t tok_decode(const tok_vocab *t, const int *ids, size_t n, char *out, size_t cap)
 {
     if (t->kind == TOK_BYT5) return byt5_decode(ids, n, out, cap);
+    if (!cap) return 0;
     /* Keep the ordinary pieces up to eos; SentencePiece joins them (and
      * turns "▁" back into spaces, dropping the leading one). */
     int eos = spm_eos_id(t->spm);
