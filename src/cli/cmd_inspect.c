@@ -12,6 +12,7 @@
 #include "cli.h"
 #include "safetensors.h"
 #include "t5.h"
+#include "tokenizer.h"
 
 static void usage(FILE *f)
 {
@@ -162,6 +163,23 @@ int cmd_inspect(int argc, char **argv)
     snprintf(path, sizeof path, "%s/config.json", dir);
     if (stat(path, &sb) == 0) printf("  %-34s %lld bytes\n", "config.json", (long long)sb.st_size);
     print_files(dir);
+    /* How text becomes ids, and where the weights live. */
+    tok_vocab *tok = tok_open(dir, &err);
+    if (!tok) {
+        cli_error("inspect", "%s", err.msg);
+        t5_free(&m);
+        return EXIT_FAIL;
+    }
+    if (tok_kind_of(tok) == TOK_SPM)
+        printf("  %-34s SentencePiece, %zu pieces + 100 <extra_id_N>%s\n", "spiece.model",
+               tok_size(tok) - 100,
+               tok_size(tok) > m.cfg.vocab_size ? " (more ids than vocab_size!)" : "");
+    else
+        printf("  %-34s ByT5 bytes (no spiece.model)\n", "tokenizer");
+    tok_free(tok);
+    printf("  %-34s %s\n", "weights",
+           m.map ? "memory-mapped from model.safetensors (F32, no copy)"
+                 : "converted to F32 in memory");
     print_config(&m.cfg);
 
     size_t groups[N_GROUPS] = {0};

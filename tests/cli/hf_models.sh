@@ -63,6 +63,12 @@ head -1 "$T/r.csv" | grep -q '0 ▁,1 t,2 r,3 an,' || fail "render csv: no piece
 grep -q ' 0 _D ' "$T/r.txt" || fail "render text: no '0 _D' row label: $(sed -n 4,5p "$T/r.txt")"
 LC_ALL=C grep -q '[^ -~]' "$T/r.txt" && fail "render text (spm) has non-ASCII bytes"
 
+# --- inspect names the tokenizer and where the weights live
+"$BIN" inspect --model "$SPM" > "$T/i.txt" || fail "inspect (spm) failed"
+grep -q 'spiece.model *SentencePiece, 400 pieces + 100' "$T/i.txt" || fail "inspect: no tokenizer line"
+grep -q 'weights *memory-mapped' "$T/i.txt" || fail "inspect: weights not memory-mapped"
+"$BIN" inspect --model "$TIED" | grep -q 'tokenizer *ByT5 bytes' || fail "inspect: ByT5 not named"
+
 # --- a broken spiece.model: a failed run naming it
 mkdir -p "$T/broken" && cp "$SPM/config.json" "$SPM/model.safetensors" "$T/broken/"
 echo "not a model" > "$T/broken/spiece.model"
