@@ -5,6 +5,8 @@ what t5_ref.py computes for the same model folder, in Hugging Face's layout
 
     /usr/bin/python3 tests/reference/check_dump.py BIN MODEL_DIR [TEXT [TARGET]]
 
+Text is tokenised as attnscope does it: the folder's spiece.model through
+python3-sentencepiece when there is one, else ByT5 bytes.
 Exit status 0 when everything agrees to 1e-5. Not part of `make test`
 (needs torch); tests/cli/dump.sh checks the JSON's shape without it.
 """
@@ -31,6 +33,17 @@ def byt5(text):
     return [b + 3 for b in text.encode("utf-8")] + [1]
 
 
+def tokenizer(model_dir):
+    """The folder's tokenizer as attnscope chooses it: spiece.model through
+    python3-sentencepiece (eos appended, as T5Tokenizer), else ByT5 bytes."""
+    path = os.path.join(model_dir, "spiece.model")
+    if not os.path.exists(path):
+        return byt5
+    import sentencepiece
+    sp = sentencepiece.SentencePieceProcessor(model_file=path)
+    return lambda text: sp.encode(text) + [sp.eos_id()]
+
+
 def compare(name, got, want, problems):
     got = torch.tensor(got, dtype=torch.float64)
     if tuple(got.shape) != tuple(want.shape):
@@ -44,7 +57,8 @@ def compare(name, got, want, problems):
 def check(binary, model_dir, text, target):
     m = t5_ref.load_folder(model_dir, dtype=torch.float64)
     problems = []
-    src = byt5(text)
+    encode = tokenizer(model_dir)
+    src = encode(text)
     if target is None:
         d = run_dump(binary, model_dir, text)
         gen, _ = m.greedy(src, 12)
@@ -53,7 +67,7 @@ def check(binary, model_dir, text, target):
         dec_in = [m.cfg["decoder_start_token_id"]] + gen[:-1]
     else:
         d = run_dump(binary, model_dir, text, target)
-        labels = byt5(target)
+        labels = encode(target)
         dec_in = t5_ref.shift_right(labels, m.cfg["decoder_start_token_id"]).tolist()
         if d["output_ids"] != labels:
             problems.append("target ids %s, expected %s" % (d["output_ids"], labels))
@@ -68,7 +82,7 @@ def check(binary, model_dir, text, target):
         want = torch.stack(attn[kind])
         compare(key, d[key], want, problems)
     if target is not None:
-        loss = float(t5_ref.loss(logits, byt5(target)))
+        loss = float(t5_ref.loss(logits, encode(target)))
         if abs(d["loss"] - loss) > 1e-4:
             problems.append("loss %.7g, reference %.7g" % (d["loss"], loss))
         pred = logits.argmax(-1).tolist()
