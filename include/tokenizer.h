@@ -20,8 +20,9 @@ typedef struct tok_vocab tok_vocab;
 
 /* The tokenizer of model folder dir: SentencePiece when dir/spiece.model
  * exists, ByT5 bytes otherwise (dir may be NULL: ByT5). Returns NULL with a
- * message naming the file when spiece.model exists but cannot be loaded.
- * Free with tok_free. */
+ * message naming the file when spiece.model exists but cannot be loaded, or
+ * when it is missing but dir/tokenizer.json is a fast T5 (Unigram)
+ * tokenizer, whose ids bytes would not match. Free with tok_free. */
 tok_vocab *tok_open(const char *dir, as_err *err);
 
 /* The ByT5 byte tokenizer (never NULL; free with tok_free). */

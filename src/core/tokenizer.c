@@ -51,6 +51,20 @@ tok_vocab *tok_spm_open(const char *path, as_err *err)
     return t;
 }
 
+/* 1 when dir/tokenizer.json is a fast T5 tokenizer (a Unigram model):
+ * its folder needs spiece.model, which attnscope reads instead. */
+static int fast_unigram_only(const char *dir)
+{
+    size_t n = strlen(dir) + 20;
+    char *path = xmalloc(n);
+    snprintf(path, n, "%s/tokenizer.json", dir);
+    char *json = util_read_file(path, NULL, NULL);
+    free(path);
+    int unigram = json && strstr(json, "\"Unigram\"") != NULL;
+    free(json);
+    return unigram;
+}
+
 tok_vocab *tok_open(const char *dir, as_err *err)
 {
     if (!dir) return tok_byt5();
@@ -58,7 +72,15 @@ tok_vocab *tok_open(const char *dir, as_err *err)
     char *path = xmalloc(n);
     snprintf(path, n, "%s/spiece.model", dir);
     struct stat sb;
-    tok_vocab *t = stat(path, &sb) == 0 ? tok_spm_open(path, err) : tok_byt5();
+    tok_vocab *t = NULL;
+    if (stat(path, &sb) == 0)
+        t = tok_spm_open(path, err);
+    else if (fast_unigram_only(dir))
+        as_errf(err, "%s is missing: %s/tokenizer.json is a SentencePiece (Unigram) "
+                     "vocabulary, which attnscope reads from spiece.model; copy the "
+                     "checkpoint's spiece.model into the folder", path, dir);
+    else
+        t = tok_byt5();
     free(path);
     return t;
 }

@@ -2,7 +2,8 @@
  * python3-sentencepiece (tests/fixtures/spm-gated/tokenize.json, written by
  * tests/reference/make_fixtures.py from a model trained by spm_train): ids,
  * pieces and decoded text on a varied text set; ByT5 through the same
- * interface; errors for a broken spiece.model. Then the random T5 of that
+ * interface; errors for a broken spiece.model and for a folder with only a
+ * fast T5 tokenizer.json. Then the random T5 of that
  * vocabulary (spm-gated) against the PyTorch reference: its source text
  * tokenised here gives the reference's ids, and the logits and every
  * attention map agree, teacher forced and greedy. */
@@ -156,6 +157,33 @@ static void test_bad_spiece_model(void **state)
     assert_non_null(strstr(err.msg, "/nonexistent/spiece.model"));
 }
 
+/* A folder with a fast T5 tokenizer.json but no spiece.model is refused
+ * (its ids are not ByT5 bytes); another tokenizer.json leaves ByT5. */
+static void test_fast_tokenizer_only(void **state)
+{
+    (void)state;
+    char dir[] = "/tmp/attnscope_tok_XXXXXX";
+    assert_non_null(mkdtemp(dir));
+    char path[64];
+    snprintf(path, sizeof path, "%s/tokenizer.json", dir);
+    FILE *f = fopen(path, "w");
+    fputs("{\"model\": {\"type\": \"Unigram\", \"vocab\": []}}", f);
+    fclose(f);
+    as_err err = {{0}};
+    assert_null(tok_open(dir, &err));
+    assert_non_null(strstr(err.msg, "spiece.model is missing"));
+    assert_non_null(strstr(err.msg, "tokenizer.json"));
+    f = fopen(path, "w");
+    fputs("{\"model\": {\"type\": \"BPE\"}}", f);
+    fclose(f);
+    tok_vocab *t = tok_open(dir, &err);
+    assert_non_null(t);
+    assert_int_equal(tok_kind_of(t), TOK_BYT5);
+    tok_free(t);
+    unlink(path);
+    rmdir(dir);
+}
+
 /* ---- the random T5 of that vocabulary against the reference ----------------- */
 
 static int *exp_int(const st_file *e, const char *name, size_t *numel)
@@ -279,6 +307,7 @@ int main(void)
         cmocka_unit_test(test_spm_labels_and_decode),
         cmocka_unit_test(test_byt5_through_the_interface),
         cmocka_unit_test(test_bad_spiece_model),
+        cmocka_unit_test(test_fast_tokenizer_only),
         cmocka_unit_test(test_spm_model_equals_reference),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
