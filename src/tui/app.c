@@ -259,13 +259,14 @@ int tui_submit(tui_app *a, int force_raw)
     a->step = a->n_gen ? a->n_gen - 1 : 0;
     a->playing = 0;
     if (a->forced)
-        set_msg(a, 0, 0, "%zu source tokens, teacher forced on a target of %zu tokens in %.0f ms",
-                n_src, a->n_gen, a->decode_ms);
+        set_msg(a, 0, 0, "teacher forced on a target of %zu tokens in %.0f ms, %zu source tokens",
+                a->n_gen, a->decode_ms, n_src);
     else if (quad_ok && strcmp(text, source))
         set_msg(a, 0, 0, "read as %s   (decoded in %.0f ms)", source, a->decode_ms);
     else
-        set_msg(a, 0, 0, "%zu source tokens, decoded %zu tokens in %.0f ms%s", n_src, a->n_gen,
-                a->decode_ms, a->n_gen >= max_len ? " (the output length limit; O changes it)" : "");
+        set_msg(a, 0, 0, "decoded %zu tokens in %.0f ms from %zu source tokens%s", a->n_gen,
+                a->decode_ms, n_src,
+                a->n_gen >= max_len ? " (the output length limit; O changes it)" : "");
     /* Keep the cursors inside the new maps. */
     for (int k = 0; k < 3; k++) {
         size_t rows, cols;
