@@ -40,10 +40,8 @@ so the expected tokens do not hinge on rounding.
 
 import json
 import os
-import shutil
 import subprocess
 import sys
-import tempfile
 
 import numpy as np
 import torch
@@ -189,16 +187,18 @@ TOKENIZE_TEXTS = [
 
 
 def train_spm(path):
-    """spiece.model from tests/reference/spm_corpus.txt by spm_train."""
-    corpus = os.path.join(os.path.dirname(os.path.abspath(__file__)), "spm_corpus.txt")
-    with tempfile.TemporaryDirectory() as tmp:
-        prefix = os.path.join(tmp, "spiece")
-        subprocess.run(["spm_train", "--input=" + corpus, "--model_prefix=" + prefix,
-                        "--vocab_size=400", "--model_type=unigram", "--pad_id=0",
-                        "--eos_id=1", "--unk_id=2", "--bos_id=-1",
-                        "--character_coverage=1.0", "--num_threads=1",
-                        "--minloglevel=2"], check=True)
-        shutil.copyfile(prefix + ".model", path)
+    """spiece.model from tests/reference/spm_corpus.txt by spm_train. The
+    model file records its trainer's arguments, so both paths are given
+    relative to the working directory: the same run gives the same bytes."""
+    corpus = os.path.relpath(os.path.join(os.path.dirname(os.path.abspath(__file__)),
+                                          "spm_corpus.txt"))
+    prefix = os.path.relpath(os.path.splitext(path)[0])
+    subprocess.run(["spm_train", "--input=" + corpus, "--model_prefix=" + prefix,
+                    "--vocab_size=400", "--model_type=unigram", "--pad_id=0",
+                    "--eos_id=1", "--unk_id=2", "--bos_id=-1",
+                    "--character_coverage=1.0", "--num_threads=1",
+                    "--minloglevel=2"], check=True)
+    os.remove(prefix + ".vocab")
 
 
 def write_spm_fixture(out_dir):
