@@ -96,14 +96,21 @@ typedef struct {
     float *lm_head;      /* (V, C) lm_head.weight, NULL when tied */
 } t5_weights;
 
+/* One memory-mapped file. */
+typedef struct {
+    void *addr;
+    size_t len;
+} t5_mapping;
+
 /* A model: configuration plus every parameter in one float array, laid out
  * by the parameter table.
  *
  * Ownership: a model from t5_alloc / t5_load owns params, one writable
  * array (training, gradients and AdamW moments use its layout). A model
  * from t5_load_mapped whose file is all aligned F32 has params == NULL and
- * map != NULL: the weight pointers (w, tensors[i].data) point into a
- * read-only shared mapping of model.safetensors, which t5_free unmaps.
+ * n_maps > 0: the weight pointers (w, tensors[i].data) point into
+ * read-only shared mappings of model.safetensors (or of its shards), which
+ * t5_free unmaps.
  * Such a model serves everything that only reads weights (inference,
  * traces, t5_save); writing through a weight pointer faults. Code that
  * writes weights must use t5_load (or check params != NULL). */
@@ -114,8 +121,9 @@ typedef struct {
     t5_tensor *tensors;  /* (n_tensors) the parameter table, owned */
     size_t n_tensors;
     t5_weights w;        /* pointers into params, or into map */
-    void *map;           /* read-only mapping of model.safetensors, owned; NULL unless mapped */
-    size_t map_len;
+    t5_mapping *maps;    /* (n_maps) read-only mappings of the weight file(s), owned;
+                            NULL unless mapped */
+    size_t n_maps;
 } t5_model;
 
 /* Build the parameter table for cfg: every tensor with its HF name, shape
@@ -134,7 +142,9 @@ int t5_alloc(t5_model *m, const t5_config *cfg, as_err *err);
 void t5_init_random(t5_model *m, uint64_t seed);
 
 /* Load a Hugging Face model folder: dir/config.json and
- * dir/model.safetensors (F32, F16 or BF16, memory-mapped while read).
+ * dir/model.safetensors (F32, F16 or BF16, memory-mapped while read), or a
+ * sharded checkpoint: dir/model.safetensors.index.json naming its shards
+ * (plain file names in dir) in "weight_map".
  * Every problem (missing or malformed file, shape that disagrees with
  * config.json, missing tensor, non-finite weight...) returns -1 with a
  * message naming the file and tensor. On failure m is left freed. */

@@ -152,7 +152,7 @@ static int bench_decode(int argc, char **argv)
         }
         printf("load: %s, %.1f M parameters (%.0f MB as F32), %s, in %.3f s\n", model_dir,
                (double)m.n_params / 1e6, (double)m.n_params * 4 / 1e6,
-               m.map ? "memory-mapped (no copy)" : "converted into memory", util_now() - t0);
+               m.n_maps ? "memory-mapped (no copy)" : "converted into memory", util_now() - t0);
         print_memory("after load");
         cfg = m.cfg;
     } else if (t5_alloc(&m, &cfg, &err)) {

@@ -178,7 +178,7 @@ int cmd_inspect(int argc, char **argv)
         printf("  %-34s ByT5 bytes (no spiece.model)\n", "tokenizer");
     tok_free(tok);
     printf("  %-34s %s\n", "weights",
-           m.map ? "memory-mapped from model.safetensors (F32, no copy)"
+           m.n_maps ? "memory-mapped from the safetensors file (F32, no copy)"
                  : "converted to F32 in memory");
     print_config(&m.cfg);
 

@@ -288,7 +288,8 @@ int t5_alloc(t5_model *m, const t5_config *cfg, as_err *err)
 void t5_free(t5_model *m)
 {
     if (!m) return;
-    if (m->map) munmap(m->map, m->map_len);
+    for (size_t i = 0; i < m->n_maps; i++) munmap(m->maps[i].addr, m->maps[i].len);
+    free(m->maps);
     free(m->params);
     free(m->tensors);
     free(m->w.enc);

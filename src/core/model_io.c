@@ -16,9 +16,85 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <cJSON.h>
+
 #include "model_int.h"
 #include "safetensors.h"
 #include "t5.h"
+
+/* The weight files of a folder: model.safetensors, or the shards a
+ * model.safetensors.index.json names. A tensor is looked up in every file. */
+typedef struct {
+    st_file *f;   /* (n) */
+    size_t n;
+    size_t bytes; /* total mapped */
+} st_set;
+
+static const st_tensor *set_find(const st_set *s, const char *name)
+{
+    for (size_t i = 0; i < s->n; i++) {
+        const st_tensor *t = st_find(&s->f[i], name);
+        if (t) return t;
+    }
+    return NULL;
+}
+
+static void set_close(st_set *s)
+{
+    for (size_t i = 0; i < s->n; i++) st_close(&s->f[i]);
+    free(s->f);
+    memset(s, 0, sizeof *s);
+}
+
+/* Open the shards index_path names in its "weight_map" (file names in dir,
+ * each opened once). Returns 0, or -1 with a message naming the index. */
+static int set_open_index(st_set *s, const char *dir, const char *index_path, as_err *err)
+{
+    memset(s, 0, sizeof *s);
+    char *text = util_read_file(index_path, NULL, err);
+    if (!text) return -1;
+    cJSON *doc = cJSON_Parse(text);
+    free(text);
+    const cJSON *map = doc ? cJSON_GetObjectItemCaseSensitive(doc, "weight_map") : NULL;
+    int rc = 0;
+    if (!cJSON_IsObject(map)) {
+        rc = as_errf(err, "%s: %s", index_path,
+                     doc ? "no \"weight_map\" object" : "not valid JSON");
+        cJSON_Delete(doc);
+        return rc;
+    }
+    size_t cap = (size_t)cJSON_GetArraySize(map);
+    const char **names = xcalloc(cap ? cap : 1, sizeof *names);
+    size_t n = 0;
+    const cJSON *e;
+    cJSON_ArrayForEach(e, map)
+    {
+        const char *file = cJSON_GetStringValue(e);
+        if (!file || !*file || strchr(file, '/') || !strcmp(file, ".") || !strcmp(file, "..")) {
+            rc = as_errf(err, "%s: weight_map[\"%s\"] is not a file name in the folder",
+                         index_path, e->string ? e->string : "");
+            break;
+        }
+        size_t k = 0;
+        while (k < n && strcmp(names[k], file)) k++;
+        if (k == n) names[n++] = file;
+    }
+    if (rc == 0 && n == 0) rc = as_errf(err, "%s: weight_map names no file", index_path);
+    s->f = xcalloc(n ? n : 1, sizeof *s->f);
+    for (size_t i = 0; i < n && rc == 0; i++) {
+        size_t len = strlen(dir) + strlen(names[i]) + 2;
+        char *path = xmalloc(len);
+        snprintf(path, len, "%s/%s", dir, names[i]);
+        rc = st_open(&s->f[i], path, err);
+        if (rc) as_errprefix(err, "%s names it", index_path);
+        else s->n++, s->bytes += s->f[i].map_len;
+        free(path);
+    }
+    free(names);
+    cJSON_Delete(doc);
+    if (rc) set_close(s);
+    return rc;
+}
 
 /* The progress line on stderr while a large file is read: only on a
  * terminal and for files of at least PROGRESS_MIN bytes, redrawn at each
@@ -99,13 +175,13 @@ static int is_file(const char *p)
 
 /* The stored tensor for table entry t: its own name or, for shared.weight,
  * one of HF's tied copies. */
-static const st_tensor *find_stored(const st_file *f, const t5_config *c, const char *name)
+static const st_tensor *find_stored(const st_set *f, const t5_config *c, const char *name)
 {
-    const st_tensor *s = st_find(f, name);
+    const st_tensor *s = set_find(f, name);
     if (s || strcmp(name, "shared.weight")) return s;
-    if ((s = st_find(f, "encoder.embed_tokens.weight"))) return s;
-    if ((s = st_find(f, "decoder.embed_tokens.weight"))) return s;
-    if (c->tie_word_embeddings) s = st_find(f, "lm_head.weight");
+    if ((s = set_find(f, "encoder.embed_tokens.weight"))) return s;
+    if ((s = set_find(f, "decoder.embed_tokens.weight"))) return s;
+    if (c->tie_word_embeddings) s = set_find(f, "lm_head.weight");
     return s;
 }
 
@@ -116,10 +192,10 @@ static const t5_tensor *table_find(const t5_tensor *tab, size_t n, const char *n
     return NULL;
 }
 
-/* Check the open file f against the parameter table of cfg before anything
- * is allocated: every tensor present with its shape and a float dtype, and
- * nothing the table does not know (beyond HF's ignorable extras). */
-static int check_tensors(const t5_config *cfg, const st_file *f, as_err *err)
+/* Check the open files f against the parameter table of cfg before
+ * anything is allocated: every tensor present with its shape and a float
+ * dtype, and nothing the table does not know (beyond HF's ignorable extras). */
+static int check_tensors(const t5_config *cfg, const st_set *f, as_err *err)
 {
     size_t n = 0, np = 0;
     t5_tensor *tab = t5_param_table(cfg, &n, &np);
@@ -144,27 +220,28 @@ static int check_tensors(const t5_config *cfg, const st_file *f, as_err *err)
                          s->name);
         }
     }
-    /* Anything else in the file means the file and config.json disagree. */
-    for (size_t i = 0; i < f->n_tensors && rc == 0; i++) {
-        const char *name = f->tensors[i].name;
-        if (!table_find(tab, n, name) && !is_ignorable(cfg, name))
-            rc = as_errf(err,
-                         "tensor %s is not part of the model config.json describes "
-                         "(num_layers %zu, num_decoder_layers %zu, feed_forward_proj %s, "
-                         "tie_word_embeddings %s)",
-                         name, cfg->num_layers, cfg->num_decoder_layers,
-                         cfg->ff == T5_FF_RELU ? "relu" : "gated-gelu",
-                         cfg->tie_word_embeddings ? "true" : "false");
-    }
+    /* Anything else in the files means they and config.json disagree. */
+    for (size_t k = 0; k < f->n && rc == 0; k++)
+        for (size_t i = 0; i < f->f[k].n_tensors && rc == 0; i++) {
+            const char *name = f->f[k].tensors[i].name;
+            if (!table_find(tab, n, name) && !is_ignorable(cfg, name))
+                rc = as_errf(err,
+                             "tensor %s is not part of the model config.json describes "
+                             "(num_layers %zu, num_decoder_layers %zu, feed_forward_proj %s, "
+                             "tie_word_embeddings %s)",
+                             name, cfg->num_layers, cfg->num_decoder_layers,
+                             cfg->ff == T5_FF_RELU ? "relu" : "gated-gelu",
+                             cfg->tie_word_embeddings ? "true" : "false");
+        }
     free(tab);
     return rc;
 }
 
 /* Fill m (allocated for its config, checked by check_tensors) from f. */
-static int load_tensors(t5_model *m, const st_file *f, as_err *err)
+static int load_tensors(t5_model *m, const st_set *f, as_err *err)
 {
     progress pr;
-    progress_start(&pr, f->path, f->map_len);
+    progress_start(&pr, f->f[0].path, f->bytes);
     int rc = 0;
     for (size_t i = 0; i < m->n_tensors && rc == 0; i++) {
         const t5_tensor *t = &m->tensors[i];
@@ -179,7 +256,7 @@ static int load_tensors(t5_model *m, const st_file *f, as_err *err)
 
 /* 1 when every tensor of cfg's table is stored in f as F32 at an address a
  * float may be read from. */
-static int all_mappable(const t5_config *cfg, const st_file *f)
+static int all_mappable(const t5_config *cfg, const st_set *f)
 {
     size_t n = 0;
     t5_tensor *tab = t5_param_table(cfg, &n, NULL);
@@ -193,12 +270,12 @@ static int all_mappable(const t5_config *cfg, const st_file *f)
 }
 
 /* Point m (t5_alloc_unbacked, checked by check_tensors and all_mappable)
- * into f's mapping and take the mapping over from f. */
-static int map_tensors(t5_model *m, st_file *f, as_err *err)
+ * into f's mappings and take the mappings over from f. */
+static int map_tensors(t5_model *m, st_set *f, as_err *err)
 {
     progress pr;
-    progress_start(&pr, f->path, f->map_len);
-    madvise(f->map, f->map_len, MADV_WILLNEED);
+    progress_start(&pr, f->f[0].path, f->bytes);
+    for (size_t k = 0; k < f->n; k++) madvise(f->f[k].map, f->f[k].map_len, MADV_WILLNEED);
     int rc = 0;
     for (size_t i = 0; i < m->n_tensors && rc == 0; i++) {
         t5_tensor *t = &m->tensors[i];
@@ -210,9 +287,13 @@ static int map_tensors(t5_model *m, st_file *f, as_err *err)
     }
     progress_end(&pr);
     if (rc) return -1;
-    m->map = f->map;
-    m->map_len = f->map_len;
-    f->map = NULL;
+    m->maps = xcalloc(f->n, sizeof *m->maps);
+    for (size_t k = 0; k < f->n; k++) {
+        m->maps[k].addr = f->f[k].map;
+        m->maps[k].len = f->f[k].map_len;
+        f->f[k].map = NULL;
+    }
+    m->n_maps = f->n;
     t5_bind_weights(m);
     return 0;
 }
@@ -233,7 +314,8 @@ static int load_folder(t5_model *m, const char *dir, int mapped, as_err *err)
     snprintf(st_path, n, "%s/model.safetensors", dir);
     int rc = 0;
     t5_config cfg;
-    st_file f = {0};
+    st_set f = {0};
+    const char *wpath = st_path; /* the weight file named in messages */
     if (!is_file(cfg_path)) {
         rc = as_errf(err, "%s is missing (a model folder holds config.json and model.safetensors)",
                      cfg_path);
@@ -241,30 +323,35 @@ static int load_folder(t5_model *m, const char *dir, int mapped, as_err *err)
         rc = -1;
     } else if (!is_file(st_path)) {
         snprintf(alt, n, "%s/model.safetensors.index.json", dir);
-        if (is_file(alt))
-            rc = as_errf(err, "%s is missing: sharded checkpoints (%s) are not supported; save "
-                              "the model as one file", st_path, alt);
-        else {
+        if (is_file(alt)) {
+            wpath = alt;
+            rc = set_open_index(&f, dir, alt, err);
+        } else {
             snprintf(alt, n, "%s/pytorch_model.bin", dir);
             rc = as_errf(err, "%s is missing%s", st_path,
                          is_file(alt) ? " (only pytorch_model.bin is there: save the model with "
                                         "safe_serialization=True)" : "");
         }
-    } else if (st_open(&f, st_path, err)) {
-        rc = -1;
+    } else {
+        f.f = xcalloc(1, sizeof *f.f);
+        if (st_open(&f.f[0], st_path, err)) rc = -1;
+        else f.n = 1, f.bytes = f.f[0].map_len;
+    }
+    if (rc) {
+        /* the message is complete */
     } else if (check_tensors(&cfg, &f, err)) {
-        rc = as_errprefix(err, "%s", st_path);
+        rc = as_errprefix(err, "%s", wpath);
     } else if (mapped && all_mappable(&cfg, &f)) {
         if (t5_alloc_unbacked(m, &cfg, err))
             rc = as_errprefix(err, "%s", cfg_path);
         else if (map_tensors(m, &f, err))
-            rc = as_errprefix(err, "%s", st_path);
+            rc = as_errprefix(err, "%s", wpath);
     } else if (t5_alloc(m, &cfg, err)) {
         rc = as_errprefix(err, "%s", cfg_path);
     } else if (load_tensors(m, &f, err)) {
-        rc = as_errprefix(err, "%s", st_path);
+        rc = as_errprefix(err, "%s", wpath);
     }
-    st_close(&f);
+    set_close(&f);
     if (rc) t5_free(m);
     free(cfg_path);
     free(st_path);

@@ -2,7 +2,8 @@
  * place (params NULL, weights inside the read-only mapping) and gives
  * bit-identical weights and outputs to t5_load; t5_save writes a mapped
  * model back unchanged; an F16 file falls back to one conversion into
- * params; errors leave the model freed. */
+ * params; errors leave the model freed; a sharded checkpoint loads from
+ * its index and shards. */
 #include "testutil.h"
 
 #include <stdlib.h>
@@ -35,11 +36,11 @@ static void test_mapped_equals_copied(void **state)
         if (t5_load(&a, dir, &err)) fail_msg("%s", err.msg);
         if (t5_load_mapped(&b, dir, &err)) fail_msg("%s", err.msg);
         assert_non_null(a.params);
-        assert_null(a.map);
+        assert_int_equal(a.n_maps, 0);
         assert_null(b.params);
-        assert_non_null(b.map);
+        assert_int_equal(b.n_maps, 1);
         /* Every weight pointer is inside the mapping. */
-        const char *lo = b.map, *hi = lo + b.map_len;
+        const char *lo = b.maps[0].addr, *hi = lo + b.maps[0].len;
         for (size_t i = 0; i < b.n_tensors; i++) {
             const char *p = (const char *)b.tensors[i].data;
             assert_true(p >= lo && p + b.tensors[i].numel * sizeof(float) <= hi);
@@ -73,7 +74,7 @@ static void test_mapped_equals_copied(void **state)
         rmdir(out);
         t5_free(&a);
         t5_free(&b);
-        assert_null(b.map);
+        assert_null(b.maps);
     }
 }
 
@@ -111,7 +112,7 @@ static void test_f16_falls_back_to_copy(void **state)
     t5_model b;
     if (t5_load_mapped(&b, out, &err)) fail_msg("%s", err.msg);
     assert_non_null(b.params);
-    assert_null(b.map);
+    assert_int_equal(b.n_maps, 0);
     assert_ptr_equal(b.tensors[0].data, b.params);
     t5_free(&b);
     unlink(p);
@@ -128,8 +129,98 @@ static void test_mapped_errors(void **state)
     as_err err = {{0}};
     assert_int_equal(t5_load_mapped(&m, "/nonexistent/model", &err), -1);
     assert_non_null(strstr(err.msg, "does not exist"));
-    assert_null(m.map);
+    assert_null(m.maps);
     assert_null(m.params);
+}
+
+static void write_text(const char *dir, const char *name, const char *text)
+{
+    char p[300];
+    snprintf(p, sizeof p, "%s/%s", dir, name);
+    FILE *f = fopen(p, "w");
+    assert_non_null(f);
+    fputs(text, f);
+    fclose(f);
+}
+
+static void remove_file(const char *dir, const char *name)
+{
+    char p[300];
+    snprintf(p, sizeof p, "%s/%s", dir, name);
+    unlink(p);
+}
+
+/* A sharded checkpoint (model.safetensors.index.json and two shards, as
+ * transformers writes for large models): the same weights, mapped from both
+ * shards or copied; a shard the index names but the folder lacks, and a
+ * path in the index, are errors naming the index. */
+static void test_sharded_checkpoint(void **state)
+{
+    (void)state;
+    t5_model a;
+    as_err err = {{0}};
+    if (t5_load(&a, FIXTURES "/untied-gated", &err)) fail_msg("%s", err.msg);
+    char dir[] = "/tmp/attnscope_shard_XXXXXX";
+    assert_non_null(mkdtemp(dir));
+    if (t5_save(&a, dir, &err)) fail_msg("%s", err.msg);
+    remove_file(dir, "model.safetensors");
+    /* The first half of the table in one shard, the rest in the other. */
+    size_t half = a.n_tensors / 2;
+    st_out *o = calloc(a.n_tensors, sizeof *o);
+    size_t len = 64 + a.n_tensors * 160;
+    char *index = malloc(len);
+    size_t k = (size_t)snprintf(index, len, "{\"metadata\": {\"total_size\": 1}, \"weight_map\": {");
+    for (size_t i = 0; i < a.n_tensors; i++) {
+        const t5_tensor *t = &a.tensors[i];
+        o[i] = (st_out){.name = t->name, .dtype = ST_F32, .ndim = t->ndim,
+                        .shape = {t->shape[0], t->shape[1]}, .data = t->data};
+        k += (size_t)snprintf(index + k, len - k, "%s\"%s\": \"model-0000%d-of-00002.safetensors\"",
+                              i ? ", " : "", t->name, i < half ? 1 : 2);
+    }
+    snprintf(index + k, len - k, "}}\n");
+    char p[300];
+    snprintf(p, sizeof p, "%s/model-00001-of-00002.safetensors", dir);
+    if (st_write(p, o, half, NULL, &err)) fail_msg("%s", err.msg);
+    snprintf(p, sizeof p, "%s/model-00002-of-00002.safetensors", dir);
+    if (st_write(p, o + half, a.n_tensors - half, NULL, &err)) fail_msg("%s", err.msg);
+    write_text(dir, "model.safetensors.index.json", index);
+
+    t5_model b, c;
+    if (t5_load_mapped(&b, dir, &err)) fail_msg("%s", err.msg);
+    assert_int_equal(b.n_maps, 2);
+    assert_null(b.params);
+    same_weights(&a, &b);
+    if (t5_load(&c, dir, &err)) fail_msg("%s", err.msg);
+    assert_non_null(c.params);
+    same_weights(&a, &c);
+    t5_free(&b);
+    t5_free(&c);
+
+    /* A missing shard. */
+    snprintf(p, sizeof p, "%s/model-00002-of-00002.safetensors", dir);
+    char moved[320];
+    snprintf(moved, sizeof moved, "%s.away", p);
+    assert_int_equal(rename(p, moved), 0);
+    assert_int_equal(t5_load_mapped(&b, dir, &err), -1);
+    assert_non_null(strstr(err.msg, "model.safetensors.index.json names it"));
+    assert_non_null(strstr(err.msg, "model-00002-of-00002.safetensors"));
+    assert_int_equal(rename(moved, p), 0);
+    /* A path instead of a file name. */
+    write_text(dir, "model.safetensors.index.json",
+               "{\"weight_map\": {\"shared.weight\": \"../model.safetensors\"}}");
+    assert_int_equal(t5_load(&b, dir, &err), -1);
+    assert_non_null(strstr(err.msg, "is not a file name in the folder"));
+    write_text(dir, "model.safetensors.index.json", "{\"weight_map\": [1]}");
+    assert_int_equal(t5_load(&b, dir, &err), -1);
+    assert_non_null(strstr(err.msg, "no \"weight_map\" object"));
+
+    remove_file(dir, "model-00001-of-00002.safetensors");
+    remove_file(dir, "model-00002-of-00002.safetensors");
+    remove_file(dir, "model.safetensors.index.json");
+    remove_file(dir, "config.json");
+    rmdir(dir);
+    free(o), free(index);
+    t5_free(&a);
 }
 
 int main(void)
@@ -138,6 +229,7 @@ int main(void)
         cmocka_unit_test(test_mapped_equals_copied),
         cmocka_unit_test(test_f16_falls_back_to_copy),
         cmocka_unit_test(test_mapped_errors),
+        cmocka_unit_test(test_sharded_checkpoint),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
