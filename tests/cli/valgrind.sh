@@ -9,6 +9,7 @@ set -u
 BIN=${BIN:-./attnscope}
 case $BIN in /*) ;; *) BIN=$PWD/$BIN ;; esac
 command -v valgrind >/dev/null || { echo "valgrind is not installed (scripts/deps.sh installs it)"; exit 1; }
+case ${BUILD:-} in *san*) echo "skipped: the SANITIZE=1 pass (ASan covers it; valgrind runs in the plain pass)"; exit 0 ;; esac
 if ldd "$BIN" 2>/dev/null | grep -q 'libasan'; then
     echo "skipped: $BIN is an AddressSanitizer build (valgrind runs in the plain pass)"
     exit 0
