@@ -100,6 +100,17 @@ LINES=40 COLUMNS=120 "$BIN" tui --model "$UI_MODEL" --bench-ui --bench-reps 10
 LINES=40 COLUMNS=120 "$BIN" tui --model "$UI_MODEL" --bench-ui --bench-reps 5 --color none |
     sed -n 's/^ui: key press/ui: (no colour) key press/p'
 if [ -n "$UI_TMP" ]; then rm -rf "$UI_TMP"; fi
+# Long inputs: a 512-token text on the small random fixture (any length:
+# relative positions), 32 output tokens. Keys on the 512 x 512 encoder map:
+# moves, pages, End/Home, fit zoom, moves zoomed, max/mean, zoom in, the
+# model view (8 pooled 512 x 512 thumbnails) and back, a / search with n/N,
+# the head mean, cross and decoder maps. Head classes of maps this large are
+# computed on idle frames after a key, so they are not in these numbers.
+UI_LONG=$(awk 'BEGIN { s = ""; while (length(s) < 600) s = s "the quick brown fox jumps over the lazy dog. "; printf "%s", substr(s, 1, 511) }')
+echo "   512-token input, 512 x 512 encoder maps (tests/fixtures/tied-relu):"
+LINES=40 COLUMNS=120 "$BIN" tui --model tests/fixtures/tied-relu --raw --max-len 32 --bench-reps 5 \
+    --bench-ui='1\R\D\L\U\N\P\E\Hf\R\D\R\DMMzZZZm\R\D\nv/zebra\nnNa\R\D\Ua3\R\Dm\L\U\nsv2\R' \
+    "$UI_LONG" | sed 's/^ui:/ui (512):/'
 echo
 
 echo "== large model: random ByT5-small shape (12+4 layers, d_model 1472, 6x64 heads, d_ff 3584, gated-gelu, untied) =="

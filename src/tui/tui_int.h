@@ -120,6 +120,8 @@ struct tui_app {
     int normalize;               /* scale maps to their maximum */
     int help;
     int too_small;
+    int more_work;               /* the last frame left work for idle frames (classes) */
+    int idle;                    /* this frame is an idle one: do that work */
     float *buf, *buf2;           /* scratch maps */
     char status[512];            /* the cursor line, set by the view's draw */
 

@@ -2,7 +2,10 @@
  * entry box, message, solution and its check, cursor status, key hints),
  * the three views (one map, the model view of every layer x head, the
  * summary of attention received per layer), the help overlay and the
- * too-small notice; and the keys all views share.
+ * too-small notice; and the keys all views share. Long inputs: the map
+ * view zooms out by pooling tokens into cells (cached per run, head, zoom
+ * and step), / finds a token by its text, and a one-line prompt on the
+ * message line takes a search, a target or an output length.
  *
  * Deliberately not here: the loop and decoding (app.c), colour pairs
  * (screen.c), the cell arithmetic (layout.c). */
@@ -14,10 +17,12 @@
 
 #include "byt5.h"
 #include "tui_int.h"
+#include "util.h"
 
 #define MIN_W 40
 #define MIN_H 12
 #define MAX_SCALE 8 /* largest cell: 8 columns by 8 half lines */
+#define CLASS_BUDGET_S 0.030 /* head classification per idle model-view frame */
 
 /* Separators and marks, with ASCII stand-ins outside UTF-8. */
 #define SEP(a) ((a)->utf8 ? " \xe2\x94\x82 " : " | ")
@@ -259,9 +264,22 @@ static void map_draw(tui_app *a, int y, int x, int h, int w)
         else if (a->normalize)
             n += snprintf(a->status + n, sizeof a->status - (size_t)n, "  (scaled to %.3f)", vmax);
     }
-    const an_head_class *hc = a->avg ? NULL : tui_head_class(a, k, a->layer, a->head);
-    if (hc && n < (int)sizeof a->status)
-        n += snprintf(a->status + n, sizeof a->status - (size_t)n, "  class: %s", hc->label);
+    /* The head's class takes a pass over the whole map (~15 ms at 512 x
+       512): a new head's first frame shows the map at once and an idle
+       frame right after adds the class. */
+    const an_head_class *hc = NULL;
+    if (!a->avg) {
+        size_t ci = a->layer * a->tr->n_heads + a->head;
+        size_t rows_k, cols_k;
+        tui_map_size(a, k, &rows_k, &cols_k);
+        if (a->cls_done[k][ci] || a->idle || rows_k * cols_k <= 64 * 64)
+            hc = tui_head_class(a, k, a->layer, a->head);
+        else
+            a->more_work = 1;
+    }
+    if (n < (int)sizeof a->status && (hc || a->more_work))
+        n += snprintf(a->status + n, sizeof a->status - (size_t)n, "  class: %s",
+                      hc ? hc->label : "...");
     if (!a->avg && an_iv_head(&a->iv, k, a->layer, a->head) && n < (int)sizeof a->status)
         snprintf(a->status + n, sizeof a->status - (size_t)n, "  [ablated]");
 }
@@ -387,6 +405,8 @@ static void model_draw(tui_app *a, int y, int x, int h, int w)
                  hd == a->head ? ROLE_SELECTED : ROLE_LABEL, s);
     }
     tui_grid tg = {.half = half, .cell_w = 1};
+    double t_start = util_now();
+    a->more_work = 0;
     /* Thumbnails are pooled once per run, kind, step and size (a 512-token
        map is 262144 weights a head): moving the selection redraws from the
        cache. */
@@ -447,15 +467,28 @@ static void model_draw(tui_app *a, int y, int x, int h, int w)
             /* Under the thumbnail: the head's class ("D +0", "V x ^"...) and
                an X when it is ablated. */
             if (ty + (int)tl < y + h) {
-                const an_head_class *hc = tui_head_class(a, k, ly, hd);
+                /* Classes cost a pass over each map (~15 ms for 512 x 512):
+                   large maps are classified on the idle frames after a key
+                   (a->more_work), a budget each, so a key's frame comes at
+                   once and the labels fill in. */
+                const an_head_class *hc = NULL;
+                if (a->cls_done[k][ti] || rows * cols <= 64 * 64 ||
+                    (a->idle && util_now() - t_start < CLASS_BUDGET_S))
+                    hc = tui_head_class(a, k, ly, hd);
+                else
+                    a->more_work = 1;
                 char lab[64];
                 int abl = an_iv_head(&a->iv, k, ly, hd) != AN_ABL_NONE;
-                snprintf(lab, sizeof lab, "%s%s", abl ? "X " : "", hc ? hc->label : "");
+                snprintf(lab, sizeof lab, "%s%s", abl ? "X " : "",
+                         hc ? hc->label : a->more_work ? "..." : "");
                 tui_text(a, ty + (int)tl, tx, (int)tw, abl ? ROLE_WRONG : sel ? ROLE_SELECTED : ROLE_HINT, lab);
             }
         }
     }
-    const an_head_class *hc = tui_head_class(a, k, a->layer, a->head);
+    size_t si = a->layer * nh + a->head;
+    const an_head_class *hc = a->cls_done[k][si] || rows * cols <= 64 * 64
+                                  ? tui_head_class(a, k, a->layer, a->head)
+                                  : NULL;
     snprintf(a->status, sizeof a->status,
              " model view: %s, %zu layers x %zu heads; selected layer %zu head %zu%s%s%s "
              "(Enter zooms, x ablates)",
@@ -753,7 +786,7 @@ static void draw_hints(tui_app *a, int y, int w)
 
 static const char *help_lines[] = {
     "attnscope keys",
-    "  e / Enter     edit the equation: Enter decodes, Esc leaves,",
+    "  e   Enter     edit the equation: Enter decodes, Esc leaves,",
     "                Ctrl-U clears, Ctrl-R decodes it as raw text",
     "  arrows        move the cursor (PgUp/PgDn a page, Home/End a row)",
     "  l L   h H     next / previous layer;  next / previous head",
@@ -821,6 +854,7 @@ void tui_draw(tui_app *a)
     int status_y = y++;
     int view_h = H - 1 - y;
     a->status[0] = '\0';
+    a->more_work = 0; /* a view sets it again when it left work for idle frames */
     if (a->have_run && view_h > 1) tui_views[a->view].draw(a, y, 0, view_h, W);
     else if (!a->have_run) snprintf(a->status, sizeof a->status, " type an equation and press Enter");
     tui_fill(a, status_y, 0, W, ROLE_STATUS);
