@@ -28,7 +28,7 @@ static void usage(FILE *f)
             "                     not trained on the quadratic task; guessed for HF checkpoints)\n"
             "  -a, --ascii        no Unicode half blocks (one map row per line)\n"
             "      --max-len N    at most N output tokens when decoding greedily (1..511;\n"
-            "                     default 128 for equations, 511 for raw text); O in the UI\n"
+            "                     default 128 for equations, 255 for raw text); O in the UI\n"
             "      --target TEXT  teacher forcing: feed TEXT (eos appended) to the decoder\n"
             "                     instead of its own output; T in the UI\n"
             "      --bench-ui[=KEYS] replay keys without a terminal and print redraw timings\n"

@@ -185,7 +185,7 @@ int tui_submit(tui_app *a, int force_raw)
             set_msg(a, 1, 0, "the tokenizer refused the text");
         return -1;
     }
-    size_t def_len = raw ? TUI_MAX_GEN - 1 : QUAD_MAX_GEN;
+    size_t def_len = raw ? TUI_DEFAULT_RAW_GEN : QUAD_MAX_GEN;
     size_t max_len = a->max_len ? a->max_len : def_len;
     if (max_len > TUI_MAX_GEN - 1) max_len = TUI_MAX_GEN - 1;
     /* A target: the decoder is fed it (teacher forcing) instead of its own

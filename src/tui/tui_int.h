@@ -51,6 +51,7 @@ extern const tui_view tui_views[VIEW_N];
 #define TUI_INPUT_MAX 4096  /* bytes of the entry box, a target, a prompt */
 #define TUI_MAX_SRC 512     /* source tokens (eos included) */
 #define TUI_MAX_GEN 512     /* decoder positions: the start token + output tokens */
+#define TUI_DEFAULT_RAW_GEN 255 /* greedy output tokens of raw text unless --max-len / O */
 #define TUI_ZOOM_MAX 64     /* tokens per cell and axis, zoomed out the most */
 #define TUI_MAX_THEMES 32
 

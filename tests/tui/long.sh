@@ -60,8 +60,11 @@ screen | grep -qE "^ +$(( LAZY[N_LAZY-1] / 2 * 2 )) " || fail "the cursor's row 
 
 # the model view on 512 x 512 maps
 keys m; wait_for "model view: encoder self, 2 layers x 4 heads; selected layer 0 head 0"
+# head classes of 512 x 512 maps come on idle frames after the key
+wait_for "selected layer 0 head 0: "
 keys Down Right; wait_for "selected layer 1 head 1"
 keys Enter; wait_for "encoder self layer 1 of 2 head 1 of 4" 1
+wait_for "class: " 6; wait_gone "class: ..."
 keys 3 m; wait_for "model view: cross, 3 layers x 4 heads"
 keys v
 
