@@ -190,7 +190,13 @@ static void map_draw(tui_app *a, int y, int x, int h, int w)
     if (*cr >= rows) *cr = rows - 1;
     if (*cc >= cols) *cc = cols - 1;
     size_t live = tui_live_rows(a, k);
+    int half = use_half(a);
+    /* Zoomed out no further than the whole map (a smaller map, a new
+       input, a larger terminal). */
     size_t z = zoom_of(a, k);
+    size_t fit = tui_zoom_fit(rows, cols, (size_t)h, (size_t)w, half,
+                              tui_row_label_width(rows, 0, 5));
+    if (z > fit) z = a->zoom[k] = fit;
     size_t pr, pc;
     const float *map = zoomed_map(a, k, live, z, &pr, &pc, &stride);
     if (!map) {
@@ -200,7 +206,6 @@ static void map_draw(tui_app *a, int y, int x, int h, int w)
     double vmax = a->normalize ? a->zmax : 1.0;
     if (z > 1 && a->pool_mean && !a->normalize) vmax = a->zmax; /* means are small: scale */
     size_t pcr = *cr / z, pcc = *cc / z, plive = tui_pool_size(live, z);
-    int half = use_half(a);
     const int *rt = tui_row_tokens(a, k), *ct = tui_col_tokens(a, k);
     const char *const *names = tui_row_names(a, k);
     const int *col_tok = ct, *row_tok = names ? NULL : rt;
@@ -339,7 +344,18 @@ static tui_action map_key(tui_app *a, int key)
         return TUI_REDRAW;
     }
     switch (key) {
-    case 'z': case '-': set_zoom(a, z * 2); return TUI_REDRAW;
+    case 'z': case '-': {
+        size_t fit = tui_zoom_fit(rows, cols, a->grid.height, a->grid.width, use_half(a),
+                                  a->grid.label_w);
+        if (z >= fit) {
+            snprintf(a->msg, sizeof a->msg, "the whole map is on the screen (Z zooms in)");
+            a->msg_error = 0;
+            a->err_col = 0;
+            return TUI_REDRAW;
+        }
+        set_zoom(a, z * 2 < fit ? z * 2 : fit);
+        return TUI_REDRAW;
+    }
     case 'Z': case '+': case '=': set_zoom(a, z / 2); return TUI_REDRAW;
     case 'f': {
         size_t fit = tui_zoom_fit(rows, cols, a->grid.height, a->grid.width, use_half(a),

@@ -35,8 +35,8 @@ keys Right; wait_for "keys 8-15 'k brown '" 6
 keys Down;  wait_for " queries 8-15 'k brown '" 6
 keys M; wait_for "zoom 8 mean" 1; wait_for "  mean 0." 6
 keys M; wait_for "zoom 8 max" 1
-keys z; wait_for "zoom 16 max" 1; wait_for " queries 0-15 " 6
-keys Z Z; wait_for "zoom 4 max" 1; wait_for " queries 8-11 'k br'  keys 8-11 'k br'" 6
+keys z; wait_for "the whole map is on the screen (Z zooms in)" 3; wait_for "zoom 8 max" 1
+keys Z; wait_for "zoom 4 max" 1; wait_for " queries 8-11 'k br'  keys 8-11 'k br'" 6
 keys Z Z; wait_for "head 0 of 4 │ step 16/16" 1; wait_for " query 8 'k'  key 8 'k'" 6
 
 # jump: / on the key axis, then the query axis (Tab) with n / N
