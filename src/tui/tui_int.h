@@ -129,6 +129,7 @@ struct tui_app {
     /* long inputs: zoom (tokens per cell) per kind, pooling, caches */
     size_t zoom[3];
     int pool_mean;               /* 0: max pooling, 1: mean */
+    size_t sum_zoom;             /* key tokens a summary cell (0 or 1: one) */
     float *zbuf;                 /* the map view's (pooled / head-mean) map */
     tui_cache_key zkey;
     double zmax;                 /* its largest live value */

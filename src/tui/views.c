@@ -552,6 +552,18 @@ static double summary_fill(tui_app *a, size_t *nl_out, size_t *cols_out)
     return mx;
 }
 
+/* The widest pooling of the summary's columns worth having: the fewest
+   tokens a cell at which every column is on the screen. */
+static size_t summary_fit(const tui_app *a, size_t cols)
+{
+    size_t room = a->sum_grid.width > a->sum_grid.label_w ? a->sum_grid.width - a->sum_grid.label_w
+                                                          : 0;
+    if (!room) return 1;
+    size_t z = 1;
+    while (tui_pool_size(cols, z) > room) z++;
+    return z;
+}
+
 static void summary_draw(tui_app *a, int y, int x, int h, int w)
 {
     size_t nl, cols;
@@ -569,22 +581,60 @@ static void summary_draw(tui_app *a, int y, int x, int h, int w)
         snprintf(names_buf[l], sizeof names_buf[l], "L%zu", l);
         names[l] = names_buf[l];
     }
+    /* Long inputs: key columns pooled z a cell (the layers stay rows), by
+       the map view's max / mean, into a->buf2. */
+    size_t labw = tui_row_label_width(nn, 0, 3);
+    size_t z = a->sum_zoom ? a->sum_zoom : 1;
+    size_t room = (size_t)w > labw ? (size_t)w - labw : 1, fit = 1;
+    while (tui_pool_size(cols, fit) > room) fit++;
+    if (z > fit) z = a->sum_zoom = fit;
+    size_t pc = tui_pool_size(cols, z);
+    const float *sm = a->sumbuf;
+    double vmax = mx;
+    if (z > 1) {
+        vmax = 1e-9;
+        for (size_t l = 0; l < nn; l++)
+            for (size_t j = 0; j < pc; j++) {
+                size_t c0 = j * z, c1 = c0 + z < cols ? c0 + z : cols;
+                float v = a->pool_mean ? 0.0f : -1.0f;
+                for (size_t c = c0; c < c1; c++) {
+                    float u = a->sumbuf[l * cols + c];
+                    v = a->pool_mean ? v + u : (u > v ? u : v);
+                }
+                if (a->pool_mean) v /= (float)(c1 - c0);
+                a->buf2[l * pc + j] = v;
+                if (v > vmax) vmax = v;
+            }
+        sm = a->buf2;
+        for (size_t j = 0; j < pc; j++) a->ztok_c[j] = tui_col_tokens(a, a->kind)[j * z];
+    }
     /* Cells scaled to the space, at least a line per layer (sy >= 2), so
        each layer has its label. */
     int half = use_half(a);
-    tui_grid_fit(&a->sum_grid, nn, cols, (size_t)h, (size_t)w, half, MAX_SCALE,
-                 tui_row_label_width(nn, 0, 3), a->sum_r, a->sum_c);
+    tui_grid_fit(&a->sum_grid, nn, pc, (size_t)h, (size_t)w, half, MAX_SCALE, labw, a->sum_r,
+                 a->sum_c / z);
     if (a->sum_grid.sy == 1) /* pairs of layers on a line would share a label */
-        tui_grid_layout(&a->sum_grid, nn, cols, (size_t)h, (size_t)w, 0, 1,
-                        tui_row_label_width(nn, 0, 3), a->sum_r, a->sum_c);
+        tui_grid_layout(&a->sum_grid, nn, pc, (size_t)h, (size_t)w, 0, 1, labw, a->sum_r,
+                        a->sum_c / z);
     const tui_grid *g = &a->sum_grid;
     if (!g->vis_rows || !g->vis_cols) {
         snprintf(a->status, sizeof a->status, " the summary does not fit; enlarge the terminal");
         return;
     }
     const int *ct = tui_col_tokens(a, a->kind);
-    draw_col_labels(a, g, y, x, ct, a->sum_c, "layer");
-    draw_grid(a, g, y, x, a->sumbuf, cols, nn, mx, a->sum_r, a->sum_c, NULL, names, -1);
+    draw_col_labels(a, g, y, x, z > 1 ? a->ztok_c : ct, a->sum_c / z, "layer");
+    draw_grid(a, g, y, x, sm, pc, nn, vmax, a->sum_r, a->sum_c / z, NULL, names, -1);
+    if (z > 1) {
+        size_t c0 = a->sum_c / z * z, c1 = c0 + z < cols ? c0 + z : cols;
+        char ctx[24];
+        range_text(a, ct, c0, c1, ctx, sizeof ctx);
+        snprintf(a->status, sizeof a->status,
+                 " summary (%s): layer %zu, keys %zu-%zu '%s' receive %s %.3f (%zu a cell; "
+                 "summed over heads, mean over queries)",
+                 tui_kind_name(a->kind), a->sum_r, c0, c1 - 1, ctx,
+                 a->pool_mean ? "mean" : "max", sm[a->sum_r * pc + a->sum_c / z], z);
+        return;
+    }
     char ka[32];
     snprintf(a->status, sizeof a->status,
              " summary (%s): layer %zu, key %zu '%s' receives %.3f (summed over heads, mean over "
@@ -597,7 +647,24 @@ static tui_action summary_key(tui_app *a, int key)
 {
     size_t nl = tui_n_layers(a, a->kind), rows, cols;
     tui_map_size(a, a->kind, &rows, &cols);
-    if (move_cursor(&a->sum_r, &a->sum_c, nl, cols, 1, key)) return TUI_REDRAW;
+    size_t z = a->sum_zoom ? a->sum_zoom : 1;
+    size_t pc = a->sum_c / z;
+    if (move_cursor(&a->sum_r, &pc, nl, tui_pool_size(cols, z), 1, key)) {
+        size_t c = pc * z + a->sum_c % z;
+        a->sum_c = c < cols ? c : (cols ? cols - 1 : 0);
+        return TUI_REDRAW;
+    }
+    size_t fit = summary_fit(a, cols);
+    switch (key) {
+    case 'z': case '-':
+        a->sum_zoom = z * 2 < fit ? z * 2 : fit;
+        return TUI_REDRAW;
+    case 'Z': case '+': case '=':
+        a->sum_zoom = z / 2 ? z / 2 : 1;
+        return TUI_REDRAW;
+    case 'f': a->sum_zoom = z == 1 ? fit : 1; return TUI_REDRAW;
+    case 'M': a->pool_mean = !a->pool_mean; return TUI_REDRAW;
+    }
     if (key == '\r' || key == '\n' || key == (TUI_FKEY | KEY_ENTER)) {
         a->view = VIEW_MAP;
         a->layer = a->sum_r;

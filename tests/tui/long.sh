@@ -66,6 +66,12 @@ keys Down Right; wait_for "selected layer 1 head 1"
 keys Enter; wait_for "encoder self layer 1 of 2 head 1 of 4" 1
 wait_for "class: " 6; wait_gone "class: ..."
 keys 3 m; wait_for "model view: cross, 3 layers x 4 heads"
+# the summary: 512 key columns, pooled to fit (5 a cell on 120 columns)
+keys s; wait_for "summary (cross): layer 0, key 300 'Z' receives" 6
+keys f; wait_for "summary (cross): layer 0, keys 300-304 'ZEBRA' receive max" 6
+keys Right; wait_for "keys 305-309 ' the ' receive max" 6
+keys M; wait_for "keys 305-309 ' the ' receive mean" 6
+keys M f; wait_for "layer 0, key 305 '\x20' receives" 6
 keys v
 
 # the run: output length (O) and a teacher-forced target (T)
