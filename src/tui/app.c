@@ -649,7 +649,9 @@ static int bench(tui_app *a, const tui_options *o)
         }
     }
     double max_key = 0;
-    for (size_t i = 0; i < ik; i++) max_key = tk[i] > max_key ? tk[i] : max_key;
+    size_t max_at = 0;
+    for (size_t i = 0; i < ik; i++)
+        if (tk[i] > max_key) max_key = tk[i], max_at = i % nk;
     size_t rows, cols;
     tui_map_size(a, T5_ATTN_ENC_SELF, &rows, &cols);
     double p_eq = median(te, ie), p_key = median(tk, ik), p_dec = median(td, ie);
@@ -657,8 +659,12 @@ static int bench(tui_app *a, const tui_options *o)
     endwin();
     printf("ui: %dx%d terminal, %s colour, %zu key redraws, %zu new %s (%zu source tokens)\n",
            COLS, LINES, theme_mode_name(a->mode), ik, ie, a->raw ? "inputs" : "equations", rows);
-    printf("ui: key press -> finished redraw   median %.3f ms (90%% %.3f, max %.3f ms)  "
-           "goal < 16 ms\n", p_key, p90, max_key);
+    char slow[16];
+    int sk = seq[max_at];
+    if (sk & TUI_FKEY) snprintf(slow, sizeof slow, "%s", keyname(sk & ~TUI_FKEY));
+    else snprintf(slow, sizeof slow, "%c", sk >= 32 && sk < 127 ? sk : '?');
+    printf("ui: key press -> finished redraw   median %.3f ms (90%% %.3f, max %.3f ms at key %zu "
+           "'%s')  goal < 16 ms\n", p_key, p90, max_key, max_at + 1, slow);
     printf("ui: Enter (new equation) -> screen median %.3f ms  goal < 100 ms\n", p_eq);
     printf("ui:   of which decoding (trace_run)  median %.3f ms, %.1f tokens per equation\n",
            p_dec, ie ? n_tokens / (double)ie : 0.0);
