@@ -18,6 +18,10 @@ MODEL=$PWD/sample_models/quadratic-seed
 [ -f "$MODEL/model.safetensors" ] || MODEL=$PWD/tests/fixtures/tied-relu
 T=$(mktemp -d)
 trap 'rm -rf "$T"' EXIT
+# A private copy (the same bytes): a binary relinked meanwhile in a shared
+# checkout cannot break the run. Only the built-in theme is used.
+cp "$BIN" "$T/attnscope" || exit 1
+BIN=$T/attnscope
 fails=0
 fail() { echo "FAIL: $*"; fails=$((fails + 1)); }
 # One thread for OpenBLAS and OpenMP (valgrind serialises threads anyway) and
