@@ -3,9 +3,10 @@
  * as PNG and SVG of the same size (atomically, through util.h).
  *
  * It draws matrices it is given; what to draw is the report's business.
+ * The cairo pieces it shares with render's figures (font, labels, frames,
+ * the colour bar's scale, stream writing) are in src/render/cairo_util.c.
  * Deliberately not here: terminal rendering (src/render, src/tui). */
 #include <cairo.h>
-#include <cairo-svg.h>
 #include <fontconfig/fontconfig.h>
 #include <math.h>
 #include <stdint.h>
@@ -14,13 +15,13 @@
 #include <string.h>
 
 #include "analysis.h"
+#include "cairo_util.h"
 
 #define FIG_MARGIN 12.0
 #define FIG_TITLE_H 26.0
 #define FIG_PANEL_TITLE_H 16.0
 #define FIG_LABEL_PX 7     /* smallest cell that gets labels */
 #define FIG_BAR_W 64.0     /* colour bar with its tick labels */
-#define FIG_FONT "DejaVu Sans"
 
 /* viridis, sampled every 1/8 */
 static const double ramp[9][3] = {
@@ -53,20 +54,6 @@ typedef struct {
     int no_bar;             /* categorical: no colour bar */
 } layout;
 
-static void set_font(cairo_t *cr, double size, int bold)
-{
-    cairo_select_font_face(cr, FIG_FONT, CAIRO_FONT_SLANT_NORMAL,
-                           bold ? CAIRO_FONT_WEIGHT_BOLD : CAIRO_FONT_WEIGHT_NORMAL);
-    cairo_set_font_size(cr, size);
-}
-
-static double text_w(cairo_t *cr, const char *s)
-{
-    cairo_text_extents_t e;
-    cairo_text_extents(cr, s, &e);
-    return e.x_advance;
-}
-
 /* Titles may hold several lines separated by '\n': the widest line, the
  * count, and drawing them. */
 static double title_width(cairo_t *cr, const char *t, int *lines)
@@ -78,7 +65,7 @@ static double title_width(cairo_t *cr, const char *t, int *lines)
         size_t n = nl ? (size_t)(nl - t) : strlen(t);
         char buf[2048];
         snprintf(buf, sizeof buf, "%.*s", (int)(n < sizeof buf ? n : sizeof buf - 1), t);
-        double x = text_w(cr, buf);
+        double x = cu_text_w(cr, buf);
         if (x > w) w = x;
         (*lines)++;
         t = nl ? nl + 1 : NULL;
@@ -118,33 +105,32 @@ static void measure(layout *L, size_t cell_px)
     }
     L->fs = L->cs >= FIG_LABEL_PX ? (L->cs - 1 < 11 ? L->cs - 1 : 11) : 0;
     L->rowlab_w = L->collab_h = 0;
-    cairo_surface_t *s = cairo_image_surface_create(CAIRO_FORMAT_ARGB32, 1, 1);
-    cairo_t *cr = cairo_create(s);
+    cairo_t *cr = cu_scratch();
     if (L->fs > 0) {
-        set_font(cr, L->fs, 0);
+        cu_font(cr, L->fs, 0);
         for (size_t i = 0; i < L->n; i++) {
             for (size_t r = 0; L->p[i].row_labels && r < L->p[i].rows; r++) {
-                double w = text_w(cr, L->p[i].row_labels[r]);
+                double w = cu_text_w(cr, L->p[i].row_labels[r]);
                 if (w > L->rowlab_w) L->rowlab_w = w;
             }
             for (size_t c = 0; L->p[i].col_labels && c < L->p[i].cols; c++) {
-                double w = text_w(cr, L->p[i].col_labels[c]);
+                double w = cu_text_w(cr, L->p[i].col_labels[c]);
                 if (w > L->collab_h) L->collab_h = w;
             }
         }
         if (L->rowlab_w > 0) L->rowlab_w = ceil(L->rowlab_w) + 4;
         if (L->collab_h > 0) L->collab_h = ceil(L->collab_h) + 4;
     }
-    set_font(cr, 14, 1);
+    cu_font(cr, 14, 1);
     int lines = 0;
     double title_w = L->title ? title_width(cr, L->title, &lines) : 0;
     L->title_h = FIG_TITLE_H + 18.0 * (lines > 1 ? lines - 1 : 0);
     double tw = 0;
-    set_font(cr, 11, 0);
+    cu_font(cr, 11, 0);
     for (size_t i = 0; i < L->n; i++)
-        if (L->p[i].title && text_w(cr, L->p[i].title) > tw) tw = text_w(cr, L->p[i].title);
+        if (L->p[i].title && cu_text_w(cr, L->p[i].title) > tw)
+            tw = cu_text_w(cr, L->p[i].title);
     cairo_destroy(cr);
-    cairo_surface_destroy(s);
     L->pw = L->rowlab_w + (double)maxc * L->cs + 14;
     if (L->pw < tw + 14) L->pw = ceil(tw + 14);
     L->ph = FIG_PANEL_TITLE_H + L->collab_h + (double)maxr * L->cs + 12;
@@ -192,7 +178,7 @@ static void draw_cell_text(cairo_t *cr, const an_panel *P, float vmax, double mx
 {
     double fs = cs * 0.42 < 11 ? cs * 0.42 : 11;
     if (fs < 5) return;
-    set_font(cr, fs, 0);
+    cu_font(cr, fs, 0);
     for (size_t r = 0; r < P->rows; r++)
         for (size_t c = 0; c < P->cols; c++) {
             const char *t = P->cell_text[r * P->cols + c];
@@ -200,7 +186,7 @@ static void draw_cell_text(cairo_t *cr, const an_panel *P, float vmax, double mx
             double v = vmax > 0 ? P->data[r * P->cols + c] / vmax : 0;
             double g = v > 0.6 ? 0.0 : 1.0;
             cairo_set_source_rgb(cr, g, g, g);
-            cairo_move_to(cr, mx + ((double)c + 0.5) * cs - text_w(cr, t) / 2,
+            cairo_move_to(cr, mx + ((double)c + 0.5) * cs - cu_text_w(cr, t) / 2,
                           my + ((double)r + 0.5) * cs + fs * 0.35);
             cairo_show_text(cr, t);
         }
@@ -211,7 +197,7 @@ static void draw_heatmaps(cairo_t *cr, const layout *L)
     cairo_set_source_rgb(cr, 1, 1, 1);
     cairo_paint(cr);
     cairo_set_source_rgb(cr, 0, 0, 0);
-    set_font(cr, 14, 1);
+    cu_font(cr, 14, 1);
     cairo_move_to(cr, FIG_MARGIN, FIG_MARGIN + 15);
     if (L->title) draw_title(cr, L->title);
     for (size_t i = 0; i < L->n; i++) {
@@ -220,32 +206,21 @@ static void draw_heatmaps(cairo_t *cr, const layout *L)
         double y0 = FIG_MARGIN + L->title_h + (double)(i / L->gcols) * L->ph;
         if (P->title) {
             cairo_set_source_rgb(cr, 0, 0, 0);
-            set_font(cr, 11, 0);
+            cu_font(cr, 11, 0);
             cairo_move_to(cr, x0, y0 + 11);
             cairo_show_text(cr, P->title);
         }
         double mx = x0 + L->rowlab_w, my = y0 + FIG_PANEL_TITLE_H + L->collab_h;
         draw_cells(cr, P, L->vmax, mx, my, L->cs);
         if (P->cell_text) draw_cell_text(cr, P, L->vmax, mx, my, L->cs);
-        cairo_set_source_rgb(cr, 0.3, 0.3, 0.3);
-        cairo_set_line_width(cr, 0.5);
-        cairo_rectangle(cr, mx, my, (double)P->cols * L->cs, (double)P->rows * L->cs);
-        cairo_stroke(cr);
+        cu_outline(cr, 0.3, mx, my, (double)P->cols * L->cs, (double)P->rows * L->cs);
         if (L->fs <= 0) continue;
         cairo_set_source_rgb(cr, 0, 0, 0);
-        set_font(cr, L->fs, 0);
-        for (size_t r = 0; P->row_labels && r < P->rows; r++) {
-            double w = text_w(cr, P->row_labels[r]);
-            cairo_move_to(cr, mx - 3 - w, my + ((double)r + 0.5) * L->cs + L->fs * 0.35);
-            cairo_show_text(cr, P->row_labels[r]);
-        }
-        for (size_t c = 0; P->col_labels && c < P->cols; c++) {
-            cairo_save(cr);
-            cairo_move_to(cr, mx + ((double)c + 0.5) * L->cs + L->fs * 0.35, my - 3);
-            cairo_rotate(cr, -M_PI / 2);
-            cairo_show_text(cr, P->col_labels[c]);
-            cairo_restore(cr);
-        }
+        cu_font(cr, L->fs, 0);
+        for (size_t r = 0; P->row_labels && r < P->rows; r++)
+            cu_row_label(cr, P->row_labels[r], mx, my, r, L->cs, L->fs);
+        for (size_t c = 0; P->col_labels && c < P->cols; c++)
+            cu_col_label(cr, P->col_labels[c], mx, my, c, L->cs, L->fs);
     }
     if (L->no_bar) return;
     /* the colour bar */
@@ -260,24 +235,7 @@ static void draw_heatmaps(cairo_t *cr, const layout *L)
     cairo_rectangle(cr, bx, by, 14, bh);
     cairo_fill(cr);
     cairo_pattern_destroy(grad);
-    cairo_set_source_rgb(cr, 0, 0, 0);
-    cairo_set_line_width(cr, 0.5);
-    cairo_rectangle(cr, bx, by, 14, bh);
-    cairo_stroke(cr);
-    set_font(cr, 9, 0);
-    for (int i = 0; i <= 2; i++) {
-        char buf[32];
-        snprintf(buf, sizeof buf, "%.3g", L->vmax * (2 - i) / 2.0);
-        cairo_move_to(cr, bx + 18, by + bh * i / 2.0 + 3);
-        cairo_show_text(cr, buf);
-    }
-}
-
-/* cairo's stream writer onto an atomic file */
-static cairo_status_t write_stream(void *closure, const unsigned char *data, unsigned int len)
-{
-    FILE *f = closure;
-    return fwrite(data, 1, len, f) == len ? CAIRO_STATUS_SUCCESS : CAIRO_STATUS_WRITE_ERROR;
+    cu_bar_scale(cr, bx, by, bh, L->vmax, 2);
 }
 
 typedef void (*draw_fn)(cairo_t *cr, const void *ctx);
@@ -299,7 +257,7 @@ static int write_both(const char *base, int W, int H, draw_fn draw, const void *
         free(path);
         return -1;
     }
-    cairo_status_t st = cairo_surface_write_to_png_stream(img, write_stream, af.f);
+    cairo_status_t st = cairo_surface_write_to_png_stream(img, cu_write_stream, af.f);
     cairo_surface_destroy(img);
     if (st != CAIRO_STATUS_SUCCESS) {
         atomic_abort(&af);
@@ -327,8 +285,7 @@ static int write_both(const char *base, int W, int H, draw_fn draw, const void *
         free(path);
         return as_errf(err, "out of memory writing an SVG");
     }
-    cairo_surface_t *svg = cairo_svg_surface_create_for_stream(write_stream, mf, W, H);
-    cairo_svg_surface_set_document_unit(svg, CAIRO_SVG_UNIT_USER);
+    cairo_surface_t *svg = cu_svg_surface(mf, W, H);
     cr = cairo_create(svg);
     draw(cr, ctx);
     cairo_destroy(cr);
@@ -422,7 +379,7 @@ static void draw_bars(cairo_t *cr, const void *ctx)
     cairo_set_source_rgb(cr, 1, 1, 1);
     cairo_paint(cr);
     cairo_set_source_rgb(cr, 0, 0, 0);
-    set_font(cr, 14, 1);
+    cu_font(cr, 14, 1);
     cairo_move_to(cr, FIG_MARGIN, FIG_MARGIN + 15);
     if (B->title) draw_title(cr, B->title);
     double x0 = FIG_MARGIN + 48, y0 = FIG_MARGIN + B->title_h + 10;
@@ -432,12 +389,12 @@ static void draw_bars(cairo_t *cr, const void *ctx)
     cairo_line_to(cr, x0, y0 + ph);
     cairo_line_to(cr, x0 + pw, y0 + ph);
     cairo_stroke(cr);
-    set_font(cr, 9, 0);
+    cu_font(cr, 9, 0);
     for (int i = 0; i <= 4; i++) {
         char buf[32];
         double v = B->ymax * i / 4.0, y = y0 + ph - ph * i / 4.0;
         snprintf(buf, sizeof buf, "%.3g", v);
-        cairo_move_to(cr, x0 - 6 - text_w(cr, buf), y + 3);
+        cairo_move_to(cr, x0 - 6 - cu_text_w(cr, buf), y + 3);
         cairo_show_text(cr, buf);
         cairo_move_to(cr, x0 - 3, y);
         cairo_line_to(cr, x0, y);
@@ -470,10 +427,10 @@ static void draw_bars(cairo_t *cr, const void *ctx)
         }
         char buf[32];
         snprintf(buf, sizeof buf, "%.3f", B->v[i]);
-        cairo_move_to(cr, bx + bw / 2 - text_w(cr, buf) / 2, y0 + ph - ph * v - 4);
+        cairo_move_to(cr, bx + bw / 2 - cu_text_w(cr, buf) / 2, y0 + ph - ph * v - 4);
         cairo_show_text(cr, buf);
         const char *lab = B->labels ? B->labels[i] : "";
-        cairo_move_to(cr, bx + bw / 2 - text_w(cr, lab) / 2, y0 + ph + 14);
+        cairo_move_to(cr, bx + bw / 2 - cu_text_w(cr, lab) / 2, y0 + ph + 14);
         cairo_show_text(cr, lab);
     }
 }
@@ -495,16 +452,14 @@ int an_fig_bars(const char *base, const char *title, const char *const *labels,
     if (B.W < 360) B.W = 360;
     B.H = 340;
     if (title) {
-        cairo_surface_t *sf = cairo_image_surface_create(CAIRO_FORMAT_ARGB32, 1, 1);
-        cairo_t *cr = cairo_create(sf);
-        set_font(cr, 14, 1);
+        cairo_t *cr = cu_scratch();
+        cu_font(cr, 14, 1);
         int lines = 1;
         double tw = ceil(title_width(cr, title, &lines) + 2 * FIG_MARGIN);
         if (B.W < tw) B.W = tw;
         B.title_h = FIG_TITLE_H + 18.0 * (lines - 1);
         B.H += 18.0 * (lines - 1);
         cairo_destroy(cr);
-        cairo_surface_destroy(sf);
     }
     if (w) *w = (int)B.W;
     if (h) *h = (int)B.H;

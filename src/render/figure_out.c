@@ -6,11 +6,12 @@
  *
  * Why not the report's an_fig_heatmaps: that one writes a PNG and an SVG
  * pair to files in a fixed ramp; render writes one format, to a stream,
- * in the chosen theme's colours, and also PDF.
+ * in the chosen theme's colours, and also PDF. The pieces both draw with
+ * (font, labels, frames, the colour bar's scale, stream writing) are shared
+ * through cairo_util.h.
  *
  * Deliberately not here: terminal text (term.c), choosing the maps (build.c). */
 #include <cairo-pdf.h>
-#include <cairo-svg.h>
 #include <cairo.h>
 #include <math.h>
 #include <stdio.h>
@@ -18,11 +19,11 @@
 #include <string.h>
 
 #include "byt5.h"
+#include "cairo_util.h"
 #include "render.h"
 #include "tui.h"
 
 #define MARGIN 14.0
-#define FONT "DejaVu Sans"
 #define BAR_W 70.0
 
 typedef struct {
@@ -37,20 +38,6 @@ typedef struct {
     double W, H;
     char **rlab, **clab;     /* labels */
 } fig;
-
-static void font(cairo_t *cr, double size, int bold)
-{
-    cairo_select_font_face(cr, FONT, CAIRO_FONT_SLANT_NORMAL,
-                           bold ? CAIRO_FONT_WEIGHT_BOLD : CAIRO_FONT_WEIGHT_NORMAL);
-    cairo_set_font_size(cr, size);
-}
-
-static double text_w(cairo_t *cr, const char *s)
-{
-    cairo_text_extents_t e;
-    cairo_text_extents(cr, s, &e);
-    return e.x_advance;
-}
 
 static void rgb(cairo_t *cr, theme_color c)
 {
@@ -97,29 +84,28 @@ static void measure(fig *F)
         char t[64];
         F->clab[c] = ascii(render_token_label(d, d->col_tokens[c], t, sizeof t), 40);
     }
-    cairo_surface_t *s = cairo_image_surface_create(CAIRO_FORMAT_ARGB32, 1, 1);
-    cairo_t *cr = cairo_create(s);
+    cairo_t *cr = cu_scratch();
     F->rowlab_w = F->collab_h = 0;
     if (F->fs > 0) {
-        font(cr, F->fs, 0);
+        cu_font(cr, F->fs, 0);
         for (size_t r = 0; r < d->rows; r++)
-            if (text_w(cr, F->rlab[r]) > F->rowlab_w) F->rowlab_w = text_w(cr, F->rlab[r]);
+            if (cu_text_w(cr, F->rlab[r]) > F->rowlab_w)
+                F->rowlab_w = cu_text_w(cr, F->rlab[r]);
         for (size_t c = 0; c < d->cols; c++)
-            if (text_w(cr, F->clab[c]) > F->collab_h) F->collab_h = text_w(cr, F->clab[c]);
+            if (cu_text_w(cr, F->clab[c]) > F->collab_h) F->collab_h = cu_text_w(cr, F->clab[c]);
         F->rowlab_w = ceil(F->rowlab_w) + 5;
         F->collab_h = ceil(F->collab_h) + 5;
     }
-    font(cr, 14, 1);
-    double tw = text_w(cr, d->title);
-    font(cr, 11, 0);
+    cu_font(cr, 14, 1);
+    double tw = cu_text_w(cr, d->title);
+    cu_font(cr, 11, 0);
     char *lines[2] = {ascii(d->source ? d->source : "", 160), ascii(d->output, 160)};
     for (int i = 0; i < 2; i++) {
-        double w = text_w(cr, lines[i]) + 60;
+        double w = cu_text_w(cr, lines[i]) + 60;
         if (w > tw) tw = w;
         free(lines[i]);
     }
     cairo_destroy(cr);
-    cairo_surface_destroy(s);
     F->head_h = 24 + 2 * 16 + 6;
     double ptitle = d->n_panels > 1 ? 16 : 0;
     F->pw = F->rowlab_w + (double)d->cols * F->cs + 14;
@@ -137,10 +123,10 @@ static void draw(cairo_t *cr, const fig *F)
     cairo_set_source_rgb(cr, 1, 1, 1);
     cairo_paint(cr);
     cairo_set_source_rgb(cr, 0, 0, 0);
-    font(cr, 14, 1);
+    cu_font(cr, 14, 1);
     cairo_move_to(cr, MARGIN, MARGIN + 14);
     cairo_show_text(cr, d->title);
-    font(cr, 11, 0);
+    cu_font(cr, 11, 0);
     char *in = ascii(d->source ? d->source : "", 160), *out = ascii(d->output, 160);
     cairo_move_to(cr, MARGIN, MARGIN + 24 + 13);
     cairo_show_text(cr, "input");
@@ -159,7 +145,7 @@ static void draw(cairo_t *cr, const fig *F)
         double y0 = MARGIN + F->head_h + (double)(i / F->gcols) * F->ph;
         if (ptitle > 0) {
             cairo_set_source_rgb(cr, 0, 0, 0);
-            font(cr, 11, 1);
+            cu_font(cr, 11, 1);
             cairo_move_to(cr, x0, y0 + 12);
             cairo_show_text(cr, P->title);
         }
@@ -172,26 +158,17 @@ static void draw(cairo_t *cr, const fig *F)
                                 F->cs + 0.3);
                 cairo_fill(cr);
             }
-        cairo_set_source_rgb(cr, 0.3, 0.3, 0.3);
-        cairo_set_line_width(cr, 0.5);
-        cairo_rectangle(cr, mx, my, (double)d->cols * F->cs, (double)d->rows * F->cs);
-        cairo_stroke(cr);
+        cu_outline(cr, 0.3, mx, my, (double)d->cols * F->cs, (double)d->rows * F->cs);
         if (F->fs <= 0) continue;
-        font(cr, F->fs, 0);
+        cu_font(cr, F->fs, 0);
         for (size_t r = 0; r < d->rows; r++) {
             cairo_set_source_rgb(cr, 0, 0, 0);
-            cairo_move_to(cr, mx - 3 - text_w(cr, F->rlab[r]),
-                          my + ((double)r + 0.5) * F->cs + F->fs * 0.35);
-            cairo_show_text(cr, F->rlab[r]);
+            cu_row_label(cr, F->rlab[r], mx, my, r, F->cs, F->fs);
         }
         for (size_t c = 0; c < d->cols; c++) {
             if (tui_token_is_special(d->col_tokens[c])) cairo_set_source_rgb(cr, 0.75, 0.3, 0);
             else cairo_set_source_rgb(cr, 0, 0, 0);
-            cairo_save(cr);
-            cairo_move_to(cr, mx + ((double)c + 0.5) * F->cs + F->fs * 0.35, my - 3);
-            cairo_rotate(cr, -M_PI / 2);
-            cairo_show_text(cr, F->clab[c]);
-            cairo_restore(cr);
+            cu_col_label(cr, F->clab[c], mx, my, c, F->cs, F->fs);
         }
     }
     /* the colour bar: the theme's ramp, 0 at the bottom, vmax at the top */
@@ -204,23 +181,7 @@ static void draw(cairo_t *cr, const fig *F)
         cairo_rectangle(cr, bx, by + bh - bh * (i + 1) / steps, 14, bh / steps + 0.3);
         cairo_fill(cr);
     }
-    cairo_set_source_rgb(cr, 0, 0, 0);
-    cairo_set_line_width(cr, 0.5);
-    cairo_rectangle(cr, bx, by, 14, bh);
-    cairo_stroke(cr);
-    font(cr, 9, 0);
-    for (int i = 0; i <= 4; i++) {
-        char buf[32];
-        snprintf(buf, sizeof buf, "%.3g", d->vmax * (4 - i) / 4.0);
-        cairo_move_to(cr, bx + 18, by + bh * i / 4.0 + 3);
-        cairo_show_text(cr, buf);
-    }
-}
-
-static cairo_status_t write_stream(void *closure, const unsigned char *data, unsigned int len)
-{
-    return fwrite(data, 1, len, (FILE *)closure) == len ? CAIRO_STATUS_SUCCESS
-                                                         : CAIRO_STATUS_WRITE_ERROR;
+    cu_bar_scale(cr, bx, by, bh, d->vmax, 4);
 }
 
 int render_cairo(FILE *f, const render_doc *d, const theme *th, render_format fmt, as_err *err)
@@ -231,18 +192,14 @@ int render_cairo(FILE *f, const render_doc *d, const theme *th, render_format fm
     measure(&F);
     cairo_surface_t *s;
     if (fmt == RENDER_PNG) s = cairo_image_surface_create(CAIRO_FORMAT_RGB24, (int)F.W, (int)F.H);
-    else if (fmt == RENDER_SVG) {
-        s = cairo_svg_surface_create_for_stream(write_stream, f, F.W, F.H);
-        cairo_svg_surface_set_document_unit(s, CAIRO_SVG_UNIT_USER);
-    } else {
-        s = cairo_pdf_surface_create_for_stream(write_stream, f, F.W, F.H);
-    }
+    else if (fmt == RENDER_SVG) s = cu_svg_surface(f, F.W, F.H);
+    else s = cairo_pdf_surface_create_for_stream(cu_write_stream, f, F.W, F.H);
     cairo_t *cr = cairo_create(s);
     draw(cr, &F);
     cairo_status_t st = cairo_status(cr);
     cairo_destroy(cr);
     if (st == CAIRO_STATUS_SUCCESS && fmt == RENDER_PNG)
-        st = cairo_surface_write_to_png_stream(s, write_stream, f);
+        st = cairo_surface_write_to_png_stream(s, cu_write_stream, f);
     cairo_surface_finish(s);
     if (st == CAIRO_STATUS_SUCCESS) st = cairo_surface_status(s);
     cairo_surface_destroy(s);
