@@ -19,6 +19,7 @@
 
 #include "analysis.h"
 #include "cli.h"
+#include "model_kind.h"
 #include "quad.h"
 #include "render.h"
 #include "t5.h"
@@ -71,24 +72,6 @@ static void usage(FILE *f)
             "\n"
             "Exit status: 0 drawn, 1 a bad equation, model or file, 2 bad usage.\n",
             QUAD_MAX_GEN, MAX_RAW_GEN);
-}
-
-/* A model folder that Hugging Face wrote and attnscope did not train is taken
- * as a general text model (the UI's rule, src/tui/app.c guess_raw). */
-static int guess_raw(const char *dir)
-{
-    char path[4096];
-    const char *ours[] = {"train.cfg", "metrics.json", "trainer_state.json"};
-    for (size_t i = 0; i < 3; i++) {
-        snprintf(path, sizeof path, "%s/%s", dir, ours[i]);
-        if (access(path, R_OK) == 0) return 0;
-    }
-    snprintf(path, sizeof path, "%s/config.json", dir);
-    char *json = util_read_file(path, NULL, NULL);
-    if (!json) return 0;
-    int hf = strstr(json, "\"transformers_version\"") || strstr(json, "\"_name_or_path\"");
-    free(json);
-    return hf;
 }
 
 /* The width for terminal output: --width, else COLUMNS, else the terminal's. */
@@ -300,7 +283,7 @@ int cmd_render(int argc, char **argv)
                   model_dir);
         goto done;
     }
-    if (!raw) raw = guess_raw(model_dir);
+    if (!raw) raw = model_dir_guess_raw(model_dir);
     static char source[8 * MAX_SRC]; /* bytes: MAX_SRC tokens of any tokenizer */
     if (!raw) {
         quad_eq eq;
