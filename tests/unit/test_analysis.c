@@ -693,8 +693,8 @@ static void check_png_svg(const char *base, int w, int h)
 static void test_figures(void **state)
 {
     (void)state;
-    char dir[] = "/tmp/test_analysis_XXXXXX";
-    assert_non_null(mkdtemp(dir));
+    char dir[64];
+    assert_int_equal(tu_tmpdir(dir, sizeof dir, "analysis"), 0);
     float d[12] = {0, 0.1f, 0.2f, 0.3f, 0.4f, 0.5f, 0.6f, 0.7f, 0.8f, 0.9f, 1, 0.5f};
     const char *rl[] = {"a", "b", "c"}, *cl[] = {"x", "^", "=", "</s>"};
     const char *ct[12] = {"a", "b", "c", "d", "e", "f", "g", "h", "i", "j", "k", "l"};
@@ -713,9 +713,7 @@ static void test_figures(void **state)
     /* an unwritable place is an error with a message */
     assert_int_equal(an_fig_bars("/nonexistent/dir/x", "b", lab, v, e, 3, 1, &w, &h, &err), -1);
     assert_true(strlen(err.msg) > 0);
-    char cmd[400];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
-    assert_int_equal(system(cmd), 0);
+    assert_int_equal(tu_rm_rf(dir), 0);
 }
 
 int main(void)

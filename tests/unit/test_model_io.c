@@ -16,16 +16,13 @@ static char tmpdir[64];
 static int setup(void **state)
 {
     (void)state;
-    strcpy(tmpdir, "/tmp/attnscope-io-XXXXXX");
-    return mkdtemp(tmpdir) ? 0 : -1;
+    return tu_tmpdir(tmpdir, sizeof tmpdir, "io");
 }
 
 static int teardown(void **state)
 {
     (void)state;
-    char cmd[128];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmpdir);
-    return system(cmd);
+    return tu_rm_rf(tmpdir);
 }
 
 /* tmpdir/a[/b]; a static buffer per call site is enough (rotating). */
@@ -84,14 +81,6 @@ static char *slurp(const char *path, size_t *n)
     return s;
 }
 
-static void spit(const char *path, const void *buf, size_t n)
-{
-    FILE *f = fopen(path, "wb");
-    assert_non_null(f);
-    if (n) assert_int_equal(fwrite(buf, 1, n, f), n);
-    fclose(f);
-}
-
 /* Replace the first occurrence of from by to in a text file. */
 static void edit_text(const char *path, const char *from, const char *to)
 {
@@ -104,7 +93,7 @@ static void edit_text(const char *path, const char *from, const char *to)
     memcpy(o, s, a);
     memcpy(o + a, to, lt);
     memcpy(o + a + lt, at + lf, n - a - lf);
-    spit(path, o, n - lf + lt);
+    tu_write_file(path, o, n - lf + lt);
     free(o);
     free(s);
 }
@@ -129,7 +118,7 @@ static void edit_header(const char *path, const char *from, const char *to)
     memcpy(o + 8 + a, to, lt);
     memcpy(o + 8 + a + lt, at + lf, hlen - a - lf);
     memcpy(o + 8 + nh, s + 8 + hlen, n - 8 - hlen);
-    spit(path, o, total);
+    tu_write_file(path, o, total);
     free(o);
     free(hdr);
     free(s);
@@ -174,7 +163,7 @@ static void test_config_defaults(void **state)
     const char *p = tp("defaults.json", NULL);
     const char *txt = "{\"d_model\": 16, \"num_layers\": 3, \"num_heads\": 2, \"d_kv\": 8,"
                       " \"d_ff\": 32, \"vocab_size\": 384, \"unknown_key\": [1, 2]}";
-    spit(p, txt, strlen(txt));
+    tu_write_file(p, txt, strlen(txt));
     t5_config c;
     as_err err = {0};
     if (t5_config_read_json(&c, p, &err)) fail_msg("%s", err.msg);
@@ -218,7 +207,7 @@ static void test_config_hub_files(void **state)
     const char *p = tp("hub.json", NULL);
     t5_config c;
     as_err err = {0};
-    spit(p, byt5, strlen(byt5));
+    tu_write_file(p, byt5, strlen(byt5));
     if (t5_config_read_json(&c, p, &err)) fail_msg("%s", err.msg);
     assert_int_equal(c.d_model, 1472);
     assert_int_equal(c.num_layers, 12);
@@ -226,7 +215,7 @@ static void test_config_hub_files(void **state)
     assert_int_equal(c.ff, T5_FF_GATED_GELU);
     assert_false(c.tie_word_embeddings);
     assert_int_equal(c.rel_max_distance, 128);
-    spit(p, t5small, strlen(t5small));
+    tu_write_file(p, t5small, strlen(t5small));
     if (t5_config_read_json(&c, p, &err)) fail_msg("%s", err.msg);
     assert_int_equal(c.vocab_size, 32128);
     assert_int_equal(c.num_decoder_layers, 6);
@@ -237,7 +226,7 @@ static void test_config_hub_files(void **state)
 static void expect_config_fails(const char *txt, const char *n1, const char *n2)
 {
     const char *p = tp("bad.json", NULL);
-    spit(p, txt, strlen(txt));
+    tu_write_file(p, txt, strlen(txt));
     t5_config c;
     as_err err = {0};
     assert_int_equal(t5_config_read_json(&c, p, &err), -1);
@@ -411,7 +400,7 @@ static void test_save_errors(void **state)
     t5_model m;
     as_err err = {0};
     make_model("saveerr", T5_FF_RELU, 1, &m);
-    spit(tp("afile", NULL), "x", 1);
+    tu_write_file(tp("afile", NULL), "x", 1);
     assert_int_equal(t5_save(&m, tp("afile", NULL), &err), -1);
     assert_non_null(strstr(err.msg, "not a folder"));
     assert_int_equal(t5_save(&m, tp("afile", "sub"), &err), -1);
@@ -435,7 +424,7 @@ static void test_missing_files(void **state)
     make_model("nost", T5_FF_RELU, 1, NULL);
     unlink(tp("nost", "model.safetensors"));
     expect_load_fails(tp("nost", NULL), "model.safetensors is missing", NULL);
-    spit(tp("notdir", NULL), "x", 1);
+    tu_write_file(tp("notdir", NULL), "x", 1);
     expect_load_fails(tp("notdir", NULL), "not a folder", NULL);
 }
 
@@ -443,19 +432,19 @@ static void test_empty_and_truncated(void **state)
 {
     (void)state;
     make_model("empty", T5_FF_RELU, 1, NULL);
-    spit(tp("empty", "model.safetensors"), "", 0);
+    tu_write_file(tp("empty", "model.safetensors"), "", 0);
     expect_load_fails(tp("empty", NULL), "empty", "model.safetensors");
-    spit(tp("empty", "config.json"), "", 0);
+    tu_write_file(tp("empty", "config.json"), "", 0);
     expect_load_fails(tp("empty", NULL), "config.json is empty", NULL);
 
     make_model("trunc", T5_FF_RELU, 1, NULL);
     size_t n;
     char *s = slurp(tp("trunc", "model.safetensors"), &n);
-    spit(tp("trunc", "model.safetensors"), s, n - 100);
+    tu_write_file(tp("trunc", "model.safetensors"), s, n - 100);
     expect_load_fails(tp("trunc", NULL), "out of range", "truncated");
-    spit(tp("trunc", "model.safetensors"), s, 200); /* inside the header */
+    tu_write_file(tp("trunc", "model.safetensors"), s, 200); /* inside the header */
     expect_load_fails(tp("trunc", NULL), "past the end", NULL);
-    spit(tp("trunc", "model.safetensors"), s, 5);
+    tu_write_file(tp("trunc", "model.safetensors"), s, 5);
     expect_load_fails(tp("trunc", NULL), "truncated", NULL);
     free(s);
 }
@@ -472,7 +461,7 @@ static void test_corrupt_header(void **state)
     size_t n;
     char *s = slurp(tp("hlen", "model.safetensors"), &n);
     s[5] = 0x01; /* header length ~ 2^40 */
-    spit(tp("hlen", "model.safetensors"), s, n);
+    tu_write_file(tp("hlen", "model.safetensors"), s, n);
     free(s);
     expect_load_fails(tp("hlen", NULL), "past the end", NULL);
 }

@@ -510,19 +510,11 @@ static void test_scores(void **state)
 
 static char tmpdir[64];
 
-static void write_text(const char *path, const char *text)
-{
-    FILE *f = fopen(path, "wb");
-    assert_non_null(f);
-    fputs(text, f);
-    fclose(f);
-}
-
 static void expect_read_error(const char *text, const char *part)
 {
     char path[128];
     snprintf(path, sizeof path, "%s/bad.tsv", tmpdir);
-    write_text(path, text);
+    tu_write_text(path, text);
     quad_dataset ds;
     as_err err;
     assert_int_equal(quad_ds_read(path, 0, &ds, &err), -1);
@@ -533,8 +525,7 @@ static void expect_read_error(const char *text, const char *part)
 static void test_files(void **state)
 {
     (void)state;
-    snprintf(tmpdir, sizeof tmpdir, "/tmp/test_quad.XXXXXX");
-    assert_non_null(mkdtemp(tmpdir));
+    assert_int_equal(tu_tmpdir(tmpdir, sizeof tmpdir, "quad"), 0);
     char path[128];
     snprintf(path, sizeof path, "%s/set.tsv", tmpdir);
 
@@ -567,7 +558,7 @@ static void test_files(void **state)
     quad_ds_free(&ds);
 
     /* a BOM, CRLF, no final newline, a wrong target: all fine */
-    write_text(path, "\xef\xbb\xbf" "1x^2-5x+6=0\tD=1;\r\n3x^2+2x+5=0\tnonsense");
+    tu_write_text(path, "\xef\xbb\xbf" "1x^2-5x+6=0\tD=1;\r\n3x^2+2x+5=0\tnonsense");
     assert_int_equal(quad_ds_read(path, 0, &ds, &err), 0);
     assert_int_equal(ds.n, 2);
     assert_string_equal(ds.ex[0].target, "D=1;");
@@ -585,9 +576,7 @@ static void test_files(void **state)
     expect_read_error("", "no examples");
     char nul[] = "1x^2-5x+6=0\ta\n1x^2\0=0\ta\n";
     snprintf(path, sizeof path, "%s/bad.tsv", tmpdir);
-    FILE *f = fopen(path, "wb");
-    fwrite(nul, 1, sizeof nul - 1, f);
-    fclose(f);
+    tu_write_file(path, nul, sizeof nul - 1);
     assert_int_equal(quad_ds_read(path, 0, &ds, &err), -1);
     assert_non_null(strstr(err.msg, "bad.tsv:2: a NUL byte"));
     quad_ds_free(&ds);
@@ -598,9 +587,7 @@ static void test_files(void **state)
     /* an unwritable path leaves no file and says so */
     assert_int_equal(quad_ds_write("/nonexistent-dir/x.tsv", eqs, 10, NULL, 0, NULL, &err), -1);
 
-    char cmd[128];
-    snprintf(cmd, sizeof cmd, "rm -rf %s", tmpdir);
-    assert_int_equal(system(cmd), 0);
+    assert_int_equal(tu_rm_rf(tmpdir), 0);
 }
 
 int main(void)

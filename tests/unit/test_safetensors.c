@@ -13,16 +13,13 @@ static char tmpdir[64];
 static int setup(void **state)
 {
     (void)state;
-    strcpy(tmpdir, "/tmp/attnscope-st-XXXXXX");
-    return mkdtemp(tmpdir) ? 0 : -1;
+    return tu_tmpdir(tmpdir, sizeof tmpdir, "st");
 }
 
 static int teardown(void **state)
 {
     (void)state;
-    char cmd[128];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmpdir);
-    return system(cmd);
+    return tu_rm_rf(tmpdir);
 }
 
 static const char *tmp_path(const char *name)

@@ -43,36 +43,13 @@ static void fixture_close(fixture *fx)
     st_close(&fx->exp);
 }
 
-/* A copy of an expected tensor as floats (caller frees); *numel its size. */
-static float *exp_f32(const fixture *fx, const char *name, size_t *numel)
-{
-    const st_tensor *t = st_find(&fx->exp, name);
-    if (!t) fail_msg("expected.safetensors has no %s", name);
-    float *out = malloc(t->numel * sizeof *out + 1);
-    as_err err;
-    if (st_to_f32(t, out, &err)) fail_msg("%s: %s", name, err.msg);
-    if (numel) *numel = t->numel;
-    return out;
-}
-
-static int *exp_int(const fixture *fx, const char *name, size_t *numel)
-{
-    const st_tensor *t = st_find(&fx->exp, name);
-    if (!t) fail_msg("expected.safetensors has no %s", name);
-    int *out = malloc(t->numel * sizeof *out + 1);
-    as_err err;
-    if (st_to_int(t, out, &err)) fail_msg("%s: %s", name, err.msg);
-    if (numel) *numel = t->numel;
-    return out;
-}
-
 /* Compare every head's map of one kind in the trace with the expected
  * (L, H, rows, cols) tensor. */
 static void check_maps(const fixture *fx, const attn_trace *tr, t5_attn_kind kind,
                        const char *name)
 {
     size_t n;
-    float *want = exp_f32(fx, name, &n);
+    float *want = tu_expected_f32(&fx->exp, name, &n);
     const st_tensor *t = st_find(&fx->exp, name);
     size_t L = t->shape[0], H = t->shape[1], R = t->shape[2], Cc = t->shape[3];
     assert_int_equal(H, fx->m.cfg.num_heads);
@@ -108,11 +85,11 @@ static void run_teacher_forced_fixture(const char *name)
     fixture fx;
     fixture_open(&fx, name);
     size_t S, T, nl, V = fx.m.cfg.vocab_size;
-    int *src = exp_int(&fx, "src_ids", &S);
-    int *dec_in = exp_int(&fx, "tf_dec_in", &T);
-    int *labels = exp_int(&fx, "tf_loss_labels", NULL);
-    float *want = exp_f32(&fx, "tf_logits", &nl);
-    float *want_loss = exp_f32(&fx, "tf_loss", NULL);
+    int *src = tu_expected_int(&fx.exp, "src_ids", &S);
+    int *dec_in = tu_expected_int(&fx.exp, "tf_dec_in", &T);
+    int *labels = tu_expected_int(&fx.exp, "tf_loss_labels", NULL);
+    float *want = tu_expected_f32(&fx.exp, "tf_logits", &nl);
+    float *want_loss = tu_expected_f32(&fx.exp, "tf_loss", NULL);
     assert_int_equal(nl, T * V);
 
     t5_run *r = t5_run_new(&fx.m, S, T);
@@ -131,7 +108,7 @@ static void run_teacher_forced_fixture(const char *name)
     check_maps(&fx, tr, T5_ATTN_CROSS, "tf_cross_attn");
 
     /* trace_run with the target gives the same maps (target = labels). */
-    int *target = exp_int(&fx, "tf_labels", NULL);
+    int *target = tu_expected_int(&fx.exp, "tf_labels", NULL);
     t5_run_set_hook(r, NULL, NULL);
     trace_clear(tr);
     long n = trace_run(tr, r, src, S, target, T, 0, &err);
@@ -154,10 +131,10 @@ static void run_greedy_fixture(const char *name)
     fixture fx;
     fixture_open(&fx, name);
     size_t S, n_gen, V = fx.m.cfg.vocab_size;
-    int *src = exp_int(&fx, "src_ids", &S);
-    int *gen = exp_int(&fx, "greedy_ids", &n_gen);
-    int *max_len = exp_int(&fx, "greedy_max_len", NULL);
-    float *want = exp_f32(&fx, "greedy_logits", NULL);
+    int *src = tu_expected_int(&fx.exp, "src_ids", &S);
+    int *gen = tu_expected_int(&fx.exp, "greedy_ids", &n_gen);
+    int *max_len = tu_expected_int(&fx.exp, "greedy_max_len", NULL);
+    float *want = tu_expected_f32(&fx.exp, "greedy_logits", NULL);
     as_err err;
 
     t5_run *r = t5_run_new(&fx.m, S, (size_t)max_len[0]);
@@ -223,8 +200,8 @@ static void test_incremental_equals_recompute(void **state)
         fixture fx;
         fixture_open(&fx, FIXTURE_NAMES[f]);
         size_t S, T, V = fx.m.cfg.vocab_size;
-        int *src = exp_int(&fx, "src_ids", &S);
-        int *dec_in = exp_int(&fx, "tf_dec_in", &T);
+        int *src = tu_expected_int(&fx.exp, "src_ids", &S);
+        int *dec_in = tu_expected_int(&fx.exp, "tf_dec_in", &T);
         as_err err;
         t5_run *r = t5_run_new(&fx.m, S, T);
         attn_trace *full = trace_new(&fx.m, S, T + 1), *inc = trace_new(&fx.m, S, T + 1);
@@ -279,8 +256,8 @@ static void test_ablation_equals_zeroed_weights(void **state)
         fixture_open(&fx, FIXTURE_NAMES[f]);
         const t5_config *c = &fx.m.cfg;
         size_t S, T, V = c->vocab_size, H = c->num_heads;
-        int *src = exp_int(&fx, "src_ids", &S);
-        int *dec_in = exp_int(&fx, "tf_dec_in", &T);
+        int *src = tu_expected_int(&fx.exp, "src_ids", &S);
+        int *dec_in = tu_expected_int(&fx.exp, "tf_dec_in", &T);
         const ablate cases[] = {
             {T5_ATTN_ENC_SELF, 0, 1, 0},
             {T5_ATTN_ENC_SELF, c->num_layers - 1, H - 1, 0},
@@ -345,8 +322,8 @@ static void test_block_key_token(void **state)
     fixture fx;
     fixture_open(&fx, "untied-gated");
     size_t S, T, V = fx.m.cfg.vocab_size;
-    int *src = exp_int(&fx, "src_ids", &S);
-    int *dec_in = exp_int(&fx, "tf_dec_in", &T);
+    int *src = tu_expected_int(&fx.exp, "src_ids", &S);
+    int *dec_in = tu_expected_int(&fx.exp, "tf_dec_in", &T);
     size_t key = 4;
     as_err err;
     t5_run *r = t5_run_new(&fx.m, S, T);
@@ -366,7 +343,7 @@ static void test_block_key_token(void **state)
     assert_true(diff > 1e-3);
     /* trace_run chains after the blocking hook: the trace shows the edit. */
     t5_run_set_hook(r, block_hook, &key);
-    int *target = exp_int(&fx, "tf_labels", NULL);
+    int *target = tu_expected_int(&fx.exp, "tf_labels", NULL);
     if (trace_run(tr, r, src, S, target, T, 0, &err) < 0) fail_msg("%s", err.msg);
     size_t rows, cols, stride;
     const float *map = trace_map(tr, T5_ATTN_CROSS, 1, 2, &rows, &cols, &stride);
@@ -394,8 +371,8 @@ static void test_no_hook_same_results(void **state)
     fixture_open(&fx, "tied-relu");
     const t5_config *c = &fx.m.cfg;
     size_t S, T, V = c->vocab_size;
-    int *src = exp_int(&fx, "src_ids", &S);
-    int *dec_in = exp_int(&fx, "tf_dec_in", &T);
+    int *src = tu_expected_int(&fx.exp, "src_ids", &S);
+    int *dec_in = tu_expected_int(&fx.exp, "tf_dec_in", &T);
     as_err err;
     t5_run *r = t5_run_new(&fx.m, S, T);
     float *l1 = malloc(T * V * sizeof(float)), *l2 = malloc(T * V * sizeof(float));

@@ -144,9 +144,7 @@ static void test_bad_spiece_model(void **state)
     assert_non_null(mkdtemp(dir));
     char path[64];
     snprintf(path, sizeof path, "%s/spiece.model", dir);
-    FILE *f = fopen(path, "w");
-    fputs("this is not a protobuf", f);
-    fclose(f);
+    tu_write_text(path, "this is not a protobuf");
     as_err err = {{0}};
     assert_null(tok_open(dir, &err));
     assert_non_null(strstr(err.msg, "spiece.model"));
@@ -166,16 +164,12 @@ static void test_fast_tokenizer_only(void **state)
     assert_non_null(mkdtemp(dir));
     char path[64];
     snprintf(path, sizeof path, "%s/tokenizer.json", dir);
-    FILE *f = fopen(path, "w");
-    fputs("{\"model\": {\"type\": \"Unigram\", \"vocab\": []}}", f);
-    fclose(f);
+    tu_write_text(path, "{\"model\": {\"type\": \"Unigram\", \"vocab\": []}}");
     as_err err = {{0}};
     assert_null(tok_open(dir, &err));
     assert_non_null(strstr(err.msg, "spiece.model is missing"));
     assert_non_null(strstr(err.msg, "tokenizer.json"));
-    f = fopen(path, "w");
-    fputs("{\"model\": {\"type\": \"BPE\"}}", f);
-    fclose(f);
+    tu_write_text(path, "{\"model\": {\"type\": \"BPE\"}}");
     tok_vocab *t = tok_open(dir, &err);
     assert_non_null(t);
     assert_int_equal(tok_kind_of(t), TOK_BYT5);
@@ -186,32 +180,10 @@ static void test_fast_tokenizer_only(void **state)
 
 /* ---- the random T5 of that vocabulary against the reference ----------------- */
 
-static int *exp_int(const st_file *e, const char *name, size_t *numel)
-{
-    const st_tensor *t = st_find(e, name);
-    if (!t) fail_msg("expected.safetensors has no %s", name);
-    int *out = malloc(t->numel * sizeof *out + 1);
-    as_err err;
-    if (st_to_int(t, out, &err)) fail_msg("%s: %s", name, err.msg);
-    if (numel) *numel = t->numel;
-    return out;
-}
-
-static float *exp_f32(const st_file *e, const char *name, size_t *numel)
-{
-    const st_tensor *t = st_find(e, name);
-    if (!t) fail_msg("expected.safetensors has no %s", name);
-    float *out = malloc(t->numel * sizeof *out + 1);
-    as_err err;
-    if (st_to_f32(t, out, &err)) fail_msg("%s: %s", name, err.msg);
-    if (numel) *numel = t->numel;
-    return out;
-}
-
 static void check_maps(const st_file *e, const attn_trace *tr, t5_attn_kind kind,
                        const char *name)
 {
-    float *want = exp_f32(e, name, NULL);
+    float *want = tu_expected_f32(e, name, NULL);
     const st_tensor *t = st_find(e, name);
     size_t L = t->shape[0], H = t->shape[1], R = t->shape[2], C = t->shape[3];
     for (size_t l = 0; l < L; l++)
@@ -243,11 +215,11 @@ static void test_spm_model_equals_reference(void **state)
     assert_non_null(t);
     cJSON *doc = read_cases();
     size_t S, T, n_gen, V = m.cfg.vocab_size;
-    int *src = exp_int(&e, "src_ids", &S);
-    int *labels = exp_int(&e, "tf_labels", &T);
-    int *dec_in = exp_int(&e, "tf_dec_in", NULL);
-    int *gen = exp_int(&e, "greedy_ids", &n_gen);
-    int *max_len = exp_int(&e, "greedy_max_len", NULL);
+    int *src = tu_expected_int(&e, "src_ids", &S);
+    int *labels = tu_expected_int(&e, "tf_labels", &T);
+    int *dec_in = tu_expected_int(&e, "tf_dec_in", NULL);
+    int *gen = tu_expected_int(&e, "greedy_ids", &n_gen);
+    int *max_len = tu_expected_int(&e, "greedy_max_len", NULL);
 
     /* The texts tokenised here are the reference's ids. */
     int ids[128];
@@ -259,7 +231,7 @@ static void test_spm_model_equals_reference(void **state)
     /* Teacher forced: logits and maps. */
     t5_run *r = t5_run_new(&m, S, T > (size_t)max_len[0] ? T : (size_t)max_len[0]);
     attn_trace *tr = trace_new(&m, S, T + (size_t)max_len[0] + 1);
-    float *want = exp_f32(&e, "tf_logits", NULL);
+    float *want = tu_expected_f32(&e, "tf_logits", NULL);
     float *logits = malloc(T * V * sizeof *logits);
     if (t5_teacher_forced(r, src, S, dec_in, T, logits, &err)) fail_msg("%s", err.msg);
     assert_close_array(logits, want, T * V, TOL_LOGIT, 0.0);
@@ -278,7 +250,7 @@ static void test_spm_model_equals_reference(void **state)
     for (size_t i = 0; i < n_gen; i++) assert_int_equal(tr->tgt[i + 1], gen[i]);
     check_maps(&e, tr, T5_ATTN_DEC_SELF, "greedy_dec_attn");
     check_maps(&e, tr, T5_ATTN_CROSS, "greedy_cross_attn");
-    want = exp_f32(&e, "greedy_logits", NULL);
+    want = tu_expected_f32(&e, "greedy_logits", NULL);
     if (t5_encode(r, src, S, &err)) fail_msg("%s", err.msg);
     int tok = m.cfg.decoder_start_token_id;
     for (size_t i = 0; i < n_gen; i++) {

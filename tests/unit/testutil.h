@@ -1,4 +1,10 @@
-/* testutil.h - shared helpers for the cmocka unit tests. */
+/* testutil.h - shared helpers for the cmocka unit tests: close-enough
+ * arrays, temporary folders, writing small files, and reading the expected
+ * tensors of a reference fixture. Everything is static inline (or a macro):
+ * each test binary takes what it uses.
+ *
+ * Deliberately not here: model configurations (each test picks the sizes
+ * that exercise what it tests). */
 #ifndef ATTNSCOPE_TESTUTIL_H
 #define ATTNSCOPE_TESTUTIL_H
 
@@ -9,6 +15,10 @@
 #include <cmocka.h>
 #include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "safetensors.h"
 
 /* Fail with the index and both values when |a-b| > atol + rtol*|b|. */
 #define assert_close_array(a, b, n, atol, rtol)                                          \
@@ -23,5 +33,62 @@
 
 /* The source tree's tests/fixtures folder (tests run from the top level). */
 #define FIXTURES "tests/fixtures"
+
+/* Make a fresh folder /tmp/attnscope-<tag>-XXXXXX into buf (n bytes).
+ * 0 on success, -1 when it cannot be made. */
+static inline int tu_tmpdir(char *buf, size_t n, const char *tag)
+{
+    snprintf(buf, n, "/tmp/attnscope-%s-XXXXXX", tag);
+    return mkdtemp(buf) ? 0 : -1;
+}
+
+/* Remove dir and everything in it; 0 on success, -1 if rm failed. */
+static inline int tu_rm_rf(const char *dir)
+{
+    char cmd[600];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+    return system(cmd) == 0 ? 0 : -1;
+}
+
+/* Write n bytes of buf to path (replacing it); the test fails if it cannot. */
+static inline void tu_write_file(const char *path, const void *buf, size_t n)
+{
+    FILE *f = fopen(path, "wb");
+    if (!f) fail_msg("cannot write %s", path);
+    if (n && fwrite(buf, 1, n, f) != n) fail_msg("cannot write %s", path);
+    fclose(f);
+}
+
+/* Write the string text to path (replacing it). */
+static inline void tu_write_text(const char *path, const char *text)
+{
+    tu_write_file(path, text, strlen(text));
+}
+
+/* A copy (caller frees) of the expected tensor name of a fixture's
+ * expected.safetensors as floats; *numel its size when numel is not NULL.
+ * A missing or unconvertible tensor fails the test. */
+static inline float *tu_expected_f32(const st_file *e, const char *name, size_t *numel)
+{
+    const st_tensor *t = st_find(e, name);
+    if (!t) fail_msg("expected.safetensors has no %s", name);
+    float *out = malloc(t->numel * sizeof *out + 1);
+    as_err err;
+    if (st_to_f32(t, out, &err)) fail_msg("%s: %s", name, err.msg);
+    if (numel) *numel = t->numel;
+    return out;
+}
+
+/* The same as ints (token ids, lengths). */
+static inline int *tu_expected_int(const st_file *e, const char *name, size_t *numel)
+{
+    const st_tensor *t = st_find(e, name);
+    if (!t) fail_msg("expected.safetensors has no %s", name);
+    int *out = malloc(t->numel * sizeof *out + 1);
+    as_err err;
+    if (st_to_int(t, out, &err)) fail_msg("%s: %s", name, err.msg);
+    if (numel) *numel = t->numel;
+    return out;
+}
 
 #endif
