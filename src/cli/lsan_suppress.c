@@ -9,7 +9,10 @@
  * this, a person's broken config.cfg or train.cfg would fail every
  * sanitizer run.
  *
- * LeakSanitizer calls this hook when it exists; other builds never do. */
+ * LeakSanitizer calls this hook when it exists; other builds never do.
+ *
+ * Deliberately not here: anything of attnscope's own (a leak of ours must
+ * fail the sanitizer run). */
 
 const char *__lsan_default_suppressions(void);
 

@@ -4,6 +4,8 @@
  * LLVMFuzzerTestOneInput, the same entry point libFuzzer calls. A crash, a
  * sanitizer report (under SANITIZE=1) or an abort from the target's own
  * checks fails the test. FUZZ_CORPUS is compiled in by the Makefile.
+ *
+ * Deliberately not here: mutation or coverage (that is libFuzzer's, make fuzz).
  */
 #include <dirent.h>
 #include <stdint.h>
