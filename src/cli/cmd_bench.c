@@ -2,8 +2,7 @@
  * of repeated runs. `decode` times greedy decoding on a random model (or a
  * model folder, --model: then also its load time and the memory used) with
  * the attention trace captured and with no hook; `train` is handed to
- * train_bench (src/train), which a weak stand-in below replaces when the
- * training module is not built.
+ * train_bench (src/train/bench.c).
  *
  * Deliberately not here: pass/fail thresholds (this is not a test). */
 #include <getopt.h>
@@ -15,17 +14,8 @@
 #include "cli.h"
 #include "t5.h"
 #include "trace.h"
+#include "train.h"
 #include "util.h"
-
-/* Defined by the training module (include/train.h); this stand-in answers
- * when it is absent. */
-__attribute__((weak)) int train_bench(int argc, char **argv)
-{
-    (void)argc;
-    (void)argv;
-    cli_error("bench", "train: the training module is not built");
-    return EXIT_FAIL;
-}
 
 static void usage(FILE *f)
 {
