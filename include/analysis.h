@@ -67,6 +67,8 @@ typedef enum {
     AN_TC_COUNT
 } an_tclass;
 
+/* The class of a ByT5 token id (any int: ids outside the byte range are
+ * AN_TC_OTHER). */
 an_tclass an_token_class(int id);
 /* Short display name of a class: "digit", "x", "^", "=", "+-", "*", "()",
  * ";", "D", "<", "/", "eos", "pad", "other". Static string. */
@@ -233,6 +235,8 @@ typedef struct {
     double *count;  /* (rows, cols) */
 } an_grid;
 
+/* An empty grid of rows x cols (never NULL: allocation failure aborts, as
+ * xcalloc does). Free with an_grid_free, which takes NULL. */
 an_grid *an_grid_new(size_t rows, size_t cols);
 void an_grid_free(an_grid *g);
 /* Add a map cell by cell (cells beyond the grid are dropped). Rows that are

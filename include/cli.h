@@ -3,7 +3,10 @@
  *
  * Exit status of every command: 0 success, 1 a failed run (bad model, bad
  * data, bad equation...), 2 bad usage (unknown option, missing argument).
- * Commands print errors as "attnscope <name>: <message>" on stderr. */
+ * Commands print errors as "attnscope <name>: <message>" on stderr.
+ *
+ * Deliberately not here: what the commands do; the helpers below only find
+ * data, print and parse. */
 #ifndef ATTNSCOPE_CLI_H
 #define ATTNSCOPE_CLI_H
 

@@ -164,6 +164,9 @@ int t5_load_mapped(t5_model *m, const char *dir, as_err *err);
  * models write shared.weight only), each atomically. Creates dir. */
 int t5_save(const t5_model *m, const char *dir, as_err *err);
 
+/* Release what t5_alloc, t5_load or t5_load_mapped took (mapped files are
+ * unmapped) and zero *m, so it may be loaded again. m may be NULL. Pointers
+ * into the weights stop being valid. */
 void t5_free(t5_model *m);
 
 /* Find a tensor of the table by its HF name; NULL when absent. */

@@ -109,6 +109,8 @@ typedef struct {
     int count;
 } theme_diag;
 
+/* Append one printf-formatted line to d (NULL: ignored); lines past the
+ * buffer are dropped. */
 void theme_diag_add(theme_diag *d, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 /* The built-in theme (the same as themes/default.cfg). */
@@ -138,6 +140,7 @@ typedef struct {
     char colors_file[512];     /* ... in this file (applied by theme_resolve) */
 } theme_settings;
 
+/* Nothing set: colour depth auto, half blocks unset, no theme or colours. */
 void theme_settings_init(theme_settings *s);
 
 /* Read a config file into s (keys it does not set stay as they were).

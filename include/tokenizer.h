@@ -32,8 +32,10 @@ tok_vocab *tok_byt5(void);
  * path on failure. */
 tok_vocab *tok_spm_open(const char *path, as_err *err);
 
+/* Release t (NULL allowed); its pieces and labels stop being valid. */
 void tok_free(tok_vocab *t);
 
+/* TOK_BYT5 or TOK_SPM. */
 tok_kind tok_kind_of(const tok_vocab *t);
 /* "byt5" or "sentencepiece". */
 const char *tok_name(const tok_vocab *t);
@@ -42,6 +44,8 @@ const char *tok_name(const tok_vocab *t);
  * the 100 <extra_id_N> sentinels T5 adds). A model's vocab_size may be
  * larger (padding rows). */
 size_t tok_size(const tok_vocab *t);
+/* The end-of-sequence id and the padding id (SentencePiece without a pad
+ * piece: 0, as T5 uses). */
 int tok_eos(const tok_vocab *t);
 int tok_pad(const tok_vocab *t);
 

@@ -42,6 +42,7 @@ void trace_clear(attn_trace *t);
  * are dropped. The caller records tokens with trace_set_src/trace_push_tgt. */
 void trace_hook(void *user, const t5_attn_event *ev);
 
+/* Record the source tokens (copied; at most the trace's max_src kept). */
 void trace_set_src(attn_trace *t, const int *src, size_t n);
 /* Append a decoder-input token produced at decoding step `step`. */
 void trace_push_tgt(attn_trace *t, int token, int step);

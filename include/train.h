@@ -132,6 +132,9 @@ typedef struct {
     size_t n_tensors;
 } adamw_state;
 
+/* Zeroed moments for every parameter of m, and weight decay for every
+ * tensor but the layer norms. adamw_free releases them (NULL allowed) and
+ * zeroes *s. */
 void adamw_init(adamw_state *s, const t5_model *m);
 void adamw_free(adamw_state *s);
 

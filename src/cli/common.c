@@ -5,7 +5,9 @@
  * tree holding the binary (a build that was not installed), in
  * ../share/attnscope beside the binary's bin folder (an install, also a
  * DESTDIR staging one or one moved to another prefix), and at the compiled-in
- * ATTNSCOPE_DATADIR ($(PREFIX)/share/attnscope). */
+ * ATTNSCOPE_DATADIR ($(PREFIX)/share/attnscope).
+ *
+ * Deliberately not here: anything only one command needs. */
 #include <errno.h>
 #include <limits.h>
 #include <math.h>

@@ -1,5 +1,8 @@
 /* main.c - the attnscope binary: git-style subcommands. With no arguments it
- * opens the UI on the bundled model. */
+ * opens the UI on the bundled model.
+ *
+ * Deliberately not here: any command's options or work (each is in its
+ * src/cli/cmd_<name>.c). */
 #include <stdio.h>
 #include <string.h>
 
