@@ -118,46 +118,6 @@ void an_summary_map(const attn_trace *t, t5_attn_kind kind, float *out, size_t *
     *cols_out = cols;
 }
 
-void an_rollout(const attn_trace *t, t5_attn_kind kind, float *out, size_t *n_out)
-{
-    size_t L = kind_layers(t, kind), rows = 0, cols = 0, stride = 0;
-    trace_map(t, kind, 0, 0, &rows, &cols, &stride);
-    size_t n = rows < cols ? rows : cols;
-    double *R = xcalloc(n * n + 1, sizeof *R), *A = xcalloc(n * n + 1, sizeof *A),
-           *T = xcalloc(n * n + 1, sizeof *T);
-    for (size_t i = 0; i < n; i++) R[i * n + i] = 1.0;
-    for (size_t l = 0; l < L; l++) {
-        memset(A, 0, n * n * sizeof *A);
-        for (size_t h = 0; h < t->n_heads; h++) {
-            const float *m = trace_map(t, kind, l, h, &rows, &cols, &stride);
-            for (size_t q = 0; q < n; q++)
-                for (size_t k = 0; k < n; k++) A[q * n + k] += m[q * stride + k] / (double)t->n_heads;
-        }
-        for (size_t q = 0; q < n; q++) {
-            double s = 0;
-            for (size_t k = 0; k < n; k++) {
-                A[q * n + k] = 0.5 * A[q * n + k] + (q == k ? 0.5 : 0.0);
-                s += A[q * n + k];
-            }
-            if (s > 0)
-                for (size_t k = 0; k < n; k++) A[q * n + k] /= s;
-        }
-        /* R = A R */
-        for (size_t q = 0; q < n; q++)
-            for (size_t k = 0; k < n; k++) {
-                double v = 0;
-                for (size_t j = 0; j < n; j++) v += A[q * n + j] * R[j * n + k];
-                T[q * n + k] = v;
-            }
-        memcpy(R, T, n * n * sizeof *R);
-    }
-    for (size_t i = 0; i < n * n; i++) out[i] = (float)R[i];
-    *n_out = n;
-    free(R);
-    free(A);
-    free(T);
-}
-
 /* mean over heads of one layer's maps of kind into A (rows, cols), dense */
 static void head_mean(const attn_trace *t, t5_attn_kind kind, size_t l, double *A, size_t rows,
                       size_t cols)
@@ -167,8 +127,56 @@ static void head_mean(const attn_trace *t, t5_attn_kind kind, size_t l, double *
         size_t r, c, st;
         const float *m = trace_map(t, kind, l, h, &r, &c, &st);
         for (size_t q = 0; q < rows && q < r; q++)
-            for (size_t k = 0; k < cols && k < c; k++) A[q * cols + k] += m[q * st + k] / (double)t->n_heads;
+            for (size_t k = 0; k < cols && k < c; k++)
+                A[q * cols + k] += m[q * st + k] / (double)t->n_heads;
     }
+}
+
+/* Rollout's residual: A = 0.5 A + 0.5 I on the (n, n) map, each row then
+ * renormalised to sum 1. */
+static void add_residual(double *A, size_t n)
+{
+    for (size_t q = 0; q < n; q++) {
+        double s = 0;
+        for (size_t k = 0; k < n; k++) {
+            A[q * n + k] = 0.5 * A[q * n + k] + (q == k ? 0.5 : 0.0);
+            s += A[q * n + k];
+        }
+        if (s > 0)
+            for (size_t k = 0; k < n; k++) A[q * n + k] /= s;
+    }
+}
+
+/* out (n, m) = A (n, k) B (k, m); out must not alias A or B. */
+static void mat_mul(double *out, const double *A, const double *B, size_t n, size_t k, size_t m)
+{
+    for (size_t q = 0; q < n; q++)
+        for (size_t c = 0; c < m; c++) {
+            double v = 0;
+            for (size_t j = 0; j < k; j++) v += A[q * k + j] * B[j * m + c];
+            out[q * m + c] = v;
+        }
+}
+
+void an_rollout(const attn_trace *t, t5_attn_kind kind, float *out, size_t *n_out)
+{
+    size_t L = kind_layers(t, kind), rows = 0, cols = 0, stride = 0;
+    trace_map(t, kind, 0, 0, &rows, &cols, &stride);
+    size_t n = rows < cols ? rows : cols;
+    double *R = xcalloc(n * n + 1, sizeof *R), *A = xcalloc(n * n + 1, sizeof *A),
+           *T = xcalloc(n * n + 1, sizeof *T);
+    for (size_t i = 0; i < n; i++) R[i * n + i] = 1.0;
+    for (size_t l = 0; l < L; l++) {
+        head_mean(t, kind, l, A, n, n);
+        add_residual(A, n);
+        mat_mul(T, A, R, n, n, n); /* R = A R */
+        memcpy(R, T, n * n * sizeof *R);
+    }
+    for (size_t i = 0; i < n * n; i++) out[i] = (float)R[i];
+    *n_out = n;
+    free(R);
+    free(A);
+    free(T);
 }
 
 void an_rollout_cross(const attn_trace *t, float *out, size_t *rows_out, size_t *cols_out)
@@ -185,28 +193,9 @@ void an_rollout_cross(const attn_trace *t, float *out, size_t *rows_out, size_t 
     for (size_t i = 0; i < nd; i++) Rdd[i * nd + i] = 1.0;
     for (size_t l = 0; l < t->n_dec_layers; l++) {
         head_mean(t, T5_ATTN_DEC_SELF, l, A, nd, nd);
-        for (size_t q = 0; q < nd; q++) {
-            double s = 0;
-            for (size_t k = 0; k < nd; k++) {
-                A[q * nd + k] = 0.5 * A[q * nd + k] + (q == k ? 0.5 : 0.0);
-                s += A[q * nd + k];
-            }
-            if (s > 0)
-                for (size_t k = 0; k < nd; k++) A[q * nd + k] /= s;
-        }
-        /* R_dd = A R_dd, R_ds = A R_ds */
-        for (size_t q = 0; q < nd; q++) {
-            for (size_t k = 0; k < nd; k++) {
-                double v = 0;
-                for (size_t j = 0; j < nd; j++) v += A[q * nd + j] * Rdd[j * nd + k];
-                T1[q * nd + k] = v;
-            }
-            for (size_t k = 0; k < ns; k++) {
-                double v = 0;
-                for (size_t j = 0; j < nd; j++) v += A[q * nd + j] * Rds[j * ns + k];
-                T2[q * ns + k] = v;
-            }
-        }
+        add_residual(A, nd);
+        mat_mul(T1, A, Rdd, nd, nd, nd); /* R_dd = A R_dd */
+        mat_mul(T2, A, Rds, nd, nd, ns); /* R_ds = A R_ds */
         /* cross: half stays, half goes to the source through the encoder */
         head_mean(t, T5_ATTN_CROSS, l, C, nd, ns);
         for (size_t q = 0; q < nd; q++) {
