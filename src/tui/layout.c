@@ -52,10 +52,12 @@ static void place(tui_grid *g, size_t max_lines, size_t room, size_t cur_row, si
     g->col0 = tui_scroll(prev_col0, cur_col, g->vis_cols, g->cols, 1);
 }
 
-void tui_grid_layout(tui_grid *g, size_t rows, size_t cols, size_t height, size_t width,
-                     int half, int wide, size_t label_w, size_t cur_row, size_t cur_col)
+/* A fresh grid of rows x cols in height x width (scroll offsets cleared:
+ * the callers keep the old ones for place). 0 if nothing fits, which leaves
+ * an empty grid. */
+static int grid_reset(tui_grid *g, size_t rows, size_t cols, size_t height, size_t width,
+                      int half, size_t label_w)
 {
-    size_t prev_row0 = g->row0, prev_col0 = g->col0;
     memset(g, 0, sizeof *g);
     g->rows = rows;
     g->cols = cols;
@@ -64,7 +66,14 @@ void tui_grid_layout(tui_grid *g, size_t rows, size_t cols, size_t height, size_
     g->half = half ? 1 : 0;
     g->label_w = label_w;
     g->top = 1;
-    if (height <= g->top || width <= label_w || rows == 0 || cols == 0) return;
+    return !(height <= g->top || width <= label_w || rows == 0 || cols == 0);
+}
+
+void tui_grid_layout(tui_grid *g, size_t rows, size_t cols, size_t height, size_t width,
+                     int half, int wide, size_t label_w, size_t cur_row, size_t cur_col)
+{
+    size_t prev_row0 = g->row0, prev_col0 = g->col0;
+    if (!grid_reset(g, rows, cols, height, width, half, label_w)) return;
     size_t room = width - label_w;
     g->cell_w = (wide && !half && cols * 2 <= room) ? 2 : 1;
     g->sy = half ? 1 : 2;
@@ -77,15 +86,7 @@ void tui_grid_fit(tui_grid *g, size_t rows, size_t cols, size_t height, size_t w
                   size_t max_scale, size_t label_w, size_t cur_row, size_t cur_col)
 {
     size_t prev_row0 = g->row0, prev_col0 = g->col0;
-    memset(g, 0, sizeof *g);
-    g->rows = rows;
-    g->cols = cols;
-    g->height = height;
-    g->width = width;
-    g->half = half ? 1 : 0;
-    g->label_w = label_w;
-    g->top = 1;
-    if (height <= g->top || width <= label_w || rows == 0 || cols == 0) return;
+    if (!grid_reset(g, rows, cols, height, width, half, label_w)) return;
     if (max_scale < 1) max_scale = 1;
     size_t room = width - label_w, max_lines = height - g->top;
     size_t k;
