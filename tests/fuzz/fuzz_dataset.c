@@ -7,14 +7,12 @@
  *   make fuzz            (clang, libFuzzer, ASan+UBSan; FUZZ_SECONDS each)
  *   make test            replays tests/fuzz/corpus/dataset with a plain driver
  */
-#ifndef _GNU_SOURCE
-#define _GNU_SOURCE
-#endif
+#include "fuzz_util.h"
+
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 #include <unistd.h>
 
 #include "quad.h"
@@ -23,14 +21,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    int fd = memfd_create("fuzz-dataset", 0);
-    if (fd < 0) return 0;
-    if (size && write(fd, data, size) != (ssize_t)size) {
-        close(fd);
-        return 0;
-    }
     char path[64];
-    snprintf(path, sizeof path, "/proc/self/fd/%d", fd);
+    int fd = fuzz_memfile("fuzz-dataset", data, size, path, sizeof path);
+    if (fd < 0) return 0;
     for (size_t limit = 0; limit < 4; limit += 3) {
         quad_dataset ds;
         as_err err;

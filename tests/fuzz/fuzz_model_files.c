@@ -9,13 +9,11 @@
  *       -lcjson -lm -o build/fuzz_model_files
  *   build/fuzz_model_files -max_total_time=60 tests/fuzz/corpus/model_files
  */
-#ifndef _GNU_SOURCE
-#define _GNU_SOURCE
-#endif
+#include "fuzz_util.h"
+
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
-#include <sys/mman.h>
 #include <unistd.h>
 
 #include "safetensors.h"
@@ -25,14 +23,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    int fd = memfd_create("fuzz", 0);
-    if (fd < 0) return 0;
-    if (size && write(fd, data, size) != (ssize_t)size) {
-        close(fd);
-        return 0;
-    }
     char path[64];
-    snprintf(path, sizeof path, "/proc/self/fd/%d", fd);
+    int fd = fuzz_memfile("fuzz", data, size, path, sizeof path);
+    if (fd < 0) return 0;
     as_err err;
     st_file f;
     if (st_open(&f, path, &err) == 0) {

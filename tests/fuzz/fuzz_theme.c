@@ -8,14 +8,12 @@
  *   make fuzz            (clang, libFuzzer, ASan+UBSan; FUZZ_SECONDS each)
  *   make test            replays tests/fuzz/corpus/theme with a plain driver
  */
-#ifndef _GNU_SOURCE
-#define _GNU_SOURCE
-#endif
+#include "fuzz_util.h"
+
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 #include <unistd.h>
 
 #include "theme.h"
@@ -38,14 +36,9 @@ static void check(const theme *t)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    int fd = memfd_create("fuzz-theme", 0);
-    if (fd < 0) return 0;
-    if (size && write(fd, data, size) != (ssize_t)size) {
-        close(fd);
-        return 0;
-    }
     char path[64];
-    snprintf(path, sizeof path, "/proc/self/fd/%d", fd);
+    int fd = fuzz_memfile("fuzz-theme", data, size, path, sizeof path);
+    if (fd < 0) return 0;
     theme t;
     theme_diag d;
     memset(&d, 0, sizeof d);

@@ -6,14 +6,12 @@
  *   make fuzz            (clang, libFuzzer, ASan+UBSan; FUZZ_SECONDS each)
  *   make test            replays tests/fuzz/corpus/train_config with a plain driver
  */
-#ifndef _GNU_SOURCE
-#define _GNU_SOURCE
-#endif
+#include "fuzz_util.h"
+
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 #include <unistd.h>
 
 #include "train.h"
@@ -25,14 +23,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    int fd = memfd_create("fuzz-train-config", 0);
-    if (fd < 0) return 0;
-    if (size && write(fd, data, size) != (ssize_t)size) {
-        close(fd);
-        return 0;
-    }
     char path[64];
-    snprintf(path, sizeof path, "/proc/self/fd/%d", fd);
+    int fd = fuzz_memfile("fuzz-train-config", data, size, path, sizeof path);
+    if (fd < 0) return 0;
     train_settings s;
     as_err err;
     memset(&s, 0, sizeof s);
