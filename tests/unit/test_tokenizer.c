@@ -180,29 +180,6 @@ static void test_fast_tokenizer_only(void **state)
 
 /* ---- the random T5 of that vocabulary against the reference ----------------- */
 
-static void check_maps(const st_file *e, const attn_trace *tr, t5_attn_kind kind,
-                       const char *name)
-{
-    float *want = tu_expected_f32(e, name, NULL);
-    const st_tensor *t = st_find(e, name);
-    size_t L = t->shape[0], H = t->shape[1], R = t->shape[2], C = t->shape[3];
-    for (size_t l = 0; l < L; l++)
-        for (size_t h = 0; h < H; h++) {
-            size_t rows, cols, stride;
-            const float *map = trace_map(tr, kind, l, h, &rows, &cols, &stride);
-            assert_int_equal(rows, R);
-            assert_int_equal(cols, C);
-            for (size_t i = 0; i < R; i++)
-                for (size_t j = 0; j < C; j++) {
-                    double got = map[i * stride + j], w = want[((l * H + h) * R + i) * C + j];
-                    if (!(fabs(got - w) <= TOL_PROB))
-                        fail_msg("%s layer %zu head %zu [%zu][%zu] = %.8g, expected %.8g", name,
-                                 l, h, i, j, got, w);
-                }
-        }
-    free(want);
-}
-
 static void test_spm_model_equals_reference(void **state)
 {
     (void)state;
@@ -237,9 +214,9 @@ static void test_spm_model_equals_reference(void **state)
     assert_close_array(logits, want, T * V, TOL_LOGIT, 0.0);
     long n = trace_run(tr, r, src, S, labels, T, 0, &err);
     assert_int_equal(n, T);
-    check_maps(&e, tr, T5_ATTN_ENC_SELF, "enc_attn");
-    check_maps(&e, tr, T5_ATTN_DEC_SELF, "tf_dec_attn");
-    check_maps(&e, tr, T5_ATTN_CROSS, "tf_cross_attn");
+    tu_check_maps(&e, tr, T5_ATTN_ENC_SELF, "enc_attn", TOL_PROB);
+    tu_check_maps(&e, tr, T5_ATTN_DEC_SELF, "tf_dec_attn", TOL_PROB);
+    tu_check_maps(&e, tr, T5_ATTN_CROSS, "tf_cross_attn", TOL_PROB);
     free(want);
 
     /* Greedy: tokens, logits of each step, maps. */
@@ -248,8 +225,8 @@ static void test_spm_model_equals_reference(void **state)
     if (n < 0) fail_msg("%s", err.msg);
     assert_int_equal(n, n_gen);
     for (size_t i = 0; i < n_gen; i++) assert_int_equal(tr->tgt[i + 1], gen[i]);
-    check_maps(&e, tr, T5_ATTN_DEC_SELF, "greedy_dec_attn");
-    check_maps(&e, tr, T5_ATTN_CROSS, "greedy_cross_attn");
+    tu_check_maps(&e, tr, T5_ATTN_DEC_SELF, "greedy_dec_attn", TOL_PROB);
+    tu_check_maps(&e, tr, T5_ATTN_CROSS, "greedy_cross_attn", TOL_PROB);
     want = tu_expected_f32(&e, "greedy_logits", NULL);
     if (t5_encode(r, src, S, &err)) fail_msg("%s", err.msg);
     int tok = m.cfg.decoder_start_token_id;

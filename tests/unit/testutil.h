@@ -1,6 +1,6 @@
 /* testutil.h - shared helpers for the cmocka unit tests: close-enough
  * arrays, temporary folders, writing small files, and reading the expected
- * tensors of a reference fixture. Everything is static inline (or a macro):
+ * tensors of a reference fixture (and checking attention maps against them). Everything is static inline (or a macro):
  * each test binary takes what it uses.
  *
  * Deliberately not here: model configurations (each test picks the sizes
@@ -19,6 +19,7 @@
 #include <string.h>
 
 #include "safetensors.h"
+#include "trace.h"
 
 /* Fail with the index and both values when |a-b| > atol + rtol*|b|. */
 #define assert_close_array(a, b, n, atol, rtol)                                          \
@@ -89,6 +90,33 @@ static inline int *tu_expected_int(const st_file *e, const char *name, size_t *n
     if (st_to_int(t, out, &err)) fail_msg("%s: %s", name, err.msg);
     if (numel) *numel = t->numel;
     return out;
+}
+
+/* Every head's map of kind in tr against the expected (L, H, rows, cols)
+ * tensor name of e: the same shape, each probability within tol. The first
+ * difference fails the test, naming the layer, head and cell. */
+static inline void tu_check_maps(const st_file *e, const attn_trace *tr, t5_attn_kind kind,
+                                 const char *name, double tol)
+{
+    float *want = tu_expected_f32(e, name, NULL);
+    const st_tensor *t = st_find(e, name);
+    size_t L = t->shape[0], H = t->shape[1], R = t->shape[2], C = t->shape[3];
+    for (size_t l = 0; l < L; l++)
+        for (size_t h = 0; h < H; h++) {
+            size_t rows, cols, stride;
+            const float *map = trace_map(tr, kind, l, h, &rows, &cols, &stride);
+            assert_non_null(map);
+            assert_int_equal(rows, R);
+            assert_int_equal(cols, C);
+            for (size_t i = 0; i < R; i++)
+                for (size_t j = 0; j < C; j++) {
+                    double got = map[i * stride + j], w = want[((l * H + h) * R + i) * C + j];
+                    if (!(fabs(got - w) <= tol))
+                        fail_msg("%s layer %zu head %zu [%zu][%zu] = %.8g, expected %.8g", name,
+                                 l, h, i, j, got, w);
+                }
+        }
+    free(want);
 }
 
 #endif
