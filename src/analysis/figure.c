@@ -192,14 +192,21 @@ static void draw_cell_text(cairo_t *cr, const an_panel *P, float vmax, double mx
         }
 }
 
-static void draw_heatmaps(cairo_t *cr, const layout *L)
+/* A white page with the figure's title (NULL: none) in bold at the top;
+ * leaves the source black. */
+static void draw_page(cairo_t *cr, const char *title)
 {
     cairo_set_source_rgb(cr, 1, 1, 1);
     cairo_paint(cr);
     cairo_set_source_rgb(cr, 0, 0, 0);
     cu_font(cr, 14, 1);
     cairo_move_to(cr, FIG_MARGIN, FIG_MARGIN + 15);
-    if (L->title) draw_title(cr, L->title);
+    if (title) draw_title(cr, title);
+}
+
+static void draw_heatmaps(cairo_t *cr, const layout *L)
+{
+    draw_page(cr, L->title);
     for (size_t i = 0; i < L->n; i++) {
         const an_panel *P = &L->p[i];
         double x0 = FIG_MARGIN + (double)(i % L->gcols) * L->pw;
@@ -376,12 +383,7 @@ typedef struct {
 static void draw_bars(cairo_t *cr, const void *ctx)
 {
     const bars *B = ctx;
-    cairo_set_source_rgb(cr, 1, 1, 1);
-    cairo_paint(cr);
-    cairo_set_source_rgb(cr, 0, 0, 0);
-    cu_font(cr, 14, 1);
-    cairo_move_to(cr, FIG_MARGIN, FIG_MARGIN + 15);
-    if (B->title) draw_title(cr, B->title);
+    draw_page(cr, B->title);
     double x0 = FIG_MARGIN + 48, y0 = FIG_MARGIN + B->title_h + 10;
     double ph = B->H - y0 - FIG_MARGIN - 40, pw = B->W - x0 - FIG_MARGIN;
     cairo_set_line_width(cr, 1);
