@@ -18,6 +18,7 @@
 
 #include "byt5.h"
 #include "cli.h"
+#include "model_kind.h"
 #include "tui_int.h"
 
 #define EXAMPLE_EQUATION "7x^2+3556x+451612=0"
@@ -335,25 +336,6 @@ void tui_clear_ablation(tui_app *a)
     set_msg(a, 0, 0, "no head ablated");
 }
 
-/* A model folder that Hugging Face wrote (transformers_version in its
- * config.json) and attnscope did not train (no train.cfg, metrics.json or
- * trainer_state.json) is taken as a general text model: raw mode. */
-static int guess_raw(const char *dir)
-{
-    char path[4096];
-    const char *ours[] = {"train.cfg", "metrics.json", "trainer_state.json"};
-    for (size_t i = 0; i < 3; i++) {
-        snprintf(path, sizeof path, "%s/%s", dir, ours[i]);
-        if (access(path, R_OK) == 0) return 0;
-    }
-    snprintf(path, sizeof path, "%s/config.json", dir);
-    char *json = util_read_file(path, NULL, NULL);
-    if (!json) return 0;
-    int hf = strstr(json, "\"transformers_version\"") || strstr(json, "\"_name_or_path\"");
-    free(json);
-    return hf;
-}
-
 /* ---- setup ---------------------------------------------------------------- */
 
 static void load_theme(tui_app *a, const char *name, theme_diag *d)
@@ -381,7 +363,7 @@ static void app_init(tui_app *a, const tui_options *o, const t5_model *m, tok_vo
     a->buf = xcalloc(big * big, sizeof(float));
     a->buf2 = xcalloc(big * big, sizeof(float));
     a->spm = tok_kind_of(a->tok) == TOK_SPM;
-    a->raw = o->raw || a->spm || guess_raw(o->model_dir);
+    a->raw = o->raw || a->spm || model_dir_guess_raw(o->model_dir);
     a->lab_src = xcalloc(TUI_MAX_SRC, sizeof *a->lab_src);
     a->lab_gen = xcalloc(TUI_MAX_GEN, sizeof *a->lab_gen);
     a->names_src = xcalloc(TUI_MAX_SRC, sizeof *a->names_src);
