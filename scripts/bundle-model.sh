@@ -1,0 +1,49 @@
+#!/usr/bin/env bash
+# scripts/bundle-model.sh RUN_DIR [NAME]
+#
+# Turn a finished `attnscope train` output folder into a bundled model,
+# sample_models/NAME/ (default quadratic-seed): config.json, model.safetensors,
+# the train.cfg that produced it, metrics.json (the spec's three scores on the
+# whole test split, overall and per kind, with the data seed, steps, wall time,
+# threads and the machine's CPU) and report/ (attnscope report).
+# The data set is regenerated from train.cfg's data group, never committed.
+set -euo pipefail
+run=${1:?usage: scripts/bundle-model.sh RUN_DIR [NAME]}
+name=${2:-quadratic-seed}
+run=$(cd "$run" && pwd)
+cd "$(dirname "$0")/.."
+bin=./attnscope
+out=sample_models/$name
+for f in config.json model.safetensors train.cfg trainer_state.json; do
+    [ -s "$run/$f" ] || { echo "bundle-model: $run/$f is missing" >&2; exit 1; }
+done
+cfgval() {  # group key: a value from train.cfg (libconfig "key = value;" lines)
+    sed -n "/$1[[:space:]]*=/,/}/p" "$run/train.cfg" | tr ';{' '\n\n' |
+        sed -n "s/^[[:space:]]*$2[[:space:]]*=[[:space:]]*\"\{0,1\}\([^\";]*\)\"\{0,1\}[[:space:]]*$/\1/p" | head -1
+}
+preset=$(cfgval data preset); n=$(cfgval data n); seed=$(cfgval data seed)
+share=$(cfgval data test_share); threads=$(cfgval train threads)
+# The data set lives in data/ (ignored by git) under a name that says what it is,
+# so the paths written into metrics.json and report.md mean something.
+data=data/$preset-n$n-seed$seed
+"$bin" gen --preset "$preset" --n "$n" --seed "$seed" --test-share "$share" --out "$data" >&2
+
+mkdir -p "$out"
+cp "$run/config.json" "$run/model.safetensors" "$run/train.cfg" "$out/"
+"$bin" eval --model "$out" --data "$data/test.tsv" --json > "$out/metrics.json.eval"
+cpu=$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -1)
+jq --arg preset "$preset" --argjson n "$n" --argjson seed "$seed" --argjson share "$share" \
+   --argjson threads "${threads:-2}" --arg cpu "$cpu" --arg cores "$(nproc)" \
+   --slurpfile st "$run/trainer_state.json" --arg version "$("$bin" --version)" \
+   --arg date "$(date -u +%Y-%m-%d)" \
+   '{ test_split: ., data: {preset: $preset, n: $n, seed: $seed, test_share: $share},
+      training: {steps: $st[0].step, total_steps: $st[0].total_steps, batch: $st[0].batch,
+                 final_loss: $st[0].loss, wall_seconds: $st[0].elapsed_seconds,
+                 threads: $threads},
+      machine: {cpu: $cpu, cores: ($cores | tonumber)},
+      attnscope: $version, date: $date }' "$out/metrics.json.eval" > "$out/metrics.json.tmp"
+mv "$out/metrics.json.tmp" "$out/metrics.json"
+rm -f "$out/metrics.json.eval"
+"$bin" report --model "$out" --data "$data/test.tsv" --out "$out/report" >&2
+echo "bundled $run as $out"
+jq -c '.test_split.overall' "$out/metrics.json"
