@@ -7,6 +7,8 @@
 # whole test split, overall and per kind, with the data seed, steps, wall time,
 # threads and the machine's CPU) and report/ (attnscope report).
 # The data set is regenerated from train.cfg's data group, never committed.
+# An existing sample_models/NAME is moved aside while the new one is built and
+# put back if any step fails, so a failed run never leaves a half-made bundle.
 set -euo pipefail
 run=${1:?usage: scripts/bundle-model.sh RUN_DIR [NAME]}
 name=${2:-quadratic-seed}
@@ -28,6 +30,18 @@ share=$(cfgval data test_share); threads=$(cfgval train threads)
 data=data/$preset-n$n-seed$seed
 "$bin" gen --preset "$preset" --n "$n" --seed "$seed" --test-share "$share" --out "$data" >&2
 
+# Build in place (metrics.json and report.md name the folder), with the old
+# bundle kept beside it until everything succeeded.
+done=0
+restore() {
+    [ "$done" = 1 ] && { rm -rf "$out.old"; return; }
+    rm -rf "$out"
+    [ -d "$out.old" ] && mv "$out.old" "$out"
+    echo "bundle-model: failed; $out is as it was" >&2
+}
+rm -rf "$out.old"
+[ -d "$out" ] && mv "$out" "$out.old"
+trap restore EXIT
 mkdir -p "$out"
 cp "$run/config.json" "$run/model.safetensors" "$run/train.cfg" "$out/"
 "$bin" eval --model "$out" --data "$data/test.tsv" --json > "$out/metrics.json.eval"
@@ -45,5 +59,6 @@ jq --arg preset "$preset" --argjson n "$n" --argjson seed "$seed" --argjson shar
 mv "$out/metrics.json.tmp" "$out/metrics.json"
 rm -f "$out/metrics.json.eval"
 "$bin" report --model "$out" --data "$data/test.tsv" --out "$out/report" >&2
+done=1
 echo "bundled $run as $out"
 jq -c '.test_split.overall' "$out/metrics.json"
