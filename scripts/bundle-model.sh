@@ -19,16 +19,27 @@ out=sample_models/$name
 for f in config.json model.safetensors train.cfg trainer_state.json; do
     [ -s "$run/$f" ] || { echo "bundle-model: $run/$f is missing" >&2; exit 1; }
 done
-cfgval() {  # group key: a value from train.cfg (libconfig "key = value;" lines)
-    sed -n "/$1[[:space:]]*=/,/}/p" "$run/train.cfg" | tr ';{' '\n\n' |
-        sed -n "s/^[[:space:]]*$2[[:space:]]*=[[:space:]]*\"\{0,1\}\([^\";]*\)\"\{0,1\}[[:space:]]*$/\1/p" | head -1
-}
-preset=$(cfgval data preset); n=$(cfgval data n); seed=$(cfgval data seed)
-share=$(cfgval data test_share); threads=$(cfgval train threads)
-# The data set lives in data/ (ignored by git) under a name that says what it is,
-# so the paths written into metrics.json and report.md mean something.
-data=data/$preset-n$n-seed$seed
-"$bin" gen --preset "$preset" --n "$n" --seed "$seed" --test-share "$share" --out "$data" >&2
+# The data as the trainer resolved it (trainer_state.json's "data"): a preset
+# is generated again into data/ (ignored by git) under a name that says what
+# it is, so the paths written into metrics.json and report.md mean something;
+# a run on TSV files is scored on its test file as it is.
+st=$run/trainer_state.json
+threads=$(jq .threads "$st")
+if jq -e '.data.preset' "$st" >/dev/null; then
+    preset=$(jq -r .data.preset "$st"); n=$(jq .data.n "$st")
+    seed=$(jq .data.seed "$st"); share=$(jq .data.test_share "$st")
+    data=data/$preset-n$n-seed$seed
+    "$bin" gen --preset "$preset" --n "$n" --seed "$seed" --test-share "$share" --out "$data" >&2
+    test_tsv=$data/test.tsv
+    data_json=$(jq -c .data "$st")
+elif jq -e '.data.test' "$st" >/dev/null; then
+    test_tsv=$(jq -r .data.test "$st")
+    data_json=$(jq -c .data "$st")
+else
+    echo "bundle-model: $st names no data (written by an attnscope from before" \
+         "trainer_state.json recorded it); bundle it by hand" >&2
+    exit 1
+fi
 
 # Build in place (metrics.json and report.md name the folder), with the old
 # bundle kept beside it until everything succeeded.
@@ -44,13 +55,12 @@ rm -rf "$out.old"
 trap restore EXIT
 mkdir -p "$out"
 cp "$run/config.json" "$run/model.safetensors" "$run/train.cfg" "$out/"
-"$bin" eval --model "$out" --data "$data/test.tsv" --json > "$out/metrics.json.eval"
+"$bin" eval --model "$out" --data "$test_tsv" --json > "$out/metrics.json.eval"
 cpu=$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -1)
-jq --arg preset "$preset" --argjson n "$n" --argjson seed "$seed" --argjson share "$share" \
-   --argjson threads "${threads:-2}" --arg cpu "$cpu" --arg cores "$(nproc)" \
+jq --argjson data "$data_json" --argjson threads "${threads:-2}" --arg cpu "$cpu" --arg cores "$(nproc)" \
    --slurpfile st "$run/trainer_state.json" --arg version "$("$bin" --version)" \
    --arg date "$(date -u +%Y-%m-%d)" \
-   '{ test_split: ., data: {preset: $preset, n: $n, seed: $seed, test_share: $share},
+   '{ test_split: ., data: $data,
       training: {steps: $st[0].step, total_steps: $st[0].total_steps, batch: $st[0].batch,
                  final_loss: $st[0].loss, wall_seconds: $st[0].elapsed_seconds,
                  threads: $threads},
@@ -58,7 +68,7 @@ jq --arg preset "$preset" --argjson n "$n" --argjson seed "$seed" --argjson shar
       attnscope: $version, date: $date }' "$out/metrics.json.eval" > "$out/metrics.json.tmp"
 mv "$out/metrics.json.tmp" "$out/metrics.json"
 rm -f "$out/metrics.json.eval"
-"$bin" report --model "$out" --data "$data/test.tsv" --out "$out/report" >&2
+"$bin" report --model "$out" --data "$test_tsv" --out "$out/report" >&2
 done=1
 echo "bundled $run as $out"
 jq -c '.test_split.overall' "$out/metrics.json"

@@ -281,8 +281,8 @@ enum { ST_VERSION, ST_STEP, ST_BATCH, ST_THREADS, ST_SEED0, ST_SEED1, ST_SEED2, 
  * model folder (config.json, model.safetensors) for every other command;
  * a crash between those renames leaves them one checkpoint behind, which
  * --resume does not read. */
-static int save_checkpoint(const char *dir, const t5_model *m, const adamw_state *opt,
-                           const run_state *rs, as_err *err)
+static int save_checkpoint(const char *dir, const train_settings *s, const t5_model *m,
+                           const adamw_state *opt, const run_state *rs, as_err *err)
 {
     size_t nt = m->n_tensors, n_out = 3 * nt + 1;
     st_out *ts = xcalloc(n_out, sizeof *ts);
@@ -340,6 +340,17 @@ static int save_checkpoint(const char *dir, const t5_model *m, const adamw_state
     cJSON_AddNumberToObject(o, "loss", rs->loss);
     cJSON_AddNumberToObject(o, "lr", rs->lr);
     cJSON_AddNumberToObject(o, "elapsed_seconds", rs->elapsed);
+    /* The data as resolved, so that scripts need not parse train.cfg. */
+    cJSON *d = cJSON_AddObjectToObject(o, "data");
+    if (s->train_tsv) {
+        cJSON_AddStringToObject(d, "train", s->train_tsv);
+        if (s->test_tsv) cJSON_AddStringToObject(d, "test", s->test_tsv);
+    } else {
+        cJSON_AddStringToObject(d, "preset", s->preset);
+        cJSON_AddNumberToObject(d, "n", (double)s->data_n);
+        cJSON_AddNumberToObject(d, "seed", (double)s->data_seed);
+        cJSON_AddNumberToObject(d, "test_share", s->test_share);
+    }
     if (rs->have_eval) {
         cJSON *e = cJSON_AddObjectToObject(o, "eval");
         cJSON_AddNumberToObject(e, "step", (double)rs->eval_step);
@@ -547,7 +558,7 @@ int train_run(const train_settings *s, const train_options *o, as_err *err)
     /* A fresh run starts with a checkpoint of step 0: the folder is a loadable
      * model folder (and resumable) from the first step on, and a folder that
      * cannot take the files fails here, before any training. */
-    if (!o->resume && save_checkpoint(dir, &m, &opt, &rs, err)) goto out;
+    if (!o->resume && save_checkpoint(dir, s, &m, &opt, &rs, err)) goto out;
     char *lpath = path_in(dir, "log.tsv");
     logf = fopen(lpath, o->resume ? "a" : "w");
     free(lpath);
@@ -656,7 +667,7 @@ int train_run(const train_settings *s, const train_options *o, as_err *err)
         }
         if (last || (s->checkpoint_every && rs.step % s->checkpoint_every == 0)) {
             fflush(logf);
-            if (save_checkpoint(dir, &m, &opt, &rs, err)) {
+            if (save_checkpoint(dir, s, &m, &opt, &rs, err)) {
                 as_errprefix(err, "checkpoint at step %zu failed (the previous one, step %zu, "
                                   "is intact)",
                              rs.step, last_ckpt);
@@ -668,7 +679,7 @@ int train_run(const train_settings *s, const train_options *o, as_err *err)
     if (bar && !o->quiet) printf("\n");
     if (interrupted) {
         fflush(logf);
-        if (save_checkpoint(dir, &m, &opt, &rs, err)) {
+        if (save_checkpoint(dir, s, &m, &opt, &rs, err)) {
             as_errprefix(err, "interrupted, and the checkpoint at step %zu failed (the previous "
                               "one, step %zu, is intact)",
                          rs.step, last_ckpt);

@@ -37,6 +37,9 @@ for f in config.json model.safetensors optimizer.safetensors trainer_state.json 
     [ -s "A/$f" ] || fail "A/$f missing"
 done
 grep -q '"step":	60' A/trainer_state.json || fail "trainer_state.json step"
+# the data as resolved (scripts/bundle-model.sh reads it)
+[ "$(jq -c .data A/trainer_state.json)" = '{"preset":"small","n":300,"seed":3,"test_share":0.2}' ] ||
+    fail "trainer_state.json data: $(jq -c .data A/trainer_state.json)"
 
 # ---- SIGINT, then resume: the same losses ------------------------------------
 "$BIN" train --config tiny.cfg --out B --log > b1.log 2>&1 &
