@@ -86,7 +86,8 @@ static void bench_usage(FILE *f)
             "  --threads N   (2)       --steps N    (20)     --warmup N  (3)\n"
             "  --untied      untied output layer\n\n"
             "Prints the median step time, tokens/s and GFLOP/s, the OpenBLAS core type, an\n"
-            "sgemm peak measured in the same run, and ends with 'tokens/s N' (target tokens).\n");
+            "sgemm peak measured in the same run and the ceiling it sets on tokens/s, and\n"
+            "ends with 'tokens/s N' (target tokens).\n");
 }
 
 int train_bench(int argc, char **argv)
@@ -202,6 +203,11 @@ int train_bench(int argc, char **argv)
            cpu * 1e3, (double)b.n_tgt / cpu);
     printf("sgemm peak (1024^3, %zu threads): %.1f GFLOP/s; training at %.0f %% of it\n", threads,
            peak, 100.0 * flops / med / 1e9 / peak);
+    /* What no implementation of this step can pass on this machine: every
+     * FLOP at the speed of one big sgemm. */
+    printf("ceiling: %.0f target tokens/s if every FLOP of the step ran at that peak "
+           "(%.2f MFLOP per target token)\n", (double)b.n_tgt * peak * 1e9 / flops,
+           flops / (double)b.n_tgt / 1e6);
     printf("tokens/s %.0f\n", tok);
     free(times);
     adamw_free(&st);

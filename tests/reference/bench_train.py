@@ -71,8 +71,13 @@ def main():
     cpu = (time.process_time() - cpu0) / a.steps
     times.sort()
     med = times[len(times) // 2]
-    print("pytorch %s, %d threads, OPENBLAS_CORETYPE=%s" % (
-        torch.__version__, torch.get_num_threads(), os.environ.get("OPENBLAS_CORETYPE", "(native)")))
+    # Debian's torch calls OpenBLAS (pthreads) for its matrix products; OpenBLAS
+    # runs its own threads beside torch's, as many as OPENBLAS_NUM_THREADS says
+    # (all cores when unset), so both counts are printed.
+    print("pytorch %s, %d torch threads, OPENBLAS_NUM_THREADS=%s, OPENBLAS_CORETYPE=%s" % (
+        torch.__version__, torch.get_num_threads(),
+        os.environ.get("OPENBLAS_NUM_THREADS", "(unset: all cores)"),
+        os.environ.get("OPENBLAS_CORETYPE", "(native)")))
     print("step: median %.2f ms (min %.2f, max %.2f) over %d steps, loss %.4f" % (
         med * 1e3, times[0] * 1e3, times[-1] * 1e3, a.steps, loss))
     print("cpu time: %.2f ms per step over all threads (%.0f target tokens per CPU-second)"
