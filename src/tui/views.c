@@ -856,14 +856,27 @@ static void draw_check(tui_app *a, int y, int w)
              s);
 }
 
+/* The key hints of the footer, most useful first; only whole hints are
+ * drawn, as many as the width holds ("? help" always comes first). */
 static void draw_hints(tui_app *a, int y, int w)
 {
+    static const char *editing[] = {"Enter decode", "Esc back", "Ctrl-U clear",
+                                    "Ctrl-R raw text", "arrows move", NULL};
+    static const char *prompt[] = {"Enter accept", "Esc cancel", "Ctrl-U clear", NULL};
+    static const char *browsing[] = {"? help",    "q quit",     "e edit",    "arrows move",
+                                     "l/L layer", "h/H head",   "1 2 3 kind", "a avg",
+                                     "m model",   "s summary",  ",/. step",  "space play",
+                                     "x ablate",  "/ find",     "z/Z zoom",  "t theme", NULL};
+    const char **items = a->editing ? editing : a->prompt ? prompt : browsing;
+    char s[512];
+    size_t len = 0;
+    for (int i = 0; items[i]; i++) {
+        size_t n = strlen(items[i]) + (len ? 2 : 1);
+        if (len + n > (size_t)w || len + n >= sizeof s) break;
+        len += (size_t)snprintf(s + len, sizeof s - len, "%s%s", len ? "  " : " ", items[i]);
+    }
+    s[len] = 0;
     tui_fill(a, y, 0, w, ROLE_NORMAL);
-    const char *s = a->editing
-        ? " Enter decode  Esc back  Ctrl-U clear  Ctrl-R raw text  arrows move"
-        : a->prompt ? " Enter accept  Esc cancel  Ctrl-U clear"
-        : " ? help  q quit  e edit  arrows move  / find  z/Z zoom  l/L layer  h/H head  "
-          "1 2 3 kind  a avg  m model  s summary  ,/. step  space play  x ablate  t theme";
     tui_text(a, y, 0, w, ROLE_HINT, s);
 }
 

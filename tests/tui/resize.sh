@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # resize.sh - the terminal changes size under the UI: every size redraws the
-# whole frame (title on the first line, key hints on the last), a map larger
+# whole frame (title on the first line, whole key hints on the last), a map larger
 # than the screen scrolls to keep the cursor visible, a terminal too small
 # says so and the UI comes back when it grows again.
 . "$(dirname "$0")/lib.bash"
@@ -31,6 +31,9 @@ wait_for "too small: 25x5"
 # back to a usable size: the whole UI again, state kept
 resize 80 24
 wait_for " ? help  q quit" 24
+# the key hints are whole at every width: none is cut in the middle
+[ "$(line 24 | sed 's/ *$//')" = " ? help  q quit  e edit  arrows move  l/L layer  h/H head  1 2 3 kind  a avg" ] ||
+    fail "the hints at 80 columns: '$(line 24)'"
 wait_for " query 0 "
 wait_for "step 128/128" 1
 # resize in the middle of other views
