@@ -19,6 +19,10 @@ typedef struct spm_model spm_model;
  * most cap bytes, NUL-terminated) to msg when the file cannot be read or
  * is not a model. Free with spm_free. */
 spm_model *spm_load(const char *path, char *msg, size_t cap);
+/* NULL when the model file's bytes (len of them) are safe to give to
+ * spm_load, else what is wrong with them: the library itself trusts the
+ * normaliser's character maps in the file (spm_check.c). */
+const char *spm_check_file(const void *data, size_t len);
 void spm_free(spm_model *m);
 
 /* Number of pieces, and the special ids (-1 when the model has none). */

@@ -34,6 +34,15 @@ tok_vocab *tok_byt5(void)
 tok_vocab *tok_spm_open(const char *path, as_err *err)
 {
     char msg[256] = "";
+    size_t len;
+    char *bytes = util_read_file(path, &len, err);
+    if (!bytes) return NULL;
+    const char *why = spm_check_file(bytes, len);
+    free(bytes);
+    if (why) {
+        as_errf(err, "%s: not a usable SentencePiece model (%s)", path, why);
+        return NULL;
+    }
     spm_model *m = spm_load(path, msg, sizeof msg);
     if (!m) {
         as_errf(err, "%s: not a SentencePiece model (%s)", path, msg);

@@ -77,6 +77,13 @@ echo "not a model" > "$T/broken/spiece.model"
 grep -q "spiece.model" "$T/err" || fail "broken spiece.model: message does not name it: $(cat "$T/err")"
 "$BIN" render --model "$T/broken" --raw a > /dev/null 2>"$T/err"; rc=$?
 [ $rc -eq 1 ] || fail "render with a broken spiece.model exited $rc, expected 1"
+# a model whose character-map trie is damaged: libsentencepiece loads it and
+# then reads out of bounds when it normalises text; attnscope refuses it first
+cp tests/fuzz/corpus/spiece/bad_trie.model "$T/broken/spiece.model"
+"$BIN" dump --model "$T/broken" --input "x^2-1=0" > /dev/null 2>"$T/err"; rc=$?
+[ $rc -eq 1 ] || fail "dump with a damaged trie exited $rc, expected 1: $(cat "$T/err")"
+grep -q "spiece.model: not a usable SentencePiece model (.*character map" "$T/err" ||
+    fail "damaged trie: message $(cat "$T/err")"
 
 # --- 512 source tokens (511 bytes + eos): the encoder map is 512 x 512
 long=$(head -c 511 /dev/zero | tr '\0' 'a')
