@@ -54,8 +54,9 @@ void tui_grid_layout(tui_grid *g, size_t rows, size_t cols, size_t height, size_
  * columns by sy half lines, sx == sy ("square": a character is about two
  * half lines tall and one wide), the largest even scale up to max_scale at
  * which the whole map fits, else 1 with half blocks (two rows a line) and
- * scrolling. Without half blocks sy is even (whole lines), and a map too
- * wide for two columns per cell gets one. With sy >= 2 every row has a line
+ * scrolling (with two columns a cell when the width has them). Without
+ * half blocks sy is even (whole lines), and a map too wide for two columns
+ * per cell gets one. With sy >= 2 every row has a line
  * of its own (and its own label). */
 void tui_grid_fit(tui_grid *g, size_t rows, size_t cols, size_t height, size_t width, int half,
                   size_t max_scale, size_t label_w, size_t cur_row, size_t cur_col);

@@ -17,6 +17,9 @@
 #include "tui.h"
 
 #define NO_CURSOR ((size_t)-1)
+/* A single map's cells grow up to RENDER_SCALE columns wide while the map
+ * stays within RENDER_LINES lines (the UI fits them to its window). */
+enum { RENDER_SCALE = 4, RENDER_LINES = 40 };
 
 typedef struct {
     FILE *f;
@@ -148,7 +151,7 @@ static const char *piece_short(const out_t *o, const render_doc *d, int id, char
     return buf;
 }
 
-/* The column labels line: one character per map column (cell_w wide). */
+/* The column labels line: one character per map column, padded to cell_w. */
 static void col_labels(const out_t *o, const render_doc *d, const tui_grid *g, const int *tokens,
                        const char *corner)
 {
@@ -162,7 +165,7 @@ static void col_labels(const out_t *o, const render_doc *d, const tui_grid *g, c
             special = tui_token_is_special(tokens[g->col0 + v]);
         }
         role_text(o, special ? ROLE_TOKEN_SPECIAL : ROLE_LABEL, s);
-        if (g->cell_w == 2) fputc(' ', o->f);
+        for (size_t k = 1; k < g->cell_w; k++) fputc(' ', o->f);
     }
     fputc('\n', o->f);
 }
@@ -266,11 +269,21 @@ static void single(const out_t *o, const render_doc *d, int half, size_t width)
         fputc('\n', o->f);
     }
     size_t vcols = pooled ? room : cols;
-    size_t height = (half ? (rows + 1) / 2 : rows) + 1;
     tui_grid g = {0};
     size_t lay_w = width > label_w + vcols ? width : label_w + vcols;
-    tui_grid_layout(&g, rows, vcols, height, lay_w, half, !pooled, label_w, NO_CURSOR,
-                    NO_CURSOR);
+    if (pooled) {
+        size_t height = (half ? (rows + 1) / 2 : rows) + 1;
+        tui_grid_layout(&g, rows, vcols, height, lay_w, half, 0, label_w, NO_CURSOR,
+                        NO_CURSOR);
+    } else {
+        /* Cells scaled like the UI's, up to RENDER_SCALE columns, within about
+           a screenful of lines (a map taller than that stays at one row a
+           line, or two with half blocks, and is printed whole). */
+        size_t whole = (half ? (rows + 1) / 2 : rows) + 1;
+        size_t height = whole > RENDER_LINES ? whole : RENDER_LINES;
+        tui_grid_fit(&g, rows, vcols, height, lay_w, half, RENDER_SCALE, label_w, NO_CURSOR,
+                     NO_CURSOR);
+    }
     if (pooled) {
         fprintf(o->f, "%-*s(keys)\n", (int)label_w, d->row_tokens ? "q\\k" : "layer");
     } else {

@@ -100,6 +100,10 @@ void tui_grid_fit(tui_grid *g, size_t rows, size_t cols, size_t height, size_t w
         if (k >= 2) k &= ~(size_t)1;
         g->cell_w = k;
         g->sy = k;
+        /* A map too tall for whole lines (a long decoding's cross map) still
+           gets two columns a cell when the width has them: one column per
+           key would leave most of a wide terminal empty. */
+        if (k == 1 && max_scale >= 2 && room >= 2 * cols) g->cell_w = 2;
     } else {
         /* Whole lines: m lines and 2m columns per cell. */
         size_t m = MIN2(room / (2 * cols), max_lines / rows);

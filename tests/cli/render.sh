@@ -97,10 +97,18 @@ grep -q $'48;5' "$T/a5" && fail "mono theme has colours"
 TERM=dumb R "$EQ" --format ansi > "$T/a7" || fail "ansi TERM=dumb"
 grep -q $'\e' "$T/a7" && fail "TERM=dumb output has escape sequences"
 grep -q 'scale  0  .:-=+\*#%@' "$T/a7" || fail "TERM=dumb output has no shading scale"
-# half blocks under UTF-8 in 256 colours, none with --ascii or LANG=C
-grep -q '▀' "$T/a1" || fail "ansi half blocks"
-TERM=xterm-256color R "$EQ" --format ansi --ascii | grep -q '▀' && fail "--ascii still has half blocks"
-TERM=xterm-256color LANG=C LC_ALL=C R "$EQ" --format ansi > "$T/a6"
+# a small map gets larger cells (4 columns a key in 80 columns: 12 keys), a
+# tall one (100 decoding steps) half blocks under UTF-8 in 256 colours, two
+# rows a line, none with --ascii or LANG=C
+grep -q '^q.k  *1   x   ^   2   -   5   x' <(R "$EQ" --view enc --format text --width 80) ||
+    fail "small map: no 4-column cells"
+grep -q '▀' "$T/a1" && fail "a 12x12 map in half blocks"
+TALL=(--view dec --max-len 100)
+TERM=xterm-256color R "$EQ" "${TALL[@]}" --format ansi > "$T/a8" || fail "ansi, 100 steps"
+grep -q '▀' "$T/a8" || fail "ansi half blocks"
+TERM=xterm-256color R "$EQ" "${TALL[@]}" --format ansi --ascii | grep -q '▀' &&
+    fail "--ascii still has half blocks"
+TERM=xterm-256color LANG=C LC_ALL=C R "$EQ" "${TALL[@]}" --format ansi > "$T/a6"
 LC_ALL=C grep -q $'[\x80-\xff]' "$T/a6" && fail "ansi under LANG=C has non-ASCII bytes"
 # COLUMNS sizes the output when there is no --width
 COLUMNS=30 R "$EQ" --view dec --format text | awk 'length > 30 { exit 1 }' || fail "COLUMNS=30"

@@ -11,7 +11,7 @@ wait_for "solution> "
 wait_for "check> "
 wait_for "want 'D'; answer wrong (x = -254 (double root))"
 wait_for "attnscope │ tied-relu │ cross layer 0 of 3 head 0 of 4" 1
-wait_for "out\\in"; wait_for " 7x^2+3556x+451612=0\$"
+wait_for "out\\in"; wait_for " 7 x ^ 2 + 3 5 5 6 x + 4 5 1 6 1 2 = 0 \$"
 # the cursor starts on the last decoding step, first key
 wait_for " key 0 '7'  weight 0." 7
 keys Right;       wait_for " key 1 'x'  weight" 7

@@ -326,14 +326,22 @@ static void test_grid_fit(void **state)
     char buf[64];
     assert_string_equal(tui_row_label(&g, 2, NULL, names, buf, sizeof buf), "     L1 ");
     assert_string_equal(tui_row_label(&g, 3, NULL, names, buf, sizeof buf), "        ");
-    /* a tall decoder map does not fit: half blocks, two rows a line, scrolls */
+    /* a tall cross map does not fit: half blocks, two rows a line, scrolls;
+       the width still gives each of its 20 keys two columns */
     memset(&g, 0, sizeof g);
     tui_grid_fit(&g, 128, 20, 25, 100, 1, 8, 8, 127, 0);
     assert_int_equal(g.sy, 1);
-    assert_int_equal(g.cell_w, 1);
+    assert_int_equal(g.cell_w, 2);
+    assert_int_equal(g.vis_cols, 20);
     assert_int_equal(g.n_lines, 24);
     assert_int_equal(g.row0, 80);
     assert_int_equal(tui_line_row(&g, 23), 126);
+    /* ... and one column a key when two would not fit (60 keys in 92) */
+    memset(&g, 0, sizeof g);
+    tui_grid_fit(&g, 128, 60, 25, 100, 1, 8, 8, 127, 0);
+    assert_int_equal(g.sy, 1);
+    assert_int_equal(g.cell_w, 1);
+    assert_int_equal(g.vis_cols, 60);
     /* no half blocks: whole lines, two columns a line unless too wide */
     memset(&g, 0, sizeof g);
     tui_grid_fit(&g, 20, 20, 30, 120, 0, 8, 8, 0, 0);
