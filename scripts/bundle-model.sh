@@ -9,13 +9,18 @@
 # The data set is regenerated from train.cfg's data group, never committed.
 # An existing sample_models/NAME is moved aside while the new one is built and
 # put back if any step fails, so a failed run never leaves a half-made bundle.
+# BUNDLE_DIR (default sample_models) and DATA_DIR (default data) move the
+# bundle and the data elsewhere (tests/cli/bundle.sh uses a temporary folder).
 set -euo pipefail
 run=${1:?usage: scripts/bundle-model.sh RUN_DIR [NAME]}
 name=${2:-quadratic-seed}
 run=$(cd "$run" && pwd)
+abs() { case $1 in /*) echo "$1" ;; *) echo "$PWD/$1" ;; esac; }
+models=${BUNDLE_DIR:+$(abs "$BUNDLE_DIR")}; datadir=${DATA_DIR:+$(abs "$DATA_DIR")}
+bin=${BIN:+$(abs "$BIN")}
 cd "$(dirname "$0")/.."
-bin=./attnscope
-out=sample_models/$name
+models=${models:-sample_models}; datadir=${datadir:-data}; bin=${bin:-./attnscope}
+out=$models/$name
 for f in config.json model.safetensors train.cfg trainer_state.json; do
     [ -s "$run/$f" ] || { echo "bundle-model: $run/$f is missing" >&2; exit 1; }
 done
@@ -28,7 +33,7 @@ threads=$(jq .threads "$st")
 if jq -e '.data.preset' "$st" >/dev/null; then
     preset=$(jq -r .data.preset "$st"); n=$(jq .data.n "$st")
     seed=$(jq .data.seed "$st"); share=$(jq .data.test_share "$st")
-    data=data/$preset-n$n-seed$seed
+    data=$datadir/$preset-n$n-seed$seed
     "$bin" gen --preset "$preset" --n "$n" --seed "$seed" --test-share "$share" --out "$data" >&2
     test_tsv=$data/test.tsv
     data_json=$(jq -c .data "$st")
@@ -55,7 +60,11 @@ rm -rf "$out.old"
 trap restore EXIT
 mkdir -p "$out"
 cp "$run/config.json" "$run/model.safetensors" "$run/train.cfg" "$out/"
-"$bin" eval --model "$out" --data "$test_tsv" --json > "$out/metrics.json.eval"
+# every output too, for a look at the errors (and golden-test equations):
+# data/NAME-test-outputs.tsv, beside the data, not committed
+mkdir -p "$datadir"
+"$bin" eval --model "$out" --data "$test_tsv" --json --outputs "$datadir/$name-test-outputs.tsv" \
+    > "$out/metrics.json.eval"
 cpu=$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -1)
 jq --argjson data "$data_json" --argjson threads "${threads:-2}" --arg cpu "$cpu" --arg cores "$(nproc)" \
    --slurpfile st "$run/trainer_state.json" --arg version "$("$bin" --version)" \
@@ -70,5 +79,5 @@ mv "$out/metrics.json.tmp" "$out/metrics.json"
 rm -f "$out/metrics.json.eval"
 "$bin" report --model "$out" --data "$test_tsv" --out "$out/report" >&2
 done=1
-echo "bundled $run as $out"
+echo "bundled $run as $out (every output: $datadir/$name-test-outputs.tsv)"
 jq -c '.test_split.overall' "$out/metrics.json"
