@@ -6,46 +6,63 @@
 # (the two-thread line especially: see t5_run_set_threads in include/t5.h).
 set -euo pipefail
 BIN=${BIN:-./attnscope}
+# BENCH="train ui" (or `make bench BENCH=train`) runs only those sections:
+# decode, train, task, ui, large. Default: all.
+BENCH=${BENCH:-decode train task ui large}
+want() { case " $BENCH " in *" $1 "*) return 0 ;; esac; return 1; }
 
+if want decode; then
 echo "== decode: greedy, 100 output tokens (random model, the issue's size) =="
 for threads in 1 2; do
     "$BIN" bench decode --d-model 128 --d-ff 512 --layers 3 --heads 4 --d-kv 32 --tokens 100 \
         --repeat 30 --threads "$threads"
 done
 echo
+fi
 
+if want train; then
 echo "== train: full AdamW steps (forward, backward, clipping, AdamW), C vs PyTorch =="
-# The issue's shape; target tokens per second, the median of three runs on
-# each side. OPENBLAS_CORETYPE (if set) applies to both sides alike; the C
-# side prints the core type OpenBLAS ran.
-TRAIN_ARGS="--d-model 128 --d-ff 512 --layers 3 --heads 4 --d-kv 32 --ff relu --batch 32 --src-len 24 --tgt-len 96"
+# The issue's shape; target tokens per second, the median of three runs of
+# each configuration. The runs take turns (attnscope, then each PyTorch
+# setting, three rounds) so that a change in the machine's other load falls
+# on both sides alike. Torch's threads and OpenBLAS's own threads (Debian's
+# torch calls OpenBLAS for its matrix products) are two settings: PyTorch's
+# best of the four is the comparison. OPENBLAS_CORETYPE (if set) applies to
+# both sides alike; the C side prints the core type OpenBLAS ran. Also per
+# CPU-second (all threads' CPU time), which other load disturbs less.
+TRAIN_ARGS=${TRAIN_ARGS:-"--d-model 128 --d-ff 512 --layers 3 --heads 4 --d-kv 32 --ff relu --batch 32 --src-len 24 --tgt-len 96"}
 median3() { sort -n | sed -n 2p; }
-c_runs=()
+have_torch=0
+/usr/bin/python3 -c 'import torch' 2>/dev/null && have_torch=1
+declare -A tps cps
+configs=(c)
+[ $have_torch = 1 ] && configs+=(1,1 1,2 2,1 2,2)   # torch threads, OpenBLAS threads
 for i in 1 2 3; do
-    out=$("$BIN" bench train $TRAIN_ARGS --threads 2 --steps 20)
-    [ "$i" -eq 1 ] && echo "$out" | sed 's/^/   /'
-    c_runs+=("$(echo "$out" | sed -n 's/^tokens\/s //p')")
-done
-c_tps=$(printf '%s\n' "${c_runs[@]}" | median3)
-echo "attnscope: tokens/s ${c_runs[*]} -> median $c_tps"
-if /usr/bin/python3 -c 'import torch' 2>/dev/null; then
-    # torch's threads and OpenBLAS's own threads (Debian's torch calls OpenBLAS
-    # for its matrix products) are two settings; PyTorch's best of the four.
-    best=0; best_t=""
-    for th in 1 2; do
-        for ob in 1 2; do
-            runs=()
-            for i in 1 2 3; do
-                runs+=("$(OPENBLAS_NUM_THREADS=$ob /usr/bin/python3 tests/reference/bench_train.py \
-                    $TRAIN_ARGS --threads $th --steps 20 | sed -n 's/^tokens\/s //p')")
-            done
-            med=$(printf '%s\n' "${runs[@]}" | median3)
-            echo "pytorch, $th torch thread(s), OPENBLAS_NUM_THREADS=$ob: tokens/s ${runs[*]} -> median $med"
-            if [ "$med" -gt "$best" ]; then best=$med; best_t="$th torch, $ob OpenBLAS"; fi
-        done
+    for cfg in "${configs[@]}"; do
+        if [ "$cfg" = c ]; then
+            out=$("$BIN" bench train $TRAIN_ARGS --threads 2 --steps 20)
+            [ "$i" -eq 1 ] && echo "$out" | sed 's/^/   /'
+        else
+            out=$(OPENBLAS_NUM_THREADS=${cfg#*,} /usr/bin/python3 tests/reference/bench_train.py \
+                $TRAIN_ARGS --threads "${cfg%,*}" --steps 20)
+        fi
+        tps[$cfg]+="$(echo "$out" | sed -n 's/^tokens\/s //p') "
+        cps[$cfg]+="$(echo "$out" | sed -n 's/^cpu time:.*(\([0-9]*\) target tokens per CPU-second.*/\1/p') "
     done
-    awk -v c="$c_tps" -v p="$best" -v t="$best_t" \
-        'BEGIN { printf "attnscope / pytorch (best: %s thread(s)): %.2fx\n", t, c / p }'
+done
+med() { printf '%s\n' $1 | median3; }
+c_tps=$(med "${tps[c]}"); c_cps=$(med "${cps[c]}")
+echo "attnscope: tokens/s ${tps[c]}-> median $c_tps; per CPU-second ${cps[c]}-> median $c_cps"
+if [ $have_torch = 1 ]; then
+    best=0; best_t=""; best_c=0
+    for cfg in 1,1 1,2 2,1 2,2; do
+        m=$(med "${tps[$cfg]}"); mc=$(med "${cps[$cfg]}")
+        echo "pytorch, ${cfg%,*} torch thread(s), OPENBLAS_NUM_THREADS=${cfg#*,}: tokens/s ${tps[$cfg]}-> median $m; per CPU-second $mc"
+        if [ "$m" -gt "$best" ]; then best=$m; best_t="${cfg%,*} torch, ${cfg#*,} OpenBLAS"; fi
+        if [ "$mc" -gt "$best_c" ]; then best_c=$mc; fi
+    done
+    awk -v c="$c_tps" -v p="$best" -v t="$best_t" -v cc="$c_cps" -v pc="$best_c" \
+        'BEGIN { printf "attnscope / pytorch (best: %s thread(s)): %.2fx; per CPU-second %.2fx\n", t, c / p, cc / pc }'
 else
     echo "pytorch: not installed (Debian's python3-torch), no comparison"
 fi
@@ -59,7 +76,9 @@ if [ -f sample_models/quadratic-seed/config.json ] && command -v jq >/dev/null; 
         --threads 2 --steps 10 | sed -n 's/^/   /; /model:\|tokens\/s\|GFLOP/p'
 fi
 echo
+fi
 
+if want task; then
 echo "== task: gen 100,000 seed examples (generate, split, write both files), eval =="
 # gen prints its own time (generation, split and the two fsync'ed files);
 # the median of five runs. Then eval of the bundled model on 200 test
@@ -80,7 +99,9 @@ else
 fi
 rm -rf "$task_tmp"
 echo
+fi
 
+if want ui; then
 echo "== ui: key press -> finished redraw, Enter -> first complete screen =="
 # Measured inside the program (--bench-ui replays keys into the UI loop with
 # the screen written to /dev/null as an xterm-256color, 120x40). On the
@@ -116,7 +137,9 @@ LINES=40 COLUMNS=120 "$BIN" tui --model tests/fixtures/tied-relu --raw --max-len
     --bench-ui='1\R\D\L\U\N\P\E\Hf\R\D\R\DMMzZZZm\R\D\nv/zebra\nnNa\R\D\Ua3\R\Dm\L\U\nsv2\R' \
     "$UI_LONG" | sed 's/^ui:/ui (512):/'
 echo
+fi
 
+if want large; then
 echo "== large model: random ByT5-small shape (12+4 layers, d_model 1472, 6x64 heads, d_ff 3584, gated-gelu, untied) =="
 # Made on the fly by the PyTorch reference (about 300 M parameters, 1.2 GB of
 # F32 safetensors in a temporary folder, deleted afterwards), then: the load
@@ -138,3 +161,4 @@ else
     echo "pytorch: not installed (Debian's python3-torch): no large model made, skipped"
 fi
 echo
+fi
