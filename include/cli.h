@@ -35,6 +35,13 @@ int cmd_render(int argc, char **argv);
  * that does not exist; loading says so). */
 const char *cli_default_model(void);
 
+/* The folder a --model argument names: arg itself when it is a folder or a
+ * path; else, for a bare name, the bundled model of that name
+ * (sample_models/NAME in the source tree, models/NAME of an install) when
+ * one exists; else arg (loading then says what is missing). NULL gives
+ * cli_default_model(). May return a static string. */
+const char *cli_model_dir(const char *arg);
+
 /* The folder holding themes/: the source tree, else
  * <binary>/../share/attnscope when it exists, else the compiled-in DATADIR. */
 const char *cli_data_dir(void);

@@ -182,7 +182,7 @@ int cmd_dump(int argc, char **argv)
         cli_error("dump", "--max-len %zu is too large (at most %d)", max_len, DUMP_MAX_TOKENS);
         return EXIT_USAGE;
     }
-    if (!model_dir) model_dir = cli_default_model();
+    model_dir = cli_model_dir(model_dir);
 
     as_err err;
     tok_vocab *tok = tok_open(model_dir, &err);

@@ -167,7 +167,7 @@ int cmd_eval(int argc, char **argv)
         usage(stderr);
         return EXIT_USAGE;
     }
-    if (!model_dir) model_dir = cli_default_model();
+    model_dir = cli_model_dir(model_dir);
 
     as_err err;
     quad_dataset ds;

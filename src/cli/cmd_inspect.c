@@ -148,7 +148,7 @@ int cmd_inspect(int argc, char **argv)
         fprintf(stderr, "Try 'attnscope inspect --help'.\n");
         return EXIT_USAGE;
     }
-    if (!dir) dir = cli_default_model();
+    dir = cli_model_dir(dir);
 
     t5_model m;
     as_err err = {0};

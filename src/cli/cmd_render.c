@@ -275,7 +275,7 @@ int cmd_render(int argc, char **argv)
 
     /* From here on problems are failed runs, not usage. */
     rc = EXIT_FAIL;
-    if (!model_dir) model_dir = cli_default_model();
+    model_dir = cli_model_dir(model_dir);
     struct stat st;
     if (stat(model_dir, &st) != 0 || !S_ISDIR(st.st_mode)) {
         cli_error(CMD, "no model folder at %s; give one with --model DIR (a folder with "

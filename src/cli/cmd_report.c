@@ -1165,7 +1165,7 @@ int cmd_report(int argc, char **argv)
         cli_error(CMD, "unknown preset '%s' (the presets are seed and small)", o.preset);
         return EXIT_USAGE;
     }
-    if (!o.model_dir) o.model_dir = cli_default_model();
+    o.model_dir = cli_model_dir(o.model_dir);
 
     double t0 = util_now();
     as_err err = {{0}};

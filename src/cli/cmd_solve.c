@@ -193,7 +193,7 @@ int cmd_solve(int argc, char **argv)
     int have_model = 0;
     if (!no_model && n_ok > 0) {
         as_err err;
-        const char *dir = model_dir ? model_dir : cli_default_model();
+        const char *dir = cli_model_dir(model_dir);
         if (t5_load_mapped(&model, dir, &err) < 0) {
             cli_error("solve", "cannot load the model: %s", err.msg);
             fprintf(stderr, "  (give one with --model DIR, or use --no-model for the exact "

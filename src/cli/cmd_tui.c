@@ -112,7 +112,7 @@ static int run(tui_options *op, int argc, char **argv)
                   argv[optind]);
         return EXIT_USAGE;
     }
-    if (!o.model_dir) o.model_dir = cli_default_model();
+    o.model_dir = cli_model_dir(o.model_dir);
     struct stat st;
     if (stat(o.model_dir, &st) != 0 || !S_ISDIR(st.st_mode)) {
         cli_error("tui", "no model folder at %s; give one with --model DIR (a folder with "

@@ -106,6 +106,25 @@ const char *cli_default_model(void)
     return path;
 }
 
+const char *cli_model_dir(const char *arg)
+{
+    if (!arg) return cli_default_model();
+    if (!*arg || strchr(arg, '/') || is_dir(arg)) return arg;
+    static char path[PATH_MAX + 64];
+    const char *t = source_tree();
+    if (t[0]) {
+        snprintf(path, sizeof path, "%s/sample_models/%s", t, arg);
+        if (is_dir(path)) return path;
+    }
+    const char *r = relocated_data();
+    if (r[0]) {
+        snprintf(path, sizeof path, "%s/models/%s", r, arg);
+        if (is_dir(path)) return path;
+    }
+    snprintf(path, sizeof path, "%s/models/%s", ATTNSCOPE_DATADIR, arg);
+    return is_dir(path) ? path : arg;
+}
+
 void cli_error(const char *cmd, const char *fmt, ...)
 {
     va_list ap;

@@ -70,6 +70,11 @@ check_run() {  # label, install root
         "$root/bin/attnscope" solve --max-len 8 'x^2-5x+6=0' > out.txt 2>&1 ||
             echo "FAIL: $label: solve with the installed model: $(cat out.txt)"
         grep -q 'source  1x^2-5x+6=0' out.txt || echo "FAIL: $label: solve output"
+        # a bundled model by its name alone
+        "$root/bin/attnscope" inspect --model quadratic-seed > i.txt 2>&1 ||
+            echo "FAIL: $label: --model quadratic-seed: $(cat i.txt)"
+        grep -qF "$root/bin/../share/attnscope/models/quadratic-seed" i.txt ||
+            echo "FAIL: $label: --model quadratic-seed is not the installed one: $(head -2 i.txt)"
         # a theme from the installed themes folder (a missing one is reported on stderr)
         "$root/bin/attnscope" render 'x^2=4' --max-len 4 --theme viridis --format text > r.txt 2> r.err ||
             echo "FAIL: $label: render: $(cat r.err)"
