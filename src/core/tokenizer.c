@@ -40,7 +40,7 @@ tok_vocab *tok_spm_open(const char *path, as_err *err)
     const char *why = spm_check_file(bytes, len);
     free(bytes);
     if (why) {
-        as_errf(err, "%s: not a usable SentencePiece model (%s)", path, why);
+        as_errf(err, "%s: not a SentencePiece model (%s)", path, why);
         return NULL;
     }
     spm_model *m = spm_load(path, msg, sizeof msg);

@@ -82,7 +82,7 @@ grep -q "spiece.model" "$T/err" || fail "broken spiece.model: message does not n
 cp tests/fuzz/corpus/spiece/bad_trie.model "$T/broken/spiece.model"
 "$BIN" dump --model "$T/broken" --input "x^2-1=0" > /dev/null 2>"$T/err"; rc=$?
 [ $rc -eq 1 ] || fail "dump with a damaged trie exited $rc, expected 1: $(cat "$T/err")"
-grep -q "spiece.model: not a usable SentencePiece model (.*character map" "$T/err" ||
+grep -q "spiece.model: not a SentencePiece model (.*character map" "$T/err" ||
     fail "damaged trie: message $(cat "$T/err")"
 
 # --- 512 source tokens (511 bytes + eos): the encoder map is 512 x 512
