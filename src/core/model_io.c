@@ -384,12 +384,14 @@ int t5_save(const t5_model *m, const char *dir, as_err *err)
         out[i].shape[1] = t->shape[1];
         out[i].data = t->data;
     }
-    snprintf(path, n, "%s/model.safetensors", dir);
-    /* transformers refuses safetensors files whose metadata lacks a format. */
-    int rc = st_write(path, out, m->n_tensors, "{\"format\":\"pt\"}", err);
+    /* config.json first: a crash between the two renames then never leaves
+       weights without their configuration (a first save killed midway). */
+    snprintf(path, n, "%s/config.json", dir);
+    int rc = t5_config_write_json(&m->cfg, path, err);
     if (rc == 0) {
-        snprintf(path, n, "%s/config.json", dir);
-        rc = t5_config_write_json(&m->cfg, path, err);
+        snprintf(path, n, "%s/model.safetensors", dir);
+        /* transformers refuses safetensors files whose metadata lacks a format. */
+        rc = st_write(path, out, m->n_tensors, "{\"format\":\"pt\"}", err);
     }
     free(out);
     free(path);
