@@ -87,42 +87,41 @@ const char *cli_data_dir(void)
     return r[0] ? r : ATTNSCOPE_DATADIR;
 }
 
+/* Where the bundled model called name lives: the source tree's
+ * sample_models/NAME, else models/NAME of a (moved) install, else the
+ * compiled-in DATADIR/models/NAME. path gets the first that exists, or the
+ * last candidate when none does; returns 1 when one exists. */
+static int bundled_model(const char *name, char *path, size_t cap)
+{
+    const char *t = source_tree();
+    if (t[0]) {
+        snprintf(path, cap, "%s/sample_models/%s", t, name);
+        if (is_dir(path)) return 1;
+    }
+    const char *r = relocated_data();
+    if (r[0]) {
+        snprintf(path, cap, "%s/models/%s", r, name);
+        if (is_dir(path)) return 1;
+    }
+    snprintf(path, cap, "%s/models/%s", ATTNSCOPE_DATADIR, name);
+    return is_dir(path);
+}
+
 const char *cli_default_model(void)
 {
     static char path[PATH_MAX + 64];
     const char *env = getenv("ATTNSCOPE_MODEL");
     if (env && *env) return env;
-    const char *t = source_tree();
-    if (t[0]) {
-        snprintf(path, sizeof path, "%s/sample_models/quadratic-seed", t);
-        if (is_dir(path)) return path;
-    }
-    const char *r = relocated_data();
-    if (r[0]) {
-        snprintf(path, sizeof path, "%s/models/quadratic-seed", r);
-        if (is_dir(path)) return path;
-    }
-    snprintf(path, sizeof path, "%s/models/quadratic-seed", ATTNSCOPE_DATADIR);
+    bundled_model("quadratic-seed", path, sizeof path);
     return path;
 }
 
 const char *cli_model_dir(const char *arg)
 {
+    static char path[PATH_MAX + 64];
     if (!arg) return cli_default_model();
     if (!*arg || strchr(arg, '/') || is_dir(arg)) return arg;
-    static char path[PATH_MAX + 64];
-    const char *t = source_tree();
-    if (t[0]) {
-        snprintf(path, sizeof path, "%s/sample_models/%s", t, arg);
-        if (is_dir(path)) return path;
-    }
-    const char *r = relocated_data();
-    if (r[0]) {
-        snprintf(path, sizeof path, "%s/models/%s", r, arg);
-        if (is_dir(path)) return path;
-    }
-    snprintf(path, sizeof path, "%s/models/%s", ATTNSCOPE_DATADIR, arg);
-    return is_dir(path) ? path : arg;
+    return bundled_model(arg, path, sizeof path) ? path : arg;
 }
 
 void cli_error(const char *cmd, const char *fmt, ...)
