@@ -22,7 +22,7 @@ static void put_msg(char *msg, size_t cap, const std::string &s)
     if (msg && cap) std::snprintf(msg, cap, "%s", s.c_str());
 }
 
-extern "C" spm_model *spm_load(const char *path, char *msg, size_t cap)
+extern "C" spm_model *spm_load(const void *data, size_t len, char *msg, size_t cap)
 {
     spm_model *m = new (std::nothrow) spm_model;
     if (!m) {
@@ -30,7 +30,8 @@ extern "C" spm_model *spm_load(const char *path, char *msg, size_t cap)
         return nullptr;
     }
     try {
-        auto st = m->sp.Load(path);
+        auto st = m->sp.LoadFromSerializedProto(
+            absl::string_view(static_cast<const char *>(data), len));
         if (!st.ok()) {
             put_msg(msg, cap, st.ToString());
             delete m;

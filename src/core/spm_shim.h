@@ -15,11 +15,11 @@ extern "C" {
 
 typedef struct spm_model spm_model;
 
-/* Load a SentencePiece model file. Returns NULL and writes a message (at
- * most cap bytes, NUL-terminated) to msg when the file cannot be read or
- * is not a model. Free with spm_free. */
-spm_model *spm_load(const char *path, char *msg, size_t cap);
-/* NULL when the model file's bytes (len of them) are safe to give to
+/* Load a SentencePiece model from the bytes of its file (len of them).
+ * Returns NULL and writes a message (at most cap bytes, NUL-terminated) to
+ * msg when they are not a model. Free with spm_free. */
+spm_model *spm_load(const void *data, size_t len, char *msg, size_t cap);
+/* NULL when a model file's bytes (len of them) are safe to give to
  * spm_load, else what is wrong with them: the library itself trusts the
  * normaliser's character maps in the file (spm_check.c). */
 const char *spm_check_file(const void *data, size_t len);

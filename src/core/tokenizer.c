@@ -37,13 +37,14 @@ tok_vocab *tok_spm_open(const char *path, as_err *err)
     size_t len;
     char *bytes = util_read_file(path, &len, err);
     if (!bytes) return NULL;
+    /* The bytes are read once: checked here, then parsed by the library. */
     const char *why = spm_check_file(bytes, len);
+    spm_model *m = why ? NULL : spm_load(bytes, len, msg, sizeof msg);
     free(bytes);
     if (why) {
         as_errf(err, "%s: not a SentencePiece model (%s)", path, why);
         return NULL;
     }
-    spm_model *m = spm_load(path, msg, sizeof msg);
     if (!m) {
         as_errf(err, "%s: not a SentencePiece model (%s)", path, msg);
         return NULL;
