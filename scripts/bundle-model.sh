@@ -6,7 +6,8 @@
 # the train.cfg that produced it, metrics.json (the spec's three scores on the
 # whole test split, overall and per kind, with the data seed, steps, wall time,
 # threads and the machine's CPU) and report/ (attnscope report).
-# The data set is regenerated from train.cfg's data group, never committed.
+# The data set is regenerated from the data trainer_state.json records, never
+# committed.
 # An existing sample_models/NAME is moved aside while the new one is built and
 # put back if any step fails, so a failed run never leaves a half-made bundle.
 # BUNDLE_DIR (default sample_models) and DATA_DIR (default data) move the
@@ -36,15 +37,14 @@ if jq -e '.data.preset' "$st" >/dev/null; then
     data=$datadir/$preset-n$n-seed$seed
     "$bin" gen --preset "$preset" --n "$n" --seed "$seed" --test-share "$share" --out "$data" >&2
     test_tsv=$data/test.tsv
-    data_json=$(jq -c .data "$st")
 elif jq -e '.data.test' "$st" >/dev/null; then
     test_tsv=$(jq -r .data.test "$st")
-    data_json=$(jq -c .data "$st")
 else
     echo "bundle-model: $st names no data (written by an attnscope from before" \
          "trainer_state.json recorded it); bundle it by hand" >&2
     exit 1
 fi
+data_json=$(jq -c .data "$st")
 
 # Build in place (metrics.json and report.md name the folder), with the old
 # bundle kept beside it until everything succeeded.

@@ -271,15 +271,13 @@ static void single(const out_t *o, const render_doc *d, int half, size_t width)
     size_t vcols = pooled ? room : cols;
     tui_grid g = {0};
     size_t lay_w = width > label_w + vcols ? width : label_w + vcols;
+    size_t whole = (half ? (rows + 1) / 2 : rows) + 1;   /* every row, one cell high */
     if (pooled) {
-        size_t height = (half ? (rows + 1) / 2 : rows) + 1;
-        tui_grid_layout(&g, rows, vcols, height, lay_w, half, 0, label_w, NO_CURSOR,
-                        NO_CURSOR);
+        tui_grid_layout(&g, rows, vcols, whole, lay_w, half, 0, label_w, NO_CURSOR, NO_CURSOR);
     } else {
         /* Cells scaled like the UI's, up to RENDER_SCALE columns, within about
            a screenful of lines (a map taller than that stays at one row a
            line, or two with half blocks, and is printed whole). */
-        size_t whole = (half ? (rows + 1) / 2 : rows) + 1;
         size_t height = whole > RENDER_LINES ? whole : RENDER_LINES;
         tui_grid_fit(&g, rows, vcols, height, lay_w, half, RENDER_SCALE, label_w, NO_CURSOR,
                      NO_CURSOR);
