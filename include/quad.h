@@ -217,6 +217,25 @@ long quad_first_diff(const char *target, const char *output);
 int quad_wrong_step(const char *target, const char *output);
 #define QUAD_MAX_STEPS 6
 
+/* How close the outputs' value of D = b^2-4ac (the number after "D=(...)=")
+ * comes to the target's, digit by digit: whether an output has a value at
+ * all, whether it is right, and, for wrong values with the target's sign and
+ * number of digits, which places (units, tens, ...) and whether the leading
+ * digit are right. */
+#define QUAD_D_PLACES 12
+typedef struct {
+    size_t n;            /* outputs added */
+    size_t has_value;    /* outputs with a number after "D=(...)=" */
+    size_t right;        /* ... equal to the target's */
+    size_t sign_right;   /* wrong values with the target's sign */
+    size_t same_digits;  /* wrong values with the target's sign and digit count */
+    size_t leading;      /* ... whose leading digit is right */
+    size_t place_right[QUAD_D_PLACES];  /* ... right at place i (10^i) */
+    size_t place_total[QUAD_D_PLACES];
+} quad_dstats;
+
+void quad_dstats_add(quad_dstats *s, const char *target, const char *output);
+
 /* A short name of step (as above) for a kind: "discriminant", "x1 working",
  * "x2 working", "x1 answer", "x2 answer", "D<0", "extra output". Static. */
 const char *quad_step_name(quad_kind kind, int step);

@@ -1,8 +1,8 @@
 /* cmd_eval.c - `attnscope eval`: greedy-decode every example of a data set
  * with a model and print the three scores of the quadratic task (full
  * solve, character accuracy, answer accuracy), overall and per kind, and
- * in which step of the solution the wrong outputs first go wrong, as a
- * table or as JSON.
+ * in which step of the solution the wrong outputs first go wrong and how
+ * close their discriminant's value comes, as a table or as JSON.
  *
  * The examples are spread over the cores with OpenMP, one t5_run per
  * thread (OpenBLAS is then kept to one thread so the two do not fight).
@@ -27,7 +27,8 @@ static void usage(FILE *f)
             "                      [--threads N] [--outputs FILE]\n"
             "\n"
             "Greedy-decode every example of a data set (one 'source<TAB>target' a line) and print\n"
-            "full solve, character accuracy and answer accuracy, overall and per kind.\n"
+            "full solve, character accuracy and answer accuracy, overall and per kind, where the\n"
+            "wrong outputs first go wrong and how close their discriminant's value comes.\n"
             "\n"
             "  --model DIR     a Hugging Face T5 folder (default: the bundled model)\n"
             "  --data FILE     the data set (e.g. the test.tsv of 'attnscope gen')\n"
@@ -112,6 +113,50 @@ static void print_row(const char *name, const quad_score *s)
 {
     printf("%-10s %9zu %10.2f %% %10.2f %% %10.2f %%\n", name, s->n, 100 * quad_score_full(s),
            100 * quad_score_chars(s), 100 * quad_score_answer(s));
+}
+
+static cJSON *dstats_json(const quad_dstats *d)
+{
+    cJSON *o = cJSON_CreateObject();
+    cJSON_AddNumberToObject(o, "n", (double)d->n);
+    cJSON_AddNumberToObject(o, "has_value", (double)d->has_value);
+    cJSON_AddNumberToObject(o, "right", (double)d->right);
+    cJSON_AddNumberToObject(o, "sign_right", (double)d->sign_right);
+    cJSON_AddNumberToObject(o, "same_digits", (double)d->same_digits);
+    cJSON_AddNumberToObject(o, "leading_right", (double)d->leading);
+    size_t places = 0;
+    while (places < QUAD_D_PLACES && d->place_total[places]) places++;
+    cJSON *r = cJSON_CreateArray(), *t = cJSON_CreateArray();
+    for (size_t i = 0; i < places; i++) {
+        cJSON_AddItemToArray(r, cJSON_CreateNumber((double)d->place_right[i]));
+        cJSON_AddItemToArray(t, cJSON_CreateNumber((double)d->place_total[i]));
+    }
+    cJSON_AddItemToObject(o, "place_right", r);
+    cJSON_AddItemToObject(o, "place_total", t);
+    return o;
+}
+
+/* How close the wrong values of D come, for the kinds that have any. */
+static void print_dstats(const quad_dstats *dst)
+{
+    int header = 0;
+    for (int k = 0; k < QUAD_N_KINDS; k++) {
+        const quad_dstats *d = &dst[k];
+        size_t wrong = d->has_value - d->right;
+        if (!wrong) continue;
+        if (!header)
+            printf("\nthe value of D = b^2-4ac: share right; of the wrong values with the "
+                   "target's sign and\nnumber of digits, the share with the leading digit "
+                   "right and right at each place (units first):\n");
+        header = 1;
+        printf("%-10s  right %.1f %%  wrong %zu, %zu with sign and digits right: leading %.0f %%, "
+               "places", quad_kind_name((quad_kind)k), 100.0 * (double)d->right / (double)d->n,
+               wrong, d->same_digits,
+               d->same_digits ? 100.0 * (double)d->leading / (double)d->same_digits : 0.0);
+        for (size_t i = 0; i < QUAD_D_PLACES && d->place_total[i]; i++)
+            printf(" %.0f", 100.0 * (double)d->place_right[i] / (double)d->place_total[i]);
+        printf(" %%\n");
+    }
 }
 
 int cmd_eval(int argc, char **argv)
@@ -275,11 +320,14 @@ int cmd_eval(int argc, char **argv)
     quad_scores sc;
     memset(&sc, 0, sizeof sc);
     size_t steps[QUAD_N_KINDS][QUAD_MAX_STEPS] = {{0}};
+    quad_dstats dst[QUAD_N_KINDS];
+    memset(dst, 0, sizeof dst);
     for (size_t i = 0; i < n; i++) {
         const quad_example *e = &ds.ex[i];
         quad_scores_add(&sc, e->kind, e->target, outputs + i * stride);
         int st = quad_wrong_step(e->target, outputs + i * stride);
         if (st >= 0) steps[e->kind][st]++;
+        quad_dstats_add(&dst[e->kind], e->target, outputs + i * stride);
     }
 
     if (outputs_path && write_outputs(outputs_path, &ds, outputs, stride, &err) < 0) {
@@ -313,6 +361,10 @@ int cmd_eval(int argc, char **argv)
             cJSON_AddItemToObject(ws, quad_kind_key((quad_kind)k), w);
         }
         cJSON_AddItemToObject(o, "first_wrong_step", ws);
+        cJSON *dj = cJSON_CreateObject();
+        for (int k = 0; k < QUAD_N_KINDS; k++)
+            cJSON_AddItemToObject(dj, quad_kind_key((quad_kind)k), dstats_json(&dst[k]));
+        cJSON_AddItemToObject(o, "discriminant", dj);
         char *text = cJSON_Print(o);
         puts(text);
         free(text);
@@ -334,6 +386,7 @@ int cmd_eval(int argc, char **argv)
                            100.0 * (double)steps[k][st] / (double)wrong);
             putchar('\n');
         }
+        print_dstats(dst);
         printf("\n%zu examples in %.2f s (%.1f a second, %d thread%s)\n", n, secs,
                secs > 0 ? (double)n / secs : 0.0, nthreads, nthreads == 1 ? "" : "s");
     }

@@ -1,6 +1,6 @@
 /* score.c - the three scores of the quadratic task (spec "Scores"): full
- * solve, character accuracy and answer accuracy, overall and per kind, and
- * where an output first goes wrong.
+ * solve, character accuracy and answer accuracy, overall and per kind, where
+ * an output first goes wrong, and how close its discriminant's value is.
  *
  * Deliberately not here: decoding the outputs (the commands do that). */
 #include <string.h>
@@ -99,4 +99,43 @@ const char *quad_step_name(quad_kind kind, int step)
     if (step < 0) return "none";
     if (kind == QUAD_NO_ROOT) return step < 3 ? none[step] : "extra output";
     return step < QUAD_MAX_STEPS ? roots[step] : "extra output";
+}
+
+/* The digits of the value after "D=(...)=" in text (sign in *neg), or NULL
+ * when text has none: the first ")=" then an optional '-' and a digit. */
+static const char *d_value(const char *text, size_t *len, int *neg)
+{
+    if (strncmp(text, "D=(", 3) != 0) return NULL;
+    const char *p = strstr(text, ")=");
+    if (!p) return NULL;
+    p += 2;
+    *neg = *p == '-';
+    p += *neg;
+    size_t n = 0;
+    while (p[n] >= '0' && p[n] <= '9') n++;
+    *len = n;
+    return n ? p : NULL;
+}
+
+void quad_dstats_add(quad_dstats *s, const char *target, const char *output)
+{
+    size_t tl, ol;
+    int tneg, oneg;
+    const char *t = d_value(target, &tl, &tneg), *o = d_value(output, &ol, &oneg);
+    s->n++;
+    if (!t || !o) return;
+    s->has_value++;
+    if (tneg == oneg && tl == ol && memcmp(t, o, tl) == 0) {
+        s->right++;
+        return;
+    }
+    if (tneg != oneg) return;
+    s->sign_right++;
+    if (tl != ol) return;
+    s->same_digits++;
+    s->leading += t[0] == o[0];
+    for (size_t i = 0; i < tl && i < QUAD_D_PLACES; i++) {
+        s->place_total[i]++;
+        s->place_right[i] += t[tl - 1 - i] == o[tl - 1 - i];
+    }
 }

@@ -506,6 +506,44 @@ static void test_scores(void **state)
     assert_int_equal(s2.all.answer, 1);
 }
 
+/* The discriminant's value, place by place (units first). */
+static void test_dstats(void **state)
+{
+    (void)state;
+    const char *t = "D=(9^2-4*3*(-51870))=622521;x=(-9-789)/(2*3)=-133;";
+    quad_dstats d;
+    memset(&d, 0, sizeof d);
+    quad_dstats_add(&d, t, t);                                    /* right */
+    quad_dstats_add(&d, t, "D=(9^2-4*3*(-51870))=681241;x=");    /* same length */
+    quad_dstats_add(&d, t, "D=(9^2-4*3*(-51870))=62252;");       /* a digit short */
+    quad_dstats_add(&d, t, "D=(9^2-4*3*(-51870))=-622521;");     /* wrong sign */
+    quad_dstats_add(&d, t, "D=(9^2-4*3*(-51870))=;");            /* no value */
+    quad_dstats_add(&d, t, "x=");                                 /* not even D */
+    assert_int_equal(d.n, 6);
+    assert_int_equal(d.has_value, 4);
+    assert_int_equal(d.right, 1);
+    assert_int_equal(d.sign_right, 2);
+    assert_int_equal(d.same_digits, 1);
+    assert_int_equal(d.leading, 1);
+    /* 622521 vs 681241: places 1, 10^2 (5 vs 2), 10^3 (2 vs 1), 10^4 (2 vs 8) */
+    const size_t right[6] = {1, 0, 0, 0, 0, 1};
+    for (int i = 0; i < 6; i++) {
+        assert_int_equal(d.place_total[i], 1);
+        assert_int_equal(d.place_right[i], right[i]);
+    }
+    assert_int_equal(d.place_total[6], 0);
+    /* negative values (no root), the ')=' after a bracketed c */
+    const char *t0 = "D=((-3837)^2-4*7*676341)=-4214979;D<0;";
+    memset(&d, 0, sizeof d);
+    quad_dstats_add(&d, t0, "D=((-3837)^2-4*7*676341)=-3444349;D<0;");
+    assert_int_equal(d.sign_right, 1);
+    assert_int_equal(d.same_digits, 1);
+    assert_int_equal(d.leading, 0);
+    assert_int_equal(d.place_right[0], 1);
+    assert_int_equal(d.place_right[1], 0);
+    assert_int_equal(d.place_total[6], 1);
+}
+
 /* ---- files -------------------------------------------------------------- */
 
 static char tmpdir[64];
@@ -602,6 +640,7 @@ int main(void)
         cmocka_unit_test(test_parse_hostile),
         cmocka_unit_test(test_solver),
         cmocka_unit_test(test_scores),
+        cmocka_unit_test(test_dstats),
         cmocka_unit_test(test_files),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
