@@ -40,11 +40,14 @@ char *util_read_file(const char *path, size_t *len, as_err *err);
 /* Crash-safe writes: data goes to "<path>.tmp.<pid>" in the same folder, is
  * flushed and fsync'ed, then renamed over path, and the folder is fsync'ed.
  * A failure (full disk, unwritable folder) removes the temporary file and
- * leaves any old file at path untouched. */
+ * leaves any old file at path untouched. A symbolic link is followed (the
+ * file it names is replaced, the link stays), an old file's permissions are
+ * kept, and a path that is not a regular file (/dev/null, /dev/stdout, a
+ * FIFO) is written directly: renaming over it would replace the device. */
 typedef struct {
     FILE *f;
-    char *path;
-    char *tmp;
+    char *path;  /* the file written (a link resolved) */
+    char *tmp;   /* NULL when writing path directly */
 } atomic_file;
 
 /* Open a temporary file for path. Returns 0, or -1 with err filled. */

@@ -101,11 +101,19 @@ char *util_read_file(const char *path, size_t *len, as_err *err)
 int atomic_open(atomic_file *af, const char *path, as_err *err)
 {
     memset(af, 0, sizeof *af);
-    size_t n = strlen(path) + 32;
-    af->path = xstrdup(path);
-    af->tmp = xmalloc(n);
-    snprintf(af->tmp, n, "%s.tmp.%ld", path, (long)getpid());
-    af->f = fopen(af->tmp, "wb");
+    struct stat st;
+    int exists = stat(path, &st) == 0;
+    char *real = exists ? realpath(path, NULL) : NULL;
+    af->path = real ? real : xstrdup(path);
+    if (exists && !S_ISREG(st.st_mode)) {
+        af->f = fopen(af->path, "wb");
+    } else {
+        size_t n = strlen(af->path) + 32;
+        af->tmp = xmalloc(n);
+        snprintf(af->tmp, n, "%s.tmp.%ld", af->path, (long)getpid());
+        af->f = fopen(af->tmp, "wb");
+        if (af->f && exists) fchmod(fileno(af->f), st.st_mode & 07777);
+    }
     if (!af->f) {
         as_errf(err, "cannot write %s: %s", path, strerror(errno));
         free(af->path);
@@ -132,18 +140,21 @@ int atomic_commit(atomic_file *af, as_err *err)
     int rc = 0;
     if (fflush(af->f) != 0 || ferror(af->f)) {
         rc = as_errf(err, "cannot write %s: %s", af->path, strerror(errno));
-    } else if (fsync(fileno(af->f)) != 0) {
+    } else if (af->tmp && fsync(fileno(af->f)) != 0) {
         rc = as_errf(err, "cannot write %s (fsync): %s", af->path, strerror(errno));
     }
     if (fclose(af->f) != 0 && rc == 0)
         rc = as_errf(err, "cannot write %s: %s", af->path, strerror(errno));
     af->f = NULL;
-    if (rc == 0 && rename(af->tmp, af->path) != 0)
-        rc = as_errf(err, "cannot rename %s to %s: %s", af->tmp, af->path, strerror(errno));
-    if (rc != 0)
-        unlink(af->tmp);
-    else
-        fsync_dir_of(af->path);
+    if (af->tmp) {
+        if (rc == 0 && rename(af->tmp, af->path) != 0)
+            rc = as_errf(err, "cannot rename %s to %s: %s", af->tmp, af->path,
+                         strerror(errno));
+        if (rc != 0)
+            unlink(af->tmp);
+        else
+            fsync_dir_of(af->path);
+    }
     free(af->path);
     free(af->tmp);
     memset(af, 0, sizeof *af);

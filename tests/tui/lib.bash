@@ -31,7 +31,15 @@ new_socket() {
     SOCKS+=("$SOCK")
     TMUX_CMD=(tmux -L "$SOCK" -f /dev/null)
 }
-cleanup() { local s; for s in "${SOCKS[@]}"; do tmux -L "$s" kill-server 2>/dev/null; done; true; }
+# The socket file is removed too: a server that ended with its program leaves it.
+cleanup() {
+    local s
+    for s in "${SOCKS[@]}"; do
+        tmux -L "$s" kill-server 2>/dev/null
+        rm -f "${TMUX_TMPDIR:-/tmp}/tmux-$(id -u)/$s"
+    done
+    true
+}
 trap cleanup EXIT
 
 tui_start() {
