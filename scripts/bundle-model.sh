@@ -60,6 +60,8 @@ rm -rf "$out.old"
 trap restore EXIT
 mkdir -p "$out"
 cp "$run/config.json" "$run/model.safetensors" "$run/train.cfg" "$out/"
+# the hand-written README.md of the bundle it replaces stays (update its numbers)
+[ -f "$out.old/README.md" ] && cp "$out.old/README.md" "$out/"
 # every output too, for a look at the errors (and golden-test equations):
 # data/NAME-test-outputs.tsv, beside the data, not committed
 mkdir -p "$datadir"

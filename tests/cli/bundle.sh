@@ -52,5 +52,10 @@ grep -q "bundle-model: failed; .*tiny is as it was" "$T/bad.log" || { cat "$T/ba
     fail "the previous bundle changed"
 [ -e "$M.old" ] && fail "$M.old left behind"
 
+# bundling again keeps the bundle's hand-written README.md
+echo "# tiny, by hand" > "$M/README.md"
+scripts/bundle-model.sh "$T/run" tiny > "$T/b2.log" 2>&1 || { cat "$T/b2.log"; fail "bundling again"; }
+grep -q '^# tiny, by hand$' "$M/README.md" || fail "README.md lost when bundling again"
+
 [ $fails -eq 0 ] && echo "bundle: all checks passed"
 [ $fails -eq 0 ]
