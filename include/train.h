@@ -24,6 +24,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "quad.h"
 #include "t5.h"
 #include "util.h"
 
@@ -147,6 +148,33 @@ double grad_clip(float *g, size_t n, double max_norm);
  * (PyTorch semantics: p -= lr*wd*p, then the bias-corrected Adam step). */
 void adamw_update(adamw_state *s, t5_model *m, const float *g, double lr, const adamw_cfg *c);
 
+/* ---- which examples a step draws ---------------------------------------------- */
+
+/* The order in which a run draws its n training examples; the examples of a
+ * step depend only on (seed, step), never on what ran before, so a resumed
+ * run draws exactly the batches of an uninterrupted one.
+ *
+ * weights NULL: the plain order, shuffled epochs over all examples (epoch
+ * e's order is seeded by (seed, e)); kind may then be NULL.
+ * weights[QUAD_N_KINDS] (>= 0, not all 0; train.cfg's data.weights): each
+ * draw picks a kind with probability weights[k] / sum (a uniform draw
+ * seeded by (seed, step)), then that kind's next example in its own
+ * shuffled epochs, so within a kind every example comes once before any
+ * comes twice. kind[i] is example i's kind.
+ *
+ * Returns NULL with err filled when n is 0, every weight is 0, or a kind
+ * with a weight above 0 has no example. */
+typedef struct train_sampler train_sampler;
+train_sampler *train_sampler_new(size_t n, const quad_kind *kind, const double *weights,
+                                 uint64_t seed, as_err *err);
+void train_sampler_free(train_sampler *s);
+
+/* The B example indices of update number step into idx. Any step may be
+ * asked in any order (the weighted order replays the kind draws from step 0
+ * when asked for an earlier step or a later one than the next: cheap); B
+ * must be the same in every call. */
+void train_sampler_step(train_sampler *s, size_t step, size_t B, size_t *idx);
+
 /* ---- the training run ------------------------------------------------------- */
 
 /* Everything a train.cfg says, checked. Paths are resolved against the
@@ -160,6 +188,8 @@ typedef struct {
     uint64_t data_seed;
     double test_share;
     char *train_tsv, *test_tsv;   /* owned; NULL when a preset is used */
+    int have_weights;              /* data.weights given */
+    double kind_weight[QUAD_N_KINDS]; /* its relative weights, by quad_kind */
     /* optimiser and schedule */
     adamw_cfg opt;
     lr_schedule sched;

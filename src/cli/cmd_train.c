@@ -33,6 +33,8 @@ static void usage(FILE *f)
             "            init_seed; };\n"
             "  data = { preset (\"seed\" | \"small\"); n; seed; test_share; }\n"
             "      or { train = \"train.tsv\"; test = \"test.tsv\"; };\n"
+            "      and, with either: weights = { two_roots; one_root; no_root; } (relative\n"
+            "      sampling weights of the kinds; default: every example equally often);\n"
             "  optimizer = { lr; beta1; beta2; eps; weight_decay; clip; };\n"
             "  schedule = { warmup; decay (\"cosine\" | \"linear\" | \"constant\"); min_lr; };\n"
             "  train = { batch; steps | epochs (one is required); threads; seed; eval_every;\n"

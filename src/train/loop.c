@@ -145,41 +145,16 @@ static int ts_from_preset(token_set *train, token_set *test, const train_setting
     return 0;
 }
 
-/* ---- batch order ---------------------------------------------------------- */
+/* ---- batches ---------------------------------------------------------------- */
 
-/* The examples of epoch e in a shuffled order that depends only on (seed, e). */
-typedef struct {
-    size_t n, epoch;
-    size_t *perm;
-    int valid;
-} epoch_order;
-
-static void order_for(epoch_order *o, uint64_t seed, size_t epoch)
-{
-    if (o->valid && o->epoch == epoch) return;
-    as_rng r;
-    rng_seed(&r, seed * 0x9E3779B97F4A7C15ULL + epoch + 1);
-    for (size_t i = 0; i < o->n; i++) o->perm[i] = i;
-    for (size_t i = o->n; i > 1; i--) {
-        size_t j = (size_t)rng_range(&r, 0, (int64_t)i - 1);
-        size_t t = o->perm[i - 1];
-        o->perm[i - 1] = o->perm[j];
-        o->perm[j] = t;
-    }
-    o->epoch = epoch;
-    o->valid = 1;
-}
-
-/* Fill b with the examples of update number step: positions step*B ..
- * step*B+B-1 of the endless sequence of shuffled epochs. */
-static void make_batch(train_batch *b, const token_set *d, epoch_order *o, uint64_t seed,
+/* Fill b with the examples the sampler gives update number step. */
+static void make_batch(train_batch *b, const token_set *d, train_sampler *smp, size_t *idx,
                        size_t step, size_t B, int start)
 {
     train_batch_clear(b);
+    train_sampler_step(smp, step, B, idx);
     for (size_t k = 0; k < B; k++) {
-        size_t pos = step * B + k;
-        order_for(o, seed, pos / d->n);
-        size_t i = o->perm[pos % d->n];
+        size_t i = idx[k];
         train_batch_add(b, d->tok + d->src_off[i], d->src_len[i], d->tok + d->tgt_off[i],
                         d->tgt_len[i], start);
     }
@@ -351,6 +326,11 @@ static int save_checkpoint(const char *dir, const train_settings *s, const t5_mo
         cJSON_AddNumberToObject(d, "seed", (double)s->data_seed);
         cJSON_AddNumberToObject(d, "test_share", s->test_share);
     }
+    if (s->have_weights) {
+        cJSON *w = cJSON_AddObjectToObject(d, "weights");
+        for (int k = 0; k < QUAD_N_KINDS; k++)
+            cJSON_AddNumberToObject(w, quad_kind_key((quad_kind)k), s->kind_weight[k]);
+    }
     if (rs->have_eval) {
         cJSON *e = cJSON_AddObjectToObject(o, "eval");
         cJSON_AddNumberToObject(e, "step", (double)rs->eval_step);
@@ -512,12 +492,12 @@ int train_run(const train_settings *s, const train_options *o, as_err *err)
     adamw_state opt = {0};
     t5_trainer *tr = NULL;
     train_batch b = {0};
-    epoch_order ord = {0};
+    train_sampler *smp = NULL;
+    size_t *idx = NULL;
     FILE *logf = NULL;
-    if (train.n == 0) {
-        as_errf(err, "the training set is empty");
-        goto out;
-    }
+    smp = train_sampler_new(train.n, train.kind, s->have_weights ? s->kind_weight : NULL,
+                            s->seed, err);
+    if (!smp) goto out;
     size_t total = s->steps ? s->steps : (s->epochs * train.n + s->batch - 1) / s->batch;
     lr_schedule sched = s->sched;
     sched.total = total;
@@ -570,8 +550,7 @@ int train_run(const train_settings *s, const train_options *o, as_err *err)
 
     tr = trainer_new(&m, s->batch, train.max_src, train.max_tgt);
     train_batch_init(&b, s->batch, s->batch * train.max_src, s->batch * train.max_tgt);
-    ord.n = train.n;
-    ord.perm = xmalloc(train.n * sizeof(size_t));
+    idx = xmalloc(s->batch * sizeof(size_t));
     int bar = o->progress < 0 ? isatty(STDOUT_FILENO) : o->progress;
     if (!o->quiet)
         printf("training %zu parameters on %zu examples (%zu held out), batch %zu, %zu steps, "
@@ -599,7 +578,7 @@ int train_run(const train_settings *s, const train_options *o, as_err *err)
     size_t nan_at = inj ? (size_t)strtoull(inj, NULL, 10) : 0;
     while (rs.step < total) {
         size_t step = rs.step;
-        make_batch(&b, &train, &ord, s->seed, step, s->batch, start);
+        make_batch(&b, &train, smp, idx, step, s->batch, start);
         double loss = train_forward(tr, &b);
         if (nan_at && step + 1 == nan_at) loss = NAN;  /* fault injection for the tests */
         if (!isfinite(loss)) {
@@ -700,7 +679,8 @@ restore:
     sigaction(SIGTERM, &old_term, NULL);
 out:
     if (logf) fclose(logf);
-    free(ord.perm);
+    free(idx);
+    train_sampler_free(smp);
     train_batch_free(&b);
     trainer_free(tr);
     adamw_free(&opt);

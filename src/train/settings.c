@@ -25,7 +25,7 @@
 #include "quad.h"
 #include "train.h"
 
-typedef enum { K_INT, K_FLOAT, K_STR, K_BOOL } ktype;
+typedef enum { K_INT, K_FLOAT, K_STR, K_BOOL, K_GROUP } ktype;
 
 typedef struct {
     const char *group, *key;
@@ -50,6 +50,10 @@ static const keydef KEYS[] = {
     {"data", "test_share", K_FLOAT},
     {"data", "train", K_STR},
     {"data", "test", K_STR},
+    {"data", "weights", K_GROUP},
+    {"data.weights", "two_roots", K_FLOAT},
+    {"data.weights", "one_root", K_FLOAT},
+    {"data.weights", "no_root", K_FLOAT},
     {"optimizer", "lr", K_FLOAT},
     {"optimizer", "beta1", K_FLOAT},
     {"optimizer", "beta2", K_FLOAT},
@@ -80,6 +84,7 @@ static const char *type_name(ktype t)
     case K_INT: return "an integer";
     case K_FLOAT: return "a number";
     case K_STR: return "a string in double quotes";
+    case K_GROUP: return "a group { ... }";
     default: return "true or false";
     }
 }
@@ -168,6 +173,35 @@ static char *resolve(const char *cfg_path, const char *rel)
     return out;
 }
 
+/* The keys of group g (named gname, e.g. "data" or "data.weights"): each
+ * known and of the right type; subgroups are checked the same way. */
+static int check_group(reader *r, config_setting_t *g, const char *gname)
+{
+    for (int j = 0; j < config_setting_length(g); j++) {
+        config_setting_t *s = config_setting_get_elem(g, (unsigned)j);
+        const char *name = config_setting_name(s);
+        const keydef *d = NULL;
+        for (size_t q = 0; q < N_KEYS; q++)
+            if (!strcmp(KEYS[q].group, gname) && !strcmp(KEYS[q].key, name)) d = &KEYS[q];
+        char full[160];
+        snprintf(full, sizeof full, "%s.%s", gname, name);
+        if (!d) return fail_at(r, s, "unknown key '%s'%s", full, "");
+        int t = config_setting_type(s), ok;
+        switch (d->type) {
+        case K_INT: ok = t == CONFIG_TYPE_INT || t == CONFIG_TYPE_INT64; break;
+        case K_FLOAT:
+            ok = t == CONFIG_TYPE_INT || t == CONFIG_TYPE_INT64 || t == CONFIG_TYPE_FLOAT;
+            break;
+        case K_STR: ok = t == CONFIG_TYPE_STRING; break;
+        case K_GROUP: ok = t == CONFIG_TYPE_GROUP; break;
+        default: ok = t == CONFIG_TYPE_BOOL; break;
+        }
+        if (!ok) return fail_at(r, s, "%s must be %s", full, type_name(d->type));
+        if (d->type == K_GROUP && check_group(r, s, full)) return -1;
+    }
+    return 0;
+}
+
 /* The structure: known groups and keys, each of the right type. */
 static int check_structure(reader *r)
 {
@@ -185,32 +219,7 @@ static int check_structure(reader *r)
                            gname, "");
         if (config_setting_type(g) != CONFIG_TYPE_GROUP)
             return fail_at(r, g, "'%s' must be a group: %s = { ... };", gname, gname);
-        for (int j = 0; j < config_setting_length(g); j++) {
-            config_setting_t *s = config_setting_get_elem(g, (unsigned)j);
-            const char *name = config_setting_name(s);
-            const keydef *d = NULL;
-            for (size_t q = 0; q < N_KEYS; q++)
-                if (!strcmp(KEYS[q].group, gname) && !strcmp(KEYS[q].key, name)) d = &KEYS[q];
-            if (!d) {
-                char full[160];
-                snprintf(full, sizeof full, "%s.%s", gname, name);
-                return fail_at(r, s, "unknown key '%s'%s", full, "");
-            }
-            int t = config_setting_type(s), ok;
-            switch (d->type) {
-            case K_INT: ok = t == CONFIG_TYPE_INT || t == CONFIG_TYPE_INT64; break;
-            case K_FLOAT:
-                ok = t == CONFIG_TYPE_INT || t == CONFIG_TYPE_INT64 || t == CONFIG_TYPE_FLOAT;
-                break;
-            case K_STR: ok = t == CONFIG_TYPE_STRING; break;
-            default: ok = t == CONFIG_TYPE_BOOL; break;
-            }
-            if (!ok) {
-                char full[160];
-                snprintf(full, sizeof full, "%s.%s", gname, name);
-                return fail_at(r, s, "%s must be %s", full, type_name(d->type));
-            }
-        }
+        if (check_group(r, g, gname)) return -1;
     }
     return 0;
 }
@@ -336,6 +345,29 @@ int train_settings_read(train_settings *s, const char *path, as_err *err)
         if (get_int(&r, "data", "seed", 0, &v) < 0) goto done;
         if (find(&r, "data", "seed")) s->data_seed = (uint64_t)v;
         if (get_float(&r, "data", "test_share", 0.0, 0.9, &s->test_share) < 0) goto done;
+    }
+
+    /* data.weights: all three kinds, each >= 0, not all 0 */
+    if (find(&r, "data", "weights")) {
+        double sum = 0;
+        for (int k = 0; k < QUAD_N_KINDS; k++) {
+            const char *key = quad_kind_key((quad_kind)k);
+            if (!find(&r, "data.weights", key)) {
+                fail_at(&r, find(&r, "data", "weights"),
+                        "data.weights: give all three kinds (two_roots, one_root, no_root; 0 "
+                        "leaves one out); %s is missing%s",
+                        key, "");
+                goto done;
+            }
+            if (get_float(&r, "data.weights", key, 0.0, 1e6, &s->kind_weight[k]) < 0) goto done;
+            sum += s->kind_weight[k];
+        }
+        if (!(sum > 0)) {
+            fail_at(&r, find(&r, "data", "weights"),
+                    "data.weights: at least one kind needs a weight above 0%s%s", "", "");
+            goto done;
+        }
+        s->have_weights = 1;
     }
 
     /* optimiser and schedule */
