@@ -12,7 +12,7 @@
 
 #include <stdio.h>
 
-#define ATTNSCOPE_VERSION "0.1.0"
+#include "version.h"
 
 enum { EXIT_OK = 0, EXIT_FAIL = 1, EXIT_USAGE = 2 };
 

@@ -1,0 +1,316 @@
+/* report.c - `report_run`: load the model and the equations, then the stages
+ * in order: trace every equation (accum.c), draw the class, example and
+ * aggregate figures (figures.c), ablate each head, run the special-symbol
+ * experiment, and write report.md and heads.tsv (write.c).
+ *
+ * Deliberately thin on computation: statistics, classes, aggregates and the
+ * causal experiments live in src/analysis/. This module chooses what to
+ * measure, draws it and writes the words. */
+#include <cblas.h>
+#include <omp.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "byt5.h"
+#include "report_int.h"
+
+void report_options_init(report_options *o)
+{
+    memset(o, 0, sizeof *o);
+    o->preset = "seed";
+    o->example = REPORT_EXAMPLE_EQ;
+    o->ablation = "zero";
+    o->n = 100;
+    o->seed = 1;
+    o->imp_n = 20;
+    o->hyp_n = 50;
+    o->draws = 5;
+    o->block_kinds = 0; /* both: every map, and the source only */
+    o->max_len = QUAD_MAX_GEN;
+}
+
+int report_parse_kinds(const char *s, unsigned *out)
+{
+    unsigned bits = 0;
+    while (*s) {
+        size_t n = strcspn(s, ",");
+        if (n == 3 && !strncmp(s, "enc", 3)) bits |= 1u << T5_ATTN_ENC_SELF;
+        else if (n == 3 && !strncmp(s, "dec", 3)) bits |= 1u << T5_ATTN_DEC_SELF;
+        else if (n == 5 && !strncmp(s, "cross", 5)) bits |= 1u << T5_ATTN_CROSS;
+        else return -1;
+        s += n;
+        if (*s == ',') s++;
+    }
+    if (!bits) return -1;
+    *out = bits;
+    return 0;
+}
+
+/* The example equation, canonical when it parses, into buf. */
+static void example_text(const char *example, char *buf, size_t cap)
+{
+    quad_eq eq;
+    if (quad_parse(example, &eq, NULL) == 0) quad_format_source(&eq, buf, cap);
+    else snprintf(buf, cap, "%s", example);
+}
+
+int report_check(const report_options *o, as_err *err)
+{
+    if (o->n == 0 || o->n > 1000000)
+        return as_errf(err, "--n must be between 1 and 1000000, got %zu", o->n);
+    if (o->max_len == 0 || o->max_len > 4096)
+        return as_errf(err, "--max-len must be between 1 and 4096, got %zu", o->max_len);
+    if (o->draws < 2 || o->draws > 1000)
+        return as_errf(err, "--draws must be 2..1000 (the baseline's spread needs two draws), got %zu",
+                       o->draws);
+    if (!o->ablation || (strcmp(o->ablation, "zero") && strcmp(o->ablation, "mean")))
+        return as_errf(err, "--ablation must be zero or mean, got '%s'",
+                       o->ablation ? o->ablation : "");
+    if (o->threads > 256) return as_errf(err, "--threads must be 1..256, got %zu", o->threads);
+    if (!o->data && !quad_preset_find(o->preset ? o->preset : ""))
+        return as_errf(err, "unknown preset '%s' (the presets are seed and small)",
+                       o->preset ? o->preset : "");
+    if (!o->out || !*o->out) return as_errf(err, "no output folder");
+    char example[QUAD_SOURCE_MAX + 1024];
+    example_text(o->example ? o->example : "", example, sizeof example);
+    if (!o->example || (strlen(o->example) >= REPORT_MAX_SRC && strlen(example) >= REPORT_MAX_SRC))
+        return as_errf(err, "--example of %zu bytes is longer than %d",
+                       o->example ? strlen(o->example) : 0, REPORT_MAX_SRC - 1);
+    return 0;
+}
+
+/* ---- the equations -------------------------------------------------------- */
+
+typedef struct {
+    char **src, **tgt;
+    int *kind;
+    size_t n;
+    quad_dataset ds;
+} example_set;
+
+static void examples_free(example_set *e)
+{
+    if (e->src && !e->ds.ex) {
+        for (size_t i = 0; i < e->n; i++) free(e->src[i]), free(e->tgt[i]);
+    }
+    free(e->src);
+    free(e->tgt);
+    free(e->kind);
+    quad_ds_free(&e->ds);
+}
+
+static void examples_alloc(example_set *e, size_t n)
+{
+    e->n = n;
+    e->src = xcalloc(n, sizeof *e->src);
+    e->tgt = xcalloc(n, sizeof *e->tgt);
+    e->kind = xcalloc(n, sizeof *e->kind);
+}
+
+static int load_examples(const report_options *o, example_set *e, as_err *err)
+{
+    memset(e, 0, sizeof *e);
+    if (o->data) {
+        if (quad_ds_read(o->data, o->n, &e->ds, err)) return -1;
+        if (e->ds.n == 0) return as_errf(err, "%s: no examples", o->data);
+        examples_alloc(e, e->ds.n);
+        for (size_t i = 0; i < e->n; i++) {
+            e->src[i] = (char *)e->ds.ex[i].source;
+            e->tgt[i] = (char *)e->ds.ex[i].target;
+            e->kind[i] = (int)e->ds.ex[i].kind;
+        }
+        return 0;
+    }
+    const quad_preset *p = quad_preset_find(o->preset);
+    if (!p) return as_errf(err, "unknown preset '%s' (the presets are seed and small)", o->preset);
+    quad_eq *eqs = xmalloc(o->n * sizeof *eqs);
+    quad_generate(p, o->n, (uint64_t)o->seed, eqs);
+    examples_alloc(e, o->n);
+    for (size_t i = 0; i < e->n; i++) {
+        char s[QUAD_SOURCE_MAX], t[QUAD_TARGET_MAX];
+        quad_format_source(&eqs[i], s, sizeof s);
+        if (quad_format_target(&eqs[i], t, sizeof t, err) < 0) {
+            free(eqs);
+            return -1;
+        }
+        e->src[i] = xstrdup(s);
+        e->tgt[i] = xstrdup(t);
+        e->kind[i] = (int)quad_kind_of(&eqs[i]);
+    }
+    free(eqs);
+    return 0;
+}
+
+/* ---- progress --------------------------------------------------------------- */
+
+typedef struct {
+    const report_options *o;
+    const char *stage;
+    size_t total;
+} stage_progress;
+
+static void stage_cb(void *user, size_t done)
+{
+    stage_progress *p = user;
+    if (p->o->progress) p->o->progress(p->o->progress_user, p->stage, done, p->total);
+}
+
+static void stage_start(stage_progress *p, const char *stage, size_t total)
+{
+    p->stage = stage;
+    p->total = total;
+    stage_cb(p, 0);
+}
+
+/* ---- the stages ---------------------------------------------------------- */
+
+/* Everything one run holds. */
+typedef struct {
+    report_options o;        /* imp_n clamped to the equations there are */
+    t5_model m;
+    example_set es;
+    char example[QUAD_SOURCE_MAX + 1024];
+    size_t max_src, max_tgt;
+    t5_run *run;
+    attn_trace *t;
+    rp_accum acc;
+    an_examples ex;
+    an_importance imp;
+    int have_imp;
+    an_hypothesis hy[2];
+    size_t n_hy;
+    rp_figs F;
+    an_trace_classes tc;
+    stage_progress prog;
+} run_state;
+
+/* Model, equations, sizes and buffers. */
+static int setup(run_state *s, as_err *err)
+{
+    if (t5_load_mapped(&s->m, s->o.model_dir, err)) return -1;
+    s->run = NULL;
+    if (load_examples(&s->o, &s->es, err)) return -1;
+    example_text(s->o.example, s->example, sizeof s->example);
+    s->max_src = strlen(s->example) + 1;
+    for (size_t i = 0; i < s->es.n; i++)
+        if (strlen(s->es.src[i]) + 1 > s->max_src) s->max_src = strlen(s->es.src[i]) + 1;
+    if (s->max_src > REPORT_MAX_SRC)
+        return as_errf(err, "a source of %zu bytes is longer than %d", s->max_src - 1,
+                       REPORT_MAX_SRC - 1);
+    s->max_tgt = s->o.max_len + 1;
+    if (util_mkdir_p(s->o.out, err)) return -1;
+    s->run = t5_run_new(&s->m, s->max_src, s->max_tgt);
+    s->t = trace_new(&s->m, s->max_src, s->max_tgt);
+    rp_accum_init(&s->acc, &s->m, s->max_src, s->max_tgt);
+    size_t threads = s->o.threads ? s->o.threads : (size_t)omp_get_max_threads();
+    if (threads > 1) openblas_set_num_threads(1); /* threads are per equation */
+    s->ex = (an_examples){(const char *const *)s->es.src, (const char *const *)s->es.tgt,
+                          s->es.kind, s->es.n, threads};
+    return 0;
+}
+
+/* 1. every equation, captured; 2. the example's figures and the aggregates. */
+static int trace_stage(run_state *s, as_err *err)
+{
+    stage_start(&s->prog, "tracing equations", s->es.n);
+    s->acc.ex = &s->ex;
+    if (an_collect(s->run, NULL, &s->ex, s->t, rp_accum_trace, &s->acc, stage_cb, &s->prog, err))
+        return -1;
+    an_stats_finish_all(s->acc.stats);
+    rp_class_figure(&s->F, &s->acc);
+
+    int ids[REPORT_MAX_SRC + 1];
+    size_t ns = byt5_encode_eos(s->example, ids, s->max_src);
+    int *gen = xmalloc((s->o.max_len + 1) * sizeof *gen);
+    an_iv iv;
+    an_iv_init(&iv, &s->m);
+    iv.capture = s->t;
+    long g = ns ? an_greedy(s->run, &iv, ids, ns, gen, s->o.max_len, err) : -1;
+    an_iv_free(&iv);
+    free(gen);
+    if (g < 0) {
+        if (!ns) as_errf(err, "the example '%s' does not fit", s->example);
+        return -1;
+    }
+    an_classify_trace(s->t, &s->tc);
+    rp_example_figures(&s->F, s->t, &s->tc, s->example);
+    if (s->F.failed) return -1;
+    rp_aggregate_figures(&s->F, &s->acc);
+    return s->F.failed ? -1 : 0;
+}
+
+/* 3. head importance. */
+static int importance_stage(run_state *s, as_err *err)
+{
+    size_t n = s->o.imp_n < s->es.n ? s->o.imp_n : s->es.n;
+    s->o.imp_n = n;
+    an_examples sub = {s->ex.src, s->ex.tgt, s->ex.kind, n, s->ex.threads};
+    size_t heads = (s->acc.L[0] + s->acc.L[1] + s->acc.L[2]) * s->acc.H;
+    stage_start(&s->prog, "ablating heads", n * (heads + 1));
+    an_abl_mode mode = strcmp(s->o.ablation, "mean") ? AN_ABL_ZERO : AN_ABL_MEAN;
+    if (an_head_importance(s->run, &sub, mode, &s->acc.means, &s->imp, stage_cb, &s->prog, err))
+        return -1;
+    s->have_imp = 1;
+    rp_importance_figure(&s->F, &s->acc, &s->imp, s->o.ablation, n);
+    return s->F.failed ? -1 : 0;
+}
+
+/* 4. the hypothesis: blocking in every map and in the source only, or where
+ * block_kinds says. */
+static int hypothesis_stage(run_state *s, as_err *err)
+{
+    size_t n = s->o.hyp_n < s->es.n ? s->o.hyp_n : s->es.n;
+    an_examples sub = {s->ex.src, s->ex.tgt, s->ex.kind, n, s->ex.threads};
+    unsigned sets[2] = {7u, (1u << T5_ATTN_ENC_SELF) | (1u << T5_ATTN_CROSS)};
+    size_t want = 2;
+    if (s->o.block_kinds) sets[0] = s->o.block_kinds, want = 1;
+    for (size_t i = 0; i < want; i++) {
+        char stage[64];
+        snprintf(stage, sizeof stage, "special vs digits (%zu/%zu)", i + 1, want);
+        stage_start(&s->prog, stage, n * (2 + s->o.draws));
+        if (an_hypothesis_run(s->run, &sub, sets[i], s->o.draws, (uint64_t)s->o.seed, &s->hy[i],
+                              stage_cb, &s->prog, err))
+            return -1;
+        s->n_hy++;
+    }
+    return rp_hypothesis_figure(&s->F, s->hy, s->n_hy, n, s->o.draws, err);
+}
+
+static void teardown(run_state *s)
+{
+    an_trace_classes_free(&s->tc);
+    if (s->have_imp) an_importance_free(&s->imp);
+    for (size_t i = 0; i < s->n_hy; i++) an_hypothesis_free(&s->hy[i]);
+    free(s->F.f);
+    if (s->run) {
+        rp_accum_free(&s->acc);
+        trace_free(s->t);
+        t5_run_free(s->run);
+    }
+    examples_free(&s->es);
+    t5_free(&s->m);
+    an_fig_cleanup();
+}
+
+int report_run(const report_options *opts, report_result *res, as_err *err)
+{
+    if (report_check(opts, err)) return -1;
+    double t0 = util_now();
+    run_state *s = xcalloc(1, sizeof *s);
+    s->o = *opts;
+    s->prog.o = &s->o;
+    s->F = (rp_figs){s->o.out, NULL, 0, 0, err, 0};
+    int rc = setup(s, err);
+    if (!rc) rc = trace_stage(s, err);
+    if (!rc && s->o.imp_n > 0) rc = importance_stage(s, err);
+    if (!rc && s->o.hyp_n > 0) rc = hypothesis_stage(s, err);
+    if (!rc) {
+        rp_results r = {&s->o, &s->m, &s->ex, &s->acc, s->have_imp ? &s->imp : NULL, s->o.imp_n,
+                        s->hy, s->n_hy, &s->F, util_now() - t0};
+        rc = rp_write(&r, err);
+    }
+    if (!rc && res) *res = (report_result){s->F.n, util_now() - t0};
+    teardown(s);
+    free(s);
+    return rc;
+}

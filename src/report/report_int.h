@@ -1,0 +1,99 @@
+/* report_int.h - what the files of src/report/ share: the sums collected over
+ * the traced equations (accum.c), the list of figures written and the
+ * drawing helpers (figures.c), and the writing of report.md and heads.tsv
+ * (write.c). report.c runs the stages in order.
+ *
+ * Deliberately not here: anything another module may call (include/report.h). */
+#ifndef ATTNSCOPE_REPORT_INT_H
+#define ATTNSCOPE_REPORT_INT_H
+
+#include <stdio.h>
+
+#include "analysis.h"
+#include "quad.h"
+#include "report.h"
+#include "t5.h"
+#include "trace.h"
+
+/* ---- what is accumulated over the equations (accum.c) ------------------- */
+
+typedef struct {
+    const t5_model *m;
+    size_t L[AN_N_KINDS], H, max_src, max_tgt;
+    an_stats *stats;
+    an_means means;                 /* per-head position-aligned means */
+    an_grid **cls[AN_N_KINDS];      /* per layer: class x class, over heads and equations */
+    an_grid *pos[AN_N_KINDS];       /* over layers, heads and equations, by position */
+    an_grid *sum_pos[2], *sum_cls[2]; /* summary maps of ENC_SELF (0) and CROSS (1) */
+    an_grid *roll[2];               /* rollout of ENC_SELF (0), DEC_SELF (1) */
+    unsigned char seen_q[AN_N_KINDS][AN_TC_COUNT], seen_k[AN_N_KINDS][AN_TC_COUNT];
+    float *buf;                     /* scratch, max(max_src, max_tgt)^2 */
+    size_t traces;
+    const an_examples *ex;          /* the equations, in the order they are traced */
+    quad_scores scores;             /* of the traced (greedy) outputs */
+} rp_accum;
+
+void rp_accum_init(rp_accum *a, const t5_model *m, size_t max_src, size_t max_tgt);
+void rp_accum_free(rp_accum *a);
+/* an_collect's callback: add one trace (user is the rp_accum). */
+void rp_accum_trace(void *user, const attn_trace *t);
+
+/* ---- the figures (figures.c) --------------------------------------------- */
+
+typedef struct {
+    char name[64];
+    char caption[256];
+} rp_figure;
+
+/* The figures written so far, for report.md's list. After the first failure
+ * failed is set, err holds why and no further figure is drawn. */
+typedef struct {
+    const char *dir;
+    rp_figure *f;
+    size_t n, cap;
+    as_err *err;
+    int failed;
+} rp_figs;
+
+const char *rp_kind_short(int k);  /* "enc", "dec", "cross" */
+const char *rp_kind_long(int k);   /* "encoder self-attention", ... */
+
+/* Record a figure written as dir/name.{png,svg}; the caption is made one line. */
+void rp_fig_add(rp_figs *F, const char *name, const char *caption);
+/* dir/name into buf. */
+void rp_fig_base(const rp_figs *F, const char *name, char *buf, size_t cap);
+
+/* The class of every head (after an_stats_finish_all). */
+void rp_class_figure(rp_figs *F, rp_accum *a);
+/* Every map type of one traced example (tc: its heads' classes). */
+void rp_example_figures(rp_figs *F, const attn_trace *t, const an_trace_classes *tc,
+                        const char *eq);
+/* Means over the traced equations: by position, by class, per head. */
+void rp_aggregate_figures(rp_figs *F, rp_accum *a);
+/* The character-accuracy drop of every head's ablation. */
+void rp_importance_figure(rp_figs *F, const rp_accum *a, const an_importance *imp,
+                          const char *ablation, size_t n);
+/* The hypothesis bars of n_hy runs (1: --block-in, 2: every map and source). */
+int rp_hypothesis_figure(rp_figs *F, const an_hypothesis *hy, size_t n_hy, size_t n,
+                         size_t draws, as_err *err);
+
+/* ---- report.md and heads.tsv (write.c) ----------------------------------- */
+
+/* What the finished stages measured. imp NULL when importance was skipped;
+ * imp_n is the number of equations it used. */
+typedef struct {
+    const report_options *o;
+    const t5_model *m;
+    const an_examples *ex;
+    rp_accum *a;
+    const an_importance *imp;
+    size_t imp_n;
+    const an_hypothesis *hys;
+    size_t n_hy;
+    const rp_figs *F;
+    double seconds;
+} rp_results;
+
+int rp_write(const rp_results *r, as_err *err);
+
+#endif
