@@ -1,12 +1,21 @@
 /* kernels.h - the layers of T5 as free functions on plain float arrays, in
  * the llm.c style: outputs first, then inputs, then sizes. Backward
  * functions ADD into their gradient outputs (+=), so one zeroing clears a
- * step. Every BLAS path has a plain C twin (suffix _ref) that the tests hold
- * equal to it.
+ * step; the element-wise ones marked "in place" instead turn d(out) into
+ * d(in) where it lies (they sit between two products that write that
+ * scratch, so there is nothing to add to). Every fast path (BLAS,
+ * vectorised, polynomial exp) has a plain C twin that test_kernels holds
+ * equal to it: the suffix _ref, or for the training forms of rmsnorm,
+ * softmax and GELU the exact kernels inference uses (which stay exact so
+ * that its outputs do not move with the training kernels).
+ *
+ * Inference (t5.c) uses the products, rmsnorm_forward, softmax_rows,
+ * gelu_forward and relu_forward; training (train/trainer.c) uses the _par
+ * products, matmul_backward and the training kernels at the end.
  *
  * Deliberately not here: model structure, caches, hooks (t5.c), batching
- * (train). Shapes are not checked here: callers check them where data
- * enters. */
+ * and the split of a batch over threads (train). Shapes are not checked
+ * here: callers check them where data enters. */
 #ifndef ATTNSCOPE_KERNELS_H
 #define ATTNSCOPE_KERNELS_H
 
@@ -44,8 +53,17 @@ int kernels_simd_level(int level);
 float vec_dot(const float *a, const float *b, size_t n);
 void vec_axpy(float *y, float a, const float *x, size_t n);
 
-/* dinp (N, C) += dout (N, OC) @ w; dw (OC, C) += dout^T @ inp.
- * dinp or dw may be NULL to skip that product. */
+/* gemm with the rows of C split over the OpenMP threads (each piece a
+ * single-threaded sgemm), when called outside a parallel region on a product
+ * big enough to pay for waking them; else gemm. Its plain twin is gemm_ref. */
+void gemm_par(int ta, int tb, size_t M, size_t N, size_t K, float alpha, const float *A,
+              size_t lda, const float *B, size_t ldb, float beta, float *C, size_t ldc);
+/* matmul_forward through gemm_par (also for N == 1): training's products. */
+void matmul_forward_par(float *out, const float *inp, const float *w, size_t N, size_t C,
+                        size_t OC, float beta);
+
+/* dinp (N, C) += dout (N, OC) @ w; dw (OC, C) += dout^T @ inp, through
+ * gemm_par. dinp or dw may be NULL to skip that product. */
 void matmul_backward(float *dinp, float *dw, const float *dout, const float *inp, const float *w,
                      size_t N, size_t C, size_t OC);
 void matmul_backward_ref(float *dinp, float *dw, const float *dout, const float *inp,
@@ -60,22 +78,66 @@ void gemm_ref(int ta, int tb, size_t M, size_t N, size_t K, float alpha, const f
               size_t lda, const float *B, size_t ldb, float beta, float *C, size_t ldc);
 
 /* T5 layer norm (RMS, no mean, no bias): out = inp / sqrt(mean(inp^2) + eps) * w.
- * rstd (N) keeps 1/sqrt(mean+eps) for backward (may be NULL). */
+ * rstd (N) keeps 1/sqrt(mean+eps) for backward (may be NULL). Exact (sums in
+ * order): inference's, and the twin of rmsnorm_forward_fast. */
 void rmsnorm_forward(float *out, float *rstd, const float *inp, const float *w, size_t N,
                      size_t C, float eps);
-void rmsnorm_backward(float *dinp, float *dw, const float *dout, const float *inp,
-                      const float *w, const float *rstd, size_t N, size_t C);
 
-/* In-place softmax of each of N rows of length n (row stride ld). Rows
- * whose entries are all -INFINITY become zeros. */
+/* In-place softmax of each of N rows of length n (row stride ld), libm's
+ * expf. Rows whose entries are all -INFINITY become zeros. Inference's, and
+ * the twin of softmax_row_forward. */
 void softmax_rows(float *x, size_t N, size_t n, size_t ld);
 
-/* GELU with the tanh approximation (HF "gelu_new"). */
+/* GELU with the tanh approximation (HF "gelu_new"), libm's tanhf. */
 void gelu_forward(float *out, const float *inp, size_t n);
-void gelu_backward(float *dinp, const float *dout, const float *inp, size_t n);
+/* out = max(inp, 0); out may be inp. Vectorised, exact. */
 void relu_forward(float *out, const float *inp, size_t n);
-/* dinp += dout where out > 0 */
-void relu_backward(float *dinp, const float *dout, const float *out, size_t n);
+
+/* ---- training kernels: vectorised (GCC clones for AVX-512, AVX2 and
+ * baseline x86-64), exp and tanh by a polynomial good to a few ulp. */
+
+/* rmsnorm_forward with vectorised sums; rstd must not be NULL. */
+void rmsnorm_forward_fast(float *out, float *rstd, const float *inp, const float *w, size_t N,
+                          size_t C, float eps);
+/* dinp (N, C) += d(inp), dw (C) += d(w), from dout and forward's rstd. */
+void rmsnorm_backward(float *dinp, float *dw, const float *dout, const float *inp,
+                      const float *w, const float *rstd, size_t N, size_t C);
+void rmsnorm_backward_ref(float *dinp, float *dw, const float *dout, const float *inp,
+                          const float *w, const float *rstd, size_t N, size_t C);
+
+/* In place: d (n) = dout where out > 0, else 0 (out is relu_forward's). */
+void relu_backward(float *d, const float *out, size_t n);
+
+/* T5 v1.1's gated GELU: out (N, F) = gelu(h0) * h1, each row of h (N, 2F)
+ * holding h0 | h1 (wi_0 and wi_1 in one product). */
+void gelu_gate_forward(float *out, const float *h, size_t N, size_t F);
+void gelu_gate_forward_ref(float *out, const float *h, size_t N, size_t F);
+/* In place: each row of d (N, 2F) holds (anything | d(out)) and becomes
+ * d(h0) | d(h1). */
+void gelu_gate_backward(float *d, const float *h, size_t N, size_t F);
+void gelu_gate_backward_ref(float *d, const float *h, size_t N, size_t F);
+
+/* Softmax of row[0..n) in place (n >= 1, finite entries), zeros in
+ * row[n..ld): one query's attention, causal keys cut off at n. */
+void softmax_row_forward(float *row, size_t n, size_t ld);
+/* In place: d[0..n) = p * (d - sum(d p)), the gradient of the scores from
+ * that of the probabilities p; zeros in d[n..ld). */
+void softmax_row_backward(float *d, const float *p, size_t n, size_t ld);
+void softmax_row_backward_ref(float *d, const float *p, size_t n, size_t ld);
+
+/* Cross-entropy of N rows of logits (N, V) against labels (N, -1: no
+ * label): lse (N) each row's log-sum-exp, loss (N) each row's loss, 0 for
+ * an unlabelled row (double, so that the caller's ordered sum is exact). */
+void crossentropy_forward(double *loss, float *lse, const float *logits, const int *labels,
+                          size_t N, size_t V);
+void crossentropy_forward_ref(double *loss, float *lse, const float *logits, const int *labels,
+                              size_t N, size_t V);
+/* In place: logits (N, V) become d(logits) = scale (softmax - onehot) on
+ * labelled rows, zeros on unlabelled ones; lse is forward's. */
+void crossentropy_backward(float *logits, const float *lse, const int *labels, size_t N,
+                           size_t V, float scale);
+void crossentropy_backward_ref(float *logits, const float *lse, const int *labels, size_t N,
+                               size_t V, float scale);
 
 /* HF's _relative_position_bucket for relative position rel = key - query. */
 int t5_rel_bucket(long rel, int bidirectional, size_t num_buckets, size_t max_distance);

@@ -223,7 +223,17 @@ typedef struct {
  * failed, a non-finite loss: the last good checkpoint stays). */
 int train_run(const train_settings *s, const train_options *o, as_err *err);
 
-/* `attnscope bench train ...` (called by cmd_bench). */
-int train_bench(int argc, char **argv);
+/* What `attnscope bench train` times: a random T5 of cfg's shape (layers in
+ * each stack) on batch random sequences of src_len and tgt_len tokens, warmup
+ * untimed steps then steps timed ones on threads OpenMP threads. */
+typedef struct {
+    t5_config cfg;
+    size_t layers, batch, src_len, tgt_len, threads, steps, warmup;
+} train_bench_opts;
+
+/* Times full training steps (forward, backward, clipping, AdamW) and prints
+ * the report to stdout, ending with 'tokens/s N'. Returns 0, or -1 with err
+ * filled (a size that is zero or too large, a shape t5_alloc refuses). */
+int train_bench(const train_bench_opts *o, as_err *err);
 
 #endif

@@ -7,6 +7,7 @@
 #include <cblas.h>
 #include <math.h>
 #include <omp.h>
+#include <stdint.h>
 #include <string.h>
 
 void gemm(int ta, int tb, size_t M, size_t N, size_t K, float alpha, const float *A, size_t lda,
@@ -341,11 +342,42 @@ void matmul_forward_ref(float *out, const float *inp, const float *w, size_t N, 
     gemm_ref(0, 1, N, OC, C, 1.0f, inp, C, w, C, beta, out, OC);
 }
 
+/* Below these sizes (elements of a loop, multiply-adds of a product) the
+ * training kernels stay on one thread: waking the others would cost more
+ * than it saves. */
+#define PAR_WORK ((size_t)1 << 18)
+
+void gemm_par(int ta, int tb, size_t M, size_t N, size_t K, float alpha, const float *A,
+              size_t lda, const float *B, size_t ldb, float beta, float *C, size_t ldc)
+{
+    if (M == 0 || N == 0) return;
+    int nt = omp_get_max_threads();
+    if (nt <= 1 || M < 64 || M * N * K < PAR_WORK || omp_in_parallel()) {
+        gemm(ta, tb, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
+        return;
+    }
+    size_t chunk = ((M + (size_t)nt - 1) / (size_t)nt + 15) & ~(size_t)15;
+#pragma omp parallel num_threads(nt)
+    {
+        size_t i0 = (size_t)omp_get_thread_num() * chunk;
+        size_t i1 = i0 + chunk < M ? i0 + chunk : M;
+        if (i0 < i1)
+            gemm(ta, tb, i1 - i0, N, K, alpha, ta ? A + i0 : A + i0 * lda, lda, B, ldb, beta,
+                 C + i0 * ldc, ldc);
+    }
+}
+
+void matmul_forward_par(float *out, const float *inp, const float *w, size_t N, size_t C,
+                        size_t OC, float beta)
+{
+    gemm_par(0, 1, N, OC, C, 1.0f, inp, C, w, C, beta, out, OC);
+}
+
 void matmul_backward(float *dinp, float *dw, const float *dout, const float *inp, const float *w,
                      size_t N, size_t C, size_t OC)
 {
-    if (dinp) gemm(0, 0, N, C, OC, 1.0f, dout, OC, w, C, 1.0f, dinp, C);
-    if (dw) gemm(1, 0, OC, C, N, 1.0f, dout, OC, inp, C, 1.0f, dw, C);
+    if (dinp) gemm_par(0, 0, N, C, OC, 1.0f, dout, OC, w, C, 1.0f, dinp, C);
+    if (dw) gemm_par(1, 0, OC, C, N, 1.0f, dout, OC, inp, C, 1.0f, dw, C);
 }
 
 void matmul_backward_ref(float *dinp, float *dw, const float *dout, const float *inp,
@@ -369,8 +401,8 @@ void rmsnorm_forward(float *out, float *rstd, const float *inp, const float *w, 
     }
 }
 
-void rmsnorm_backward(float *dinp, float *dw, const float *dout, const float *inp,
-                      const float *w, const float *rstd, size_t N, size_t C)
+void rmsnorm_backward_ref(float *dinp, float *dw, const float *dout, const float *inp,
+                          const float *w, const float *rstd, size_t N, size_t C)
 {
     for (size_t i = 0; i < N; i++) {
         const float *x = inp + i * C, *dy = dout + i * C;
@@ -415,26 +447,320 @@ void gelu_forward(float *out, const float *inp, size_t n)
     }
 }
 
-void gelu_backward(float *dinp, const float *dout, const float *inp, size_t n)
+/* ---- training kernels ------------------------------------------------------
+ * Built by GCC for AVX-512, AVX2 and baseline x86-64 (picked at load time),
+ * with reductions vectorised by `omp simd` and a polynomial exp; the plain
+ * kernels above (and the _ref ones here) are their twins in test_kernels. */
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__) && !defined(__SANITIZE_ADDRESS__)
+#define TRAIN_CLONES __attribute__((target_clones("avx512f", "avx2", "default")))
+#else
+#define TRAIN_CLONES
+#endif
+
+/* e^x for x <= 0 (softmax arguments after the max is subtracted): Cephes'
+ * exp2f polynomial on the fraction and the exponent put in by integer add.
+ * A few ulp; inputs below -87 give ~1e-38 instead of 0; NaN stays NaN. */
+static inline float exp_neg(float x)
 {
-    for (size_t i = 0; i < n; i++) {
-        float x = inp[i];
-        float u = GELU_K * (x + 0.044715f * x * x * x);
-        float t = tanhf(u);
-        float du = GELU_K * (1.0f + 3.0f * 0.044715f * x * x);
-        dinp[i] += dout[i] * (0.5f * (1.0f + t) + 0.5f * x * (1.0f - t * t) * du);
-    }
+    x = x < -87.0f ? -87.0f : x;
+    float t = x * 1.44269504088896341f;
+    float n = (t + 12582912.0f) - 12582912.0f;
+    float f = t - n;
+    float p = 1.535336188319500e-4f;
+    p = p * f + 1.339887440266574e-3f;
+    p = p * f + 9.618437357674640e-3f;
+    p = p * f + 5.550332471162809e-2f;
+    p = p * f + 2.402264791363012e-1f;
+    p = p * f + 6.931472028550421e-1f;
+    p = p * f + 1.0f;
+    int32_t e = ((int32_t)n + 127) * (1 << 23);  /* 2^n, n in -126 .. 0 */
+    float s;
+    memcpy(&s, &e, sizeof s);  /* (a union here keeps GCC from vectorising) */
+    return p * s;
 }
 
+/* tanh from exp_neg: sign(u) (1 - e^-2|u|) / (1 + e^-2|u|); absolute error
+ * ~1e-7, which is all GELU needs. */
+static inline float tanh_fast(float u)
+{
+    float a = u < 0.0f ? -u : u;
+    float e = exp_neg(-2.0f * a);
+    float t = (1.0f - e) / (1.0f + e);
+    return u < 0.0f ? -t : t;
+}
+
+TRAIN_CLONES
 void relu_forward(float *out, const float *inp, size_t n)
 {
+#pragma omp simd
     for (size_t i = 0; i < n; i++) out[i] = inp[i] > 0.0f ? inp[i] : 0.0f;
 }
 
-void relu_backward(float *dinp, const float *dout, const float *out, size_t n)
+TRAIN_CLONES
+void relu_backward(float *d, const float *out, size_t n)
 {
-    for (size_t i = 0; i < n; i++)
-        if (out[i] > 0.0f) dinp[i] += dout[i];
+#pragma omp simd
+    for (size_t i = 0; i < n; i++) d[i] = out[i] > 0.0f ? d[i] : 0.0f;
+}
+
+TRAIN_CLONES
+void gelu_gate_forward(float *out, const float *h, size_t N, size_t F)
+{
+    for (size_t i = 0; i < N; i++) {
+        float *o = out + i * F;
+        const float *hi = h + i * 2 * F;
+#pragma omp simd
+        for (size_t j = 0; j < F; j++) {
+            float x = hi[j];
+            float t = tanh_fast(GELU_K * (x + 0.044715f * x * x * x));
+            o[j] = 0.5f * x * (1.0f + t) * hi[F + j];
+        }
+    }
+}
+
+void gelu_gate_forward_ref(float *out, const float *h, size_t N, size_t F)
+{
+    for (size_t i = 0; i < N; i++) {
+        gelu_forward(out + i * F, h + i * 2 * F, F);
+        for (size_t j = 0; j < F; j++) out[i * F + j] *= h[i * 2 * F + F + j];
+    }
+}
+
+TRAIN_CLONES
+void gelu_gate_backward(float *d, const float *h, size_t N, size_t F)
+{
+    for (size_t i = 0; i < N; i++) {
+        float *di = d + i * 2 * F;
+        const float *hi = h + i * 2 * F;
+#pragma omp simd
+        for (size_t j = 0; j < F; j++) {
+            float x = hi[j], g1 = hi[F + j], dA = di[F + j];
+            float t = tanh_fast(GELU_K * (x + 0.044715f * x * x * x));
+            float gel = 0.5f * x * (1.0f + t);
+            float dgel = 0.5f * (1.0f + t) +
+                         0.5f * x * (1.0f - t * t) * GELU_K * (1.0f + 3.0f * 0.044715f * x * x);
+            di[j] = dA * g1 * dgel;
+            di[F + j] = dA * gel;
+        }
+    }
+}
+
+void gelu_gate_backward_ref(float *d, const float *h, size_t N, size_t F)
+{
+    for (size_t i = 0; i < N * F; i++) {
+        size_t r = i / F, j = i % F;
+        double x = h[r * 2 * F + j], g1 = h[r * 2 * F + F + j], dA = d[r * 2 * F + F + j];
+        double u = GELU_K * (x + 0.044715 * x * x * x), t = tanh(u);
+        double gel = 0.5 * x * (1.0 + t);
+        double dgel = 0.5 * (1.0 + t) + 0.5 * x * (1.0 - t * t) * GELU_K *
+                                            (1.0 + 3.0 * 0.044715 * x * x);
+        d[r * 2 * F + j] = (float)(dA * g1 * dgel);
+        d[r * 2 * F + F + j] = (float)(dA * gel);
+    }
+}
+
+TRAIN_CLONES
+void rmsnorm_forward_fast(float *out, float *rstd, const float *inp, const float *w, size_t N,
+                          size_t C, float eps)
+{
+    for (size_t i = 0; i < N; i++) {
+        const float *x = inp + i * C;
+        float *y = out + i * C;
+        float ss = 0.0f;
+#pragma omp simd reduction(+ : ss)
+        for (size_t j = 0; j < C; j++) ss += x[j] * x[j];
+        float r = 1.0f / sqrtf(ss / (float)C + eps);
+#pragma omp simd
+        for (size_t j = 0; j < C; j++) y[j] = x[j] * r * w[j];
+        rstd[i] = r;
+    }
+}
+
+TRAIN_CLONES
+void rmsnorm_backward(float *dinp, float *dw, const float *dout, const float *inp,
+                      const float *w, const float *rstd, size_t N, size_t C)
+{
+    for (size_t i = 0; i < N; i++) {
+        const float *x = inp + i * C, *dy = dout + i * C;
+        float *dx = dinp + i * C;
+        float r = rstd[i], dot = 0.0f;
+#pragma omp simd reduction(+ : dot)
+        for (size_t j = 0; j < C; j++) dot += dy[j] * w[j] * x[j];
+#pragma omp simd
+        for (size_t j = 0; j < C; j++) dw[j] += dy[j] * x[j] * r;
+        float k = r * r * r * dot / (float)C;
+#pragma omp simd
+        for (size_t j = 0; j < C; j++) dx[j] += r * w[j] * dy[j] - k * x[j];
+    }
+}
+
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__) && !defined(__SANITIZE_ADDRESS__)
+#define HAVE_AVX512_SOFTMAX 1
+
+/* exp_neg on 16 lanes (the same polynomial). */
+__attribute__((target("avx512f"))) static inline __m512 exp_neg16(__m512 x)
+{
+    x = _mm512_max_ps(x, _mm512_set1_ps(-87.0f));
+    __m512 t = _mm512_mul_ps(x, _mm512_set1_ps(1.44269504088896341f));
+    __m512 n = _mm512_roundscale_ps(t, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+    __m512 f = _mm512_sub_ps(t, n);
+    __m512 p = _mm512_set1_ps(1.535336188319500e-4f);
+    p = _mm512_fmadd_ps(p, f, _mm512_set1_ps(1.339887440266574e-3f));
+    p = _mm512_fmadd_ps(p, f, _mm512_set1_ps(9.618437357674640e-3f));
+    p = _mm512_fmadd_ps(p, f, _mm512_set1_ps(5.550332471162809e-2f));
+    p = _mm512_fmadd_ps(p, f, _mm512_set1_ps(2.402264791363012e-1f));
+    p = _mm512_fmadd_ps(p, f, _mm512_set1_ps(6.931472028550421e-1f));
+    p = _mm512_fmadd_ps(p, f, _mm512_set1_ps(1.0f));
+    __m512i e = _mm512_slli_epi32(_mm512_add_epi32(_mm512_cvtps_epi32(n), _mm512_set1_epi32(127)), 23);
+    return _mm512_mul_ps(p, _mm512_castsi512_ps(e));
+}
+
+/* softmax_row_forward with AVX-512 masks: no scalar tails for the short and
+ * causal rows of attention (the generic loop spent most of its time in them). */
+__attribute__((target("avx512f"))) static void softmax_row_avx512(float *row, size_t n,
+                                                                  size_t ld)
+{
+    __m512 vmax = _mm512_set1_ps(-INFINITY);
+    size_t j = 0;
+    for (; j + 16 <= n; j += 16) vmax = _mm512_max_ps(vmax, _mm512_loadu_ps(row + j));
+    __mmask16 tail = (__mmask16)((1u << (n - j)) - 1u);
+    if (tail) vmax = _mm512_mask_max_ps(vmax, tail, vmax, _mm512_maskz_loadu_ps(tail, row + j));
+    __m512 mx = _mm512_set1_ps(_mm512_reduce_max_ps(vmax));
+    __m512 vsum = _mm512_setzero_ps();
+    for (j = 0; j + 16 <= n; j += 16) {
+        __m512 e = exp_neg16(_mm512_sub_ps(_mm512_loadu_ps(row + j), mx));
+        _mm512_storeu_ps(row + j, e);
+        vsum = _mm512_add_ps(vsum, e);
+    }
+    if (tail) {
+        __m512 e = exp_neg16(_mm512_sub_ps(_mm512_maskz_loadu_ps(tail, row + j), mx));
+        e = _mm512_maskz_mov_ps(tail, e);
+        _mm512_mask_storeu_ps(row + j, tail, e);
+        vsum = _mm512_add_ps(vsum, e);
+    }
+    __m512 inv = _mm512_set1_ps(1.0f / _mm512_reduce_add_ps(vsum));
+    for (j = 0; j + 16 <= n; j += 16) _mm512_storeu_ps(row + j, _mm512_mul_ps(_mm512_loadu_ps(row + j), inv));
+    if (tail)
+        _mm512_mask_storeu_ps(row + j, tail, _mm512_mul_ps(_mm512_maskz_loadu_ps(tail, row + j), inv));
+    for (j = n; j + 16 <= ld; j += 16) _mm512_storeu_ps(row + j, _mm512_setzero_ps());
+    if (j < ld) _mm512_mask_storeu_ps(row + j, (__mmask16)((1u << (ld - j)) - 1u), _mm512_setzero_ps());
+}
+#endif
+
+TRAIN_CLONES
+static void softmax_row_generic(float *row, size_t n, size_t ld)
+{
+    float mx = row[0];
+#pragma omp simd reduction(max : mx)
+    for (size_t j = 0; j < n; j++) mx = row[j] > mx ? row[j] : mx;
+    float sum = 0.0f;
+#pragma omp simd reduction(+ : sum)
+    for (size_t j = 0; j < n; j++) {
+        float e = exp_neg(row[j] - mx);
+        row[j] = e;
+        sum += e;
+    }
+    float inv = 1.0f / sum;
+#pragma omp simd
+    for (size_t j = 0; j < n; j++) row[j] *= inv;
+    for (size_t j = n; j < ld; j++) row[j] = 0.0f;
+}
+
+void softmax_row_forward(float *row, size_t n, size_t ld)
+{
+#ifdef HAVE_AVX512_SOFTMAX
+    if (__builtin_cpu_supports("avx512f")) {
+        softmax_row_avx512(row, n, ld);
+        return;
+    }
+#endif
+    softmax_row_generic(row, n, ld);
+}
+
+TRAIN_CLONES
+void softmax_row_backward(float *d, const float *p, size_t n, size_t ld)
+{
+    float dot = 0.0f;
+#pragma omp simd reduction(+ : dot)
+    for (size_t j = 0; j < n; j++) dot += d[j] * p[j];
+#pragma omp simd
+    for (size_t j = 0; j < n; j++) d[j] = p[j] * (d[j] - dot);
+    for (size_t j = n; j < ld; j++) d[j] = 0.0f;
+}
+
+void softmax_row_backward_ref(float *d, const float *p, size_t n, size_t ld)
+{
+    double dot = 0.0;
+    for (size_t j = 0; j < n; j++) dot += (double)d[j] * p[j];
+    for (size_t j = 0; j < n; j++) d[j] = (float)(p[j] * (d[j] - dot));
+    for (size_t j = n; j < ld; j++) d[j] = 0.0f;
+}
+
+/* log-sum-exp of a row */
+TRAIN_CLONES
+static float row_lse(const float *row, size_t n)
+{
+    float mx = row[0];
+#pragma omp simd reduction(max : mx)
+    for (size_t j = 0; j < n; j++) mx = row[j] > mx ? row[j] : mx;
+    float sum = 0.0f;
+#pragma omp simd reduction(+ : sum)
+    for (size_t j = 0; j < n; j++) sum += exp_neg(row[j] - mx);
+    return mx + logf(sum);
+}
+
+void crossentropy_forward(double *loss, float *lse, const float *logits, const int *labels,
+                          size_t N, size_t V)
+{
+    for (size_t i = 0; i < N; i++) {
+        const float *row = logits + i * V;
+        float l = row_lse(row, V);
+        lse[i] = l;
+        loss[i] = labels[i] >= 0 ? (double)(l - row[labels[i]]) : 0.0;
+    }
+}
+
+void crossentropy_forward_ref(double *loss, float *lse, const float *logits, const int *labels,
+                              size_t N, size_t V)
+{
+    for (size_t i = 0; i < N; i++) {
+        const float *row = logits + i * V;
+        double mx = row[0], sum = 0.0;
+        for (size_t j = 0; j < V; j++) mx = row[j] > mx ? row[j] : mx;
+        for (size_t j = 0; j < V; j++) sum += exp((double)row[j] - mx);
+        double l = mx + log(sum);
+        lse[i] = (float)l;
+        loss[i] = labels[i] >= 0 ? l - row[labels[i]] : 0.0;
+    }
+}
+
+TRAIN_CLONES
+void crossentropy_backward(float *logits, const float *lse, const int *labels, size_t N,
+                           size_t V, float scale)
+{
+    for (size_t i = 0; i < N; i++) {
+        float *row = logits + i * V;
+        if (labels[i] < 0) {
+            memset(row, 0, V * sizeof *row);
+            continue;
+        }
+        float l = lse[i];
+#pragma omp simd
+        for (size_t j = 0; j < V; j++) row[j] = exp_neg(row[j] - l) * scale;
+        row[labels[i]] -= scale;
+    }
+}
+
+void crossentropy_backward_ref(float *logits, const float *lse, const int *labels, size_t N,
+                               size_t V, float scale)
+{
+    for (size_t i = 0; i < N; i++) {
+        float *row = logits + i * V;
+        for (size_t j = 0; j < V; j++)
+            row[j] = labels[i] < 0 ? 0.0f
+                                   : (float)(exp((double)row[j] - lse[i]) * scale -
+                                             (j == (size_t)labels[i] ? scale : 0.0));
+    }
 }
 
 int t5_rel_bucket(long rel, int bidirectional, size_t num_buckets, size_t max_distance)

@@ -2,16 +2,15 @@
  * backward, clipping, AdamW) of a T5 of a given shape on random tokens, and
  * sets the number beside an sgemm peak measured in the same run.
  *
- * Deliberately not here: data, checkpoints (loop.c). */
+ * Deliberately not here: data, checkpoints (loop.c), the command line
+ * (cli/cmd_bench.c parses it into a train_bench_opts). */
 #include <cblas.h>
-#include <getopt.h>
 #include <omp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
-#include "cli.h"
 #include "train.h"
 
 static double cpu_seconds(void)
@@ -75,81 +74,17 @@ static double step_flops(const t5_config *c, const train_batch *b)
     return 3.0 * 2.0 * macs;
 }
 
-static void bench_usage(FILE *f)
+int train_bench(const train_bench_opts *o, as_err *err)
 {
-    fprintf(f,
-            "usage: attnscope bench train [OPTIONS]\n\n"
-            "Time full AdamW training steps of a T5 of the given shape on random tokens.\n\n"
-            "  --d-model N   (128)     --d-ff N     (512)    --layers N  (3, each stack)\n"
-            "  --heads N     (4)       --d-kv N     (32)     --ff relu|gated-gelu (relu)\n"
-            "  --batch N     (32)      --src-len N  (24)     --tgt-len N (96)\n"
-            "  --threads N   (2)       --steps N    (20)     --warmup N  (3)\n"
-            "  --untied      untied output layer\n\n"
-            "Prints the median step time, tokens/s and GFLOP/s, the OpenBLAS core type, an\n"
-            "sgemm peak measured in the same run and the ceiling it sets on tokens/s, and\n"
-            "ends with 'tokens/s N' (target tokens).\n");
-}
-
-int train_bench(int argc, char **argv)
-{
-    static const struct option opts[] = {
-        {"d-model", required_argument, 0, 'm'}, {"d-ff", required_argument, 0, 'f'},
-        {"layers", required_argument, 0, 'l'},  {"heads", required_argument, 0, 'H'},
-        {"d-kv", required_argument, 0, 'k'},    {"ff", required_argument, 0, 'F'},
-        {"batch", required_argument, 0, 'b'},   {"src-len", required_argument, 0, 's'},
-        {"tgt-len", required_argument, 0, 't'}, {"threads", required_argument, 0, 'j'},
-        {"steps", required_argument, 0, 'n'},   {"warmup", required_argument, 0, 'w'},
-        {"untied", no_argument, 0, 'u'},        {"help", no_argument, 0, 'h'},
-        {0, 0, 0, 0}};
-    const char *cmd = "bench train";
-    t5_config c;
-    t5_config_default(&c);
-    size_t B = 32, S = 24, T = 96, threads = 2, steps = 20, warm = 3, layers = 3;
-    int o, li = 0;
-    optind = 1;
-    while ((o = getopt_long(argc, argv, "h", opts, &li)) != -1) {
-        size_t *dst = NULL;
-        switch (o) {
-        case 'm': dst = &c.d_model; break;
-        case 'f': dst = &c.d_ff; break;
-        case 'l': dst = &layers; break;
-        case 'H': dst = &c.num_heads; break;
-        case 'k': dst = &c.d_kv; break;
-        case 'b': dst = &B; break;
-        case 's': dst = &S; break;
-        case 't': dst = &T; break;
-        case 'j': dst = &threads; break;
-        case 'n': dst = &steps; break;
-        case 'w': dst = &warm; break;
-        case 'u': c.tie_word_embeddings = 0; continue;
-        case 'F':
-            if (!strcmp(optarg, "relu")) c.ff = T5_FF_RELU;
-            else if (!strcmp(optarg, "gated-gelu")) c.ff = T5_FF_GATED_GELU;
-            else {
-                cli_error(cmd, "--ff must be relu or gated-gelu (got '%s')", optarg);
-                return EXIT_USAGE;
-            }
-            continue;
-        case 'h': bench_usage(stdout); return EXIT_OK;
-        default: bench_usage(stderr); return EXIT_USAGE;
-        }
-        if (cli_parse_size(cmd, opts[li].name, optarg, dst)) return EXIT_USAGE;
-    }
-    if (optind < argc) {
-        cli_error(cmd, "unexpected argument '%s'", argv[optind]);
-        return EXIT_USAGE;
-    }
-    if (!B || !S || !T || !threads || !steps || threads > 256) {
-        cli_error(cmd, "--batch, --src-len, --tgt-len, --threads and --steps must be positive");
-        return EXIT_USAGE;
-    }
+    t5_config c = o->cfg;
+    size_t B = o->batch, S = o->src_len, T = o->tgt_len, threads = o->threads,
+           steps = o->steps, warm = o->warmup, layers = o->layers;
+    if (!B || !S || !T || !threads || !steps || threads > 256)
+        return as_errf(err, "--batch, --src-len, --tgt-len, --threads (at most 256) and --steps "
+                            "must be positive");
     c.num_layers = c.num_decoder_layers = layers;
-    as_err err;
     t5_model m;
-    if (t5_alloc(&m, &c, &err)) {
-        cli_error(cmd, "%s", err.msg);
-        return EXIT_USAGE;
-    }
+    if (t5_alloc(&m, &c, err)) return -1;
     t5_init_random(&m, 1);
     omp_set_num_threads((int)threads);
 
@@ -214,5 +149,5 @@ int train_bench(int argc, char **argv)
     trainer_free(tr);
     train_batch_free(&b);
     t5_free(&m);
-    return EXIT_OK;
+    return 0;
 }

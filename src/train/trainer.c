@@ -197,6 +197,116 @@ static void remap_block(const t5_model *m, float *base, t5_block *out, const t5_
     for (size_t i = 0; i < sizeof *in / sizeof(float *); i++) dst[i] = remap(m, base, src[i]);
 }
 
+/* The worker's gradients: one (n_params) array, its weight pointers mapped
+ * into it as m's are into m->params. */
+static void worker_grads_new(worker *t, const t5_model *m)
+{
+    t->grads = xcalloc(m->n_params, sizeof(float));
+    t->genc = xcalloc(t->Le, sizeof(t5_block));
+    t->gdec = xcalloc(t->Ld, sizeof(t5_block));
+    t->g.shared = remap(m, t->grads, m->w.shared);
+    t->g.enc_final_ln = remap(m, t->grads, m->w.enc_final_ln);
+    t->g.dec_final_ln = remap(m, t->grads, m->w.dec_final_ln);
+    t->g.lm_head = remap(m, t->grads, m->w.lm_head);
+    for (size_t l = 0; l < t->Le; l++) remap_block(m, t->grads, &t->genc[l], &m->w.enc[l]);
+    for (size_t l = 0; l < t->Ld; l++) remap_block(m, t->grads, &t->gdec[l], &m->w.dec[l]);
+    t->g.enc = t->genc;
+    t->g.dec = t->gdec;
+}
+
+/* Lays the activation tensors out from base, in this order; with base NULL
+ * it only counts. Returns the number of floats. The one place that knows
+ * the sizes: worker_acts_new calls it twice (count, then place). */
+static size_t worker_acts_layout(worker *t, float *base)
+{
+    size_t C = t->C, H = t->H, HD = t->HD, F = t->F, NE = t->cap_e, ND = t->cap_d;
+    size_t S = t->max_src, T = t->max_tgt, NM = zmax(NE, ND), n = 0;
+    int gated = t->m->cfg.ff == T5_FF_GATED_GELU;
+    size_t ffw = gated ? 2 * F : F;
+#define TAKE(ptr, count) do { (ptr) = base ? base + n : NULL; n += (count); } while (0)
+    for (size_t l = 0; l < t->Le; l++) {
+        layer_acts *a = &t->enc[l];
+        TAKE(a->x, NE * C);
+        TAKE(a->ln1, NE * C);
+        TAKE(a->rstd1, NE);
+        TAKE(a->qkv, NE * 3 * HD);
+        TAKE(a->probs, H * t->cap_seqs * S * S);
+        TAKE(a->ctx, NE * HD);
+        TAKE(a->x1, NE * C);
+        TAKE(a->ln2, NE * C);
+        TAKE(a->rstd2, NE);
+        TAKE(a->ffh, NE * ffw);
+        if (gated) TAKE(a->ffa, NE * F);
+    }
+    for (size_t l = 0; l < t->Ld; l++) {
+        layer_acts *a = &t->dec[l];
+        TAKE(a->x, ND * C);
+        TAKE(a->ln1, ND * C);
+        TAKE(a->rstd1, ND);
+        TAKE(a->qkv, ND * 3 * HD);
+        TAKE(a->probs, H * t->cap_seqs * T * T);
+        TAKE(a->ctx, ND * HD);
+        TAKE(a->x1, ND * C);
+        TAKE(a->lnc, ND * C);
+        TAKE(a->rstdc, ND);
+        TAKE(a->cq, ND * HD);
+        TAKE(a->ckv, NE * 2 * HD);
+        TAKE(a->cprobs, H * t->cap_seqs * T * S);
+        TAKE(a->cctx, ND * HD);
+        TAKE(a->x2, ND * C);
+        TAKE(a->ln2, ND * C);
+        TAKE(a->rstd2, ND);
+        TAKE(a->ffh, ND * ffw);
+        if (gated) TAKE(a->ffa, ND * F);
+    }
+    TAKE(t->enc_xout, NE * C);
+    TAKE(t->enc_out, NE * C);
+    TAKE(t->enc_rstd, NE);
+    TAKE(t->dec_xout, ND * C);
+    TAKE(t->dec_ln, ND * C);
+    TAKE(t->dec_rstd, ND);
+    TAKE(t->logits, ND * t->V);
+    TAKE(t->lse, ND);
+    TAKE(t->dx, NM * C);
+    TAKE(t->dln, NM * C);
+    TAKE(t->dqkv, NM * 3 * HD);
+    TAKE(t->dctx, NM * HD);
+    TAKE(t->dff, NM * 2 * F);
+    TAKE(t->denc, NE * C);
+    TAKE(t->dckv, NE * 2 * HD);
+    TAKE(t->dcq, ND * HD);
+    TAKE(t->ebias, H * (2 * S - 1));
+    TAKE(t->dbias, H * T);
+#undef TAKE
+    return n;
+}
+
+static void worker_acts_new(worker *t)
+{
+    t->enc = xcalloc(t->Le, sizeof(layer_acts));
+    t->dec = xcalloc(t->Ld, sizeof(layer_acts));
+    t->n_acts = worker_acts_layout(t, NULL);
+    t->acts = xmalloc(t->n_acts * sizeof(float));
+    worker_acts_layout(t, t->acts);
+}
+
+/* The per-batch offsets and the per-thread scratch of the backward pass. */
+static void worker_scratch_new(worker *t)
+{
+    size_t cap_seqs = t->cap_seqs, H = t->H, S = t->max_src, T = t->max_tgt;
+    t->pe_off = xcalloc(cap_seqs, sizeof(size_t));
+    t->pd_off = xcalloc(cap_seqs, sizeof(size_t));
+    t->pc_off = xcalloc(cap_seqs, sizeof(size_t));
+    t->nthreads = omp_get_max_threads();
+    size_t ml = zmax(S, T);
+    t->scratch_n = ml * ml;
+    t->tscratch = xmalloc((size_t)t->nthreads * t->scratch_n * sizeof(float));
+    t->tdb_e = xmalloc(cap_seqs * H * (2 * S - 1) * sizeof(float));
+    t->tdb_d = xmalloc(cap_seqs * H * T * sizeof(float));
+    t->rowloss = xmalloc(t->cap_d * sizeof(double));
+    t->tdw = xmalloc((size_t)t->nthreads * t->C * sizeof(float));
+}
+
 static worker *worker_new(t5_model *m, size_t cap_seqs, size_t max_src, size_t max_tgt)
 {
     worker *t = xcalloc(1, sizeof *t);
@@ -216,105 +326,9 @@ static worker *worker_new(t5_model *m, size_t cap_seqs, size_t max_src, size_t m
     t->cap_e = cap_seqs * max_src;
     t->cap_d = cap_seqs * max_tgt;
     t->out_scale = c->tie_word_embeddings ? 1.0f / sqrtf((float)t->C) : 1.0f;
-
-    t->grads = xcalloc(m->n_params, sizeof(float));
-    t->genc = xcalloc(t->Le, sizeof(t5_block));
-    t->gdec = xcalloc(t->Ld, sizeof(t5_block));
-    t->g.shared = remap(m, t->grads, m->w.shared);
-    t->g.enc_final_ln = remap(m, t->grads, m->w.enc_final_ln);
-    t->g.dec_final_ln = remap(m, t->grads, m->w.dec_final_ln);
-    t->g.lm_head = remap(m, t->grads, m->w.lm_head);
-    for (size_t l = 0; l < t->Le; l++) remap_block(m, t->grads, &t->genc[l], &m->w.enc[l]);
-    for (size_t l = 0; l < t->Ld; l++) remap_block(m, t->grads, &t->gdec[l], &m->w.dec[l]);
-    t->g.enc = t->genc;
-    t->g.dec = t->gdec;
-
-    /* Sizes of the activation tensors, then one allocation. */
-    size_t C = t->C, H = t->H, HD = t->HD, F = t->F, NE = t->cap_e, ND = t->cap_d;
-    size_t ffw = c->ff == T5_FF_GATED_GELU ? 2 * F : F;
-    size_t pe = H * cap_seqs * max_src * max_src, pd = H * cap_seqs * max_tgt * max_tgt,
-           pc = H * cap_seqs * max_tgt * max_src;
-    size_t per_enc = NE * C * 4 + NE * 2 + NE * 3 * HD + pe + NE * HD + NE * ffw +
-                     (c->ff == T5_FF_GATED_GELU ? NE * F : 0);
-    size_t per_dec = ND * C * 6 + ND * 3 + ND * 3 * HD + pd + ND * HD * 3 + NE * 2 * HD + pc +
-                     ND * ffw + (c->ff == T5_FF_GATED_GELU ? ND * F : 0);
-    size_t NM = zmax(NE, ND);
-    size_t total = per_enc * t->Le + per_dec * t->Ld + NE * C * 2 + NE + ND * C * 2 + ND +
-                   ND * t->V + ND + NM * C * 2 + NM * 3 * HD + NM * HD + NM * 2 * F +
-                   NE * C + NE * 2 * HD + ND * HD + H * (2 * max_src - 1) + H * max_tgt;
-    t->n_acts = total;
-    t->acts = xmalloc(total * sizeof(float));
-    float *p = t->acts;
-#define TAKE(ptr, count) do { (ptr) = p; p += (count); } while (0)
-    t->enc = xcalloc(t->Le, sizeof(layer_acts));
-    t->dec = xcalloc(t->Ld, sizeof(layer_acts));
-    for (size_t l = 0; l < t->Le; l++) {
-        layer_acts *a = &t->enc[l];
-        TAKE(a->x, NE * C);
-        TAKE(a->ln1, NE * C);
-        TAKE(a->rstd1, NE);
-        TAKE(a->qkv, NE * 3 * HD);
-        TAKE(a->probs, pe);
-        TAKE(a->ctx, NE * HD);
-        TAKE(a->x1, NE * C);
-        TAKE(a->ln2, NE * C);
-        TAKE(a->rstd2, NE);
-        TAKE(a->ffh, NE * ffw);
-        if (c->ff == T5_FF_GATED_GELU) TAKE(a->ffa, NE * F);
-    }
-    for (size_t l = 0; l < t->Ld; l++) {
-        layer_acts *a = &t->dec[l];
-        TAKE(a->x, ND * C);
-        TAKE(a->ln1, ND * C);
-        TAKE(a->rstd1, ND);
-        TAKE(a->qkv, ND * 3 * HD);
-        TAKE(a->probs, pd);
-        TAKE(a->ctx, ND * HD);
-        TAKE(a->x1, ND * C);
-        TAKE(a->lnc, ND * C);
-        TAKE(a->rstdc, ND);
-        TAKE(a->cq, ND * HD);
-        TAKE(a->ckv, NE * 2 * HD);
-        TAKE(a->cprobs, pc);
-        TAKE(a->cctx, ND * HD);
-        TAKE(a->x2, ND * C);
-        TAKE(a->ln2, ND * C);
-        TAKE(a->rstd2, ND);
-        TAKE(a->ffh, ND * ffw);
-        if (c->ff == T5_FF_GATED_GELU) TAKE(a->ffa, ND * F);
-    }
-    TAKE(t->enc_xout, NE * C);
-    TAKE(t->enc_out, NE * C);
-    TAKE(t->enc_rstd, NE);
-    TAKE(t->dec_xout, ND * C);
-    TAKE(t->dec_ln, ND * C);
-    TAKE(t->dec_rstd, ND);
-    TAKE(t->logits, ND * t->V);
-    TAKE(t->lse, ND);
-    TAKE(t->dx, NM * C);
-    TAKE(t->dln, NM * C);
-    TAKE(t->dqkv, NM * 3 * HD);
-    TAKE(t->dctx, NM * HD);
-    TAKE(t->dff, NM * 2 * F);
-    TAKE(t->denc, NE * C);
-    TAKE(t->dckv, NE * 2 * HD);
-    TAKE(t->dcq, ND * HD);
-    TAKE(t->ebias, H * (2 * max_src - 1));
-    TAKE(t->dbias, H * max_tgt);
-#undef TAKE
-    (void)p;
-    t->pe_off = xcalloc(cap_seqs, sizeof(size_t));
-    t->pd_off = xcalloc(cap_seqs, sizeof(size_t));
-    t->pc_off = xcalloc(cap_seqs, sizeof(size_t));
-
-    t->nthreads = omp_get_max_threads();
-    size_t ml = zmax(max_src, max_tgt);
-    t->scratch_n = ml * ml;
-    t->tscratch = xmalloc((size_t)t->nthreads * t->scratch_n * sizeof(float));
-    t->tdb_e = xmalloc(cap_seqs * H * (2 * max_src - 1) * sizeof(float));
-    t->tdb_d = xmalloc(cap_seqs * H * max_tgt * sizeof(float));
-    t->rowloss = xmalloc(t->cap_d * sizeof(double));
-    t->tdw = xmalloc((size_t)t->nthreads * C * sizeof(float));
+    worker_grads_new(t, m);
+    worker_acts_new(t);
+    worker_scratch_new(t);
     openblas_set_num_threads(1);
     return t;
 }
@@ -339,303 +353,25 @@ static void worker_free(worker *t)
     free(t);
 }
 
-/* ---- vector kernels ------------------------------------------------------------ */
-
-/* The element-wise loops of training, built by GCC for AVX-512, AVX2 and
- * baseline x86-64 (picked at load time), with reductions vectorised by
- * `omp simd`. They compute what kernels.c's plain versions compute, in a
- * different summation order; test_train holds the results to PyTorch. */
-#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__) && !defined(__SANITIZE_ADDRESS__)
-#define TRAIN_CLONES __attribute__((target_clones("avx512f", "avx2", "default")))
-#else
-#define TRAIN_CLONES
-#endif
-
-/* e^x for x <= 0 (softmax arguments after the max is subtracted): Cephes'
- * exp2f polynomial on the fraction and the exponent put in by integer add.
- * A few ulp; inputs below -87 give ~1e-38 instead of 0; NaN stays NaN. */
-static inline float exp_neg(float x)
-{
-    x = x < -87.0f ? -87.0f : x;
-    float t = x * 1.44269504088896341f;
-    float n = (t + 12582912.0f) - 12582912.0f;
-    float f = t - n;
-    float p = 1.535336188319500e-4f;
-    p = p * f + 1.339887440266574e-3f;
-    p = p * f + 9.618437357674640e-3f;
-    p = p * f + 5.550332471162809e-2f;
-    p = p * f + 2.402264791363012e-1f;
-    p = p * f + 6.931472028550421e-1f;
-    p = p * f + 1.0f;
-    int32_t e = ((int32_t)n + 127) * (1 << 23);  /* 2^n, n in -126 .. 0 */
-    float s;
-    memcpy(&s, &e, sizeof s);  /* (a union here keeps GCC from vectorising) */
-    return p * s;
-}
-
-/* tanh from exp_neg: sign(u) (1 - e^-2|u|) / (1 + e^-2|u|); absolute error
- * ~1e-7, which is all GELU needs. */
-static inline float tanh_fast(float u)
-{
-    float a = u < 0.0f ? -u : u;
-    float e = exp_neg(-2.0f * a);
-    float t = (1.0f - e) / (1.0f + e);
-    return u < 0.0f ? -t : t;
-}
-
-#define GELU_C 0.7978845608028654f /* sqrt(2/pi) */
-
-/* Gated GELU, one row: o[j] = gelu(h[j]) * h[F + j] (h holds h0 | h1). */
-TRAIN_CLONES
-static void vec_gelu_gate(float *o, const float *h, size_t F)
-{
-#pragma omp simd
-    for (size_t j = 0; j < F; j++) {
-        float x = h[j];
-        float t = tanh_fast(GELU_C * (x + 0.044715f * x * x * x));
-        o[j] = 0.5f * x * (1.0f + t) * h[F + j];
-    }
-}
-
-/* Its backward, one row: d holds (_, dA) with dA = d(o); writes dh0 | dh1. */
-TRAIN_CLONES
-static void vec_gelu_gate_bwd(float *d, const float *h, size_t F)
-{
-#pragma omp simd
-    for (size_t j = 0; j < F; j++) {
-        float x = h[j], g1 = h[F + j], dA = d[F + j];
-        float t = tanh_fast(GELU_C * (x + 0.044715f * x * x * x));
-        float gel = 0.5f * x * (1.0f + t);
-        float dgel = 0.5f * (1.0f + t) +
-                     0.5f * x * (1.0f - t * t) * GELU_C * (1.0f + 3.0f * 0.044715f * x * x);
-        d[j] = dA * g1 * dgel;
-        d[F + j] = dA * gel;
-    }
-}
-
-TRAIN_CLONES
-static void vec_relu(float *x, size_t n)
-{
-#pragma omp simd
-    for (size_t i = 0; i < n; i++) x[i] = x[i] > 0.0f ? x[i] : 0.0f;
-}
-
-/* d = 0 where h <= 0 */
-TRAIN_CLONES
-static void vec_relu_mask(float *d, const float *h, size_t n)
-{
-#pragma omp simd
-    for (size_t i = 0; i < n; i++) d[i] = h[i] > 0.0f ? d[i] : 0.0f;
-}
-
-TRAIN_CLONES
-static void rms_rows_fwd(float *out, float *rstd, const float *inp, const float *w, size_t N,
-                         size_t C, float eps)
-{
-    for (size_t i = 0; i < N; i++) {
-        const float *x = inp + i * C;
-        float *y = out + i * C;
-        float ss = 0.0f;
-#pragma omp simd reduction(+ : ss)
-        for (size_t j = 0; j < C; j++) ss += x[j] * x[j];
-        float r = 1.0f / sqrtf(ss / (float)C + eps);
-#pragma omp simd
-        for (size_t j = 0; j < C; j++) y[j] = x[j] * r * w[j];
-        rstd[i] = r;
-    }
-}
-
-TRAIN_CLONES
-static void rms_rows_bwd(float *dinp, float *dw, const float *dout, const float *inp,
-                         const float *w, const float *rstd, size_t N, size_t C)
-{
-    for (size_t i = 0; i < N; i++) {
-        const float *x = inp + i * C, *dy = dout + i * C;
-        float *dx = dinp + i * C;
-        float r = rstd[i], dot = 0.0f;
-#pragma omp simd reduction(+ : dot)
-        for (size_t j = 0; j < C; j++) dot += dy[j] * w[j] * x[j];
-#pragma omp simd
-        for (size_t j = 0; j < C; j++) dw[j] += dy[j] * x[j] * r;
-        float k = r * r * r * dot / (float)C;
-#pragma omp simd
-        for (size_t j = 0; j < C; j++) dx[j] += r * w[j] * dy[j] - k * x[j];
-    }
-}
-
-#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__) && !defined(__SANITIZE_ADDRESS__)
-#include <immintrin.h>
-#define HAVE_AVX512_SOFTMAX 1
-
-/* exp_neg on 16 lanes (the same polynomial). */
-__attribute__((target("avx512f"))) static inline __m512 exp_neg16(__m512 x)
-{
-    x = _mm512_max_ps(x, _mm512_set1_ps(-87.0f));
-    __m512 t = _mm512_mul_ps(x, _mm512_set1_ps(1.44269504088896341f));
-    __m512 n = _mm512_roundscale_ps(t, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
-    __m512 f = _mm512_sub_ps(t, n);
-    __m512 p = _mm512_set1_ps(1.535336188319500e-4f);
-    p = _mm512_fmadd_ps(p, f, _mm512_set1_ps(1.339887440266574e-3f));
-    p = _mm512_fmadd_ps(p, f, _mm512_set1_ps(9.618437357674640e-3f));
-    p = _mm512_fmadd_ps(p, f, _mm512_set1_ps(5.550332471162809e-2f));
-    p = _mm512_fmadd_ps(p, f, _mm512_set1_ps(2.402264791363012e-1f));
-    p = _mm512_fmadd_ps(p, f, _mm512_set1_ps(6.931472028550421e-1f));
-    p = _mm512_fmadd_ps(p, f, _mm512_set1_ps(1.0f));
-    __m512i e = _mm512_slli_epi32(_mm512_add_epi32(_mm512_cvtps_epi32(n), _mm512_set1_epi32(127)), 23);
-    return _mm512_mul_ps(p, _mm512_castsi512_ps(e));
-}
-
-/* softmax_row with AVX-512 masks: no scalar tails for the short and causal
- * rows of attention (the generic loop spent most of its time in them). */
-__attribute__((target("avx512f"))) static void softmax_row_avx512(float *row, size_t n,
-                                                                  size_t ld)
-{
-    __m512 vmax = _mm512_set1_ps(-INFINITY);
-    size_t j = 0;
-    for (; j + 16 <= n; j += 16) vmax = _mm512_max_ps(vmax, _mm512_loadu_ps(row + j));
-    __mmask16 tail = (__mmask16)((1u << (n - j)) - 1u);
-    if (tail) vmax = _mm512_mask_max_ps(vmax, tail, vmax, _mm512_maskz_loadu_ps(tail, row + j));
-    __m512 mx = _mm512_set1_ps(_mm512_reduce_max_ps(vmax));
-    __m512 vsum = _mm512_setzero_ps();
-    for (j = 0; j + 16 <= n; j += 16) {
-        __m512 e = exp_neg16(_mm512_sub_ps(_mm512_loadu_ps(row + j), mx));
-        _mm512_storeu_ps(row + j, e);
-        vsum = _mm512_add_ps(vsum, e);
-    }
-    if (tail) {
-        __m512 e = exp_neg16(_mm512_sub_ps(_mm512_maskz_loadu_ps(tail, row + j), mx));
-        e = _mm512_maskz_mov_ps(tail, e);
-        _mm512_mask_storeu_ps(row + j, tail, e);
-        vsum = _mm512_add_ps(vsum, e);
-    }
-    __m512 inv = _mm512_set1_ps(1.0f / _mm512_reduce_add_ps(vsum));
-    for (j = 0; j + 16 <= n; j += 16) _mm512_storeu_ps(row + j, _mm512_mul_ps(_mm512_loadu_ps(row + j), inv));
-    if (tail)
-        _mm512_mask_storeu_ps(row + j, tail, _mm512_mul_ps(_mm512_maskz_loadu_ps(tail, row + j), inv));
-    for (j = n; j + 16 <= ld; j += 16) _mm512_storeu_ps(row + j, _mm512_setzero_ps());
-    if (j < ld) _mm512_mask_storeu_ps(row + j, (__mmask16)((1u << (ld - j)) - 1u), _mm512_setzero_ps());
-}
-#endif
-
-/* Softmax of row[0..n) in place, zeros in row[n..ld). */
-TRAIN_CLONES
-static void softmax_row_generic(float *row, size_t n, size_t ld)
-{
-    float mx = row[0];
-#pragma omp simd reduction(max : mx)
-    for (size_t j = 0; j < n; j++) mx = row[j] > mx ? row[j] : mx;
-    float sum = 0.0f;
-#pragma omp simd reduction(+ : sum)
-    for (size_t j = 0; j < n; j++) {
-        float e = exp_neg(row[j] - mx);
-        row[j] = e;
-        sum += e;
-    }
-    float inv = 1.0f / sum;
-#pragma omp simd
-    for (size_t j = 0; j < n; j++) row[j] *= inv;
-    for (size_t j = n; j < ld; j++) row[j] = 0.0f;
-}
-
-static void softmax_row(float *row, size_t n, size_t ld)
-{
-#ifdef HAVE_AVX512_SOFTMAX
-    if (__builtin_cpu_supports("avx512f")) {
-        softmax_row_avx512(row, n, ld);
-        return;
-    }
-#endif
-    softmax_row_generic(row, n, ld);
-}
-
-/* log-sum-exp of a row */
-TRAIN_CLONES
-static float row_lse(const float *row, size_t n)
-{
-    float mx = row[0];
-#pragma omp simd reduction(max : mx)
-    for (size_t j = 0; j < n; j++) mx = row[j] > mx ? row[j] : mx;
-    float sum = 0.0f;
-#pragma omp simd reduction(+ : sum)
-    for (size_t j = 0; j < n; j++) sum += exp_neg(row[j] - mx);
-    return mx + logf(sum);
-}
-
-/* row = softmax(row) * scale, from its log-sum-exp */
-TRAIN_CLONES
-static void row_softmax_scaled(float *row, size_t n, float lse, float scale)
-{
-#pragma omp simd
-    for (size_t j = 0; j < n; j++) row[j] = exp_neg(row[j] - lse) * scale;
-}
-
-/* d = p * (d - sum(d * p)) over j < n, zeros after: the softmax backward. */
-TRAIN_CLONES
-static void softmax_row_bwd(float *d, const float *p, size_t n, size_t ld)
-{
-    float dot = 0.0f;
-#pragma omp simd reduction(+ : dot)
-    for (size_t j = 0; j < n; j++) dot += d[j] * p[j];
-#pragma omp simd
-    for (size_t j = 0; j < n; j++) d[j] = p[j] * (d[j] - dot);
-    for (size_t j = n; j < ld; j++) d[j] = 0.0f;
-}
-
 /* ---- parallel building blocks --------------------------------------------- */
 
 /* Below these sizes (elements of a loop, multiply-adds of a product) a loop
- * runs on one thread: waking the others would cost more than it saves. */
+ * runs on one thread: waking the others would cost more than it saves
+ * (kernels.c's gemm_par uses the same PAR_WORK). */
 #define PAR_MIN ((size_t)1 << 15)
 #define PAR_WORK ((size_t)1 << 18)
-
-/* C (M, N) = alpha op(A) op(B) + beta C with the rows of C split across the
- * OpenMP threads (each a single-threaded sgemm). */
-static void pgemm(int ta, int tb, size_t M, size_t N, size_t K, float alpha, const float *A,
-                  size_t lda, const float *B, size_t ldb, float beta, float *C, size_t ldc)
-{
-    if (M == 0 || N == 0) return;
-    int nt = omp_get_max_threads();
-    if (nt <= 1 || M < 64 || M * N * K < PAR_WORK || omp_in_parallel()) {
-        gemm(ta, tb, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
-        return;
-    }
-    size_t chunk = ((M + (size_t)nt - 1) / (size_t)nt + 15) & ~(size_t)15;
-#pragma omp parallel num_threads(nt)
-    {
-        size_t i0 = (size_t)omp_get_thread_num() * chunk;
-        size_t i1 = i0 + chunk < M ? i0 + chunk : M;
-        if (i0 < i1)
-            gemm(ta, tb, i1 - i0, N, K, alpha, ta ? A + i0 : A + i0 * lda, lda, B, ldb, beta,
-                 C + i0 * ldc, ldc);
-    }
-}
-
-/* out (N, OC) = inp (N, C) w^T (+ out when beta 1). */
-static void linear_fwd(float *out, const float *inp, const float *w, size_t N, size_t C,
-                       size_t OC, float beta)
-{
-    pgemm(0, 1, N, OC, C, 1.0f, inp, C, w, C, beta, out, OC);
-}
-
-/* dinp (N, C) = (beta dinp) + dout w; dw (OC, C) += dout^T inp. */
-static void linear_bwd(float *dinp, float beta, float *dw, const float *dout, const float *inp,
-                       const float *w, size_t N, size_t C, size_t OC)
-{
-    if (dinp) pgemm(0, 0, N, C, OC, 1.0f, dout, OC, w, C, beta, dinp, C);
-    if (dw) pgemm(1, 0, OC, C, N, 1.0f, dout, OC, inp, C, 1.0f, dw, C);
-}
 
 static void rms_fwd(float *out, float *rstd, const float *inp, const float *w, size_t N,
                     size_t C, float eps)
 {
     if (omp_in_parallel() || N * C < PAR_MIN) {
-        rms_rows_fwd(out, rstd, inp, w, N, C, eps);
+        rmsnorm_forward_fast(out, rstd, inp, w, N, C, eps);
         return;
     }
 #pragma omp parallel for schedule(static) if (N * C >= PAR_MIN)
     for (size_t i0 = 0; i0 < N; i0 += 64) {
         size_t n = N - i0 < 64 ? N - i0 : 64;
-        rms_rows_fwd(out + i0 * C, rstd + i0, inp + i0 * C, w, n, C, eps);
+        rmsnorm_forward_fast(out + i0 * C, rstd + i0, inp + i0 * C, w, n, C, eps);
     }
 }
 
@@ -644,7 +380,7 @@ static void rms_bwd(worker *t, float *dinp, float *dw, const float *dout, const 
                     const float *w, const float *rstd, size_t N, size_t C)
 {
     if (omp_in_parallel() || N * C < PAR_MIN || t->nthreads == 1) {
-        rms_rows_bwd(dinp, dw, dout, inp, w, rstd, N, C);
+        rmsnorm_backward(dinp, dw, dout, inp, w, rstd, N, C);
         return;
     }
     memset(t->tdw, 0, (size_t)t->nthreads * C * sizeof(float));
@@ -654,7 +390,7 @@ static void rms_bwd(worker *t, float *dinp, float *dw, const float *dout, const 
 #pragma omp for schedule(static)
         for (size_t i0 = 0; i0 < N; i0 += 64) {
             size_t n = N - i0 < 64 ? N - i0 : 64;
-            rms_rows_bwd(dinp + i0 * C, mydw, dout + i0 * C, inp + i0 * C, w, rstd + i0, n, C);
+            rmsnorm_backward(dinp + i0 * C, mydw, dout + i0 * C, inp + i0 * C, w, rstd + i0, n, C);
         }
     }
     for (int k = 0; k < t->nthreads; k++)
@@ -709,7 +445,7 @@ static void attention_fwd(const worker *t, const attn_args *a, size_t n_seq, flo
             } else if (a->mode == BIAS_CAUSAL) {
                 for (size_t j = 0; j < n; j++) row[j] += bias[i - j];
             }
-            softmax_row(row, n, Lk);
+            softmax_row_forward(row, n, Lk);
         }
         gemm(0, 0, Lq, dkv, Lk, 1.0f, P, Lk, v, a->ldv, 0.0f,
              ctx + a->q_off[b] * ldc + h * dkv, ldc);
@@ -751,7 +487,7 @@ static void attention_bwd(worker *t, const attn_args *a, size_t n_seq, const flo
                 const float *p = P + i * Lk;
                 float *d = dP + i * Lk;
                 size_t n = a->mode == BIAS_CAUSAL ? i + 1 : Lk;
-                softmax_row_bwd(d, p, n, Lk);
+                softmax_row_backward(d, p, n, Lk);
                 if (a->mode == BIAS_BIDIR) {
                     float *bb = dbh + a->center - i;
                     for (size_t j = 0; j < n; j++) bb[j] += d[j];
@@ -849,12 +585,12 @@ static void ff_fwd(const worker *t, const t5_block *w, layer_acts *a, const floa
             /* wi_0 and wi_1 are adjacent in the parameter table: one (2F, C) product */
             float *h = a->ffh + i0 * 2 * F, *o = a->ffa + i0 * F;
             gemm(0, 1, n, 2 * F, C, 1.0f, ln, C, w->wi0, C, 0.0f, h, 2 * F);
-            for (size_t i = 0; i < n; i++) vec_gelu_gate(o + i * F, h + i * 2 * F, F);
+            gelu_gate_forward(o, h, n, F);
             act = o;
         } else {
             float *h = a->ffh + i0 * F;
             gemm(0, 1, n, F, C, 1.0f, ln, C, w->wi, C, 0.0f, h, F);
-            vec_relu(h, n * F);
+            relu_forward(h, h, n * F);
             act = h;
         }
         memcpy(out + i0 * C, x + i0 * C, n * C * sizeof(float));
@@ -890,12 +626,12 @@ static double worker_forward(worker *t, const train_batch *b, size_t *count)
         const t5_block *bw = &w->enc[l];
         float *out = l + 1 < t->Le ? t->enc[l + 1].x : t->enc_xout;
         rms_fwd(a->ln1, a->rstd1, a->x, bw->ln_self, NE, C, eps);
-        linear_fwd(a->qkv, a->ln1, bw->q, NE, C, 3 * HD, 0.0f);  /* q, k, v adjacent */
+        matmul_forward_par(a->qkv, a->ln1, bw->q, NE, C, 3 * HD, 0.0f);  /* q, k, v adjacent */
         attn_self_args(t, &aa, a, b->src_off, b->src_len, t->pe_off, BIAS_BIDIR, t->ebias, ne,
                        b->max_src - 1);
         attention_fwd(t, &aa, b->n, a->probs, a->ctx, HD);
         memcpy(a->x1, a->x, NE * C * sizeof(float));
-        linear_fwd(a->x1, a->ctx, bw->o, NE, HD, C, 1.0f);
+        matmul_forward_par(a->x1, a->ctx, bw->o, NE, HD, C, 1.0f);
         ff_fwd(t, bw, a, a->x1, out, NE);
     }
     rms_fwd(t->enc_out, t->enc_rstd, t->enc_xout, w->enc_final_ln, NE, C, eps);
@@ -907,34 +643,30 @@ static double worker_forward(worker *t, const train_batch *b, size_t *count)
         const t5_block *bw = &w->dec[l];
         float *out = l + 1 < t->Ld ? t->dec[l + 1].x : t->dec_xout;
         rms_fwd(a->ln1, a->rstd1, a->x, bw->ln_self, ND, C, eps);
-        linear_fwd(a->qkv, a->ln1, bw->q, ND, C, 3 * HD, 0.0f);
+        matmul_forward_par(a->qkv, a->ln1, bw->q, ND, C, 3 * HD, 0.0f);
         attn_self_args(t, &aa, a, b->tgt_off, b->tgt_len, t->pd_off, BIAS_CAUSAL, t->dbias,
                        b->max_tgt, 0);
         attention_fwd(t, &aa, b->n, a->probs, a->ctx, HD);
         memcpy(a->x1, a->x, ND * C * sizeof(float));
-        linear_fwd(a->x1, a->ctx, bw->o, ND, HD, C, 1.0f);
+        matmul_forward_par(a->x1, a->ctx, bw->o, ND, HD, C, 1.0f);
         /* cross attention */
         rms_fwd(a->lnc, a->rstdc, a->x1, bw->ln_cross, ND, C, eps);
-        linear_fwd(a->cq, a->lnc, bw->cq, ND, C, HD, 0.0f);
-        linear_fwd(a->ckv, t->enc_out, bw->ck, NE, C, 2 * HD, 0.0f);  /* ck, cv adjacent */
+        matmul_forward_par(a->cq, a->lnc, bw->cq, ND, C, HD, 0.0f);
+        matmul_forward_par(a->ckv, t->enc_out, bw->ck, NE, C, 2 * HD, 0.0f);  /* ck, cv adjacent */
         attn_cross_args(t, &aa, a, b);
         attention_fwd(t, &aa, b->n, a->cprobs, a->cctx, HD);
         memcpy(a->x2, a->x1, ND * C * sizeof(float));
-        linear_fwd(a->x2, a->cctx, bw->co, ND, HD, C, 1.0f);
+        matmul_forward_par(a->x2, a->cctx, bw->co, ND, HD, C, 1.0f);
         ff_fwd(t, bw, a, a->x2, out, ND);
     }
     rms_fwd(t->dec_ln, t->dec_rstd, t->dec_xout, w->dec_final_ln, ND, C, eps);
 
     /* output layer and cross-entropy */
     const float *wout = w->lm_head ? w->lm_head : w->shared;
-    pgemm(0, 1, ND, V, C, t->out_scale, t->dec_ln, C, wout, C, 0.0f, t->logits, V);
+    gemm_par(0, 1, ND, V, C, t->out_scale, t->dec_ln, C, wout, C, 0.0f, t->logits, V);
 #pragma omp parallel for schedule(static) if (ND * V >= PAR_MIN)
-    for (size_t i = 0; i < ND; i++) {
-        const float *row = t->logits + i * V;
-        float lse = row_lse(row, V);
-        t->lse[i] = lse;
-        t->rowloss[i] = b->labels[i] >= 0 ? (double)(lse - row[b->labels[i]]) : 0.0;
-    }
+    for (size_t i = 0; i < ND; i++)
+        crossentropy_forward(t->rowloss + i, t->lse + i, t->logits + i * V, b->labels + i, 1, V);
     double loss = 0.0;
     size_t n_lab = 0;
     for (size_t i = 0; i < ND; i++) {
@@ -972,17 +704,16 @@ static void ff_bwd(worker *t, const t5_block *w, t5_block *gw, const layer_acts 
         if (gated) {
             /* d(ffa) = dx wo goes into the dh1 half, then both halves in place */
             gemm(0, 0, n, F, C, 1.0f, dx + i0 * C, C, w->wo, F, 0.0f, d + F, 2 * F);
-            for (size_t i = 0; i < n; i++)
-                vec_gelu_gate_bwd(d + i * 2 * F, a->ffh + (i0 + i) * 2 * F, F);
+            gelu_gate_backward(d, a->ffh + i0 * 2 * F, n, F);
             gemm(0, 0, n, C, 2 * F, 1.0f, d, 2 * F, w->wi0, C, 0.0f, t->dln + i0 * C, C);
         } else {
             gemm(0, 0, n, F, C, 1.0f, dx + i0 * C, C, w->wo, F, 0.0f, d, F);
-            vec_relu_mask(d, a->ffh + i0 * F, n * F);
+            relu_backward(d, a->ffh + i0 * F, n * F);
             gemm(0, 0, n, C, F, 1.0f, d, F, w->wi, C, 0.0f, t->dln + i0 * C, C);
         }
     }
-    pgemm(1, 0, C, F, N, 1.0f, dx, C, gated ? a->ffa : a->ffh, F, 1.0f, gw->wo, F);
-    pgemm(1, 0, fw, C, N, 1.0f, dh, fw, a->ln2, C, 1.0f, gated ? gw->wi0 : gw->wi, C);
+    matmul_backward(NULL, gw->wo, dx, gated ? a->ffa : a->ffh, w->wo, N, F, C);
+    matmul_backward(NULL, gated ? gw->wi0 : gw->wi, dh, a->ln2, NULL, N, C, fw);
     rms_bwd(t, dx, gw->ln_ff, t->dln, x, w->ln_ff, a->rstd2, N, C);
 }
 
@@ -992,10 +723,12 @@ static void self_attn_bwd(worker *t, const t5_block *w, t5_block *gw, const laye
 {
     size_t C = t->C, HD = t->HD;
     /* d(ctx) = dx o, do += dx^T ctx */
-    linear_bwd(t->dctx, 0.0f, gw->o, dx, a->ctx, w->o, N, HD, C);
+    memset(t->dctx, 0, N * HD * sizeof(float));
+    matmul_backward(t->dctx, gw->o, dx, a->ctx, w->o, N, HD, C);
     attention_bwd(t, aa, n_seq, a->probs, t->dctx, HD, t->dqkv, 3 * HD, t->dqkv + HD, 3 * HD,
                   t->dqkv + 2 * HD, 3 * HD, tdb);
-    linear_bwd(t->dln, 0.0f, gw->q, t->dqkv, a->ln1, w->q, N, C, 3 * HD);
+    memset(t->dln, 0, N * C * sizeof(float));
+    matmul_backward(t->dln, gw->q, t->dqkv, a->ln1, w->q, N, C, 3 * HD);
     rms_bwd(t, dx, gw->ln_self, t->dln, a->x, w->ln_self, a->rstd1, N, C);
 }
 
@@ -1027,23 +760,14 @@ static void worker_backward(worker *t, const train_batch *b)
     attn_args aa;
 
     /* cross-entropy: dlogits = (softmax - onehot) / count on labelled rows */
-    float ls = t->loss_scale;
 #pragma omp parallel for schedule(static) if (ND * V >= PAR_MIN)
-    for (size_t i = 0; i < ND; i++) {
-        float *row = t->logits + i * V;
-        if (b->labels[i] < 0) {
-            memset(row, 0, V * sizeof *row);
-            continue;
-        }
-        float lse = t->lse[i];
-        row_softmax_scaled(row, V, lse, ls);
-        row[b->labels[i]] -= ls;
-    }
+    for (size_t i = 0; i < ND; i++)
+        crossentropy_backward(t->logits + i * V, t->lse + i, b->labels + i, 1, V, t->loss_scale);
     /* output layer */
     const float *wout = w->lm_head ? w->lm_head : w->shared;
     float *gout = w->lm_head ? g->lm_head : g->shared;
-    pgemm(0, 0, ND, C, V, t->out_scale, t->logits, V, wout, C, 0.0f, t->dln, C);
-    pgemm(1, 0, V, C, ND, t->out_scale, t->logits, V, t->dec_ln, C, 1.0f, gout, C);
+    gemm_par(0, 0, ND, C, V, t->out_scale, t->logits, V, wout, C, 0.0f, t->dln, C);
+    gemm_par(1, 0, V, C, ND, t->out_scale, t->logits, V, t->dec_ln, C, 1.0f, gout, C);
     memset(t->dx, 0, ND * C * sizeof(float));
     rms_bwd(t, t->dx, g->dec_final_ln, t->dln, t->dec_xout, w->dec_final_ln, t->dec_rstd, ND, C);
 
@@ -1056,12 +780,14 @@ static void worker_backward(worker *t, const train_batch *b)
         t5_block *gw = &g->dec[l];
         ff_bwd(t, bw, gw, a, a->x2, t->dx, ND);
         /* cross attention */
-        linear_bwd(t->dctx, 0.0f, gw->co, t->dx, a->cctx, bw->co, ND, HD, C);
+        memset(t->dctx, 0, ND * HD * sizeof(float));
+        matmul_backward(t->dctx, gw->co, t->dx, a->cctx, bw->co, ND, HD, C);
         attn_cross_args(t, &aa, a, b);
         attention_bwd(t, &aa, b->n, a->cprobs, t->dctx, HD, t->dcq, HD, t->dckv, 2 * HD,
                       t->dckv + HD, 2 * HD, NULL);
-        linear_bwd(t->denc, 1.0f, gw->ck, t->dckv, t->enc_out, bw->ck, NE, C, 2 * HD);
-        linear_bwd(t->dln, 0.0f, gw->cq, t->dcq, a->lnc, bw->cq, ND, C, HD);
+        matmul_backward(t->denc, gw->ck, t->dckv, t->enc_out, bw->ck, NE, C, 2 * HD);
+        memset(t->dln, 0, ND * C * sizeof(float));
+        matmul_backward(t->dln, gw->cq, t->dcq, a->lnc, bw->cq, ND, C, HD);
         rms_bwd(t, t->dx, gw->ln_cross, t->dln, a->x1, bw->ln_cross, a->rstdc, ND, C);
         /* self attention */
         attn_self_args(t, &aa, a, b->tgt_off, b->tgt_len, t->pd_off, BIAS_CAUSAL, t->dbias, nd,

@@ -1,6 +1,7 @@
 /* test_kernels.c - every BLAS kernel against its plain C twin on odd sizes
  * and strides; rmsnorm, softmax and GELU against direct formulas and
- * finite differences; the relative-position bucket function against the
+ * finite differences; each training kernel (vectorised, polynomial exp)
+ * against its plain twin, at the instruction set the CPU has; the relative-position bucket function against the
  * values the PyTorch reference computed (tests/fixtures/buckets.txt). */
 #include "testutil.h"
 
@@ -218,20 +219,149 @@ static void test_gelu_relu(void **state)
     const double want[5] = {0.0, 0.8411919906, -0.1588080094, 2.9963627, -0.0036373};
     gelu_forward(out, in, 5);
     for (int i = 0; i < 5; i++) assert_true(fabs(out[i] - want[i]) < 1e-5);
-    float d[5] = {0}, ones[5] = {1, 1, 1, 1, 1};
-    gelu_backward(d, ones, in, 5);
-    for (int i = 0; i < 5; i++) {
-        float a = in[i] + 1e-3f, b = in[i] - 1e-3f, fa, fb;
-        gelu_forward(&fa, &a, 1);
-        gelu_forward(&fb, &b, 1);
-        assert_true(fabs(d[i] - (fa - fb) / 2e-3) < 1e-3);
-    }
     float r[5];
     relu_forward(r, in, 5);
     assert_true(r[0] == 0.0f && r[1] == 1.0f && r[2] == 0.0f && r[3] == 3.0f);
-    float dr[5] = {0};
-    relu_backward(dr, ones, r, 5);
-    assert_true(dr[1] == 1.0f && dr[2] == 0.0f && dr[0] == 0.0f);
+    float dr[5] = {2, 2, 2, 2, 2};
+    relu_backward(dr, r, 5);
+    assert_true(dr[1] == 2.0f && dr[3] == 2.0f && dr[2] == 0.0f && dr[0] == 0.0f);
+    /* in place, on a length that is no multiple of any vector width */
+    as_rng g;
+    rng_seed(&g, 9);
+    float *x = random_array(&g, 37), *y = copy_array(x, 37);
+    relu_forward(x, x, 37);
+    for (int i = 0; i < 37; i++) assert_true(x[i] == (y[i] > 0.0f ? y[i] : 0.0f));
+    free(x), free(y);
+}
+
+/* ---- the training kernels against their plain twins ---------------------- */
+
+static void test_rmsnorm_fast_vs_plain(void **state)
+{
+    (void)state;
+    as_rng g;
+    rng_seed(&g, 11);
+    const size_t N = 5, C = 37; /* no multiple of 8 or 16 */
+    float *x = random_array(&g, N * C), *w = random_array(&g, C);
+    float o1[5 * 37], o2[5 * 37], r1[5], r2[5];
+    rmsnorm_forward_fast(o1, r1, x, w, N, C, 1e-6f);
+    rmsnorm_forward(o2, r2, x, w, N, C, 1e-6f);
+    assert_close_array(o1, o2, N * C, 1e-6, 1e-5);
+    assert_close_array(r1, r2, N, 1e-6, 1e-5);
+    float *dout = random_array(&g, N * C);
+    float *dx1 = random_array(&g, N * C), *dx2 = copy_array(dx1, N * C);
+    float *dw1 = random_array(&g, C), *dw2 = copy_array(dw1, C);
+    rmsnorm_backward(dx1, dw1, dout, x, w, r2, N, C);
+    rmsnorm_backward_ref(dx2, dw2, dout, x, w, r2, N, C);
+    assert_close_array(dx1, dx2, N * C, 1e-5, 1e-5);
+    assert_close_array(dw1, dw2, C, 1e-5, 1e-5);
+    free(x), free(w), free(dout), free(dx1), free(dx2), free(dw1), free(dw2);
+}
+
+static void test_gelu_gate_vs_plain(void **state)
+{
+    (void)state;
+    as_rng g;
+    rng_seed(&g, 12);
+    const size_t N = 3, F = 21;
+    float *h = random_array(&g, N * 2 * F);
+    for (size_t i = 0; i < N * 2 * F; i++) h[i] *= 4.0f; /* the tails of tanh too */
+    float o1[3 * 21], o2[3 * 21];
+    gelu_gate_forward(o1, h, N, F);
+    gelu_gate_forward_ref(o2, h, N, F);
+    assert_close_array(o1, o2, N * F, 1e-6, 1e-5);
+    float *d1 = random_array(&g, N * 2 * F), *d2 = copy_array(d1, N * 2 * F);
+    gelu_gate_backward(d1, h, N, F);
+    gelu_gate_backward_ref(d2, h, N, F);
+    assert_close_array(d1, d2, N * 2 * F, 1e-6, 1e-5);
+    /* the plain backward against central differences of sum(out * dout) */
+    float *dout = random_array(&g, N * F), *d = calloc(N * 2 * F, sizeof *d);
+    for (size_t i = 0; i < N; i++) memcpy(d + i * 2 * F + F, dout + i * F, F * sizeof *d);
+    gelu_gate_backward_ref(d, h, N, F);
+    const float e = 1e-3f;
+    for (size_t k = 0; k < N * 2 * F; k++) {
+        float keep = h[k], o[3 * 21];
+        double lp = 0, lm = 0;
+        h[k] = keep + e;
+        gelu_gate_forward_ref(o, h, N, F);
+        for (size_t i = 0; i < N * F; i++) lp += o[i] * dout[i];
+        h[k] = keep - e;
+        gelu_gate_forward_ref(o, h, N, F);
+        for (size_t i = 0; i < N * F; i++) lm += o[i] * dout[i];
+        h[k] = keep;
+        assert_true(fabs(d[k] - (lp - lm) / (2 * e)) < 5e-3);
+    }
+    free(h), free(d1), free(d2), free(dout), free(d);
+}
+
+static void test_softmax_row_vs_plain(void **state)
+{
+    (void)state;
+    as_rng g;
+    rng_seed(&g, 13);
+    const size_t ld = 41;
+    for (size_t n = 1; n <= ld; n += 4) { /* causal rows: n keys of ld */
+        float *x1 = random_array(&g, ld), *x2 = copy_array(x1, ld);
+        for (size_t j = 0; j < ld; j++) x1[j] = x2[j] *= 8.0f;
+        softmax_row_forward(x1, n, ld);
+        softmax_rows(x2, 1, n, ld);
+        assert_close_array(x1, x2, n, 1e-7, 1e-5);
+        for (size_t j = n; j < ld; j++) assert_true(x1[j] == 0.0f);
+        float *d1 = random_array(&g, ld), *d2 = copy_array(d1, ld);
+        softmax_row_backward(d1, x1, n, ld);
+        softmax_row_backward_ref(d2, x1, n, ld);
+        assert_close_array(d1, d2, ld, 1e-6, 1e-5);
+        free(x1), free(x2), free(d1), free(d2);
+    }
+}
+
+static void test_crossentropy_vs_plain(void **state)
+{
+    (void)state;
+    as_rng g;
+    rng_seed(&g, 14);
+    const size_t N = 4, V = 51;
+    float *z = random_array(&g, N * V);
+    for (size_t i = 0; i < N * V; i++) z[i] *= 10.0f;
+    const int labels[4] = {3, -1, 50, 0};
+    double l1[4], l2[4];
+    float s1[4], s2[4];
+    crossentropy_forward(l1, s1, z, labels, N, V);
+    crossentropy_forward_ref(l2, s2, z, labels, N, V);
+    for (size_t i = 0; i < N; i++) {
+        assert_true(fabs(l1[i] - l2[i]) < 1e-5 * (1 + fabs(l2[i])));
+        assert_true(fabs(s1[i] - s2[i]) < 1e-5 * (1 + fabs(s2[i])));
+    }
+    assert_true(l1[1] == 0.0);
+    float *d1 = copy_array(z, N * V), *d2 = copy_array(z, N * V);
+    crossentropy_backward(d1, s2, labels, N, V, 0.25f);
+    crossentropy_backward_ref(d2, s2, labels, N, V, 0.25f);
+    assert_close_array(d1, d2, N * V, 1e-6, 1e-5);
+    for (size_t j = 0; j < V; j++) assert_true(d1[V + j] == 0.0f); /* the unlabelled row */
+    free(z), free(d1), free(d2);
+}
+
+static void test_gemm_par_vs_ref(void **state)
+{
+    (void)state;
+    as_rng g;
+    rng_seed(&g, 15);
+    /* big enough to be split over the threads */
+    const size_t N = 150, C = 70, OC = 90;
+    float *inp = random_array(&g, N * C), *w = random_array(&g, OC * C);
+    float *o1 = random_array(&g, N * OC), *o2 = copy_array(o1, N * OC);
+    matmul_forward_par(o1, inp, w, N, C, OC, 1.0f);
+    matmul_forward_ref(o2, inp, w, N, C, OC, 1.0f);
+    assert_close_array(o1, o2, N * OC, 1e-4, 1e-5);
+    float *dout = random_array(&g, N * OC);
+    float *di1 = random_array(&g, N * C), *di2 = copy_array(di1, N * C);
+    float *dw1 = random_array(&g, OC * C), *dw2 = copy_array(dw1, OC * C);
+    matmul_backward(di1, dw1, dout, inp, w, N, C, OC);
+    matmul_backward_ref(di2, dw2, dout, inp, w, N, C, OC);
+    assert_close_array(di1, di2, N * C, 1e-4, 1e-5);
+    assert_close_array(dw1, dw2, OC * C, 1e-4, 1e-5);
+    free(inp), free(w), free(o1), free(o2), free(dout), free(di1), free(di2), free(dw1),
+        free(dw2);
 }
 
 static void test_buckets_vs_reference(void **state)
@@ -268,6 +398,11 @@ int main(void)
         cmocka_unit_test(test_rmsnorm),
         cmocka_unit_test(test_softmax),
         cmocka_unit_test(test_gelu_relu),
+        cmocka_unit_test(test_rmsnorm_fast_vs_plain),
+        cmocka_unit_test(test_gelu_gate_vs_plain),
+        cmocka_unit_test(test_softmax_row_vs_plain),
+        cmocka_unit_test(test_crossentropy_vs_plain),
+        cmocka_unit_test(test_gemm_par_vs_ref),
         cmocka_unit_test(test_buckets_vs_reference),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
