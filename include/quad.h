@@ -87,6 +87,20 @@ int quad_solve(const quad_eq *e, quad_solution *sol, as_err *err);
  * Returns its length, or -1 (overflow, a == 0, or cap too small). */
 int quad_format_target(const quad_eq *e, char *buf, size_t cap, as_err *err);
 
+/* A worked target, for stepwise internalisation (train.cfg data.stepwise):
+ * the target with the discriminant's intermediate products written out as
+ * one extra step after "D=(P(b)^2-4*a*P(c))", before "=D;":
+ *   show QUAD_SHOW_B2 | QUAD_SHOW_4AC  "=(b2-P(4ac))"
+ *   show QUAD_SHOW_B2                  "=(b2-4*a*P(c))"
+ *   show QUAD_SHOW_4AC                 "=(P(b)^2-P(4ac))"
+ *   show 0                             nothing: quad_format_target's text
+ * with b2 = b^2 and 4ac as decimal values (P as in the spec), e.g.
+ * D=(3556^2-4*7*451612)=(12645136-12645136)=0;x=... Returns the length, or
+ * -1 (overflow, a == 0, cap too small). */
+enum { QUAD_SHOW_B2 = 1, QUAD_SHOW_4AC = 2 };
+int quad_format_target_worked(const quad_eq *e, unsigned show, char *buf, size_t cap,
+                              as_err *err);
+
 /* ---- lenient parser ---------------------------------------------------- */
 
 /* Where and why a text is not an equation. column is 1-based, counted in
@@ -130,6 +144,17 @@ const quad_preset *quad_preset_find(const char *name);
  * equations, shuffled. The draw order (see dataset.c) is fixed, so the same
  * (preset, n, seed) gives the same equations on every machine. */
 void quad_generate(const quad_preset *p, size_t n, uint64_t seed, quad_eq *out);
+
+/* One equation of the given kind drawn from rng with the generator's rules
+ * (dataset.c: the draws of steps 1, 2 or 3, in that order). */
+quad_eq quad_draw(const quad_preset *p, quad_kind kind, as_rng *rng);
+
+/* Upper bounds (bytes, without the NUL) of the source and target of any
+ * equation quad_draw makes for p, and of what a worked target
+ * (quad_format_target_worked) adds to a target. Never below the truth,
+ * at most a few bytes above it. Any pointer may be NULL. */
+void quad_preset_bounds(const quad_preset *p, size_t *src_len, size_t *tgt_len,
+                        size_t *worked_extra);
 
 /* Split by distinct equation: is_test[i] gets 1 for the test side. Every
  * copy of an equation lands on the same side; within each kind the test

@@ -165,6 +165,12 @@ void adamw_update(adamw_state *s, t5_model *m, const float *g, double lr, const 
  * Returns NULL with err filled when n is 0, every weight is 0, or a kind
  * with a weight above 0 has no example. */
 typedef struct train_sampler train_sampler;
+
+/* The kinds' cumulative probabilities from weights (>= 0, sum > 0):
+ * cum[k] = P(kind <= k), exactly 1 from the last weighted kind on; and the
+ * kind a uniform u in [0, 1) picks from them. */
+void train_kind_cdf(const double *weights, double cum[QUAD_N_KINDS]);
+quad_kind train_kind_pick(const double cum[QUAD_N_KINDS], double u);
 train_sampler *train_sampler_new(size_t n, const quad_kind *kind, const double *weights,
                                  uint64_t seed, as_err *err);
 void train_sampler_free(train_sampler *s);
@@ -174,6 +180,42 @@ void train_sampler_free(train_sampler *s);
  * when asked for an earlier step or a later one than the next: cheap); B
  * must be the same in every call. */
 void train_sampler_step(train_sampler *s, size_t step, size_t B, size_t *idx);
+
+/* Fresh equations at every step (train.cfg data.stream): each of a step's
+ * B equations picks a kind with probability weights[k] / sum (weights NULL:
+ * the spec's 50/30/20 %), then is drawn with the generator's rules
+ * (quad_draw) and drawn again while its canonical source is one of the
+ * n_exclude strings of exclude (the run's test split; copied). Every draw
+ * comes from one generator seeded by (seed, step), so a step's equations
+ * depend on nothing else. NULL with err filled when no weight is above 0. */
+typedef struct train_stream train_stream;
+train_stream *train_stream_new(const quad_preset *p, const double *weights, uint64_t seed,
+                               char *const *exclude, size_t n_exclude, as_err *err);
+void train_stream_free(train_stream *s);
+
+/* The B equations of update number step into out. -1 with err filled only
+ * when a kind's draws hit the excluded set 100,000 times in a row. */
+int train_stream_step(const train_stream *s, size_t step, size_t B, quad_eq *out, as_err *err);
+
+/* Whether a canonical source is in the excluded set. */
+int train_stream_excluded(const train_stream *s, const char *source);
+
+/* Stepwise internalisation (train.cfg data.stepwise): stage i of n starts at
+ * update stage_start[i] (stage_start[0] = 0) and writes the training targets
+ * with the products train_stage_show gives (quad_format_target_worked): the
+ * first stage both b^2 and 4ac, with 3 stages the middle one keeps one of
+ * them (drop_first says which goes first), and the last stage is the
+ * spec's target. */
+#define TRAIN_MAX_STAGES 3
+typedef struct {
+    size_t n;                              /* 0: off */
+    size_t start[TRAIN_MAX_STAGES];
+    unsigned drop_first;                   /* QUAD_SHOW_4AC (default) or QUAD_SHOW_B2 */
+} train_stepwise;
+
+/* The stage of update number step (0 when off), and what its targets show. */
+size_t train_stage_at(const train_stepwise *w, size_t step);
+unsigned train_stage_show(const train_stepwise *w, size_t stage);
 
 /* ---- the training run ------------------------------------------------------- */
 
@@ -190,6 +232,8 @@ typedef struct {
     char *train_tsv, *test_tsv;   /* owned; NULL when a preset is used */
     int have_weights;              /* data.weights given */
     double kind_weight[QUAD_N_KINDS]; /* its relative weights, by quad_kind */
+    int stream;                    /* data.stream: fresh equations every step */
+    train_stepwise stepwise;       /* data.stepwise */
     /* optimiser and schedule */
     adamw_cfg opt;
     lr_schedule sched;

@@ -31,9 +31,38 @@ const quad_preset *quad_preset_find(const char *name)
  *   2. n1 one-root equations, each: a, then r. b = -2ar, c = a r^2.
  *   3. n0 no-root equations, each: a, then b, then c; repeated until
  *      b^2 - 4ac < 0.
+ *   (1-3 are quad_draw's draws of one equation of the kind.)
  *   4. A Fisher-Yates shuffle of the n equations: for i = n-1 down to 1,
  *      j = rng_range(0, i), swap entries i and j.
  */
+quad_eq quad_draw(const quad_preset *p, quad_kind kind, as_rng *rng)
+{
+    int64_t a, b, c;
+    switch (kind) {
+    case QUAD_TWO_ROOTS: {
+        int64_t r1, r2;
+        do {
+            a = rng_range(rng, p->a_lo, p->a_hi);
+            r1 = rng_range(rng, p->r_lo, p->r_hi);
+            r2 = rng_range(rng, p->r_lo, p->r_hi);
+        } while (r1 == r2);
+        return (quad_eq){a, -a * (r1 + r2), a * r1 * r2};
+    }
+    case QUAD_ONE_ROOT: {
+        a = rng_range(rng, p->a_lo, p->a_hi);
+        int64_t r = rng_range(rng, p->r_lo, p->r_hi);
+        return (quad_eq){a, -2 * a * r, a * r * r};
+    }
+    default:
+        do {
+            a = rng_range(rng, p->a_lo, p->a_hi);
+            b = rng_range(rng, p->b_lo, p->b_hi);
+            c = rng_range(rng, p->c_lo, p->c_hi);
+        } while (b * b - 4 * a * c >= 0);
+        return (quad_eq){a, b, c};
+    }
+}
+
 void quad_generate(const quad_preset *p, size_t n, uint64_t seed, quad_eq *out)
 {
     as_rng rng;
@@ -41,35 +70,53 @@ void quad_generate(const quad_preset *p, size_t n, uint64_t seed, quad_eq *out)
     size_t n2 = (n + 1) / 2, n1 = (3 * n + 5) / 10;
     if (n2 + n1 > n) n1 = n - n2;  /* n = 1: one two-root equation */
     size_t k = 0;
-    for (size_t i = 0; i < n2; i++, k++) {
-        int64_t a, r1, r2;
-        do {
-            a = rng_range(&rng, p->a_lo, p->a_hi);
-            r1 = rng_range(&rng, p->r_lo, p->r_hi);
-            r2 = rng_range(&rng, p->r_lo, p->r_hi);
-        } while (r1 == r2);
-        out[k] = (quad_eq){a, -a * (r1 + r2), a * r1 * r2};
-    }
-    for (size_t i = 0; i < n1; i++, k++) {
-        int64_t a = rng_range(&rng, p->a_lo, p->a_hi);
-        int64_t r = rng_range(&rng, p->r_lo, p->r_hi);
-        out[k] = (quad_eq){a, -2 * a * r, a * r * r};
-    }
-    for (; k < n; k++) {
-        int64_t a, b, c;
-        do {
-            a = rng_range(&rng, p->a_lo, p->a_hi);
-            b = rng_range(&rng, p->b_lo, p->b_hi);
-            c = rng_range(&rng, p->c_lo, p->c_hi);
-        } while (b * b - 4 * a * c >= 0);
-        out[k] = (quad_eq){a, b, c};
-    }
+    for (size_t i = 0; i < n2; i++, k++) out[k] = quad_draw(p, QUAD_TWO_ROOTS, &rng);
+    for (size_t i = 0; i < n1; i++, k++) out[k] = quad_draw(p, QUAD_ONE_ROOT, &rng);
+    for (; k < n; k++) out[k] = quad_draw(p, QUAD_NO_ROOT, &rng);
     for (size_t i = n; i-- > 1;) {
         size_t j = (size_t)rng_range(&rng, 0, (int64_t)i);
         quad_eq t = out[i];
         out[i] = out[j];
         out[j] = t;
     }
+}
+
+/* Decimal digits of v. */
+static size_t digits(uint64_t v)
+{
+    size_t n = 1;
+    while (v >= 10) {
+        v /= 10;
+        n++;
+    }
+    return n;
+}
+
+static uint64_t umax(uint64_t x, uint64_t y) { return x > y ? x : y; }
+static uint64_t uabs(int64_t v) { return v < 0 ? 0 - (uint64_t)v : (uint64_t)v; }
+
+void quad_preset_bounds(const quad_preset *p, size_t *src_len, size_t *tgt_len,
+                        size_t *worked_extra)
+{
+    /* The largest |a|, |b|, |c|, |root| of any equation quad_draw makes. */
+    uint64_t A = umax(uabs(p->a_lo), uabs(p->a_hi));
+    uint64_t R = umax(uabs(p->r_lo), uabs(p->r_hi));
+    uint64_t B = umax(2 * A * R, umax(uabs(p->b_lo), uabs(p->b_hi)));
+    uint64_t C = umax(A * R * R, umax(uabs(p->c_lo), uabs(p->c_hi)));
+    size_t la = digits(A), lb = digits(B), lc = digits(C), lr = digits(R) + 1;
+    size_t lsq = digits(B * B), l4ac = digits(4 * A * C), lD = digits(B * B + 4 * A * C) + 1;
+    /* {a}x^2{sign}{|b|}x{sign}{|c|}=0 */
+    if (src_len) *src_len = la + 3 + 1 + lb + 1 + 1 + lc + 2;
+    /* D=(P(b)^2-4*a*P(c))=D; then D<0; or twice x=(-b-s)/(2*a)=x; and twice
+     * x=x; (a P() is at most the digits, a minus and two parentheses; s is
+     * at most D's digits) */
+    size_t head = 3 + (lb + 3) + 5 + la + 1 + (lc + 3) + 2 + lD + 1;
+    size_t roots = 2 * (3 + (lb + 1) + 1 + lD + 5 + la + 2 + lr + 1) + 2 * (2 + lr + 1);
+    if (tgt_len) *tgt_len = head + (roots > 4 ? roots : 4);
+    /* =(b^2-P(4ac)) or its symbolic parts, at most */
+    size_t sym_b = (lb + 3) + 2, sym_c = 4 + la + 1 + (lc + 3);
+    size_t v_b = lsq, v_c = l4ac + 3;
+    if (worked_extra) *worked_extra = 2 + umax(sym_b, v_b) + 1 + umax(sym_c, v_c) + 1;
 }
 
 /* The splitmix64 finaliser: a fixed 64-bit mixing function. */

@@ -336,3 +336,42 @@ int quad_format_target(const quad_eq *e, char *buf, size_t cap, as_err *err)
     memcpy(buf, s.target, n + 1);
     return (int)n;
 }
+
+int quad_format_target_worked(const quad_eq *e, unsigned show, char *buf, size_t cap,
+                              as_err *err)
+{
+    quad_solution s;
+    if (quad_solve(e, &s, err) < 0) return -1;
+    char extra[160] = "";
+    if (show) {
+        int64_t a = s.eq.a, b = s.eq.b, c = s.eq.c;  /* canonical; quad_solve checked b^2, 4ac */
+        sbuf x = {extra, sizeof extra, 0, 1};
+        sb_str(&x, "=(");
+        if (show & QUAD_SHOW_B2) {
+            sb_i64(&x, b * b);
+        } else {
+            sb_paren(&x, b);
+            sb_str(&x, "^2");
+        }
+        sb_str(&x, "-");
+        if (show & QUAD_SHOW_4AC) {
+            sb_paren(&x, 4 * a * c);
+        } else {
+            sb_str(&x, "4*");
+            sb_i64(&x, a);
+            sb_str(&x, "*");
+            sb_paren(&x, c);
+        }
+        sb_str(&x, ")");
+    }
+    /* The extra step goes before the "=" that ends the first parenthesis
+     * "D=(...)": the first ")=" of the target (P(c) can end in "))="). */
+    const char *eq = strstr(s.target, ")=");
+    size_t head = eq ? (size_t)(eq - s.target) + 1 : 0, nx = strlen(extra);
+    size_t n = strlen(s.target);
+    if (n + nx + 1 > cap) return as_errf(err, "target buffer too small (%zu < %zu)", cap, n + nx + 1);
+    memcpy(buf, s.target, head);
+    memcpy(buf + head, extra, nx);
+    memcpy(buf + head + nx, s.target + head, n - head + 1);
+    return (int)(n + nx);
+}

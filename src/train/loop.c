@@ -38,6 +38,7 @@ typedef struct {
     size_t *tgt_off, *tgt_len;
     char **src_text, **tgt_text; /* (n) kept for evaluation sets only */
     quad_kind *kind;
+    quad_eq *eq;                /* (n) each example's equation */
     size_t max_src, max_tgt;
 } token_set;
 
@@ -49,6 +50,7 @@ static void ts_init(token_set *s, size_t cap, int keep_text)
     s->tgt_off = xcalloc(cap, sizeof(size_t));
     s->tgt_len = xcalloc(cap, sizeof(size_t));
     s->kind = xcalloc(cap, sizeof(quad_kind));
+    s->eq = xcalloc(cap, sizeof(quad_eq));
     if (keep_text) {
         s->src_text = xcalloc(cap, sizeof(char *));
         s->tgt_text = xcalloc(cap, sizeof(char *));
@@ -70,6 +72,7 @@ static void ts_free(token_set *s)
     free(s->tgt_off);
     free(s->tgt_len);
     free(s->kind);
+    free(s->eq);
     memset(s, 0, sizeof *s);
 }
 
@@ -85,9 +88,11 @@ static size_t ts_push_text(token_set *s, const char *text)
     return n;
 }
 
-static void ts_add(token_set *s, const char *src, const char *tgt, quad_kind kind)
+static void ts_add(token_set *s, const char *src, const char *tgt, const quad_eq *eq,
+                   quad_kind kind)
 {
     size_t i = s->n++;
+    s->eq[i] = *eq;
     s->src_off[i] = s->n_tok;
     s->src_len[i] = ts_push_text(s, src);
     s->tgt_off[i] = s->n_tok;
@@ -113,7 +118,7 @@ static int ts_from_tsv(token_set *s, const char *path, int keep_text, as_err *er
         return as_errf(err, "%s: no examples", path);
     }
     ts_init(s, ds.n, keep_text);
-    for (size_t i = 0; i < ds.n; i++) ts_add(s, ds.ex[i].source, ds.ex[i].target, ds.ex[i].kind);
+    for (size_t i = 0; i < ds.n; i++) ts_add(s, ds.ex[i].source, ds.ex[i].target, &ds.ex[i].eq, ds.ex[i].kind);
     quad_ds_free(&ds);
     return 0;
 }
@@ -138,7 +143,7 @@ static int ts_from_preset(token_set *train, token_set *test, const train_setting
             free(is_test);
             return as_errprefix(err, "preset %s, example %zu", st->preset, i);
         }
-        ts_add(is_test[i] ? test : train, src, tgt, quad_kind_of(&eqs[i]));
+        ts_add(is_test[i] ? test : train, src, tgt, &eqs[i], quad_kind_of(&eqs[i]));
     }
     free(eqs);
     free(is_test);
@@ -147,17 +152,134 @@ static int ts_from_preset(token_set *train, token_set *test, const train_setting
 
 /* ---- batches ---------------------------------------------------------------- */
 
-/* Fill b with the examples the sampler gives update number step. */
-static void make_batch(train_batch *b, const token_set *d, train_sampler *smp, size_t *idx,
-                       size_t step, size_t B, int start)
+/* Whether tokens tok (ByT5 ids) spell text's n bytes. */
+static int memcmp_tokens(const int *tok, const char *text, size_t n)
 {
+    int ids[QUAD_TARGET_MAX + 1];
+    if (n > QUAD_TARGET_MAX) return 1;
+    size_t k = byt5_encode_eos(text, ids, QUAD_TARGET_MAX + 1);
+    if (k != n + 1) return 1;
+    return memcmp(tok, ids, n * sizeof(int)) != 0;
+}
+
+/* Where a step's examples come from. */
+typedef struct {
+    const token_set *d;              /* the training examples */
+    train_sampler *smp;              /* their order (NULL when streaming) */
+    train_stream *stream;            /* fresh equations, or NULL */
+    const train_stepwise *stepwise;  /* worked targets by stage */
+    size_t *idx;                     /* (B) scratch: example indices */
+    quad_eq *eqs;                    /* (B) scratch: equations */
+    int *tok;                        /* (cap_tok) scratch: one sequence's tokens */
+    size_t cap_tok;
+    size_t cap_src, cap_tgt;         /* the longest sequences the trainer takes */
+} batch_source;
+
+/* Fill b with the examples of update number step: the training set's in the
+ * sampler's order, or fresh equations; the targets are the data's, or the
+ * worked ones of the step's stage. */
+static int make_batch(train_batch *b, batch_source *bs, size_t step, size_t B, int start,
+                      as_err *err)
+{
+    const token_set *d = bs->d;
     train_batch_clear(b);
-    train_sampler_step(smp, step, B, idx);
-    for (size_t k = 0; k < B; k++) {
-        size_t i = idx[k];
-        train_batch_add(b, d->tok + d->src_off[i], d->src_len[i], d->tok + d->tgt_off[i],
-                        d->tgt_len[i], start);
+    unsigned show = train_stage_show(bs->stepwise, train_stage_at(bs->stepwise, step));
+    if (bs->stream) {
+        if (train_stream_step(bs->stream, step, B, bs->eqs, err)) return -1;
+    } else {
+        train_sampler_step(bs->smp, step, B, bs->idx);
+        if (!show) {  /* the plain path of every run before streams and stages */
+            for (size_t k = 0; k < B; k++) {
+                size_t i = bs->idx[k];
+                train_batch_add(b, d->tok + d->src_off[i], d->src_len[i],
+                                d->tok + d->tgt_off[i], d->tgt_len[i], start);
+            }
+            return 0;
+        }
+        for (size_t k = 0; k < B; k++) bs->eqs[k] = d->eq[bs->idx[k]];
     }
+    char src[QUAD_SOURCE_MAX], tgt[QUAD_TARGET_MAX];
+    int *st = bs->tok, *tt = bs->tok + QUAD_SOURCE_MAX;
+    for (size_t k = 0; k < B; k++) {
+        if (quad_format_source(&bs->eqs[k], src, sizeof src) < 0 ||
+            quad_format_target_worked(&bs->eqs[k], show, tgt, sizeof tgt, err) < 0)
+            return as_errprefix(err, "step %zu, example %zu", step + 1, k + 1);
+        size_t ns = byt5_encode_eos(src, st, QUAD_SOURCE_MAX);
+        size_t nt = byt5_encode_eos(tgt, tt, bs->cap_tok - QUAD_SOURCE_MAX);
+        if (ns > bs->cap_src || nt > bs->cap_tgt || train_batch_add(b, st, ns, tt, nt, start))
+            return as_errf(err, "step %zu: example %s does not fit the batch", step + 1, src);
+    }
+    return 0;
+}
+
+/* Set bs up for settings s: the sampler or the stream (which excludes the
+ * test split's sources), the worked targets' check, and the longest source
+ * and target a batch can hold (*cap_src, *cap_tgt, tokens with eos). */
+static int source_open(batch_source *bs, const train_settings *s, const token_set *train,
+                       const token_set *test, size_t *cap_src, size_t *cap_tgt, as_err *err)
+{
+    memset(bs, 0, sizeof *bs);
+    bs->d = train;
+    bs->stepwise = &s->stepwise;
+    const double *w = s->have_weights ? s->kind_weight : NULL;
+    *cap_src = train->max_src;
+    *cap_tgt = train->max_tgt;
+    size_t extra = 0;
+    if (s->stream) {
+        const quad_preset *p = quad_preset_find(s->preset);
+        bs->stream = train_stream_new(p, w, s->seed, test->src_text, test->n, err);
+        if (!bs->stream) return -1;
+        size_t bsrc, btgt;
+        quad_preset_bounds(p, &bsrc, &btgt, &extra);
+        if (bsrc + 1 > *cap_src) *cap_src = bsrc + 1;
+        if (btgt + 1 > *cap_tgt) *cap_tgt = btgt + 1;
+        if (!s->stepwise.n) extra = 0;
+    } else {
+        bs->smp = train_sampler_new(train->n, train->kind, w, s->seed, err);
+        if (!bs->smp) return -1;
+    }
+    if (s->stepwise.n && !s->stream) {
+        /* The worked targets extend the data's own: the data must hold the
+         * spec's targets. Any stage's may be the longest ("4*9*810000" is
+         * longer than its value "29160000"). */
+        char tgt[QUAD_TARGET_MAX];
+        size_t t0 = 0;
+        for (size_t i = 0; i < train->n; i++) {
+            int n0 = quad_format_target(&train->eq[i], tgt, sizeof tgt, err);
+            if (n0 < 0) return as_errprefix(err, "data.stepwise: training example %zu", i + 1);
+            if ((size_t)n0 + 1 != train->tgt_len[i] ||
+                memcmp_tokens(train->tok + train->tgt_off[i], tgt, (size_t)n0))
+                return as_errf(err, "data.stepwise: training example %zu (%s...) has a target "
+                                    "other than the spec's; worked targets extend the spec's",
+                               i + 1, tgt);
+            for (size_t k = 0; k + 1 < s->stepwise.n; k++) {
+                int nw = quad_format_target_worked(
+                    &train->eq[i], train_stage_show(&s->stepwise, k), tgt, sizeof tgt, err);
+                if (nw < 0)
+                    return as_errprefix(err, "data.stepwise: training example %zu", i + 1);
+                if ((size_t)nw + 1 > t0) t0 = (size_t)nw + 1;
+            }
+        }
+        if (t0 > *cap_tgt) *cap_tgt = t0;
+    }
+    *cap_tgt += extra;
+    bs->cap_src = *cap_src;
+    bs->cap_tgt = *cap_tgt;
+    bs->idx = xmalloc(s->batch * sizeof(size_t));
+    bs->eqs = xmalloc(s->batch * sizeof(quad_eq));
+    bs->cap_tok = QUAD_SOURCE_MAX + QUAD_TARGET_MAX;
+    bs->tok = xmalloc(bs->cap_tok * sizeof(int));
+    return 0;
+}
+
+static void source_close(batch_source *bs)
+{
+    train_sampler_free(bs->smp);
+    train_stream_free(bs->stream);
+    free(bs->idx);
+    free(bs->eqs);
+    free(bs->tok);
+    memset(bs, 0, sizeof *bs);
 }
 
 /* ---- evaluation ------------------------------------------------------------- */
@@ -331,6 +453,16 @@ static int save_checkpoint(const char *dir, const train_settings *s, const t5_mo
         for (int k = 0; k < QUAD_N_KINDS; k++)
             cJSON_AddNumberToObject(w, quad_kind_key((quad_kind)k), s->kind_weight[k]);
     }
+    if (s->stream) cJSON_AddBoolToObject(d, "stream", 1);
+    if (s->stepwise.n) {
+        cJSON *w = cJSON_AddObjectToObject(d, "stepwise");
+        cJSON *st = cJSON_AddArrayToObject(w, "stages");
+        for (size_t k = 0; k < s->stepwise.n; k++)
+            cJSON_AddItemToArray(st, cJSON_CreateNumber((double)s->stepwise.start[k]));
+        cJSON_AddStringToObject(w, "drop_first",
+                                s->stepwise.drop_first == QUAD_SHOW_B2 ? "b2" : "4ac");
+        cJSON_AddNumberToObject(w, "stage", (double)train_stage_at(&s->stepwise, rs->step) + 1);
+    }
     if (rs->have_eval) {
         cJSON *e = cJSON_AddObjectToObject(o, "eval");
         cJSON_AddNumberToObject(e, "step", (double)rs->eval_step);
@@ -492,12 +624,14 @@ int train_run(const train_settings *s, const train_options *o, as_err *err)
     adamw_state opt = {0};
     t5_trainer *tr = NULL;
     train_batch b = {0};
-    train_sampler *smp = NULL;
-    size_t *idx = NULL;
+    batch_source bs = {0};
+    size_t cap_src, cap_tgt;
     FILE *logf = NULL;
-    smp = train_sampler_new(train.n, train.kind, s->have_weights ? s->kind_weight : NULL,
-                            s->seed, err);
-    if (!smp) goto out;
+    if (train.n == 0) {
+        as_errf(err, "the training set is empty");
+        goto out;
+    }
+    if (source_open(&bs, s, &train, &test, &cap_src, &cap_tgt, err)) goto out;
     size_t total = s->steps ? s->steps : (s->epochs * train.n + s->batch - 1) / s->batch;
     lr_schedule sched = s->sched;
     sched.total = total;
@@ -548,14 +682,17 @@ int train_run(const train_settings *s, const train_options *o, as_err *err)
     }
     if (!o->resume) fprintf(logf, "step\tloss\tlr\tgrad_norm\ttarget_tokens\tseconds\n");
 
-    tr = trainer_new(&m, s->batch, train.max_src, train.max_tgt);
-    train_batch_init(&b, s->batch, s->batch * train.max_src, s->batch * train.max_tgt);
-    idx = xmalloc(s->batch * sizeof(size_t));
+    tr = trainer_new(&m, s->batch, cap_src, cap_tgt);
+    train_batch_init(&b, s->batch, s->batch * cap_src, s->batch * cap_tgt);
     int bar = o->progress < 0 ? isatty(STDOUT_FILENO) : o->progress;
     if (!o->quiet)
         printf("training %zu parameters on %zu examples (%zu held out), batch %zu, %zu steps, "
                "%d threads -> %s\n",
                m.n_params, train.n, test.n, s->batch, total, s->threads, dir);
+    if (!o->quiet && s->stream)
+        printf("data.stream: fresh %s equations at every step, never one of the %zu held out "
+               "(the %zu examples above only size the epochs)\n",
+               s->preset, test.n, train.n);
     fflush(stdout);
 
     struct sigaction sa, old_int, old_term;
@@ -576,9 +713,21 @@ int train_run(const train_settings *s, const train_options *o, as_err *err)
      * checks the non-finite-loss path without a diverging run. */
     const char *inj = getenv("ATTNSCOPE_TEST_NAN_AT");
     size_t nan_at = inj ? (size_t)strtoull(inj, NULL, 10) : 0;
+    size_t shown_stage = (size_t)-1;
     while (rs.step < total) {
         size_t step = rs.step;
-        make_batch(&b, &train, smp, idx, step, s->batch, start);
+        size_t stage = train_stage_at(&s->stepwise, step);
+        if (s->stepwise.n && stage != shown_stage && !o->quiet) {
+            static const char *what[4] = {"the spec's", "b^2 written out", "4ac written out",
+                                          "b^2 and 4ac written out"};
+            if (bar && step > step0) printf("\n");
+            printf("data.stepwise: stage %zu of %zu from step %zu: targets with %s\n", stage + 1,
+                   s->stepwise.n, s->stepwise.start[stage],
+                   what[train_stage_show(&s->stepwise, stage)]);
+            fflush(stdout);
+        }
+        shown_stage = stage;
+        if (make_batch(&b, &bs, step, s->batch, start, err)) goto restore;
         double loss = train_forward(tr, &b);
         if (nan_at && step + 1 == nan_at) loss = NAN;  /* fault injection for the tests */
         if (!isfinite(loss)) {
@@ -679,8 +828,7 @@ restore:
     sigaction(SIGTERM, &old_term, NULL);
 out:
     if (logf) fclose(logf);
-    free(idx);
-    train_sampler_free(smp);
+    source_close(&bs);
     train_batch_free(&b);
     trainer_free(tr);
     adamw_free(&opt);

@@ -54,6 +54,29 @@ static void cycle_for(cycle *c, uint64_t key, size_t epoch)
     c->valid = 1;
 }
 
+void train_kind_cdf(const double *weights, double cum[QUAD_N_KINDS])
+{
+    double total = 0, run = 0;
+    for (int k = 0; k < QUAD_N_KINDS; k++) total += weights[k] > 0 ? weights[k] : 0;
+    for (int k = 0; k < QUAD_N_KINDS; k++) {
+        run += (weights[k] > 0 ? weights[k] : 0) / total;
+        cum[k] = run;
+    }
+    /* The last kind with a weight takes the rounding rest of the unit. */
+    for (int k = QUAD_N_KINDS - 1; k >= 0; k--)
+        if (weights[k] > 0) {
+            for (int q = k; q < QUAD_N_KINDS; q++) cum[q] = 1.0;
+            break;
+        }
+}
+
+quad_kind train_kind_pick(const double cum[QUAD_N_KINDS], double u)
+{
+    int q = 0;
+    while (q < QUAD_N_KINDS - 1 && !(u < cum[q])) q++;
+    return (quad_kind)q;
+}
+
 train_sampler *train_sampler_new(size_t n, const quad_kind *kind, const double *weights,
                                  uint64_t seed, as_err *err)
 {
@@ -87,21 +110,13 @@ train_sampler *train_sampler_new(size_t n, const quad_kind *kind, const double *
         train_sampler_free(s);
         return NULL;
     }
-    double run = 0;
+    train_kind_cdf(weights, s->cum);
     for (int k = 0; k < QUAD_N_KINDS; k++) {
-        run += weights[k] / total;
-        s->cum[k] = run;
         s->members[k] = xmalloc((count[k] ? count[k] : 1) * sizeof(size_t));
         s->per_kind[k].n = count[k];
         s->per_kind[k].perm = xmalloc((count[k] ? count[k] : 1) * sizeof(size_t));
         count[k] = 0;
     }
-    /* The last kind with a weight takes the rounding rest of the unit. */
-    for (int k = QUAD_N_KINDS - 1; k >= 0; k--)
-        if (weights[k] > 0) {
-            for (int q = k; q < QUAD_N_KINDS; q++) s->cum[q] = 1.0;
-            break;
-        }
     for (size_t i = 0; i < n; i++) s->members[kind[i]][count[kind[i]]++] = i;
     return s;
 }
@@ -122,12 +137,7 @@ static void draw_kinds(const train_sampler *s, size_t step, size_t B, int *kinds
 {
     as_rng r;
     rng_seed(&r, (s->seed + 1) * DRAW_MUL + step);
-    for (size_t k = 0; k < B; k++) {
-        double u = rng_uniform(&r);
-        int q = 0;
-        while (q < QUAD_N_KINDS - 1 && !(u < s->cum[q])) q++;
-        kinds[k] = q;
-    }
+    for (size_t k = 0; k < B; k++) kinds[k] = (int)train_kind_pick(s->cum, rng_uniform(&r));
 }
 
 void train_sampler_step(train_sampler *s, size_t step, size_t B, size_t *idx)

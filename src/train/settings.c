@@ -6,7 +6,10 @@
  *                 d_kv (default d_model / num_heads); feed_forward_proj;
  *                 tie_word_embeddings; relative_attention_num_buckets;
  *                 relative_attention_max_distance; init_seed; };
- *   data      = { preset; n; seed; test_share; }  or  { train; test; };
+ *   data      = { preset; n; seed; test_share; }  or  { train; test; },
+ *               with weights = { two_roots; one_root; no_root; },
+ *               stepwise = { stages = [...]; drop_first; } and (preset only)
+ *               stream;
  *   optimizer = { lr; beta1; beta2; eps; weight_decay; clip; };
  *   schedule  = { warmup; decay ("cosine" | "linear" | "constant"); min_lr; };
  *   train     = { batch; steps | epochs; threads; seed; eval_every; eval_n;
@@ -25,7 +28,7 @@
 #include "quad.h"
 #include "train.h"
 
-typedef enum { K_INT, K_FLOAT, K_STR, K_BOOL, K_GROUP } ktype;
+typedef enum { K_INT, K_FLOAT, K_STR, K_BOOL, K_GROUP, K_INTS } ktype;
 
 typedef struct {
     const char *group, *key;
@@ -54,6 +57,10 @@ static const keydef KEYS[] = {
     {"data.weights", "two_roots", K_FLOAT},
     {"data.weights", "one_root", K_FLOAT},
     {"data.weights", "no_root", K_FLOAT},
+    {"data", "stream", K_BOOL},
+    {"data", "stepwise", K_GROUP},
+    {"data.stepwise", "stages", K_INTS},
+    {"data.stepwise", "drop_first", K_STR},
     {"optimizer", "lr", K_FLOAT},
     {"optimizer", "beta1", K_FLOAT},
     {"optimizer", "beta2", K_FLOAT},
@@ -85,6 +92,7 @@ static const char *type_name(ktype t)
     case K_FLOAT: return "a number";
     case K_STR: return "a string in double quotes";
     case K_GROUP: return "a group { ... }";
+    case K_INTS: return "a list of integers [ ... ]";
     default: return "true or false";
     }
 }
@@ -194,6 +202,12 @@ static int check_group(reader *r, config_setting_t *g, const char *gname)
             break;
         case K_STR: ok = t == CONFIG_TYPE_STRING; break;
         case K_GROUP: ok = t == CONFIG_TYPE_GROUP; break;
+        case K_INTS:
+            ok = t == CONFIG_TYPE_ARRAY &&
+                 (config_setting_length(s) == 0 ||
+                  config_setting_type(config_setting_get_elem(s, 0)) == CONFIG_TYPE_INT ||
+                  config_setting_type(config_setting_get_elem(s, 0)) == CONFIG_TYPE_INT64);
+            break;
         default: ok = t == CONFIG_TYPE_BOOL; break;
         }
         if (!ok) return fail_at(r, s, "%s must be %s", full, type_name(d->type));
@@ -368,6 +382,60 @@ int train_settings_read(train_settings *s, const char *path, as_err *err)
             goto done;
         }
         s->have_weights = 1;
+    }
+
+    /* data.stream: needs a preset's distribution */
+    config_setting_t *stream = find(&r, "data", "stream");
+    if (stream && config_setting_get_bool(stream)) {
+        if (s->train_tsv) {
+            fail_at(&r, stream,
+                    "data.stream draws fresh equations from a preset: give data.preset, not "
+                    "train/test files%s%s",
+                    "", "");
+            goto done;
+        }
+        s->stream = 1;
+    }
+
+    /* data.stepwise: stages = [0, s1(, s2)], increasing; drop_first */
+    config_setting_t *sw = find(&r, "data", "stepwise");
+    if (sw) {
+        config_setting_t *st = config_setting_get_member(sw, "stages");
+        int n = st ? config_setting_length(st) : 0;
+        if (n < 2 || n > TRAIN_MAX_STAGES) {
+            fail_at(&r, st ? st : sw,
+                    "data.stepwise.stages: give the first step of each stage, 2 or 3 of them "
+                    "starting at 0 (e.g. [0, 4000, 8000]; the last stage writes the spec's "
+                    "targets)%s%s",
+                    "", "");
+            goto done;
+        }
+        for (int i = 0; i < n; i++) {
+            long long at = config_setting_get_int64_elem(st, i);
+            if ((i == 0 && at != 0) || (i > 0 && at <= (long long)s->stepwise.start[i - 1])) {
+                char buf[96];
+                snprintf(buf, sizeof buf, "%d is %lld", i + 1, at);
+                fail_at(&r, st,
+                        "data.stepwise.stages: entry %s; the stages start at 0 and increase "
+                        "strictly%s",
+                        buf, "");
+                goto done;
+            }
+            s->stepwise.start[i] = (size_t)at;
+        }
+        s->stepwise.n = (size_t)n;
+        s->stepwise.drop_first = QUAD_SHOW_4AC;
+        const char *df = get_str(&r, "data.stepwise", "drop_first");
+        if (df) {
+            if (!strcmp(df, "4ac")) s->stepwise.drop_first = QUAD_SHOW_4AC;
+            else if (!strcmp(df, "b2")) s->stepwise.drop_first = QUAD_SHOW_B2;
+            else {
+                fail_at(&r, find(&r, "data.stepwise", "drop_first"),
+                        "data.stepwise.drop_first must be \"4ac\" or \"b2\" (got \"%s\")%s", df,
+                        "");
+                goto done;
+            }
+        }
     }
 
     /* optimiser and schedule */

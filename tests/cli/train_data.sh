@@ -65,4 +65,58 @@ grep -q 'data.weights.one_root is 1, but the training set has no one root equati
     { cat nw.log; fail "weight for a missing kind: message"; }
 grep -q '^step' nw.log && fail "weight for a missing kind: training started"
 
+# ---- data.stream and data.stepwise ------------------------------------------------
+"$BIN" gen --preset small --n 300 --seed 3 --test-share 0.2 --out G > /dev/null || fail "gen"
+# eval_matches DIR: trainer_state.json's evaluation (the whole test split)
+# equals `attnscope eval` of the saved model on G/test.tsv
+eval_matches() {
+    local dir=$1
+    "$BIN" eval --model "$dir" --data G/test.tsv --json > "$dir.eval.json" || fail "$dir: eval"
+    local want got
+    want=$(jq -c '[.overall.n, .overall.full_solve, .overall.char_accuracy, .per_kind.one_root.n, .per_kind.one_root.char_accuracy]' "$dir.eval.json")
+    got=$(jq -c '[.eval.all.n, .eval.all.full_solve, .eval.all.char_accuracy, .eval.one_root.n, .eval.one_root.char_accuracy]' "$dir/trainer_state.json")
+    [ "$want" = "$got" ] || fail "$dir: evaluation during training $got, attnscope eval on gen's test.tsv $want"
+    [ "$(jq .overall.n "$dir.eval.json")" = "$(wc -l < G/test.tsv)" ] || fail "$dir: eval n"
+}
+sed -e 's/weights = {[^}]*}; //' -e 's/eval_every = 0;/eval_every = 60; eval_n = 0;/' w.cfg > plain.cfg
+"$BIN" train --config plain.cfg --out P --log > P.log 2>&1 || { cat P.log; fail "plain run"; }
+eval_matches P
+
+sed 's/test_share = 0.2;/test_share = 0.2; stream = true;/' plain.cfg > s.cfg
+"$BIN" train --config s.cfg --out S-full --log > S-full.log 2>&1 || { cat S-full.log; fail "stream run"; }
+grep -q '^data.stream: fresh small equations at every step, never one of the [0-9]* held out' S-full.log ||
+    { cat S-full.log; fail "stream run: no data.stream line"; }
+[ "$(jq .data.stream S-full/trainer_state.json)" = true ] || fail "trainer_state.json data.stream"
+cmp -s P/model.safetensors S-full/model.safetensors && fail "the stream run trained on the fixed set"
+eval_matches S-full
+interrupt_resume S s.cfg
+
+sed 's/test_share = 0.2;/test_share = 0.2; stepwise = { stages = [0, 12, 30]; };/' plain.cfg > sw.cfg
+"$BIN" train --config sw.cfg --out SW-full --log > SW-full.log 2>&1 || { cat SW-full.log; fail "stepwise run"; }
+for l in 'stage 1 of 3 from step 0: targets with b^2 and 4ac written out' \
+         'stage 2 of 3 from step 12: targets with b^2 written out' \
+         "stage 3 of 3 from step 30: targets with the spec's"; do
+    grep -qF "data.stepwise: $l" SW-full.log || { cat SW-full.log; fail "stepwise: no line '$l'"; }
+done
+[ "$(jq -c .data.stepwise SW-full/trainer_state.json)" = '{"stages":[0,12,30],"drop_first":"4ac","stage":3}' ] ||
+    fail "trainer_state.json data.stepwise: $(jq -c .data.stepwise SW-full/trainer_state.json)"
+eval_matches SW-full
+interrupt_resume SW sw.cfg
+grep -q 'stage [23] of 3' SW-2.log || { cat SW-2.log; fail "stepwise resume: no stage line"; }
+
+# stepwise and stream together, and drop_first = "b2"
+sed -e 's/test_share = 0.2;/test_share = 0.2; stream = true; stepwise = { stages = [0, 5, 10]; drop_first = "b2"; };/' \
+    -e 's/steps = 60/steps = 15/' plain.cfg > both.cfg
+"$BIN" train --config both.cfg --out BOTH --log > BOTH.log 2>&1 || { cat BOTH.log; fail "stream + stepwise run"; }
+grep -qF 'stage 2 of 3 from step 5: targets with 4ac written out' BOTH.log || { cat BOTH.log; fail "drop_first b2"; }
+
+# a TSV set whose targets are not the spec's cannot be worked out
+printf '1x^2-5x+6=0\tD=1;\n' > odd.tsv
+printf '%s\n' 'data = { train = "odd.tsv"; test = "odd.tsv"; stepwise = { stages = [0, 1]; }; };' \
+    'train = { batch = 2; steps = 2; };' > odd.cfg
+"$BIN" train --config odd.cfg --out ODD --log > odd.log 2>&1
+[ $? -eq 1 ] || { cat odd.log; fail "stepwise on odd targets: exit status"; }
+grep -q 'data.stepwise: training example 1 .*has a target other than the spec' odd.log ||
+    { cat odd.log; fail "stepwise on odd targets: message"; }
+
 echo "train_data.sh: all passed"

@@ -6,6 +6,11 @@
  *    a kind comes once before any comes twice, the draws depend only on
  *    (seed, step) (asked out of order, or by a fresh sampler as after
  *    --resume, they are the same);
+ *  - data.stream: over many batches never an equation of the test split,
+ *    the spec's kind shares (or the weights'), the same equations for the
+ *    same (seed, step);
+ *  - data.stepwise: the worked target strings exactly, the stages by step;
+ *  - the presets' length bounds hold and are tight;
  *  - train.cfg's data keys: values read, bad ones rejected with FILE:LINE. */
 #include "testutil.h"
 
@@ -153,6 +158,200 @@ static void test_weighted_errors(void **state)
     assert_non_null(strstr(err.msg, "empty"));
 }
 
+
+/* ---- data.stream ------------------------------------------------------------------- */
+
+static void test_stream_excludes_test_split(void **state)
+{
+    (void)state;
+    /* the run's data set: the small preset, whose 205 one-root equations
+     * repeat often, so the test split's are drawn again and again */
+    const size_t n = 3000;
+    const quad_preset *p = quad_preset_find("small");
+    quad_eq *eqs = malloc(n * sizeof *eqs);
+    unsigned char *is_test = malloc(n);
+    quad_generate(p, n, 3, eqs);
+    quad_split(eqs, n, 3, 0.2, is_test);
+    char **test = malloc(n * sizeof *test);
+    size_t n_test = 0;
+    char src[QUAD_SOURCE_MAX];
+    for (size_t i = 0; i < n; i++)
+        if (is_test[i]) {
+            quad_format_source(&eqs[i], src, sizeof src);
+            test[n_test++] = strdup(src);
+        }
+    assert_true(n_test > 500);
+    as_err err;
+    train_stream *s = train_stream_new(p, NULL, 7, test, n_test, &err);
+    assert_non_null(s);
+    const size_t B = 32, steps = 2000;
+    quad_eq out[32], again[32];
+    size_t kinds[QUAD_N_KINDS] = {0}, in_train = 0;
+    for (size_t step = 0; step < steps; step++) {
+        assert_int_equal(train_stream_step(s, step, B, out, &err), 0);
+        for (size_t k = 0; k < B; k++) {
+            quad_format_source(&out[k], src, sizeof src);
+            for (size_t t = 0; t < n_test; t++)
+                if (!strcmp(src, test[t])) fail_msg("step %zu drew %s of the test split", step, src);
+            kinds[quad_kind_of(&out[k])]++;
+            /* every equation is one of the preset's: integer roots in range or D < 0 */
+            quad_solution sol;
+            assert_int_equal(quad_solve(&out[k], &sol, &err), 0);
+            assert_true(sol.in_distribution);
+            assert_true(out[k].a >= p->a_lo && out[k].a <= p->a_hi);
+            for (size_t i = 0; i < n && step < 10; i++)
+                if (!is_test[i] && !memcmp(&eqs[i], &out[k], sizeof out[k])) {
+                    in_train++;
+                    break;
+                }
+        }
+    }
+    /* the exclusion is by source: the same strings the run's test split has */
+    assert_true(train_stream_excluded(s, test[0]));
+    assert_false(train_stream_excluded(s, "1x^2+0x+0=0 (no equation)"));
+    /* training-split equations are allowed (the one-root ones repeat) */
+    assert_true(in_train > 0);
+    double total = (double)(steps * B);
+    const double want[QUAD_N_KINDS] = {0.5, 0.3, 0.2};
+    for (int q = 0; q < QUAD_N_KINDS; q++)
+        if (fabs(kinds[q] / total - want[q]) > 0.008)
+            fail_msg("kind %d: share %.4f, the spec says %.2f", q, kinds[q] / total, want[q]);
+    /* a step's equations depend only on (seed, step) */
+    train_stream_step(s, 1234, B, out, &err);
+    train_stream_step(s, 5, B, again, &err);
+    train_stream_step(s, 1234, B, again, &err);
+    assert_memory_equal(out, again, sizeof out);
+    train_stream *s2 = train_stream_new(p, NULL, 8, test, n_test, &err);
+    train_stream_step(s2, 1234, B, again, &err);
+    assert_true(memcmp(out, again, sizeof out) != 0);
+    /* with weights */
+    const double w[QUAD_N_KINDS] = {0, 1, 3};
+    train_stream *s3 = train_stream_new(p, w, 7, test, n_test, &err);
+    size_t k1 = 0, k2 = 0;
+    for (size_t step = 0; step < 500; step++) {
+        train_stream_step(s3, step, B, out, &err);
+        for (size_t k = 0; k < B; k++) {
+            quad_kind q = quad_kind_of(&out[k]);
+            assert_int_not_equal(q, QUAD_TWO_ROOTS);
+            k1 += q == QUAD_ONE_ROOT;
+            k2 += q == QUAD_NO_ROOT;
+        }
+    }
+    assert_true(fabs((double)k1 / (double)(k1 + k2) - 0.25) < 0.015);
+    train_stream_free(s);
+    train_stream_free(s2);
+    train_stream_free(s3);
+    for (size_t t = 0; t < n_test; t++) free(test[t]);
+    free(test);
+    free(eqs);
+    free(is_test);
+}
+
+/* ---- data.stepwise --------------------------------------------------------------- */
+
+static void expect_worked(int64_t a, int64_t b, int64_t c, unsigned show, const char *want)
+{
+    quad_eq e = {a, b, c};
+    char buf[QUAD_TARGET_MAX];
+    as_err err;
+    int n = quad_format_target_worked(&e, show, buf, sizeof buf, &err);
+    if (n < 0) fail_msg("%s", err.msg);
+    if (strcmp(buf, want)) fail_msg("show %u:\n  got  %s\n  want %s", show, buf, want);
+    assert_int_equal((size_t)n, strlen(want));
+}
+
+static void test_worked_targets(void **state)
+{
+    (void)state;
+    const unsigned both = QUAD_SHOW_B2 | QUAD_SHOW_4AC;
+    expect_worked(7, 3556, 451612, both,
+                  "D=(3556^2-4*7*451612)=(12645136-12645136)=0;x=(-3556-0)/(2*7)=-254;"
+                  "x=(-3556+0)/(2*7)=-254;x=-254;x=-254;");
+    expect_worked(7, 3556, 451612, QUAD_SHOW_B2,
+                  "D=(3556^2-4*7*451612)=(12645136-4*7*451612)=0;x=(-3556-0)/(2*7)=-254;"
+                  "x=(-3556+0)/(2*7)=-254;x=-254;x=-254;");
+    expect_worked(7, 3556, 451612, QUAD_SHOW_4AC,
+                  "D=(3556^2-4*7*451612)=(3556^2-12645136)=0;x=(-3556-0)/(2*7)=-254;"
+                  "x=(-3556+0)/(2*7)=-254;x=-254;x=-254;");
+    expect_worked(7, 3556, 451612, 0,
+                  "D=(3556^2-4*7*451612)=0;x=(-3556-0)/(2*7)=-254;x=(-3556+0)/(2*7)=-254;"
+                  "x=-254;x=-254;");
+    expect_worked(1, -5, 6, both, "D=((-5)^2-4*1*6)=(25-24)=1;x=(5-1)/(2*1)=2;x=(5+1)/(2*1)=3;"
+                                  "x=2;x=3;");
+    expect_worked(1, -5, 6, QUAD_SHOW_4AC, "D=((-5)^2-4*1*6)=((-5)^2-24)=1;x=(5-1)/(2*1)=2;"
+                                           "x=(5+1)/(2*1)=3;x=2;x=3;");
+    /* a negative c: 4ac is written as P(4ac), the spec's P */
+    expect_worked(2, 0, -8, both, "D=(0^2-4*2*(-8))=(0-(-64))=64;x=(0-8)/(2*2)=-2;"
+                                  "x=(0+8)/(2*2)=2;x=-2;x=2;");
+    expect_worked(2, 0, -8, QUAD_SHOW_B2, "D=(0^2-4*2*(-8))=(0-4*2*(-8))=64;x=(0-8)/(2*2)=-2;"
+                                          "x=(0+8)/(2*2)=2;x=-2;x=2;");
+    expect_worked(3, 2, 5, both, "D=(2^2-4*3*5)=(4-60)=-56;D<0;");
+    /* show 0 is the spec's target byte for byte */
+    quad_eq e = {9, -5400, 810000};
+    char a[QUAD_TARGET_MAX], b[QUAD_TARGET_MAX];
+    as_err err;
+    quad_format_target(&e, a, sizeof a, &err);
+    quad_format_target_worked(&e, 0, b, sizeof b, &err);
+    assert_string_equal(a, b);
+    /* too small a buffer is an error, not a truncated target */
+    assert_int_equal(quad_format_target_worked(&e, both, b, 20, &err), -1);
+}
+
+static void test_stages(void **state)
+{
+    (void)state;
+    train_stepwise w = {3, {0, 4000, 8000}, QUAD_SHOW_4AC};
+    assert_int_equal(train_stage_at(&w, 0), 0);
+    assert_int_equal(train_stage_at(&w, 3999), 0);
+    assert_int_equal(train_stage_at(&w, 4000), 1);
+    assert_int_equal(train_stage_at(&w, 7999), 1);
+    assert_int_equal(train_stage_at(&w, 8000), 2);
+    assert_int_equal(train_stage_at(&w, 100000), 2);
+    assert_int_equal(train_stage_show(&w, 0), QUAD_SHOW_B2 | QUAD_SHOW_4AC);
+    assert_int_equal(train_stage_show(&w, 1), QUAD_SHOW_B2);  /* 4ac removed first */
+    assert_int_equal(train_stage_show(&w, 2), 0);
+    w.drop_first = QUAD_SHOW_B2;
+    assert_int_equal(train_stage_show(&w, 1), QUAD_SHOW_4AC);
+    train_stepwise two = {2, {0, 500}, QUAD_SHOW_4AC};
+    assert_int_equal(train_stage_show(&two, train_stage_at(&two, 499)), QUAD_SHOW_B2 | QUAD_SHOW_4AC);
+    assert_int_equal(train_stage_show(&two, train_stage_at(&two, 500)), 0);
+    train_stepwise off = {0, {0}, 0};
+    assert_int_equal(train_stage_at(&off, 123), 0);
+    assert_int_equal(train_stage_show(&off, 0), 0);
+}
+
+/* ---- the presets' bounds ------------------------------------------------------------ */
+
+static void test_preset_bounds(void **state)
+{
+    (void)state;
+    const char *names[2] = {"seed", "small"};
+    for (int k = 0; k < 2; k++) {
+        const quad_preset *p = quad_preset_find(names[k]);
+        size_t bs, bt, bx, ms = 0, mt = 0, mx = 0;
+        quad_preset_bounds(p, &bs, &bt, &bx);
+        const size_t n = 100000;
+        quad_eq *eqs = malloc(n * sizeof *eqs);
+        quad_generate(p, n, 11, eqs);
+        char src[QUAD_SOURCE_MAX], t0[QUAD_TARGET_MAX], tw[QUAD_TARGET_MAX];
+        as_err err;
+        for (size_t i = 0; i < n; i++) {
+            size_t ls = (size_t)quad_format_source(&eqs[i], src, sizeof src);
+            size_t lt = (size_t)quad_format_target(&eqs[i], t0, sizeof t0, &err);
+            for (unsigned show = 1; show <= 3; show++) {
+                size_t lw = (size_t)quad_format_target_worked(&eqs[i], show, tw, sizeof tw, &err);
+                if (lw - lt > mx) mx = lw - lt;
+            }
+            if (ls > ms) ms = ls;
+            if (lt > mt) mt = lt;
+        }
+        if (!(ms <= bs && bs <= ms + 4)) fail_msg("%s source: bound %zu, longest %zu", names[k], bs, ms);
+        if (!(mt <= bt && bt <= mt + 16)) fail_msg("%s target: bound %zu, longest %zu", names[k], bt, mt);
+        if (!(mx <= bx && bx <= mx + 8)) fail_msg("%s worked: bound %zu, longest %zu", names[k], bx, mx);
+        free(eqs);
+    }
+}
+
 /* ---- train.cfg --------------------------------------------------------------------- */
 
 static const char *BASE = "train = { steps = 10; };\n";
@@ -204,6 +403,40 @@ static void test_settings_data_keys(void **state)
                  " three_roots = 1; }; };\n",
                  "t.cfg:3: unknown key 'data.weights.three_roots'", dir);
     expect_error("data = { weights = 2.0; };\n", "data.weights must be a group", dir);
+    assert_int_equal(read_cfg("data = { preset = \"seed\"; stream = true;\n"
+                              " stepwise = { stages = [0, 400, 900]; drop_first = \"b2\"; }; };\n",
+                              &s, &err, dir),
+                     0);
+    assert_int_equal(s.stream, 1);
+    assert_int_equal(s.stepwise.n, 3);
+    assert_int_equal(s.stepwise.start[1], 400);
+    assert_int_equal(s.stepwise.start[2], 900);
+    assert_int_equal(s.stepwise.drop_first, QUAD_SHOW_B2);
+    train_settings_free(&s);
+    assert_int_equal(read_cfg("data = { stream = false; stepwise = { stages = [0, 10]; }; };\n",
+                              &s, &err, dir),
+                     0);
+    assert_int_equal(s.stream, 0);
+    assert_int_equal(s.stepwise.drop_first, QUAD_SHOW_4AC);
+    train_settings_free(&s);
+    tu_write_file("/tmp/attnscope-traindata-x.tsv", "1x^2-5x+6=0\tD\n", 14);
+    expect_error("data = { train = \"/tmp/attnscope-traindata-x.tsv\";\n"
+                 " test = \"/tmp/attnscope-traindata-x.tsv\";\n stream = true; };\n",
+                 "t.cfg:4: data.stream draws fresh equations from a preset", dir);
+    remove("/tmp/attnscope-traindata-x.tsv");
+    expect_error("data = { stepwise = {\n stages = [0]; }; };\n",
+                 "t.cfg:3: data.stepwise.stages: give the first step of each stage, 2 or 3", dir);
+    expect_error("data = { stepwise = { stages = [0, 1, 2, 3]; }; };\n", "2 or 3 of them", dir);
+    expect_error("data = { stepwise = { }; };\n", "data.stepwise.stages: give", dir);
+    expect_error("data = { stepwise = { stages = [10, 20]; }; };\n",
+                 "data.stepwise.stages: entry 1 is 10; the stages start at 0", dir);
+    expect_error("data = { stepwise = { stages = [0, 20, 20]; }; };\n",
+                 "entry 3 is 20; the stages start at 0 and increase strictly", dir);
+    expect_error("data = { stepwise = { stages = [0.5, 1.0]; }; };\n",
+                 "data.stepwise.stages must be a list of integers", dir);
+    expect_error("data = { stepwise = { stages = [0, 5]; drop_first = \"c\"; }; };\n",
+                 "data.stepwise.drop_first must be \"4ac\" or \"b2\" (got \"c\")", dir);
+    expect_error("data = { stream = 1; };\n", "data.stream must be true or false", dir);
     expect_error("data = { weights = { two_roots = \"x\"; one_root = 1; no_root = 1; }; };\n",
                  "data.weights.two_roots must be a number", dir);
     assert_int_equal(tu_rm_rf(dir), 0);
@@ -216,6 +449,10 @@ int main(void)
         cmocka_unit_test(test_weighted_shares),
         cmocka_unit_test(test_weighted_resume),
         cmocka_unit_test(test_weighted_errors),
+        cmocka_unit_test(test_stream_excludes_test_split),
+        cmocka_unit_test(test_worked_targets),
+        cmocka_unit_test(test_stages),
+        cmocka_unit_test(test_preset_bounds),
         cmocka_unit_test(test_settings_data_keys),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
