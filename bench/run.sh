@@ -66,6 +66,12 @@ if [ $have_torch = 1 ]; then
 else
     echo "pytorch: not installed (Debian's python3-torch), no comparison"
 fi
+# The real run's loop (attnscope train, the seed preset, the same shape and
+# threads) beside these synthetic steps, per CPU-second: issue 14 asks them
+# to stay within 15 %.
+echo "-- the real training loop beside bench train's steps, same shape (per CPU-second):"
+"$BIN" bench train $TRAIN_ARGS --threads 2 --steps 20 --real-steps 60 |
+    sed -n 's/^/   /; /^   cpu time\|^   real run/p'
 if [ -f sample_models/quadratic-seed/config.json ] && command -v jq >/dev/null; then
     j=sample_models/quadratic-seed/config.json
     ff=$(jq -r '.feed_forward_proj // "relu"' "$j")

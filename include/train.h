@@ -217,6 +217,62 @@ typedef struct {
 size_t train_stage_at(const train_stepwise *w, size_t step);
 unsigned train_stage_show(const train_stepwise *w, size_t stage);
 
+/* ---- how much of the machine a run gets ---------------------------------------- */
+
+/* A run warns once when its process used less than this share of the cores
+ * it asked for (train.threads). */
+#define TRAIN_LOW_SHARE 0.75
+
+/* The speed of a run's training steps (batch, forward, backward, update;
+ * not evaluation or checkpoints) and what of the machine it had: wall and
+ * CPU seconds (all threads, getrusage), target tokens, and the machine's
+ * /proc/stat ticks (steal and total) since the start. base_* carry the
+ * totals of the sessions before a --resume (from trainer_state.json). */
+typedef struct {
+    int threads;
+    double wall, cpu, asked;            /* asked: wall x threads, summed */
+    size_t tokens, steps;
+    int have_stat;
+    unsigned long long steal0, total0, steal1, total1;
+    double stat_at;                     /* when /proc/stat was last read */
+    int warned;
+    /* earlier sessions of the same run */
+    size_t since_step;
+    double base_wall, base_cpu, base_asked;
+    size_t base_tokens, base_steps;
+    unsigned long long base_steal, base_total;
+    int base_warned;
+} train_speed;
+
+/* CPU seconds of the process so far (user + system, all threads). */
+double train_cpu_seconds(void);
+
+/* Steal and total ticks from /proc/stat's first line ("cpu  user nice
+ * system idle iowait irq softirq steal ..."); -1 when it is not that line. */
+int train_parse_proc_stat(const char *text, unsigned long long *steal,
+                          unsigned long long *total);
+
+/* Start measuring (reads /proc/stat) for a run of threads threads. */
+void train_speed_begin(train_speed *s, int threads, double now);
+/* One training step: its wall and CPU seconds and target tokens. Reads
+ * /proc/stat about once a second. */
+void train_speed_add(train_speed *s, double wall, double cpu, size_t tokens, double now);
+/* Read /proc/stat once more (the end of a session). */
+void train_speed_finish(train_speed *s);
+
+/* This session's target tokens per second and per CPU-second, the share
+ * of the asked-for cores (CPU / (wall x threads)) and the machine's steal
+ * share; with all = 1 over the whole run (base_* included). 0 when there
+ * is nothing measured. */
+double train_speed_tps(const train_speed *s, int all);
+double train_speed_tpcs(const train_speed *s, int all);
+double train_speed_share(const train_speed *s, int all);
+double train_speed_steal(const train_speed *s, int all);
+
+/* 1 exactly once per session: when at least a second of steps (or, at the
+ * last step, a quarter second) measured a share below TRAIN_LOW_SHARE. */
+int train_speed_should_warn(train_speed *s, int last);
+
 /* ---- the training run ------------------------------------------------------- */
 
 /* Everything a train.cfg says, checked. Paths are resolved against the
@@ -260,6 +316,7 @@ typedef struct {
     int progress;          /* 1 progress bar, 0 log lines, -1 decide by isatty */
     int quiet;
     const char *cfg_path;  /* copied into the output folder as train.cfg */
+    train_speed *speed;    /* NULL, or gets the run's speed at the end (bench) */
 } train_options;
 
 /* Train as s says. Returns 0 (finished, or interrupted by SIGINT/SIGTERM
@@ -273,10 +330,13 @@ int train_run(const train_settings *s, const train_options *o, as_err *err);
 typedef struct {
     t5_config cfg;
     size_t layers, batch, src_len, tgt_len, threads, steps, warmup;
+    size_t real_steps;  /* > 0: also a real training run of this many steps */
 } train_bench_opts;
 
 /* Times full training steps (forward, backward, clipping, AdamW) and prints
- * the report to stdout, ending with 'tokens/s N'. Returns 0, or -1 with err
+ * the report to stdout, ending with 'tokens/s N'; with real_steps, the line
+ * before it is a real `train` run's (the seed preset, same shape, batch and
+ * threads, in a temporary folder) tokens per CPU-second beside the steps'. Returns 0, or -1 with err
  * filled (a size that is zero or too large, a shape t5_alloc refuses). */
 int train_bench(const train_bench_opts *o, as_err *err);
 

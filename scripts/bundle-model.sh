@@ -5,7 +5,8 @@
 # sample_models/NAME/ (default quadratic-seed): config.json, model.safetensors,
 # the train.cfg that produced it, metrics.json (the spec's three scores on the
 # whole test split, overall and per kind, with the data seed, steps, wall time,
-# threads and the machine's CPU) and report/ (attnscope report).
+# threads, the machine's CPU and what of it the run had: trainer_state.json's
+# "machine" averages) and report/ (attnscope report).
 # The data set is regenerated from the data trainer_state.json records, never
 # committed.
 # An existing sample_models/NAME is moved aside while the new one is built and
@@ -75,7 +76,10 @@ jq --argjson data "$data_json" --argjson threads "${threads:-2}" --arg cpu "$cpu
       training: {steps: $st[0].step, total_steps: $st[0].total_steps, batch: $st[0].batch,
                  final_loss: $st[0].loss, wall_seconds: $st[0].elapsed_seconds,
                  threads: $threads},
-      machine: {cpu: $cpu, cores: ($cores | tonumber)},
+      machine: ({cpu: $cpu, cores: ($cores | tonumber)} +
+                (if $st[0].machine then {run: ($st[0].machine | {threads, since_step,
+                   tokens_per_second, tokens_per_cpu_second, core_share, steal_share,
+                   low_core_share_warning})} else {} end)),
       attnscope: $version, date: $date }' "$out/metrics.json.eval" > "$out/metrics.json.tmp"
 mv "$out/metrics.json.tmp" "$out/metrics.json"
 rm -f "$out/metrics.json.eval"

@@ -221,10 +221,13 @@ static void bench_train_usage(FILE *f)
             "  --heads N     (4)       --d-kv N     (32)     --ff relu|gated-gelu (relu)\n"
             "  --batch N     (32)      --src-len N  (24)     --tgt-len N (96)\n"
             "  --threads N   (2)       --steps N    (20)     --warmup N  (3)\n"
-            "  --untied      untied output layer\n\n"
+            "  --untied      untied output layer\n"
+            "  --real-steps N  also N steps of a real training run of the same shape and\n"
+            "                threads (the seed preset, in a temporary folder; default 0: none)\n\n"
             "Prints the median step time, tokens/s and GFLOP/s, the OpenBLAS core type, an\n"
             "sgemm peak measured in the same run and the ceiling it sets on tokens/s, and\n"
-            "ends with 'tokens/s N' (target tokens).\n");
+            "ends with 'tokens/s N' (target tokens). With --real-steps, the line before it\n"
+            "is 'real run: ... target tokens per CPU-second ...' beside this one's.\n");
 }
 
 /* `bench train`: the options into a train_bench_opts, then train_bench. */
@@ -238,6 +241,7 @@ static int bench_train(int argc, char **argv)
         {"tgt-len", required_argument, 0, 't'}, {"threads", required_argument, 0, 'j'},
         {"steps", required_argument, 0, 'n'},   {"warmup", required_argument, 0, 'w'},
         {"untied", no_argument, 0, 'u'},        {"help", no_argument, 0, 'h'},
+        {"real-steps", required_argument, 0, 'r'},
         {0, 0, 0, 0}};
     const char *cmd = "bench train";
     train_bench_opts o = {.layers = 3, .batch = 32, .src_len = 24, .tgt_len = 96,
@@ -259,6 +263,7 @@ static int bench_train(int argc, char **argv)
         case 'j': dst = &o.threads; break;
         case 'n': dst = &o.steps; break;
         case 'w': dst = &o.warmup; break;
+        case 'r': dst = &o.real_steps; break;
         case 'u': o.cfg.tie_word_embeddings = 0; continue;
         case 'F':
             if (!strcmp(optarg, "relu")) o.cfg.ff = T5_FF_RELU;

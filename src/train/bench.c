@@ -1,6 +1,9 @@
 /* bench.c - `attnscope bench train`: times full training steps (forward,
  * backward, clipping, AdamW) of a T5 of a given shape on random tokens, and
- * sets the number beside an sgemm peak measured in the same run.
+ * sets the number beside an sgemm peak measured in the same run; with
+ * real_steps, also a short real training run of the same shape (loop.c's
+ * loop on the seed preset), whose tokens per CPU-second stand beside the
+ * synthetic steps'.
  *
  * Deliberately not here: data, checkpoints (loop.c), the command line
  * (cli/cmd_bench.c parses it into a train_bench_opts). */
@@ -9,16 +12,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
+#include <unistd.h>
 
 #include "train.h"
-
-static double cpu_seconds(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
 
 static int cmp_double(const void *a, const void *b)
 {
@@ -74,6 +70,42 @@ static double step_flops(const t5_config *c, const train_batch *b)
     return 3.0 * 2.0 * macs;
 }
 
+/* A real training run (train_run, quiet) of shape c for steps steps on the
+ * seed preset in a temporary folder, removed afterwards; its speed into sp. */
+static int real_run(const t5_config *c, size_t B, size_t threads, size_t steps, train_speed *sp,
+                    as_err *err)
+{
+    char dir[] = "/tmp/attnscope-bench-XXXXXX";
+    if (!mkdtemp(dir)) return as_errf(err, "cannot make a temporary folder in /tmp");
+    train_settings s;
+    memset(&s, 0, sizeof s);
+    s.model = *c;
+    s.init_seed = 1;
+    snprintf(s.preset, sizeof s.preset, "seed");
+    s.data_n = B * steps + 200 > 2000 ? B * steps + 200 : 2000;
+    s.data_seed = 1;
+    s.test_share = 0.1;
+    s.opt = (adamw_cfg){0.9, 0.999, 1e-8, 0.01, 1.0};
+    s.sched = (lr_schedule){1e-3, 0.0, 10, 0, SCHED_COSINE};
+    s.batch = B;
+    s.steps = steps;
+    s.threads = (int)threads;
+    s.seed = 1;
+    s.log_every = steps;
+    s.out_dir = dir;
+    train_options o = {.progress = 0, .quiet = 1, .speed = sp};
+    int rc = train_run(&s, &o, err);
+    static const char *files[] = {"config.json", "model.safetensors", "optimizer.safetensors",
+                                  "trainer_state.json", "log.tsv"};
+    for (size_t i = 0; i < sizeof files / sizeof files[0]; i++) {
+        char path[64];
+        snprintf(path, sizeof path, "%s/%s", dir, files[i]);
+        unlink(path);
+    }
+    rmdir(dir);
+    return rc;
+}
+
 int train_bench(const train_bench_opts *o, as_err *err)
 {
     t5_config c = o->cfg;
@@ -108,7 +140,7 @@ int train_bench(const train_bench_opts *o, as_err *err)
     adamw_cfg oc = {0.9, 0.999, 1e-8, 0.01, 1.0};
     double *times = xmalloc(steps * sizeof(double)), loss = 0, cpu0 = 0;
     for (size_t i = 0; i < warm + steps; i++) {
-        if (i == warm) cpu0 = cpu_seconds();
+        if (i == warm) cpu0 = train_cpu_seconds();
         double t0 = util_now();
         loss = train_forward(tr, &b);
         train_zero_grad(tr);
@@ -117,7 +149,7 @@ int train_bench(const train_bench_opts *o, as_err *err)
         adamw_update(&st, &m, train_grads(tr), 1e-3, &oc);
         if (i >= warm) times[i - warm] = util_now() - t0;
     }
-    double cpu = (cpu_seconds() - cpu0) / (double)steps;
+    double cpu = (train_cpu_seconds() - cpu0) / (double)steps;
     qsort(times, steps, sizeof *times, cmp_double);
     double med = times[steps / 2];
     double flops = step_flops(&c, &b);
@@ -143,11 +175,29 @@ int train_bench(const train_bench_opts *o, as_err *err)
     printf("ceiling: %.0f target tokens/s if every FLOP of the step ran at that peak "
            "(%.2f MFLOP per target token)\n", (double)b.n_tgt * peak * 1e9 / flops,
            flops / (double)b.n_tgt / 1e6);
-    printf("tokens/s %.0f\n", tok);
+    int rc = 0;
+    if (o->real_steps) {
+        train_speed sp;
+        rc = real_run(&c, B, threads, o->real_steps, &sp, err);
+        if (rc) {
+            as_errprefix(err, "the real run");
+        } else {
+            double cps = (double)b.n_tgt / cpu, rcps = train_speed_tpcs(&sp, 0);
+            printf("real run: %.0f target tokens per CPU-second (%.0f tokens/s, cores %.0f %%, "
+                   "steal %.1f %%) over %zu steps of 'train' on the seed preset, batch %zu, "
+                   "%.1f target tokens a sequence; these steps: %.0f per CPU-second; real / "
+                   "these %.2f\n",
+                   rcps, train_speed_tps(&sp, 0), 100 * train_speed_share(&sp, 0),
+                   100 * train_speed_steal(&sp, 0), sp.steps, B,
+                   sp.steps ? (double)sp.tokens / (double)(sp.steps * B) : 0.0, cps,
+                   cps > 0 ? rcps / cps : 0);
+        }
+    }
+    if (!rc) printf("tokens/s %.0f\n", tok);
     free(times);
     adamw_free(&st);
     trainer_free(tr);
     train_batch_free(&b);
     t5_free(&m);
-    return 0;
+    return rc;
 }

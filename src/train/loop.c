@@ -345,6 +345,7 @@ typedef struct {
     int have_eval;
     size_t eval_step;
     quad_scores eval;
+    train_speed *speed;      /* the run's speed so far (trainer_state.json "machine") */
 } run_state;
 
 static char *path_in(const char *dir, const char *name)
@@ -363,6 +364,61 @@ static cJSON *scores_json(const quad_score *s)
     cJSON_AddNumberToObject(o, "char_accuracy", quad_score_chars(s));
     cJSON_AddNumberToObject(o, "answer_accuracy", quad_score_answer(s));
     return o;
+}
+
+/* trainer_state.json's "machine": the whole run's speed (every session
+ * since since_step), the totals a --resume adds to, and its averages. */
+static void speed_json(cJSON *o, train_speed *sp, size_t step)
+{
+    train_speed_finish(sp);
+    cJSON *m = cJSON_AddObjectToObject(o, "machine");
+    cJSON_AddNumberToObject(m, "step", (double)step);
+    cJSON_AddNumberToObject(m, "since_step", (double)sp->since_step);
+    cJSON_AddNumberToObject(m, "threads", sp->threads);
+    cJSON_AddNumberToObject(m, "tokens_per_second", train_speed_tps(sp, 1));
+    cJSON_AddNumberToObject(m, "tokens_per_cpu_second", train_speed_tpcs(sp, 1));
+    cJSON_AddNumberToObject(m, "core_share", train_speed_share(sp, 1));
+    cJSON_AddNumberToObject(m, "steal_share", train_speed_steal(sp, 1));
+    cJSON_AddBoolToObject(m, "low_core_share_warning", sp->warned || sp->base_warned);
+    cJSON_AddNumberToObject(m, "steps", (double)(sp->steps + sp->base_steps));
+    cJSON_AddNumberToObject(m, "target_tokens", (double)(sp->tokens + sp->base_tokens));
+    cJSON_AddNumberToObject(m, "step_seconds", sp->wall + sp->base_wall);
+    cJSON_AddNumberToObject(m, "cpu_seconds", sp->cpu + sp->base_cpu);
+    cJSON_AddNumberToObject(m, "asked_core_seconds", sp->asked + sp->base_asked);
+    unsigned long long st = sp->have_stat ? sp->steal1 - sp->steal0 : 0,
+                       tot = sp->have_stat ? sp->total1 - sp->total0 : 0;
+    cJSON_AddNumberToObject(m, "steal_ticks", (double)(st + sp->base_steal));
+    cJSON_AddNumberToObject(m, "total_ticks", (double)(tot + sp->base_total));
+}
+
+/* On --resume: the totals of the sessions before, from the trainer_state.json
+ * of the checkpoint's step (an older one, left by a crash between the two
+ * renames, or none: the speed is counted from this session on). */
+static void speed_resume(train_speed *sp, const char *dir, size_t step)
+{
+    sp->since_step = step;
+    char *path = path_in(dir, "trainer_state.json");
+    size_t len;
+    char *text = util_read_file(path, &len, NULL);
+    free(path);
+    cJSON *o = text ? cJSON_Parse(text) : NULL;
+    free(text);
+    cJSON *m = cJSON_GetObjectItem(o, "machine");
+    cJSON *at = cJSON_GetObjectItem(m, "step");
+    if (cJSON_IsNumber(at) && (size_t)at->valuedouble == step) {
+#define NUM(key) (cJSON_IsNumber(cJSON_GetObjectItem(m, key)) ? cJSON_GetObjectItem(m, key)->valuedouble : 0)
+        sp->since_step = (size_t)NUM("since_step");
+        sp->base_steps = (size_t)NUM("steps");
+        sp->base_tokens = (size_t)NUM("target_tokens");
+        sp->base_wall = NUM("step_seconds");
+        sp->base_cpu = NUM("cpu_seconds");
+        sp->base_asked = NUM("asked_core_seconds");
+        sp->base_steal = (unsigned long long)NUM("steal_ticks");
+        sp->base_total = (unsigned long long)NUM("total_ticks");
+        sp->base_warned = cJSON_IsTrue(cJSON_GetObjectItem(m, "low_core_share_warning"));
+#undef NUM
+    }
+    cJSON_Delete(o);
 }
 
 /* The numbers of a run state that resume needs, as one I32 tensor
@@ -463,6 +519,7 @@ static int save_checkpoint(const char *dir, const train_settings *s, const t5_mo
                                 s->stepwise.drop_first == QUAD_SHOW_B2 ? "b2" : "4ac");
         cJSON_AddNumberToObject(w, "stage", (double)train_stage_at(&s->stepwise, rs->step) + 1);
     }
+    if (rs->speed && rs->speed->steps + rs->speed->base_steps) speed_json(o, rs->speed, rs->step);
     if (rs->have_eval) {
         cJSON *e = cJSON_AddObjectToObject(o, "eval");
         cJSON_AddNumberToObject(e, "step", (double)rs->eval_step);
@@ -680,7 +737,9 @@ int train_run(const train_settings *s, const train_options *o, as_err *err)
         as_errf(err, "%s/log.tsv: cannot write (%s)", dir, strerror(errno));
         goto out;
     }
-    if (!o->resume) fprintf(logf, "step\tloss\tlr\tgrad_norm\ttarget_tokens\tseconds\n");
+    if (!o->resume)
+        fprintf(logf, "step\tloss\tlr\tgrad_norm\ttarget_tokens\tseconds\ttokens_per_s\t"
+                      "tokens_per_cpu_s\tcore_share\tsteal\n");
 
     tr = trainer_new(&m, s->batch, cap_src, cap_tgt);
     train_batch_init(&b, s->batch, s->batch * cap_src, s->batch * cap_tgt);
@@ -705,7 +764,14 @@ int train_run(const train_settings *s, const train_options *o, as_err *err)
 
     int start = m.cfg.decoder_start_token_id;
     double t_run = util_now(), elapsed0 = rs.elapsed;
-    size_t step0 = rs.step, tokens_run = 0;
+    size_t step0 = rs.step;
+    /* The speed of the steps, and what of the machine they had (the
+     * columns of log.tsv and the progress line are this session's averages
+     * so far; trainer_state.json's "machine" the whole run's). */
+    train_speed sp;
+    train_speed_begin(&sp, s->threads, t_run);
+    if (o->resume) speed_resume(&sp, dir, rs.step);
+    rs.speed = &sp;
     size_t last_ckpt = rs.step;
     int interrupted = 0;
     double last_bar = 0.0;
@@ -716,6 +782,7 @@ int train_run(const train_settings *s, const train_options *o, as_err *err)
     size_t shown_stage = (size_t)-1;
     while (rs.step < total) {
         size_t step = rs.step;
+        double t_step = util_now(), c_step = train_cpu_seconds();
         size_t stage = train_stage_at(&s->stepwise, step);
         if (s->stepwise.n && stage != shown_stage && !o->quiet) {
             static const char *what[4] = {"the spec's", "b^2 written out", "4ac written out",
@@ -754,13 +821,23 @@ int train_run(const train_settings *s, const train_options *o, as_err *err)
         rs.loss = loss;
         rs.lr = lr;
         size_t ntok = train_batch_n_labels(&b);
-        tokens_run += ntok;
         double now = util_now();
+        train_speed_add(&sp, now - t_step, train_cpu_seconds() - c_step, ntok, now);
         rs.elapsed = elapsed0 + (now - t_run);
-        double tps = tokens_run / (now - t_run);
+        double tps = train_speed_tps(&sp, 0), tpcs = train_speed_tpcs(&sp, 0),
+               share = train_speed_share(&sp, 0), steal = train_speed_steal(&sp, 0);
         double eta = (now - t_run) / (double)(rs.step - step0) * (double)(total - rs.step);
-        fprintf(logf, "%zu\t%.6f\t%.6e\t%.6f\t%zu\t%.3f\n", rs.step, loss, lr, gnorm, ntok,
-                rs.elapsed);
+        fprintf(logf, "%zu\t%.6f\t%.6e\t%.6f\t%zu\t%.3f\t%.1f\t%.1f\t%.4f\t%.4f\n", rs.step,
+                loss, lr, gnorm, ntok, rs.elapsed, tps, tpcs, share, steal);
+        if (train_speed_should_warn(&sp, rs.step == total) && !o->quiet) {
+            fprintf(stderr,
+                    "%swarning: this run got %.0f %% of the %d cores it asked for (train.threads; "
+                    "CPU %.2f s in %.2f s of steps, the machine's steal %.1f %%): other load, "
+                    "steal or a CPU limit; its tokens/s understate the loop (%.0f target tokens "
+                    "per CPU-second)\n",
+                    bar ? "\n" : "", 100 * share, s->threads, sp.cpu, sp.wall, 100 * steal, tpcs);
+            fflush(stderr);
+        }
         char etas[32];
         fmt_eta(etas, sizeof etas, eta);
         if (!o->quiet) {
@@ -770,12 +847,14 @@ int train_run(const train_settings *s, const train_options *o, as_err *err)
                 char barbuf[32];
                 for (int i = 0; i < w; i++) barbuf[i] = i < fill ? '#' : '.';
                 barbuf[w] = 0;
-                printf("\rstep %zu/%zu [%s] loss %.4f lr %.2e %.0f tok/s ETA %s   ", rs.step,
-                       total, barbuf, loss, lr, tps, etas);
+                printf("\rstep %zu/%zu [%s] loss %.4f lr %.2e %.0f tok/s (%.0f/CPU-s, cores "
+                       "%.0f%%) ETA %s   ",
+                       rs.step, total, barbuf, loss, lr, tps, tpcs, 100 * share, etas);
                 fflush(stdout);
             } else if (!bar && (rs.step % s->log_every == 0 || rs.step == total)) {
-                printf("step %zu/%zu loss %.6f lr %.4e grad_norm %.4f tok/s %.0f eta %s\n",
-                       rs.step, total, loss, lr, gnorm, tps, etas);
+                printf("step %zu/%zu loss %.6f lr %.4e grad_norm %.4f tok/s %.0f tok/cpu-s %.0f "
+                       "cores %.0f%% steal %.1f%% eta %s\n",
+                       rs.step, total, loss, lr, gnorm, tps, tpcs, 100 * share, 100 * steal, etas);
                 fflush(stdout);
             }
         }
@@ -822,6 +901,10 @@ int train_run(const train_settings *s, const train_options *o, as_err *err)
                dir);
     }
     fflush(stdout);
+    if (o->speed) {
+        train_speed_finish(&sp);
+        *o->speed = sp;
+    }
     rc = 0;
 restore:
     sigaction(SIGINT, &old_int, NULL);

@@ -11,7 +11,9 @@
  *    same (seed, step);
  *  - data.stepwise: the worked target strings exactly, the stages by step;
  *  - the presets' length bounds hold and are tight;
- *  - train.cfg's data keys: values read, bad ones rejected with FILE:LINE. */
+ *  - train.cfg's data keys: values read, bad ones rejected with FILE:LINE;
+ *  - the speed of a run: /proc/stat's first line, the averages over this
+ *    session and the whole run, the low-share warning exactly once. */
 #include "testutil.h"
 
 #include "quad.h"
@@ -352,6 +354,73 @@ static void test_preset_bounds(void **state)
     }
 }
 
+
+/* ---- the speed of a run --------------------------------------------------------- */
+
+static void test_proc_stat(void **state)
+{
+    (void)state;
+    unsigned long long steal, total;
+    assert_int_equal(train_parse_proc_stat("cpu  399404 0 23908 29215 712 0 452 3849 0 0\n",
+                                           &steal, &total),
+                     0);
+    assert_int_equal(steal, 3849);
+    assert_int_equal(total, 399404ULL + 23908 + 29215 + 712 + 452 + 3849);
+    /* an old kernel without steal */
+    assert_int_equal(train_parse_proc_stat("cpu 10 20 30 40\n", &steal, &total), 0);
+    assert_int_equal(steal, 0);
+    assert_int_equal(total, 100);
+    assert_int_equal(train_parse_proc_stat("cpu0 1 2 3 4\n", &steal, &total), -1);
+    assert_int_equal(train_parse_proc_stat("cpu 1 2\n", &steal, &total), -1);
+    /* the running machine's file parses */
+    FILE *f = fopen("/proc/stat", "r");
+    if (f) {
+        char line[512];
+        assert_non_null(fgets(line, sizeof line, f));
+        fclose(f);
+        assert_int_equal(train_parse_proc_stat(line, &steal, &total), 0);
+        assert_true(total > 0 && steal <= total);
+    }
+}
+
+static void test_speed_averages(void **state)
+{
+    (void)state;
+    train_speed s;
+    train_speed_begin(&s, 2, 0.0);
+    s.have_stat = 0;  /* the machine's ticks are not this test's business */
+    /* 5 steps of 0.08 s wall, 0.08 s CPU (one core of the two), 800 tokens */
+    for (int i = 0; i < 5; i++) train_speed_add(&s, 0.08, 0.08, 800, 0.08 * (i + 1));
+    assert_true(fabs(train_speed_tps(&s, 0) - 10000) < 1e-6);
+    assert_true(fabs(train_speed_tpcs(&s, 0) - 10000) < 1e-6);
+    assert_true(fabs(train_speed_share(&s, 0) - 0.5) < 1e-12);
+    assert_true(train_speed_steal(&s, 0) == 0);
+    /* 0.4 s of steps: not yet enough to judge, except at the last step */
+    assert_int_equal(train_speed_should_warn(&s, 0), 0);
+    assert_int_equal(train_speed_should_warn(&s, 1), 1);
+    assert_int_equal(train_speed_should_warn(&s, 1), 0);  /* once */
+    /* a session after --resume: the run's averages include the earlier one */
+    train_speed r;
+    train_speed_begin(&r, 2, 0.0);
+    r.have_stat = 0;
+    r.base_steps = 10;
+    r.base_tokens = 30000;
+    r.base_wall = 1.0;
+    r.base_cpu = 2.0;
+    r.base_asked = 2.0;
+    r.base_steal = 5;
+    r.base_total = 100;
+    for (int i = 0; i < 20; i++) train_speed_add(&r, 0.1, 0.2, 1000, 0.1 * (i + 1));
+    assert_true(fabs(train_speed_tps(&r, 0) - 10000) < 1e-6);
+    assert_true(fabs(train_speed_tps(&r, 1) - 50000.0 / 3.0) < 1e-6);
+    assert_true(fabs(train_speed_tpcs(&r, 1) - 50000.0 / 6.0) < 1e-6);
+    assert_true(fabs(train_speed_share(&r, 1) - 1.0) < 1e-12);
+    assert_true(fabs(train_speed_steal(&r, 1) - 0.05) < 1e-12);
+    /* all the cores: no warning, however long */
+    assert_int_equal(train_speed_should_warn(&r, 1), 0);
+    assert_true(TRAIN_LOW_SHARE == 0.75);
+}
+
 /* ---- train.cfg --------------------------------------------------------------------- */
 
 static const char *BASE = "train = { steps = 10; };\n";
@@ -454,6 +523,8 @@ int main(void)
         cmocka_unit_test(test_stages),
         cmocka_unit_test(test_preset_bounds),
         cmocka_unit_test(test_settings_data_keys),
+        cmocka_unit_test(test_proc_stat),
+        cmocka_unit_test(test_speed_averages),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
