@@ -1,185 +1,23 @@
 /* tui.h - the terminal UI: type an equation, watch the model decode it,
  * walk every attention map.
  *
- * Two halves. The layout (src/tui/layout.c) is pure: it turns a map and a
- * screen area into cells (which rows and columns are visible, which token
- * labels go where, which two map rows share a half-block line, what colour
- * or shading character each cell gets) and knows nothing of ncurses, so it is
- * unit-tested. The rest (the other files of src/tui/) is the ncurses program: one loop that
- * reads keys and KEY_RESIZE, and views with view_draw/view_key.
+ * The program lives in src/tui/: a session without curses (tui_session.h:
+ * the run, ablations, maps and labels), one loop, one file per view and the
+ * chrome around them (src/tui/tui_int.h draws the picture). Maps are laid
+ * out on the screen by the map grid (grid.h), which the renderer shares.
+ * Here: the check line (pure, unit-tested) and the entry point.
  *
  * Deliberately not here: running the model (t5.h, trace.h), parsing
- * equations (quad.h), colours and themes (theme.h). */
+ * equations (quad.h), colours and themes (theme.h), the command line
+ * (src/cli/cmd_tui.c). */
 #ifndef ATTNSCOPE_TUI_H
 #define ATTNSCOPE_TUI_H
 
 #include <stddef.h>
 
 #include "quad.h"
-#include "theme.h"
 #include "t5.h"
-
-/* ---- layout: a map on a screen area ------------------------------------ */
-
-/* Where a map goes in a screen area and which part of it is visible. */
-typedef struct {
-    size_t rows, cols;         /* the map */
-    size_t height, width;      /* the area, in terminal lines and columns */
-    int half;                  /* 1: Unicode half blocks allowed (rows in half lines) */
-    size_t cell_w;             /* terminal columns per map column (sx) */
-    size_t sy;                 /* half lines per map row: 1 (two rows a line), 2 (one
-                                  line), 3, 4...; 0 = legacy: 1 when half, else 2 */
-    size_t label_w;            /* columns taken by the row labels (left) */
-    size_t top;                /* lines taken by the column labels (above) */
-    size_t n_lines;            /* lines of cells shown */
-    size_t row0, col0;         /* first visible map row / column (scroll) */
-    size_t vis_rows, vis_cols; /* visible map rows / columns */
-} tui_grid;
-
-/* The first visible index of a scrolled window: starting from the previous
- * offset off, the smallest move that keeps cur inside [off, off+vis) and the
- * window inside [0, total); the result is a multiple of align (>= 1). */
-size_t tui_scroll(size_t off, size_t cur, size_t vis, size_t total, size_t align);
-
-/* Lay a rows x cols map out in a height x width area. half asks for half
- * blocks; wide (when there is room) for two columns per map column. label_w
- * is the width the row labels need. g->row0/col0 are read as the previous
- * scroll position and updated so that the cursor (cur_row, cur_col) is
- * visible; in half mode row0 stays even so rows pair the same way. A map
- * that does not fit at all gets vis_rows or vis_cols 0. */
-void tui_grid_layout(tui_grid *g, size_t rows, size_t cols, size_t height, size_t width,
-                     int half, int wide, size_t label_w, size_t cur_row, size_t cur_col);
-
-/* The same, with cells scaled to the space: each map cell becomes sx
- * columns by sy half lines, sx == sy ("square": a character is about two
- * half lines tall and one wide), the largest even scale up to max_scale at
- * which the whole map fits, else 1 with half blocks (two rows a line) and
- * scrolling (with two columns a cell when the width has them). Without
- * half blocks sy is even (whole lines), and a map too wide for two columns
- * per cell gets one. With sy >= 2 every row has a line
- * of its own (and its own label). */
-void tui_grid_fit(tui_grid *g, size_t rows, size_t cols, size_t height, size_t width, int half,
-                  size_t max_scale, size_t label_w, size_t cur_row, size_t cur_col);
-
-/* The map row whose label goes on a line of cells: the row that starts on
- * it (sy >= 2), the top row of the pair (sy == 1), or -1 for a line that
- * only continues a row. */
-long tui_line_row(const tui_grid *g, size_t line);
-
-/* What is in one cell of the grid (a line of cells, a visible column). */
-enum {
-    TUI_CELL_CURSOR_TOP = 1,  /* the cursor is on the top (or only) row */
-    TUI_CELL_CURSOR_BOT = 2,  /* the cursor is on the bottom row (half mode) */
-    TUI_CELL_CROSS_TOP = 4,   /* the top row is the cursor's row or column */
-    TUI_CELL_CROSS_BOT = 8,
-    TUI_CELL_MASK_TOP = 16,   /* the top row is not decoded yet at this step */
-    TUI_CELL_MASK_BOT = 32,
-    TUI_CELL_HAS_BOT = 64,    /* the bottom half line shows another row */
-    TUI_CELL_SAME = 128,      /* the bottom half line shows the same row (a whole cell) */
-};
-typedef struct {
-    size_t row, col;       /* top (or only) map row, map column */
-    float top, bot;        /* weights, scaled by 1/vmax and clamped to [0, 1] */
-    unsigned flags;        /* TUI_CELL_* */
-} tui_cell;
-
-/* The cell at (line, vcol) of the visible window: map is rows x cols with a
- * row stride; rows >= n_live are masked (pass rows to mask nothing); vmax
- * (> 0) scales weights. Returns 0, or -1 when (line, vcol) is outside the
- * visible window. */
-int tui_grid_cell(const tui_grid *g, const float *map, size_t stride, size_t n_live,
-                  double vmax, size_t cur_row, size_t cur_col, size_t line, size_t vcol,
-                  tui_cell *c);
-
-/* How a cell is painted: text (cell_w columns of UTF-8), colours for the
- * colour modes, attributes (THEME_* bits). */
-typedef struct {
-    char text[40];             /* up to 8 columns, 3 bytes each */
-    theme_color fg, bg;
-    unsigned attr;
-} tui_paint;
-
-/* Paint a cell for an output of colour depth mode: half blocks ("▀", top
- * colour in front, bottom behind) in half mode; a coloured block of spaces
- * (colour modes) or a shading character from " .:-=+*#%@" (8 colours, where
- * it is also coloured, and no colour) otherwise. The cursor takes the CURSOR
- * colour (reverse video without colour); rows/columns under the cursor are
- * mixed towards CROSSHAIR (bold without colour); masked rows are blank. */
-void tui_paint_cell(const tui_cell *c, const tui_grid *g, const theme *t, theme_color_mode mode,
-                    tui_paint *p);
-
-/* A one-column label for a token id (ByT5): the character itself when it is
- * printable ASCII, else "$" for eos, "_" for pad, "?" for unk, "." for any
- * other byte. Returns buf (at least 2 bytes). */
-const char *tui_token_short(int id, char *buf, size_t cap);
-
-/* 1 for the tokens the study calls special (x ^ = + - * ( ) ; D < and the
- * specials eos/pad/unk), 0 for digits and the rest. */
-int tui_token_is_special(int id);
-
-/* The column label of visible column vcol: the token's one-column label
- * into buf (cap >= 8) and what it is: TUI_LABEL_CURSOR for the cursor's
- * column, TUI_LABEL_SPECIAL for a special token, TUI_LABEL_PLAIN otherwise;
- * -1 when vcol is not visible. */
-enum { TUI_LABEL_PLAIN = 0, TUI_LABEL_SPECIAL, TUI_LABEL_CURSOR };
-int tui_col_label(const tui_grid *g, size_t vcol, const int *tokens, size_t cur_col, char *buf,
-                  size_t cap);
-
-/* The row label of one line of cells: "index token" right-aligned to
- * g->label_w - 1 columns and a space. In half mode the line holds two rows,
- * written as their two one-column labels ("12 3^ "). tokens may be NULL
- * (then names, may also be NULL, gives the label of each row, e.g. "L3",
- * written without the index).
- * Writes at most cap bytes to out; returns out. */
-char *tui_row_label(const tui_grid *g, size_t line, const int *tokens,
-                    const char *const *names, char *out, size_t cap);
-
-/* The width row labels need for a map of `rows` rows (index digits, a
- * space, the label, a space). */
-size_t tui_row_label_width(size_t rows, int half, size_t longest_name);
-
-/* Max-pool a rows x cols map (row stride) into out (out_rows x out_cols,
- * each at least 1 and at most the map's size): each output cell is the
- * maximum of the block it covers (so a sharp diagonal stays visible). */
-void tui_downsample(const float *map, size_t rows, size_t cols, size_t stride, float *out,
-                    size_t out_rows, size_t out_cols);
-
-/* Zoomed out maps: each cell pools z x z tokens. The pooled size of an
- * axis of n tokens: ceil(n / z) (0 for n == 0; z 0 counts as 1). */
-size_t tui_pool_size(size_t n, size_t z);
-
-/* Pool a rows x cols map (row stride) z x z tokens a cell into out
- * (tui_pool_size(rows, z) x tui_pool_size(cols, z), dense): the maximum of
- * each block (mean 0) or its mean (mean 1). Only the first n_live rows take
- * part (decoder rows after the step): a cell whose block starts at or past
- * n_live is 0, a block that straddles it pools its live rows. Returns the
- * largest pooled value over the live cells (0 for an empty map). */
-float tui_pool(const float *map, size_t rows, size_t cols, size_t stride, size_t n_live,
-               size_t z, int mean, float *out);
-
-/* The smallest zoom z (tokens per cell and axis) at which a rows x cols map
- * fits a height x width area whole (one column per cell, rows in half lines
- * when half, else whole lines; label_w columns of row labels and a line of
- * column labels). 1 when the map fits as it is or the area has no room. */
-size_t tui_zoom_fit(size_t rows, size_t cols, size_t height, size_t width, int half,
-                    size_t label_w);
-
-/* The first visible pooled index after a zoom change that keeps the cursor
- * token on the same screen line or column: the cursor was at pooled index
- * cur / z_old, off_old cells into the window (cursor minus old first
- * visible); the result is cur / z_new - that offset, clamped at 0. */
-size_t tui_zoom_origin(size_t cur, size_t z_new, size_t off_old);
-
-/* Mean over heads: maps is (n_heads, rows, cols) with per-head stride
- * head_stride and row stride; out is rows x cols (dense). */
-void tui_head_mean(const float *maps, size_t n_heads, size_t head_stride, size_t rows,
-                   size_t cols, size_t stride, float *out);
-
-/* The study's summary: how much attention each key token receives in one
- * layer, summed over heads and averaged over the first n_rows query rows.
- * maps as in tui_head_mean; out gets cols floats. */
-void tui_received(const float *maps, size_t n_heads, size_t head_stride, size_t n_rows,
-                  size_t cols, size_t stride, float *out);
+#include "util.h"
 
 /* ---- the check line ---------------------------------------------------- */
 
@@ -215,11 +53,13 @@ typedef struct {
     const char *target;       /* --target: teacher-forced target text, may be NULL */
     const char *bench_keys;   /* --bench-ui: replay these keys headless and print timings */
     size_t bench_reps;
+    const char *data_dir;     /* themes/ and config.cfg of the installation; NULL: "." */
 } tui_options;
 
-/* Run the UI on a loaded model until the person quits. Returns an exit
- * status (0, or 1 after a fatal terminal error, whose message is printed
- * after endwin()). The model must outlive the call. */
-int tui_run(const tui_options *o, const t5_model *m);
+/* Run the UI on a loaded model until the person quits. Returns 0, or -1
+ * after a fatal error (no terminal, a terminal that cannot be driven, an
+ * unreadable vocabulary) with the message in err; the terminal is restored
+ * (endwin) before it returns. The model must outlive the call. */
+int tui_run(const tui_options *o, const t5_model *m, as_err *err);
 
 #endif

@@ -126,7 +126,9 @@ static int run(tui_options *op, int argc, char **argv)
         cli_error("tui", "%s", err.msg);
         return EXIT_FAIL;
     }
-    int rc = tui_run(&o, &m);
+    o.data_dir = cli_data_dir();
+    int rc = tui_run(&o, &m, &err) ? EXIT_FAIL : EXIT_OK;
+    if (rc) cli_error("tui", "%s", err.msg);
     t5_free(&m);
     return rc;
 }

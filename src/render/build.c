@@ -1,6 +1,6 @@
 /* build.c - the maps `attnscope render` draws, taken from a trace the same
- * way the UI takes them: one head or the mean over heads (tui_head_mean),
- * the summary of attention received (tui_received), every layer x head, and
+ * way the UI takes them: one head or the mean over heads (grid_head_mean),
+ * the summary of attention received (grid_received), every layer x head, and
  * decoder rows cut at the decoding step shown.
  *
  * Deliberately not here: drawing (term.c, figure.c, data.c). */
@@ -10,7 +10,7 @@
 
 #include "byt5.h"
 #include "render.h"
-#include "tui.h"
+#include "grid.h"
 
 static const char *const format_names[RENDER_N_FORMATS] = {"ansi", "text", "svg", "png",
                                                             "pdf",  "csv",  "json"};
@@ -75,7 +75,7 @@ static void head_map(const attn_trace *t, t5_attn_kind kind, size_t layer, long 
     }
     const float *h0 = trace_map(t, kind, layer, 0, &r, &c, &stride);
     const float *h1 = t->n_heads > 1 ? trace_map(t, kind, layer, 1, &r, &c, &stride) : h0;
-    tui_head_mean(h0, t->n_heads, (size_t)(h1 - h0), rows, cols, stride, out);
+    grid_head_mean(h0, t->n_heads, (size_t)(h1 - h0), rows, cols, stride, out);
 }
 
 const char *render_token_label(const render_doc *d, int id, char *buf, size_t cap)
@@ -143,7 +143,7 @@ int render_build(render_doc *d, const attn_trace *t, const render_request *rq,
             const float *h0 = trace_map(t, k, l, 0, &r0, &c0, &st);
             const float *h1 = t->n_heads > 1 ? trace_map(t, k, l, 1, &r0, &c0, &st) : h0;
             size_t live = rows;
-            tui_received(h0, t->n_heads, (size_t)(h1 - h0), live, cols, st, s + l * cols);
+            grid_received(h0, t->n_heads, (size_t)(h1 - h0), live, cols, st, s + l * cols);
             for (size_t c = 0; c < cols; c++) mx = s[l * cols + c] > mx ? s[l * cols + c] : mx;
         }
         d->vmax = mx;

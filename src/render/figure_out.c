@@ -21,7 +21,7 @@
 #include "byt5.h"
 #include "cairo_util.h"
 #include "render.h"
-#include "tui.h"
+#include "grid.h"
 
 #define MARGIN 14.0
 #define BAR_W 70.0
@@ -166,7 +166,7 @@ static void draw(cairo_t *cr, const fig *F)
             cu_row_label(cr, F->rlab[r], mx, my, r, F->cs, F->fs);
         }
         for (size_t c = 0; c < d->cols; c++) {
-            if (tui_token_is_special(d->col_tokens[c])) cairo_set_source_rgb(cr, 0.75, 0.3, 0);
+            if (grid_token_is_special(d->col_tokens[c])) cairo_set_source_rgb(cr, 0.75, 0.3, 0);
             else cairo_set_source_rgb(cr, 0, 0, 0);
             cu_col_label(cr, F->clab[c], mx, my, c, F->cs, F->fs);
         }

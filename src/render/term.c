@@ -1,8 +1,8 @@
 /* term.c - the maps as terminal text: ANSI escapes in the theme's colours
  * (24-bit, 256 or 8 colours), or shading characters " .:-=+*#%@" with no
  * escapes at all for logs and e-mail. Cells, labels and half blocks come
- * from the UI's pure layout (tui.h: tui_grid_layout, tui_grid_cell,
- * tui_paint_cell, tui_row_label), so a rendered map looks like the UI's.
+ * from the map grid (grid.h: grid_layout, grid_cell_at,
+ * grid_paint_cell, grid_row_label), so a rendered map looks like the UI's.
  *
  * Unlike the UI there is no cursor and no scrolling: every row is printed,
  * and a map wider than the width is max-pooled over columns.
@@ -14,7 +14,7 @@
 
 #include "byt5.h"
 #include "render.h"
-#include "tui.h"
+#include "grid.h"
 
 #define NO_CURSOR ((size_t)-1)
 /* A single map's cells grow up to RENDER_SCALE columns wide while the map
@@ -152,7 +152,7 @@ static const char *piece_short(const out_t *o, const render_doc *d, int id, char
 }
 
 /* The column labels line: one character per map column, padded to cell_w. */
-static void col_labels(const out_t *o, const render_doc *d, const tui_grid *g, const int *tokens,
+static void col_labels(const out_t *o, const render_doc *d, const grid_area *g, const int *tokens,
                        const char *corner)
 {
     fprintf(o->f, "%-*.*s", (int)g->label_w, (int)g->label_w, corner);
@@ -161,8 +161,8 @@ static void col_labels(const out_t *o, const render_doc *d, const tui_grid *g, c
         int special = 0;
         if (doc_spm(d)) piece_short(o, d, tokens[g->col0 + v], s, sizeof s, &special);
         else {
-            tui_token_short(tokens[g->col0 + v], s, sizeof s);
-            special = tui_token_is_special(tokens[g->col0 + v]);
+            grid_token_short(tokens[g->col0 + v], s, sizeof s);
+            special = grid_token_is_special(tokens[g->col0 + v]);
         }
         role_text(o, special ? ROLE_TOKEN_SPECIAL : ROLE_LABEL, s);
         for (size_t k = 1; k < g->cell_w; k++) fputc(' ', o->f);
@@ -170,26 +170,26 @@ static void col_labels(const out_t *o, const render_doc *d, const tui_grid *g, c
     fputc('\n', o->f);
 }
 
-static void put_paint(const out_t *o, const tui_paint *p)
+static void put_paint(const out_t *o, const grid_paint *p)
 {
     set_style(o, p->fg, p->bg, p->attr);
     fputs(p->text, o->f);
 }
 
 /* Every line of a laid-out grid: the row label, then the cells. */
-static void grid_lines(const out_t *o, const tui_grid *g, const float *map, size_t stride,
+static void grid_lines(const out_t *o, const grid_area *g, const float *map, size_t stride,
                        double vmax, const int *row_tokens, const char *const *row_names)
 {
     for (size_t line = 0; line < g->n_lines; line++) {
         char lab[96];
-        tui_row_label(g, line, row_tokens, row_names, lab, sizeof lab);
+        grid_row_label(g, line, row_tokens, row_names, lab, sizeof lab);
         role_text(o, ROLE_LABEL, lab);
         for (size_t v = 0; v < g->vis_cols; v++) {
-            tui_cell c;
-            if (tui_grid_cell(g, map, stride, g->rows, vmax, NO_CURSOR, NO_CURSOR, line, v, &c))
+            grid_cell c;
+            if (grid_cell_at(g, map, stride, g->rows, vmax, NO_CURSOR, NO_CURSOR, line, v, &c))
                 continue;
-            tui_paint p;
-            tui_paint_cell(&c, g, o->th, o->mode, &p);
+            grid_paint p;
+            grid_paint_cell(&c, g, o->th, o->mode, &p);
             put_paint(o, &p);
         }
         reset(o);
@@ -205,11 +205,11 @@ static void scale_line(const out_t *o, double vmax, int half)
         fputs(THEME_SHADES, o->f);
     } else {
         for (int i = 0; i < 20; i++) {
-            tui_cell c = {0};
+            grid_cell c = {0};
             c.top = (float)i / 19.0f;
-            tui_grid g1 = {.cell_w = 1};
-            tui_paint p;
-            tui_paint_cell(&c, &g1, o->th, o->mode, &p);
+            grid_area g1 = {.cell_w = 1};
+            grid_paint p;
+            grid_paint_cell(&c, &g1, o->th, o->mode, &p);
             if (o->mode >= THEME_COLOR_256) {
                 (void)half;
                 set_style(o, THEME_DEFAULT, p.bg, 0);
@@ -255,13 +255,13 @@ static void single(const out_t *o, const render_doc *d, int half, size_t width)
         }
         if (rows > 64) rows = 64;
     }
-    size_t label_w = tui_row_label_width(rows, half, longest);
+    size_t label_w = grid_row_label_width(rows, half, longest);
     float *pooled = NULL;
     size_t room = width > label_w ? width - label_w : 0;
     if (room < 1) room = 1;
     if (cols > room) { /* max-pool columns so the map fits the width */
         pooled = xmalloc(rows * room * sizeof *pooled);
-        tui_downsample(map, rows, cols, cols, pooled, rows, room);
+        grid_downsample(map, rows, cols, cols, pooled, rows, room);
         char note[160];
         snprintf(note, sizeof note, "(%zu keys max-pooled into %zu columns; a wider --width "
                                     "or --format svg shows each)", cols, room);
@@ -269,17 +269,17 @@ static void single(const out_t *o, const render_doc *d, int half, size_t width)
         fputc('\n', o->f);
     }
     size_t vcols = pooled ? room : cols;
-    tui_grid g = {0};
+    grid_area g = {0};
     size_t lay_w = width > label_w + vcols ? width : label_w + vcols;
     size_t whole = (half ? (rows + 1) / 2 : rows) + 1;   /* every row, one cell high */
     if (pooled) {
-        tui_grid_layout(&g, rows, vcols, whole, lay_w, half, 0, label_w, NO_CURSOR, NO_CURSOR);
+        grid_layout(&g, rows, vcols, whole, lay_w, half, 0, label_w, NO_CURSOR, NO_CURSOR);
     } else {
         /* Cells scaled like the UI's, up to RENDER_SCALE columns, within about
            a screenful of lines (a map taller than that stays at one row a
            line, or two with half blocks, and is printed whole). */
         size_t height = whole > RENDER_LINES ? whole : RENDER_LINES;
-        tui_grid_fit(&g, rows, vcols, height, lay_w, half, RENDER_SCALE, label_w, NO_CURSOR,
+        grid_fit(&g, rows, vcols, height, lay_w, half, RENDER_SCALE, label_w, NO_CURSOR,
                      NO_CURSOR);
     }
     if (pooled) {
@@ -317,7 +317,7 @@ static void model(const out_t *o, const render_doc *d, int half, size_t width)
     /* heads per band of the width */
     size_t per_band = avail / (tw + 1);
     if (per_band < 1) per_band = 1;
-    tui_grid tg = {.half = half, .cell_w = 1};
+    grid_area tg = {.half = half, .cell_w = 1};
     for (size_t h0 = 0; h0 < nh; h0 += per_band) {
         size_t h1 = h0 + per_band < nh ? h0 + per_band : nh;
         fprintf(o->f, "%*s", (int)lab_w, "");
@@ -338,19 +338,19 @@ static void model(const out_t *o, const render_doc *d, int half, size_t width)
                 reset(o);
                 for (size_t h = h0; h < h1; h++) {
                     const float *map = d->panels[l * nh + h].data;
-                    tui_downsample(map, rows, cols, cols, buf, trows, tw);
+                    grid_downsample(map, rows, cols, cols, buf, trows, tw);
                     size_t r = line * per;
                     for (size_t c = 0; c < tw; c++) {
-                        tui_cell cell = {0};
+                        grid_cell cell = {0};
                         double v = buf[r * tw + c] / d->vmax;
                         cell.top = (float)(v > 1 ? 1 : v);
                         if (half && r + 1 < trows) {
-                            cell.flags |= TUI_CELL_HAS_BOT;
+                            cell.flags |= GRID_CELL_HAS_BOT;
                             double b = buf[(r + 1) * tw + c] / d->vmax;
                             cell.bot = (float)(b > 1 ? 1 : b);
                         }
-                        tui_paint p;
-                        tui_paint_cell(&cell, &tg, o->th, o->mode, &p);
+                        grid_paint p;
+                        grid_paint_cell(&cell, &tg, o->th, o->mode, &p);
                         put_paint(o, &p);
                     }
                     reset(o);

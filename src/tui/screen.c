@@ -85,7 +85,7 @@ void tui_role(const tui_app *a, theme_role r)
     else set_colors(a, s->fg, s->bg, s->attr);
 }
 
-void tui_put_paint(const tui_app *a, int y, int x, const tui_paint *p)
+void tui_put_paint(const tui_app *a, int y, int x, const grid_paint *p)
 {
     set_colors(a, p->fg, p->bg, p->attr);
     mvaddstr(y, x, p->text);

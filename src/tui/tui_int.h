@@ -1,19 +1,36 @@
 /* tui_int.h - what the files of src/tui share and nobody else sees: the
- * application state, the view interface, and the screen helpers (colours
- * by role, painted cells) that wrap ncurses.
+ * application state (the session, the looks, the entry box, what is
+ * selected), the view interface, and the helpers each layer offers.
  *
- * Deliberately not here: the pure layout (tui.h), themes (theme.h). */
+ * The files call downwards only, never back into a caller:
+ *
+ *   loop.c        the one loop, terminal setup, --bench-ui
+ *   keys.c        a key: the help closes, then the prompt, the entry, the
+ *                 view, then the keys every view shares
+ *   chrome.c      the frame: title, entry, message, solution, check, status,
+ *                 hints, help; the current view draws in between
+ *   view_map.c view_model.c view_summary.c   one file per view, each with
+ *                 its own state (views.c lists them)
+ *   view_common.c grids of cells with labels, cursor moves, cache keys
+ *   prompt.c      the prompt and search;  edit.c  the entry's line editor
+ *   app.c         the state: setup, themes, submit/rerun, step, notes
+ *   screen.c      colours by role, clipped text (ncurses)
+ *   session.c     the run, no curses (tui_session.h);  check.c  the check line
+ *
+ *   loop -> keys, chrome, app;  keys -> views, prompt, edit, app;
+ *   chrome -> views, prompt, check;  views -> view_common, app;
+ *   prompt -> edit, app;  app -> screen, session;  the grid (grid.h) below.
+ *
+ * A new view is one file with a tui_view and a line in views.c. */
 #ifndef ATTNSCOPE_TUI_INT_H
 #define ATTNSCOPE_TUI_INT_H
 
 #include <stddef.h>
 
-#include "analysis.h"
-#include "quad.h"
+#include "grid.h"
 #include "theme.h"
-#include "tokenizer.h"
-#include "trace.h"
 #include "tui.h"
+#include "tui_session.h"
 
 /* Keys: characters are their code point; function keys (KEY_UP...) carry
  * TUI_FKEY so they never collide with a character. */
@@ -29,39 +46,33 @@ typedef enum { VIEW_MAP = 0, VIEW_MODEL, VIEW_SUMMARY, VIEW_N } tui_view_id;
 /* A one-line prompt on the message line (search, target, output length). */
 typedef enum { PROMPT_NONE = 0, PROMPT_SEARCH, PROMPT_TARGET, PROMPT_MAXLEN } tui_prompt_id;
 
-/* What a cached buffer was computed from: a run (serial), a kind, a
-   layer/head (n_heads: the mean), zoom, pooling, live rows, a size. */
-typedef struct {
-    unsigned long serial;
-    int kind, mean, valid;
-    size_t layer, head, zoom, live, a, b;
-} tui_cache_key;
+#define TUI_ZOOM_MAX 64 /* tokens per cell and axis, zoomed out the most */
+#define TUI_MAX_THEMES 32
+#define TUI_MAX_SCALE 8 /* largest cell: 8 columns by 8 half lines */
 
 typedef struct tui_app tui_app;
 
-/* One view (htop/ncdu model): draw into the map area; handle a key. */
+/* One view (htop/ncdu model). Its state (caches, scroll) is its own: open
+ * makes it (never NULL), close frees it. draw paints the area (y, x, h, w)
+ * and sets a->status; key handles a key (TUI_IGNORED passes it on to the
+ * shared keys). title, when not NULL, writes the title's view part in a
+ * long and a short form (else "<kind> <name> view"). */
 typedef struct {
     const char *name;
-    void (*draw)(tui_app *a, int y, int x, int h, int w);
-    tui_action (*key)(tui_app *a, int key);
+    void *(*open)(tui_app *a);
+    void (*close)(void *st);
+    void (*draw)(tui_app *a, void *st, int y, int x, int h, int w);
+    tui_action (*key)(tui_app *a, void *st, int key);
+    void (*title)(const tui_app *a, const void *st, char *lng, char *shrt, size_t cap);
 } tui_view;
 
-extern const tui_view tui_views[VIEW_N];
-
-#define TUI_INPUT_MAX 4096  /* bytes of the entry box, a target, a prompt */
-#define TUI_MAX_SRC 512     /* source tokens (eos included) */
-#define TUI_MAX_GEN 512     /* decoder positions: the start token + output tokens */
-#define TUI_DEFAULT_RAW_GEN 255 /* greedy output tokens of raw text unless --max-len / O */
-#define TUI_ZOOM_MAX 64     /* tokens per cell and axis, zoomed out the most */
-#define TUI_MAX_THEMES 32
+extern const tui_view tui_view_map, tui_view_model, tui_view_summary;
+/* Every view, by id (views.c). */
+extern const tui_view *const tui_views[VIEW_N];
 
 struct tui_app {
-    const t5_model *m;
-    tok_vocab *tok;              /* the folder's vocabulary (ByT5 bytes or SentencePiece) */
-    int spm;                     /* 1: SentencePiece (labels are pieces, raw text only) */
+    tui_session *s;              /* the run; its msg is the message line */
     const char *model_dir;
-    t5_run *run;
-    attn_trace *tr;
 
     /* looks */
     theme th;
@@ -74,76 +85,32 @@ struct tui_app {
     char themes[TUI_MAX_THEMES][64];
     size_t n_themes;
     const char *theme_dirs[3];
-    char user_cfg[512], sys_cfg[512], user_themes[512];
+    char user_cfg[512], sys_cfg[512], user_themes[512], data_themes[4096];
 
     /* the entry box */
     char input[TUI_INPUT_MAX];
     size_t input_len, input_pos; /* bytes */
     int editing;
-    char msg[512];               /* under the entry box */
     char cfg_msg[512];           /* a configuration problem, shown after the first decode */
-    int msg_error;
-    size_t err_col;              /* 1-based column of a parse error, 0 none */
 
-    /* the current run (what the maps show) */
-    int raw;                     /* any text, no parser, no right/wrong */
-    int have_run;
-    char shown[TUI_INPUT_MAX];   /* the input that produced the maps */
-    char source[TUI_INPUT_MAX];  /* the model's input text */
-    int quad_ok;                 /* sol is valid */
-    quad_solution sol;
-    int gen[TUI_MAX_GEN];
-    size_t n_gen;                /* generated tokens (eos included when produced) */
-    size_t n_rows;               /* decoder rows in the maps (positions fed) */
-    char output[TUI_MAX_GEN * 4 + 1];
-    size_t gen_off[TUI_MAX_GEN + 1]; /* byte offset in output of each generated token */
-    long first_wrong;            /* byte index, -1 right, -2 not compared */
-    double decode_ms;
-    unsigned long serial;        /* counts runs: caches compare it */
-    int forced;                  /* the maps are teacher forced on a->target */
-
-    /* run configuration */
-    size_t max_len;              /* greedy output tokens at most; 0: the default */
-    char target[TUI_INPUT_MAX];  /* teacher-forcing target text; "" decodes greedily */
-
-    /* the view */
+    /* what is selected, shared by the views */
     tui_view_id view;
     t5_attn_kind kind;
     size_t layer, head;
     int avg;                     /* mean over heads */
-    size_t step;                 /* decoding step shown (0 .. n_gen-1) */
     int playing;
     size_t cur_r[3], cur_c[3];   /* cursor per kind */
-    size_t sum_r, sum_c;         /* summary cursor */
-    tui_grid grid;               /* keeps the scroll position */
-    tui_grid sum_grid;
-    size_t mv_row0, mv_col0;     /* model view scroll (layers, heads) */
+    size_t sum_r, sum_c;         /* summary cursor (layer, key) */
     int normalize;               /* scale maps to their maximum */
+    int pool_mean;               /* zoomed cells: 0 max pooling, 1 mean */
+    void *vst[VIEW_N];           /* each view's own state */
+
+    /* the frame */
     int help;
     int too_small;
     int more_work;               /* the last frame left work for idle frames (classes) */
     int idle;                    /* this frame is an idle one: do that work */
-    float *buf, *buf2;           /* scratch maps */
     char status[512];            /* the cursor line, set by the view's draw */
-
-    /* long inputs: zoom (tokens per cell) per kind, pooling, caches */
-    size_t zoom[3];
-    int pool_mean;               /* 0: max pooling, 1: mean */
-    size_t sum_zoom;             /* key tokens a summary cell (0 or 1: one) */
-    float *zbuf;                 /* the map view's (pooled / head-mean) map */
-    tui_cache_key zkey;
-    double zmax;                 /* its largest live value */
-    float *thumbs;               /* the model view's pooled thumbnails (n_layers * n_heads) */
-    size_t thumbs_cap;
-    float *thumb_max;            /* per thumbnail */
-    unsigned char *thumb_done;
-    tui_cache_key tkey;
-    float *sumbuf;               /* the summary (n_layers x cols) */
-    tui_cache_key skey;
-    double sum_max;
-    int *ztok_r, *ztok_c;        /* first token of each pooled row / column */
-    char (*zlab)[48];            /* pooled row labels */
-    const char **znames;
 
     /* the prompt and the last search */
     tui_prompt_id prompt;
@@ -152,55 +119,29 @@ struct tui_app {
     char search[TUI_INPUT_MAX];
     int search_rows;             /* 1: the query axis (rows), 0: the key axis */
     int prompt_rows;
-
-    /* analysis: each head's class (after every decode), ablated heads */
-    an_iv iv;                    /* hooked into the run for good; trace_run chains it */
-    char (*lab_src)[32], (*lab_gen)[32]; /* SentencePiece labels of the current run */
-    const char **names_src, **names_gen;
-    an_head_class *cls[3];       /* (n_layers[kind], n_heads), classified on first use */
-    unsigned char *cls_done[3];  /* (n_layers[kind], n_heads) */
 };
 
-/* The class of a head of the current run, NULL when not known. */
-const an_head_class *tui_head_class(tui_app *a, t5_attn_kind kind, size_t layer, size_t head);
-/* Decode the input of the maps on screen again (after an ablation, a new
- * target or output length), keeping the step unless it was the last. */
+/* ---- app.c: the state -------------------------------------------------- */
+
+/* Set up a (zeroed by the call) for a model; takes tok. cfg problems go to
+ * a->cfg_msg. */
+void tui_app_init(tui_app *a, const tui_options *o, const t5_model *m, tok_vocab *tok);
+void tui_app_free(tui_app *a);
+/* Decode the entry box (Enter). Errors go to the message line and keep the
+ * old maps. Returns 0 when the maps changed. */
+int tui_submit(tui_app *a, int force_raw);
+/* Decode the input of the maps on screen again (or the entry, without a run). */
 void tui_rerun(tui_app *a);
-/* Toggle ablation (zeroing) of one head and decode the shown input again. */
 void tui_toggle_ablation(tui_app *a, t5_attn_kind kind, size_t layer, size_t head);
-/* Clear every ablation and decode again. */
 void tui_clear_ablation(tui_app *a);
+/* Show decoding step `step` (clamped): decoder cursors follow it. */
+void tui_set_step(tui_app *a, size_t step);
+/* A note on the message line (error 1: as an error). */
+void tui_note(tui_app *a, int error, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 /* Switch to the next theme found (themes/ and the user's folder). */
 void tui_cycle_theme(tui_app *a);
-
-/* ---- app.c --------------------------------------------------------------- */
-
-/* The text of one token as typed (ByT5: its byte; SentencePiece: the piece
- * with '▁' as a space; specials: their label) for searching. Returns buf. */
-const char *tui_token_text(const tui_app *a, int id, char *buf, size_t cap);
-
-/* Decode the entry box (Enter). Parse errors go to the message line and keep
- * the old maps. Returns 0 when the maps changed. */
-int tui_submit(tui_app *a, int force_raw);
-
-/* The number of layers of the current kind's stack, rows and columns of the
- * current kind's maps, and the map of (layer, head) (head == n_heads: the
- * mean over heads, computed into a->buf). */
+/* Layers of a kind in the current model. */
 size_t tui_n_layers(const tui_app *a, t5_attn_kind kind);
-void tui_map_size(const tui_app *a, t5_attn_kind kind, size_t *rows, size_t *cols);
-const float *tui_map(tui_app *a, t5_attn_kind kind, size_t layer, size_t head, size_t *stride);
-/* Rows of decoder maps that are live at the current step. */
-size_t tui_live_rows(const tui_app *a, t5_attn_kind kind);
-/* A display label for a token id (tok_label) and a one-column one (ByT5:
- * tui_token_short; SentencePiece: the piece's first character after '▁'). */
-const char *tui_label(const tui_app *a, int id, char *buf, size_t cap);
-const char *tui_short_label(const tui_app *a, int id, char *buf, size_t cap);
-/* SentencePiece row labels of a kind's maps (NULL for ByT5: tokens are used). */
-const char *const *tui_row_names(const tui_app *a, t5_attn_kind kind);
-/* Token ids along the rows / columns of a kind's maps. */
-const int *tui_row_tokens(const tui_app *a, t5_attn_kind kind);
-const int *tui_col_tokens(const tui_app *a, t5_attn_kind kind);
-const char *tui_kind_name(t5_attn_kind k);
 
 /* ---- screen.c ----------------------------------------------------------- */
 
@@ -210,7 +151,7 @@ void tui_colors_init(tui_app *a);
 /* Apply role r (colours or mono attributes) to stdscr. */
 void tui_role(const tui_app *a, theme_role r);
 /* Draw a painted cell at (y, x). */
-void tui_put_paint(const tui_app *a, int y, int x, const tui_paint *p);
+void tui_put_paint(const tui_app *a, int y, int x, const grid_paint *p);
 /* Quantise a weight to the ramp levels in use. */
 float tui_quant(const tui_app *a, float v);
 /* Write at most w columns of UTF-8 text at (y, x) in role r (one column
@@ -221,12 +162,59 @@ void tui_fill(const tui_app *a, int y, int x, int w, theme_role r);
 /* Columns (characters) of a UTF-8 string / of its first n bytes. */
 size_t tui_utf8_cols(const char *s, size_t n);
 
-/* ---- views.c ------------------------------------------------------------ */
+/* ---- view_common.c: what the views share -------------------------------- */
 
+/* What a cached buffer was computed from: a run (serial), a kind, a
+   layer/head (n_heads: the mean), zoom, pooling, live rows, a size. */
+typedef struct {
+    unsigned long serial;
+    int kind, mean, valid;
+    size_t layer, head, zoom, live, a, b;
+} tui_cache_key;
+
+int tui_cache_eq(const tui_cache_key *x, const tui_cache_key *y);
+/* Half blocks in use (allowed, UTF-8, 256 colours or more). */
+int tui_use_half(const tui_app *a);
+/* The head index of the selection: a->head, or n_heads for the mean. */
+size_t tui_head_index(const tui_app *a);
+/* The largest weight of the first rows of a map, at least a tiny value. */
+double tui_map_max(const float *map, size_t rows, size_t cols, size_t stride);
+/* Column labels of a grid at line y (tokens: one per map column). */
+void tui_draw_col_labels(const tui_app *a, const grid_area *g, int y, int x, const int *tokens,
+                         size_t cur_col, const char *corner);
+/* The cells and row labels of a grid (labels from row tokens or names);
+ * step_row (or -1) gets the decoding step's marker. */
+void tui_draw_grid(tui_app *a, const grid_area *g, int y, int x, const float *map, size_t stride,
+                   size_t n_live, double vmax, size_t cr, size_t cc, const int *row_tokens,
+                   const char *const *row_names, long step_row);
+/* The text of tokens [i0, i1) (control characters as '.'), at most cap-1
+ * bytes, never ending inside a UTF-8 character. */
+void tui_range_text(const tui_app *a, const int *tokens, size_t i0, size_t i1, char *out,
+                    size_t cap);
+/* Move a cursor (r, c) in a rows x cols area by an arrow / page / Home /
+ * End key; returns 1 when the key was one of those. */
+int tui_move_cursor(size_t *r, size_t *c, size_t rows, size_t cols, size_t page, int key);
+
+/* ---- edit.c / prompt.c / chrome.c / keys.c ------------------------------ */
+
+/* Append code point cp as UTF-8 to out at *n. */
+void tui_utf8_put(char *out, int cp, size_t *n);
+/* A key while the entry box has the focus. */
+tui_action tui_edit_key(tui_app *a, int key);
+/* Open a prompt with text; a key while it is open; draw it on line y
+ * (returns the cursor's column). */
+void tui_prompt_open(tui_app *a, tui_prompt_id id, const char *text);
+tui_action tui_prompt_key(tui_app *a, int key);
+int tui_prompt_draw(tui_app *a, int y, int w);
+/* Move to the next (dir 1) or previous (-1) match of a->search. */
+void tui_search_find(tui_app *a, int dir);
+/* The label of the entry box ("equation> " or "text> "). */
+const char *tui_entry_label(const tui_app *a);
 /* The whole screen: title, entry, message, solution, status, view, hints,
  * and the help overlay or the too-small notice. */
 void tui_draw(tui_app *a);
-/* Keys every view shares (layer, head, kind, step, theme, help...). */
-tui_action tui_common_key(tui_app *a, int key);
+/* One key: the help closes, then the prompt, the entry, the view and the
+ * keys every view shares. */
+tui_action tui_handle_key(tui_app *a, int key);
 
 #endif

@@ -28,17 +28,17 @@ for v in NO_COLOR XDG_CONFIG_HOME ATTNSCOPE_MODEL OPENBLAS_NUM_THREADS OMP_NUM_T
          COLORTERM TERM COLUMNS; do
     grep -Eq "^       ([A-Z_]+, )*$v(,| |\$)" "$T/man.txt" || fail "ENVIRONMENT does not list $v"
 done
-# the UI's keys: every key in the help overlay of src/tui/views.c (the key
+# the UI's keys: every key in the help overlay of src/tui/chrome.c (the key
 # column of help_lines) is a key of the man page's "Keys" section
-sed -n '/help_lines\[\] = {/,/^};/p' src/tui/views.c |
+sed -n '/help_lines\[\] = {/,/^};/p' src/tui/chrome.c |
     sed -n 's/^ *"  \([^ ].\{0,13\}\).*/\1/p' | tr ' ' '\n' | grep -v '^$' | sort -u > "$T/ui_keys"
-[ -s "$T/ui_keys" ] || fail "no keys found in src/tui/views.c help_lines"
+[ -s "$T/ui_keys" ] || fail "no keys found in src/tui/chrome.c help_lines"
 awk '/^\.SS Keys$/ { on = 1; next } on && /^\.S[SH] / { exit } on && /^\.BR? / { print }' "$PAGE" |
     sed -e 's/\\-/-/g' -e 's/^\.BR* //' -e 's/"[^"]*"/ /g' | tr ' ' '\n' | grep -v '^$' |
     awk 'length > 1 { $0 = tolower($0) } { print }' | sort -u > "$T/man_keys"
 while read -r k; do   # one-letter keys keep their case (g and G differ), names do not
     kl=$k; [ ${#k} -gt 1 ] && kl=$(printf '%s' "$k" | tr 'A-Z' 'a-z')
-    grep -qxF -- "$kl" "$T/man_keys" || fail "the UI key '$k' (src/tui/views.c help) is not in the man page's Keys"
+    grep -qxF -- "$kl" "$T/man_keys" || fail "the UI key '$k' (src/tui/chrome.c help) is not in the man page's Keys"
 done < "$T/ui_keys"
 # the pattern thresholds of include/analysis.h
 for n in AN_DIAG_CLEAR AN_STRIPE_MIN AN_BLOCK_SAME AN_BLOCK_JUMP AN_BLOCK_MIN AN_BLUR_MIN; do

@@ -1,20 +1,19 @@
-/* layout.c - the UI's pure drawing decisions: which part of a map is
- * visible, which rows share a half-block line, which labels go on the axes,
- * what each cell looks like in each colour depth, and the small map
- * reductions the views show (head mean, summary, thumbnails).
+/* grid.c - a map on a grid of character cells (grid.h): which part of a
+ * map is visible, which rows share a half-block line, which labels go on
+ * the axes, what each cell looks like in each colour depth, and the small
+ * map reductions the views show (pooling, head mean, summary, thumbnails).
  *
- * Deliberately not here: ncurses. Everything is a function of its arguments,
- * so tests/unit/test_tui_layout.c checks it cell by cell. */
-#include "tui.h"
+ * Deliberately not here: ncurses or any output. Everything is a function of
+ * its arguments, so tests/unit/test_grid.c checks it cell by cell. */
+#include "grid.h"
 
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "byt5.h"
-#include "quad.h"
 
-size_t tui_scroll(size_t off, size_t cur, size_t vis, size_t total, size_t align)
+size_t grid_scroll(size_t off, size_t cur, size_t vis, size_t total, size_t align)
 {
     if (align < 1 || vis < align) align = 1;
     if (vis == 0 || total <= vis) return 0;
@@ -30,13 +29,13 @@ size_t tui_scroll(size_t off, size_t cur, size_t vis, size_t total, size_t align
 }
 
 /* Half lines per map row (a zeroed grid counts as the legacy layout). */
-static size_t grid_sy(const tui_grid *g)
+static size_t grid_sy(const grid_area *g)
 {
     return g->sy ? g->sy : g->half ? 1 : 2;
 }
 
 /* Rows, lines and scroll for a grid whose cell_w and sy are set. */
-static void place(tui_grid *g, size_t max_lines, size_t room, size_t cur_row, size_t cur_col,
+static void place(grid_area *g, size_t max_lines, size_t room, size_t cur_row, size_t cur_col,
                   size_t prev_row0, size_t prev_col0)
 {
     size_t sy = grid_sy(g);
@@ -46,16 +45,16 @@ static void place(tui_grid *g, size_t max_lines, size_t room, size_t cur_row, si
     g->vis_cols = g->cols < room / g->cell_w ? g->cols : room / g->cell_w;
     /* Rows start on the same half of a line wherever the map is scrolled to:
        row0 * sy stays even. */
-    g->row0 = tui_scroll(prev_row0, cur_row, g->vis_rows, g->rows, sy % 2 ? 2 : 1);
+    g->row0 = grid_scroll(prev_row0, cur_row, g->vis_rows, g->rows, sy % 2 ? 2 : 1);
     if (g->row0 + g->vis_rows > g->rows) g->vis_rows = g->rows - g->row0;
     g->n_lines = (g->vis_rows * sy + 1) / 2;
-    g->col0 = tui_scroll(prev_col0, cur_col, g->vis_cols, g->cols, 1);
+    g->col0 = grid_scroll(prev_col0, cur_col, g->vis_cols, g->cols, 1);
 }
 
 /* A fresh grid of rows x cols in height x width (scroll offsets cleared:
  * the callers keep the old ones for place). 0 if nothing fits, which leaves
  * an empty grid. */
-static int grid_reset(tui_grid *g, size_t rows, size_t cols, size_t height, size_t width,
+static int grid_reset(grid_area *g, size_t rows, size_t cols, size_t height, size_t width,
                       int half, size_t label_w)
 {
     memset(g, 0, sizeof *g);
@@ -69,7 +68,7 @@ static int grid_reset(tui_grid *g, size_t rows, size_t cols, size_t height, size
     return !(height <= g->top || width <= label_w || rows == 0 || cols == 0);
 }
 
-void tui_grid_layout(tui_grid *g, size_t rows, size_t cols, size_t height, size_t width,
+void grid_layout(grid_area *g, size_t rows, size_t cols, size_t height, size_t width,
                      int half, int wide, size_t label_w, size_t cur_row, size_t cur_col)
 {
     size_t prev_row0 = g->row0, prev_col0 = g->col0;
@@ -82,7 +81,7 @@ void tui_grid_layout(tui_grid *g, size_t rows, size_t cols, size_t height, size_
 
 #define MIN2(a, b) ((a) < (b) ? (a) : (b))
 
-void tui_grid_fit(tui_grid *g, size_t rows, size_t cols, size_t height, size_t width, int half,
+void grid_fit(grid_area *g, size_t rows, size_t cols, size_t height, size_t width, int half,
                   size_t max_scale, size_t label_w, size_t cur_row, size_t cur_col)
 {
     size_t prev_row0 = g->row0, prev_col0 = g->col0;
@@ -116,7 +115,7 @@ void tui_grid_fit(tui_grid *g, size_t rows, size_t cols, size_t height, size_t w
     place(g, max_lines, room, cur_row, cur_col, prev_row0, prev_col0);
 }
 
-long tui_line_row(const tui_grid *g, size_t line)
+long grid_line_row(const grid_area *g, size_t line)
 {
     if (line >= g->n_lines) return -1;
     size_t sy = grid_sy(g);
@@ -136,9 +135,9 @@ static float scaled(float v, double vmax)
     return s > 1 ? 1.0f : (float)s;
 }
 
-int tui_grid_cell(const tui_grid *g, const float *map, size_t stride, size_t n_live,
+int grid_cell_at(const grid_area *g, const float *map, size_t stride, size_t n_live,
                   double vmax, size_t cur_row, size_t cur_col, size_t line, size_t vcol,
-                  tui_cell *c)
+                  grid_cell *c)
 {
     memset(c, 0, sizeof *c);
     if (line >= g->n_lines || vcol >= g->vis_cols) return -1;
@@ -149,18 +148,18 @@ int tui_grid_cell(const tui_grid *g, const float *map, size_t stride, size_t n_l
     c->row = r;
     c->col = col;
     c->top = scaled(map[r * stride + col], vmax);
-    if (r == cur_row && col == cur_col) c->flags |= TUI_CELL_CURSOR_TOP;
-    else if (r == cur_row || col == cur_col) c->flags |= TUI_CELL_CROSS_TOP;
-    if (r >= n_live) c->flags |= TUI_CELL_MASK_TOP;
+    if (r == cur_row && col == cur_col) c->flags |= GRID_CELL_CURSOR_TOP;
+    else if (r == cur_row || col == cur_col) c->flags |= GRID_CELL_CROSS_TOP;
+    if (r >= n_live) c->flags |= GRID_CELL_MASK_TOP;
     if (rb == r) {
-        c->flags |= TUI_CELL_SAME;
+        c->flags |= GRID_CELL_SAME;
         c->bot = c->top;
     } else if (rb < g->rows && rb < end) {
-        c->flags |= TUI_CELL_HAS_BOT;
+        c->flags |= GRID_CELL_HAS_BOT;
         c->bot = scaled(map[rb * stride + col], vmax);
-        if (rb == cur_row && col == cur_col) c->flags |= TUI_CELL_CURSOR_BOT;
-        else if (rb == cur_row || col == cur_col) c->flags |= TUI_CELL_CROSS_BOT;
-        if (rb >= n_live) c->flags |= TUI_CELL_MASK_BOT;
+        if (rb == cur_row && col == cur_col) c->flags |= GRID_CELL_CURSOR_BOT;
+        else if (rb == cur_row || col == cur_col) c->flags |= GRID_CELL_CROSS_BOT;
+        if (rb >= n_live) c->flags |= GRID_CELL_MASK_BOT;
     }
     return 0;
 }
@@ -176,27 +175,27 @@ static theme_color half_color(const theme *t, float v, int cursor, int cross, in
     return c;
 }
 
-void tui_paint_cell(const tui_cell *c, const tui_grid *g, const theme *t, theme_color_mode mode,
-                    tui_paint *p)
+void grid_paint_cell(const grid_cell *c, const grid_area *g, const theme *t, theme_color_mode mode,
+                    grid_paint *p)
 {
     memset(p, 0, sizeof *p);
     p->fg = p->bg = THEME_DEFAULT;
     size_t w = g->cell_w ? g->cell_w : 1;
     if (w > 8) w = 8;
     unsigned f = c->flags;
-    int cur_top = (f & TUI_CELL_CURSOR_TOP) != 0, cur_bot = (f & TUI_CELL_CURSOR_BOT) != 0;
-    if (g->half && mode >= THEME_COLOR_256 && !(f & TUI_CELL_SAME)) {
-        p->fg = half_color(t, c->top, cur_top, f & TUI_CELL_CROSS_TOP, f & TUI_CELL_MASK_TOP);
-        if (f & TUI_CELL_HAS_BOT)
-            p->bg = half_color(t, c->bot, cur_bot, f & TUI_CELL_CROSS_BOT, f & TUI_CELL_MASK_BOT);
+    int cur_top = (f & GRID_CELL_CURSOR_TOP) != 0, cur_bot = (f & GRID_CELL_CURSOR_BOT) != 0;
+    if (g->half && mode >= THEME_COLOR_256 && !(f & GRID_CELL_SAME)) {
+        p->fg = half_color(t, c->top, cur_top, f & GRID_CELL_CROSS_TOP, f & GRID_CELL_MASK_TOP);
+        if (f & GRID_CELL_HAS_BOT)
+            p->bg = half_color(t, c->bot, cur_bot, f & GRID_CELL_CROSS_BOT, f & GRID_CELL_MASK_BOT);
         /* A masked top over a live bottom: draw the lower half block instead. */
         const char *glyph = "\xe2\x96\x80"; /* ▀ */
-        if ((f & TUI_CELL_MASK_TOP) && !cur_top && (f & TUI_CELL_HAS_BOT) &&
-            !(f & TUI_CELL_MASK_BOT)) {
+        if ((f & GRID_CELL_MASK_TOP) && !cur_top && (f & GRID_CELL_HAS_BOT) &&
+            !(f & GRID_CELL_MASK_BOT)) {
             p->fg = p->bg;
             p->bg = THEME_DEFAULT;
             glyph = "\xe2\x96\x84"; /* ▄ */
-        } else if ((f & TUI_CELL_MASK_TOP) && !cur_top) {
+        } else if ((f & GRID_CELL_MASK_TOP) && !cur_top) {
             glyph = " ";
             p->fg = THEME_DEFAULT;
         }
@@ -205,8 +204,8 @@ void tui_paint_cell(const tui_cell *c, const tui_grid *g, const theme *t, theme_
     }
     /* One map row per cell from here on (half mode without 256 colours is
        drawn like this too, showing the top row; the layout avoids it). */
-    int mask = (f & TUI_CELL_MASK_TOP) != 0;
-    int cross = (f & TUI_CELL_CROSS_TOP) != 0;
+    int mask = (f & GRID_CELL_MASK_TOP) != 0;
+    int cross = (f & GRID_CELL_CROSS_TOP) != 0;
     if (mode >= THEME_COLOR_256) {
         p->bg = half_color(t, c->top, cur_top, cross, mask);
         snprintf(p->text, sizeof p->text, "%.*s", (int)w, "        ");
@@ -225,7 +224,7 @@ void tui_paint_cell(const tui_cell *c, const tui_grid *g, const theme *t, theme_
     }
 }
 
-const char *tui_token_short(int id, char *buf, size_t cap)
+const char *grid_token_short(int id, char *buf, size_t cap)
 {
     if (cap < 2) return buf;
     char c;
@@ -241,7 +240,7 @@ const char *tui_token_short(int id, char *buf, size_t cap)
     return buf;
 }
 
-int tui_token_is_special(int id)
+int grid_token_is_special(int id)
 {
     if (id < BYT5_OFFSET) return 1;
     if (id >= BYT5_OFFSET + 256) return 0;
@@ -249,18 +248,18 @@ int tui_token_is_special(int id)
     return b != 0 && strchr("x^=+-*();D<", b) != NULL;
 }
 
-int tui_col_label(const tui_grid *g, size_t vcol, const int *tokens, size_t cur_col, char *buf,
+int grid_col_label(const grid_area *g, size_t vcol, const int *tokens, size_t cur_col, char *buf,
                   size_t cap)
 {
     if (cap) buf[0] = '\0';
     if (vcol >= g->vis_cols || g->col0 + vcol >= g->cols) return -1;
     size_t c = g->col0 + vcol;
-    tui_token_short(tokens[c], buf, cap);
-    return c == cur_col ? TUI_LABEL_CURSOR
-           : tui_token_is_special(tokens[c]) ? TUI_LABEL_SPECIAL : TUI_LABEL_PLAIN;
+    grid_token_short(tokens[c], buf, cap);
+    return c == cur_col ? GRID_LABEL_CURSOR
+           : grid_token_is_special(tokens[c]) ? GRID_LABEL_SPECIAL : GRID_LABEL_PLAIN;
 }
 
-size_t tui_row_label_width(size_t rows, int half, size_t longest_name)
+size_t grid_row_label_width(size_t rows, int half, size_t longest_name)
 {
     size_t digits = 1;
     for (size_t v = rows > 0 ? rows - 1 : 0; v >= 10; v /= 10) digits++;
@@ -268,13 +267,13 @@ size_t tui_row_label_width(size_t rows, int half, size_t longest_name)
     return digits + 1 + name + 1;
 }
 
-char *tui_row_label(const tui_grid *g, size_t line, const int *tokens,
+char *grid_row_label(const grid_area *g, size_t line, const int *tokens,
                     const char *const *names, char *out, size_t cap)
 {
     if (!cap) return out;
     out[0] = '\0';
     if (line >= g->n_lines || g->label_w < 2) return out;
-    long lr = tui_line_row(g, line);
+    long lr = grid_line_row(g, line);
     if (lr < 0) { /* a line that continues a taller row: blank */
         snprintf(out, cap, "%*s", (int)g->label_w, "");
         return out;
@@ -285,8 +284,8 @@ char *tui_row_label(const tui_grid *g, size_t line, const int *tokens,
     if (tokens) {
         char a[8], b[8];
         if (pair) {
-            tui_token_short(tokens[r], a, sizeof a);
-            if (r + 1 < g->rows && r + 1 < g->row0 + g->vis_rows) tui_token_short(tokens[r + 1], b, sizeof b);
+            grid_token_short(tokens[r], a, sizeof a);
+            if (r + 1 < g->rows && r + 1 < g->row0 + g->vis_rows) grid_token_short(tokens[r + 1], b, sizeof b);
             else b[0] = '\0';
             snprintf(name, sizeof name, "%s%s", a, b);
         } else {
@@ -316,7 +315,7 @@ char *tui_row_label(const tui_grid *g, size_t line, const int *tokens,
     return out;
 }
 
-void tui_downsample(const float *map, size_t rows, size_t cols, size_t stride, float *out,
+void grid_downsample(const float *map, size_t rows, size_t cols, size_t stride, float *out,
                     size_t out_rows, size_t out_cols)
 {
     if (!rows || !cols || !out_rows || !out_cols) return;
@@ -335,7 +334,7 @@ void tui_downsample(const float *map, size_t rows, size_t cols, size_t stride, f
     }
 }
 
-void tui_head_mean(const float *maps, size_t n_heads, size_t head_stride, size_t rows,
+void grid_head_mean(const float *maps, size_t n_heads, size_t head_stride, size_t rows,
                    size_t cols, size_t stride, float *out)
 {
     memset(out, 0, rows * cols * sizeof *out);
@@ -346,7 +345,7 @@ void tui_head_mean(const float *maps, size_t n_heads, size_t head_stride, size_t
     for (size_t i = 0; i < rows * cols; i++) out[i] /= (float)n_heads;
 }
 
-void tui_received(const float *maps, size_t n_heads, size_t head_stride, size_t n_rows,
+void grid_received(const float *maps, size_t n_heads, size_t head_stride, size_t n_rows,
                   size_t cols, size_t stride, float *out)
 {
     memset(out, 0, cols * sizeof *out);
@@ -357,91 +356,17 @@ void tui_received(const float *maps, size_t n_heads, size_t head_stride, size_t 
     for (size_t c = 0; c < cols; c++) out[c] /= (float)n_rows;
 }
 
-char *tui_ascii(const char *s, char *out, size_t cap)
-{
-    static const struct {
-        const char *u, *a;
-    } map[] = {{"\xe2\x88\x9a", "sqrt"}, {"\xc2\xb1", "+-"}, {"\xe2\x89\x88", "~"},
-               {"\xe2\x88\x92", "-"},    {"\xe2\x9c\x93", "OK"}, {"\xe2\x9c\x97", "X"}};
-    size_t n = 0;
-    if (!cap) return out;
-    while (*s && n + 1 < cap) {
-        const char *rep = NULL;
-        size_t skip = 1;
-        if ((unsigned char)*s >= 0x80) {
-            for (size_t i = 0; i < sizeof map / sizeof map[0]; i++)
-                if (!strncmp(s, map[i].u, strlen(map[i].u))) {
-                    rep = map[i].a;
-                    skip = strlen(map[i].u);
-                    break;
-                }
-            if (!rep) {
-                rep = "?";
-                /* one '?' per UTF-8 character */
-                while ((s[skip] & 0xC0) == 0x80) skip++;
-            }
-        }
-        if (rep) {
-            for (const char *r = rep; *r && n + 1 < cap; r++) out[n++] = *r;
-        } else {
-            out[n++] = *s;
-        }
-        s += skip;
-    }
-    out[n] = '\0';
-    return out;
-}
-
-tui_check_kind tui_check_text(const quad_solution *sol, const char *output, int utf8, char *out,
-                              size_t cap)
-{
-    char text[768], lab[16], got[32], want[32];
-    tui_check_kind kind;
-    if (!sol->in_distribution) {
-        snprintf(text, sizeof text, "roots not integers (outside the training form): %s",
-                 sol->roots_text);
-        kind = TUI_CHECK_OFF;
-    } else {
-        long i = quad_first_diff(sol->target, output);
-        if (i < 0) {
-            snprintf(text, sizeof text, "\xe2\x9c\x93 right: the exact solution (%s)",
-                     sol->roots_text);
-            kind = TUI_CHECK_RIGHT;
-        } else {
-            size_t tl = strlen(sol->target), ol = strlen(output);
-            if ((size_t)i < ol)
-                snprintf(got, sizeof got, "'%s'",
-                         byt5_token_label((unsigned char)output[i] + BYT5_OFFSET, lab, sizeof lab));
-            else
-                snprintf(got, sizeof got, "the end");
-            if ((size_t)i < tl)
-                snprintf(want, sizeof want, "'%s'",
-                         byt5_token_label((unsigned char)sol->target[i] + BYT5_OFFSET, lab,
-                                          sizeof lab));
-            else
-                snprintf(want, sizeof want, "the end");
-            snprintf(text, sizeof text, "\xe2\x9c\x97 wrong from char %ld: %s, want %s; answer %s (%s)",
-                     i + 1, got, want, quad_answer_right(sol->target, output) ? "right" : "wrong",
-                     sol->roots_text);
-            kind = TUI_CHECK_WRONG;
-        }
-    }
-    if (utf8) snprintf(out, cap, "%s", text);
-    else tui_ascii(text, out, cap);
-    return kind;
-}
-
-size_t tui_pool_size(size_t n, size_t z)
+size_t grid_pool_size(size_t n, size_t z)
 {
     if (z < 1) z = 1;
     return (n + z - 1) / z;
 }
 
-float tui_pool(const float *map, size_t rows, size_t cols, size_t stride, size_t n_live,
+float grid_pool(const float *map, size_t rows, size_t cols, size_t stride, size_t n_live,
                size_t z, int mean, float *out)
 {
     if (z < 1) z = 1;
-    size_t pr = tui_pool_size(rows, z), pc = tui_pool_size(cols, z);
+    size_t pr = grid_pool_size(rows, z), pc = grid_pool_size(cols, z);
     if (n_live > rows) n_live = rows;
     float best = 0;
     for (size_t i = 0; i < pr; i++) {
@@ -479,17 +404,17 @@ float tui_pool(const float *map, size_t rows, size_t cols, size_t stride, size_t
     return best;
 }
 
-size_t tui_zoom_fit(size_t rows, size_t cols, size_t height, size_t width, int half,
+size_t grid_zoom_fit(size_t rows, size_t cols, size_t height, size_t width, int half,
                     size_t label_w)
 {
     if (height < 2 || width <= label_w || !rows || !cols) return 1;
     size_t room_r = (height - 1) * (half ? 2 : 1), room_c = width - label_w;
     size_t z = 1;
-    while (tui_pool_size(rows, z) > room_r || tui_pool_size(cols, z) > room_c) z++;
+    while (grid_pool_size(rows, z) > room_r || grid_pool_size(cols, z) > room_c) z++;
     return z;
 }
 
-size_t tui_zoom_origin(size_t cur, size_t z_new, size_t off_old)
+size_t grid_zoom_origin(size_t cur, size_t z_new, size_t off_old)
 {
     size_t p = cur / (z_new ? z_new : 1);
     return p > off_old ? p - off_old : 0;

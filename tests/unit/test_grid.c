@@ -1,4 +1,4 @@
-/* test_tui_layout.c - the UI's pure layout: scrolling windows that keep the
+/* test_grid.c - the map grid (grid.h): scrolling windows that keep the
  * cursor visible, half-block pairing, cell flags and paints in every colour
  * depth, axis labels, and the map reductions (head mean, summary, thumbnails),
  * on hand-built maps. */
@@ -8,22 +8,21 @@
 #include <string.h>
 
 #include "byt5.h"
-#include "quad.h"
-#include "tui.h"
+#include "grid.h"
 
 static void test_scroll(void **state)
 {
     (void)state;
-    assert_int_equal(tui_scroll(0, 5, 10, 8, 1), 0);   /* fits: no scroll */
-    assert_int_equal(tui_scroll(0, 3, 5, 20, 1), 0);   /* inside: stays */
-    assert_int_equal(tui_scroll(0, 5, 5, 20, 1), 1);   /* one past the end: minimal move */
-    assert_int_equal(tui_scroll(0, 19, 5, 20, 1), 15); /* last row */
-    assert_int_equal(tui_scroll(15, 2, 5, 20, 1), 2);  /* back up */
-    assert_int_equal(tui_scroll(18, 19, 5, 20, 1), 15); /* window kept inside the map */
+    assert_int_equal(grid_scroll(0, 5, 10, 8, 1), 0);   /* fits: no scroll */
+    assert_int_equal(grid_scroll(0, 3, 5, 20, 1), 0);   /* inside: stays */
+    assert_int_equal(grid_scroll(0, 5, 5, 20, 1), 1);   /* one past the end: minimal move */
+    assert_int_equal(grid_scroll(0, 19, 5, 20, 1), 15); /* last row */
+    assert_int_equal(grid_scroll(15, 2, 5, 20, 1), 2);  /* back up */
+    assert_int_equal(grid_scroll(18, 19, 5, 20, 1), 15); /* window kept inside the map */
     /* aligned (half blocks): offsets stay even and the cursor stays inside */
     for (size_t cur = 0; cur < 21; cur++)
         for (size_t off = 0; off < 21; off += 2) {
-            size_t o = tui_scroll(off, cur, 6, 21, 2);
+            size_t o = grid_scroll(off, cur, 6, 21, 2);
             assert_int_equal(o % 2, 0);
             assert_true(cur >= o && cur < o + 6);
         }
@@ -32,19 +31,19 @@ static void test_scroll(void **state)
 static void test_layout_fits(void **state)
 {
     (void)state;
-    tui_grid g = {0};
-    tui_grid_layout(&g, 10, 12, 20, 60, 0, 1, 8, 0, 0);
+    grid_area g = {0};
+    grid_layout(&g, 10, 12, 20, 60, 0, 1, 8, 0, 0);
     assert_int_equal(g.vis_rows, 10);
     assert_int_equal(g.vis_cols, 12);
     assert_int_equal(g.cell_w, 2); /* room for wide cells */
     assert_int_equal(g.n_lines, 10);
     assert_int_equal(g.row0, 0);
     /* too narrow for wide cells */
-    tui_grid_layout(&g, 10, 30, 20, 40, 0, 1, 8, 0, 0);
+    grid_layout(&g, 10, 30, 20, 40, 0, 1, 8, 0, 0);
     assert_int_equal(g.cell_w, 1);
     assert_int_equal(g.vis_cols, 30);
     /* half blocks: two rows per line, always one column per map column */
-    tui_grid_layout(&g, 9, 12, 20, 60, 1, 1, 8, 0, 0);
+    grid_layout(&g, 9, 12, 20, 60, 1, 1, 8, 0, 0);
     assert_int_equal(g.cell_w, 1);
     assert_int_equal(g.n_lines, 5);
     assert_int_equal(g.vis_rows, 9);
@@ -53,31 +52,31 @@ static void test_layout_fits(void **state)
 static void test_layout_scrolls_to_cursor(void **state)
 {
     (void)state;
-    tui_grid g = {0};
+    grid_area g = {0};
     /* 40x40 map in 11 lines (10 of cells) and 30 columns (8 of labels) */
-    tui_grid_layout(&g, 40, 40, 11, 30, 0, 0, 8, 35, 39);
+    grid_layout(&g, 40, 40, 11, 30, 0, 0, 8, 35, 39);
     assert_int_equal(g.vis_rows, 10);
     assert_int_equal(g.vis_cols, 22);
     assert_int_equal(g.row0, 26);
     assert_int_equal(g.col0, 18);
     /* moving up inside the window keeps it; above it scrolls minimally */
-    tui_grid_layout(&g, 40, 40, 11, 30, 0, 0, 8, 30, 20);
+    grid_layout(&g, 40, 40, 11, 30, 0, 0, 8, 30, 20);
     assert_int_equal(g.row0, 26);
     assert_int_equal(g.col0, 18);
-    tui_grid_layout(&g, 40, 40, 11, 30, 0, 0, 8, 3, 0);
+    grid_layout(&g, 40, 40, 11, 30, 0, 0, 8, 3, 0);
     assert_int_equal(g.row0, 3);
     assert_int_equal(g.col0, 0);
     /* half mode: even first row, cursor on the last (odd) row of the map */
     memset(&g, 0, sizeof g);
-    tui_grid_layout(&g, 41, 10, 6, 30, 1, 0, 8, 40, 0);
+    grid_layout(&g, 41, 10, 6, 30, 1, 0, 8, 40, 0);
     assert_int_equal(g.row0 % 2, 0);
     assert_true(40 >= g.row0 && 40 < g.row0 + g.vis_rows);
     assert_int_equal(g.row0 + g.vis_rows, 41);
     /* nothing fits */
-    tui_grid_layout(&g, 4, 4, 1, 30, 0, 0, 8, 0, 0);
+    grid_layout(&g, 4, 4, 1, 30, 0, 0, 8, 0, 0);
     assert_int_equal(g.vis_rows, 0);
     assert_int_equal(g.n_lines, 0);
-    tui_grid_layout(&g, 4, 4, 10, 8, 0, 0, 8, 0, 0);
+    grid_layout(&g, 4, 4, 10, 8, 0, 0, 8, 0, 0);
     assert_int_equal(g.vis_cols, 0);
 }
 
@@ -93,31 +92,31 @@ static void test_cells_half_pairing(void **state)
     (void)state;
     float m[30];
     fill_map(m);
-    tui_grid g = {0};
-    tui_grid_layout(&g, 5, 4, 10, 20, 1, 0, 6, 2, 1);
+    grid_area g = {0};
+    grid_layout(&g, 5, 4, 10, 20, 1, 0, 6, 2, 1);
     assert_int_equal(g.n_lines, 3);
-    tui_cell c;
-    assert_int_equal(tui_grid_cell(&g, m, 6, 5, 1.0, 2, 1, 1, 1, &c), 0);
+    grid_cell c;
+    assert_int_equal(grid_cell_at(&g, m, 6, 5, 1.0, 2, 1, 1, 1, &c), 0);
     assert_int_equal(c.row, 2);
     assert_int_equal(c.col, 1);
     assert_float_equal(c.top, 9 / 20.0f, 1e-6);
     assert_float_equal(c.bot, 13 / 20.0f, 1e-6);
-    assert_true(c.flags & TUI_CELL_HAS_BOT);
-    assert_true(c.flags & TUI_CELL_CURSOR_TOP);
-    assert_false(c.flags & TUI_CELL_CURSOR_BOT);
-    assert_true(c.flags & TUI_CELL_CROSS_BOT); /* same column as the cursor */
+    assert_true(c.flags & GRID_CELL_HAS_BOT);
+    assert_true(c.flags & GRID_CELL_CURSOR_TOP);
+    assert_false(c.flags & GRID_CELL_CURSOR_BOT);
+    assert_true(c.flags & GRID_CELL_CROSS_BOT); /* same column as the cursor */
     /* last line: row 4 alone, no bottom */
-    assert_int_equal(tui_grid_cell(&g, m, 6, 5, 1.0, 2, 1, 2, 3, &c), 0);
+    assert_int_equal(grid_cell_at(&g, m, 6, 5, 1.0, 2, 1, 2, 3, &c), 0);
     assert_int_equal(c.row, 4);
-    assert_false(c.flags & TUI_CELL_HAS_BOT);
-    assert_false(c.flags & (TUI_CELL_CROSS_TOP | TUI_CELL_CURSOR_TOP));
+    assert_false(c.flags & GRID_CELL_HAS_BOT);
+    assert_false(c.flags & (GRID_CELL_CROSS_TOP | GRID_CELL_CURSOR_TOP));
     /* outside the window */
-    assert_int_equal(tui_grid_cell(&g, m, 6, 5, 1.0, 2, 1, 3, 0, &c), -1);
-    assert_int_equal(tui_grid_cell(&g, m, 6, 5, 1.0, 2, 1, 0, 4, &c), -1);
+    assert_int_equal(grid_cell_at(&g, m, 6, 5, 1.0, 2, 1, 3, 0, &c), -1);
+    assert_int_equal(grid_cell_at(&g, m, 6, 5, 1.0, 2, 1, 0, 4, &c), -1);
     /* masking rows past the decoding step, and vmax scaling with clamping */
-    assert_int_equal(tui_grid_cell(&g, m, 6, 3, 0.5, 0, 0, 1, 0, &c), 0);
-    assert_false(c.flags & TUI_CELL_MASK_TOP); /* row 2 < 3 live rows */
-    assert_true(c.flags & TUI_CELL_MASK_BOT);  /* row 3 */
+    assert_int_equal(grid_cell_at(&g, m, 6, 3, 0.5, 0, 0, 1, 0, &c), 0);
+    assert_false(c.flags & GRID_CELL_MASK_TOP); /* row 2 < 3 live rows */
+    assert_true(c.flags & GRID_CELL_MASK_BOT);  /* row 3 */
     assert_float_equal(c.top, (8 / 20.0f) / 0.5f, 1e-6);
     assert_float_equal(c.bot, 1.0f, 1e-6);     /* 12/20/0.5 clamped */
 }
@@ -127,65 +126,65 @@ static void test_paint(void **state)
     (void)state;
     theme t;
     theme_default(&t);
-    tui_grid g = {.half = 1, .cell_w = 1};
-    tui_cell c = {.top = 1.0f, .bot = 0.0f, .flags = TUI_CELL_HAS_BOT};
-    tui_paint p;
-    tui_paint_cell(&c, &g, &t, THEME_COLOR_DIRECT, &p);
+    grid_area g = {.half = 1, .cell_w = 1};
+    grid_cell c = {.top = 1.0f, .bot = 0.0f, .flags = GRID_CELL_HAS_BOT};
+    grid_paint p;
+    grid_paint_cell(&c, &g, &t, THEME_COLOR_DIRECT, &p);
     assert_string_equal(p.text, "\xe2\x96\x80");
     assert_int_equal(p.fg, theme_ramp(&t, 1.0));
     assert_int_equal(p.bg, theme_ramp(&t, 0.0));
     /* cursor on the bottom half takes the cursor colour there */
-    c.flags |= TUI_CELL_CURSOR_BOT;
-    tui_paint_cell(&c, &g, &t, THEME_COLOR_256, &p);
+    c.flags |= GRID_CELL_CURSOR_BOT;
+    grid_paint_cell(&c, &g, &t, THEME_COLOR_256, &p);
     assert_int_equal(p.bg, t.style[ROLE_CURSOR].bg);
     assert_int_equal(p.fg, theme_ramp(&t, 1.0));
     /* masked top over a live bottom: the lower half block in the bottom colour */
-    c.flags = TUI_CELL_HAS_BOT | TUI_CELL_MASK_TOP;
+    c.flags = GRID_CELL_HAS_BOT | GRID_CELL_MASK_TOP;
     c.bot = 1.0f;
-    tui_paint_cell(&c, &g, &t, THEME_COLOR_DIRECT, &p);
+    grid_paint_cell(&c, &g, &t, THEME_COLOR_DIRECT, &p);
     assert_string_equal(p.text, "\xe2\x96\x84");
     assert_int_equal(p.fg, theme_ramp(&t, 1.0));
     /* crosshair rows are mixed towards the crosshair colour */
-    c.flags = TUI_CELL_HAS_BOT | TUI_CELL_CROSS_TOP;
+    c.flags = GRID_CELL_HAS_BOT | GRID_CELL_CROSS_TOP;
     c.top = 0.0f;
-    tui_paint_cell(&c, &g, &t, THEME_COLOR_DIRECT, &p);
+    grid_paint_cell(&c, &g, &t, THEME_COLOR_DIRECT, &p);
     assert_int_equal(p.fg, theme_mix(theme_ramp(&t, 0), t.style[ROLE_CROSSHAIR].fg, 0.3));
     /* plain cells, wide, in colour: two spaces on the ramp colour */
-    tui_grid g2 = {.half = 0, .cell_w = 2};
-    tui_cell d = {.top = 0.45f};
-    tui_paint_cell(&d, &g2, &t, THEME_COLOR_256, &p);
+    grid_area g2 = {.half = 0, .cell_w = 2};
+    grid_cell d = {.top = 0.45f};
+    grid_paint_cell(&d, &g2, &t, THEME_COLOR_256, &p);
     assert_string_equal(p.text, "  ");
     assert_int_equal(p.bg, theme_ramp(&t, 0.45f));
     /* no colour: shading characters, cursor reversed, crosshair bold */
-    tui_paint_cell(&d, &g2, &t, THEME_COLOR_NONE, &p);
+    grid_paint_cell(&d, &g2, &t, THEME_COLOR_NONE, &p);
     assert_string_equal(p.text, "==");
     assert_int_equal(p.fg, THEME_DEFAULT);
     assert_int_equal(p.attr, 0);
     d.top = 1.0f;
-    d.flags = TUI_CELL_CURSOR_TOP;
+    d.flags = GRID_CELL_CURSOR_TOP;
     g2.cell_w = 1;
-    tui_paint_cell(&d, &g2, &t, THEME_COLOR_NONE, &p);
+    grid_paint_cell(&d, &g2, &t, THEME_COLOR_NONE, &p);
     assert_string_equal(p.text, "@");
     assert_true(p.attr & THEME_REVERSE);
     d.top = 0.0f;
-    tui_paint_cell(&d, &g2, &t, THEME_COLOR_NONE, &p);
+    grid_paint_cell(&d, &g2, &t, THEME_COLOR_NONE, &p);
     assert_string_equal(p.text, "+"); /* a visible cursor on an empty cell */
-    d.flags = TUI_CELL_CROSS_TOP;
+    d.flags = GRID_CELL_CROSS_TOP;
     d.top = 0.35f;
-    tui_paint_cell(&d, &g2, &t, THEME_COLOR_NONE, &p);
+    grid_paint_cell(&d, &g2, &t, THEME_COLOR_NONE, &p);
     assert_string_equal(p.text, "-");
     assert_true(p.attr & THEME_BOLD);
     /* 8 colours: shading characters, coloured */
     d.flags = 0;
-    tui_paint_cell(&d, &g2, &t, THEME_COLOR_8, &p);
+    grid_paint_cell(&d, &g2, &t, THEME_COLOR_8, &p);
     assert_string_equal(p.text, "-");
     assert_int_not_equal(p.fg, THEME_DEFAULT);
     /* half mode falls back to shading in 8 colours */
-    tui_paint_cell(&d, &g, &t, THEME_COLOR_8, &p);
+    grid_paint_cell(&d, &g, &t, THEME_COLOR_8, &p);
     assert_string_equal(p.text, "-");
     /* masked plain cell is blank */
-    d.flags = TUI_CELL_MASK_TOP;
-    tui_paint_cell(&d, &g2, &t, THEME_COLOR_NONE, &p);
+    d.flags = GRID_CELL_MASK_TOP;
+    grid_paint_cell(&d, &g2, &t, THEME_COLOR_NONE, &p);
     assert_string_equal(p.text, " ");
 }
 
@@ -193,55 +192,55 @@ static void test_labels(void **state)
 {
     (void)state;
     char buf[64];
-    assert_string_equal(tui_token_short('x' + BYT5_OFFSET, buf, sizeof buf), "x");
-    assert_string_equal(tui_token_short(BYT5_EOS, buf, sizeof buf), "$");
-    assert_string_equal(tui_token_short(BYT5_PAD, buf, sizeof buf), "_");
-    assert_string_equal(tui_token_short(' ' + BYT5_OFFSET, buf, sizeof buf), ".");
-    assert_string_equal(tui_token_short(0xC3 + BYT5_OFFSET, buf, sizeof buf), ".");
-    assert_true(tui_token_is_special('^' + BYT5_OFFSET));
-    assert_true(tui_token_is_special(BYT5_EOS));
-    assert_false(tui_token_is_special('7' + BYT5_OFFSET));
+    assert_string_equal(grid_token_short('x' + BYT5_OFFSET, buf, sizeof buf), "x");
+    assert_string_equal(grid_token_short(BYT5_EOS, buf, sizeof buf), "$");
+    assert_string_equal(grid_token_short(BYT5_PAD, buf, sizeof buf), "_");
+    assert_string_equal(grid_token_short(' ' + BYT5_OFFSET, buf, sizeof buf), ".");
+    assert_string_equal(grid_token_short(0xC3 + BYT5_OFFSET, buf, sizeof buf), ".");
+    assert_true(grid_token_is_special('^' + BYT5_OFFSET));
+    assert_true(grid_token_is_special(BYT5_EOS));
+    assert_false(grid_token_is_special('7' + BYT5_OFFSET));
 
     /* "7x^2=0</s>" as tokens: row labels in full and half mode */
     const char *src = "7x^2=0";
     int ids[7];
     size_t n = byt5_encode_eos(src, ids, 7);
     assert_int_equal(n, 7);
-    size_t lw = tui_row_label_width(n, 0, 5);
+    size_t lw = grid_row_label_width(n, 0, 5);
     assert_int_equal(lw, 1 + 1 + 5 + 1);
-    tui_grid g = {0};
-    tui_grid_layout(&g, n, n, 10, 40, 0, 0, lw, 0, 0);
-    assert_string_equal(tui_row_label(&g, 1, ids, NULL, buf, sizeof buf), "    1 x ");
-    assert_string_equal(tui_row_label(&g, 6, ids, NULL, buf, sizeof buf), " 6 </s> ");
-    assert_string_equal(tui_row_label(&g, 7, ids, NULL, buf, sizeof buf), "");
-    lw = tui_row_label_width(n, 1, 5);
+    grid_area g = {0};
+    grid_layout(&g, n, n, 10, 40, 0, 0, lw, 0, 0);
+    assert_string_equal(grid_row_label(&g, 1, ids, NULL, buf, sizeof buf), "    1 x ");
+    assert_string_equal(grid_row_label(&g, 6, ids, NULL, buf, sizeof buf), " 6 </s> ");
+    assert_string_equal(grid_row_label(&g, 7, ids, NULL, buf, sizeof buf), "");
+    lw = grid_row_label_width(n, 1, 5);
     memset(&g, 0, sizeof g);
-    tui_grid_layout(&g, n, n, 10, 40, 1, 0, lw, 0, 0);
+    grid_layout(&g, n, n, 10, 40, 1, 0, lw, 0, 0);
     assert_int_equal(g.n_lines, 4);
-    assert_string_equal(tui_row_label(&g, 0, ids, NULL, buf, sizeof buf), "0 7x ");
-    assert_string_equal(tui_row_label(&g, 1, ids, NULL, buf, sizeof buf), "2 ^2 ");
-    assert_string_equal(tui_row_label(&g, 3, ids, NULL, buf, sizeof buf), " 6 $ ");
+    assert_string_equal(grid_row_label(&g, 0, ids, NULL, buf, sizeof buf), "0 7x ");
+    assert_string_equal(grid_row_label(&g, 1, ids, NULL, buf, sizeof buf), "2 ^2 ");
+    assert_string_equal(grid_row_label(&g, 3, ids, NULL, buf, sizeof buf), " 6 $ ");
     /* column labels: scrolled window, cursor and special tokens */
     memset(&g, 0, sizeof g);
-    tui_grid_layout(&g, n, n, 10, 8 + 4, 0, 0, 8, 0, 5); /* 4 visible columns */
+    grid_layout(&g, n, n, 10, 8 + 4, 0, 0, 8, 0, 5); /* 4 visible columns */
     assert_int_equal(g.vis_cols, 4);
     assert_int_equal(g.col0, 2);
-    assert_int_equal(tui_col_label(&g, 0, ids, 5, buf, sizeof buf), TUI_LABEL_SPECIAL);
+    assert_int_equal(grid_col_label(&g, 0, ids, 5, buf, sizeof buf), GRID_LABEL_SPECIAL);
     assert_string_equal(buf, "^");
-    assert_int_equal(tui_col_label(&g, 1, ids, 5, buf, sizeof buf), TUI_LABEL_PLAIN);
+    assert_int_equal(grid_col_label(&g, 1, ids, 5, buf, sizeof buf), GRID_LABEL_PLAIN);
     assert_string_equal(buf, "2");
-    assert_int_equal(tui_col_label(&g, 3, ids, 5, buf, sizeof buf), TUI_LABEL_CURSOR);
+    assert_int_equal(grid_col_label(&g, 3, ids, 5, buf, sizeof buf), GRID_LABEL_CURSOR);
     assert_string_equal(buf, "0");
-    assert_int_equal(tui_col_label(&g, 4, ids, 5, buf, sizeof buf), -1);
+    assert_int_equal(grid_col_label(&g, 4, ids, 5, buf, sizeof buf), -1);
     /* named rows (summary map: layers) */
     const char *names[3] = {"L0", "L1", "L2"};
     memset(&g, 0, sizeof g);
-    tui_grid_layout(&g, 3, n, 10, 40, 0, 0, tui_row_label_width(3, 0, 2), 0, 0);
-    assert_string_equal(tui_row_label(&g, 2, NULL, names, buf, sizeof buf), "  L2 ");
+    grid_layout(&g, 3, n, 10, 40, 0, 0, grid_row_label_width(3, 0, 2), 0, 0);
+    assert_string_equal(grid_row_label(&g, 2, NULL, names, buf, sizeof buf), "  L2 ");
     /* a label that does not fit is cut, never overflows the label column */
     memset(&g, 0, sizeof g);
-    tui_grid_layout(&g, n, n, 10, 40, 0, 0, 5, 0, 0);
-    assert_string_equal(tui_row_label(&g, 6, ids, NULL, buf, sizeof buf), "6 </ ");
+    grid_layout(&g, n, n, 10, 40, 0, 0, 5, 0, 0);
+    assert_string_equal(grid_row_label(&g, 6, ids, NULL, buf, sizeof buf), "6 </ ");
 }
 
 static void test_reductions(void **state)
@@ -251,13 +250,13 @@ static void test_reductions(void **state)
     float maps[16] = {1, 0, 0, 9, 0, 1, 0, 9, /* head 0 */
                       0, 0, 1, 9, 0.5f, 0.5f, 0, 9};
     float mean[6], recv[3];
-    tui_head_mean(maps, 2, 8, 2, 3, 4, mean);
+    grid_head_mean(maps, 2, 8, 2, 3, 4, mean);
     float want_mean[6] = {0.5f, 0, 0.5f, 0.25f, 0.75f, 0};
     assert_close_array(mean, want_mean, 6, 1e-6, 0);
-    tui_received(maps, 2, 8, 2, 3, 4, recv);
+    grid_received(maps, 2, 8, 2, 3, 4, recv);
     float want_recv[3] = {0.75f, 0.75f, 0.5f};
     assert_close_array(recv, want_recv, 3, 1e-6, 0);
-    tui_received(maps, 2, 8, 1, 3, 4, recv); /* only the first query row */
+    grid_received(maps, 2, 8, 1, 3, 4, recv); /* only the first query row */
     float want_recv1[3] = {1, 0, 1};
     assert_close_array(recv, want_recv1, 3, 1e-6, 0);
 
@@ -265,14 +264,14 @@ static void test_reductions(void **state)
     float eye[64] = {0};
     for (int i = 0; i < 8; i++) eye[i * 8 + i] = 1;
     float th[4];
-    tui_downsample(eye, 8, 8, 8, th, 2, 2);
+    grid_downsample(eye, 8, 8, 8, th, 2, 2);
     float want_th[4] = {1, 0, 0, 1};
     assert_close_array(th, want_th, 4, 0, 0);
     float same[64];
-    tui_downsample(eye, 8, 8, 8, same, 8, 8);
+    grid_downsample(eye, 8, 8, 8, same, 8, 8);
     assert_close_array(same, eye, 64, 0, 0);
     float odd[6];
-    tui_downsample(eye, 7, 7, 8, odd, 3, 2); /* uneven blocks cover every cell */
+    grid_downsample(eye, 7, 7, 8, odd, 3, 2); /* uneven blocks cover every cell */
     for (int i = 0; i < 6; i++) assert_true(odd[i] == 0 || odd[i] == 1);
     assert_float_equal(odd[0], 1, 0);
     assert_float_equal(odd[5], 1, 0);
@@ -282,133 +281,86 @@ static void test_reductions(void **state)
 static void test_grid_fit(void **state)
 {
     (void)state;
-    tui_grid g = {0};
+    grid_area g = {0};
     /* 20x20 encoder map on 120x30 (label 8): 2 columns x 2 half lines */
-    tui_grid_fit(&g, 20, 20, 30, 120, 1, 8, 8, 0, 0);
+    grid_fit(&g, 20, 20, 30, 120, 1, 8, 8, 0, 0);
     assert_int_equal(g.cell_w, 2);
     assert_int_equal(g.sy, 2);
     assert_int_equal(g.vis_rows, 20);
     assert_int_equal(g.vis_cols, 20);
     assert_int_equal(g.n_lines, 20);
-    for (size_t l = 0; l < 20; l++) assert_int_equal(tui_line_row(&g, l), (long)l);
-    assert_int_equal(tui_line_row(&g, 20), -1);
+    for (size_t l = 0; l < 20; l++) assert_int_equal(grid_line_row(&g, l), (long)l);
+    assert_int_equal(grid_line_row(&g, 20), -1);
     /* a summary (3 layers x 20 tokens) on 120x28: 5 fits, rounded to 4 */
     memset(&g, 0, sizeof g);
-    tui_grid_fit(&g, 3, 20, 28, 120, 1, 8, 8, 0, 0);
+    grid_fit(&g, 3, 20, 28, 120, 1, 8, 8, 0, 0);
     assert_int_equal(g.cell_w, 4);
     assert_int_equal(g.sy, 4);
     assert_int_equal(g.n_lines, 6);
     long want_rows[6] = {0, -1, 1, -1, 2, -1};
-    for (size_t l = 0; l < 6; l++) assert_int_equal(tui_line_row(&g, l), want_rows[l]);
+    for (size_t l = 0; l < 6; l++) assert_int_equal(grid_line_row(&g, l), want_rows[l]);
     float m[60];
     for (int i = 0; i < 60; i++) m[i] = (float)i / 60.0f;
-    tui_cell c;
-    assert_int_equal(tui_grid_cell(&g, m, 20, 3, 1.0, 1, 5, 3, 5, &c), 0);
+    grid_cell c;
+    assert_int_equal(grid_cell_at(&g, m, 20, 3, 1.0, 1, 5, 3, 5, &c), 0);
     assert_int_equal(c.row, 1);
     assert_int_equal(c.col, 5);
-    assert_true(c.flags & TUI_CELL_SAME);
-    assert_true(c.flags & TUI_CELL_CURSOR_TOP);
-    assert_false(c.flags & TUI_CELL_HAS_BOT);
-    assert_int_equal(tui_grid_cell(&g, m, 20, 3, 1.0, 1, 5, 6, 0, &c), -1);
+    assert_true(c.flags & GRID_CELL_SAME);
+    assert_true(c.flags & GRID_CELL_CURSOR_TOP);
+    assert_false(c.flags & GRID_CELL_HAS_BOT);
+    assert_int_equal(grid_cell_at(&g, m, 20, 3, 1.0, 1, 5, 6, 0, &c), -1);
     /* a whole-line cell paints cell_w columns of the row's colour */
     theme t;
     theme_default(&t);
-    tui_paint p;
-    c.flags = TUI_CELL_SAME;
+    grid_paint p;
+    c.flags = GRID_CELL_SAME;
     c.top = c.bot = 0.5f;
-    tui_paint_cell(&c, &g, &t, THEME_COLOR_DIRECT, &p);
+    grid_paint_cell(&c, &g, &t, THEME_COLOR_DIRECT, &p);
     assert_string_equal(p.text, "    ");
     assert_int_equal(p.bg, theme_ramp(&t, 0.5f));
-    tui_paint_cell(&c, &g, &t, THEME_COLOR_NONE, &p);
+    grid_paint_cell(&c, &g, &t, THEME_COLOR_NONE, &p);
     assert_string_equal(p.text, "++++");
     /* labels: one per row, blank on the lines that continue a row */
     const char *names[3] = {"L0", "L1", "L2"};
     char buf[64];
-    assert_string_equal(tui_row_label(&g, 2, NULL, names, buf, sizeof buf), "     L1 ");
-    assert_string_equal(tui_row_label(&g, 3, NULL, names, buf, sizeof buf), "        ");
+    assert_string_equal(grid_row_label(&g, 2, NULL, names, buf, sizeof buf), "     L1 ");
+    assert_string_equal(grid_row_label(&g, 3, NULL, names, buf, sizeof buf), "        ");
     /* a tall cross map does not fit: half blocks, two rows a line, scrolls;
        the width still gives each of its 20 keys two columns */
     memset(&g, 0, sizeof g);
-    tui_grid_fit(&g, 128, 20, 25, 100, 1, 8, 8, 127, 0);
+    grid_fit(&g, 128, 20, 25, 100, 1, 8, 8, 127, 0);
     assert_int_equal(g.sy, 1);
     assert_int_equal(g.cell_w, 2);
     assert_int_equal(g.vis_cols, 20);
     assert_int_equal(g.n_lines, 24);
     assert_int_equal(g.row0, 80);
-    assert_int_equal(tui_line_row(&g, 23), 126);
+    assert_int_equal(grid_line_row(&g, 23), 126);
     /* ... and one column a key when two would not fit (60 keys in 92) */
     memset(&g, 0, sizeof g);
-    tui_grid_fit(&g, 128, 60, 25, 100, 1, 8, 8, 127, 0);
+    grid_fit(&g, 128, 60, 25, 100, 1, 8, 8, 127, 0);
     assert_int_equal(g.sy, 1);
     assert_int_equal(g.cell_w, 1);
     assert_int_equal(g.vis_cols, 60);
     /* no half blocks: whole lines, two columns a line unless too wide */
     memset(&g, 0, sizeof g);
-    tui_grid_fit(&g, 20, 20, 30, 120, 0, 8, 8, 0, 0);
+    grid_fit(&g, 20, 20, 30, 120, 0, 8, 8, 0, 0);
     assert_int_equal(g.sy, 2);
     assert_int_equal(g.cell_w, 2);
     memset(&g, 0, sizeof g);
-    tui_grid_fit(&g, 3, 20, 28, 120, 0, 8, 8, 0, 0);
+    grid_fit(&g, 3, 20, 28, 120, 0, 8, 8, 0, 0);
     assert_int_equal(g.sy, 4);
     assert_int_equal(g.cell_w, 4);
     memset(&g, 0, sizeof g);
-    tui_grid_fit(&g, 20, 60, 30, 100, 0, 8, 8, 0, 0);
+    grid_fit(&g, 20, 60, 30, 100, 0, 8, 8, 0, 0);
     assert_int_equal(g.sy, 2);
     assert_int_equal(g.cell_w, 1);
     assert_int_equal(g.vis_cols, 60);
     /* the scale stops at max_scale */
     memset(&g, 0, sizeof g);
-    tui_grid_fit(&g, 2, 2, 100, 200, 1, 8, 8, 0, 0);
+    grid_fit(&g, 2, 2, 100, 200, 1, 8, 8, 0, 0);
     assert_int_equal(g.cell_w, 8);
     assert_int_equal(g.sy, 8);
     assert_int_equal(g.n_lines, 8);
-}
-
-/* The check line: right, wrong (first wrong character, got/want, answer),
- * off the training form; ASCII outside UTF-8. */
-static void test_check_text(void **state)
-{
-    (void)state;
-    quad_eq e = {1, -5, 6};
-    quad_solution sol;
-    assert_int_equal(quad_solve(&e, &sol, NULL), 0);
-    char out[512], bad[QUAD_TARGET_MAX];
-    assert_int_equal(tui_check_text(&sol, sol.target, 1, out, sizeof out), TUI_CHECK_RIGHT);
-    assert_string_equal(out, "\xe2\x9c\x93 right: the exact solution (x = 2, x = 3)");
-    assert_int_equal(tui_check_text(&sol, sol.target, 0, out, sizeof out), TUI_CHECK_RIGHT);
-    assert_string_equal(out, "OK right: the exact solution (x = 2, x = 3)");
-    /* D=((-5)^2-4*1*6)=1;...  one digit of D wrong: answer still right */
-    snprintf(bad, sizeof bad, "%s", sol.target);
-    char *d = strstr(bad, ")=1;");
-    assert_non_null(d);
-    d[2] = '7';
-    assert_int_equal(tui_check_text(&sol, bad, 1, out, sizeof out), TUI_CHECK_WRONG);
-    char want[200];
-    snprintf(want, sizeof want,
-             "\xe2\x9c\x97 wrong from char %ld: '7', want '1'; answer right (x = 2, x = 3)",
-             (long)(d - bad) + 3);
-    assert_string_equal(out, want);
-    /* a truncated output: the end instead of a character, answer wrong */
-    snprintf(bad, sizeof bad, "%.10s", sol.target);
-    assert_int_equal(tui_check_text(&sol, bad, 0, out, sizeof out), TUI_CHECK_WRONG);
-    assert_string_equal(out, "X wrong from char 11: the end, want '4'; answer wrong (x = 2, x = 3)");
-    /* non-printing output bytes are labelled */
-    assert_int_equal(tui_check_text(&sol, "\xa9", 1, out, sizeof out), TUI_CHECK_WRONG);
-    assert_non_null(strstr(out, "from char 1: '\\xA9', want 'D'"));
-    /* roots that are not integers: no target to compare with */
-    quad_eq f = {1, 0, -2};
-    assert_int_equal(quad_solve(&f, &sol, NULL), 0);
-    assert_int_equal(tui_check_text(&sol, "x", 1, out, sizeof out), TUI_CHECK_OFF);
-    assert_non_null(strstr(out, "roots not integers"));
-    assert_int_equal(tui_check_text(&sol, "x", 0, out, sizeof out), TUI_CHECK_OFF);
-    for (const char *p = out; *p; p++) assert_true((unsigned char)*p < 0x80);
-    assert_non_null(strstr(out, "sqrt"));
-
-    char a[64];
-    assert_string_equal(tui_ascii("x = (5 \xc2\xb1 \xe2\x88\x9a" "13)/2 \xe2\x89\x88 0.7", a, sizeof a),
-                        "x = (5 +- sqrt13)/2 ~ 0.7");
-    assert_string_equal(tui_ascii("caf\xc3\xa9 \xe2\x96\x80!", a, sizeof a), "caf? ?!");
-    assert_string_equal(tui_ascii("\xe2\x88\x9a\xe2\x88\x9a", a, 5), "sqrt");
 }
 
 /* Pooling for zoomed-out maps: max and mean over z x z blocks, ragged
@@ -417,48 +369,48 @@ static void test_check_text(void **state)
 static void test_pool(void **state)
 {
     (void)state;
-    assert_int_equal(tui_pool_size(512, 8), 64);
-    assert_int_equal(tui_pool_size(513, 8), 65);
-    assert_int_equal(tui_pool_size(5, 0), 5);
-    assert_int_equal(tui_pool_size(0, 4), 0);
+    assert_int_equal(grid_pool_size(512, 8), 64);
+    assert_int_equal(grid_pool_size(513, 8), 65);
+    assert_int_equal(grid_pool_size(5, 0), 5);
+    assert_int_equal(grid_pool_size(0, 4), 0);
     /* 5 x 5, values r*10 + c, stride 6 */
     float map[5 * 6], out[9];
     for (int r = 0; r < 5; r++)
         for (int c = 0; c < 6; c++) map[r * 6 + c] = (float)(r * 10 + c);
-    float mx = tui_pool(map, 5, 5, 6, 5, 2, 0, out);
+    float mx = grid_pool(map, 5, 5, 6, 5, 2, 0, out);
     float want_max[9] = {11, 13, 14, 31, 33, 34, 41, 43, 44};
     for (int i = 0; i < 9; i++) assert_float_equal(out[i], want_max[i], 1e-6);
     assert_float_equal(mx, 44, 1e-6);
-    tui_pool(map, 5, 5, 6, 5, 2, 1, out);
+    grid_pool(map, 5, 5, 6, 5, 2, 1, out);
     /* block (0,0): 0 1 10 11 -> 5.5; (0,2): 4 14 -> 9; (2,2): 44 */
     assert_float_equal(out[0], 5.5, 1e-6);
     assert_float_equal(out[2], 9, 1e-6);
     assert_float_equal(out[8], 44, 1e-6);
     assert_float_equal(out[7], (42 + 43) / 2.0, 1e-6);
     /* Live rows: 3 of 5 -> pooled row 1 pools row 2 only, row 2 is empty. */
-    mx = tui_pool(map, 5, 5, 6, 3, 2, 0, out);
+    mx = grid_pool(map, 5, 5, 6, 3, 2, 0, out);
     assert_float_equal(out[3], 21, 1e-6);
     assert_float_equal(out[5], 24, 1e-6);
     assert_float_equal(out[6], 0, 1e-6);
     assert_float_equal(out[8], 0, 1e-6);
     assert_float_equal(mx, 24, 1e-6);
-    tui_pool(map, 5, 5, 6, 3, 2, 1, out);
+    grid_pool(map, 5, 5, 6, 3, 2, 1, out);
     assert_float_equal(out[4], (22 + 23) / 2.0, 1e-6);
     /* z 1 copies. */
     float one[25];
-    tui_pool(map, 5, 5, 6, 5, 1, 1, one);
+    grid_pool(map, 5, 5, 6, 5, 1, 1, one);
     assert_float_equal(one[7], 12, 1e-6);
     /* 512 x 512: a one-hot diagonal pooled 8 x 8 by max is a diagonal of
        ones, by mean 1/8 on the diagonal; zero elsewhere. */
-    size_t n = 512, z = 8, p = tui_pool_size(n, z);
+    size_t n = 512, z = 8, p = grid_pool_size(n, z);
     float *big = calloc(n * n, sizeof *big), *pool = calloc(p * p, sizeof *pool);
     assert_non_null(big);
     assert_non_null(pool);
     for (size_t i = 0; i < n; i++) big[i * n + i] = 1;
-    assert_float_equal(tui_pool(big, n, n, n, n, z, 0, pool), 1, 1e-6);
+    assert_float_equal(grid_pool(big, n, n, n, n, z, 0, pool), 1, 1e-6);
     for (size_t i = 0; i < p; i++)
         for (size_t j = 0; j < p; j++) assert_float_equal(pool[i * p + j], i == j ? 1 : 0, 1e-6);
-    tui_pool(big, n, n, n, n, z, 1, pool);
+    grid_pool(big, n, n, n, n, z, 1, pool);
     assert_float_equal(pool[10 * p + 10], 1.0 / 8, 1e-6);
     assert_float_equal(pool[10 * p + 11], 0, 1e-6);
     free(big);
@@ -472,23 +424,23 @@ static void test_zoom(void **state)
     (void)state;
     /* 512 x 512 in 34 lines (33 of cells) x 120 columns, labels 10 wide:
        half blocks 66 half lines -> z 8 (64 rows, 64 columns). */
-    assert_int_equal(tui_zoom_fit(512, 512, 34, 120, 1, 10), 8);
+    assert_int_equal(grid_zoom_fit(512, 512, 34, 120, 1, 10), 8);
     /* Whole lines: 33 rows -> z 16 (32 rows). */
-    assert_int_equal(tui_zoom_fit(512, 512, 34, 120, 0, 10), 16);
+    assert_int_equal(grid_zoom_fit(512, 512, 34, 120, 0, 10), 16);
     /* A wide map: columns decide (110 columns for 512 -> z 5). */
-    assert_int_equal(tui_zoom_fit(20, 512, 34, 120, 1, 10), 5);
-    assert_int_equal(tui_zoom_fit(20, 20, 34, 120, 1, 10), 1);
-    assert_int_equal(tui_zoom_fit(20, 20, 1, 120, 1, 10), 1); /* no room: 1 */
+    assert_int_equal(grid_zoom_fit(20, 512, 34, 120, 1, 10), 5);
+    assert_int_equal(grid_zoom_fit(20, 20, 34, 120, 1, 10), 1);
+    assert_int_equal(grid_zoom_fit(20, 20, 1, 120, 1, 10), 1); /* no room: 1 */
     /* Cursor token 300, 5 cells below the top at the old zoom: at zoom 8 its
        cell 37 goes 5 cells below the top again; near the top it clamps. */
-    assert_int_equal(tui_zoom_origin(300, 8, 5), 32);
-    assert_int_equal(tui_zoom_origin(300, 1, 5), 295);
-    assert_int_equal(tui_zoom_origin(3, 8, 5), 0);
+    assert_int_equal(grid_zoom_origin(300, 8, 5), 32);
+    assert_int_equal(grid_zoom_origin(300, 1, 5), 295);
+    assert_int_equal(grid_zoom_origin(3, 8, 5), 0);
     /* The grid then keeps the cursor visible from that origin. */
-    tui_grid g;
+    grid_area g;
     memset(&g, 0, sizeof g);
-    g.row0 = tui_zoom_origin(300, 2, 3);
-    tui_grid_fit(&g, 256, 256, 30, 100, 1, 8, 10, 150, 0);
+    g.row0 = grid_zoom_origin(300, 2, 3);
+    grid_fit(&g, 256, 256, 30, 100, 1, 8, 10, 150, 0);
     assert_true(150 >= g.row0 && 150 < g.row0 + g.vis_rows);
     assert_int_equal(g.row0, 146); /* 150 - 3, rounded down to even (row pairs) */
 }
@@ -504,7 +456,6 @@ int main(void)
         cmocka_unit_test(test_labels),
         cmocka_unit_test(test_reductions),
         cmocka_unit_test(test_grid_fit),
-        cmocka_unit_test(test_check_text),
         cmocka_unit_test(test_pool),
         cmocka_unit_test(test_zoom),
     };
