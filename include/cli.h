@@ -53,5 +53,26 @@ void cli_error(const char *cmd, const char *fmt, ...) __attribute__((format(prin
  * naming the option and return -1. */
 int cli_parse_size(const char *cmd, const char *opt, const char *s, size_t *out);
 int cli_parse_double(const char *cmd, const char *opt, const char *s, double *out);
+/* cli_parse_size plus a range: "OPT must be LO..HI, got S" when outside. */
+int cli_parse_range(const char *cmd, const char *opt, const char *s, size_t lo, size_t hi,
+                    size_t *out);
+
+/* The tail every command's option parsing shares.
+ *
+ *   default: return cli_usage_exit(c, usage);      in the getopt switch:
+ *                                                  -h prints usage to stdout
+ *                                                  (EXIT_OK), anything else to
+ *                                                  stderr (EXIT_USAGE)
+ *   if (cli_no_args(cmd, argc, argv, hint) ||      no argument left after the
+ *       cli_required(cmd, value, msg, usage))      options; a required option
+ *       return EXIT_USAGE;                         given
+ *
+ * cli_no_args prints "unexpected argument 'A'" (hint, when not NULL, is
+ * appended) and returns -1 when one is left; cli_required prints msg (then
+ * usage to stderr, when usage is not NULL) and returns -1 when value is NULL.
+ * Both return 0 otherwise. */
+int cli_usage_exit(int c, void (*usage)(FILE *f));
+int cli_no_args(const char *cmd, int argc, char **argv, const char *hint);
+int cli_required(const char *cmd, const char *value, const char *msg, void (*usage)(FILE *f));
 
 #endif

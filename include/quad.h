@@ -224,6 +224,12 @@ double quad_score_full(const quad_score *s);
 double quad_score_chars(const quad_score *s);
 double quad_score_answer(const quad_score *s);
 
+/* A score as a new cJSON object (the caller owns it): "n", "full_solve",
+ * "char_accuracy", "answer_accuracy" and, with counts, the raw "full",
+ * "answer", "chars_right" and "chars_total". The one JSON form of a score,
+ * used by eval's output and trainer_state.json. */
+struct cJSON *quad_score_json(const quad_score *s, int counts);
+
 /* Whether output's final answer is target's: the last two ';'-terminated
  * segments are compared when the target's last segment starts with "x=",
  * the last one ("D<0") otherwise. Text after the last ';' is ignored. */

@@ -164,19 +164,12 @@ int cmd_dump(int argc, char **argv)
         case 'n':
             if (cli_parse_size("dump", "--max-len", optarg, &max_len)) return EXIT_USAGE;
             break;
-        case 'h': usage(stdout); return EXIT_OK;
-        default: usage(stderr); return EXIT_USAGE;
+        default: return cli_usage_exit(c, usage);  /* -h too */
         }
     }
-    if (optind < argc) {
-        cli_error("dump", "unexpected argument '%s' (the text goes after --input)", argv[optind]);
+    if (cli_no_args("dump", argc, argv, "(the text goes after --input)") ||
+        cli_required("dump", input, "--input TEXT is required", usage))
         return EXIT_USAGE;
-    }
-    if (!input) {
-        cli_error("dump", "--input TEXT is required");
-        usage(stderr);
-        return EXIT_USAGE;
-    }
     /* The trace holds every map: (layers, heads, n, n) floats per stack. */
     if (max_len > DUMP_MAX_TOKENS) {
         cli_error("dump", "--max-len %zu is too large (at most %d)", max_len, DUMP_MAX_TOKENS);

@@ -84,23 +84,18 @@ int cmd_gen(int argc, char **argv)
             }
             break;
         case 'o': out = optarg; break;
-        case 'h': usage(stdout); return EXIT_OK;
-        default: usage(stderr); return EXIT_USAGE;
+        default: return cli_usage_exit(c, usage);  /* -h too */
         }
     }
-    if (optind < argc) {
-        cli_error("gen", "unexpected argument '%s'", argv[optind]);
-        return EXIT_USAGE;
-    }
+    if (cli_no_args("gen", argc, argv, NULL)) return EXIT_USAGE;
     const quad_preset *preset = quad_preset_find(preset_name);
     if (!preset) {
         cli_error("gen", "unknown preset '%s' (the presets are seed and small)", preset_name);
         return EXIT_USAGE;
     }
-    if (!out || !*out) {
-        cli_error("gen", "--out DIR is required (the folder for train.tsv and test.tsv)");
+    if (cli_required("gen", out && *out ? out : NULL,
+                     "--out DIR is required (the folder for train.tsv and test.tsv)", NULL))
         return EXIT_USAGE;
-    }
     if (n == 0) {
         cli_error("gen", "--n must be at least 1");
         return EXIT_USAGE;

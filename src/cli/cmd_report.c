@@ -97,10 +97,7 @@ static int report_option(int c, char **argv, report_options *o, int *quiet, int 
     case 'K': return cli_parse_size(CMD, "--draws", optarg, &o->draws) ? EXIT_USAGE : 0;
     case 'L': return cli_parse_size(CMD, "--max-len", optarg, &o->max_len) ? EXIT_USAGE : 0;
     case 'T':
-        if (cli_parse_size(CMD, "--threads", optarg, &o->threads)) return EXIT_USAGE;
-        if (o->threads > 0 && o->threads <= 256) return 0;
-        cli_error(CMD, "--threads must be 1..256, got %s", optarg);
-        return EXIT_USAGE;
+        return cli_parse_range(CMD, "--threads", optarg, 1, 256, &o->threads) ? EXIT_USAGE : 0;
     case 'A': o->ablation = optarg; return 0;
     case 'B':
         if (report_parse_kinds(optarg, &bits) == 0) return o->block_kinds = bits, 0;

@@ -87,18 +87,13 @@ int cmd_train(int argc, char **argv)
         case 'p': o.progress = 1; break;
         case 'l': o.progress = 0; break;
         case 'q': o.quiet = 1; break;
-        case 'h': usage(stdout); return EXIT_OK;
-        default: usage(stderr); return EXIT_USAGE;
+        default: return cli_usage_exit(c, usage);  /* -h too */
         }
     }
-    if (optind < argc) {
-        cli_error("train", "unexpected argument '%s'", argv[optind]);
+    if (cli_no_args("train", argc, argv, NULL) ||
+        cli_required("train", cfg, "--config FILE.cfg is required (see 'attnscope train --help')",
+                     NULL))
         return EXIT_USAGE;
-    }
-    if (!cfg) {
-        cli_error("train", "--config FILE.cfg is required (see 'attnscope train --help')");
-        return EXIT_USAGE;
-    }
     train_settings s;
     as_err err;
     if (train_settings_read(&s, cfg, &err)) {

@@ -9,6 +9,7 @@
  *
  * Deliberately not here: anything only one command needs. */
 #include <errno.h>
+#include <getopt.h>
 #include <limits.h>
 #include <math.h>
 #include <stdarg.h>
@@ -159,4 +160,34 @@ int cli_parse_double(const char *cmd, const char *opt, const char *s, double *ou
     }
     *out = v;
     return 0;
+}
+
+int cli_parse_range(const char *cmd, const char *opt, const char *s, size_t lo, size_t hi,
+                    size_t *out)
+{
+    if (cli_parse_size(cmd, opt, s, out)) return -1;
+    if (*out >= lo && *out <= hi) return 0;
+    cli_error(cmd, "%s must be %zu..%zu, got %s", opt, lo, hi, s);
+    return -1;
+}
+
+int cli_usage_exit(int c, void (*usage)(FILE *f))
+{
+    usage(c == 'h' ? stdout : stderr);
+    return c == 'h' ? EXIT_OK : EXIT_USAGE;
+}
+
+int cli_no_args(const char *cmd, int argc, char **argv, const char *hint)
+{
+    if (optind >= argc) return 0;
+    cli_error(cmd, "unexpected argument '%s'%s%s", argv[optind], hint ? " " : "", hint ? hint : "");
+    return -1;
+}
+
+int cli_required(const char *cmd, const char *value, const char *msg, void (*usage)(FILE *f))
+{
+    if (value) return 0;
+    cli_error(cmd, "%s", msg);
+    if (usage) usage(stderr);
+    return -1;
 }

@@ -3,6 +3,7 @@
  * an output first goes wrong, and how close its discriminant's value is.
  *
  * Deliberately not here: decoding the outputs (the commands do that). */
+#include <cJSON.h>
 #include <string.h>
 
 #include "quad.h"
@@ -80,6 +81,22 @@ double quad_score_answer(const quad_score *s) { return s->n ? (double)s->answer 
 double quad_score_chars(const quad_score *s)
 {
     return s->chars_total ? (double)s->chars_right / (double)s->chars_total : 0;
+}
+
+cJSON *quad_score_json(const quad_score *s, int counts)
+{
+    cJSON *o = cJSON_CreateObject();
+    cJSON_AddNumberToObject(o, "n", (double)s->n);
+    cJSON_AddNumberToObject(o, "full_solve", quad_score_full(s));
+    cJSON_AddNumberToObject(o, "char_accuracy", quad_score_chars(s));
+    cJSON_AddNumberToObject(o, "answer_accuracy", quad_score_answer(s));
+    if (counts) {
+        cJSON_AddNumberToObject(o, "full", (double)s->full);
+        cJSON_AddNumberToObject(o, "answer", (double)s->answer);
+        cJSON_AddNumberToObject(o, "chars_right", (double)s->chars_right);
+        cJSON_AddNumberToObject(o, "chars_total", (double)s->chars_total);
+    }
+    return o;
 }
 
 int quad_wrong_step(const char *target, const char *output)

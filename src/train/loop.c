@@ -356,16 +356,6 @@ static char *path_in(const char *dir, const char *name)
     return p;
 }
 
-static cJSON *scores_json(const quad_score *s)
-{
-    cJSON *o = cJSON_CreateObject();
-    cJSON_AddNumberToObject(o, "n", (double)s->n);
-    cJSON_AddNumberToObject(o, "full_solve", quad_score_full(s));
-    cJSON_AddNumberToObject(o, "char_accuracy", quad_score_chars(s));
-    cJSON_AddNumberToObject(o, "answer_accuracy", quad_score_answer(s));
-    return o;
-}
-
 /* trainer_state.json's "machine": the whole run's speed (every session
  * since since_step), the totals a --resume adds to, and its averages. */
 static void speed_json(cJSON *o, train_speed *sp, size_t step)
@@ -523,9 +513,10 @@ static int save_checkpoint(const char *dir, const train_settings *s, const t5_mo
     if (rs->have_eval) {
         cJSON *e = cJSON_AddObjectToObject(o, "eval");
         cJSON_AddNumberToObject(e, "step", (double)rs->eval_step);
-        cJSON_AddItemToObject(e, "all", scores_json(&rs->eval.all));
+        cJSON_AddItemToObject(e, "all", quad_score_json(&rs->eval.all, 0));
         for (int k = 0; k < QUAD_N_KINDS; k++)
-            cJSON_AddItemToObject(e, quad_kind_key((quad_kind)k), scores_json(&rs->eval.kind[k]));
+            cJSON_AddItemToObject(e, quad_kind_key((quad_kind)k),
+                                  quad_score_json(&rs->eval.kind[k], 0));
     }
     char *text = cJSON_Print(o);
     cJSON_Delete(o);
