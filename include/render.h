@@ -7,8 +7,11 @@
  * The maps are the UI's (the same head mean, summary and step masking from
  * tui.h's pure layout functions), the colours the same themes (theme.h).
  *
- * Deliberately not here: running the model (the command does that and
- * hands over a trace), ncurses, options and files (src/cli/cmd_render.c). */
+ * render_build and the writers take a filled trace; render_run (run.c) is the
+ * whole of `attnscope render` from text to file.
+ *
+ * Deliberately not here: a curses screen (terminfo is only asked for the
+ * colour depth), option parsing (src/cli/cmd_render.c). */
 #ifndef ATTNSCOPE_RENDER_H
 #define ATTNSCOPE_RENDER_H
 
@@ -128,5 +131,43 @@ int render_cairo(FILE *f, const render_doc *d, const theme *th, render_format fm
  * JSON: one object (see man attnscope, RENDER FORMATS). Returns 0 or -1. */
 int render_csv(FILE *f, const render_doc *d);
 int render_json(FILE *f, const render_doc *d);
+
+/* ---- one whole render: text in, one format out ------------------------- */
+
+/* Longest text or target in tokens (the text with eos may be one more), and
+ * the default output length of raw text (an equation's is QUAD_MAX_GEN). */
+#define RENDER_MAX_TOKENS 1024
+#define RENDER_MAX_RAW_GEN 255
+
+/* What `attnscope render` asks for. Strings are borrowed. */
+typedef struct {
+    const char *model_dir;  /* the model folder (resolved) */
+    const char *input;      /* the equation, or any text with raw */
+    const char *target;     /* teacher forcing: fed to the decoder (eos appended); NULL: greedy */
+    int raw;                /* the input is text, not an equation (also guessed for Hugging
+                               Face checkpoints: model_dir_guess_raw) */
+    size_t max_len;         /* generated tokens; 0: QUAD_MAX_GEN, raw RENDER_MAX_RAW_GEN */
+    render_request rq;      /* the view (rq.tok is set by render_run) */
+    render_format format;
+    const char *out;        /* a file written atomically, or NULL: stream */
+    FILE *stream;           /* with out NULL (NULL: stdout) */
+    size_t width;           /* columns of ansi and text output */
+    int utf8;               /* the locale is UTF-8 (half blocks and Unicode allowed) */
+    int ascii;              /* no half blocks */
+    const char *color;      /* "auto", "direct", "256", "8", "none", or NULL: the config's */
+    const char *theme_name; /* a theme name or .cfg path, or NULL: the config's */
+    const char *data_dir;   /* the folder holding themes/ */
+    const char *sys_config; /* the system config file; NULL: /etc/attnscope/config.cfg */
+    void (*warn)(const char *text); /* told the configuration problems (their lines) before
+                                       anything is written; NULL: dropped */
+} render_options;
+
+/* Parse (or take raw) the input, tokenise it with the model folder's
+ * tokenizer, decode, build the maps of o->rq, resolve the theme chain and
+ * write o->format. Returns 0, or -1 with err filled: a rejected equation
+ * (the message shows the text with a caret under the column), an unsolvable
+ * one, text too long, a model that does not load, a layer or head out of
+ * range, a failed write (no partial file is left at o->out). */
+int render_run(const render_options *o, as_err *err);
 
 #endif

@@ -1,9 +1,8 @@
-/* cmd_render.c - `attnscope render`: decode one equation (or any text, for
- * models not trained on the task) and write the UI's maps without a UI: to
- * a terminal in colour, as plain text, as an SVG/PNG/PDF figure or as
- * CSV/JSON numbers, to stdout or a file (written atomically).
+/* cmd_render.c - `attnscope render`: parse the options, settle what only
+ * the command knows (the output format for stdout, the terminal's width and
+ * locale, where themes live) and hand over to render_run (src/render/run.c).
  *
- * Deliberately not here: drawing (src/render/), the model (src/core/). */
+ * Deliberately not here: decoding and drawing (include/render.h). */
 #include <getopt.h>
 #include <langinfo.h>
 #include <locale.h>
@@ -14,22 +13,11 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <curses.h>
-#include <term.h>
-
-#include "analysis.h"
 #include "cli.h"
-#include "model_kind.h"
 #include "quad.h"
 #include "render.h"
-#include "t5.h"
-#include "theme.h"
-#include "tokenizer.h"
-#include "trace.h"
 
 #define CMD "render"
-#define MAX_SRC 1024
-#define MAX_RAW_GEN 255
 
 static void usage(FILE *f)
 {
@@ -71,7 +59,7 @@ static void usage(FILE *f)
             "  -h, --help          this help\n"
             "\n"
             "Exit status: 0 drawn, 1 a bad equation, model or file, 2 bad usage.\n",
-            QUAD_MAX_GEN, MAX_RAW_GEN);
+            QUAD_MAX_GEN, RENDER_MAX_RAW_GEN);
 }
 
 /* The width for terminal output: --width, else COLUMNS, else the terminal's. */
@@ -85,27 +73,6 @@ static size_t term_width(size_t opt)
     return 80;
 }
 
-/* The colour depth of ansi output: the setting, capped by what terminfo
- * says about TERM (asked without touching the terminal). *sgr gets 0 when
- * terminfo knows the terminal and it has no attributes at all (TERM=dumb):
- * then no escape sequence is written. */
-static theme_color_mode ansi_mode(theme_color_mode want, int *sgr)
-{
-    int n_colors = -1, rgb = 0, errret = 0;
-    const char *term = getenv("TERM");
-    *sgr = 1;
-    if (term && *term && setupterm(term, -1, &errret) == OK) {
-        n_colors = tigetnum("colors");
-        int f = tigetflag("RGB");
-        rgb = f > 0 || tigetnum("RGB") > 0;
-        const char *sgr0 = tigetstr("sgr0");
-        if (sgr0 == NULL || sgr0 == (char *)-1) *sgr = 0;
-        del_curterm(cur_term);
-        cur_term = NULL;
-    }
-    return theme_detect_mode(getenv("NO_COLOR"), getenv("COLORTERM"), n_colors, rgb, want);
-}
-
 static int parse_kind(const char *s)
 {
     if (!strcmp(s, "enc")) return T5_ATTN_ENC_SELF;
@@ -114,15 +81,113 @@ static int parse_kind(const char *s)
     return -1;
 }
 
-/* Print a rejected equation with a caret under the column. */
-static void show_parse_error(const char *text, const quad_parse_error *pe)
+/* Options that are flags in render_options and not fields. */
+typedef struct {
+    int fmt, kind_set;
+} parsed;
+
+/* A usage error: the message, then EXIT_USAGE. */
+#define BAD(...) return cli_error(CMD, __VA_ARGS__), EXIT_USAGE
+
+/* One option; 0, or an exit status. */
+static int render_option(int c, char **av, render_options *o, parsed *p)
 {
-    cli_error(CMD, "not an equation: column %zu: %s", pe->column, pe->reason);
-    fputs("  ", stderr);
-    for (const unsigned char *u = (const unsigned char *)text; *u; u++)
-        fputc(*u < 0x20 || *u == 0x7f ? '?' : *u, stderr);
-    fprintf(stderr, "\n  %*s^\n", (int)(pe->column ? pe->column - 1 : 0), "");
-    fprintf(stderr, "  (use --raw to feed it to the model as plain text)\n");
+    render_request *rq = &o->rq;
+    size_t h;
+    switch (c) {
+    case 'm': o->model_dir = optarg; return 0;
+    case 'v':
+        if (render_view_parse(optarg) < 0)
+            BAD("--view wants enc, dec, cross, summary or model, not '%s'", optarg);
+        rq->view = (render_view)render_view_parse(optarg);
+        return 0;
+    case 'k':
+        if (parse_kind(optarg) < 0) BAD("--kind wants enc, dec or cross, not '%s'", optarg);
+        rq->kind = (t5_attn_kind)parse_kind(optarg);
+        p->kind_set = 1;
+        return 0;
+    case 'l': return cli_parse_size(CMD, "--layer", optarg, &rq->layer) ? EXIT_USAGE : 0;
+    case 'H':
+        if (!strcmp(optarg, "avg") || !strcmp(optarg, "mean")) return rq->head = -1, 0;
+        if (cli_parse_size(CMD, "--head", optarg, &h)) return EXIT_USAGE;
+        return rq->head = (long)h, 0;
+    case 's':
+        if (cli_parse_size(CMD, "--step", optarg, &rq->step)) return EXIT_USAGE;
+        if (rq->step == 0) BAD("--step counts from 1, got 0");
+        return 0;
+    case 'f':
+        p->fmt = render_format_parse(optarg);
+        if (p->fmt < 0)
+            BAD("--format wants ansi, text, svg, png, pdf, csv or json, not '%s'", optarg);
+        return 0;
+    case 'o': o->out = optarg; return 0;
+    case 'w': return cli_parse_range(CMD, "--width", optarg, 20, 10000, &o->width) ? EXIT_USAGE : 0;
+    case 't': o->theme_name = optarg; return 0;
+    case 'c':
+        if (theme_mode_parse(optarg) < 0)
+            BAD("--color wants auto, direct, 256, 8 or none, not '%s'", optarg);
+        o->color = optarg;
+        return 0;
+    case 'n': rq->normalize = 1; return 0;
+    case 'a': o->ascii = 1; return 0;
+    case 'r': o->raw = 1; return 0;
+    case 'T': o->target = optarg; return 0;
+    case 'M':
+        return cli_parse_range(CMD, "--max-len", optarg, 1, 1000, &o->max_len) ? EXIT_USAGE : 0;
+    case 'h': usage(stdout); return -1; /* done: EXIT_OK */
+    case ':': BAD("option '%s' needs a value", av[optind - 1]);
+    default:
+        cli_error(CMD, "unknown option '%s'", av[optind - 1]);
+        usage(stderr);
+        return EXIT_USAGE;
+    }
+}
+
+/* Configuration problems of the theme chain, before the output. */
+static void warn(const char *text)
+{
+    fprintf(stderr, "attnscope %s: configuration problems (defaults used):\n%s", CMD, text);
+    if (text[0] && text[strlen(text) - 1] != '\n') fputc('\n', stderr);
+}
+
+/* An equation may start with '-' ("-x^2+4=0"): an argument that starts with
+ * a single '-' and holds '=' is the equation, not options. The others go to
+ * av (ac of them). */
+static const char *split_dash_equation(int argc, char **argv, char **av, int *ac)
+{
+    const char *dash_eq = NULL;
+    *ac = 0;
+    for (int i = 0; i < argc; i++) {
+        const char *a = argv[i];
+        if (i > 0 && a[0] == '-' && a[1] != '-' && a[1] && strchr(a, '=') && !dash_eq &&
+            !(i > 1 && argv[i - 1][0] == '-' && argv[i - 1][1] != '-' && strlen(argv[i - 1]) == 2 &&
+              strchr("mvklHsfowtcM", argv[i - 1][1])))
+            dash_eq = a;
+        else av[(*ac)++] = argv[i];
+    }
+    return dash_eq;
+}
+
+/* The equation and the format; 0, or an exit status. */
+static int finish_options(render_options *o, parsed *p, int ac, char **av, const char *input)
+{
+    if (optind < ac) {
+        if (input) BAD("one equation at a time (got '%s' and '%s')", input, av[optind]);
+        input = av[optind++];
+    }
+    if (optind < ac)
+        BAD("one equation at a time (got '%s' too); quote it if it has spaces", av[optind]);
+    if (!input) BAD("no equation given (e.g. attnscope render 'x^2-5x+6=0')");
+    if (p->kind_set && o->rq.view != RENDER_VIEW_SUMMARY && o->rq.view != RENDER_VIEW_MODEL)
+        BAD("--kind is for --view summary and model; a single map's view names its kind");
+    if (p->fmt < 0 && o->out) p->fmt = render_format_from_path(o->out);
+    if (p->fmt < 0) p->fmt = isatty(STDOUT_FILENO) && !o->out ? RENDER_ANSI : RENDER_TEXT;
+    if (!o->out && (p->fmt == RENDER_PNG || p->fmt == RENDER_PDF) && isatty(STDOUT_FILENO))
+        BAD("a %s figure is binary: give --out FILE or redirect stdout",
+            render_format_name((render_format)p->fmt));
+    o->input = input;
+    o->format = (render_format)p->fmt;
+    return 0;
 }
 
 int cmd_render(int argc, char **argv)
@@ -138,285 +203,40 @@ int cmd_render(int argc, char **argv)
         {"max-len", required_argument, NULL, 'M'}, {"help", no_argument, NULL, 'h'},
         {"target", required_argument, NULL, 'T'},  {NULL, 0, NULL, 0},
     };
-    /* An equation may start with '-' ("-x^2+4=0"): an argument that starts
-       with a single '-' and holds '=' is the equation, not options. */
     char **av = xcalloc((size_t)argc + 1, sizeof *av);
-    const char *dash_eq = NULL;
-    int ac = 0;
-    for (int i = 0; i < argc; i++) {
-        const char *a = argv[i];
-        if (i > 0 && a[0] == '-' && a[1] != '-' && a[1] && strchr(a, '=') && !dash_eq &&
-            !(i > 1 && argv[i - 1][0] == '-' && argv[i - 1][1] != '-' && strlen(argv[i - 1]) == 2 &&
-              strchr("mvklHsfowtcM", argv[i - 1][1])))
-            dash_eq = a;
-        else av[ac++] = argv[i];
-    }
-    render_request rq = {.view = RENDER_VIEW_CROSS, .kind = T5_ATTN_CROSS, .head = 0};
-    const char *model_dir = NULL, *out = NULL, *theme_name = NULL, *color = NULL;
-    const char *target = NULL;
-    tok_vocab *tok = NULL;
-    int fmt = -1, raw = 0, ascii = 0, kind_set = 0;
-    size_t width = 0, max_len = 0;
-    int rc = EXIT_USAGE;
+    int ac, c, rc = 0;
+    const char *dash_eq = split_dash_equation(argc, argv, av, &ac);
+    render_options o = {.rq = {.view = RENDER_VIEW_CROSS, .kind = T5_ATTN_CROSS, .head = 0}};
+    parsed p = {-1, 0};
     optind = 1;
     opterr = 0;
-    int c;
-    while ((c = getopt_long(ac, av, ":m:v:k:l:H:s:f:o:w:t:c:narh", opts, NULL)) != -1) {
-        switch (c) {
-        case 'm': model_dir = optarg; break;
-        case 'v':
-            if (render_view_parse(optarg) < 0) {
-                cli_error(CMD, "--view wants enc, dec, cross, summary or model, not '%s'", optarg);
-                goto done;
-            }
-            rq.view = (render_view)render_view_parse(optarg);
-            break;
-        case 'k':
-            if (parse_kind(optarg) < 0) {
-                cli_error(CMD, "--kind wants enc, dec or cross, not '%s'", optarg);
-                goto done;
-            }
-            rq.kind = (t5_attn_kind)parse_kind(optarg);
-            kind_set = 1;
-            break;
-        case 'l':
-            if (cli_parse_size(CMD, "--layer", optarg, &rq.layer)) goto done;
-            break;
-        case 'H':
-            if (!strcmp(optarg, "avg") || !strcmp(optarg, "mean")) {
-                rq.head = -1;
-            } else {
-                size_t h;
-                if (cli_parse_size(CMD, "--head", optarg, &h)) goto done;
-                rq.head = (long)h;
-            }
-            break;
-        case 's':
-            if (cli_parse_size(CMD, "--step", optarg, &rq.step)) goto done;
-            if (rq.step == 0) {
-                cli_error(CMD, "--step counts from 1, got 0");
-                goto done;
-            }
-            break;
-        case 'f':
-            fmt = render_format_parse(optarg);
-            if (fmt < 0) {
-                cli_error(CMD, "--format wants ansi, text, svg, png, pdf, csv or json, not '%s'",
-                          optarg);
-                goto done;
-            }
-            break;
-        case 'o': out = optarg; break;
-        case 'w':
-            if (cli_parse_size(CMD, "--width", optarg, &width)) goto done;
-            if (width < 20 || width > 10000) {
-                cli_error(CMD, "--width must be 20..10000, got %s", optarg);
-                goto done;
-            }
-            break;
-        case 't': theme_name = optarg; break;
-        case 'c':
-            if (theme_mode_parse(optarg) < 0) {
-                cli_error(CMD, "--color wants auto, direct, 256, 8 or none, not '%s'", optarg);
-                goto done;
-            }
-            color = optarg;
-            break;
-        case 'n': rq.normalize = 1; break;
-        case 'a': ascii = 1; break;
-        case 'r': raw = 1; break;
-        case 'T': target = optarg; break;
-        case 'M':
-            if (cli_parse_size(CMD, "--max-len", optarg, &max_len)) goto done;
-            if (max_len == 0 || max_len > 1000) {
-                cli_error(CMD, "--max-len must be 1..1000, got %s", optarg);
-                goto done;
-            }
-            break;
-        case 'h':
-            usage(stdout);
-            rc = EXIT_OK;
-            goto done;
-        case ':': cli_error(CMD, "option '%s' needs a value", av[optind - 1]); goto done;
-        default:
-            cli_error(CMD, "unknown option '%s'", av[optind - 1]);
-            usage(stderr);
-            goto done;
-        }
+    while (!rc && (c = getopt_long(ac, av, ":m:v:k:l:H:s:f:o:w:t:c:narh", opts, NULL)) != -1)
+        rc = render_option(c, av, &o, &p);
+    if (!rc) rc = finish_options(&o, &p, ac, av, dash_eq);
+    if (rc) {
+        free(av);
+        return rc < 0 ? EXIT_OK : rc;
     }
-    const char *input = dash_eq;
-    if (optind < ac) {
-        if (input) {
-            cli_error(CMD, "one equation at a time (got '%s' and '%s')", input, av[optind]);
-            goto done;
-        }
-        input = av[optind++];
-    }
-    if (optind < ac) {
-        cli_error(CMD, "one equation at a time (got '%s' too); quote it if it has spaces",
-                  av[optind]);
-        goto done;
-    }
-    if (!input) {
-        cli_error(CMD, "no equation given (e.g. attnscope render 'x^2-5x+6=0')");
-        goto done;
-    }
-    if (kind_set && rq.view != RENDER_VIEW_SUMMARY && rq.view != RENDER_VIEW_MODEL) {
-        cli_error(CMD, "--kind is for --view summary and model; a single map's view names its kind");
-        goto done;
-    }
-    if (fmt < 0 && out) fmt = render_format_from_path(out);
-    if (fmt < 0) fmt = isatty(STDOUT_FILENO) && !out ? RENDER_ANSI : RENDER_TEXT;
-    if (!out && (fmt == RENDER_PNG || fmt == RENDER_PDF) && isatty(STDOUT_FILENO)) {
-        cli_error(CMD, "a %s figure is binary: give --out FILE or redirect stdout",
-                  render_format_name((render_format)fmt));
-        goto done;
-    }
-
-    /* From here on problems are failed runs, not usage. */
-    rc = EXIT_FAIL;
-    model_dir = cli_model_dir(model_dir);
+    o.model_dir = cli_model_dir(o.model_dir);
     struct stat st;
-    if (stat(model_dir, &st) != 0 || !S_ISDIR(st.st_mode)) {
+    if (stat(o.model_dir, &st) != 0 || !S_ISDIR(st.st_mode)) {
         cli_error(CMD, "no model folder at %s; give one with --model DIR (a folder with "
                        "config.json and model.safetensors) or set ATTNSCOPE_MODEL",
-                  model_dir);
-        goto done;
+                  o.model_dir);
+        free(av);
+        return EXIT_FAIL;
     }
-    if (!raw) raw = model_dir_guess_raw(model_dir);
-    static char source[8 * MAX_SRC]; /* bytes: MAX_SRC tokens of any tokenizer */
-    if (!raw) {
-        quad_eq eq;
-        quad_parse_error pe;
-        if (quad_parse(input, &eq, &pe)) {
-            show_parse_error(input, &pe);
-            goto done;
-        }
-        as_err e = {{0}};
-        quad_solution sol;
-        if (quad_solve(&eq, &sol, &e)) {
-            cli_error(CMD, "%s", e.msg);
-            goto done;
-        }
-        quad_format_source(&sol.eq, source, sizeof source);
-    } else {
-        if (!*input) {
-            cli_error(CMD, "empty text: nothing to decode");
-            goto done;
-        }
-        if (strlen(input) >= sizeof source) {
-            cli_error(CMD, "the text is %zu bytes; at most %zu", strlen(input), sizeof source - 1);
-            goto done;
-        }
-        snprintf(source, sizeof source, "%s", input);
-    }
-    if (!max_len) max_len = raw ? MAX_RAW_GEN : QUAD_MAX_GEN;
-
-    t5_model m;
+    setlocale(LC_CTYPE, "");
+    const char *cs = nl_langinfo(CODESET);
+    o.utf8 = cs && !strcmp(cs, "UTF-8");
+    o.width = term_width(o.width);
+    o.data_dir = cli_data_dir();
+    const char *sys = getenv("ATTNSCOPE_SYSCONFIG");
+    o.sys_config = sys && *sys ? sys : NULL;
+    o.warn = warn;
     as_err err = {{0}};
-    tok = tok_open(model_dir, &err);
-    if (!tok) {
-        cli_error(CMD, "%s", err.msg);
-        goto done;
-    }
-    int src[MAX_SRC + 1], tgt[MAX_SRC + 1];
-    size_t n_src = tok_encode(tok, source, src, MAX_SRC + 1);
-    size_t n_tgt = target ? tok_encode(tok, target, tgt, MAX_SRC + 1) : 0;
-    if (n_src == 0 || n_src > MAX_SRC + 1 || (target && (n_tgt == 0 || n_tgt > MAX_SRC))) {
-        cli_error(CMD, "the %s is %zu tokens long (%s, with eos); at most %d",
-                  n_tgt > MAX_SRC ? "target" : "text", n_tgt > MAX_SRC ? n_tgt : n_src,
-                  tok_name(tok), n_tgt > MAX_SRC ? MAX_SRC : MAX_SRC + 1);
-        goto done;
-    }
-    if (t5_load_mapped(&m, model_dir, &err)) {
-        cli_error(CMD, "%s", err.msg);
-        goto done;
-    }
-    if (target) max_len = n_tgt;
-    rq.tok = tok;
-    t5_run *run = t5_run_new(&m, n_src, max_len + 1);
-    attn_trace *tr = trace_new(&m, n_src, max_len + 1);
-    render_doc doc;
-    memset(&doc, 0, sizeof doc);
-    long n = trace_run(tr, run, src, n_src, target ? tgt : NULL, n_tgt, max_len, &err);
-    const char *slash = strrchr(model_dir, '/');
-    const char *mname = slash && slash[1] ? slash + 1 : model_dir;
-    if (n < 0) {
-        cli_error(CMD, "decoding failed: %s", err.msg);
-    } else if (render_build(&doc, tr, &rq, mname, input, source, &err)) {
-        cli_error(CMD, "%s", err.msg);
-    } else {
-        /* the looks: the UI's theme chain */
-        theme th;
-        theme_settings set;
-        theme_diag diag = {{0}, 0};
-        char user_cfg[512], user_themes[512], data_themes[4096];
-        const char *sys = getenv("ATTNSCOPE_SYSCONFIG");
-        snprintf(data_themes, sizeof data_themes, "%s/themes", cli_data_dir());
-        const char *dirs[2] = {theme_user_themes_dir(user_themes, sizeof user_themes),
-                               data_themes};
-        theme_resolve(&th, &set, theme_name,
-                      theme_user_config_path(user_cfg, sizeof user_cfg),
-                      sys && *sys ? sys : "/etc/attnscope/config.cfg", dirs, 2, &diag);
-        if (diag.count) {
-            fprintf(stderr, "attnscope %s: configuration problems (defaults used):\n%s", CMD,
-                    diag.text);
-            if (diag.text[0] && diag.text[strlen(diag.text) - 1] != '\n') fputc('\n', stderr);
-        }
-        setlocale(LC_CTYPE, "");
-        const char *cs = nl_langinfo(CODESET);
-        int utf8 = cs && !strcmp(cs, "UTF-8");
-        theme_color_mode want = set.color;
-        if (color) want = (theme_color_mode)theme_mode_parse(color);
-        int sgr = 1;
-        theme_color_mode mode = ansi_mode(want, &sgr);
-        if (th.mono) mode = THEME_COLOR_NONE;
-        int half = !ascii && set.half_blocks != 0;
-
-        atomic_file af = {0};
-        FILE *f = stdout;
-        int ok = 1;
-        if (out) {
-            if (atomic_open(&af, out, &err)) {
-                cli_error(CMD, "%s", err.msg);
-                ok = 0;
-            } else {
-                f = af.f;
-            }
-        }
-        if (ok) {
-            int w;
-            switch ((render_format)fmt) {
-            case RENDER_ANSI:
-                w = render_term(f, &doc, &th, mode, utf8, half, sgr, term_width(width));
-                break;
-            case RENDER_TEXT:
-                w = render_term(f, &doc, &th, THEME_COLOR_NONE, 0, 0, 0, term_width(width));
-                break;
-            case RENDER_CSV: w = render_csv(f, &doc); break;
-            case RENDER_JSON: w = render_json(f, &doc); break;
-            default:
-                w = render_cairo(f, &doc, &th, (render_format)fmt, &err);
-                an_fig_cleanup();
-                break;
-            }
-            if (w) {
-                if (!err.msg[0]) snprintf(err.msg, sizeof err.msg, "write error");
-                cli_error(CMD, "%s: %s", out ? out : "stdout", err.msg);
-                if (out) atomic_abort(&af);
-            } else if (out && atomic_commit(&af, &err)) {
-                cli_error(CMD, "%s", err.msg);
-            } else {
-                rc = EXIT_OK;
-            }
-        }
-    }
-    render_doc_free(&doc);
-    trace_free(tr);
-    t5_run_free(run);
-    t5_free(&m);
-done:
-    tok_free(tok);
+    rc = render_run(&o, &err) ? EXIT_FAIL : EXIT_OK;
+    if (rc) cli_error(CMD, "%s", err.msg);
     free(av);
     return rc;
 }
