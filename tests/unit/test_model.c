@@ -8,20 +8,9 @@
 
 static t5_config small_cfg(t5_ff_kind ff, int tied)
 {
-    t5_config c;
-    t5_config_default(&c);
-    c.vocab_size = 20;
-    c.d_model = 8;
-    c.d_kv = 3;
-    c.d_ff = 10;
-    c.num_heads = 2;
-    c.num_layers = 2;
-    c.num_decoder_layers = 3;
-    c.rel_buckets = 6;
-    c.rel_max_distance = 9;
-    c.ff = ff;
-    c.tie_word_embeddings = tied;
-    return c;
+    return tu_config((tu_shape){.vocab = 20, .d_model = 8, .d_kv = 3, .d_ff = 10, .heads = 2,
+                                .enc_layers = 2, .dec_layers = 3, .buckets = 6, .max_distance = 9,
+                                .ff = ff, .untied = !tied});
 }
 
 static void test_default_is_valid(void **state)

@@ -40,20 +40,10 @@ static const char *tp(const char *a, const char *b)
 
 static t5_config small_cfg(t5_ff_kind ff, int tied)
 {
-    t5_config c;
-    t5_config_default(&c);
-    c.vocab_size = 40;
-    c.d_model = 8;
-    c.d_kv = 3;
-    c.d_ff = 10;
-    c.num_heads = 2;
-    c.num_layers = 2;
-    c.num_decoder_layers = 3;
-    c.rel_buckets = 8;
-    c.rel_max_distance = 20;
+    t5_config c = tu_config((tu_shape){.vocab = 40, .d_model = 8, .d_kv = 3, .d_ff = 10, .heads = 2,
+                                       .enc_layers = 2, .dec_layers = 3, .buckets = 8,
+                                       .max_distance = 20, .ff = ff, .untied = !tied});
     c.layer_norm_eps = 1e-5f;
-    c.ff = ff;
-    c.tie_word_embeddings = tied;
     c.eos_token_id = 2;
     return c;
 }
@@ -64,8 +54,7 @@ static void make_model(const char *name, t5_ff_kind ff, int tied, t5_model *keep
     t5_config c = small_cfg(ff, tied);
     t5_model m;
     as_err err = {0};
-    assert_int_equal(t5_alloc(&m, &c, &err), 0);
-    t5_init_random(&m, 7);
+    tu_model(&m, &c, 7);
     if (t5_save(&m, tp(name, NULL), &err)) fail_msg("%s", err.msg);
     if (keep)
         *keep = m;

@@ -163,36 +163,36 @@ static void test_broken(void **state)
     fclose(f);
     expect_open_fails(p, "truncated");
 
-    p = write_raw("{\"x\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[0,8]}}", 4096, data, 8);
-    expect_open_fails(p, "past the end");
-    p = write_raw("{\"x\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[0,8]}}", 0, data, 4);
-    expect_open_fails(p, "out of range");
-    p = write_raw("{\"x\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[8,0]}}", 0, data, 8);
-    expect_open_fails(p, "reversed");
-    p = write_raw("{\"x\":{\"dtype\":\"Q4\",\"shape\":[2],\"data_offsets\":[0,8]}}", 0, data, 8);
-    expect_open_fails(p, "unsupported dtype \"Q4\"");
-    p = write_raw("{\"x\":{\"dtype\":\"F32\",\"shape\":[3],\"data_offsets\":[0,8]}}", 0, data, 8);
-    expect_open_fails(p, "span 8 bytes");
-    p = write_raw("{\"x\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[0,8]", 0, data, 8);
-    expect_open_fails(p, "corrupted header");
-    p = write_raw("{\"x\":{\"dtype\":\"F32\",\"sh@pe\":[2],\"data_offsets\":[0,8]}}", 0, data, 8);
-    expect_open_fails(p, "shape");
-    p = write_raw("[1,2,3]                ", 0, data, 8);
-    expect_open_fails(p, "corrupted header");
-    p = write_raw("{} trailing", 0, data, 8);
-    expect_open_fails(p, "corrupted header");
-    p = write_raw("{\"x\":{\"dtype\":\"F32\",\"shape\":[-2],\"data_offsets\":[0,8]}}", 0, data, 8);
-    expect_open_fails(p, "shape entry 0");
-    p = write_raw("{\"x\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[0,8]},"
-                  "\"x\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[8,16]}}",
-                  0, data, 16);
-    expect_open_fails(p, "twice");
-    p = write_raw("{\"x\":{\"dtype\":\"F32\",\"shape\":[4],\"data_offsets\":[0,16]},"
-                  "\"y\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[8,16]}}",
-                  0, data, 16);
-    expect_open_fails(p, "overlap");
-    p = write_raw("{\"x\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[0]}}", 0, data, 8);
-    expect_open_fails(p, "data_offsets");
+    /* header text, length field (0: the header's), data bytes, what the message says */
+/* tensor x, F32 of shape [2], then its data_offsets */
+#define TENSOR_X "\"x\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":"
+    static const struct {
+        const char *header;
+        uint64_t hlen;
+        size_t n;
+        const char *needle;
+    } cases[] = {
+        {"{" TENSOR_X "[0,8]}}", 4096, 8, "past the end"},
+        {"{" TENSOR_X "[0,8]}}", 0, 4, "out of range"},
+        {"{" TENSOR_X "[8,0]}}", 0, 8, "reversed"},
+        {"{\"x\":{\"dtype\":\"Q4\",\"shape\":[2],\"data_offsets\":[0,8]}}", 0, 8,
+         "unsupported dtype \"Q4\""},
+        {"{\"x\":{\"dtype\":\"F32\",\"shape\":[3],\"data_offsets\":[0,8]}}", 0, 8, "span 8 bytes"},
+        {"{" TENSOR_X "[0,8]", 0, 8, "corrupted header"},
+        {"{\"x\":{\"dtype\":\"F32\",\"sh@pe\":[2],\"data_offsets\":[0,8]}}", 0, 8, "shape"},
+        {"[1,2,3]                ", 0, 8, "corrupted header"},
+        {"{} trailing", 0, 8, "corrupted header"},
+        {"{\"x\":{\"dtype\":\"F32\",\"shape\":[-2],\"data_offsets\":[0,8]}}", 0, 8,
+         "shape entry 0"},
+        {"{" TENSOR_X "[0,8]}," TENSOR_X "[8,16]}}", 0, 16, "twice"},
+        {"{\"x\":{\"dtype\":\"F32\",\"shape\":[4],\"data_offsets\":[0,16]},"
+         "\"y\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[8,16]}}", 0, 16, "overlap"},
+        {"{" TENSOR_X "[0]}}", 0, 8, "data_offsets"},
+    };
+#undef TENSOR_X
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
+        expect_open_fails(write_raw(cases[i].header, cases[i].hlen, data, cases[i].n),
+                          cases[i].needle);
 }
 
 /* Random damage to a valid file (bytes of the length and header changed,

@@ -12,19 +12,10 @@
 
 static void small_model(t5_model *m)
 {
-    t5_config c;
-    t5_config_default(&c);
-    c.d_model = 16;
-    c.d_kv = 4;
-    c.d_ff = 24;
-    c.num_heads = 2;
-    c.num_layers = 2;
-    c.num_decoder_layers = 3;
-    c.rel_buckets = 8;
-    c.rel_max_distance = 16;
-    as_err err;
-    if (t5_alloc(m, &c, &err)) fail_msg("%s", err.msg);
-    t5_init_random(m, 7);
+    t5_config c = tu_config((tu_shape){.d_model = 16, .d_kv = 4, .d_ff = 24, .heads = 2,
+                                       .enc_layers = 2, .dec_layers = 3, .buckets = 8,
+                                       .max_distance = 16});
+    tu_model(m, &c, 7);
 }
 
 static void test_hook_places_rows(void **state)

@@ -365,23 +365,11 @@ static double d_batch_loss(const dref *r, const train_batch *b)
 
 static void check_finite_diff(t5_ff_kind ff, int tied)
 {
-    t5_config c;
-    t5_config_default(&c);
-    c.vocab_size = 40;
-    c.d_model = 8;
-    c.d_kv = 4;
-    c.num_heads = 2;
-    c.d_ff = 12;
-    c.num_layers = 2;
-    c.num_decoder_layers = 2;
-    c.rel_buckets = 8;
-    c.rel_max_distance = 12;
-    c.ff = ff;
-    c.tie_word_embeddings = tied;
+    t5_config c = tu_config((tu_shape){.vocab = 40, .d_model = 8, .d_kv = 4, .d_ff = 12, .heads = 2,
+                                       .enc_layers = 2, .dec_layers = 2, .buckets = 8,
+                                       .max_distance = 12, .ff = ff, .untied = !tied});
     t5_model m;
-    as_err err;
-    assert_int_equal(t5_alloc(&m, &c, &err), 0);
-    t5_init_random(&m, 7);
+    tu_model(&m, &c, 7);
     /* layer norms away from 1 so their gradients are exercised */
     for (size_t i = 0; i < m.n_tensors; i++)
         if (strstr(m.tensors[i].name, "layer_norm"))

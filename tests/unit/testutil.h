@@ -1,10 +1,11 @@
 /* testutil.h - shared helpers for the cmocka unit tests: close-enough
  * arrays, temporary folders, writing small files, and reading the expected
- * tensors of a reference fixture (and checking attention maps against them). Everything is static inline (or a macro):
- * each test binary takes what it uses.
+ * tensors of a reference fixture (and checking attention maps against them),
+ * and the one builder of a tiny random model. Everything is static inline
+ * (or a macro): each test binary takes what it uses.
  *
- * Deliberately not here: model configurations (each test picks the sizes
- * that exercise what it tests). */
+ * Deliberately not here: the sizes of those models (each test picks the
+ * sizes that exercise what it tests). */
 #ifndef ATTNSCOPE_TESTUTIL_H
 #define ATTNSCOPE_TESTUTIL_H
 
@@ -19,6 +20,7 @@
 #include <string.h>
 
 #include "safetensors.h"
+#include "t5.h"
 #include "trace.h"
 
 /* Fail with the index and both values when |a-b| > atol + rtol*|b|. */
@@ -31,6 +33,41 @@
             }                                                                            \
         }                                                                                \
     } while (0)
+
+/* The shape of a tiny T5: every size given (vocab 0 keeps ByT5's 384), ff
+ * and untied as wanted (0: relu, tied); the rest is t5_config_default's. */
+typedef struct {
+    size_t vocab, d_model, d_kv, d_ff, heads, enc_layers, dec_layers, buckets, max_distance;
+    t5_ff_kind ff;
+    int untied;
+} tu_shape;
+
+static inline t5_config tu_config(tu_shape s)
+{
+    t5_config c;
+    t5_config_default(&c);
+    if (s.vocab) c.vocab_size = s.vocab;
+    c.d_model = s.d_model;
+    c.d_kv = s.d_kv;
+    c.d_ff = s.d_ff;
+    c.num_heads = s.heads;
+    c.num_layers = s.enc_layers;
+    c.num_decoder_layers = s.dec_layers;
+    c.rel_buckets = s.buckets;
+    c.rel_max_distance = s.max_distance;
+    c.ff = s.ff;
+    c.tie_word_embeddings = !s.untied;
+    return c;
+}
+
+/* Allocate m for c and fill it with t5_init_random(seed); a configuration
+ * t5_alloc refuses fails the test. Free with t5_free. */
+static inline void tu_model(t5_model *m, const t5_config *c, uint64_t seed)
+{
+    as_err err = {{0}};
+    if (t5_alloc(m, c, &err)) fail_msg("%s", err.msg);
+    t5_init_random(m, seed);
+}
 
 /* The source tree's tests/fixtures folder (tests run from the top level). */
 #define FIXTURES "tests/fixtures"
