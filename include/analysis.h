@@ -40,6 +40,7 @@
 #include <stdint.h>
 
 #include "t5.h"
+#include "tokenizer.h"
 #include "trace.h"
 #include "util.h"
 
@@ -337,27 +338,39 @@ long an_greedy(t5_run *r, an_iv *iv, const int *src, size_t n_src, int *out, siz
 int an_forced(t5_run *r, an_iv *iv, const int *src, size_t n_src, const int *dec_in, size_t T,
               float *logits, as_err *err);
 
-/* Decode each source under iv (at most the run's max_tgt - 1 tokens) and
- * score it against its target with the task's scores (quad.h). sources/targets are text; kinds the quad_kind of
- * each. out gets full solve, character accuracy and answer accuracy (shares
- * in [0, 1]). progress (may be NULL) is called after each example. */
-typedef void (*an_progress_fn)(void *user, size_t done);
-int an_score_set(t5_run *r, an_iv *iv, const char *const *sources, const char *const *targets,
-                 const int *kinds, size_t n, double out[3], an_progress_fn progress, void *puser,
-                 as_err *err);
-
-/* ---- experiments (experiment.c) ------------------------------------------ */
-
-/* A set of equations: source and target text, quad_kind of each, and how
- * many threads score it (each with its own run; 0 or 1: the caller's run
- * only). Scores do not depend on the thread count. */
+/* A set of equations: source and target text, quad_kind of each, how many
+ * threads score it (each with its own run; 0 or 1: the caller's run only;
+ * scores do not depend on the thread count) and the model's tokenizer,
+ * which encodes the sources and decodes the outputs (NULL: ByT5 bytes).
+ * Borrowed: everything must outlive the calls that take the set. */
 typedef struct {
     const char *const *src;
     const char *const *tgt;
     const int *kind;
     size_t n;
     size_t threads;
+    const tok_vocab *tok;
 } an_examples;
+
+/* text with eos in ex's tokenizer (NULL: ByT5) into ids: the count, or 0
+ * when it does not fit cap ids (or the tokenizer refuses it). */
+size_t an_encode(const tok_vocab *tok, const char *text, int *ids, size_t cap);
+/* ids to text in the tokenizer's way (NULL: ByT5); see tok_decode. */
+size_t an_decode(const tok_vocab *tok, const int *ids, size_t n, char *out, size_t cap);
+/* Bytes of decoded text to allow per generated token (a SentencePiece piece
+ * is a few bytes; ByT5 at most 4 per UTF-8 character). */
+#define AN_TEXT_PER_TOKEN 16
+
+/* Decode each source of ex under iv (at most the run's max_tgt - 1 tokens),
+ * on r alone (ex->threads is not used), and score it against its target
+ * with the task's scores (quad.h). out gets full solve, character accuracy
+ * and answer accuracy (shares in [0, 1]). progress (may be NULL) is called
+ * after each example. */
+typedef void (*an_progress_fn)(void *user, size_t done);
+int an_score_set(t5_run *r, an_iv *iv, const an_examples *ex, double out[3],
+                 an_progress_fn progress, void *puser, as_err *err);
+
+/* ---- experiments (experiment.c) ------------------------------------------ */
 
 /* an_score_set over ex, on ex->threads threads (each decodes with its own
  * run sized like r, and its own copy of iv, whose capture is not used). With
@@ -365,12 +378,21 @@ typedef struct {
 int an_score_examples(t5_run *r, an_iv *iv, const an_examples *ex, double out[3],
                       an_progress_fn progress, void *puser, as_err *err);
 
-/* Decode every example greedily (with iv, may be NULL; at most
- * min(t, run) max_tgt - 1 tokens) into the trace t and call each(user, t)
- * after each one. */
-int an_collect(t5_run *r, an_iv *iv, const an_examples *ex, attn_trace *t,
-               void (*each)(void *user, const attn_trace *t), void *user,
-               an_progress_fn progress, void *puser, as_err *err);
+/* What an_collect calls after each example; every field may be NULL. */
+typedef struct {
+    an_iv *iv;                                     /* interventions while decoding */
+    void (*each)(void *user, const attn_trace *t); /* the example's trace */
+    void *each_user;
+    an_progress_fn progress;                       /* the count done */
+    void *progress_user;
+} an_collector;
+
+/* Decode every example of ex greedily (encoded by ex->tok; at most
+ * min(t, run) max_tgt - 1 tokens) on r into the trace t, under c->iv, and
+ * call c->each after each one. Returns 0, or -1 with err naming the example
+ * (a source that does not fit, a failed decode). */
+int an_collect(t5_run *r, const an_examples *ex, attn_trace *t, const an_collector *c,
+               as_err *err);
 
 /* The position-aligned mean map of every head (for AN_ABL_MEAN): grids
  * (rows, cols) per kind, laid out like an_stats.heads; add traces with

@@ -261,21 +261,33 @@ int an_forced(t5_run *r, an_iv *iv, const int *src, size_t n_src, const int *dec
     return rc;
 }
 
-int an_score_set(t5_run *r, an_iv *iv, const char *const *sources, const char *const *targets,
-                 const int *kinds, size_t n, double out[3], an_progress_fn progress, void *puser,
-                 as_err *err)
+size_t an_encode(const tok_vocab *tok, const char *text, int *ids, size_t cap)
+{
+    if (!tok) return byt5_encode_eos(text, ids, cap);
+    size_t n = tok_encode(tok, text, ids, cap);
+    return n > cap ? 0 : n;
+}
+
+size_t an_decode(const tok_vocab *tok, const int *ids, size_t n, char *out, size_t cap)
+{
+    return tok ? tok_decode(tok, ids, n, out, cap) : byt5_decode(ids, n, out, cap);
+}
+
+int an_score_set(t5_run *r, an_iv *iv, const an_examples *ex, double out[3],
+                 an_progress_fn progress, void *puser, as_err *err)
 {
     size_t max_src = t5_run_max_src(r), max_len = t5_run_max_tgt(r) - 1;
     int *src = xmalloc((max_src + 1) * sizeof *src), *gen = xmalloc((max_len + 1) * sizeof *gen);
-    char *text = xmalloc(4 * max_len + 8);
+    size_t text_cap = AN_TEXT_PER_TOKEN * max_len + 8;
+    char *text = xmalloc(text_cap);
     quad_scores sc;
     memset(&sc, 0, sizeof sc);
     int rc = 0;
-    for (size_t i = 0; i < n; i++) {
-        size_t ns = byt5_encode_eos(sources[i], src, max_src);
+    for (size_t i = 0; i < ex->n; i++) {
+        size_t ns = an_encode(ex->tok, ex->src[i], src, max_src);
         if (ns == 0) {
             rc = as_errf(err, "example %zu: source of %zu bytes does not fit the run (%zu tokens)",
-                         i + 1, strlen(sources[i]), max_src);
+                         i + 1, strlen(ex->src[i]), max_src);
             break;
         }
         long g = an_greedy(r, iv, src, ns, gen, max_len, err);
@@ -283,8 +295,8 @@ int an_score_set(t5_run *r, an_iv *iv, const char *const *sources, const char *c
             rc = as_errprefix(err, "example %zu", i + 1);
             break;
         }
-        byt5_decode(gen, (size_t)g, text, 4 * max_len + 8);
-        quad_scores_add(&sc, (quad_kind)kinds[i], targets[i], text);
+        an_decode(ex->tok, gen, (size_t)g, text, text_cap);
+        quad_scores_add(&sc, (quad_kind)ex->kind[i], ex->tgt[i], text);
         if (progress) progress(puser, i + 1);
     }
     out[0] = quad_score_full(&sc.all);

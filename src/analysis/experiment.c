@@ -12,15 +12,14 @@
 #include "byt5.h"
 #include "quad.h"
 
-int an_collect(t5_run *r, an_iv *iv, const an_examples *ex, attn_trace *t,
-               void (*each)(void *user, const attn_trace *t), void *user,
-               an_progress_fn progress, void *puser, as_err *err)
+int an_collect(t5_run *r, const an_examples *ex, attn_trace *t, const an_collector *c,
+               as_err *err)
 {
     size_t max_src = t->max_src < t5_run_max_src(r) ? t->max_src : t5_run_max_src(r);
     size_t max_tgt = t->max_tgt < t5_run_max_tgt(r) ? t->max_tgt : t5_run_max_tgt(r);
     size_t max_len = max_tgt - 1;
     an_iv local;
-    an_iv *use = iv;
+    an_iv *use = c ? c->iv : NULL;
     if (!use) {
         an_iv_init(&local, t5_run_model(r));
         use = &local;
@@ -30,7 +29,7 @@ int an_collect(t5_run *r, an_iv *iv, const an_examples *ex, attn_trace *t,
     int *src = xmalloc((max_src + 1) * sizeof *src), *gen = xmalloc((max_len + 1) * sizeof *gen);
     int rc = 0;
     for (size_t i = 0; i < ex->n; i++) {
-        size_t ns = byt5_encode_eos(ex->src[i], src, max_src);
+        size_t ns = an_encode(ex->tok, ex->src[i], src, max_src);
         if (ns == 0) {
             rc = as_errf(err, "example %zu: source does not fit %zu tokens", i + 1, max_src);
             break;
@@ -39,8 +38,8 @@ int an_collect(t5_run *r, an_iv *iv, const an_examples *ex, attn_trace *t,
             rc = as_errprefix(err, "example %zu", i + 1);
             break;
         }
-        if (each) each(user, t);
-        if (progress) progress(puser, i + 1);
+        if (c && c->each) c->each(c->each_user, t);
+        if (c && c->progress) c->progress(c->progress_user, i + 1);
     }
     use->capture = old;
     if (use == &local) an_iv_free(&local);
@@ -101,8 +100,7 @@ int an_score_examples(t5_run *r, an_iv *iv, const an_examples *ex, double out[3]
     size_t threads = ex->threads;
     if (threads > ex->n) threads = ex->n;
     if (threads <= 1)
-        return an_score_set(r, iv, ex->src, ex->tgt, ex->kind, ex->n, out, progress,
-                            puser, err);
+        return an_score_set(r, iv, ex, out, progress, puser, err);
     const t5_model *m = t5_run_model(r);
     size_t max_src = t5_run_max_src(r), max_tgt = t5_run_max_tgt(r), max_len = max_tgt - 1;
     quad_scores total;
@@ -122,7 +120,8 @@ int an_score_examples(t5_run *r, an_iv *iv, const an_examples *ex, double out[3]
             mine.capture = NULL;
         }
         int *src = xmalloc((max_src + 1) * sizeof *src), *gen = xmalloc((max_len + 1) * sizeof *gen);
-        char *text = xmalloc(4 * max_len + 8);
+        size_t text_cap = AN_TEXT_PER_TOKEN * max_len + 8;
+        char *text = xmalloc(text_cap);
         quad_scores sc;
         memset(&sc, 0, sizeof sc);
         as_err terr;
@@ -132,7 +131,7 @@ int an_score_examples(t5_run *r, an_iv *iv, const an_examples *ex, double out[3]
 #pragma omp atomic read
             stop = failed;
             if (stop) continue;
-            size_t ns = byt5_encode_eos(ex->src[i], src, max_src);
+            size_t ns = an_encode(ex->tok, ex->src[i], src, max_src);
             long g = ns ? an_greedy(run, have_iv ? &mine : NULL, src, ns, gen, max_len, &terr) : -1;
             if (g < 0) {
 #pragma omp critical(an_score_fail)
@@ -144,7 +143,7 @@ int an_score_examples(t5_run *r, an_iv *iv, const an_examples *ex, double out[3]
                 }
                 continue;
             }
-            byt5_decode(gen, (size_t)g, text, 4 * max_len + 8);
+            an_decode(ex->tok, gen, (size_t)g, text, text_cap);
             quad_scores_add(&sc, (quad_kind)ex->kind[i], ex->tgt[i], text);
 #pragma omp critical(an_score_progress)
             {

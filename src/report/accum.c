@@ -7,7 +7,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "byt5.h"
 #include "report_int.h"
 
 void rp_accum_init(rp_accum *a, const t5_model *m, size_t max_src, size_t max_tgt)
@@ -100,7 +99,7 @@ void rp_accum_trace(void *user, const attn_trace *t)
     if (a->ex && a->traces < a->ex->n) {
         char text[4 * 4096 + 8];
         size_t n = t->n_tgt > 0 ? t->n_tgt - 1 : 0;
-        byt5_decode(t->tgt + 1, n, text, sizeof text);
+        an_decode(a->ex->tok, t->tgt + 1, n, text, sizeof text);
         quad_scores_add(&a->scores, (quad_kind)a->ex->kind[a->traces], a->ex->tgt[a->traces], text);
     }
     a->traces++;

@@ -9,7 +9,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "byt5.h"
 #include "report_int.h"
 
 const char *rp_kind_short(int k)
@@ -26,12 +25,12 @@ const char *rp_kind_long(int k)
 }
 
 /* Token labels of ids into a table of strings (freed with free_labels). */
-static char **token_labels(const int *ids, size_t n)
+static char **token_labels(const tok_vocab *tok, const int *ids, size_t n)
 {
     char **l = xcalloc(n + 1, sizeof *l);
     for (size_t i = 0; i < n; i++) {
-        char buf[32];
-        l[i] = xstrdup(byt5_token_label(ids[i], buf, sizeof buf));
+        char buf[64];
+        l[i] = xstrdup(tok_label(tok, ids[i], buf, sizeof buf));
     }
     return l;
 }
@@ -219,11 +218,11 @@ static void example_flow_figures(rp_figs *F, const attn_trace *t, char **src_l, 
     }
 }
 
-void rp_example_figures(rp_figs *F, const attn_trace *t, const an_trace_classes *tc,
-                        const char *eq)
+void rp_example_figures(rp_figs *F, const tok_vocab *tok, const attn_trace *t,
+                        const an_trace_classes *tc, const char *eq)
 {
-    char **src_l = token_labels(t->src, t->n_src);
-    char **tgt_l = token_labels(t->tgt, t->n_rows);
+    char **src_l = token_labels(tok, t->src, t->n_src);
+    char **tgt_l = token_labels(tok, t->tgt, t->n_rows);
     for (int k = 0; k < AN_N_KINDS; k++)
         example_kind_figures(F, t, tc, k, (const char *const *)(k == 0 ? src_l : tgt_l),
                              (const char *const *)(k == 1 ? tgt_l : src_l), eq);

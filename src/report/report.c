@@ -11,7 +11,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "byt5.h"
 #include "report_int.h"
 
 void report_options_init(report_options *o)
@@ -168,6 +167,7 @@ static void stage_start(stage_progress *p, const char *stage, size_t total)
 typedef struct {
     report_options o;        /* imp_n clamped to the equations there are */
     t5_model m;
+    tok_vocab *tok;          /* the model folder's tokenizer */
     example_set es;
     char example[QUAD_SOURCE_MAX + 1024];
     size_t max_src, max_tgt;
@@ -188,7 +188,8 @@ typedef struct {
 static int setup(run_state *s, as_err *err)
 {
     if (t5_load_mapped(&s->m, s->o.model_dir, err)) return -1;
-    s->run = NULL;
+    s->tok = tok_open(s->o.model_dir, err);
+    if (!s->tok) return -1;
     if (load_examples(&s->o, &s->es, err)) return -1;
     example_text(s->o.example, s->example, sizeof s->example);
     s->max_src = strlen(s->example) + 1;
@@ -205,7 +206,7 @@ static int setup(run_state *s, as_err *err)
     size_t threads = s->o.threads ? s->o.threads : (size_t)omp_get_max_threads();
     if (threads > 1) openblas_set_num_threads(1); /* threads are per equation */
     s->ex = (an_examples){(const char *const *)s->es.src, (const char *const *)s->es.tgt,
-                          s->es.kind, s->es.n, threads};
+                          s->es.kind, s->es.n, threads, s->tok};
     return 0;
 }
 
@@ -214,13 +215,13 @@ static int trace_stage(run_state *s, as_err *err)
 {
     stage_start(&s->prog, "tracing equations", s->es.n);
     s->acc.ex = &s->ex;
-    if (an_collect(s->run, NULL, &s->ex, s->t, rp_accum_trace, &s->acc, stage_cb, &s->prog, err))
-        return -1;
+    an_collector c = {NULL, rp_accum_trace, &s->acc, stage_cb, &s->prog};
+    if (an_collect(s->run, &s->ex, s->t, &c, err)) return -1;
     an_stats_finish_all(s->acc.stats);
     rp_class_figure(&s->F, &s->acc);
 
     int ids[REPORT_MAX_SRC + 1];
-    size_t ns = byt5_encode_eos(s->example, ids, s->max_src);
+    size_t ns = an_encode(s->tok, s->example, ids, s->max_src);
     int *gen = xmalloc((s->o.max_len + 1) * sizeof *gen);
     an_iv iv;
     an_iv_init(&iv, &s->m);
@@ -233,7 +234,7 @@ static int trace_stage(run_state *s, as_err *err)
         return -1;
     }
     an_classify_trace(s->t, &s->tc);
-    rp_example_figures(&s->F, s->t, &s->tc, s->example);
+    rp_example_figures(&s->F, s->tok, s->t, &s->tc, s->example);
     if (s->F.failed) return -1;
     rp_aggregate_figures(&s->F, &s->acc);
     return s->F.failed ? -1 : 0;
@@ -244,7 +245,8 @@ static int importance_stage(run_state *s, as_err *err)
 {
     size_t n = s->o.imp_n < s->es.n ? s->o.imp_n : s->es.n;
     s->o.imp_n = n;
-    an_examples sub = {s->ex.src, s->ex.tgt, s->ex.kind, n, s->ex.threads};
+    an_examples sub = s->ex;
+    sub.n = n;
     size_t heads = (s->acc.L[0] + s->acc.L[1] + s->acc.L[2]) * s->acc.H;
     stage_start(&s->prog, "ablating heads", n * (heads + 1));
     an_abl_mode mode = strcmp(s->o.ablation, "mean") ? AN_ABL_ZERO : AN_ABL_MEAN;
@@ -260,7 +262,8 @@ static int importance_stage(run_state *s, as_err *err)
 static int hypothesis_stage(run_state *s, as_err *err)
 {
     size_t n = s->o.hyp_n < s->es.n ? s->o.hyp_n : s->es.n;
-    an_examples sub = {s->ex.src, s->ex.tgt, s->ex.kind, n, s->ex.threads};
+    an_examples sub = s->ex;
+    sub.n = n;
     unsigned sets[2] = {7u, (1u << T5_ATTN_ENC_SELF) | (1u << T5_ATTN_CROSS)};
     size_t want = 2;
     if (s->o.block_kinds) sets[0] = s->o.block_kinds, want = 1;
@@ -288,6 +291,7 @@ static void teardown(run_state *s)
         t5_run_free(s->run);
     }
     examples_free(&s->es);
+    tok_free(s->tok);
     t5_free(&s->m);
     an_fig_cleanup();
 }

@@ -65,9 +65,10 @@ void rp_fig_base(const rp_figs *F, const char *name, char *buf, size_t cap);
 
 /* The class of every head (after an_stats_finish_all). */
 void rp_class_figure(rp_figs *F, rp_accum *a);
-/* Every map type of one traced example (tc: its heads' classes). */
-void rp_example_figures(rp_figs *F, const attn_trace *t, const an_trace_classes *tc,
-                        const char *eq);
+/* Every map type of one traced example (tc: its heads' classes), its tokens
+ * labelled by tok. */
+void rp_example_figures(rp_figs *F, const tok_vocab *tok, const attn_trace *t,
+                        const an_trace_classes *tc, const char *eq);
 /* Means over the traced equations: by position, by class, per head. */
 void rp_aggregate_figures(rp_figs *F, rp_accum *a);
 /* The character-accuracy drop of every head's ablation. */
@@ -84,7 +85,7 @@ int rp_hypothesis_figure(rp_figs *F, const an_hypothesis *hy, size_t n_hy, size_
 typedef struct {
     const report_options *o;
     const t5_model *m;
-    const an_examples *ex;
+    const an_examples *ex;   /* ex->tok: the model's tokenizer */
     rp_accum *a;
     const an_importance *imp;
     size_t imp_n;

@@ -307,6 +307,9 @@ static void md_head(FILE *f, const rp_results *r)
                "layers, %zu heads of d_kv %zu, d_ff %zu, %s. ",
             ATTNSCOPE_VERSION, o->model_dir, c->d_model, c->num_layers, c->num_decoder_layers,
             c->num_heads, c->d_kv, c->d_ff, c->ff == T5_FF_RELU ? "relu" : "gated-gelu");
+    if (ex->tok && tok_kind_of(ex->tok) != TOK_BYT5)
+        fprintf(f, "Tokenizer: %s (the folder's spiece.model; figures label its pieces). ",
+                tok_name(ex->tok));
     if (o->data) fprintf(f, "Equations: the first %zu of `%s`. ", ex->n, o->data);
     else fprintf(f, "Equations: %zu generated from preset `%s`, seed %zu (they may overlap the "
                     "training data; pass a held-out `--data test.tsv` for honest scores). ",

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # report.sh - `attnscope report` on a small random model writes every file it
 # promises: report.md naming every head, heads.tsv, and each figure as a valid
-# PNG (signature, IHDR) and a well-formed SVG of the same size. Bad usage
-# exits 2, a bad model or data file exits 1 with a message.
+# PNG (signature, IHDR) and a well-formed SVG of the same size; a
+# SentencePiece model works too. Bad usage exits 2, a bad model or data file
+# exits 1 with a message.
 # Needs $BIN (the attnscope binary); run from the source tree's top level.
 set -u
 BIN=${BIN:-./attnscope}
@@ -110,6 +111,18 @@ printf '1x^2-5x+6=0\tD=((-5)^2-4*1*6)=1;x=(5-1)/(2*1)=2;x=(5+1)/(2*1)=3;x=2;x=3;
     --max-len 16 --out "$T/rep2" >/dev/null 2>"$T/stderr" || fail "report --data: $(cat "$T/stderr")"
 grep -q "the first 1 of" "$T/rep2/report.md" || fail "report --data does not say its data"
 [ -e "$T/rep2/hypothesis.png" ] && fail "--hypothesis-n 0 still drew the hypothesis"
+
+# a SentencePiece model (tests/fixtures/spm-gated): the report encodes the
+# equations and the example with its spiece.model, labels the pieces and says so
+SPM=tests/fixtures/spm-gated
+"$BIN" report --model "$SPM" --data "$T/one.tsv" --importance-n 1 --hypothesis-n 1 --draws 2 \
+    --max-len 12 --out "$T/rep3" >/dev/null 2>"$T/stderr" || fail "report on $SPM: $(cat "$T/stderr")"
+grep -q "Tokenizer: sentencepiece" "$T/rep3/report.md" || fail "report on $SPM does not name its tokenizer"
+grep -q "| all | 1 |" "$T/rep3/report.md" || fail "report on $SPM: no score of its one equation"
+for f in example_enc_heads rollout_cross importance hypothesis; do
+    [ -s "$T/rep3/$f.png" ] || fail "report on $SPM: no $f.png"
+done
+grep -q Tokenizer "$T/rep2/report.md" && fail "a ByT5 model's report names a tokenizer"
 
 [ $fails -eq 0 ] && echo "report: all checks passed"
 [ $fails -eq 0 ]

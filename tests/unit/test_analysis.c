@@ -11,6 +11,7 @@
 #include "analysis.h"
 #include "byt5.h"
 #include "t5.h"
+#include "tokenizer.h"
 #include "trace.h"
 
 /* ---- synthetic maps ---------------------------------------------------- */
@@ -308,17 +309,8 @@ static void test_grid(void **state)
 
 static t5_config tiny_cfg(void)
 {
-    t5_config c;
-    t5_config_default(&c);
-    c.d_model = 16;
-    c.d_kv = 4;
-    c.d_ff = 24;
-    c.num_heads = 3;
-    c.num_layers = 2;
-    c.num_decoder_layers = 2;
-    c.rel_buckets = 8;
-    c.rel_max_distance = 16;
-    return c;
+    return tu_config((tu_shape){.d_model = 16, .d_kv = 4, .d_ff = 24, .heads = 3, .enc_layers = 2,
+                                .dec_layers = 2, .buckets = 8, .max_distance = 16});
 }
 
 static void test_summary_and_rollout(void **state)
@@ -442,8 +434,7 @@ static void test_zero_head_equals_zero_o(void **state)
     (void)state;
     t5_config cfg = tiny_cfg();
     t5_model m;
-    assert_int_equal(t5_alloc(&m, &cfg, NULL), 0);
-    t5_init_random(&m, 3);
+    tu_model(&m, &cfg, 3);
     check_zero_head(&m, T5_ATTN_ENC_SELF, 0, 1);
     check_zero_head(&m, T5_ATTN_ENC_SELF, 1, 2);
     check_zero_head(&m, T5_ATTN_DEC_SELF, 1, 0);
@@ -456,8 +447,7 @@ static void test_greedy_and_blocking(void **state)
     (void)state;
     t5_config cfg = tiny_cfg();
     t5_model m;
-    assert_int_equal(t5_alloc(&m, &cfg, NULL), 0);
-    t5_init_random(&m, 5);
+    tu_model(&m, &cfg, 5);
     int src[32], a[20], b[20];
     size_t ns = byt5_encode_eos(SRC_TEXT, src, 32);
     t5_run *r = t5_run_new(&m, 32, 21);
@@ -546,8 +536,7 @@ static void test_ui_hook_with_trace_run(void **state)
     (void)state;
     t5_config cfg = tiny_cfg();
     t5_model m;
-    assert_int_equal(t5_alloc(&m, &cfg, NULL), 0);
-    t5_init_random(&m, 5);
+    tu_model(&m, &cfg, 5);
     int src[32];
     size_t ns = byt5_encode_eos(SRC_TEXT, src, 32);
     t5_run *r = t5_run_new(&m, 32, 21);
@@ -600,8 +589,7 @@ static void test_experiments_run(void **state)
     cfg.num_layers = 1;
     cfg.num_decoder_layers = 1;
     t5_model m;
-    assert_int_equal(t5_alloc(&m, &cfg, NULL), 0);
-    t5_init_random(&m, 9);
+    tu_model(&m, &cfg, 9);
     /* louder attention outputs, so that ablating a head changes what a random
      * model writes */
     size_t HD = cfg.num_heads * cfg.d_kv;
@@ -614,7 +602,7 @@ static void test_experiments_run(void **state)
     const char *tgt[] = {"D=((-5)^2-4*1*6)=1;x=(5-1)/(2*1)=2;x=(5+1)/(2*1)=3;x=2;x=3;",
                          "D=(0^2-4*2*(-8))=64;x=(0-8)/(2*2)=-2;x=(0+8)/(2*2)=2;x=-2;x=2;"};
     int kind[] = {0, 0};
-    an_examples ex = {src, tgt, kind, 2, 1};
+    an_examples ex = {src, tgt, kind, 2, 1, NULL};
     t5_run *r = t5_run_new(&m, 32, 24);
     as_err err = {0};
     /* the first target is what the model writes, so the scores are not all 0 */
@@ -716,6 +704,64 @@ static void test_figures(void **state)
     assert_int_equal(tu_rm_rf(dir), 0);
 }
 
+/* an_collect, an_encode and an_decode use the examples' tokenizer: on the
+ * SentencePiece fixture the traced source is spiece.model's ids (as
+ * python3-sentencepiece gives them, tests/fixtures/spm-gated/tokenize.json),
+ * not ByT5's bytes; a NULL tokenizer is ByT5. */
+typedef struct {
+    size_t calls, n_src[2];
+    int src[2][16];
+} collected;
+
+static void keep_src(void *user, const attn_trace *t)
+{
+    collected *c = user;
+    if (c->calls < 2 && t->n_src <= 16) {
+        c->n_src[c->calls] = t->n_src;
+        memcpy(c->src[c->calls], t->src, t->n_src * sizeof *t->src);
+    }
+    c->calls++;
+}
+
+static void test_collect_tokenizer(void **state)
+{
+    (void)state;
+    const char *dir = FIXTURES "/spm-gated";
+    static const int hello[] = {174, 6, 16, 16, 20, 116, 106, 16, 23, 1}; /* "Hello world" */
+    static const int a[] = {25, 1};                                      /* "a" */
+    as_err err = {{0}};
+    t5_model m;
+    if (t5_load_mapped(&m, dir, &err)) fail_msg("%s", err.msg);
+    tok_vocab *tok = tok_open(dir, &err);
+    if (!tok) fail_msg("%s", err.msg);
+    int ids[32];
+    assert_int_equal(an_encode(tok, "Hello world", ids, 32), 10);
+    assert_memory_equal(ids, hello, sizeof hello);
+    assert_int_equal(an_encode(tok, "Hello world", ids, 9), 0);   /* does not fit */
+    assert_int_equal(an_encode(NULL, "Hello world", ids, 32), 12); /* ByT5: bytes + eos */
+    char text[64];
+    an_decode(tok, hello, 10, text, sizeof text);
+    assert_string_equal(text, "Hello world");
+
+    const char *src[2] = {"Hello world", "a"}, *tgt[2] = {"D=0;", "D=1;"};
+    int kind[2] = {1, 0};
+    an_examples ex = {src, tgt, kind, 2, 1, tok};
+    t5_run *r = t5_run_new(&m, 16, 5);
+    attn_trace *t = trace_new(&m, 16, 5);
+    collected got = {0};
+    an_collector c = {NULL, keep_src, &got, NULL, NULL};
+    assert_int_equal(an_collect(r, &ex, t, &c, &err), 0);
+    assert_int_equal(got.calls, 2);
+    assert_int_equal(got.n_src[0], 10);
+    assert_memory_equal(got.src[0], hello, sizeof hello);
+    assert_int_equal(got.n_src[1], 2);
+    assert_memory_equal(got.src[1], a, sizeof a);
+    trace_free(t);
+    t5_run_free(r);
+    tok_free(tok);
+    t5_free(&m);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -736,6 +782,7 @@ int main(void)
         cmocka_unit_test(test_greedy_and_blocking),
         cmocka_unit_test(test_ui_hook_with_trace_run),
         cmocka_unit_test(test_experiments_run),
+        cmocka_unit_test(test_collect_tokenizer),
         cmocka_unit_test(test_figures),
     };
     int rc = cmocka_run_group_tests(tests, NULL, NULL);
