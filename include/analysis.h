@@ -7,8 +7,8 @@
  *
  * It reads traces (trace.h) and drives t5_run through its hook; it never
  * looks inside the engine. Deliberately not here: drawing (an_fig_* in
- * figure.c only rasterises matrices it is given; the report command decides
- * what to draw), and decoding policy beyond greedy.
+ * figure.c only rasterises matrices it is given; the report, src/report/,
+ * decides what to draw), and decoding policy beyond greedy.
  *
  * Conventions used throughout:
  * - A map is rows (queries) x cols (keys) floats with a row stride, as

@@ -3,7 +3,7 @@
  * head-importance table and the special-symbol hypothesis against a random
  * digit baseline.
  *
- * Deliberately not here: formatting the results (the report command). */
+ * Deliberately not here: formatting the results (src/report/). */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>

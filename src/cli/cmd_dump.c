@@ -145,6 +145,65 @@ static void json_maps(FILE *f, const char *key, const attn_trace *t, t5_attn_kin
     fprintf(f, "\n  ]%s\n", last ? "" : ",");
 }
 
+/* The whole JSON document of one run: what was asked, the tokens, the
+ * teacher-forced predictions and loss (logits not NULL), every map. */
+static void json_dump(FILE *f, const char *model_dir, const char *input, const tok_vocab *tok,
+                      const attn_trace *t, const float *logits, size_t V, size_t n_tgt,
+                      double loss)
+{
+    int target = logits != NULL;
+    fputs("{\n  \"model\": ", f);
+    json_string(f, model_dir, strlen(model_dir));
+    fprintf(f, ",\n  \"mode\": \"%s\",\n", target ? "teacher_forced" : "greedy");
+    fprintf(f, "  \"tokenizer\": \"%s\",\n", tok_name(tok));
+    fputs("  \"input\": ", f);
+    json_string(f, input, strlen(input));
+    fputs(",\n", f);
+    json_ids(f, "input_ids", t->src, t->n_src);
+    json_labels(f, tok, "input_tokens", t->src, t->n_src);
+    json_ids(f, "decoder_input_ids", t->tgt, t->n_rows);
+    json_labels(f, tok, "decoder_input_tokens", t->tgt, t->n_rows);
+    json_ids(f, "output_ids", t->tgt + 1, t->n_tgt - 1);
+    json_text(f, tok, "output_text", t->tgt + 1, t->n_tgt - 1);
+    if (target) {
+        int *pred = xmalloc(n_tgt * sizeof *pred);
+        for (size_t i = 0; i < n_tgt; i++) {
+            size_t best = 0;
+            for (size_t j = 1; j < V; j++)
+                if (logits[i * V + j] > logits[i * V + best]) best = j;
+            pred[i] = (int)best;
+        }
+        json_ids(f, "predicted_ids", pred, n_tgt);
+        json_text(f, tok, "predicted_text", pred, n_tgt);
+        fprintf(f, "  \"loss\": %.7g,\n", loss);
+        free(pred);
+    }
+    json_ids(f, "row_step", t->row_step, t->n_rows);
+    fprintf(f, "  \"num_heads\": %zu,\n  \"num_layers\": %zu,\n  \"num_decoder_layers\": %zu,\n",
+            t->n_heads, t->n_enc_layers, t->n_dec_layers);
+    json_maps(f, "encoder_attentions", t, T5_ATTN_ENC_SELF, t->n_enc_layers, 0);
+    json_maps(f, "decoder_attentions", t, T5_ATTN_DEC_SELF, t->n_dec_layers, 0);
+    json_maps(f, "cross_attentions", t, T5_ATTN_CROSS, t->n_dec_layers, 1);
+    fputs("}\n", f);
+}
+
+/* Ids above the vocabulary would be rejected by the engine anyway; say why
+ * in tokenizer terms. 0, or -1 after the message. */
+static int check_vocab(const char *model_dir, const tok_vocab *tok, const int *src, size_t n_src,
+                       const int *tgt, size_t n_tgt, size_t vocab)
+{
+    for (size_t i = 0; i < n_src + n_tgt; i++) {
+        int id = i < n_src ? src[i] : tgt[i - n_src];
+        if (id < 0 || (size_t)id >= vocab) {
+            cli_error("dump", "%s: the %s tokenizer gives id %d for the %s, outside the model's "
+                      "vocabulary of %zu ids", model_dir, tok_name(tok), id,
+                      i < n_src ? "input" : "target", vocab);
+            return -1;
+        }
+    }
+    return 0;
+}
+
 int cmd_dump(int argc, char **argv)
 {
     static const struct option opts[] = {
@@ -206,17 +265,9 @@ int cmd_dump(int argc, char **argv)
         free(src), free(tgt), tok_free(tok);
         return EXIT_FAIL;
     }
-    /* ids above the vocabulary would be rejected by the engine anyway; say
-     * why in tokenizer terms */
-    for (size_t i = 0; i < n_src + n_tgt; i++) {
-        int id = i < n_src ? src[i] : tgt[i - n_src];
-        if (id < 0 || (size_t)id >= m.cfg.vocab_size) {
-            cli_error("dump", "%s: the %s tokenizer gives id %d for the %s, outside the model's "
-                      "vocabulary of %zu ids", model_dir, tok_name(tok), id,
-                      i < n_src ? "input" : "target", m.cfg.vocab_size);
-            free(src), free(tgt), t5_free(&m), tok_free(tok);
-            return EXIT_FAIL;
-        }
+    if (check_vocab(model_dir, tok, src, n_src, tgt, n_tgt, m.cfg.vocab_size)) {
+        free(src), free(tgt), t5_free(&m), tok_free(tok);
+        return EXIT_FAIL;
     }
     size_t n_out = target ? n_tgt : max_len;
     t5_run *r = t5_run_new(&m, n_src, n_out);
@@ -240,40 +291,7 @@ int cmd_dump(int argc, char **argv)
     FILE *f = stdout;
     static char buf[1 << 16];
     setvbuf(f, buf, _IOFBF, sizeof buf);
-    fputs("{\n  \"model\": ", f);
-    json_string(f, model_dir, strlen(model_dir));
-    fprintf(f, ",\n  \"mode\": \"%s\",\n", target ? "teacher_forced" : "greedy");
-    fprintf(f, "  \"tokenizer\": \"%s\",\n", tok_name(tok));
-    fputs("  \"input\": ", f);
-    json_string(f, input, strlen(input));
-    fputs(",\n", f);
-    json_ids(f, "input_ids", t->src, t->n_src);
-    json_labels(f, tok, "input_tokens", t->src, t->n_src);
-    json_ids(f, "decoder_input_ids", t->tgt, t->n_rows);
-    json_labels(f, tok, "decoder_input_tokens", t->tgt, t->n_rows);
-    json_ids(f, "output_ids", t->tgt + 1, t->n_tgt - 1);
-    json_text(f, tok, "output_text", t->tgt + 1, t->n_tgt - 1);
-    if (target) {
-        size_t V = m.cfg.vocab_size;
-        int *pred = xmalloc(n_tgt * sizeof *pred);
-        for (size_t i = 0; i < n_tgt; i++) {
-            size_t best = 0;
-            for (size_t j = 1; j < V; j++)
-                if (logits[i * V + j] > logits[i * V + best]) best = j;
-            pred[i] = (int)best;
-        }
-        json_ids(f, "predicted_ids", pred, n_tgt);
-        json_text(f, tok, "predicted_text", pred, n_tgt);
-        fprintf(f, "  \"loss\": %.7g,\n", loss);
-        free(pred);
-    }
-    json_ids(f, "row_step", t->row_step, t->n_rows);
-    fprintf(f, "  \"num_heads\": %zu,\n  \"num_layers\": %zu,\n  \"num_decoder_layers\": %zu,\n",
-            t->n_heads, t->n_enc_layers, t->n_dec_layers);
-    json_maps(f, "encoder_attentions", t, T5_ATTN_ENC_SELF, t->n_enc_layers, 0);
-    json_maps(f, "decoder_attentions", t, T5_ATTN_DEC_SELF, t->n_dec_layers, 0);
-    json_maps(f, "cross_attentions", t, T5_ATTN_CROSS, t->n_dec_layers, 1);
-    fputs("}\n", f);
+    json_dump(f, model_dir, input, tok, t, logits, m.cfg.vocab_size, n_tgt, loss);
     if (fflush(f) != 0 || ferror(f)) {
         cli_error("dump", "cannot write the output");
         rc = EXIT_FAIL;

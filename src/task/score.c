@@ -2,7 +2,8 @@
  * solve, character accuracy and answer accuracy, overall and per kind, where
  * an output first goes wrong, and how close its discriminant's value is.
  *
- * Deliberately not here: decoding the outputs (the commands do that). */
+ * Deliberately not here: decoding the outputs (src/eval/, the trainer's
+ * evaluation, src/analysis/ for ablation). */
 #include <cJSON.h>
 #include <string.h>
 
