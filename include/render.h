@@ -5,7 +5,7 @@
  * through cairo, or the numbers as CSV and JSON.
  *
  * The maps are the UI's (the same head mean, summary and step masking from
- * tui.h's pure layout functions), the colours the same themes (theme.h).
+ * grid.h's pure layout functions), the colours the same themes (theme.h).
  *
  * render_build and the writers take a filled trace; render_run (run.c) is the
  * whole of `attnscope render` from text to file.
