@@ -83,6 +83,90 @@ const char *render_token_label(const render_doc *d, int id, char *buf, size_t ca
     return d->tok ? tok_label(d->tok, id, buf, cap) : byt5_token_label(id, buf, cap);
 }
 
+/* The summary view: layers x keys, what each key receives. */
+static int build_summary(render_doc *d, const attn_trace *t, size_t rows, size_t cols,
+                         const char *step_txt)
+{
+    t5_attn_kind k = d->kind;
+    d->rows = d->n_layers;
+    d->layer = d->head = -1;
+    d->n_panels = d->grid_cols = 1;
+    d->panels = xcalloc(1, sizeof *d->panels);
+    float *s = d->panels[0].data = xcalloc(d->rows * cols, sizeof(float));
+    float mx = 1e-9f;
+    for (size_t l = 0; l < d->n_layers; l++) {
+        size_t st;
+        size_t r0, c0;
+        const float *h0 = trace_map(t, k, l, 0, &r0, &c0, &st);
+        const float *h1 = t->n_heads > 1 ? trace_map(t, k, l, 1, &r0, &c0, &st) : h0;
+        size_t live = rows;
+        grid_received(h0, t->n_heads, (size_t)(h1 - h0), live, cols, st, s + l * cols);
+        for (size_t c = 0; c < cols; c++) mx = s[l * cols + c] > mx ? s[l * cols + c] : mx;
+    }
+    d->vmax = mx;
+    snprintf(d->row_axis, sizeof d->row_axis, "layer");
+    snprintf(d->title, sizeof d->title,
+             "summary of %s attention: what each key receives per layer (summed over "
+             "heads, mean over queries)%s",
+             kind_name(k), step_txt);
+    return 0;
+}
+
+/* The model view: every layer x head. */
+static int build_model(render_doc *d, const attn_trace *t, size_t rows, size_t cols,
+                       const char *step_txt)
+{
+    t5_attn_kind k = d->kind;
+    d->layer = d->head = -1;
+    d->n_panels = d->n_layers * t->n_heads;
+    d->grid_cols = t->n_heads;
+    d->panels = xcalloc(d->n_panels, sizeof *d->panels);
+    for (size_t l = 0; l < d->n_layers; l++)
+        for (size_t h = 0; h < t->n_heads; h++) {
+            render_panel *p = &d->panels[l * t->n_heads + h];
+            p->layer = l;
+            p->head = h;
+            snprintf(p->title, sizeof p->title, "L%zu H%zu", l, h);
+            p->data = xcalloc(rows * cols, sizeof(float));
+            head_map(t, k, l, (long)h, rows, cols, p->data);
+        }
+    snprintf(d->title, sizeof d->title, "%s attention, %zu layers x %zu heads%s",
+             kind_name(k), d->n_layers, t->n_heads, step_txt);
+    return 0;
+}
+
+/* One map: a layer's head, or the mean over its heads. */
+static int build_single(render_doc *d, const attn_trace *t, const render_request *rq,
+                        size_t rows, size_t cols, const char *step_txt, as_err *err)
+{
+    t5_attn_kind k = d->kind;
+    if (rq->layer >= d->n_layers)
+        return as_errf(err, "--layer %zu is out of range: the %s stack has layers 0..%zu",
+                       rq->layer, kind_name(k), d->n_layers - 1);
+    if (rq->head >= (long)t->n_heads)
+        return as_errf(err, "--head %ld is out of range: the model has heads 0..%zu", rq->head,
+                       t->n_heads - 1);
+    d->layer = (long)rq->layer;
+    d->head = rq->head;
+    d->n_panels = d->grid_cols = 1;
+    d->panels = xcalloc(1, sizeof *d->panels);
+    d->panels[0].layer = rq->layer;
+    d->panels[0].head = rq->head < 0 ? 0 : (size_t)rq->head;
+    float *m = d->panels[0].data = xcalloc(rows * cols, sizeof(float));
+    head_map(t, k, rq->layer, rq->head, rows, cols, m);
+    if (rq->normalize) {
+        float mx = 1e-9f;
+        for (size_t i = 0; i < rows * cols; i++) mx = m[i] > mx ? m[i] : mx;
+        d->vmax = mx;
+    }
+    char head_txt[48];
+    if (rq->head < 0) snprintf(head_txt, sizeof head_txt, "mean of %zu heads", t->n_heads);
+    else snprintf(head_txt, sizeof head_txt, "head %ld of %zu", rq->head, t->n_heads);
+    snprintf(d->title, sizeof d->title, "%s attention, layer %zu of %zu, %s%s", kind_name(k),
+             rq->layer, d->n_layers, head_txt, step_txt);
+    return 0;
+}
+
 int render_build(render_doc *d, const attn_trace *t, const render_request *rq,
                  const char *model_name, const char *input, const char *source, as_err *err)
 {
@@ -130,31 +214,7 @@ int render_build(render_doc *d, const attn_trace *t, const render_request *rq,
     if (k != T5_ATTN_ENC_SELF || rq->view == RENDER_VIEW_MODEL)
         snprintf(step_txt, sizeof step_txt, ", step %zu/%zu", d->step, d->n_steps);
 
-    if (rq->view == RENDER_VIEW_SUMMARY) {
-        d->rows = d->n_layers;
-        d->layer = d->head = -1;
-        d->n_panels = d->grid_cols = 1;
-        d->panels = xcalloc(1, sizeof *d->panels);
-        float *s = d->panels[0].data = xcalloc(d->rows * cols, sizeof(float));
-        float mx = 1e-9f;
-        for (size_t l = 0; l < d->n_layers; l++) {
-            size_t st;
-            size_t r0, c0;
-            const float *h0 = trace_map(t, k, l, 0, &r0, &c0, &st);
-            const float *h1 = t->n_heads > 1 ? trace_map(t, k, l, 1, &r0, &c0, &st) : h0;
-            size_t live = rows;
-            grid_received(h0, t->n_heads, (size_t)(h1 - h0), live, cols, st, s + l * cols);
-            for (size_t c = 0; c < cols; c++) mx = s[l * cols + c] > mx ? s[l * cols + c] : mx;
-        }
-        d->vmax = mx;
-        snprintf(d->row_axis, sizeof d->row_axis, "layer");
-        snprintf(d->title, sizeof d->title,
-                 "summary of %s attention: what each key receives per layer (summed over "
-                 "heads, mean over queries)%s",
-                 kind_name(k), step_txt);
-        return 0;
-    }
-
+    if (rq->view == RENDER_VIEW_SUMMARY) return build_summary(d, t, rows, cols, step_txt);
     d->rows = rows;
     /* Rows are labelled as in the UI: encoder rows by their source token,
        decoder rows by the token they wrote (row i is fed tgt[i] and writes
@@ -168,50 +228,8 @@ int render_build(render_doc *d, const attn_trace *t, const render_request *rq,
     snprintf(d->row_axis, sizeof d->row_axis, "query");
     d->vmax = 1.0f;
 
-    if (rq->view == RENDER_VIEW_MODEL) {
-        d->layer = d->head = -1;
-        d->n_panels = d->n_layers * t->n_heads;
-        d->grid_cols = t->n_heads;
-        d->panels = xcalloc(d->n_panels, sizeof *d->panels);
-        for (size_t l = 0; l < d->n_layers; l++)
-            for (size_t h = 0; h < t->n_heads; h++) {
-                render_panel *p = &d->panels[l * t->n_heads + h];
-                p->layer = l;
-                p->head = h;
-                snprintf(p->title, sizeof p->title, "L%zu H%zu", l, h);
-                p->data = xcalloc(rows * cols, sizeof(float));
-                head_map(t, k, l, (long)h, rows, cols, p->data);
-            }
-        snprintf(d->title, sizeof d->title, "%s attention, %zu layers x %zu heads%s",
-                 kind_name(k), d->n_layers, t->n_heads, step_txt);
-        return 0;
-    }
-
-    if (rq->layer >= d->n_layers)
-        return as_errf(err, "--layer %zu is out of range: the %s stack has layers 0..%zu",
-                       rq->layer, kind_name(k), d->n_layers - 1);
-    if (rq->head >= (long)t->n_heads)
-        return as_errf(err, "--head %ld is out of range: the model has heads 0..%zu", rq->head,
-                       t->n_heads - 1);
-    d->layer = (long)rq->layer;
-    d->head = rq->head;
-    d->n_panels = d->grid_cols = 1;
-    d->panels = xcalloc(1, sizeof *d->panels);
-    d->panels[0].layer = rq->layer;
-    d->panels[0].head = rq->head < 0 ? 0 : (size_t)rq->head;
-    float *m = d->panels[0].data = xcalloc(rows * cols, sizeof(float));
-    head_map(t, k, rq->layer, rq->head, rows, cols, m);
-    if (rq->normalize) {
-        float mx = 1e-9f;
-        for (size_t i = 0; i < rows * cols; i++) mx = m[i] > mx ? m[i] : mx;
-        d->vmax = mx;
-    }
-    char head_txt[48];
-    if (rq->head < 0) snprintf(head_txt, sizeof head_txt, "mean of %zu heads", t->n_heads);
-    else snprintf(head_txt, sizeof head_txt, "head %ld of %zu", rq->head, t->n_heads);
-    snprintf(d->title, sizeof d->title, "%s attention, layer %zu of %zu, %s%s", kind_name(k),
-             rq->layer, d->n_layers, head_txt, step_txt);
-    return 0;
+    if (rq->view == RENDER_VIEW_MODEL) return build_model(d, t, rows, cols, step_txt);
+    return build_single(d, t, rq, rows, cols, step_txt, err);
 }
 
 void render_doc_free(render_doc *d)
