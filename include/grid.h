@@ -101,9 +101,11 @@ typedef struct {
 /* Paint a cell for an output of colour depth mode: half blocks ("▀", top
  * colour in front, bottom behind) in half mode; a coloured block of spaces
  * (colour modes) or a shading character from " .:-=+*#%@" (8 colours, where
- * it is also coloured, and no colour) otherwise. The cursor takes the CURSOR
- * colour (reverse video without colour); rows/columns under the cursor are
- * mixed towards CROSSHAIR (bold without colour); masked rows are blank. */
+ * it is also coloured, and no colour) otherwise. The cursor's cell keeps
+ * its row's heat behind a marker in the CURSOR colour (a diamond in half
+ * mode, brackets or '@' otherwise; reverse video on shading characters);
+ * the cursor's row and column keep their heat (the axis labels mark them);
+ * masked rows are blank. */
 void grid_paint_cell(const grid_cell *c, const grid_area *g, const theme *t, theme_color_mode mode,
                     grid_paint *p);
 

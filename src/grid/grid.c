@@ -165,18 +165,46 @@ int grid_cell_at(const grid_area *g, const float *map, size_t stride, size_t n_l
 }
 
 /* The colour of one half (or a whole cell) in colour modes. */
-static theme_color half_color(const theme *t, float v, int cursor, int cross, int mask)
+/* The colour of one row of a cell: its heat, or nothing when masked. The
+   cursor's row and column keep their heat (the axis labels mark them). */
+static theme_color heat_color(const theme *t, float v, int mask)
 {
-    if (cursor) return t->style[ROLE_CURSOR].bg != THEME_DEFAULT ? t->style[ROLE_CURSOR].bg
-                                                                  : t->style[ROLE_CURSOR].fg;
     if (mask) return THEME_DEFAULT;
-    theme_color c = theme_ramp(t, v);
-    if (cross) c = theme_mix(c, t->style[ROLE_CROSSHAIR].fg, 0.3);
-    return c;
+    return theme_ramp(t, v);
+}
+
+static theme_color cursor_color(const theme *t)
+{
+    return t->style[ROLE_CURSOR].bg != THEME_DEFAULT ? t->style[ROLE_CURSOR].bg
+                                                     : t->style[ROLE_CURSOR].fg;
+}
+
+/* The cursor's cell in colour: its row's heat behind a marker in the cursor
+   colour (a diamond in half mode, which has UTF-8; brackets, or '@' in a
+   one-column cell, otherwise), so the weight under the cursor stays
+   visible. */
+static void paint_cursor(const grid_cell *c, const theme *t, size_t w, int bottom, int mask,
+                         int utf8, grid_paint *p)
+{
+    p->bg = heat_color(t, bottom ? c->bot : c->top, mask);
+    p->fg = cursor_color(t);
+    p->attr |= THEME_BOLD;
+    p->text[0] = '\0';
+    if (utf8) {
+        size_t left = (w - 1) / 2;
+        for (size_t i = 0; i < w; i++) strcat(p->text, i == left ? "\xe2\x97\x86" : " ");
+    } else if (w == 1) {
+        strcat(p->text, "@");
+    } else {
+        p->text[0] = '[';
+        memset(p->text + 1, ' ', w - 2);
+        p->text[w - 1] = ']';
+        p->text[w] = '\0';
+    }
 }
 
 void grid_paint_cell(const grid_cell *c, const grid_area *g, const theme *t, theme_color_mode mode,
-                    grid_paint *p)
+                     grid_paint *p)
 {
     memset(p, 0, sizeof *p);
     p->fg = p->bg = THEME_DEFAULT;
@@ -185,17 +213,20 @@ void grid_paint_cell(const grid_cell *c, const grid_area *g, const theme *t, the
     unsigned f = c->flags;
     int cur_top = (f & GRID_CELL_CURSOR_TOP) != 0, cur_bot = (f & GRID_CELL_CURSOR_BOT) != 0;
     if (g->half && mode >= THEME_COLOR_256 && !(f & GRID_CELL_SAME)) {
-        p->fg = half_color(t, c->top, cur_top, f & GRID_CELL_CROSS_TOP, f & GRID_CELL_MASK_TOP);
-        if (f & GRID_CELL_HAS_BOT)
-            p->bg = half_color(t, c->bot, cur_bot, f & GRID_CELL_CROSS_BOT, f & GRID_CELL_MASK_BOT);
+        if (cur_top || cur_bot) {
+            paint_cursor(c, t, w, cur_bot, cur_bot ? (f & GRID_CELL_MASK_BOT) != 0
+                                                   : (f & GRID_CELL_MASK_TOP) != 0, 1, p);
+            return;
+        }
+        p->fg = heat_color(t, c->top, f & GRID_CELL_MASK_TOP);
+        if (f & GRID_CELL_HAS_BOT) p->bg = heat_color(t, c->bot, f & GRID_CELL_MASK_BOT);
         /* A masked top over a live bottom: draw the lower half block instead. */
         const char *glyph = "\xe2\x96\x80"; /* ▀ */
-        if ((f & GRID_CELL_MASK_TOP) && !cur_top && (f & GRID_CELL_HAS_BOT) &&
-            !(f & GRID_CELL_MASK_BOT)) {
+        if ((f & GRID_CELL_MASK_TOP) && (f & GRID_CELL_HAS_BOT) && !(f & GRID_CELL_MASK_BOT)) {
             p->fg = p->bg;
             p->bg = THEME_DEFAULT;
             glyph = "\xe2\x96\x84"; /* ▄ */
-        } else if ((f & GRID_CELL_MASK_TOP) && !cur_top) {
+        } else if (f & GRID_CELL_MASK_TOP) {
             glyph = " ";
             p->fg = THEME_DEFAULT;
         }
@@ -205,18 +236,21 @@ void grid_paint_cell(const grid_cell *c, const grid_area *g, const theme *t, the
     /* One map row per cell from here on (half mode without 256 colours is
        drawn like this too, showing the top row; the layout avoids it). */
     int mask = (f & GRID_CELL_MASK_TOP) != 0;
-    int cross = (f & GRID_CELL_CROSS_TOP) != 0;
     if (mode >= THEME_COLOR_256) {
-        p->bg = half_color(t, c->top, cur_top, cross, mask);
+        if (cur_top) {
+            paint_cursor(c, t, w, 0, mask, g->half, p);
+            return;
+        }
+        p->bg = heat_color(t, c->top, mask);
         snprintf(p->text, sizeof p->text, "%.*s", (int)w, "        ");
         return;
     }
+    /* Shading characters: the cursor's stays, in reverse video. */
     char ch = mask ? ' ' : theme_shade(c->top);
     if (cur_top && ch == ' ') ch = '+';
     memset(p->text, ch, w);
     p->text[w] = '\0';
     if (cur_top) p->attr |= THEME_REVERSE | THEME_BOLD;
-    else if (cross) p->attr |= THEME_BOLD;
     if (mode == THEME_COLOR_8 && !mask) {
         p->fg = cur_top ? t->style[ROLE_CURSOR].fg : theme_ramp(t, 0.25 + 0.75 * c->top);
         p->attr &= ~(unsigned)THEME_REVERSE;

@@ -38,7 +38,8 @@ void tui_note(tui_app *a, int error, const char *fmt, ...)
 }
 
 /* After a new run: the cursors inside the new maps, the shown decoder
-   kind's query on the last step. */
+   kind's query on the step (the last after a new input, the kept one after
+   a rerun), so the map scrolls to rows that are drawn. */
 static void after_run(tui_app *a)
 {
     a->playing = 0;
@@ -48,12 +49,16 @@ static void after_run(tui_app *a)
         if (a->cur_r[k] >= rows) a->cur_r[k] = rows ? rows - 1 : 0;
         if (a->cur_c[k] >= cols) a->cur_c[k] = cols ? cols - 1 : 0;
     }
-    if (a->kind != T5_ATTN_ENC_SELF) a->cur_r[a->kind] = a->s->n_gen ? a->s->n_gen - 1 : 0;
+    if (a->s->n_gen) tui_set_step(a, a->s->step);
 }
 
 int tui_submit(tui_app *a, int force_raw)
 {
-    if (tui_session_submit(a->s, a->input, force_raw)) return -1;
+    if (tui_session_submit(a->s, a->input, force_raw)) {
+        a->stale = a->s->have_run;
+        return -1;
+    }
+    a->stale = 0;
     after_run(a);
     return 0;
 }

@@ -131,6 +131,13 @@ static void draw_check(tui_app *a, int y, int w)
     tui_fill(a, y, 0, w, ROLE_NORMAL);
     tui_text(a, y, 0, 7, ROLE_LABEL, "check> ");
     if (!a->s->have_run) return;
+    if (a->stale) { /* the entry was rejected: what is below is the old input's */
+        char s[TUI_INPUT_MAX + 96];
+        snprintf(s, sizeof s, "stale: the solution and maps below are of %s (the entry was not "
+                 "decoded)", a->s->shown);
+        tui_text(a, y, 7, w - 7, ROLE_WRONG, s);
+        return;
+    }
     if (a->s->forced) {
         tui_text(a, y, 7, w - 7, ROLE_HINT,
                  "teacher forced: each row is fed the target so far and predicts its next "
@@ -155,9 +162,10 @@ static void draw_hints(tui_app *a, int y, int w)
     static const char *editing[] = {"Enter decode", "Esc back", "Ctrl-U clear",
                                     "Ctrl-R raw text", "arrows move", NULL};
     static const char *prompt[] = {"Enter accept", "Esc cancel", "Ctrl-U clear", NULL};
+    /* Stepping comes before the rest: at 80 columns it is still there. */
     static const char *browsing[] = {"? help",    "q quit",     "e edit",    "arrows move",
-                                     "l/L layer", "h/H head",   "1 2 3 kind", "a avg",
-                                     "m model",   "s summary",  ",/. step",  "space play",
+                                     ",/. step",  "l/L layer", "h/H head",   "1 2 3 kind",
+                                     "a avg",     "m model",   "s summary",  "space play",
                                      "x ablate",  "/ find",     "z/Z zoom",  "t theme", NULL};
     const char **items = a->editing ? editing : a->prompt ? prompt : browsing;
     char s[512];
@@ -172,27 +180,30 @@ static void draw_hints(tui_app *a, int y, int w)
     tui_text(a, y, 0, w, ROLE_HINT, s);
 }
 
+/* The key column (the first 14 columns after the indent) lists every key
+   of the man page's Keys section, and only those (tests/cli/man.sh). */
 static const char *help_lines[] = {
     "attnscope keys",
-    "  e   Enter     edit the equation: Enter decodes, Esc leaves,",
-    "                Ctrl-U clears, Ctrl-R decodes it as raw text",
-    "  arrows        move the cursor (PgUp/PgDn a page, Home/End a row)",
+    "  e Enter Tab   edit the equation: Enter decodes, Esc leaves,",
+    "  Ctrl-R        while editing: decode it as raw text (Ctrl-U clears)",
+    "  arrows        move the cursor",
+    "  PgUp PgDn     a page up / down",
+    "  Home End      the first / last key of the row",
     "  l L   h H     next / previous layer;  next / previous head",
     "  a             the mean over heads (on/off)",
     "  1 2 3   k     encoder self / decoder self / cross;  next kind",
     "  v  m  s       one map / model view (every layer x head, Enter",
     "                zooms) / summary (attention each token receives)",
-    "  , .   g G     decoding step back / forward;  first / last step",
+    "  , . < > g G   decoding step back / forward;  first / last step",
     "  space  p      play / pause the decoding",
     "  x   X         ablate (zero) this head and decode again;  none",
-    "  z Z   f   M   zoom out / in (tokens a cell); fit / one token;",
-    "                pool cells by max / mean",
+    "  z Z - +  f M  zoom out / in;  fit / one token;  pool max / mean",
     "  /   n N       find a token by its text (Tab: key / query axis);",
     "                next / previous match",
     "  T   O         teacher-forced target text;  output length limit",
     "  c             scale colours to the map's maximum (on/off)",
     "  b   r   t     half blocks on/off;  raw text mode;  next theme",
-    "  Ctrl-L        redraw;   ?  this help;   q  quit",
+    "  Ctrl-L ? F1 q redraw;  this help;  quit",
     "any key closes this help",
 };
 
@@ -204,6 +215,32 @@ static void draw_help(tui_app *a, int h, int w)
     for (int i = 0; i < bh; i++) tui_fill(a, y0 + i, x0, bw, ROLE_HELP);
     for (int i = 0; i < bh - 2 && i < (int)n; i++)
         tui_text(a, y0 + 1 + i, x0 + 2, bw - 4, i == 0 ? ROLE_TITLE : ROLE_HELP, help_lines[i]);
+}
+
+/* The colour scale: "0 <ramp> max", what a cell is, and which decoder rows
+ * are after the step (left blank). The ramp's cells are painted as the
+ * map's are, so every theme and colour depth shows its own scale. */
+static void draw_legend(tui_app *a, int y, int w)
+{
+    const tui_legend *l = &a->legend;
+    tui_fill(a, y, 0, w, ROLE_NORMAL);
+    char hi[32];
+    snprintf(hi, sizeof hi, "%.3g%s", l->vmax, l->scaled ? " (max)" : "");
+    int x = tui_text(a, y, 1, w - 1, ROLE_HINT, "0 ") + 1;
+    enum { STEPS = 10 };
+    grid_area g = {.cell_w = 1};
+    for (int i = 0; i < STEPS && x < w; i++, x++) {
+        grid_cell c = {.top = tui_quant(a, (float)i / (STEPS - 1))};
+        grid_paint p;
+        grid_paint_cell(&c, &g, &a->th, a->mode, &p);
+        tui_put_paint(a, y, x, &p);
+    }
+    char s[256];
+    int n = snprintf(s, sizeof s, " %s  %s", hi, l->cell);
+    if (l->after_row >= 0 && n < (int)sizeof s)
+        snprintf(s + n, sizeof s - (size_t)n, "  rows from %ld: after the step (blank)",
+                 l->after_row);
+    if (x < w) tui_text(a, y, x, w - x, ROLE_HINT, s);
 }
 
 /* The too-small notice: short lines, so that even a 20-column terminal
@@ -246,14 +283,16 @@ void tui_draw(tui_app *a)
     int y = 3 + used;
     draw_check(a, y++, W);
     int status_y = y++;
-    int view_h = H - 1 - y;
+    int view_h = H - 2 - y; /* the legend takes the view's last line */
     a->status[0] = '\0';
+    memset(&a->legend, 0, sizeof a->legend);
     a->more_work = 0; /* a view sets it again when it left work for idle frames */
     if (a->s->have_run && view_h > 1) tui_views[a->view]->draw(a, a->vst[a->view], y, 0, view_h, W);
     else if (!a->s->have_run)
         snprintf(a->status, sizeof a->status, " type an equation and press Enter");
     tui_fill(a, status_y, 0, W, ROLE_STATUS);
     tui_text(a, status_y, 0, W, ROLE_STATUS, a->status);
+    if (a->legend.shown && view_h > 1) draw_legend(a, H - 2, W);
     draw_hints(a, H - 1, W);
     if (a->help) draw_help(a, H, W);
     if (a->prompt && !a->help) {

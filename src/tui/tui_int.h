@@ -52,6 +52,17 @@ typedef enum { PROMPT_NONE = 0, PROMPT_SEARCH, PROMPT_TARGET, PROMPT_MAXLEN } tu
 
 typedef struct tui_app tui_app;
 
+/* The legend under a view, which its draw fills: the ramp runs from 0 to
+ * vmax (scaled: vmax is the shown map's maximum, not 1), what one cell is,
+ * and the first decoder row after the step (-1: none is hidden). */
+typedef struct {
+    int shown;                   /* 0: no legend this frame */
+    double vmax;
+    int scaled;
+    char cell[96];               /* "cell: one attention weight" ... */
+    long after_row;
+} tui_legend;
+
 /* One view (htop/ncdu model). Its state (caches, scroll) is its own: open
  * makes it (never NULL), close frees it. draw paints the area (y, x, h, w)
  * and sets a->status; key handles a key (TUI_IGNORED passes it on to the
@@ -91,6 +102,7 @@ struct tui_app {
     char input[TUI_INPUT_MAX];
     size_t input_len, input_pos; /* bytes */
     int editing;
+    int stale;                   /* the last entry was rejected: the maps are an older input's */
     char cfg_msg[512];           /* a configuration problem, shown after the first decode */
 
     /* what is selected, shared by the views */
@@ -111,6 +123,7 @@ struct tui_app {
     int more_work;               /* the last frame left work for idle frames (classes) */
     int idle;                    /* this frame is an idle one: do that work */
     char status[512];            /* the cursor line, set by the view's draw */
+    tui_legend legend;           /* the colour scale line, set by the view's draw */
 
     /* the prompt and the last search */
     tui_prompt_id prompt;

@@ -144,7 +144,7 @@ static int cursor_status(tui_app *a, const float *map, size_t stride, size_t z, 
     if (k != T5_ATTN_ENC_SELF && cr >= live)
         n += snprintf(st + n, cap - (size_t)n, "  (after this step)");
     else if (a->normalize)
-        n += snprintf(st + n, cap - (size_t)n, "  (scaled to %.3f)", vmax);
+        n += snprintf(st + n, cap - (size_t)n, "  (colours scaled to the map's max %.3f)", vmax);
     return n;
 }
 
@@ -224,6 +224,17 @@ static void map_draw(tui_app *a, void *st, int y, int x, int h, int w)
     long step_row = k == T5_ATTN_ENC_SELF ? -1 : (long)(a->s->step / z);
     tui_draw_grid(a, g, y, x, map, stride, plive, vmax, pcr, pcc, row_tok, names, step_row);
     class_status(a, cursor_status(a, map, stride, z, live, vmax));
+    tui_legend *l = &a->legend;
+    l->shown = 1;
+    l->vmax = vmax;
+    l->scaled = vmax != 1.0;
+    const char *what = a->avg ? "the mean over heads" : "one head's weight";
+    if (z > 1)
+        snprintf(l->cell, sizeof l->cell, "cell: %s of %zux%zu tokens (%s)",
+                 a->pool_mean ? "mean" : "max", z, z, what);
+    else
+        snprintf(l->cell, sizeof l->cell, "cell: %s", what);
+    l->after_row = k != T5_ATTN_ENC_SELF && live < rows ? (long)live : -1;
 }
 
 /* Change the zoom of the shown kind to z, keeping the cursor token on the

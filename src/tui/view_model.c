@@ -218,6 +218,13 @@ static void model_draw(tui_app *a, void *st, int y, int x, int h, int w)
         }
     }
     model_status(a);
+    tui_legend *l = &a->legend;
+    l->shown = 1;
+    l->vmax = 1.0;
+    l->scaled = a->normalize;
+    snprintf(l->cell, sizeof l->cell, "cell: max of a block of weights%s",
+             a->normalize ? " (each thumbnail scaled to its own max)" : "");
+    l->after_row = k != T5_ATTN_ENC_SELF && live < rows ? (long)live : -1;
 }
 
 static tui_action model_key(tui_app *a, void *st, int key)

@@ -173,9 +173,19 @@ static void summary_draw(tui_app *a, void *st, int y, int x, int h, int w)
         return;
     }
     const int *ct = tui_session_col_tokens(a->s, a->kind);
-    tui_draw_col_labels(a, g, y, x, z > 1 ? m->tok_c : ct, a->sum_c / z, "layer");
+    tui_draw_col_labels(a, g, y, x, z > 1 ? m->tok_c : ct, a->sum_c / z, "L\\k");
     tui_draw_grid(a, g, y, x, sm, pc, nn, vmax, a->sum_r, a->sum_c / z, NULL, m->names, -1);
     summary_status(a, m, sm, pc, cols, z, mx);
+    tui_legend *l = &a->legend;
+    l->shown = 1;
+    l->vmax = vmax;
+    l->scaled = 1;
+    size_t live = tui_session_live_rows(a->s, a->kind);
+    snprintf(l->cell, sizeof l->cell,
+             "cell: attention a key receives (%s, mean over queries 0-%zu)",
+             z > 1 ? (a->pool_mean ? "mean of keys" : "max of keys") : "summed over heads",
+             live ? live - 1 : 0);
+    l->after_row = -1;
 }
 
 static tui_action summary_key(tui_app *a, void *st, int key)

@@ -40,6 +40,11 @@ while read -r k; do   # one-letter keys keep their case (g and G differ), names 
     kl=$k; [ ${#k} -gt 1 ] && kl=$(printf '%s' "$k" | tr 'A-Z' 'a-z')
     grep -qxF -- "$kl" "$T/man_keys" || fail "the UI key '$k' (src/tui/chrome.c help) is not in the man page's Keys"
 done < "$T/ui_keys"
+# ... and the other way: every key of the man page's Keys is in the help
+awk 'length > 1 { $0 = tolower($0) } { print }' "$T/ui_keys" | sort -u > "$T/ui_keys_l"
+while read -r k; do
+    grep -qxF -- "$k" "$T/ui_keys_l" || fail "the man page's key '$k' is not in the help (?)"
+done < <(grep -v '^)\.\{0,1\}$' "$T/man_keys")
 # the pattern thresholds of include/analysis.h
 for n in AN_DIAG_CLEAR AN_STRIPE_MIN AN_BLOCK_SAME AN_BLOCK_JUMP AN_BLOCK_MIN AN_BLUR_MIN; do
     v=$(sed -n "s/^#define $n \([0-9.]*\).*/\1/p" include/analysis.h)

@@ -30,7 +30,7 @@ keys q; wait_for "EXITED rc=0"
 # written yet (c scales to the visible maximum, so the step's row has an @)
 tui_start 90 30 "$BIN" tui --model "$MODEL" --color none
 wait_for "(no colour)" 1
-keys c g; wait_for "step 1/128" 1; wait_for "(scaled to"
+keys c g; wait_for "step 1/128" 1; wait_for "(colours scaled to"
 # map rows: "<index> <token written> <cells>" (decoder rows are labelled with
 # the token they wrote); a masked row has only its index and label
 row_fields() { screen | sed -n '9,$p' | grep -E "^ +$1 " | head -1 | sed 's/ *$//' | awk '{print NF}'; }

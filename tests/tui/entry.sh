@@ -27,7 +27,7 @@ line 3 | grep -q '^ *\^ column 3' || fail "no caret under column 3: '$(line 3)'"
 caret_col=$(line 3 | awk '{ print index($0, "^") }')
 [ "$caret_col" = 13 ] || fail "caret at column $caret_col, expected 13 (under the '3' of x^3)"
 wait_for " 1 x ^ 2 - 5 x + 6 = 0 \$"          # the old maps are still there
-wait_for "answer wrong (x = 2, x = 3)"
+wait_for "stale: the solution and maps below are of x^2 - 5x + 6 = 0" 6   # the old results, marked
 # editing keeps working after an error: fix the power, decode again
 keys End BSpace BSpace BSpace BSpace BSpace; typetext "2-4=0"; keys Enter
 wait_for "read as 1x^2+0x-4=0" 3

@@ -15,7 +15,7 @@ TEXT=$(awk 'BEGIN { s = ""; while (length(s) < 600) s = s "the quick brown fox j
 mapfile -t LAZY < <(awk -v s="$TEXT" 'BEGIN { i = 0; while ((p = index(substr(s, i + 1), "lazy")) > 0) { i += p; print i - 1 } }')
 N_LAZY=${#LAZY[@]}
 
-tui_start 120 40 "$BIN" tui --model "$MODEL" --raw --max-len 16 "$TEXT"
+tui_start 120 41 "$BIN" tui --model "$MODEL" --raw --max-len 16 "$TEXT"
 wait_for "decoded 16 tokens in" 3
 wait_for "from 512 source tokens (the output length limit" 3
 
@@ -27,7 +27,7 @@ keys NPage NPage; wait_for " query 128 " 6
 screen | grep -qE '^ +128 ' || fail "row 128 not scrolled into view"
 keys Home PPage PPage; wait_for " query 0 't'  key 0 't'" 6
 
-# zoom: fit the whole map (8 x 8 tokens a cell on 120 x 40), move by cells
+# zoom: fit the whole map (8 x 8 tokens a cell on 120 x 41: 40 lines and the legend), move by cells
 keys f; wait_for "zoom 8 max" 1
 wait_for " queries 0-7 'the quic'  keys 0-7 'the quic'  max 0." 6
 screen | grep -qE '^ *496 og\. t' || fail "the last pooled row (496) is not on the fitted screen"
@@ -83,7 +83,8 @@ keys T; wait_for "target (empty: greedy)>" 3
 typetext "hello"; keys Enter
 wait_for "teacher forced on a target of 6 tokens" 3; wait_for "step 6/6 forced" 1
 wait_for "target> hello" 
-keys 2; wait_for " query 0 '<pad>' (writes 'h')" 6
+keys 2; wait_for " query 5 " 6   # the decoder cursor is on the step
+keys g; wait_for " query 0 '<pad>' (writes 'h')" 6
 keys T C-u Enter; wait_for "no target: the model decodes greedily" 3; wait_gone "forced"
 keys q; wait_for "EXITED rc=0"
 

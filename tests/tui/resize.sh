@@ -32,7 +32,7 @@ wait_for "too small: 25x5"
 resize 80 24
 wait_for " ? help  q quit" 24
 # the key hints are whole at every width: none is cut in the middle
-[ "$(line 24 | sed 's/ *$//')" = " ? help  q quit  e edit  arrows move  l/L layer  h/H head  1 2 3 kind  a avg" ] ||
+[ "$(line 24 | sed 's/ *$//')" = " ? help  q quit  e edit  arrows move  ,/. step  l/L layer  h/H head  1 2 3 kind" ] ||
     fail "the hints at 80 columns: '$(line 24)'"
 wait_for " query 0 "
 wait_for "step 128/128" 1

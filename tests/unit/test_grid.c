@@ -133,29 +133,39 @@ static void test_paint(void **state)
     assert_string_equal(p.text, "\xe2\x96\x80");
     assert_int_equal(p.fg, theme_ramp(&t, 1.0));
     assert_int_equal(p.bg, theme_ramp(&t, 0.0));
-    /* cursor on the bottom half takes the cursor colour there */
+    /* the cursor on the bottom half: a marker in the cursor colour over
+       that row's heat (issue 17: the cursor cell keeps its weight) */
     c.flags |= GRID_CELL_CURSOR_BOT;
     grid_paint_cell(&c, &g, &t, THEME_COLOR_256, &p);
-    assert_int_equal(p.bg, t.style[ROLE_CURSOR].bg);
-    assert_int_equal(p.fg, theme_ramp(&t, 1.0));
+    assert_string_equal(p.text, "\xe2\x97\x86");
+    assert_int_equal(p.bg, theme_ramp(&t, 0.0));
+    assert_int_equal(p.fg, t.style[ROLE_CURSOR].bg);
+    c.flags = GRID_CELL_HAS_BOT | GRID_CELL_CURSOR_TOP;
+    grid_paint_cell(&c, &g, &t, THEME_COLOR_DIRECT, &p);
+    assert_int_equal(p.bg, theme_ramp(&t, 1.0));
     /* masked top over a live bottom: the lower half block in the bottom colour */
     c.flags = GRID_CELL_HAS_BOT | GRID_CELL_MASK_TOP;
     c.bot = 1.0f;
     grid_paint_cell(&c, &g, &t, THEME_COLOR_DIRECT, &p);
     assert_string_equal(p.text, "\xe2\x96\x84");
     assert_int_equal(p.fg, theme_ramp(&t, 1.0));
-    /* crosshair rows are mixed towards the crosshair colour */
+    /* the cursor's row and column keep their heat */
     c.flags = GRID_CELL_HAS_BOT | GRID_CELL_CROSS_TOP;
     c.top = 0.0f;
     grid_paint_cell(&c, &g, &t, THEME_COLOR_DIRECT, &p);
-    assert_int_equal(p.fg, theme_mix(theme_ramp(&t, 0), t.style[ROLE_CROSSHAIR].fg, 0.3));
+    assert_int_equal(p.fg, theme_ramp(&t, 0));
     /* plain cells, wide, in colour: two spaces on the ramp colour */
     grid_area g2 = {.half = 0, .cell_w = 2};
     grid_cell d = {.top = 0.45f};
     grid_paint_cell(&d, &g2, &t, THEME_COLOR_256, &p);
     assert_string_equal(p.text, "  ");
     assert_int_equal(p.bg, theme_ramp(&t, 0.45f));
-    /* no colour: shading characters, cursor reversed, crosshair bold */
+    d.flags = GRID_CELL_CURSOR_TOP; /* brackets on the heat without UTF-8 */
+    grid_paint_cell(&d, &g2, &t, THEME_COLOR_256, &p);
+    assert_string_equal(p.text, "[]");
+    assert_int_equal(p.bg, theme_ramp(&t, 0.45f));
+    d.flags = 0;
+    /* no colour: shading characters, the cursor's reversed, its row plain */
     grid_paint_cell(&d, &g2, &t, THEME_COLOR_NONE, &p);
     assert_string_equal(p.text, "==");
     assert_int_equal(p.fg, THEME_DEFAULT);
@@ -173,7 +183,7 @@ static void test_paint(void **state)
     d.top = 0.35f;
     grid_paint_cell(&d, &g2, &t, THEME_COLOR_NONE, &p);
     assert_string_equal(p.text, "-");
-    assert_true(p.attr & THEME_BOLD);
+    assert_int_equal(p.attr, 0);
     /* 8 colours: shading characters, coloured */
     d.flags = 0;
     grid_paint_cell(&d, &g2, &t, THEME_COLOR_8, &p);

@@ -1,0 +1,83 @@
+#!/usr/bin/env bash
+# issue17.sh - the slips issue 17 lists, each as a person meets them (each
+# scenario failed before its fix): ablating while stepping keeps the step's
+# rows on screen; a colour scale (0, max, what a cell is, the rows after the
+# step) under every view, in every theme and colour depth and NO_COLOR; the
+# cursor marks its cell without washing out its row and column; a rejected
+# equation says the results under it are stale; at 80x24 the hints keep the
+# stepping keys.
+. "$(dirname "$0")/lib.bash"
+
+# 1. ablate while stepping: the cursor and the scroll stay on the step's row
+tui_start 100 30 "$BIN" tui --model "$MODEL"
+wait_for "step 128/128" 1
+keys g . . . .; wait_for "step 5/128" 1
+keys x; wait_for "1 head ablated"
+wait_for " query 4 " 7
+screen | grep -q '▶' || fail "the step's row is not on the screen after x"
+keys X; wait_for "no head ablated"
+wait_for " query 4 " 7
+screen | grep -q '▶' || fail "the step's row is not on the screen after X"
+keys m x; wait_for "1 head ablated"; keys v; wait_for " query 4 " 7
+
+# 2. the legend: 0, the ramp, its maximum, what a cell is, rows after the step
+wait_for " 0 " 29
+wait_for "cell: one head's weight" 29
+wait_for "rows from 5: after the step (blank)" 29
+keys c; wait_for "(max)" 29; wait_for "colours scaled to the map's max" 7
+keys a; wait_for "cell: the mean over heads" 29
+keys m; wait_for "cell: max of a block of weights" 29
+keys s; wait_for "cell: attention a key receives" 29
+# 4. the summary's first key is not read as part of the corner ("layer 3")
+line 8 | grep -q '^layer' && fail "the summary's corner still says 'layer'"
+keys q; wait_for "EXITED rc=0"
+
+# the scale in every theme and colour depth, read with its escapes
+legend_e() { "${TMUX_CMD[@]}" capture-pane -e -p -t t | sed -n 29p; }
+for th in default light viridis mono; do
+    for depth in direct 256 8 none; do
+        envs=(env COLORTERM=)
+        [ $depth = direct ] && envs=(env COLORTERM=truecolor)
+        args=(--color $depth)
+        [ $depth = direct ] && args=()
+        tui_start 100 30 "${envs[@]}" "$BIN" tui --model "$MODEL" --theme $th "${args[@]}"
+        wait_for "cell: one head's weight" 29 || continue
+        l=$(legend_e)
+        case $th/$depth in
+        mono/*|*/none) want='[.:=+*#%@-]' ;;      # shading characters, no colour
+        */direct) want=$'\e\\[48;2;' ;;
+        */256) want=$'\e\\[48;5;' ;;
+        */8) want=$'\e\\[3[0-7]m[.:=+*#%@-]' ;;
+        esac
+        printf '%s' "$l" | grep -q -- "$want" || fail "theme $th, $depth: no ramp in the legend: $(printf '%q' "$l")"
+        printf '%s' "$l" | grep -q " 1  cell" || fail "theme $th, $depth: no maximum in the legend"
+        keys q; wait_for "EXITED rc=0"
+    done
+done
+tui_start 100 30 env NO_COLOR=1 "$BIN" tui --model "$MODEL"
+wait_for "cell: one head's weight" 29
+legend_e | grep -q $'\e\\[[34]8;' && fail "NO_COLOR: colour codes in the legend"
+line 29 | grep -q '[.:=+*#%@-]' || fail "NO_COLOR: no shading ramp in the legend"
+keys q; wait_for "EXITED rc=0"
+
+# 4. the cursor's cell keeps its heat under a marker; its row is not washed
+tui_start 100 30 env COLORTERM=truecolor "$BIN" tui --model "$MODEL"
+wait_for "step 128/128" 1
+screen | grep -q '◆' || fail "no cursor marker in the map"
+keys q; wait_for "EXITED rc=0"
+
+# 7. a rejected equation: the results under it are marked stale
+tui_start 100 30 "$BIN" tui --model "$MODEL"
+wait_for "step 128/128" 1
+keys e C-u; typetext "x^2+y=0"; keys Enter
+wait_for "column 5"
+wait_for "stale: the solution and maps below are of 7x^2+3556x+451612=0" 6
+keys C-u; typetext "x^2-5x+6=0"; keys Enter
+wait_gone "stale:"
+keys q; wait_for "EXITED rc=0"
+# at 80x24 the hints keep the stepping keys
+tui_start 80 24 "$BIN" tui --model "$MODEL"
+wait_for "step 128/128" 1
+wait_for ",/. step" 24
+keys q; wait_for "EXITED rc=0"
+finish
