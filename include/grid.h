@@ -65,6 +65,12 @@ void grid_fit(grid_area *g, size_t rows, size_t cols, size_t height, size_t widt
  * only continues a row. */
 long grid_line_row(const grid_area *g, size_t line);
 
+/* The map cell under a point of the area: line (a line of cells, below
+ * the column labels) and col (a column of the area, row labels included).
+ * In half mode the line's top row. Returns 0 with *row, *col, or -1 when
+ * the point is on a label or outside the visible cells. */
+int grid_hit(const grid_area *g, size_t line, size_t col, size_t *row, size_t *mcol);
+
 /* What is in one cell of the grid (a line of cells, a visible column). */
 enum {
     GRID_CELL_CURSOR_TOP = 1,  /* the cursor is on the top (or only) row */

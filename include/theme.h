@@ -20,6 +20,7 @@
  *     theme = "viridis";                    # a name in themes/ or a path
  *     color = "auto";                       # auto | direct | 256 | 8 | none
  *     half_blocks = true;
+ *     mouse = true;                         # clicks and the wheel in the UI
  *     colors = { error = { fg = "#ff0000"; }; };   # overrides on top of the theme
  *
  * Colour values: "#rrggbb", "#rgb", "default" (the terminal's own), or one of
@@ -136,6 +137,7 @@ typedef struct {
     char theme[256];           /* "" = not set */
     theme_color_mode color;    /* THEME_COLOR_AUTO unless set */
     int half_blocks;           /* -1 not set, 0 off, 1 on */
+    int mouse;                 /* -1 not set, 0 off, 1 on */
     int has_colors;            /* the file has a `colors` group */
     char colors_file[512];     /* ... in this file (applied by theme_resolve) */
 } theme_settings;

@@ -49,6 +49,7 @@ typedef struct {
     const char *color;        /* --color auto|direct|256|8|none, may be NULL */
     int raw;                  /* 1: any text, no equation parser (non-quadratic models) */
     int ascii;                /* 1: no half blocks even under UTF-8 */
+    int no_mouse;             /* 1: no mouse events (the terminal keeps its selection) */
     size_t max_len;           /* --max-len: output tokens at most (0: the default) */
     const char *target;       /* --target: teacher-forced target text, may be NULL */
     const char *bench_keys;   /* --bench-ui: replay these keys headless and print timings */

@@ -27,6 +27,7 @@ static void usage(FILE *f)
             "  -r, --raw          any text, no equation parser or right/wrong check (for models\n"
             "                     not trained on the quadratic task; guessed for HF checkpoints)\n"
             "  -a, --ascii        no Unicode half blocks (one map row per line)\n"
+            "      --no-mouse     no clicks or wheel (also: mouse = false; in the config)\n"
             "      --max-len N    at most N output tokens when decoding greedily (1..511;\n"
             "                     default 128 for equations, 255 for raw text); O in the UI\n"
             "      --target TEXT  teacher forcing: feed TEXT (eos appended) to the decoder\n"
@@ -43,6 +44,7 @@ static const struct option opts[] = {
     {"ascii", no_argument, NULL, 'a'},       {"bench-ui", optional_argument, NULL, 'B'},
     {"bench-reps", required_argument, NULL, 'R'}, {"help", no_argument, NULL, 'h'},
     {"max-len", required_argument, NULL, 'L'},    {"target", required_argument, NULL, 'T'},
+    {"no-mouse", no_argument, NULL, 'N'},
     {NULL, 0, NULL, 0},
 };
 
@@ -84,6 +86,7 @@ static int run(tui_options *op, int argc, char **argv)
             break;
         case 'r': o.raw = 1; break;
         case 'a': o.ascii = 1; break;
+        case 'N': o.no_mouse = 1; break;
         case 'B': o.bench_keys = optarg ? optarg : "default"; break;
         case 'R':
             if (cli_parse_size("tui", "--bench-reps", optarg, &o.bench_reps)) return EXIT_USAGE;

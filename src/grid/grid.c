@@ -453,3 +453,14 @@ size_t grid_zoom_origin(size_t cur, size_t z_new, size_t off_old)
     size_t p = cur / (z_new ? z_new : 1);
     return p > off_old ? p - off_old : 0;
 }
+
+int grid_hit(const grid_area *g, size_t line, size_t col, size_t *row, size_t *mcol)
+{
+    if (line >= g->n_lines || col < g->label_w) return -1;
+    size_t sy = grid_sy(g), cw = g->cell_w ? g->cell_w : 1;
+    size_t r = 2 * line / sy, c = (col - g->label_w) / cw;
+    if (r >= g->vis_rows || c >= g->vis_cols) return -1;
+    *row = g->row0 + r;
+    *mcol = g->col0 + c;
+    return 0;
+}

@@ -283,6 +283,19 @@ void theme_settings_init(theme_settings *s)
     memset(s, 0, sizeof *s);
     s->color = THEME_COLOR_AUTO;
     s->half_blocks = -1;
+    s->mouse = -1;
+}
+
+/* A true/false setting of root into *out (left alone when absent). */
+static void member_bool(config_setting_t *root, const char *name, const char *path, int *out,
+                        theme_diag *d)
+{
+    config_setting_t *e = config_setting_get_member(root, name);
+    if (!e) return;
+    if (config_setting_type(e) != CONFIG_TYPE_BOOL)
+        theme_diag_add(d, "%s:%d: %s should be true or false", path, line_of(e), name);
+    else
+        *out = config_setting_get_bool(e) ? 1 : 0;
 }
 
 int theme_settings_load(theme_settings *s, const char *path, theme_diag *d)
@@ -303,13 +316,8 @@ int theme_settings_load(theme_settings *s, const char *path, theme_diag *d)
         else
             s->color = (theme_color_mode)m;
     }
-    config_setting_t *hb = config_setting_get_member(root, "half_blocks");
-    if (hb) {
-        if (config_setting_type(hb) != CONFIG_TYPE_BOOL)
-            theme_diag_add(d, "%s:%d: half_blocks should be true or false", path, line_of(hb));
-        else
-            s->half_blocks = config_setting_get_bool(hb) ? 1 : 0;
-    }
+    member_bool(root, "half_blocks", path, &s->half_blocks, d);
+    member_bool(root, "mouse", path, &s->mouse, d);
     config_setting_t *colors = config_setting_get_member(root, "colors");
     if (colors) {
         s->has_colors = 1;
@@ -319,9 +327,9 @@ int theme_settings_load(theme_settings *s, const char *path, theme_diag *d)
         config_setting_t *e = config_setting_get_elem(root, (unsigned)i);
         const char *k = config_setting_name(e);
         if (strcmp(k, "theme") && strcmp(k, "color") && strcmp(k, "half_blocks") &&
-            strcmp(k, "colors"))
+            strcmp(k, "mouse") && strcmp(k, "colors"))
             theme_diag_add(d, "%s:%d: unknown setting '%s' (known: theme, color, half_blocks, "
-                              "colors)", path, line_of(e), k);
+                              "mouse, colors)", path, line_of(e), k);
     }
     config_destroy(&cfg);
     return 0;
@@ -378,6 +386,7 @@ void theme_resolve(theme *t, theme_settings *s, const char *cli_theme, const cha
     theme_settings_init(s);
     s->color = user.color != THEME_COLOR_AUTO ? user.color : sys.color;
     s->half_blocks = user.half_blocks >= 0 ? user.half_blocks : sys.half_blocks;
+    s->mouse = user.mouse >= 0 ? user.mouse : sys.mouse;
     const char *name = cli_theme && *cli_theme ? cli_theme
                        : user.theme[0]         ? user.theme
                        : sys.theme[0]          ? sys.theme

@@ -201,7 +201,7 @@ static const char *help_lines[] = {
     "  /   n N       find a token by its text (Tab: key / query axis);",
     "                next / previous match",
     "  T   O         teacher-forced target text;  output length limit",
-    "  c             scale colours to the map's maximum (on/off)",
+    "  c   w         colours to the map's maximum;  token view (on/off)",
     "  b   r   t     half blocks on/off;  raw text mode;  next theme",
     "  Ctrl-L ? F1 q redraw;  this help;  quit",
     "any key closes this help",
@@ -287,6 +287,7 @@ void tui_draw(tui_app *a)
     a->status[0] = '\0';
     memset(&a->legend, 0, sizeof a->legend);
     a->more_work = 0; /* a view sets it again when it left work for idle frames */
+    a->view_y = y, a->view_x = 0, a->view_h = view_h, a->view_w = W;
     if (a->s->have_run && view_h > 1) tui_views[a->view]->draw(a, a->vst[a->view], y, 0, view_h, W);
     else if (!a->s->have_run)
         snprintf(a->status, sizeof a->status, " type an equation and press Enter");

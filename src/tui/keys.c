@@ -53,6 +53,7 @@ static tui_action common_key(tui_app *a, int key)
         return TUI_REDRAW;
     case 'X': tui_clear_ablation(a); return TUI_REDRAW;
     case 'c': a->normalize = !a->normalize; return TUI_REDRAW;
+    case 'w': a->tokens = !a->tokens; return TUI_REDRAW;
     case '/':
         tui_prompt_open(a, PROMPT_SEARCH, "");
         return TUI_REDRAW;
@@ -83,9 +84,31 @@ static tui_action common_key(tui_app *a, int key)
 }
 
 
+/* A mouse event: a click or the wheel in the view's area goes to the view
+   (the keyboard's state wins: the help, a prompt or the entry take none). */
+static tui_action mouse_event(tui_app *a)
+{
+    MEVENT ev;
+    if (getmouse(&ev) != OK) return TUI_HANDLED;
+    if (a->help) {
+        a->help = 0;
+        return TUI_REDRAW;
+    }
+    if (a->prompt || a->editing || a->too_small || !a->s->have_run) return TUI_HANDLED;
+    tui_mouse m = {ev.y - a->view_y, ev.x - a->view_x, 0};
+    if (ev.bstate & (BUTTON1_PRESSED | BUTTON1_CLICKED)) m.button = 1;
+    else if (ev.bstate & BUTTON4_PRESSED) m.button = 4;
+    else if (ev.bstate & BUTTON5_PRESSED) m.button = 5;
+    if (!m.button || m.y < 0 || m.x < 0 || m.y >= a->view_h || m.x >= a->view_w)
+        return TUI_HANDLED;
+    const tui_view *v = tui_views[a->view];
+    return v->mouse ? v->mouse(a, a->vst[a->view], &m) : TUI_HANDLED;
+}
+
 tui_action tui_handle_key(tui_app *a, int key)
 {
     if (key == (TUI_FKEY | KEY_RESIZE)) return TUI_REDRAW;
+    if (key == (TUI_FKEY | KEY_MOUSE)) return mouse_event(a);
     if (a->help) { /* any key closes the help */
         a->help = 0;
         return TUI_REDRAW;

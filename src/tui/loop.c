@@ -300,6 +300,13 @@ int tui_run(const tui_options *o, const t5_model *m, as_err *err)
     int rc = scr ? 0 : -1;
     if (scr) {
         tui_colors_init(a);
+        /* Clicks and the wheel (xterm's protocol, which works over SSH);
+           --no-mouse or `mouse = false;` leave the terminal's own. */
+        a->mouse = !o->no_mouse && a->set.mouse != 0 && !o->bench_keys;
+        if (a->mouse) {
+            mousemask(BUTTON1_PRESSED | BUTTON4_PRESSED | BUTTON5_PRESSED, NULL);
+            mouseinterval(0);
+        }
         /* The first decode: a bad equation on the command line shows its
            message under the entry box like any other. */
         if (tui_submit(a, 0) != 0 && !a->s->have_run) a->editing = 1;

@@ -63,11 +63,18 @@ typedef struct {
     long after_row;
 } tui_legend;
 
+/* A mouse event in a view: the point relative to the view's area, and the
+   button: 1 a click (press), 4 the wheel up, 5 the wheel down. */
+typedef struct {
+    int y, x, button;
+} tui_mouse;
+
 /* One view (htop/ncdu model). Its state (caches, scroll) is its own: open
  * makes it (never NULL), close frees it. draw paints the area (y, x, h, w)
  * and sets a->status; key handles a key (TUI_IGNORED passes it on to the
  * shared keys). title, when not NULL, writes the title's view part in a
- * long and a short form (else "<kind> <name> view"). */
+ * long and a short form (else "<kind> <name> view"). mouse, when not NULL,
+ * handles a click or the wheel in the view's area. */
 typedef struct {
     const char *name;
     void *(*open)(tui_app *a);
@@ -75,6 +82,7 @@ typedef struct {
     void (*draw)(tui_app *a, void *st, int y, int x, int h, int w);
     tui_action (*key)(tui_app *a, void *st, int key);
     void (*title)(const tui_app *a, const void *st, char *lng, char *shrt, size_t cap);
+    tui_action (*mouse)(tui_app *a, void *st, const tui_mouse *m);
 } tui_view;
 
 extern const tui_view tui_view_map, tui_view_model, tui_view_summary;
@@ -114,8 +122,11 @@ struct tui_app {
     size_t cur_r[3], cur_c[3];   /* cursor per kind */
     size_t sum_r, sum_c;         /* summary cursor (layer, key) */
     int normalize;               /* scale maps to their maximum */
+    int tokens;                  /* the token view above the map (w) */
     int pool_mean;               /* zoomed cells: 0 max pooling, 1 mean */
     void *vst[VIEW_N];           /* each view's own state */
+    int view_y, view_x, view_h, view_w; /* where the view was drawn last */
+    int mouse;                   /* mouse events are on */
 
     /* the frame */
     int help;
@@ -207,6 +218,15 @@ void tui_range_text(const tui_app *a, const int *tokens, size_t i0, size_t i1, c
 /* Move a cursor (r, c) in a rows x cols area by an arrow / page / Home /
  * End key; returns 1 when the key was one of those. */
 int tui_move_cursor(size_t *r, size_t *c, size_t rows, size_t cols, size_t page, int key);
+
+/* ---- view_tokens.c: the token view --------------------------------------- */
+
+/* The source and the output as text on lines y and y + 1, each token shaded
+ * by the attention query q gives it in (layer, head) (head == n_heads: the
+ * mean): cross (encoder self for an encoder query) on the source, decoder
+ * self on the output. Returns the lines used (2, or 0 without a run). */
+int tui_draw_tokens(tui_app *a, int y, int x, int w, t5_attn_kind kind, size_t layer,
+                    size_t head, size_t q);
 
 /* ---- edit.c / prompt.c / chrome.c / keys.c ------------------------------ */
 

@@ -187,6 +187,11 @@ static void map_draw(tui_app *a, void *st, int y, int x, int h, int w)
     if (*cc >= cols) *cc = cols - 1;
     size_t live = tui_session_live_rows(a->s, k);
     int half = tui_use_half(a);
+    if (a->tokens && h > 6) { /* the token view takes the first two lines */
+        int used = tui_draw_tokens(a, y, x, w, k, a->layer, tui_head_index(a), *cr);
+        y += used;
+        h -= used;
+    }
     /* Zoomed out no further than the whole map (a smaller map, a new
        input, a larger terminal). */
     size_t z = zoom_of(m, k);
@@ -303,6 +308,29 @@ static tui_action map_key(tui_app *a, void *st, int key)
     return zoom_key(a, m, key, rows, cols);
 }
 
+/* A click puts the cursor on the cell; the wheel moves it 3 rows. */
+static tui_action map_mouse(tui_app *a, void *st, const tui_mouse *ev)
+{
+    map_state *m = st;
+    t5_attn_kind k = a->kind;
+    size_t rows, cols, z = zoom_of(m, k), r, c;
+    tui_session_map_size(a->s, k, &rows, &cols);
+    if (!rows || !cols) return TUI_HANDLED;
+    if (ev->button == 4 || ev->button == 5) {
+        size_t pr = a->cur_r[k] / z, np = grid_pool_size(rows, z);
+        pr = ev->button == 4 ? (pr > 3 ? pr - 3 : 0) : (pr + 3 < np ? pr + 3 : np - 1);
+        r = pr * z + a->cur_r[k] % z;
+        a->cur_r[k] = r < rows ? r : rows - 1;
+        return TUI_REDRAW;
+    }
+    if (ev->y < (int)m->grid.top) return TUI_HANDLED;
+    if (grid_hit(&m->grid, (size_t)ev->y - m->grid.top, (size_t)ev->x, &r, &c))
+        return TUI_HANDLED;
+    a->cur_r[k] = r * z < rows ? r * z : rows - 1;
+    a->cur_c[k] = c * z < cols ? c * z : cols - 1;
+    return TUI_REDRAW;
+}
+
 static void map_title(const tui_app *a, const void *st, char *lng, char *shrt, size_t cap)
 {
     const map_state *m = st;
@@ -324,4 +352,5 @@ static void map_title(const tui_app *a, const void *st, char *lng, char *shrt, s
     }
 }
 
-const tui_view tui_view_map = {"map", map_open, map_close, map_draw, map_key, map_title};
+const tui_view tui_view_map = {"map",   map_open,  map_close, map_draw,
+                               map_key, map_title, map_mouse};

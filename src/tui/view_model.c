@@ -15,7 +15,14 @@
 #define LAB_W 4              /* "L12 " */
 
 typedef struct {
+    size_t tw, tl, trows, vis_l, vis_h, per;
+    int half;
+} thumb_layout;
+
+typedef struct {
     size_t row0, col0;           /* scroll (layers, heads) */
+    thumb_layout last;           /* the last frame's layout (for the mouse) */
+    int drawn;
     float *thumbs;               /* pooled thumbnails (n_layers * n_heads) */
     size_t thumbs_cap;
     float *thumb_max;            /* per thumbnail */
@@ -23,13 +30,8 @@ typedef struct {
     tui_cache_key tkey;
 } model_state;
 
-/* Where the thumbnails go: tw columns by tl lines each (trows map rows),
-   vis_l x vis_h of them on the screen. */
-typedef struct {
-    size_t tw, tl, trows, vis_l, vis_h, per;
-    int half;
-} thumb_layout;
-
+/* Where the thumbnails go (thumb_layout): tw columns by tl lines each
+   (trows map rows), vis_l x vis_h of them on the screen. */
 static void *model_open(tui_app *a)
 {
     model_state *m = xcalloc(1, sizeof *m);
@@ -186,11 +188,19 @@ static void model_draw(tui_app *a, void *st, int y, int x, int h, int w)
         snprintf(a->status, sizeof a->status, " no map yet");
         return;
     }
+    if (a->tokens && h > 6) { /* the selected head's token view, at the bottom */
+        h -= 2;
+        size_t q = a->cur_r[k] < rows ? a->cur_r[k] : rows - 1;
+        tui_draw_tokens(a, y + h, x, w, k, a->layer, a->head, q);
+    }
     thumb_layout L;
     if (!lay_out(a, &L, h, w, live, cols)) {
         snprintf(a->status, sizeof a->status, " the model view does not fit; enlarge the terminal");
+        m->drawn = 0;
         return;
     }
+    m->last = L;
+    m->drawn = 1;
     m->row0 = grid_scroll(m->row0, a->layer, L.vis_l, nl, 1);
     m->col0 = grid_scroll(m->col0, a->head, L.vis_h, nh, 1);
     tui_fill(a, y, x, w, ROLE_NORMAL); /* head labels */
@@ -240,4 +250,28 @@ static tui_action model_key(tui_app *a, void *st, int key)
     return TUI_IGNORED;
 }
 
-const tui_view tui_view_model = {"model", model_open, model_close, model_draw, model_key, NULL};
+/* A click on a thumbnail opens its map; the wheel moves the selection a
+   layer. */
+static tui_action model_mouse(tui_app *a, void *st, const tui_mouse *ev)
+{
+    model_state *m = st;
+    size_t nl = tui_n_layers(a, a->kind);
+    if (ev->button == 4 || ev->button == 5) {
+        if (ev->button == 4 && a->layer > 0) a->layer--;
+        if (ev->button == 5 && a->layer + 1 < nl) a->layer++;
+        return TUI_REDRAW;
+    }
+    const thumb_layout *L = &m->last;
+    if (!m->drawn || ev->y < 1 || ev->x < LAB_W + 1) return TUI_HANDLED;
+    size_t i = (size_t)(ev->y - 1) / (L->tl + 1), j = (size_t)(ev->x - LAB_W - 1) / (L->tw + 1);
+    size_t dy = (size_t)(ev->y - 1) % (L->tl + 1), dx = (size_t)(ev->x - LAB_W - 1) % (L->tw + 1);
+    if (i >= L->vis_l || j >= L->vis_h || dy >= L->tl || dx >= L->tw) return TUI_HANDLED;
+    a->layer = m->row0 + i;
+    a->head = m->col0 + j;
+    a->avg = 0;
+    a->view = VIEW_MAP;
+    return TUI_REDRAW;
+}
+
+const tui_view tui_view_model = {"model",   model_open, model_close, model_draw,
+                                 model_key, NULL,       model_mouse};

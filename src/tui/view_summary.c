@@ -217,5 +217,25 @@ static tui_action summary_key(tui_app *a, void *st, int key)
     return TUI_IGNORED;
 }
 
-const tui_view tui_view_summary = {"summary", summary_open, summary_close, summary_draw,
-                                   summary_key, NULL};
+/* A click puts the cursor on the cell; the wheel moves it a layer. */
+static tui_action summary_mouse(tui_app *a, void *st, const tui_mouse *ev)
+{
+    summary_state *m = st;
+    size_t nl = tui_n_layers(a, a->kind), rows, cols, r, c;
+    tui_session_map_size(a->s, a->kind, &rows, &cols);
+    size_t z = m->zoom ? m->zoom : 1;
+    if (ev->button == 4 || ev->button == 5) {
+        if (ev->button == 4 && a->sum_r > 0) a->sum_r--;
+        if (ev->button == 5 && a->sum_r + 1 < nl) a->sum_r++;
+        return TUI_REDRAW;
+    }
+    if (ev->y < (int)m->grid.top) return TUI_HANDLED;
+    if (grid_hit(&m->grid, (size_t)ev->y - m->grid.top, (size_t)ev->x, &r, &c))
+        return TUI_HANDLED;
+    a->sum_r = r;
+    a->sum_c = c * z < cols ? c * z : cols - 1;
+    return TUI_REDRAW;
+}
+
+const tui_view tui_view_summary = {"summary",   summary_open, summary_close, summary_draw,
+                                   summary_key, NULL,         summary_mouse};

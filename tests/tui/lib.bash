@@ -7,6 +7,9 @@
 #   shell_start W H        start a bare shell with the prompt "PROMPT$ " instead
 #   keys K...              tmux send-keys (key names: Up Down Enter Escape C-u ...)
 #   typetext TEXT          send TEXT literally
+#   mouse B COL ROW        an xterm (X10) mouse report: B 0 press, 3 release,
+#                          64 wheel up, 65 wheel down; COL ROW 1-based
+#   click COL ROW          press and release button 1
 #   wait_for TEXT [LINE]   wait until TEXT is on the screen (or on line LINE, 1-based)
 #   wait_line_is N TEXT    wait until line N is exactly TEXT
 #   wait_gone TEXT         wait until TEXT is no longer on the screen
@@ -60,6 +63,14 @@ shell_start() {
 
 keys() { "${TMUX_CMD[@]}" send-keys -t t "$@"; }
 typetext() { "${TMUX_CMD[@]}" send-keys -t t -l "$1"; }
+# ESC [ M, then 32 + button, 32 + column, 32 + row, each one byte
+mouse() {
+    local b c r
+    printf -v b "\\$(printf %o $((32 + $1)))"; printf -v c "\\$(printf %o $((32 + $2)))"
+    printf -v r "\\$(printf %o $((32 + $3)))"
+    "${TMUX_CMD[@]}" send-keys -t t -l $'\e[M'"$b$c$r"
+}
+click() { mouse 0 "$1" "$2"; mouse 3 "$1" "$2"; }
 screen() { "${TMUX_CMD[@]}" capture-pane -p -t t 2>/dev/null; }
 line() { screen | sed -n "${1}p"; }
 resize() { "${TMUX_CMD[@]}" resize-window -t t -x "$1" -y "$2"; }
