@@ -180,33 +180,44 @@ static void sb_root(sbuf *sb, const quad_solution *s, const char *sign, int imag
                                       "exactly)", what);                                      \
     } while (0)
 
-int quad_solve(const quad_eq *e, quad_solution *sol, as_err *err)
+/* The canonical equation (a > 0: an equation with a < 0 multiplied by -1)
+ * into sol->eq. */
+static int canonical(const quad_eq *e, quad_solution *sol, as_err *err)
 {
-    memset(sol, 0, sizeof *sol);
     if (e->a == 0) return as_errf(err, "a = 0: not a quadratic equation");
     int64_t a = e->a, b = e->b, c = e->c;
-    if (a < 0) {  /* the canonical form has a > 0: multiply by -1 */
+    if (a < 0) {
         CHECK(a == INT64_MIN || b == INT64_MIN || c == INT64_MIN, "-1 times the equation");
         a = -a;
         b = -b;
         c = -c;
     }
     sol->eq = (quad_eq){a, b, c};
+    return 0;
+}
 
-    /* D = b^2 - 4ac */
-    int64_t b2, ac, ac4, D, nb, a2;
+/* D = b^2 - 4ac and the kind into sol, -b and 2a into *nb, *a2, each
+ * intermediate checked against 64 bits. */
+static int discriminant(quad_solution *sol, int64_t *nb, int64_t *a2, as_err *err)
+{
+    int64_t a = sol->eq.a, b = sol->eq.b, c = sol->eq.c;
+    int64_t b2, ac, ac4, D;
     CHECK(__builtin_mul_overflow(b, b, &b2), "b^2");
     CHECK(__builtin_mul_overflow(a, c, &ac), "a*c");
     CHECK(__builtin_mul_overflow(ac, 4, &ac4), "4*a*c");
     CHECK(__builtin_sub_overflow(b2, ac4, &D), "D = b^2-4ac");
-    CHECK(__builtin_sub_overflow(0, b, &nb), "-b");
-    CHECK(__builtin_mul_overflow(a, 2, &a2), "2*a");
+    CHECK(__builtin_sub_overflow(0, b, nb), "-b");
+    CHECK(__builtin_mul_overflow(a, 2, a2), "2*a");
     CHECK(D == INT64_MIN, "|D|");
     sol->D = D;
     sol->kind = D > 0 ? QUAD_TWO_ROOTS : D == 0 ? QUAD_ONE_ROOT : QUAD_NO_ROOT;
+    return 0;
+}
 
-    /* Surd form: sqrt(|D|) = k*sqrt(m); roots (p -/+ q sqrt(m)) / rden. */
-    int64_t k = 0, m = 1;
+/* Surd form: sqrt(|D|) = k*sqrt(m); roots (p -/+ q sqrt(m)) / rden. */
+static void surd_form(quad_solution *sol, int64_t nb, int64_t a2)
+{
+    int64_t D = sol->D, k = 0, m = 1;
     if (D != 0) {
         int64_t ad = D < 0 ? -D : D, r = isqrt64(ad);
         if (r * r == ad) k = r;  /* the common case: no trial division */
@@ -217,12 +228,16 @@ int quad_solve(const quad_eq *e, quad_solution *sol, as_err *err)
     sol->q = k / g;
     sol->rden = a2 / g;
     sol->m = m;
+}
 
-    /* Decimals, in long double. Real roots by the stable pair
-     * t = -(b + sign(b) sqrt(D)) / 2, roots t/a and c/t. */
-    long double la = (long double)a, lb = (long double)b, lc = (long double)c;
-    if (D >= 0) {
-        long double sq = sqrtl((long double)D);
+/* Decimals, in long double. Real roots by the stable pair
+ * t = -(b + sign(b) sqrt(D)) / 2, roots t/a and c/t. */
+static void decimal_roots(quad_solution *sol)
+{
+    long double la = (long double)sol->eq.a, lb = (long double)sol->eq.b;
+    long double lc = (long double)sol->eq.c;
+    if (sol->D >= 0) {
+        long double sq = sqrtl((long double)sol->D);
         long double tt = -(lb + (lb >= 0 ? sq : -sq)) / 2;
         long double r1 = 0, r2 = 0;  /* tt = 0 only when b = 0 and D = 0, so c = 0 */
         if (tt != 0) {
@@ -232,7 +247,7 @@ int quad_solve(const quad_eq *e, quad_solution *sol, as_err *err)
         sol->re[0] = (double)(r1 < r2 ? r1 : r2);
         sol->re[1] = (double)(r1 < r2 ? r2 : r1);
     } else {
-        long double re = -lb / (2 * la), im = sqrtl(-(long double)D) / (2 * la);
+        long double re = -lb / (2 * la), im = sqrtl(-(long double)sol->D) / (2 * la);
         sol->re[0] = sol->re[1] = (double)re;
         sol->im[0] = (double)-im;
         sol->im[1] = (double)im;
@@ -242,8 +257,13 @@ int quad_solve(const quad_eq *e, quad_solution *sol, as_err *err)
         if (sol->re[i] == 0) sol->re[i] = 0;
         if (sol->im[i] == 0) sol->im[i] = 0;
     }
+}
 
-    /* Exact rational roots when D is a perfect square. */
+/* Exact rational roots when D is a perfect square; then whether the target
+ * is in the spec's form. */
+static int rational_roots(quad_solution *sol, int64_t nb, int64_t a2, as_err *err)
+{
+    int64_t D = sol->D;
     if (D >= 0) {
         int64_t s = isqrt64(D);
         if (s * s == D) {
@@ -261,15 +281,21 @@ int quad_solve(const quad_eq *e, quad_solution *sol, as_err *err)
         }
     }
     sol->in_distribution = D < 0 || sol->integer_roots;
+    return 0;
+}
 
-    /* The target. */
+/* The target: "D=(P(b)^2-4*a*P(c))=D;", then "D<0;" or the two roots
+ * worked and then alone, each a fraction or a surd (see quad.h). */
+static int write_target(quad_solution *sol, int64_t nb, as_err *err)
+{
+    int64_t a = sol->eq.a, D = sol->D;
     sbuf t = {sol->target, sizeof sol->target, 0, 1};
     sb_str(&t, "D=(");
-    sb_paren(&t, b);
+    sb_paren(&t, sol->eq.b);
     sb_str(&t, "^2-4*");
     sb_i64(&t, a);
     sb_str(&t, "*");
-    sb_paren(&t, c);
+    sb_paren(&t, sol->eq.c);
     sb_str(&t, ")=");
     sb_i64(&t, D);
     sb_str(&t, ";");
@@ -301,8 +327,13 @@ int quad_solve(const quad_eq *e, quad_solution *sol, as_err *err)
         }
     }
     if (!t.ok) return as_errf(err, "the target does not fit %zu bytes", sizeof sol->target);
+    return 0;
+}
 
-    /* The roots for people. */
+/* The roots for people (quad.h's roots_text). */
+static void write_roots_text(quad_solution *sol)
+{
+    int64_t D = sol->D;
     sbuf r = {sol->roots_text, sizeof sol->roots_text, 0, 1};
     sb_printf(&r, "x = ");
     if (D < 0) {
@@ -324,6 +355,17 @@ int quad_solve(const quad_eq *e, quad_solution *sol, as_err *err)
         sb_root(&r, sol, "\xc2\xb1", 0);
         sb_printf(&r, " \xe2\x89\x88 %.6g, %.6g", sol->re[0], sol->re[1]);
     }
+}
+
+int quad_solve(const quad_eq *e, quad_solution *sol, as_err *err)
+{
+    memset(sol, 0, sizeof *sol);
+    int64_t nb = 0, a2 = 1;  /* -b and 2a (> 0) */
+    if (canonical(e, sol, err) < 0 || discriminant(sol, &nb, &a2, err) < 0) return -1;
+    surd_form(sol, nb, a2);
+    decimal_roots(sol);
+    if (rational_roots(sol, nb, a2, err) < 0 || write_target(sol, nb, err) < 0) return -1;
+    write_roots_text(sol);
     return 0;
 }
 
