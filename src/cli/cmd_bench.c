@@ -83,7 +83,17 @@ static void print_memory(const char *when)
            when, proc_status_mb("VmHWM"), proc_status_mb("RssFile"), proc_status_mb("RssAnon"));
 }
 
-static int bench_decode(int argc, char **argv)
+/* What `bench decode` measures: the random model's shape (or a model
+ * folder) and the decoding. */
+typedef struct {
+    t5_config cfg;
+    size_t layers, tokens, src_len, repeat, seed, threads;
+    const char *model_dir; /* NULL: the random model */
+} decode_bench;
+
+/* The options into *o. Returns -1 to go on, else the exit status (help or
+ * a usage error, already printed). */
+static int decode_options(int argc, char **argv, decode_bench *o)
 {
     static const struct option opts[] = {
         {"d-model", required_argument, 0, 'm'}, {"d-ff", required_argument, 0, 'f'},
@@ -94,29 +104,28 @@ static int bench_decode(int argc, char **argv)
         {"threads", required_argument, 0, 'T'}, {"model", required_argument, 0, 'M'},
         {"help", no_argument, 0, 'h'},          {0, 0, 0, 0},
     };
-    t5_config cfg;
-    t5_config_default(&cfg);
-    cfg.d_model = 128, cfg.d_ff = 512, cfg.num_heads = 4, cfg.d_kv = 32;
-    size_t layers = 3, tokens = 100, src_len = 24, repeat = 20, seed = 1, threads = 1;
-    const char *model_dir = NULL;
+    *o = (decode_bench){.layers = 3, .tokens = 100, .src_len = 24, .repeat = 20, .seed = 1,
+                        .threads = 1};
+    t5_config_default(&o->cfg);
+    o->cfg.d_model = 128, o->cfg.d_ff = 512, o->cfg.num_heads = 4, o->cfg.d_kv = 32;
     int c;
     optind = 1;
     while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
         size_t *dst = NULL;
         const char *name = NULL;
         switch (c) {
-        case 'm': dst = &cfg.d_model, name = "--d-model"; break;
-        case 'f': dst = &cfg.d_ff, name = "--d-ff"; break;
-        case 'l': dst = &layers, name = "--layers"; break;
-        case 'H': dst = &cfg.num_heads, name = "--heads"; break;
-        case 'k': dst = &cfg.d_kv, name = "--d-kv"; break;
-        case 't': dst = &tokens, name = "--tokens"; break;
-        case 's': dst = &src_len, name = "--src-len"; break;
-        case 'r': dst = &repeat, name = "--repeat"; break;
-        case 'S': dst = &seed, name = "--seed"; break;
-        case 'T': dst = &threads, name = "--threads"; break;
-        case 'g': cfg.ff = T5_FF_GATED_GELU; break;
-        case 'M': model_dir = optarg; break;
+        case 'm': dst = &o->cfg.d_model, name = "--d-model"; break;
+        case 'f': dst = &o->cfg.d_ff, name = "--d-ff"; break;
+        case 'l': dst = &o->layers, name = "--layers"; break;
+        case 'H': dst = &o->cfg.num_heads, name = "--heads"; break;
+        case 'k': dst = &o->cfg.d_kv, name = "--d-kv"; break;
+        case 't': dst = &o->tokens, name = "--tokens"; break;
+        case 's': dst = &o->src_len, name = "--src-len"; break;
+        case 'r': dst = &o->repeat, name = "--repeat"; break;
+        case 'S': dst = &o->seed, name = "--seed"; break;
+        case 'T': dst = &o->threads, name = "--threads"; break;
+        case 'g': o->cfg.ff = T5_FF_GATED_GELU; break;
+        case 'M': o->model_dir = optarg; break;
         case 'h': usage(stdout); return EXIT_OK;
         default: usage(stderr); return EXIT_USAGE;
         }
@@ -126,48 +135,68 @@ static int bench_decode(int argc, char **argv)
         cli_error("bench", "decode: unexpected argument '%s'", argv[optind]);
         return EXIT_USAGE;
     }
-    if (tokens == 0 || src_len == 0 || repeat == 0 || threads == 0 || threads > 256) {
+    if (o->tokens == 0 || o->src_len == 0 || o->repeat == 0 || o->threads == 0 ||
+        o->threads > 256) {
         cli_error("bench", "decode: --tokens, --src-len, --repeat and --threads (at most 256) "
                   "must be positive");
         return EXIT_USAGE;
     }
-    cfg.num_layers = cfg.num_decoder_layers = layers;
-    t5_model m;
+    o->cfg.num_layers = o->cfg.num_decoder_layers = o->layers;
+    return -1;
+}
+
+/* The model folder (timed, with its memory) or the random model of o's
+ * shape into *m; o->cfg becomes the model's. Returns -1 to go on, else the
+ * exit status (the error printed). */
+static int decode_model(decode_bench *o, t5_model *m)
+{
     as_err err;
-    if (model_dir) {
+    if (o->model_dir) {
         double t0 = util_now();
-        if (t5_load_mapped(&m, model_dir, &err)) {
+        if (t5_load_mapped(m, o->model_dir, &err)) {
             cli_error("bench", "decode: %s", err.msg);
             return EXIT_FAIL;
         }
-        printf("load: %s, %.1f M parameters (%.0f MB as F32), %s, in %.3f s\n", model_dir,
-               (double)m.n_params / 1e6, (double)m.n_params * 4 / 1e6,
-               m.n_maps ? "memory-mapped (no copy)" : "converted into memory", util_now() - t0);
+        printf("load: %s, %.1f M parameters (%.0f MB as F32), %s, in %.3f s\n", o->model_dir,
+               (double)m->n_params / 1e6, (double)m->n_params * 4 / 1e6,
+               m->n_maps ? "memory-mapped (no copy)" : "converted into memory", util_now() - t0);
         print_memory("after load");
-        cfg = m.cfg;
-    } else if (t5_alloc(&m, &cfg, &err)) {
+        o->cfg = m->cfg;
+    } else if (t5_alloc(m, &o->cfg, &err)) {
         cli_error("bench", "decode: %s", err.msg);
         return EXIT_USAGE;
     } else {
-        t5_init_random(&m, seed);
+        t5_init_random(m, o->seed);
     }
     /* No end-of-sequence token, so greedy always decodes `tokens` steps. */
-    m.cfg.eos_token_id = -1;
+    m->cfg.eos_token_id = -1;
+    return -1;
+}
 
+/* Seconds of each measured run (o->repeat of each): wall and CPU time of
+ * the calling thread, greedy with no hook and with the trace captured. */
+typedef struct {
+    double *plain, *traced, *plain_cpu, *traced_cpu;
+} decode_times;
+
+/* Decode o->repeat + 1 times each way (the first round warms caches and
+ * thread pools and is not kept). Returns EXIT_OK, or EXIT_FAIL with the
+ * error printed. */
+static int decode_measure(const decode_bench *o, t5_model *m, decode_times *tm)
+{
+    size_t src_len = o->src_len, tokens = o->tokens;
     int *src = xmalloc(src_len * sizeof *src), *out = xmalloc(tokens * sizeof *out);
     as_rng g;
-    rng_seed(&g, seed + 1);
-    int top = cfg.vocab_size > 259 ? 258 : (int)cfg.vocab_size - 1;
+    rng_seed(&g, o->seed + 1);
+    int top = o->cfg.vocab_size > 259 ? 258 : (int)o->cfg.vocab_size - 1;
     for (size_t i = 0; i < src_len; i++) src[i] = top > 3 ? (int)rng_range(&g, 3, top) : 0;
-    t5_run *r = t5_run_new(&m, src_len, tokens);
-    t5_run_set_threads(r, (int)threads);
-    attn_trace *tr = trace_new(&m, src_len, tokens + 1);
-    double *plain = xmalloc(repeat * sizeof *plain), *traced = xmalloc(repeat * sizeof *traced);
-    double *plain_cpu = xmalloc(repeat * sizeof *plain_cpu);
-    double *traced_cpu = xmalloc(repeat * sizeof *traced_cpu);
+    t5_run *r = t5_run_new(m, src_len, tokens);
+    t5_run_set_threads(r, (int)o->threads);
+    attn_trace *tr = trace_new(m, src_len, tokens + 1);
+    as_err err;
     int rc = EXIT_OK;
     /* Interleave the two measurements so drift (turbo, other load) hits both. */
-    for (size_t i = 0; i <= repeat && rc == EXIT_OK; i++) {
+    for (size_t i = 0; i <= o->repeat && rc == EXIT_OK; i++) {
         double c0 = thread_cpu(), t0 = util_now();
         long n1 = t5_greedy(r, src, src_len, out, tokens, &err);
         double c1 = thread_cpu(), t1 = util_now();
@@ -176,38 +205,58 @@ static int bench_decode(int argc, char **argv)
         if (n1 != (long)tokens || n2 != (long)tokens) {
             cli_error("bench", "decode: %s", n1 < 0 || n2 < 0 ? err.msg : "short decode");
             rc = EXIT_FAIL;
-        } else if (i > 0) { /* the first round warms caches and thread pools */
-            plain[i - 1] = t1 - t0;
-            traced[i - 1] = t2 - t1;
-            plain_cpu[i - 1] = c1 - c0;
-            traced_cpu[i - 1] = c2 - c1;
+        } else if (i > 0) {
+            tm->plain[i - 1] = t1 - t0;
+            tm->traced[i - 1] = t2 - t1;
+            tm->plain_cpu[i - 1] = c1 - c0;
+            tm->traced_cpu[i - 1] = c2 - c1;
         }
     }
-    if (rc == EXIT_OK) {
-        /* median() sorts, so the minimum is element 0 afterwards */
-        double mp = median(plain, repeat) * 1e3, mt = median(traced, repeat) * 1e3;
-        printf("decode: d_model %zu, d_ff %zu, %zu+%zu layers, %zu heads of %zu, %s; "
-               "%zu source tokens, %zu output tokens, %zu decode thread%s; "
-               "median of %zu runs\n",
-               cfg.d_model, cfg.d_ff, cfg.num_layers, cfg.num_decoder_layers, cfg.num_heads,
-               cfg.d_kv,
-               cfg.ff == T5_FF_RELU ? "relu" : "gated-gelu", src_len, tokens, threads,
-               threads == 1 ? "" : "s", repeat);
-        printf("  columns: median wall time (per token), fastest run, median CPU time of the\n"
-               "  calling thread (less sensitive to other load on the machine)\n");
-        printf("  greedy, no hook          %8.3f ms  (%6.1f us/token)  fastest %.3f ms  "
-               "cpu %.3f ms\n", mp,
-               mp * 1e3 / (double)tokens, plain[0] * 1e3,
-               median(plain_cpu, repeat) * 1e3);
-        printf("  greedy, trace captured   %8.3f ms  (%6.1f us/token)  fastest %.3f ms  "
-               "cpu %.3f ms\n", mt,
-               mt * 1e3 / (double)tokens, traced[0] * 1e3,
-               median(traced_cpu, repeat) * 1e3);
-        if (model_dir) print_memory("at the end");
-    }
-    free(plain), free(traced), free(plain_cpu), free(traced_cpu), free(src), free(out);
+    free(src), free(out);
     trace_free(tr);
     t5_run_free(r);
+    return rc;
+}
+
+/* The shape, then the medians of tm (sorted by median(), so the fastest
+ * run is element 0 afterwards). */
+static void decode_report(const decode_bench *o, decode_times *tm)
+{
+    const t5_config *cfg = &o->cfg;
+    size_t repeat = o->repeat, tokens = o->tokens;
+    double mp = median(tm->plain, repeat) * 1e3, mt = median(tm->traced, repeat) * 1e3;
+    printf("decode: d_model %zu, d_ff %zu, %zu+%zu layers, %zu heads of %zu, %s; "
+           "%zu source tokens, %zu output tokens, %zu decode thread%s; "
+           "median of %zu runs\n",
+           cfg->d_model, cfg->d_ff, cfg->num_layers, cfg->num_decoder_layers, cfg->num_heads,
+           cfg->d_kv,
+           cfg->ff == T5_FF_RELU ? "relu" : "gated-gelu", o->src_len, tokens, o->threads,
+           o->threads == 1 ? "" : "s", repeat);
+    printf("  columns: median wall time (per token), fastest run, median CPU time of the\n"
+           "  calling thread (less sensitive to other load on the machine)\n");
+    printf("  greedy, no hook          %8.3f ms  (%6.1f us/token)  fastest %.3f ms  "
+           "cpu %.3f ms\n", mp,
+           mp * 1e3 / (double)tokens, tm->plain[0] * 1e3,
+           median(tm->plain_cpu, repeat) * 1e3);
+    printf("  greedy, trace captured   %8.3f ms  (%6.1f us/token)  fastest %.3f ms  "
+           "cpu %.3f ms\n", mt,
+           mt * 1e3 / (double)tokens, tm->traced[0] * 1e3,
+           median(tm->traced_cpu, repeat) * 1e3);
+    if (o->model_dir) print_memory("at the end");
+}
+
+static int bench_decode(int argc, char **argv)
+{
+    decode_bench o;
+    t5_model m;
+    int rc = decode_options(argc, argv, &o);
+    if (rc >= 0 || (rc = decode_model(&o, &m)) >= 0) return rc;
+    size_t n = o.repeat;
+    decode_times tm = {xmalloc(n * sizeof(double)), xmalloc(n * sizeof(double)),
+                       xmalloc(n * sizeof(double)), xmalloc(n * sizeof(double))};
+    rc = decode_measure(&o, &m, &tm);
+    if (rc == EXIT_OK) decode_report(&o, &tm);
+    free(tm.plain), free(tm.traced), free(tm.plain_cpu), free(tm.traced_cpu);
     t5_free(&m);
     return rc;
 }
