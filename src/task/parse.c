@@ -177,7 +177,7 @@ static int unexpected(parser *p, const char *where)
     if (*s == '=') return fail_at(p, p->i, "a second '=': an equation has one");
     if (*s == '(' || *s == ')')
         return fail_at(p, p->i, "stray character %s: parentheses are not supported, "
-                       "write the expanded form (x^2-5x+6=0)", char_desc(s, d, sizeof d));
+                       "write it expanded, as ax^2+bx+c=0", char_desc(s, d, sizeof d));
     return fail_at(p, p->i, "stray character %s %s", char_desc(s, d, sizeof d), where);
 }
 

@@ -74,7 +74,7 @@ static void token_line(tui_app *a, int y, int x, int w, const char *lab, const i
     }
     int cx = x + lw;
     for (size_t i = start; i < n && cx < x + w; i++) {
-        char t[64];
+        char t[sizeof ((grid_paint *)0)->text];
         tui_range_text(a, tok, i, i + 1, t, sizeof t);
         grid_paint p;
         memset(&p, 0, sizeof p);

@@ -74,6 +74,11 @@ wait_for "column 5"
 wait_for "stale: the solution and maps below are of 7x^2+3556x+451612=0" 6
 keys C-u; typetext "x^2-5x+6=0"; keys Enter
 wait_gone "stale:"
+# 6. factored input: the hint gives the form, not somebody else's expansion
+keys e C-u; typetext "(x-3)(x+2)=0"; keys Enter
+wait_for "parentheses are not supported, write it expanded" 3
+line 3 | grep -q "x^2-5x+6" && fail "the hint still shows an unrelated expansion"
+keys Escape
 keys q; wait_for "EXITED rc=0"
 # at 80x24 the hints keep the stepping keys
 tui_start 80 24 "$BIN" tui --model "$MODEL"
