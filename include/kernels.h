@@ -127,17 +127,22 @@ void softmax_row_backward_ref(float *d, const float *p, size_t n, size_t ld);
 
 /* Cross-entropy of N rows of logits (N, V) against labels (N, -1: no
  * label): lse (N) each row's log-sum-exp, loss (N) each row's loss, 0 for
- * an unlabelled row (double, so that the caller's ordered sum is exact). */
+ * an unlabelled row (double, so that the caller's ordered sum is exact).
+ * smoothing in [0, 1) is PyTorch's label_smoothing: the target puts
+ * smoothing / V on every token and the rest on the label, so the loss is
+ * (1 - s) (lse - z_label) + s (lse - mean z); 0 is the plain loss, computed
+ * exactly as before the option existed. */
 void crossentropy_forward(double *loss, float *lse, const float *logits, const int *labels,
-                          size_t N, size_t V);
+                          size_t N, size_t V, float smoothing);
 void crossentropy_forward_ref(double *loss, float *lse, const float *logits, const int *labels,
-                              size_t N, size_t V);
-/* In place: logits (N, V) become d(logits) = scale (softmax - onehot) on
- * labelled rows, zeros on unlabelled ones; lse is forward's. */
+                              size_t N, size_t V, float smoothing);
+/* In place: logits (N, V) become d(logits) = scale (softmax - target) on
+ * labelled rows (target as above), zeros on unlabelled ones; lse is
+ * forward's. */
 void crossentropy_backward(float *logits, const float *lse, const int *labels, size_t N,
-                           size_t V, float scale);
+                           size_t V, float scale, float smoothing);
 void crossentropy_backward_ref(float *logits, const float *lse, const int *labels, size_t N,
-                               size_t V, float scale);
+                               size_t V, float scale, float smoothing);
 
 /* HF's _relative_position_bucket for relative position rel = key - query. */
 int t5_rel_bucket(long rel, int bidirectional, size_t num_buckets, size_t max_distance);

@@ -77,12 +77,23 @@ typedef struct t5_trainer t5_trainer;
 t5_trainer *trainer_new(t5_model *m, size_t cap_seqs, size_t max_src, size_t max_tgt);
 void trainer_free(t5_trainer *t);
 
+/* The training-only options of a trainer. All zeros (what trainer_new
+ * starts with) is plain T5 training, computed exactly as before the options
+ * existed. */
+typedef struct {
+    float label_smoothing;  /* loss.label_smoothing in [0, 1): PyTorch's */
+} trainer_opts;
+
+/* Set the options for the next train_forward and train_backward. */
+void trainer_set_opts(t5_trainer *t, const trainer_opts *o);
+
 /* Whether batch b fits the trainer's capacities; -1 with a message if not. */
 int trainer_check_batch(const t5_trainer *t, const train_batch *b, as_err *err);
 
 /* The forward pass on b (which must pass trainer_check_batch), keeping the
  * activations for train_backward. Returns the mean cross-entropy over the
- * labels >= 0 (0 when there are none). */
+ * labels >= 0 (0 when there are none), label-smoothed when the options say
+ * so (as PyTorch's cross_entropy reports it). */
 double train_forward(t5_trainer *t, const train_batch *b);
 
 /* The logits (n_tgt, V) of the last train_forward, in batch order; valid
@@ -290,6 +301,7 @@ typedef struct {
     double kind_weight[QUAD_N_KINDS]; /* its relative weights, by quad_kind */
     int stream;                    /* data.stream: fresh equations every step */
     train_stepwise stepwise;       /* data.stepwise */
+    trainer_opts train;            /* loss.label_smoothing ... */
     /* optimiser and schedule */
     adamw_cfg opt;
     lr_schedule sched;

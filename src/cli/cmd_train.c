@@ -47,7 +47,8 @@ static void usage(FILE *f)
             "  optimizer = { lr; beta1; beta2; eps; weight_decay; clip; };\n"
             "  schedule = { warmup; decay (\"cosine\" | \"linear\" | \"constant\"); min_lr; };\n"
             "  train = { batch; steps | epochs (one is required); threads; seed; eval_every;\n"
-            "            eval_n (0: all); checkpoint_every; log_every; out; };\n");
+            "            eval_n (0: all); checkpoint_every; log_every; out; };\n"
+            "  loss = { label_smoothing (0 .. 0.999; default 0: none, as PyTorch's); };\n");
 }
 
 /* OpenMP threads that spin while waiting at the end of a parallel loop steal

@@ -709,34 +709,52 @@ static float row_lse(const float *row, size_t n)
     return mx + logf(sum);
 }
 
+/* sum of a row */
+TRAIN_CLONES
+static float row_sum(const float *row, size_t n)
+{
+    float sum = 0.0f;
+#pragma omp simd reduction(+ : sum)
+    for (size_t j = 0; j < n; j++) sum += row[j];
+    return sum;
+}
+
 void crossentropy_forward(double *loss, float *lse, const float *logits, const int *labels,
-                          size_t N, size_t V)
+                          size_t N, size_t V, float smoothing)
 {
     for (size_t i = 0; i < N; i++) {
         const float *row = logits + i * V;
         float l = row_lse(row, V);
         lse[i] = l;
-        loss[i] = labels[i] >= 0 ? (double)(l - row[labels[i]]) : 0.0;
+        if (labels[i] < 0)
+            loss[i] = 0.0;
+        else if (smoothing == 0.0f)
+            loss[i] = (double)(l - row[labels[i]]);
+        else /* (1 - s) (lse - z_y) + s (lse - mean z) */
+            loss[i] = (1.0 - smoothing) * (double)(l - row[labels[i]]) +
+                      smoothing * ((double)l - (double)row_sum(row, V) / (double)V);
     }
 }
 
 void crossentropy_forward_ref(double *loss, float *lse, const float *logits, const int *labels,
-                              size_t N, size_t V)
+                              size_t N, size_t V, float smoothing)
 {
     for (size_t i = 0; i < N; i++) {
         const float *row = logits + i * V;
         double mx = row[0], sum = 0.0;
         for (size_t j = 0; j < V; j++) mx = row[j] > mx ? row[j] : mx;
         for (size_t j = 0; j < V; j++) sum += exp((double)row[j] - mx);
-        double l = mx + log(sum);
+        double l = mx + log(sum), mean = 0.0;
+        for (size_t j = 0; j < V; j++) mean += row[j] / (double)V;
         lse[i] = (float)l;
-        loss[i] = labels[i] >= 0 ? l - row[labels[i]] : 0.0;
+        loss[i] = labels[i] >= 0 ? (1.0 - smoothing) * (l - row[labels[i]]) + smoothing * (l - mean)
+                                 : 0.0;
     }
 }
 
 TRAIN_CLONES
 void crossentropy_backward(float *logits, const float *lse, const int *labels, size_t N,
-                           size_t V, float scale)
+                           size_t V, float scale, float smoothing)
 {
     for (size_t i = 0; i < N; i++) {
         float *row = logits + i * V;
@@ -745,21 +763,30 @@ void crossentropy_backward(float *logits, const float *lse, const int *labels, s
             continue;
         }
         float l = lse[i];
+        if (smoothing == 0.0f) {
 #pragma omp simd
-        for (size_t j = 0; j < V; j++) row[j] = exp_neg(row[j] - l) * scale;
-        row[labels[i]] -= scale;
+            for (size_t j = 0; j < V; j++) row[j] = exp_neg(row[j] - l) * scale;
+            row[labels[i]] -= scale;
+            continue;
+        }
+        float off = scale * smoothing / (float)V;
+#pragma omp simd
+        for (size_t j = 0; j < V; j++) row[j] = exp_neg(row[j] - l) * scale - off;
+        row[labels[i]] -= scale * (1.0f - smoothing);
     }
 }
 
 void crossentropy_backward_ref(float *logits, const float *lse, const int *labels, size_t N,
-                               size_t V, float scale)
+                               size_t V, float scale, float smoothing)
 {
     for (size_t i = 0; i < N; i++) {
         float *row = logits + i * V;
-        for (size_t j = 0; j < V; j++)
+        for (size_t j = 0; j < V; j++) {
+            double target = smoothing / (double)V +
+                            (j == (size_t)labels[i] ? 1.0 - (double)smoothing : 0.0);
             row[j] = labels[i] < 0 ? 0.0f
-                                   : (float)(exp((double)row[j] - lse[i]) * scale -
-                                             (j == (size_t)labels[i] ? scale : 0.0));
+                                   : (float)((exp((double)row[j] - lse[i]) - target) * scale);
+        }
     }
 }
 

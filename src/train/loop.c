@@ -733,6 +733,7 @@ int train_run(const train_settings *s, const train_options *o, as_err *err)
                       "tokens_per_cpu_s\tcore_share\tsteal\n");
 
     tr = trainer_new(&m, s->batch, cap_src, cap_tgt);
+    trainer_set_opts(tr, &s->train);
     train_batch_init(&b, s->batch, s->batch * cap_src, s->batch * cap_tgt);
     int bar = o->progress < 0 ? isatty(STDOUT_FILENO) : o->progress;
     if (!o->quiet)

@@ -14,6 +14,7 @@
  *   schedule  = { warmup; decay ("cosine" | "linear" | "constant"); min_lr; };
  *   train     = { batch; steps | epochs; threads; seed; eval_every; eval_n;
  *                 checkpoint_every; log_every; out; };
+ *   loss      = { label_smoothing; };
  *
  * Relative paths (data files, out) are relative to the configuration file's
  * folder. eval_every = 0: no evaluation; eval_n = 0: the whole test split;
@@ -80,10 +81,11 @@ static const keydef KEYS[] = {
     {"train", "checkpoint_every", K_INT},
     {"train", "log_every", K_INT},
     {"train", "out", K_STR},
+    {"loss", "label_smoothing", K_FLOAT},
 };
 #define N_KEYS (sizeof KEYS / sizeof KEYS[0])
 
-static const char *GROUPS[] = {"model", "data", "optimizer", "schedule", "train"};
+static const char *GROUPS[] = {"model", "data", "optimizer", "schedule", "train", "loss"};
 
 static const char *type_name(ktype t)
 {
@@ -229,7 +231,7 @@ static int check_structure(reader *r)
         if (k == sizeof GROUPS / sizeof GROUPS[0])
             return fail_at(r, g,
                            "unknown section '%s'%s (known: model, data, optimizer, schedule, "
-                           "train)",
+                           "train, loss)",
                            gname, "");
         if (config_setting_type(g) != CONFIG_TYPE_GROUP)
             return fail_at(r, g, "'%s' must be a group: %s = { ... };", gname, gname);
@@ -489,6 +491,10 @@ int train_settings_read(train_settings *s, const char *path, as_err *err)
                 "");
         goto done;
     }
+    /* training-only options of the trainer */
+    double ls = 0.0;
+    if (get_float(&r, "loss", "label_smoothing", 0.0, 0.999, &ls) < 0) goto done;
+    s->train.label_smoothing = (float)ls;
     const char *out = get_str(&r, "train", "out");
     if (out) s->out_dir = resolve(path, out);
     rc = 0;

@@ -157,6 +157,7 @@ typedef struct worker {
     float *logits;       /* (ND, V), overwritten by dlogits in backward */
     float *lse;          /* (ND) log-sum-exp of each row */
     float loss_scale;    /* 1 / number of labels */
+    trainer_opts opts;   /* the trainer's, copied */
     float out_scale;     /* d_model^-0.5 when tied, else 1 */
 
     /* backward scratch */
@@ -666,7 +667,8 @@ static double worker_forward(worker *t, const train_batch *b, size_t *count)
     gemm_par(0, 1, ND, V, C, t->out_scale, t->dec_ln, C, wout, C, 0.0f, t->logits, V);
 #pragma omp parallel for schedule(static) if (ND * V >= PAR_MIN)
     for (size_t i = 0; i < ND; i++)
-        crossentropy_forward(t->rowloss + i, t->lse + i, t->logits + i * V, b->labels + i, 1, V);
+        crossentropy_forward(t->rowloss + i, t->lse + i, t->logits + i * V, b->labels + i, 1, V,
+                             t->opts.label_smoothing);
     double loss = 0.0;
     size_t n_lab = 0;
     for (size_t i = 0; i < ND; i++) {
@@ -762,7 +764,8 @@ static void worker_backward(worker *t, const train_batch *b)
     /* cross-entropy: dlogits = (softmax - onehot) / count on labelled rows */
 #pragma omp parallel for schedule(static) if (ND * V >= PAR_MIN)
     for (size_t i = 0; i < ND; i++)
-        crossentropy_backward(t->logits + i * V, t->lse + i, b->labels + i, 1, V, t->loss_scale);
+        crossentropy_backward(t->logits + i * V, t->lse + i, b->labels + i, 1, V, t->loss_scale,
+                              t->opts.label_smoothing);
     /* output layer */
     const float *wout = w->lm_head ? w->lm_head : w->shared;
     float *gout = w->lm_head ? g->lm_head : g->shared;
@@ -870,6 +873,11 @@ void trainer_free(t5_trainer *t)
     free(t->sub);
     free(t->logits);
     free(t);
+}
+
+void trainer_set_opts(t5_trainer *t, const trainer_opts *o)
+{
+    for (int k = 0; k < t->nw; k++) t->w[k]->opts = *o;
 }
 
 int trainer_check_batch(const t5_trainer *t, const train_batch *b, as_err *err)

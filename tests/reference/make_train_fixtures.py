@@ -18,6 +18,10 @@ model.safetensors (F32, HF names) and expected.safetensors holding
                               2 cosine), beta1, beta2, eps, weight_decay
     adam_clip    F32 (1)      max gradient norm
 
+and options.safetensors, the same batch and weights with the trainer's
+training-only options (train.cfg), one prefix per case:
+    ls.loss, ls.grad.<name>    loss.label_smoothing = LABEL_SMOOTHING
+
 The reference runs in float64 on float32-rounded weights. AdamW follows
 torch.optim.AdamW (decoupled decay, bias correction) with layer-norm weights
 excluded from decay (as the HF Trainer does), gradients clipped as
@@ -86,9 +90,31 @@ def make_batch(g):
     return src, mask, dec_in, labels
 
 
-def batch_loss(m, src, mask, dec_in, labels):
+LABEL_SMOOTHING = 0.1
+
+
+def batch_loss(m, src, mask, dec_in, labels, label_smoothing=0.0):
     logits, _ = m.forward(src, dec_in, src_mask=mask)
-    return t5_ref.loss(logits, labels)
+    return t5_ref.loss(logits, labels, label_smoothing)
+
+
+def grads(m, prefix, loss):
+    """{prefix.loss, prefix.grad.<name>} of loss, clearing the gradients."""
+    loss.backward()
+    out = {prefix + ".loss": np.asarray([float(loss)], dtype=np.float32)}
+    for n, p in m.params.items():
+        out[prefix + ".grad." + n] = p.grad.detach().to(torch.float32).numpy()
+        p.grad = None
+    return out
+
+
+def write_options(d, m, src, mask, dec_in, labels, seed):
+    """options.safetensors: loss and gradients under each training option."""
+    out = {}
+    out.update(grads(m, "ls", batch_loss(m, src, mask, dec_in, labels, LABEL_SMOOTHING)))
+    t5_ref.st_write(os.path.join(d, "options.safetensors"), out,
+                    {"generator": "tests/reference/make_train_fixtures.py", "seed": seed,
+                     "label_smoothing": LABEL_SMOOTHING})
 
 
 def write_variant(out_dir, name, cfg, seed):
@@ -102,6 +128,7 @@ def write_variant(out_dir, name, cfg, seed):
     t5_ref.save_folder(m, d)
 
     m.requires_grad_(True)
+    write_options(d, m, src, mask, dec_in, labels, seed)
     loss = batch_loss(m, src, mask, dec_in, labels)
     loss.backward()
     out = {}

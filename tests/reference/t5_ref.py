@@ -361,11 +361,13 @@ def shift_right(labels, start=0):
     return dec.masked_fill(dec == -100, 0)
 
 
-def loss(logits, labels):
-    """Mean cross-entropy over labels != -100 (HF's CrossEntropyLoss)."""
+def loss(logits, labels, label_smoothing=0.0):
+    """Mean cross-entropy over labels != -100 (HF's CrossEntropyLoss), with
+    torch's label smoothing when asked."""
     labels = torch.as_tensor(labels, dtype=torch.long)
     return torch.nn.functional.cross_entropy(
-        logits.reshape(-1, logits.shape[-1]), labels.reshape(-1), ignore_index=-100)
+        logits.reshape(-1, logits.shape[-1]), labels.reshape(-1), ignore_index=-100,
+        label_smoothing=label_smoothing)
 
 
 # ---------------------------------------------------------------- safetensors

@@ -324,21 +324,29 @@ static void test_crossentropy_vs_plain(void **state)
     float *z = random_array(&g, N * V);
     for (size_t i = 0; i < N * V; i++) z[i] *= 10.0f;
     const int labels[4] = {3, -1, 50, 0};
-    double l1[4], l2[4];
-    float s1[4], s2[4];
-    crossentropy_forward(l1, s1, z, labels, N, V);
-    crossentropy_forward_ref(l2, s2, z, labels, N, V);
-    for (size_t i = 0; i < N; i++) {
-        assert_true(fabs(l1[i] - l2[i]) < 1e-5 * (1 + fabs(l2[i])));
-        assert_true(fabs(s1[i] - s2[i]) < 1e-5 * (1 + fabs(s2[i])));
+    for (int k = 0; k < 2; k++) { /* plain, then label smoothing 0.1 */
+        float ls = k ? 0.1f : 0.0f;
+        double l1[4], l2[4];
+        float s1[4], s2[4];
+        crossentropy_forward(l1, s1, z, labels, N, V, ls);
+        crossentropy_forward_ref(l2, s2, z, labels, N, V, ls);
+        for (size_t i = 0; i < N; i++) {
+            assert_true(fabs(l1[i] - l2[i]) < 1e-5 * (1 + fabs(l2[i])));
+            assert_true(fabs(s1[i] - s2[i]) < 1e-5 * (1 + fabs(s2[i])));
+        }
+        assert_true(l1[1] == 0.0);
+        float *d1 = copy_array(z, N * V), *d2 = copy_array(z, N * V);
+        crossentropy_backward(d1, s2, labels, N, V, 0.25f, ls);
+        crossentropy_backward_ref(d2, s2, labels, N, V, 0.25f, ls);
+        assert_close_array(d1, d2, N * V, 1e-6, 1e-5);
+        for (size_t j = 0; j < V; j++) assert_true(d1[V + j] == 0.0f); /* unlabelled */
+        /* each labelled row of the gradient sums to 0: both targets are distributions */
+        double sum = 0;
+        for (size_t j = 0; j < V; j++) sum += d1[j];
+        assert_true(fabs(sum) < 1e-5);
+        free(d1), free(d2);
     }
-    assert_true(l1[1] == 0.0);
-    float *d1 = copy_array(z, N * V), *d2 = copy_array(z, N * V);
-    crossentropy_backward(d1, s2, labels, N, V, 0.25f);
-    crossentropy_backward_ref(d2, s2, labels, N, V, 0.25f);
-    assert_close_array(d1, d2, N * V, 1e-6, 1e-5);
-    for (size_t j = 0; j < V; j++) assert_true(d1[V + j] == 0.0f); /* the unlabelled row */
-    free(z), free(d1), free(d2);
+    free(z);
 }
 
 static void test_gemm_par_vs_ref(void **state)

@@ -1,6 +1,8 @@
 /* test_train.c - the trainer against independent references:
  *  - gradients of every parameter on a padded batch vs PyTorch (fixtures of
  *    tests/reference/make_train_fixtures.py), both model variants;
+ *  - the same with each training-only option (label smoothing ...), against
+ *    the same reference's options.safetensors;
  *  - ten AdamW updates (clipping, warm-up, cosine decay) vs PyTorch losses;
  *  - central finite differences of a plain double-precision forward pass
  *    written here, on tiny models, for a sample of parameters;
@@ -85,38 +87,77 @@ static void fixture_close(fixture *fx)
 
 /* ---- gradients vs PyTorch -------------------------------------------------- */
 
-static void check_grads(const char *name)
+/* Loss and every gradient of one step on the fixture's batch under opts
+ * against the reference's <prefix>loss and <prefix>grad.NAME in ex. */
+static void check_step(fixture *fx, const st_file *ex, const char *prefix,
+                       const trainer_opts *opts, const char *name)
 {
-    fixture fx;
-    fixture_open(&fx, name);
-    t5_trainer *tr = trainer_new(&fx.m, fx.b.n, fx.b.max_src, fx.b.max_tgt);
+    t5_trainer *tr = trainer_new(&fx->m, fx->b.n, fx->b.max_src, fx->b.max_tgt);
+    if (opts) trainer_set_opts(tr, opts);
     as_err err;
-    assert_int_equal(trainer_check_batch(tr, &fx.b, &err), 0);
-    float *want_loss = floats(&fx.ex, "loss", NULL);
-    double loss = train_forward(tr, &fx.b);
-    assert_true(fabs(loss - want_loss[0]) <= 1e-5 * fabs(want_loss[0]));
+    assert_int_equal(trainer_check_batch(tr, &fx->b, &err), 0);
+    char key[160];
+    snprintf(key, sizeof key, "%sloss", prefix);
+    float *want_loss = floats(ex, key, NULL);
+    double loss = train_forward(tr, &fx->b);
+    if (!(fabs(loss - want_loss[0]) <= 1e-5 * fabs(want_loss[0])))
+        fail_msg("%s %s: loss %.8g, PyTorch %.8g", name, prefix, loss, want_loss[0]);
     train_zero_grad(tr);
-    train_backward(tr, &fx.b);
+    train_backward(tr, &fx->b);
     const float *g = train_grads(tr);
-    for (size_t i = 0; i < fx.m.n_tensors; i++) {
-        const t5_tensor *t = &fx.m.tensors[i];
-        char key[128];
-        snprintf(key, sizeof key, "grad.%s", t->name);
+    for (size_t i = 0; i < fx->m.n_tensors; i++) {
+        const t5_tensor *t = &fx->m.tensors[i];
+        snprintf(key, sizeof key, "%sgrad.%s", prefix, t->name);
         size_t n;
-        float *want = floats(&fx.ex, key, &n);
+        float *want = floats(ex, key, &n);
         assert_int_equal(n, t->numel);
         double mx = 0;
         for (size_t j = 0; j < n; j++) mx = fmax(mx, fabs(want[j]));
         const float *got = g + t->offset;
         for (size_t j = 0; j < n; j++)
             if (!(fabs(got[j] - want[j]) <= 1e-3 * fabs(want[j]) + 1e-5 * mx))
-                fail_msg("%s %s[%zu] = %.8g, PyTorch %.8g (max %.3g)", name, t->name, j,
-                         got[j], want[j], mx);
+                fail_msg("%s %s%s[%zu] = %.8g, PyTorch %.8g (max %.3g)", name, prefix,
+                         t->name, j, got[j], want[j], mx);
         free(want);
     }
     free(want_loss);
     trainer_free(tr);
+}
+
+static void check_grads(const char *name)
+{
+    fixture fx;
+    fixture_open(&fx, name);
+    check_step(&fx, &fx.ex, "", NULL, name);
     fixture_close(&fx);
+}
+
+/* The training-only options (tests/fixtures/train-NAME/options.safetensors). */
+static void check_options(const char *name)
+{
+    fixture fx;
+    fixture_open(&fx, name);
+    char path[300];
+    as_err err;
+    st_file op;
+    snprintf(path, sizeof path, FIXTURES "/train-%s/options.safetensors", name);
+    if (st_open(&op, path, &err)) fail_msg("%s", err.msg);
+    trainer_opts ls = {.label_smoothing = 0.1f};
+    check_step(&fx, &op, "ls.", &ls, name);
+    st_close(&op);
+    fixture_close(&fx);
+}
+
+static void test_options_tied_relu(void **state)
+{
+    (void)state;
+    check_options("tied-relu");
+}
+
+static void test_options_untied_gated(void **state)
+{
+    (void)state;
+    check_options("untied-gated");
 }
 
 static void test_grads_tied_relu(void **state)
@@ -503,6 +544,8 @@ int main(void)
         cmocka_unit_test(test_grads_untied_gated),
         cmocka_unit_test(test_adamw_tied_relu),
         cmocka_unit_test(test_adamw_untied_gated),
+        cmocka_unit_test(test_options_tied_relu),
+        cmocka_unit_test(test_options_untied_gated),
         cmocka_unit_test(test_finite_diff_relu_tied),
         cmocka_unit_test(test_finite_diff_gated_untied),
         cmocka_unit_test(test_forward_matches_engine),
