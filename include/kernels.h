@@ -20,6 +20,7 @@
 #define ATTNSCOPE_KERNELS_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 /* out (N, OC) = inp (N, C) @ w^T, w (OC, C) as nn.Linear stores it.
  * beta 0 overwrites out, beta 1 adds to it. */
@@ -143,6 +144,20 @@ void crossentropy_backward(float *logits, const float *lse, const int *labels, s
                            size_t V, float scale, float smoothing);
 void crossentropy_backward_ref(float *logits, const float *lse, const int *labels, size_t N,
                                size_t V, float scale, float smoothing);
+
+/* Dropout (training only): out = inp * keep / (1 - p), element i kept when
+ * the high 32 bits of output i0 + i of the splitmix64 stream keyed by key
+ * are at least p * 2^32. The mask depends only on (key, index), so the
+ * backward pass draws it again instead of storing it, and a slice of a
+ * tensor gets the same mask whichever thread or piece computes it. out may
+ * be inp. tests/reference/make_train_fixtures.py draws the same masks. */
+void dropout_forward(float *out, const float *inp, size_t n, float p, uint64_t key, uint64_t i0);
+void dropout_forward_ref(float *out, const float *inp, size_t n, float p, uint64_t key,
+                         uint64_t i0);
+/* In place: d = d * keep / (1 - p) with forward's mask. */
+void dropout_backward(float *d, size_t n, float p, uint64_t key, uint64_t i0);
+/* The key one coordinate down: dropout_key(dropout_key(seed, step), site)... */
+uint64_t dropout_key(uint64_t key, uint64_t v);
 
 /* HF's _relative_position_bucket for relative position rel = key - query. */
 int t5_rel_bucket(long rel, int bidirectional, size_t num_buckets, size_t max_distance);

@@ -82,10 +82,22 @@ void trainer_free(t5_trainer *t);
  * existed. */
 typedef struct {
     float label_smoothing;  /* loss.label_smoothing in [0, 1): PyTorch's */
+    float dropout;          /* model.dropout_rate in [0, 1): T5's dropout at
+                               T5's places (after the embeddings, on the
+                               attention probabilities, the feed-forward
+                               hidden layer and each residual branch, after
+                               each stack's final layer norm) */
+    uint64_t dropout_seed;  /* with the step (trainer_set_step), the masks */
 } trainer_opts;
 
 /* Set the options for the next train_forward and train_backward. */
 void trainer_set_opts(t5_trainer *t, const trainer_opts *o);
+
+/* The update the next train_forward computes: its dropout masks depend only
+ * on (dropout_seed, step, place, sequence of the batch, element), not on
+ * the threads or on what ran before, so a resumed run drops exactly what an
+ * uninterrupted one does. 0 until set. */
+void trainer_set_step(t5_trainer *t, uint64_t step);
 
 /* Whether batch b fits the trainer's capacities; -1 with a message if not. */
 int trainer_check_batch(const t5_trainer *t, const train_batch *b, as_err *err);

@@ -90,6 +90,13 @@ static int parse_config(t5_config *c, const cJSON *root, as_err *err)
         c->layer_norm_eps = (float)eps->valuedouble;
     }
 
+    /* dropout_rate: kept for the round trip only (inference never drops);
+     * anything but a rate in [0, 1) is left at HF's default. */
+    const cJSON *dr = cJSON_GetObjectItemCaseSensitive(root, "dropout_rate");
+    c->dropout_rate = 0.1f;
+    if (cJSON_IsNumber(dr) && dr->valuedouble >= 0 && dr->valuedouble < 1)
+        c->dropout_rate = (float)dr->valuedouble;
+
     const cJSON *ff = cJSON_GetObjectItemCaseSensitive(root, "feed_forward_proj");
     c->ff = T5_FF_RELU;
     if (ff && !cJSON_IsNull(ff)) {
@@ -157,8 +164,9 @@ int t5_config_write_json(const t5_config *c, const char *path, as_err *err)
 {
     if (t5_config_check(c, err)) return as_errprefix(err, "not writing %s", path);
     int gated = c->ff == T5_FF_GATED_GELU;
-    char eps[32];
+    char eps[32], drop[32];
     float_text(c->layer_norm_eps, eps, sizeof eps);
+    float_text(c->dropout_rate, drop, sizeof drop);
 
     cJSON *r = cJSON_CreateObject();
     cJSON *arch = cJSON_AddArrayToObject(r, "architectures");
@@ -169,7 +177,7 @@ int t5_config_write_json(const t5_config *c, const char *path, as_err *err)
     cJSON_AddNumberToObject(r, "d_model", (double)c->d_model);
     cJSON_AddNumberToObject(r, "decoder_start_token_id", c->decoder_start_token_id);
     cJSON_AddStringToObject(r, "dense_act_fn", gated ? "gelu_new" : "relu");
-    cJSON_AddNumberToObject(r, "dropout_rate", 0.1);
+    cJSON_AddRawToObject(r, "dropout_rate", drop);
     cJSON_AddNumberToObject(r, "eos_token_id", c->eos_token_id);
     cJSON_AddStringToObject(r, "feed_forward_proj", gated ? "gated-gelu" : "relu");
     cJSON_AddNumberToObject(r, "initializer_factor", 1.0);

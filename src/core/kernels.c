@@ -790,6 +790,56 @@ void crossentropy_backward_ref(float *logits, const float *lse, const int *label
     }
 }
 
+/* ---- dropout --------------------------------------------------------------- */
+
+#define DROP_GOLDEN 0x9E3779B97F4A7C15ull
+
+static inline uint64_t drop_mix(uint64_t z)
+{
+    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+    return z ^ (z >> 31);
+}
+
+uint64_t dropout_key(uint64_t key, uint64_t v) { return drop_mix((key ^ v) + DROP_GOLDEN); }
+
+/* The threshold of the high 32 bits below which an element is dropped. */
+static uint64_t drop_threshold(float p) { return (uint64_t)((double)p * 4294967296.0); }
+
+TRAIN_CLONES
+static void dropout_body(float *out, const float *inp, size_t n, uint64_t thr, float scale,
+                         uint64_t key, uint64_t i0)
+{
+#pragma omp simd
+    for (size_t i = 0; i < n; i++) {
+        uint64_t u = drop_mix(key + (i0 + i + 1) * DROP_GOLDEN) >> 32;
+        out[i] = u >= thr ? inp[i] * scale : 0.0f;
+    }
+}
+
+void dropout_forward(float *out, const float *inp, size_t n, float p, uint64_t key, uint64_t i0)
+{
+    dropout_body(out, inp, n, drop_threshold(p), 1.0f / (1.0f - p), key, i0);
+}
+
+void dropout_backward(float *d, size_t n, float p, uint64_t key, uint64_t i0)
+{
+    dropout_body(d, d, n, drop_threshold(p), 1.0f / (1.0f - p), key, i0);
+}
+
+void dropout_forward_ref(float *out, const float *inp, size_t n, float p, uint64_t key,
+                         uint64_t i0)
+{
+    uint64_t thr = drop_threshold(p);
+    for (size_t i = 0; i < n; i++) {
+        uint64_t z = key + (i0 + i + 1) * DROP_GOLDEN;
+        z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+        z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+        z ^= z >> 31;
+        out[i] = (z >> 32) >= thr ? (float)((double)inp[i] / (1.0 - (double)p)) : 0.0f;
+    }
+}
+
 int t5_rel_bucket(long rel, int bidirectional, size_t num_buckets, size_t max_distance)
 {
     int bucket = 0;

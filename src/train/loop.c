@@ -787,6 +787,7 @@ int train_run(const train_settings *s, const train_options *o, as_err *err)
         }
         shown_stage = stage;
         if (make_batch(&b, &bs, step, s->batch, start, err)) goto restore;
+        trainer_set_step(tr, step);
         double loss = train_forward(tr, &b);
         if (nan_at && step + 1 == nan_at) loss = NAN;  /* fault injection for the tests */
         if (!isfinite(loss)) {

@@ -5,7 +5,7 @@
  *   model     = { d_model; d_ff; num_layers; num_decoder_layers; num_heads;
  *                 d_kv (default d_model / num_heads); feed_forward_proj;
  *                 tie_word_embeddings; relative_attention_num_buckets;
- *                 relative_attention_max_distance; init_seed; };
+ *                 relative_attention_max_distance; init_seed; dropout_rate; };
  *   data      = { preset; n; seed; test_share; }  or  { train; test; },
  *               with weights = { two_roots; one_root; no_root; },
  *               stepwise = { stages = [...]; drop_first; } and (preset only)
@@ -48,6 +48,7 @@ static const keydef KEYS[] = {
     {"model", "relative_attention_num_buckets", K_INT},
     {"model", "relative_attention_max_distance", K_INT},
     {"model", "init_seed", K_INT},
+    {"model", "dropout_rate", K_FLOAT},
     {"data", "preset", K_STR},
     {"data", "n", K_INT},
     {"data", "seed", K_INT},
@@ -316,6 +317,11 @@ int train_settings_read(train_settings *s, const char *path, as_err *err)
     config_setting_t *tie = find(&r, "model", "tie_word_embeddings");
     if (tie) c->tie_word_embeddings = config_setting_get_bool(tie);
     if (get_int(&r, "model", "init_seed", 0, &v) == 1) s->init_seed = (uint64_t)v;
+    double dr = 0.0;
+    int dk_rate = get_float(&r, "model", "dropout_rate", 0.0, 0.9, &dr);
+    if (dk_rate < 0) goto done;
+    if (dk_rate) c->dropout_rate = (float)dr; /* else config.json keeps HF's 0.1, as before */
+    s->train.dropout = (float)dr;
     if (t5_config_check(c, err)) {
         config_setting_t *g = config_lookup(&r.cfg, "model");
         as_errprefix(err, "%s:%d: model", path, line_of(g));
@@ -478,6 +484,7 @@ int train_settings_read(train_settings *s, const char *path, as_err *err)
     }
     s->threads = (int)th;
     if (get_int(&r, "train", "seed", 0, &v) == 1) s->seed = (uint64_t)v;
+    s->train.dropout_seed = s->seed;
     int ks = get_size(&r, "train", "steps", 1, &s->steps);
     int ke = get_size(&r, "train", "epochs", 1, &s->epochs);
     if (ks < 0 || ke < 0) goto done;

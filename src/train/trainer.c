@@ -19,8 +19,13 @@
  * encoder output in one (2HD, C) product); the feed-forward block runs in
  * L2-sized row pieces (FF_CHUNK).
  *
+ * Dropout (trainer_opts.dropout, 0 by default: then none of it runs) sits
+ * at T5's places; its masks are drawn from (seed, step, place, sequence,
+ * element) by kernels.c's dropout_forward, so the backward pass draws them
+ * again instead of storing them, and a run stays reproducible bit for bit.
+ *
  * Deliberately not here: the optimiser (optim.c), data and the loop
- * (loop.c). No dropout: the model trains deterministically. */
+ * (loop.c). */
 #include <cblas.h>
 #include <math.h>
 #include <omp.h>
@@ -158,6 +163,9 @@ typedef struct worker {
     float *lse;          /* (ND) log-sum-exp of each row */
     float loss_scale;    /* 1 / number of labels */
     trainer_opts opts;   /* the trainer's, copied */
+    uint64_t drop_key;   /* dropout: the key of this step (from seed and step) */
+    size_t seq0;         /* the batch index of this worker's first sequence */
+    float *ddrop;        /* (max(NE,ND), C) a dropped residual branch or its gradient */
     float out_scale;     /* d_model^-0.5 when tied, else 1 */
 
     /* backward scratch */
@@ -176,6 +184,7 @@ typedef struct worker {
 
     int nthreads;
     float *tscratch;     /* per thread: (max_len^2) dP block */
+    float *tscratch2;    /* per thread: (max_len^2) dropped probabilities */
     float *tdb_e;        /* per (sequence, head): (2*max_src-1) encoder bias gradient */
     float *tdb_d;        /* per (sequence, head): (max_tgt) decoder bias gradient */
     double *rowloss;     /* (ND) loss of each labelled row (summed in order: deterministic) */
@@ -278,6 +287,7 @@ static size_t worker_acts_layout(worker *t, float *base)
     TAKE(t->dcq, ND * HD);
     TAKE(t->ebias, H * (2 * S - 1));
     TAKE(t->dbias, H * T);
+    TAKE(t->ddrop, NM * C);
 #undef TAKE
     return n;
 }
@@ -302,6 +312,7 @@ static void worker_scratch_new(worker *t)
     size_t ml = zmax(S, T);
     t->scratch_n = ml * ml;
     t->tscratch = xmalloc((size_t)t->nthreads * t->scratch_n * sizeof(float));
+    t->tscratch2 = xmalloc((size_t)t->nthreads * t->scratch_n * sizeof(float));
     t->tdb_e = xmalloc(cap_seqs * H * (2 * S - 1) * sizeof(float));
     t->tdb_d = xmalloc(cap_seqs * H * T * sizeof(float));
     t->rowloss = xmalloc(t->cap_d * sizeof(double));
@@ -347,6 +358,7 @@ static void worker_free(worker *t)
     free(t->pd_off);
     free(t->pc_off);
     free(t->tscratch);
+    free(t->tscratch2);
     free(t->tdb_e);
     free(t->tdb_d);
     free(t->rowloss);
@@ -398,6 +410,85 @@ static void rms_bwd(worker *t, float *dinp, float *dw, const float *dout, const 
         for (size_t j = 0; j < C; j++) dw[j] += t->tdw[(size_t)k * C + j];
 }
 
+/* ---- dropout --------------------------------------------------------------- */
+
+/* The places of dropout, numbered as tests/reference/make_train_fixtures.py's
+ * SITES (the key of a mask is drawn from the number). */
+enum {
+    DS_ENC_EMBED = 0, DS_ENC_SELF_PROBS, DS_ENC_SELF_OUT, DS_ENC_FF_HIDDEN, DS_ENC_FF_OUT,
+    DS_ENC_FINAL,
+    DS_DEC_EMBED = 10, DS_DEC_SELF_PROBS, DS_DEC_SELF_OUT, DS_DEC_CROSS_PROBS, DS_DEC_CROSS_OUT,
+    DS_DEC_FF_HIDDEN, DS_DEC_FF_OUT, DS_DEC_FINAL
+};
+#define FF_HIDDEN(dec) ((dec) ? DS_DEC_FF_HIDDEN : DS_ENC_FF_HIDDEN)
+#define FF_OUT(dec) ((dec) ? DS_DEC_FF_OUT : DS_ENC_FF_OUT)
+
+/* Where the sequences of a token tensor lie: rows off[b] .. off[b]+len[b]. */
+typedef struct {
+    const size_t *off, *len;
+    size_t n;
+} seq_rows;
+
+static seq_rows enc_rows(const train_batch *b) { return (seq_rows){b->src_off, b->src_len, b->n}; }
+static seq_rows dec_rows(const train_batch *b) { return (seq_rows){b->tgt_off, b->tgt_len, b->n}; }
+
+static int dropping(const worker *t) { return t->opts.dropout > 0.0f; }
+
+/* The key of a place of a layer (of this step). */
+static uint64_t site_key(const worker *t, int site, size_t layer)
+{
+    return dropout_key(dropout_key(t->drop_key, (uint64_t)site), layer);
+}
+
+/* Dropout on rows r0 .. r1-1 of a token tensor (row stride ld, W columns
+ * from x): element (row, j) of sequence b is element (row - off) W + j of
+ * that sequence's mask. In place, forward and backward are the same
+ * operation (the gradient is masked and scaled as the values were). */
+static void drop_rows(const worker *t, float *x, size_t ld, size_t W, size_t r0, size_t r1,
+                      int site, size_t layer, const seq_rows *sr)
+{
+    uint64_t key = site_key(t, site, layer);
+    for (size_t b = 0; b < sr->n; b++) {
+        size_t s0 = sr->off[b], s1 = s0 + sr->len[b];
+        size_t a = s0 > r0 ? s0 : r0, e = s1 < r1 ? s1 : r1;
+        if (a >= e) continue;
+        uint64_t kb = dropout_key(key, t->seq0 + b);
+        for (size_t r = a; r < e; r++)
+            dropout_backward(x + r * ld, W, t->opts.dropout, kb, (r - s0) * W);
+    }
+}
+
+/* out (N, C) = x + drop(ctx (N, HD) w^T): an attention block's residual. */
+static void residual_fwd(const worker *t, float *out, const float *x, const float *ctx,
+                         const float *w, size_t N, int site, size_t layer, const seq_rows *sr)
+{
+    size_t C = t->C, HD = t->HD;
+    if (!dropping(t)) {
+        memcpy(out, x, N * C * sizeof(float));
+        matmul_forward_par(out, ctx, w, N, HD, C, 1.0f);
+        return;
+    }
+    matmul_forward_par(t->ddrop, ctx, w, N, HD, C, 0.0f);
+    drop_rows(t, t->ddrop, C, C, 0, N, site, layer, sr);
+    for (size_t i = 0; i < N * C; i++) out[i] = x[i] + t->ddrop[i];
+}
+
+/* Its backward from dx = d(out): dctx (N, HD) = d(branch) w (overwritten),
+ * dw += d(branch)^T ctx. */
+static void residual_bwd(worker *t, float *dctx, float *dw, const float *dx, const float *ctx,
+                         const float *w, size_t N, int site, size_t layer, const seq_rows *sr)
+{
+    size_t C = t->C, HD = t->HD;
+    const float *d = dx;
+    if (dropping(t)) {
+        memcpy(t->ddrop, dx, N * C * sizeof(float));
+        drop_rows(t, t->ddrop, C, C, 0, N, site, layer, sr);
+        d = t->ddrop;
+    }
+    memset(dctx, 0, N * HD * sizeof(float));
+    matmul_backward(dctx, dw, d, ctx, w, N, HD, C);
+}
+
 /* ---- attention ------------------------------------------------------------ */
 
 /* How a block of scores gets its position bias: none (cross attention),
@@ -412,7 +503,21 @@ typedef struct {
     int mode;
     const float *bias;        /* (H, bias_n) or NULL */
     size_t bias_n, center;
+    float drop;               /* dropout on the probabilities (0: none) */
+    uint64_t drop_key;        /* its place's key */
+    size_t seq0;              /* the batch index of sequence 0 */
 } attn_args;
+
+/* Block (b, h) of the probabilities P (Lq, Lk) with its dropout, into
+ * scratch: what multiplies V. */
+static const float *attn_dropped(const attn_args *a, const float *P, size_t b, size_t h,
+                                 size_t Lq, size_t Lk, float *scratch)
+{
+    if (a->drop == 0.0f) return P;
+    dropout_forward(scratch, P, Lq * Lk, a->drop, dropout_key(a->drop_key, a->seq0 + b),
+                    h * Lq * Lk);
+    return scratch;
+}
 
 /* Multiply-adds of one attention product over the batch. */
 static size_t attn_work(const worker *t, const attn_args *a, size_t n_seq)
@@ -422,13 +527,15 @@ static size_t attn_work(const worker *t, const attn_args *a, size_t n_seq)
     return w * t->H * t->dkv;
 }
 
-/* ctx (rows, HD) with row stride ldc; probs blocks (H, Lq, Lk) per sequence. */
+/* ctx (rows, HD) with row stride ldc; probs blocks (H, Lq, Lk) per sequence
+ * (before dropout: what the softmax backward needs). */
 static void attention_fwd(const worker *t, const attn_args *a, size_t n_seq, float *probs,
                           float *ctx, size_t ldc)
 {
     size_t H = t->H, dkv = t->dkv;
 #pragma omp parallel for schedule(dynamic, 1) if (attn_work(t, a, n_seq) >= PAR_WORK)
     for (size_t bh = 0; bh < n_seq * H; bh++) {
+        float *scratch = t->tscratch + (size_t)omp_get_thread_num() * t->scratch_n;
         size_t b = bh / H, h = bh % H;
         size_t Lq = a->q_len[b], Lk = a->k_len[b];
         float *P = probs + a->p_off[b] + h * Lq * Lk;
@@ -448,8 +555,8 @@ static void attention_fwd(const worker *t, const attn_args *a, size_t n_seq, flo
             }
             softmax_row_forward(row, n, Lk);
         }
-        gemm(0, 0, Lq, dkv, Lk, 1.0f, P, Lk, v, a->ldv, 0.0f,
-             ctx + a->q_off[b] * ldc + h * dkv, ldc);
+        gemm(0, 0, Lq, dkv, Lk, 1.0f, attn_dropped(a, P, b, h, Lq, Lk, scratch), Lk, v, a->ldv,
+             0.0f, ctx + a->q_off[b] * ldc + h * dkv, ldc);
     }
 }
 
@@ -467,6 +574,7 @@ static void attention_bwd(worker *t, const attn_args *a, size_t n_seq, const flo
     {
         int tid = omp_get_thread_num();
         float *dP = t->tscratch + (size_t)tid * t->scratch_n;
+        float *Pd = t->tscratch2 + (size_t)tid * t->scratch_n;
 #pragma omp for schedule(dynamic, 1)
         for (size_t bh = 0; bh < n_seq * H; bh++) {
             size_t b = bh / H, h = bh % H;
@@ -479,9 +587,14 @@ static void attention_bwd(worker *t, const attn_args *a, size_t n_seq, const flo
             float *dqb = dq + a->q_off[b] * lddq + h * dkv;
             float *dkb = dk + a->k_off[b] * lddk + h * dkv;
             float *dvb = dv + a->k_off[b] * lddv + h * dkv;
-            /* dP = dctx V^T, dV = P^T dctx */
+            /* dP = dctx V^T, dV = P^T dctx (P after its dropout; dP then back
+             * through the dropout) */
             gemm(0, 1, Lq, Lk, dkv, 1.0f, dc, ldc, v, a->ldv, 0.0f, dP, Lk);
-            gemm(1, 0, Lk, dkv, Lq, 1.0f, P, Lk, dc, ldc, 0.0f, dvb, lddv);
+            gemm(1, 0, Lk, dkv, Lq, 1.0f, attn_dropped(a, P, b, h, Lq, Lk, Pd), Lk, dc, ldc,
+                 0.0f, dvb, lddv);
+            if (a->drop != 0.0f)
+                dropout_backward(dP, Lq * Lk, a->drop, dropout_key(a->drop_key, a->seq0 + b),
+                                 h * Lq * Lk);
             /* dS = P * (dP - rowsum(dP * P)) */
             float *dbh = tdb ? tdb + bh * a->bias_n : NULL;
             for (size_t i = 0; i < Lq; i++) {
@@ -536,6 +649,7 @@ static void attn_self_args(const worker *t, attn_args *a, const layer_acts *L,
     a->bias = bias;
     a->bias_n = bias_n;
     a->center = center;
+    a->drop = 0.0f;
 }
 
 static void attn_cross_args(const worker *t, attn_args *a, const layer_acts *L,
@@ -556,6 +670,15 @@ static void attn_cross_args(const worker *t, attn_args *a, const layer_acts *L,
     a->bias = NULL;
     a->bias_n = 0;
     a->center = 0;
+    a->drop = 0.0f;
+}
+
+/* The attention's dropout: a place of a layer. */
+static void attn_drop_args(const worker *t, attn_args *a, int site, size_t layer)
+{
+    a->drop = t->opts.dropout;
+    a->drop_key = site_key(t, site, layer);
+    a->seq0 = t->seq0;
 }
 
 /* ---- forward -------------------------------------------------------------- */
@@ -570,43 +693,47 @@ static void embed(float *out, const int *ids, const float *table, size_t N, size
  * one piece stays in L2 between the two products and the activation. */
 #define FF_CHUNK 128
 
-/* The feed-forward block: out = x + FF(ln(x)), piece by piece. */
+/* The feed-forward block of layer `layer` of the decoder (dec) or the
+ * encoder: out = x + drop(FF(ln(x))), dropout also on the hidden layer,
+ * piece by piece. */
 static void ff_fwd(const worker *t, const t5_block *w, layer_acts *a, const float *x,
-                   float *out, size_t N)
+                   float *out, size_t N, int dec, size_t layer, const seq_rows *sr)
 {
     size_t C = t->C, F = t->F;
     float eps = t->m->cfg.layer_norm_eps;
-    int gated = t->m->cfg.ff == T5_FF_GATED_GELU;
+    int gated = t->m->cfg.ff == T5_FF_GATED_GELU, drop = dropping(t);
     rms_fwd(a->ln2, a->rstd2, x, w->ln_ff, N, C, eps);
     for (size_t i0 = 0; i0 < N; i0 += FF_CHUNK) {
         size_t n = N - i0 < FF_CHUNK ? N - i0 : FF_CHUNK;
         const float *ln = a->ln2 + i0 * C;
-        const float *act;
+        float *act = gated ? a->ffa : a->ffh;  /* (N, F) the hidden layer */
         if (gated) {
             /* wi_0 and wi_1 are adjacent in the parameter table: one (2F, C) product */
-            float *h = a->ffh + i0 * 2 * F, *o = a->ffa + i0 * F;
+            float *h = a->ffh + i0 * 2 * F;
             gemm(0, 1, n, 2 * F, C, 1.0f, ln, C, w->wi0, C, 0.0f, h, 2 * F);
-            gelu_gate_forward(o, h, n, F);
-            act = o;
+            gelu_gate_forward(act + i0 * F, h, n, F);
         } else {
             float *h = a->ffh + i0 * F;
             gemm(0, 1, n, F, C, 1.0f, ln, C, w->wi, C, 0.0f, h, F);
             relu_forward(h, h, n * F);
-            act = h;
         }
-        memcpy(out + i0 * C, x + i0 * C, n * C * sizeof(float));
-        gemm(0, 1, n, C, F, 1.0f, act, F, w->wo, F, 1.0f, out + i0 * C, C);
+        if (drop) drop_rows(t, act, F, F, i0, i0 + n, FF_HIDDEN(dec), layer, sr);
+        if (!drop) {
+            memcpy(out + i0 * C, x + i0 * C, n * C * sizeof(float));
+            gemm(0, 1, n, C, F, 1.0f, act + i0 * F, F, w->wo, F, 1.0f, out + i0 * C, C);
+            continue;
+        }
+        float *br = t->ddrop + i0 * C;
+        gemm(0, 1, n, C, F, 1.0f, act + i0 * F, F, w->wo, F, 0.0f, br, C);
+        drop_rows(t, t->ddrop, C, C, i0, i0 + n, FF_OUT(dec), layer, sr);
+        for (size_t i = i0 * C; i < (i0 + n) * C; i++) out[i] = x[i] + t->ddrop[i];
     }
 }
 
-/* Forward on one worker's sequences; returns the summed loss, *count the labels. */
-static double worker_forward(worker *t, const train_batch *b, size_t *count)
+/* The offsets of each sequence's attention blocks in this batch. */
+static void block_offsets(worker *t, const train_batch *b)
 {
-    const t5_weights *w = &t->m->w;
-    size_t C = t->C, H = t->H, HD = t->HD, V = t->V;
-    size_t NE = b->n_src, ND = b->n_tgt;
-    float eps = t->m->cfg.layer_norm_eps;
-    size_t pe = 0, pd = 0, pc = 0;
+    size_t H = t->H, pe = 0, pd = 0, pc = 0;
     for (size_t i = 0; i < b->n; i++) {
         size_t s = b->src_len[i], n = b->tgt_len[i];
         t->pe_off[i] = pe;
@@ -616,29 +743,45 @@ static double worker_forward(worker *t, const train_batch *b, size_t *count)
         pd += H * n * n;
         pc += H * n * s;
     }
-    build_bias(t, b);
-    size_t ne = 2 * b->max_src - 1;
-    attn_args aa;
+}
 
-    /* encoder */
+/* The encoder: embeddings -> layers -> final layer norm into enc_out. */
+static void encoder_fwd(worker *t, const train_batch *b)
+{
+    const t5_weights *w = &t->m->w;
+    size_t C = t->C, HD = t->HD, NE = b->n_src;
+    float eps = t->m->cfg.layer_norm_eps;
+    seq_rows sr = enc_rows(b);
+    attn_args aa;
     embed(t->enc[0].x, b->src, w->shared, NE, C);
+    if (dropping(t)) drop_rows(t, t->enc[0].x, C, C, 0, NE, DS_ENC_EMBED, 0, &sr);
     for (size_t l = 0; l < t->Le; l++) {
         layer_acts *a = &t->enc[l];
         const t5_block *bw = &w->enc[l];
         float *out = l + 1 < t->Le ? t->enc[l + 1].x : t->enc_xout;
         rms_fwd(a->ln1, a->rstd1, a->x, bw->ln_self, NE, C, eps);
         matmul_forward_par(a->qkv, a->ln1, bw->q, NE, C, 3 * HD, 0.0f);  /* q, k, v adjacent */
-        attn_self_args(t, &aa, a, b->src_off, b->src_len, t->pe_off, BIAS_BIDIR, t->ebias, ne,
-                       b->max_src - 1);
+        attn_self_args(t, &aa, a, b->src_off, b->src_len, t->pe_off, BIAS_BIDIR, t->ebias,
+                       2 * b->max_src - 1, b->max_src - 1);
+        if (dropping(t)) attn_drop_args(t, &aa, DS_ENC_SELF_PROBS, l);
         attention_fwd(t, &aa, b->n, a->probs, a->ctx, HD);
-        memcpy(a->x1, a->x, NE * C * sizeof(float));
-        matmul_forward_par(a->x1, a->ctx, bw->o, NE, HD, C, 1.0f);
-        ff_fwd(t, bw, a, a->x1, out, NE);
+        residual_fwd(t, a->x1, a->x, a->ctx, bw->o, NE, DS_ENC_SELF_OUT, l, &sr);
+        ff_fwd(t, bw, a, a->x1, out, NE, 0, l, &sr);
     }
     rms_fwd(t->enc_out, t->enc_rstd, t->enc_xout, w->enc_final_ln, NE, C, eps);
+    if (dropping(t)) drop_rows(t, t->enc_out, C, C, 0, NE, DS_ENC_FINAL, 0, &sr);
+}
 
-    /* decoder */
+/* The decoder: embeddings -> layers -> final layer norm into dec_ln. */
+static void decoder_fwd(worker *t, const train_batch *b)
+{
+    const t5_weights *w = &t->m->w;
+    size_t C = t->C, HD = t->HD, NE = b->n_src, ND = b->n_tgt;
+    float eps = t->m->cfg.layer_norm_eps;
+    seq_rows sr = dec_rows(b);
+    attn_args aa;
     embed(t->dec[0].x, b->dec_in, w->shared, ND, C);
+    if (dropping(t)) drop_rows(t, t->dec[0].x, C, C, 0, ND, DS_DEC_EMBED, 0, &sr);
     for (size_t l = 0; l < t->Ld; l++) {
         layer_acts *a = &t->dec[l];
         const t5_block *bw = &w->dec[l];
@@ -647,20 +790,32 @@ static double worker_forward(worker *t, const train_batch *b, size_t *count)
         matmul_forward_par(a->qkv, a->ln1, bw->q, ND, C, 3 * HD, 0.0f);
         attn_self_args(t, &aa, a, b->tgt_off, b->tgt_len, t->pd_off, BIAS_CAUSAL, t->dbias,
                        b->max_tgt, 0);
+        if (dropping(t)) attn_drop_args(t, &aa, DS_DEC_SELF_PROBS, l);
         attention_fwd(t, &aa, b->n, a->probs, a->ctx, HD);
-        memcpy(a->x1, a->x, ND * C * sizeof(float));
-        matmul_forward_par(a->x1, a->ctx, bw->o, ND, HD, C, 1.0f);
+        residual_fwd(t, a->x1, a->x, a->ctx, bw->o, ND, DS_DEC_SELF_OUT, l, &sr);
         /* cross attention */
         rms_fwd(a->lnc, a->rstdc, a->x1, bw->ln_cross, ND, C, eps);
         matmul_forward_par(a->cq, a->lnc, bw->cq, ND, C, HD, 0.0f);
         matmul_forward_par(a->ckv, t->enc_out, bw->ck, NE, C, 2 * HD, 0.0f);  /* ck, cv adjacent */
         attn_cross_args(t, &aa, a, b);
+        if (dropping(t)) attn_drop_args(t, &aa, DS_DEC_CROSS_PROBS, l);
         attention_fwd(t, &aa, b->n, a->cprobs, a->cctx, HD);
-        memcpy(a->x2, a->x1, ND * C * sizeof(float));
-        matmul_forward_par(a->x2, a->cctx, bw->co, ND, HD, C, 1.0f);
-        ff_fwd(t, bw, a, a->x2, out, ND);
+        residual_fwd(t, a->x2, a->x1, a->cctx, bw->co, ND, DS_DEC_CROSS_OUT, l, &sr);
+        ff_fwd(t, bw, a, a->x2, out, ND, 1, l, &sr);
     }
     rms_fwd(t->dec_ln, t->dec_rstd, t->dec_xout, w->dec_final_ln, ND, C, eps);
+    if (dropping(t)) drop_rows(t, t->dec_ln, C, C, 0, ND, DS_DEC_FINAL, 0, &sr);
+}
+
+/* Forward on one worker's sequences; returns the summed loss, *count the labels. */
+static double worker_forward(worker *t, const train_batch *b, size_t *count)
+{
+    const t5_weights *w = &t->m->w;
+    size_t C = t->C, V = t->V, ND = b->n_tgt;
+    block_offsets(t, b);
+    build_bias(t, b);
+    encoder_fwd(t, b);
+    decoder_fwd(t, b);
 
     /* output layer and cross-entropy */
     const float *wout = w->lm_head ? w->lm_head : w->shared;
@@ -694,39 +849,48 @@ static void embed_bwd(float *dtable, const int *ids, const float *dout, size_t N
  * input gradients go piece by piece (see FF_CHUNK); the weight gradients
  * are two products over all rows at the end. */
 static void ff_bwd(worker *t, const t5_block *w, t5_block *gw, const layer_acts *a,
-                   const float *x, float *dx, size_t N)
+                   const float *x, float *dx, size_t N, int dec, size_t layer,
+                   const seq_rows *sr)
 {
     size_t C = t->C, F = t->F;
-    int gated = t->m->cfg.ff == T5_FF_GATED_GELU;
+    int gated = t->m->cfg.ff == T5_FF_GATED_GELU, drop = dropping(t);
     size_t fw = gated ? 2 * F : F;
     float *dh = t->dff;  /* (N, fw): relu dh; gated dh0 | dh1 */
+    const float *dbr = dx;  /* d(the branch before its dropout) */
+    if (drop) {
+        memcpy(t->ddrop, dx, N * C * sizeof(float));
+        drop_rows(t, t->ddrop, C, C, 0, N, FF_OUT(dec), layer, sr);
+        dbr = t->ddrop;
+    }
     for (size_t i0 = 0; i0 < N; i0 += FF_CHUNK) {
         size_t n = N - i0 < FF_CHUNK ? N - i0 : FF_CHUNK;
         float *d = dh + i0 * fw;
         if (gated) {
             /* d(ffa) = dx wo goes into the dh1 half, then both halves in place */
-            gemm(0, 0, n, F, C, 1.0f, dx + i0 * C, C, w->wo, F, 0.0f, d + F, 2 * F);
+            gemm(0, 0, n, F, C, 1.0f, dbr + i0 * C, C, w->wo, F, 0.0f, d + F, 2 * F);
+            if (drop) drop_rows(t, dh + F, 2 * F, F, i0, i0 + n, FF_HIDDEN(dec), layer, sr);
             gelu_gate_backward(d, a->ffh + i0 * 2 * F, n, F);
             gemm(0, 0, n, C, 2 * F, 1.0f, d, 2 * F, w->wi0, C, 0.0f, t->dln + i0 * C, C);
         } else {
-            gemm(0, 0, n, F, C, 1.0f, dx + i0 * C, C, w->wo, F, 0.0f, d, F);
+            gemm(0, 0, n, F, C, 1.0f, dbr + i0 * C, C, w->wo, F, 0.0f, d, F);
+            if (drop) drop_rows(t, dh, F, F, i0, i0 + n, FF_HIDDEN(dec), layer, sr);
             relu_backward(d, a->ffh + i0 * F, n * F);
             gemm(0, 0, n, C, F, 1.0f, d, F, w->wi, C, 0.0f, t->dln + i0 * C, C);
         }
     }
-    matmul_backward(NULL, gw->wo, dx, gated ? a->ffa : a->ffh, w->wo, N, F, C);
+    matmul_backward(NULL, gw->wo, dbr, gated ? a->ffa : a->ffh, w->wo, N, F, C);
     matmul_backward(NULL, gated ? gw->wi0 : gw->wi, dh, a->ln2, NULL, N, C, fw);
     rms_bwd(t, dx, gw->ln_ff, t->dln, x, w->ln_ff, a->rstd2, N, C);
 }
 
 /* Self-attention block backward: dx holds d(x1); adds the branch's gradient. */
 static void self_attn_bwd(worker *t, const t5_block *w, t5_block *gw, const layer_acts *a,
-                          const attn_args *aa, size_t n_seq, float *dx, size_t N, float *tdb)
+                          const attn_args *aa, size_t n_seq, float *dx, size_t N, float *tdb,
+                          int site_out, size_t layer, const seq_rows *sr)
 {
     size_t C = t->C, HD = t->HD;
-    /* d(ctx) = dx o, do += dx^T ctx */
-    memset(t->dctx, 0, N * HD * sizeof(float));
-    matmul_backward(t->dctx, gw->o, dx, a->ctx, w->o, N, HD, C);
+    /* d(ctx) = d(branch) o, do += d(branch)^T ctx */
+    residual_bwd(t, t->dctx, gw->o, dx, a->ctx, w->o, N, site_out, layer, sr);
     attention_bwd(t, aa, n_seq, a->probs, t->dctx, HD, t->dqkv, 3 * HD, t->dqkv + HD, 3 * HD,
                   t->dqkv + 2 * HD, 3 * HD, tdb);
     memset(t->dln, 0, N * C * sizeof(float));
@@ -751,17 +915,18 @@ static void bias_scatter(worker *t, const float *tdb, size_t n_seq, size_t bias_
     }
 }
 
-/* Backward on one worker's sequences into its own gradients. */
-static void worker_backward(worker *t, const train_batch *b)
+/* The loss and the output layer backward, then the decoder's layers: dx
+ * ends as d(decoder input embeddings), denc as d(enc_out). */
+static void decoder_bwd(worker *t, const train_batch *b)
 {
     const t5_weights *w = &t->m->w;
     t5_weights *g = &t->g;
-    size_t C = t->C, HD = t->HD, V = t->V, H = t->H;
-    size_t NE = b->n_src, ND = b->n_tgt;
-    size_t ne = 2 * b->max_src - 1, nd = b->max_tgt;
+    size_t C = t->C, HD = t->HD, V = t->V, H = t->H, NE = b->n_src, ND = b->n_tgt;
+    size_t nd = b->max_tgt;
+    seq_rows sr = dec_rows(b);
     attn_args aa;
 
-    /* cross-entropy: dlogits = (softmax - onehot) / count on labelled rows */
+    /* cross-entropy: dlogits = (softmax - target) / count on labelled rows */
 #pragma omp parallel for schedule(static) if (ND * V >= PAR_MIN)
     for (size_t i = 0; i < ND; i++)
         crossentropy_backward(t->logits + i * V, t->lse + i, b->labels + i, 1, V, t->loss_scale,
@@ -771,21 +936,21 @@ static void worker_backward(worker *t, const train_batch *b)
     float *gout = w->lm_head ? g->lm_head : g->shared;
     gemm_par(0, 0, ND, C, V, t->out_scale, t->logits, V, wout, C, 0.0f, t->dln, C);
     gemm_par(1, 0, V, C, ND, t->out_scale, t->logits, V, t->dec_ln, C, 1.0f, gout, C);
+    if (dropping(t)) drop_rows(t, t->dln, C, C, 0, ND, DS_DEC_FINAL, 0, &sr);
     memset(t->dx, 0, ND * C * sizeof(float));
     rms_bwd(t, t->dx, g->dec_final_ln, t->dln, t->dec_xout, w->dec_final_ln, t->dec_rstd, ND, C);
 
-    /* decoder */
     memset(t->denc, 0, NE * C * sizeof(float));
     memset(t->tdb_d, 0, b->n * H * nd * sizeof(float));
     for (size_t l = t->Ld; l-- > 0;) {
         const layer_acts *a = &t->dec[l];
         const t5_block *bw = &w->dec[l];
         t5_block *gw = &g->dec[l];
-        ff_bwd(t, bw, gw, a, a->x2, t->dx, ND);
+        ff_bwd(t, bw, gw, a, a->x2, t->dx, ND, 1, l, &sr);
         /* cross attention */
-        memset(t->dctx, 0, ND * HD * sizeof(float));
-        matmul_backward(t->dctx, gw->co, t->dx, a->cctx, bw->co, ND, HD, C);
+        residual_bwd(t, t->dctx, gw->co, t->dx, a->cctx, bw->co, ND, DS_DEC_CROSS_OUT, l, &sr);
         attn_cross_args(t, &aa, a, b);
+        if (dropping(t)) attn_drop_args(t, &aa, DS_DEC_CROSS_PROBS, l);
         attention_bwd(t, &aa, b->n, a->cprobs, t->dctx, HD, t->dcq, HD, t->dckv, 2 * HD,
                       t->dckv + HD, 2 * HD, NULL);
         matmul_backward(t->denc, gw->ck, t->dckv, t->enc_out, bw->ck, NE, C, 2 * HD);
@@ -795,12 +960,23 @@ static void worker_backward(worker *t, const train_batch *b)
         /* self attention */
         attn_self_args(t, &aa, a, b->tgt_off, b->tgt_len, t->pd_off, BIAS_CAUSAL, t->dbias, nd,
                        0);
-        self_attn_bwd(t, bw, gw, a, &aa, b->n, t->dx, ND, t->tdb_d);
+        if (dropping(t)) attn_drop_args(t, &aa, DS_DEC_SELF_PROBS, l);
+        self_attn_bwd(t, bw, gw, a, &aa, b->n, t->dx, ND, t->tdb_d, DS_DEC_SELF_OUT, l, &sr);
     }
+    if (dropping(t)) drop_rows(t, t->dx, C, C, 0, ND, DS_DEC_EMBED, 0, &sr);
     embed_bwd(g->shared, b->dec_in, t->dx, ND, C);
     bias_scatter(t, t->tdb_d, b->n, nd, g->dec[0].rel_bias, 0, 0);
+}
 
-    /* encoder */
+/* The encoder's backward from denc = d(enc_out). */
+static void encoder_bwd(worker *t, const train_batch *b)
+{
+    const t5_weights *w = &t->m->w;
+    t5_weights *g = &t->g;
+    size_t C = t->C, H = t->H, NE = b->n_src, ne = 2 * b->max_src - 1;
+    seq_rows sr = enc_rows(b);
+    attn_args aa;
+    if (dropping(t)) drop_rows(t, t->denc, C, C, 0, NE, DS_ENC_FINAL, 0, &sr);
     memset(t->dx, 0, NE * C * sizeof(float));
     rms_bwd(t, t->dx, g->enc_final_ln, t->denc, t->enc_xout, w->enc_final_ln, t->enc_rstd, NE,
             C);
@@ -809,13 +985,22 @@ static void worker_backward(worker *t, const train_batch *b)
         const layer_acts *a = &t->enc[l];
         const t5_block *bw = &w->enc[l];
         t5_block *gw = &g->enc[l];
-        ff_bwd(t, bw, gw, a, a->x1, t->dx, NE);
+        ff_bwd(t, bw, gw, a, a->x1, t->dx, NE, 0, l, &sr);
         attn_self_args(t, &aa, a, b->src_off, b->src_len, t->pe_off, BIAS_BIDIR, t->ebias, ne,
                        b->max_src - 1);
-        self_attn_bwd(t, bw, gw, a, &aa, b->n, t->dx, NE, t->tdb_e);
+        if (dropping(t)) attn_drop_args(t, &aa, DS_ENC_SELF_PROBS, l);
+        self_attn_bwd(t, bw, gw, a, &aa, b->n, t->dx, NE, t->tdb_e, DS_ENC_SELF_OUT, l, &sr);
     }
+    if (dropping(t)) drop_rows(t, t->dx, C, C, 0, NE, DS_ENC_EMBED, 0, &sr);
     embed_bwd(g->shared, b->src, t->dx, NE, C);
     bias_scatter(t, t->tdb_e, b->n, ne, g->enc[0].rel_bias, 1, b->max_src - 1);
+}
+
+/* Backward on one worker's sequences into its own gradients. */
+static void worker_backward(worker *t, const train_batch *b)
+{
+    decoder_bwd(t, b);
+    encoder_bwd(t, b);
 }
 
 /* ---- the trainer: one worker per thread ------------------------------------ */
@@ -834,6 +1019,7 @@ struct t5_trainer {
     worker **w;
     train_batch *sub;    /* (nw) the groups of the last batch */
     float *logits;       /* (cap_seqs * max_tgt, V) assembled by train_logits */
+    uint64_t step;       /* trainer_set_step's */
 };
 
 t5_trainer *trainer_new(t5_model *m, size_t cap_seqs, size_t max_src, size_t max_tgt)
@@ -880,6 +1066,8 @@ void trainer_set_opts(t5_trainer *t, const trainer_opts *o)
     for (int k = 0; k < t->nw; k++) t->w[k]->opts = *o;
 }
 
+void trainer_set_step(t5_trainer *t, uint64_t step) { t->step = step; }
+
 int trainer_check_batch(const t5_trainer *t, const train_batch *b, as_err *err)
 {
     size_t V = t->m->cfg.vocab_size;
@@ -918,6 +1106,7 @@ static void split_batch(t5_trainer *t, const train_batch *b)
     for (size_t k = 0; k < nw; k++) {
         train_batch *sb = &t->sub[k];
         train_batch_clear(sb);
+        t->w[k]->seq0 = i;
         double goal = total * (double)(k + 1) / (double)nw;
         while (i < n) {
             size_t left_after = n - i - 1, room_after = (nw - k - 1) * t->per;
@@ -939,6 +1128,10 @@ static void split_batch(t5_trainer *t, const train_batch *b)
 double train_forward(t5_trainer *t, const train_batch *b)
 {
     split_batch(t, b);
+    for (int k = 0; k < t->nw; k++) {
+        worker *w = t->w[k];
+        w->drop_key = dropout_key(dropout_key(0, w->opts.dropout_seed), t->step);
+    }
     double sum = 0.0;
     size_t count = 0;
     double part[t->nw];

@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
 # tests/cli/train_options.sh - the trainer's training-only options in train.cfg
-# (loss.label_smoothing ...), end to end on a tiny model (seconds):
+# (loss.label_smoothing, model.dropout_rate ...), end to end on a tiny model (seconds):
 #  - without them a run is what it was (same losses as with the keys at 0);
 #  - each one changes the losses, trains (the loss falls) and leaves a plain
-#    HF model folder;
+#    HF model folder (dropout: config.json's dropout_rate says the rate);
+#  - dropout's masks depend on the seed and the step: --resume continues
+#    exactly;
 #  - a value out of range is rejected before training with FILE:LINE.
 # The arithmetic of each option is checked against PyTorch in
 # tests/unit/test_train.c (tests/fixtures/train-*/options.safetensors).
@@ -26,7 +28,7 @@ train = { batch = 16; steps = 40; threads = 2; seed = 7; eval_every = 0;
 $2
 EOC
 }
-losses() { grep '^step' "$1" | awk '{print $2, $4}'; }
+losses() { grep -h '^step' "$@" | awk '{split($2, s, "/"); print s[1], $4}'; }
 run() {  # name, model keys, extra groups
     base "$2" "$3" > "$1.cfg"
     "$BIN" train --config "$1.cfg" --out "$1" --log > "$1.log" 2>&1 || { cat "$1.log"; fail "run $1"; }
@@ -49,6 +51,28 @@ diff <(losses plain.log) <(losses ls.log) > /dev/null && fail "label_smoothing =
 falls ls
 cmp -s plain/config.json ls/config.json || fail "label smoothing changed config.json"
 
+# ---- dropout -------------------------------------------------------------------
+run do "dropout_rate = 0.1;" ""
+diff <(losses plain.log) <(losses do.log) > /dev/null && fail "dropout_rate = 0.1 changed nothing"
+falls do
+grep -q '"dropout_rate":	0.1,' do/config.json || fail "config.json dropout_rate: $(grep dropout do/config.json)"
+run do3 "dropout_rate = 0.3;" ""
+grep -q '"dropout_rate":	0.3,' do3/config.json || fail "config.json dropout_rate 0.3"
+# without the key config.json keeps HF's default, as before the option
+grep -q '"dropout_rate":	0.1,' plain/config.json || fail "plain config.json dropout_rate"
+# the masks depend on (train.seed, step), so --resume drops what an
+# uninterrupted run drops: 40 steps at once equal 20 + 20 (constant schedule)
+base "dropout_rate = 0.2;" "" | sed 's/decay = "cosine"/decay = "constant"/' > c40.cfg
+sed 's/steps = 40/steps = 20/' c40.cfg > c20.cfg
+"$BIN" train --config c40.cfg --out R40 --log > r40.log 2>&1 || { cat r40.log; fail "dropout run of 40"; }
+"$BIN" train --config c20.cfg --out R20 --log > r20a.log 2>&1 || { cat r20a.log; fail "dropout run of 20"; }
+"$BIN" train --config c40.cfg --out R20 --resume --log > r20b.log 2>&1 || { cat r20b.log; fail "dropout resume"; }
+diff <(losses r40.log) <(losses r20a.log r20b.log) > resume.diff ||
+    { head resume.diff; fail "dropout: resumed losses differ from an uninterrupted run's"; }
+cmp -s R40/model.safetensors R20/model.safetensors || fail "dropout: resumed weights differ"
+# the trained model is a plain T5 (inference never drops): it loads and decodes
+"$BIN" solve --model do "x^2-5x+6=0" > /dev/null 2>&1 || fail "the dropout model does not load"
+
 # ---- bad values: FILE:LINE before training -----------------------------------
 reject() {  # name, expected message part, extra groups, model keys
     base "${4:-}" "$3" > "bad-$1.cfg"
@@ -60,4 +84,5 @@ reject() {  # name, expected message part, extra groups, model keys
 }
 reject ls-range "loss.label_smoothing must be in 0 .. 0.999 (got 1.5)" "loss = { label_smoothing = 1.5; };"
 reject ls-type "loss.label_smoothing must be a number" "loss = { label_smoothing = \"some\"; };"
+reject do-range "model.dropout_rate must be in 0 .. 0.9 (got 0.95)" "" "dropout_rate = 0.95;"
 echo "train_options.sh: all passed"

@@ -21,6 +21,15 @@ model.safetensors (F32, HF names) and expected.safetensors holding
 and options.safetensors, the same batch and weights with the trainer's
 training-only options (train.cfg), one prefix per case:
     ls.loss, ls.grad.<name>    loss.label_smoothing = LABEL_SMOOTHING
+    do.loss, do.grad.<name>    model.dropout_rate = DROPOUT, masks of step
+                               DROPOUT_STEP with seed DROPOUT_SEED (below)
+
+The dropout masks are the trainer's by definition (src/core/kernels.c,
+dropout_forward), re-implemented here: element i of sequence b's slice of a
+site is kept when the high 32 bits of splitmix64 output i of the stream keyed
+by (seed, step, site, layer, b) are >= rate * 2^32; a kept element is scaled
+by 1 / (1 - rate). A token tensor's slice is its (length, width) rows, an
+attention map's its (heads, queries, keys) block.
 
 The reference runs in float64 on float32-rounded weights. AdamW follows
 torch.optim.AdamW (decoupled decay, bias correction) with layer-norm weights
@@ -91,6 +100,64 @@ def make_batch(g):
 
 
 LABEL_SMOOTHING = 0.1
+DROPOUT, DROPOUT_SEED, DROPOUT_STEP = 0.2, 5, 3
+SITES = {"encoder.embed": 0, "encoder.self_probs": 1, "encoder.self_out": 2,
+         "encoder.ff_hidden": 3, "encoder.ff_out": 4, "encoder.final": 5,
+         "decoder.embed": 10, "decoder.self_probs": 11, "decoder.self_out": 12,
+         "decoder.cross_probs": 13, "decoder.cross_out": 14, "decoder.ff_hidden": 15,
+         "decoder.ff_out": 16, "decoder.final": 17}
+GOLDEN = np.uint64(0x9E3779B97F4A7C15)
+M64 = (1 << 64) - 1
+
+
+def mix64(z):
+    """splitmix64's finaliser on uint64 (numpy arrays wrap as C does)."""
+    with np.errstate(over="ignore"):
+        z = np.asarray(z, dtype=np.uint64)
+        z = (z ^ (z >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
+        z = (z ^ (z >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
+        return z ^ (z >> np.uint64(31))
+
+
+def key_next(k, v):
+    """dropout_key: the key one more coordinate down."""
+    with np.errstate(over="ignore"):
+        return mix64((np.uint64(k) ^ np.uint64(v)) + GOLDEN)
+
+
+def keep_mask(key, n, rate):
+    """(n,) 1.0 kept, 0.0 dropped: the first n draws of key's stream."""
+    with np.errstate(over="ignore"):
+        i = np.arange(1, n + 1, dtype=np.uint64)
+        u = mix64(np.uint64(key) + i * GOLDEN) >> np.uint64(32)
+    thr = np.uint64(int(float(np.float32(rate)) * 4294967296.0))
+    return (u >= thr).astype(np.float64)
+
+
+class Dropout:
+    """t5_ref's dropout hook with the trainer's masks for one batch."""
+
+    def __init__(self, rate, seed, step, src_len, tgt_len):
+        self.rate, self.src_len, self.tgt_len = rate, src_len, tgt_len
+        self.key = key_next(key_next(np.uint64(0), seed), step)
+
+    def __call__(self, site, layer, x):
+        k = key_next(key_next(self.key, SITES[site]), layer)
+        mask = torch.ones_like(x)
+        for b in range(x.shape[0]):
+            kb = key_next(k, b)
+            if site.endswith("probs"):
+                lq = self.tgt_len[b] if site.startswith("decoder") else self.src_len[b]
+                lk = self.src_len[b] if site in ("encoder.self_probs", "decoder.cross_probs") \
+                    else self.tgt_len[b]
+                H = x.shape[1]
+                m = keep_mask(kb, H * lq * lk, self.rate).reshape(H, lq, lk)
+                mask[b, :, :lq, :lk] = torch.from_numpy(m)
+            else:
+                L = self.tgt_len[b] if site.startswith("decoder") else self.src_len[b]
+                W = x.shape[2]
+                mask[b, :L] = torch.from_numpy(keep_mask(kb, L * W, self.rate).reshape(L, W))
+        return x * mask / (1.0 - self.rate)
 
 
 def batch_loss(m, src, mask, dec_in, labels, label_smoothing=0.0):
@@ -112,9 +179,13 @@ def write_options(d, m, src, mask, dec_in, labels, seed):
     """options.safetensors: loss and gradients under each training option."""
     out = {}
     out.update(grads(m, "ls", batch_loss(m, src, mask, dec_in, labels, LABEL_SMOOTHING)))
+    m.dropout = Dropout(DROPOUT, DROPOUT_SEED, DROPOUT_STEP, SRC_LENS, TGT_LENS)
+    out.update(grads(m, "do", batch_loss(m, src, mask, dec_in, labels)))
+    m.dropout = None
     t5_ref.st_write(os.path.join(d, "options.safetensors"), out,
                     {"generator": "tests/reference/make_train_fixtures.py", "seed": seed,
-                     "label_smoothing": LABEL_SMOOTHING})
+                     "label_smoothing": LABEL_SMOOTHING, "dropout": DROPOUT,
+                     "dropout_seed": DROPOUT_SEED, "dropout_step": DROPOUT_STEP})
 
 
 def write_variant(out_dir, name, cfg, seed):

@@ -208,6 +208,17 @@ class T5Ref:
     def _p(self, name):
         return self.params[name]
 
+    # Dropout, for the trainer's reference: self.dropout(site, layer, x) returns
+    # x with its dropout applied (None: no dropout, inference). Sites (T5's
+    # places, HF's modeling_t5): "embed", "self_probs", "self_out",
+    # "cross_probs", "cross_out", "ff_hidden", "ff_out", "final", each with
+    # the stack's name in front ("encoder.embed" ...); layer is the block
+    # (0 for embed and final).
+    dropout = None
+
+    def _drop(self, site, layer, x):
+        return x if self.dropout is None else self.dropout(site, layer, x)
+
     # -- pieces
 
     def _position_bias(self, stack, nq, nk, q_offset=0):
@@ -221,7 +232,7 @@ class T5Ref:
                                   c["relative_attention_max_distance"])
         return table[buckets].permute(2, 0, 1)  # (nq, nk, H) -> (H, nq, nk)
 
-    def _attention(self, prefix, x_q, x_kv, bias):
+    def _attention(self, prefix, x_q, x_kv, bias, drop_site=None, layer=0):
         """x_q (B, Tq, C), x_kv (B, Tk, C); bias broadcastable to (B, H, Tq, Tk)
         or None. Returns output (B, Tq, C) and probabilities (B, H, Tq, Tk)."""
         c = self.cfg
@@ -235,10 +246,11 @@ class T5Ref:
         if bias is not None:
             scores = scores + bias
         probs = torch.softmax(scores, dim=-1)
-        out = (probs @ v).transpose(1, 2).reshape(B, Tq, H * dkv)
+        dropped = probs if drop_site is None else self._drop(drop_site, layer, probs)
+        out = (dropped @ v).transpose(1, 2).reshape(B, Tq, H * dkv)
         return out @ self._p(prefix + ".o.weight").T, probs
 
-    def _ff(self, prefix, x):
+    def _ff(self, prefix, x, stack="", layer=0):
         c = self.cfg
         h = rms_norm(x, self._p(prefix + ".layer_norm.weight"), c["layer_norm_epsilon"])
         if c["feed_forward_proj"] == "gated-gelu":
@@ -246,7 +258,9 @@ class T5Ref:
             h = a * (h @ self._p(prefix + ".DenseReluDense.wi_1.weight").T)
         else:
             h = torch.relu(h @ self._p(prefix + ".DenseReluDense.wi.weight").T)
-        return x + h @ self._p(prefix + ".DenseReluDense.wo.weight").T
+        h = self._drop(stack + "ff_hidden", layer, h)
+        out = h @ self._p(prefix + ".DenseReluDense.wo.weight").T
+        return x + self._drop(stack + "ff_out", layer, out)
 
     def _mask_bias(self, mask):
         """(B, S) 1/0 mask -> additive (B, 1, 1, S) as HF: (1-m) * finfo.min."""
@@ -262,7 +276,7 @@ class T5Ref:
         c = self.cfg
         eps = c["layer_norm_epsilon"]
         S = src_ids.shape[1]
-        x = self._p("shared.weight")[src_ids]
+        x = self._drop("encoder.embed", 0, self._p("shared.weight")[src_ids])
         bias = self._position_bias("encoder", S, S)[None]
         mb = self._mask_bias(src_mask)
         if mb is not None:
@@ -271,18 +285,20 @@ class T5Ref:
         for i in range(c["num_layers"]):
             p = "encoder.block.%d.layer.0" % i
             h = rms_norm(x, self._p(p + ".layer_norm.weight"), eps)
-            out, probs = self._attention(p + ".SelfAttention", h, h, bias)
-            x = x + out
+            out, probs = self._attention(p + ".SelfAttention", h, h, bias,
+                                         "encoder.self_probs", i)
+            x = x + self._drop("encoder.self_out", i, out)
             maps.append(probs)
-            x = self._ff("encoder.block.%d.layer.1" % i, x)
-        return rms_norm(x, self._p("encoder.final_layer_norm.weight"), eps), maps
+            x = self._ff("encoder.block.%d.layer.1" % i, x, "encoder.", i)
+        x = rms_norm(x, self._p("encoder.final_layer_norm.weight"), eps)
+        return self._drop("encoder.final", 0, x), maps
 
     def decode(self, enc_out, dec_in_ids, src_mask=None, dec_mask=None):
         """-> logits (B, T, V), self maps [L x (B,H,T,T)], cross [L x (B,H,T,S)]."""
         c = self.cfg
         eps = c["layer_norm_epsilon"]
         T = dec_in_ids.shape[1]
-        x = self._p("shared.weight")[dec_in_ids]
+        x = self._drop("decoder.embed", 0, self._p("shared.weight")[dec_in_ids])
         causal = torch.ones(T, T, dtype=torch.bool).tril()
         bias = self._position_bias("decoder", T, T)
         bias = bias.masked_fill(~causal, torch.finfo(self.dtype).min)[None]
@@ -294,15 +310,18 @@ class T5Ref:
         for i in range(c["num_decoder_layers"]):
             p = "decoder.block.%d.layer." % i
             h = rms_norm(x, self._p(p + "0.layer_norm.weight"), eps)
-            out, probs = self._attention(p + "0.SelfAttention", h, h, bias)
-            x = x + out
+            out, probs = self._attention(p + "0.SelfAttention", h, h, bias,
+                                         "decoder.self_probs", i)
+            x = x + self._drop("decoder.self_out", i, out)
             self_maps.append(probs)
             h = rms_norm(x, self._p(p + "1.layer_norm.weight"), eps)
-            out, probs = self._attention(p + "1.EncDecAttention", h, enc_out, cross_bias)
-            x = x + out
+            out, probs = self._attention(p + "1.EncDecAttention", h, enc_out, cross_bias,
+                                         "decoder.cross_probs", i)
+            x = x + self._drop("decoder.cross_out", i, out)
             cross_maps.append(probs)
-            x = self._ff(p + "2", x)
+            x = self._ff(p + "2", x, "decoder.", i)
         x = rms_norm(x, self._p("decoder.final_layer_norm.weight"), eps)
+        x = self._drop("decoder.final", 0, x)
         if c["tie_word_embeddings"]:
             logits = (x * c["d_model"] ** -0.5) @ self._p("shared.weight").T
         else:

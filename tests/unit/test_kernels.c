@@ -349,6 +349,36 @@ static void test_crossentropy_vs_plain(void **state)
     free(z);
 }
 
+static void test_dropout_vs_plain(void **state)
+{
+    (void)state;
+    as_rng g;
+    rng_seed(&g, 16);
+    const size_t n = 4099;
+    const float p = 0.3f;
+    float *x = random_array(&g, n), *y1 = malloc(n * sizeof *y1), *y2 = malloc(n * sizeof *y2);
+    uint64_t key = dropout_key(dropout_key(0, 5), 3);
+    dropout_forward(y1, x, n, p, key, 7);
+    dropout_forward_ref(y2, x, n, p, key, 7);
+    assert_close_array(y1, y2, n, 1e-7, 1e-6);
+    size_t kept = 0;
+    for (size_t i = 0; i < n; i++) kept += y1[i] != 0.0f;
+    assert_true(fabs((double)kept / n - (1.0 - p)) < 0.03); /* about 1 - p kept */
+    /* a slice gets the same mask as the whole: element i0 + i of the stream */
+    dropout_forward(y2, x + 100, 50, p, key, 107);
+    for (size_t i = 0; i < 50; i++) assert_true(y2[i] == y1[100 + i]);
+    /* backward in place masks and scales as forward did */
+    float *d = copy_array(x, n);
+    dropout_backward(d, n, p, key, 7);
+    for (size_t i = 0; i < n; i++) assert_true(d[i] == y1[i]);
+    /* another key, another mask */
+    dropout_forward(y2, x, n, p, dropout_key(key, 1), 7);
+    size_t same = 0;
+    for (size_t i = 0; i < n; i++) same += (y1[i] != 0.0f) == (y2[i] != 0.0f);
+    assert_true(same < n - 100);
+    free(x), free(y1), free(y2), free(d);
+}
+
 static void test_gemm_par_vs_ref(void **state)
 {
     (void)state;
@@ -411,6 +441,7 @@ int main(void)
         cmocka_unit_test(test_softmax_row_vs_plain),
         cmocka_unit_test(test_crossentropy_vs_plain),
         cmocka_unit_test(test_gemm_par_vs_ref),
+        cmocka_unit_test(test_dropout_vs_plain),
         cmocka_unit_test(test_buckets_vs_reference),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

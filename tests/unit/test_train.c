@@ -1,7 +1,8 @@
 /* test_train.c - the trainer against independent references:
  *  - gradients of every parameter on a padded batch vs PyTorch (fixtures of
  *    tests/reference/make_train_fixtures.py), both model variants;
- *  - the same with each training-only option (label smoothing ...), against
+ *  - the same with each training-only option (label smoothing, dropout with
+ *    the trainer's masks re-drawn by the reference ...), against
  *    the same reference's options.safetensors;
  *  - ten AdamW updates (clipping, warm-up, cosine decay) vs PyTorch losses;
  *  - central finite differences of a plain double-precision forward pass
@@ -94,6 +95,7 @@ static void check_step(fixture *fx, const st_file *ex, const char *prefix,
 {
     t5_trainer *tr = trainer_new(&fx->m, fx->b.n, fx->b.max_src, fx->b.max_tgt);
     if (opts) trainer_set_opts(tr, opts);
+    trainer_set_step(tr, 3);
     as_err err;
     assert_int_equal(trainer_check_batch(tr, &fx->b, &err), 0);
     char key[160];
@@ -144,6 +146,9 @@ static void check_options(const char *name)
     if (st_open(&op, path, &err)) fail_msg("%s", err.msg);
     trainer_opts ls = {.label_smoothing = 0.1f};
     check_step(&fx, &op, "ls.", &ls, name);
+    /* dropout 0.2 with the masks of step 3, seed 5 (make_train_fixtures.py) */
+    trainer_opts dr = {.dropout = 0.2f, .dropout_seed = 5};
+    check_step(&fx, &op, "do.", &dr, name);
     st_close(&op);
     fixture_close(&fx);
 }
