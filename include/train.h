@@ -40,6 +40,9 @@ typedef struct {
     int *src;                    /* (cap_src_tok) source ids */
     int *dec_in;                 /* (cap_tgt_tok) decoder inputs (start token first) */
     int *labels;                 /* (cap_tgt_tok) next-token labels; < 0 is ignored */
+    int *aux;                    /* (cap_tgt_tok, 2) the auxiliary loss's labels at each
+                                    target position (digits of b^2 and |4ac|, -1: none);
+                                    -1 unless train_batch_aux filled them */
     size_t n_src, n_tgt;         /* tokens in use */
     size_t max_src, max_tgt;     /* longest source / target sequence in the batch */
     size_t cap_seqs, cap_src_tok, cap_tgt_tok;
@@ -61,6 +64,16 @@ int train_batch_add(train_batch *b, const int *src, size_t ns, const int *tgt, s
  * labels < 0 are ignored), for tests that mirror a padded HF batch. */
 int train_batch_add_raw(train_batch *b, const int *src, size_t ns, const int *dec_in,
                         const int *labels, size_t T);
+
+/* The auxiliary loss's labels of one pair (aux.c): aux (T, 2) gets, at each
+ * position of labels (ByT5 ids) that writes a digit of the discriminant's
+ * value (after "D=(...)=", or the last '=' before the first ';'), the digit
+ * at the same place of b^2 and of |4ac| of the equation parsed from src; -1
+ * elsewhere, and everywhere when src does not parse. Returns the number of
+ * labelled positions. */
+size_t train_aux_labels(const int *src, size_t ns, const int *labels, size_t T, int *aux);
+/* train_aux_labels for every pair of b, into b->aux. */
+void train_batch_aux(train_batch *b);
 
 /* Number of labels >= 0 (the target tokens the loss counts). */
 size_t train_batch_n_labels(const train_batch *b);
@@ -88,7 +101,18 @@ typedef struct {
                                hidden layer and each residual branch, after
                                each stack's final layer norm) */
     uint64_t dropout_seed;  /* with the step (trainer_set_step), the masks */
+    float aux_weight;       /* loss.aux_weight >= 0: the auxiliary loss's weight */
 } trainer_opts;
+
+/* The auxiliary head (loss.aux_weight > 0): a linear map (TRAIN_AUX_OUT, C)
+ * of the decoder's final hidden states (what the output layer sees) to two
+ * groups of 10 logits, the digits of b^2 and of |4ac| at the place of the
+ * discriminant's digit being written (train_batch's aux labels). Its loss is
+ * the mean over the labelled positions of the two cross-entropies' mean;
+ * the step minimises loss + aux_weight * aux loss. The head is the
+ * trainer's, not the model's: it starts at zero and is never saved with the
+ * model (the checkpoint keeps it for --resume). */
+#define TRAIN_AUX_OUT 20
 
 /* Set the options for the next train_forward and train_backward. */
 void trainer_set_opts(t5_trainer *t, const trainer_opts *o);
@@ -98,6 +122,15 @@ void trainer_set_opts(t5_trainer *t, const trainer_opts *o);
  * the threads or on what ran before, so a resumed run drops exactly what an
  * uninterrupted one does. 0 until set. */
 void trainer_set_step(t5_trainer *t, uint64_t step);
+
+/* The head's weights (TRAIN_AUX_OUT, d_model), its AdamW moments m, v and
+ * their update count (for checkpoints; writable), and the gradient of the
+ * last train_backward (valid until the next train_zero_grad). */
+float *trainer_aux_head(t5_trainer *t, float **m, float **v, size_t **step);
+const float *train_aux_grads(const t5_trainer *t);
+/* The auxiliary loss of the last train_forward (unweighted; 0 when off or
+ * without labels). */
+double train_aux_loss(const t5_trainer *t);
 
 /* Whether batch b fits the trainer's capacities; -1 with a message if not. */
 int trainer_check_batch(const t5_trainer *t, const train_batch *b, as_err *err);
@@ -170,6 +203,15 @@ double grad_clip(float *g, size_t n, double max_norm);
 /* One AdamW update of m's parameters with gradients g and learning rate lr
  * (PyTorch semantics: p -= lr*wd*p, then the bias-corrected Adam step). */
 void adamw_update(adamw_state *s, t5_model *m, const float *g, double lr, const adamw_cfg *c);
+/* The same update on one array p (n) with moments m, v; *step is the count
+ * of updates (incremented); decay 0 leaves out the weight decay. */
+void adamw_update_array(float *p, float *m, float *v, size_t *step, const float *g, size_t n,
+                        double lr, const adamw_cfg *c, int decay);
+
+/* The auxiliary head's update (loss.aux_weight): clip its gradient to
+ * c->clip (its own norm) and take an AdamW step (weight decay included);
+ * returns the norm before clipping. */
+double train_aux_update(t5_trainer *t, double lr, const adamw_cfg *c);
 
 /* ---- which examples a step draws ---------------------------------------------- */
 

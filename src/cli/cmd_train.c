@@ -49,7 +49,9 @@ static void usage(FILE *f)
             "  schedule = { warmup; decay (\"cosine\" | \"linear\" | \"constant\"); min_lr; };\n"
             "  train = { batch; steps | epochs (one is required); threads; seed; eval_every;\n"
             "            eval_n (0: all); checkpoint_every; log_every; out; };\n"
-            "  loss = { label_smoothing (0 .. 0.999; default 0: none, as PyTorch's); };\n");
+            "  loss = { label_smoothing (0 .. 0.999; default 0: none, as PyTorch's);\n"
+            "           aux_weight (default 0: none; a training-only head predicts the digits\n"
+            "           of b^2 and |4ac| at the discriminant's digits, not saved); };\n");
 }
 
 /* OpenMP threads that spin while waiting at the end of a parallel loop steal

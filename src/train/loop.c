@@ -425,9 +425,13 @@ enum { ST_VERSION, ST_STEP, ST_BATCH, ST_THREADS, ST_SEED0, ST_SEED1, ST_SEED2, 
  * a crash between those renames leaves them one checkpoint behind, which
  * --resume does not read. */
 static int save_checkpoint(const char *dir, const train_settings *s, const t5_model *m,
-                           const adamw_state *opt, const run_state *rs, as_err *err)
+                           const adamw_state *opt, const run_state *rs, t5_trainer *tr,
+                           as_err *err)
 {
-    size_t nt = m->n_tensors, n_out = 3 * nt + 1;
+    /* tr with an auxiliary head (loss.aux_weight): its weights, moments and
+     * update count go into the same file ("aux.*"), never into the model */
+    int aux = tr && s->train.aux_weight > 0.0f;
+    size_t nt = m->n_tensors, n_out = 3 * nt + 1 + (aux ? 4 : 0);
     st_out *ts = xcalloc(n_out, sizeof *ts);
     char **names = xcalloc(3 * nt, sizeof(char *));
     static const char prefix[3][8] = {"param.", "m.", "v."};
@@ -455,6 +459,18 @@ static int save_checkpoint(const char *dir, const train_settings *s, const t5_mo
     for (int k = 0; k < 4; k++) state[ST_SEED0 + k] = (int32_t)((rs->seed >> (16 * k)) & 0xffff);
     state[ST_ELAPSED] = (int32_t)rs->elapsed;
     ts[3 * nt] = (st_out){"trainer.state", ST_I32, 1, {ST_N}, state};
+    int32_t aux_step = 0;
+    if (aux) {
+        float *am, *av;
+        size_t *astep;
+        const float *aw = trainer_aux_head(tr, &am, &av, &astep);
+        aux_step = (int32_t)*astep;
+        static const char *an[3] = {"aux.weight", "aux.m", "aux.v"};
+        const float *ad[3] = {aw, am, av};
+        for (int k = 0; k < 3; k++)
+            ts[3 * nt + 1 + k] = (st_out){an[k], ST_F32, 2, {TRAIN_AUX_OUT, m->cfg.d_model}, ad[k]};
+        ts[3 * nt + 4] = (st_out){"aux.step", ST_I32, 1, {1}, &aux_step};
+    }
     char meta[160];
     snprintf(meta, sizeof meta,
              "{\"format\":\"attnscope training checkpoint\",\"step\":\"%zu\"}", rs->step);
@@ -539,6 +555,36 @@ static int config_equal(const t5_config *a, const t5_config *b)
            a->num_layers == b->num_layers && a->num_decoder_layers == b->num_decoder_layers &&
            a->rel_buckets == b->rel_buckets && a->rel_max_distance == b->rel_max_distance &&
            a->ff == b->ff && a->tie_word_embeddings == b->tie_word_embeddings;
+}
+
+/* The auxiliary head of dir/optimizer.safetensors into tr; a checkpoint
+ * without one (a run that started without loss.aux_weight) leaves it at
+ * zero, where a new head starts. */
+static int load_aux(const char *dir, t5_trainer *tr, size_t d_model, as_err *err)
+{
+    char *opath = path_in(dir, "optimizer.safetensors");
+    st_file f;
+    int rc = st_open(&f, opath, err);
+    free(opath);
+    if (rc) return -1;
+    float *am, *av;
+    size_t *astep;
+    float *aw = trainer_aux_head(tr, &am, &av, &astep);
+    static const char *an[3] = {"aux.weight", "aux.m", "aux.v"};
+    float *ad[3] = {aw, am, av};
+    for (int k = 0; k < 3 && rc == 0; k++) {
+        const st_tensor *x = st_find(&f, an[k]);
+        if (!x) break;
+        if (x->numel != TRAIN_AUX_OUT * d_model)
+            rc = as_errf(err, "%s: %zu values, the head has %zu", an[k], x->numel,
+                         (size_t)TRAIN_AUX_OUT * d_model);
+        else rc = st_to_f32(x, ad[k], err);
+    }
+    const st_tensor *x = st_find(&f, "aux.step");
+    int32_t step = 0;
+    if (rc == 0 && x && x->numel == 1 && st_to_int(x, &step, err) == 0) *astep = (size_t)step;
+    st_close(&f);
+    return rc;
 }
 
 /* Resume from dir/optimizer.safetensors: allocate m for the settings'
@@ -720,7 +766,7 @@ int train_run(const train_settings *s, const train_options *o, as_err *err)
     /* A fresh run starts with a checkpoint of step 0: the folder is a loadable
      * model folder (and resumable) from the first step on, and a folder that
      * cannot take the files fails here, before any training. */
-    if (!o->resume && save_checkpoint(dir, s, &m, &opt, &rs, err)) goto out;
+    if (!o->resume && save_checkpoint(dir, s, &m, &opt, &rs, NULL, err)) goto out;
     char *lpath = path_in(dir, "log.tsv");
     logf = fopen(lpath, o->resume ? "a" : "w");
     free(lpath);
@@ -734,6 +780,10 @@ int train_run(const train_settings *s, const train_options *o, as_err *err)
 
     tr = trainer_new(&m, s->batch, cap_src, cap_tgt);
     trainer_set_opts(tr, &s->train);
+    if (o->resume && s->train.aux_weight > 0.0f && load_aux(dir, tr, m.cfg.d_model, err)) {
+        as_errprefix(err, "cannot resume the auxiliary head");
+        goto out;
+    }
     train_batch_init(&b, s->batch, s->batch * cap_src, s->batch * cap_tgt);
     int bar = o->progress < 0 ? isatty(STDOUT_FILENO) : o->progress;
     if (!o->quiet)
@@ -787,6 +837,7 @@ int train_run(const train_settings *s, const train_options *o, as_err *err)
         }
         shown_stage = stage;
         if (make_batch(&b, &bs, step, s->batch, start, err)) goto restore;
+        if (s->train.aux_weight > 0.0f) train_batch_aux(&b);
         trainer_set_step(tr, step);
         double loss = train_forward(tr, &b);
         if (nan_at && step + 1 == nan_at) loss = NAN;  /* fault injection for the tests */
@@ -810,6 +861,7 @@ int train_run(const train_settings *s, const train_options *o, as_err *err)
         }
         double lr = lr_at(&sched, step);
         adamw_update(&opt, &m, train_grads(tr), lr, &s->opt);
+        if (s->train.aux_weight > 0.0f) train_aux_update(tr, lr, &s->opt);
         rs.step++;
         rs.loss = loss;
         rs.lr = lr;
@@ -867,7 +919,7 @@ int train_run(const train_settings *s, const train_options *o, as_err *err)
         }
         if (last || (s->checkpoint_every && rs.step % s->checkpoint_every == 0)) {
             fflush(logf);
-            if (save_checkpoint(dir, s, &m, &opt, &rs, err)) {
+            if (save_checkpoint(dir, s, &m, &opt, &rs, tr, err)) {
                 as_errprefix(err, "checkpoint at step %zu failed (the previous one, step %zu, "
                                   "is intact)",
                              rs.step, last_ckpt);
@@ -879,7 +931,7 @@ int train_run(const train_settings *s, const train_options *o, as_err *err)
     if (bar && !o->quiet) printf("\n");
     if (interrupted) {
         fflush(logf);
-        if (save_checkpoint(dir, s, &m, &opt, &rs, err)) {
+        if (save_checkpoint(dir, s, &m, &opt, &rs, tr, err)) {
             as_errprefix(err, "interrupted, and the checkpoint at step %zu failed (the previous "
                               "one, step %zu, is intact)",
                          rs.step, last_ckpt);

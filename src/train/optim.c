@@ -71,6 +71,22 @@ double grad_clip(float *g, size_t n, double max_norm)
     return norm;
 }
 
+void adamw_update_array(float *p, float *m, float *v, size_t *step, const float *g, size_t n,
+                        double lr, const adamw_cfg *c, int decay)
+{
+    (*step)++;
+    double bc1 = 1.0 - pow(c->beta1, (double)*step);
+    double bc2 = 1.0 - pow(c->beta2, (double)*step);
+    float b1 = (float)c->beta1, b2 = (float)c->beta2;
+    float step_size = (float)(lr / bc1), rbc2 = (float)(1.0 / sqrt(bc2)), eps = (float)c->eps;
+    float keep = decay ? (float)(1.0 - lr * c->weight_decay) : 1.0f;
+    for (size_t i = 0; i < n; i++) {
+        float mi = m[i] = b1 * m[i] + (1.0f - b1) * g[i];
+        float vi = v[i] = b2 * v[i] + (1.0f - b2) * g[i] * g[i];
+        p[i] = p[i] * keep - step_size * mi / (sqrtf(vi) * rbc2 + eps);
+    }
+}
+
 void adamw_update(adamw_state *s, t5_model *m, const float *g, double lr, const adamw_cfg *c)
 {
     s->step++;

@@ -14,7 +14,7 @@
  *   schedule  = { warmup; decay ("cosine" | "linear" | "constant"); min_lr; };
  *   train     = { batch; steps | epochs; threads; seed; eval_every; eval_n;
  *                 checkpoint_every; log_every; out; };
- *   loss      = { label_smoothing; };
+ *   loss      = { label_smoothing; aux_weight; };
  *
  * Relative paths (data files, out) are relative to the configuration file's
  * folder. eval_every = 0: no evaluation; eval_n = 0: the whole test split;
@@ -83,6 +83,7 @@ static const keydef KEYS[] = {
     {"train", "log_every", K_INT},
     {"train", "out", K_STR},
     {"loss", "label_smoothing", K_FLOAT},
+    {"loss", "aux_weight", K_FLOAT},
 };
 #define N_KEYS (sizeof KEYS / sizeof KEYS[0])
 
@@ -502,6 +503,9 @@ int train_settings_read(train_settings *s, const char *path, as_err *err)
     double ls = 0.0;
     if (get_float(&r, "loss", "label_smoothing", 0.0, 0.999, &ls) < 0) goto done;
     s->train.label_smoothing = (float)ls;
+    double aw = 0.0;
+    if (get_float(&r, "loss", "aux_weight", 0.0, 100.0, &aw) < 0) goto done;
+    s->train.aux_weight = (float)aw;
     const char *out = get_str(&r, "train", "out");
     if (out) s->out_dir = resolve(path, out);
     rc = 0;

@@ -9,7 +9,7 @@
  * OpenBLAS, its own activations and its own gradients, and the gradients are
  * summed in worker order at the end. The threads meet only at the end of
  * the forward pass, the backward pass and the optimiser step. (The OpenMP
- * loops inside a worker, pgemm's row split and attention by (sequence,
+ * loops inside a worker, gemm_par's row split and attention by (sequence,
  * head), only run in parallel when a single worker has the whole machine.)
  *
  * Layout of the forward pass of one worker, per layer: rms norm -> one
@@ -23,6 +23,9 @@
  * at T5's places; its masks are drawn from (seed, step, place, sequence,
  * element) by kernels.c's dropout_forward, so the backward pass draws them
  * again instead of storing them, and a run stays reproducible bit for bit.
+ * The auxiliary head (trainer_opts.aux_weight) reads the decoder's final
+ * hidden states beside the output layer; it is the trainer's, not the
+ * model's (its labels: aux.c).
  *
  * Deliberately not here: the optimiser (optim.c), data and the loop
  * (loop.c). */
@@ -50,6 +53,7 @@ void train_batch_init(train_batch *b, size_t cap_seqs, size_t cap_src_tok, size_
     b->src = xcalloc(cap_src_tok ? cap_src_tok : 1, sizeof(int));
     b->dec_in = xcalloc(cap_tgt_tok ? cap_tgt_tok : 1, sizeof(int));
     b->labels = xcalloc(cap_tgt_tok ? cap_tgt_tok : 1, sizeof(int));
+    b->aux = xcalloc(2 * (cap_tgt_tok ? cap_tgt_tok : 1), sizeof(int));
 }
 
 void train_batch_free(train_batch *b)
@@ -62,6 +66,7 @@ void train_batch_free(train_batch *b)
     free(b->src);
     free(b->dec_in);
     free(b->labels);
+    free(b->aux);
     memset(b, 0, sizeof *b);
 }
 
@@ -84,6 +89,7 @@ int train_batch_add_raw(train_batch *b, const int *src, size_t ns, const int *de
     memcpy(b->src + b->n_src, src, ns * sizeof *src);
     memcpy(b->dec_in + b->n_tgt, dec_in, T * sizeof *dec_in);
     memcpy(b->labels + b->n_tgt, labels, T * sizeof *labels);
+    for (size_t j = 0; j < 2 * T; j++) b->aux[2 * b->n_tgt + j] = -1;
     b->n_src += ns;
     b->n_tgt += T;
     if (ns > b->max_src) b->max_src = ns;
@@ -107,6 +113,7 @@ int train_batch_add(train_batch *b, const int *src, size_t ns, const int *tgt, s
     din[0] = start;
     memcpy(din + 1, tgt, (nt - 1) * sizeof *tgt);
     memcpy(b->labels + b->n_tgt, tgt, nt * sizeof *tgt);
+    for (size_t j = 0; j < 2 * nt; j++) b->aux[2 * b->n_tgt + j] = -1;
     b->n_src += ns;
     b->n_tgt += nt;
     if (ns > b->max_src) b->max_src = ns;
@@ -166,6 +173,15 @@ typedef struct worker {
     uint64_t drop_key;   /* dropout: the key of this step (from seed and step) */
     size_t seq0;         /* the batch index of this worker's first sequence */
     float *ddrop;        /* (max(NE,ND), C) a dropped residual branch or its gradient */
+    /* the auxiliary head (trainer_opts.aux_weight > 0) */
+    const float *aux_w;  /* (TRAIN_AUX_OUT, C) the trainer's head */
+    float *aux_g;        /* (TRAIN_AUX_OUT, C) its gradient */
+    float *aux_logits;   /* (ND, TRAIN_AUX_OUT), overwritten by their gradient */
+    float *aux_lse;      /* (ND, 2) */
+    double *aux_rowloss; /* (ND, 2) */
+    double aux_sum;      /* the summed loss of the last forward */
+    size_t aux_count;    /* its labelled positions */
+    float aux_scale;     /* aux_weight / (2 * positions of the whole batch) */
     float out_scale;     /* d_model^-0.5 when tied, else 1 */
 
     /* backward scratch */
@@ -288,6 +304,9 @@ static size_t worker_acts_layout(worker *t, float *base)
     TAKE(t->ebias, H * (2 * S - 1));
     TAKE(t->dbias, H * T);
     TAKE(t->ddrop, NM * C);
+    TAKE(t->aux_g, TRAIN_AUX_OUT * C);
+    TAKE(t->aux_logits, ND * TRAIN_AUX_OUT);
+    TAKE(t->aux_lse, ND * 2);
 #undef TAKE
     return n;
 }
@@ -316,6 +335,7 @@ static void worker_scratch_new(worker *t)
     t->tdb_e = xmalloc(cap_seqs * H * (2 * S - 1) * sizeof(float));
     t->tdb_d = xmalloc(cap_seqs * H * T * sizeof(float));
     t->rowloss = xmalloc(t->cap_d * sizeof(double));
+    t->aux_rowloss = xmalloc(2 * t->cap_d * sizeof(double));
     t->tdw = xmalloc((size_t)t->nthreads * t->C * sizeof(float));
 }
 
@@ -362,6 +382,7 @@ static void worker_free(worker *t)
     free(t->tdb_e);
     free(t->tdb_d);
     free(t->rowloss);
+    free(t->aux_rowloss);
     free(t->tdw);
     free(t);
 }
@@ -807,6 +828,40 @@ static void decoder_fwd(worker *t, const train_batch *b)
     if (dropping(t)) drop_rows(t, t->dec_ln, C, C, 0, ND, DS_DEC_FINAL, 0, &sr);
 }
 
+/* The auxiliary head's logits and loss (summed; aux_count its positions). */
+static void aux_fwd(worker *t, const train_batch *b)
+{
+    size_t C = t->C, ND = b->n_tgt, K = TRAIN_AUX_OUT;
+    gemm(0, 1, ND, K, C, 1.0f, t->dec_ln, C, t->aux_w, C, 0.0f, t->aux_logits, K);
+    t->aux_sum = 0.0;
+    t->aux_count = 0;
+    for (size_t i = 0; i < ND; i++) {
+        if (b->aux[2 * i] < 0) continue;
+        for (int h = 0; h < 2; h++)
+            crossentropy_forward(t->aux_rowloss + 2 * i + h, t->aux_lse + 2 * i + h,
+                                 t->aux_logits + i * K + h * 10, b->aux + 2 * i + h, 1, 10, 0.0f);
+        t->aux_sum += t->aux_rowloss[2 * i] + t->aux_rowloss[2 * i + 1];
+        t->aux_count++;
+    }
+}
+
+/* Its backward: d(dec_ln) into dln (added), the head's gradient into aux_g. */
+static void aux_bwd(worker *t, const train_batch *b)
+{
+    size_t C = t->C, ND = b->n_tgt, K = TRAIN_AUX_OUT;
+    for (size_t i = 0; i < ND; i++) {
+        float *row = t->aux_logits + i * K;
+        if (b->aux[2 * i] < 0) {
+            memset(row, 0, K * sizeof *row);
+            continue;
+        }
+        for (int h = 0; h < 2; h++)
+            crossentropy_backward(row + h * 10, t->aux_lse + 2 * i + h, b->aux + 2 * i + h, 1, 10,
+                                  t->aux_scale, 0.0f);
+    }
+    matmul_backward(t->dln, t->aux_g, t->aux_logits, t->dec_ln, t->aux_w, ND, C, K);
+}
+
 /* Forward on one worker's sequences; returns the summed loss, *count the labels. */
 static double worker_forward(worker *t, const train_batch *b, size_t *count)
 {
@@ -816,6 +871,7 @@ static double worker_forward(worker *t, const train_batch *b, size_t *count)
     build_bias(t, b);
     encoder_fwd(t, b);
     decoder_fwd(t, b);
+    if (t->opts.aux_weight > 0.0f) aux_fwd(t, b);
 
     /* output layer and cross-entropy */
     const float *wout = w->lm_head ? w->lm_head : w->shared;
@@ -936,6 +992,7 @@ static void decoder_bwd(worker *t, const train_batch *b)
     float *gout = w->lm_head ? g->lm_head : g->shared;
     gemm_par(0, 0, ND, C, V, t->out_scale, t->logits, V, wout, C, 0.0f, t->dln, C);
     gemm_par(1, 0, V, C, ND, t->out_scale, t->logits, V, t->dec_ln, C, 1.0f, gout, C);
+    if (t->opts.aux_weight > 0.0f) aux_bwd(t, b);
     if (dropping(t)) drop_rows(t, t->dln, C, C, 0, ND, DS_DEC_FINAL, 0, &sr);
     memset(t->dx, 0, ND * C * sizeof(float));
     rms_bwd(t, t->dx, g->dec_final_ln, t->dln, t->dec_xout, w->dec_final_ln, t->dec_rstd, ND, C);
@@ -1020,6 +1077,9 @@ struct t5_trainer {
     train_batch *sub;    /* (nw) the groups of the last batch */
     float *logits;       /* (cap_seqs * max_tgt, V) assembled by train_logits */
     uint64_t step;       /* trainer_set_step's */
+    float *aux_w, *aux_m, *aux_v;  /* (TRAIN_AUX_OUT, C) the auxiliary head, AdamW moments */
+    size_t aux_step;     /* its AdamW updates */
+    double aux_loss;     /* of the last train_forward */
 };
 
 t5_trainer *trainer_new(t5_model *m, size_t cap_seqs, size_t max_src, size_t max_tgt)
@@ -1038,10 +1098,15 @@ t5_trainer *trainer_new(t5_model *m, size_t cap_seqs, size_t max_src, size_t max
     per += (per + 7) / 8;
     if (per > cap_seqs) per = cap_seqs;
     t->per = per;
+    size_t na = TRAIN_AUX_OUT * m->cfg.d_model;
+    t->aux_w = xcalloc(na, sizeof(float));
+    t->aux_m = xcalloc(na, sizeof(float));
+    t->aux_v = xcalloc(na, sizeof(float));
     t->w = xcalloc((size_t)t->nw, sizeof *t->w);
     t->sub = xcalloc((size_t)t->nw, sizeof *t->sub);
     for (int k = 0; k < t->nw; k++) {
         t->w[k] = worker_new(m, per, max_src, max_tgt);
+        t->w[k]->aux_w = t->aux_w;
         train_batch_init(&t->sub[k], per, per * max_src, per * max_tgt);
     }
     openblas_set_num_threads(1);
@@ -1058,6 +1123,9 @@ void trainer_free(t5_trainer *t)
     free(t->w);
     free(t->sub);
     free(t->logits);
+    free(t->aux_w);
+    free(t->aux_m);
+    free(t->aux_v);
     free(t);
 }
 
@@ -1119,6 +1187,8 @@ static void split_batch(t5_trainer *t, const train_batch *b)
             train_batch_add_raw(sb, b->src + b->src_off[i], b->src_len[i],
                                 b->dec_in + b->tgt_off[i], b->labels + b->tgt_off[i],
                                 b->tgt_len[i]);
+            memcpy(sb->aux + 2 * (sb->n_tgt - b->tgt_len[i]), b->aux + 2 * b->tgt_off[i],
+                   2 * b->tgt_len[i] * sizeof(int));
             acc += c;
             i++;
         }
@@ -1148,6 +1218,14 @@ double train_forward(t5_trainer *t, const train_batch *b)
     }
     float scale = count ? 1.0f / (float)count : 0.0f;
     for (int k = 0; k < t->nw; k++) t->w[k]->loss_scale = scale;
+    double aux = 0.0;
+    size_t na = 0;
+    if (t->w[0]->opts.aux_weight > 0.0f)
+        for (int k = 0; k < t->nw; k++)
+            if (t->sub[k].n) aux += t->w[k]->aux_sum, na += t->w[k]->aux_count;
+    t->aux_loss = na ? aux / (2.0 * (double)na) : 0.0;
+    for (int k = 0; k < t->nw; k++)
+        t->w[k]->aux_scale = na ? t->w[k]->opts.aux_weight / (2.0f * (float)na) : 0.0f;
     return count ? sum / (double)count : 0.0;
 }
 
@@ -1170,7 +1248,10 @@ void train_zero_grad(t5_trainer *t)
 {
     size_t n = t->m->n_params;
 #pragma omp parallel for schedule(static, 1) num_threads(t->nw) if (t->nw > 1)
-    for (int k = 0; k < t->nw; k++) memset(t->w[k]->grads, 0, n * sizeof(float));
+    for (int k = 0; k < t->nw; k++) {
+        memset(t->w[k]->grads, 0, n * sizeof(float));
+        memset(t->w[k]->aux_g, 0, TRAIN_AUX_OUT * t->m->cfg.d_model * sizeof(float));
+    }
 }
 
 void train_backward(t5_trainer *t, const train_batch *b)
@@ -1201,4 +1282,28 @@ void train_backward(t5_trainer *t, const train_batch *b)
             }
         }
     }
+    if (t->w[0]->opts.aux_weight > 0.0f)
+        for (int q = 1; q < nw; q++)
+            vec_axpy(t->w[0]->aux_g, 1.0f, t->w[q]->aux_g, TRAIN_AUX_OUT * t->m->cfg.d_model);
+}
+
+float *trainer_aux_head(t5_trainer *t, float **m, float **v, size_t **step)
+{
+    if (m) *m = t->aux_m;
+    if (v) *v = t->aux_v;
+    if (step) *step = &t->aux_step;
+    return t->aux_w;
+}
+
+const float *train_aux_grads(const t5_trainer *t) { return t->w[0]->aux_g; }
+
+double train_aux_loss(const t5_trainer *t) { return t->aux_loss; }
+
+double train_aux_update(t5_trainer *t, double lr, const adamw_cfg *c)
+{
+    size_t n = TRAIN_AUX_OUT * t->m->cfg.d_model;
+    float *g = t->w[0]->aux_g;
+    double norm = grad_clip(g, n, c->clip);
+    adamw_update_array(t->aux_w, t->aux_m, t->aux_v, &t->aux_step, g, n, lr, c, 1);
+    return norm;
 }

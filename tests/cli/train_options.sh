@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
 # tests/cli/train_options.sh - the trainer's training-only options in train.cfg
-# (loss.label_smoothing, model.dropout_rate ...), end to end on a tiny model (seconds):
+# (loss.label_smoothing, model.dropout_rate, loss.aux_weight), end to end on a tiny model (seconds):
 #  - without them a run is what it was (same losses as with the keys at 0);
 #  - each one changes the losses, trains (the loss falls) and leaves a plain
 #    HF model folder (dropout: config.json's dropout_rate says the rate);
 #  - dropout's masks depend on the seed and the step: --resume continues
-#    exactly;
+#    exactly; so does the auxiliary head, which the checkpoint keeps and the
+#    model file never holds;
 #  - a value out of range is rejected before training with FILE:LINE.
 # The arithmetic of each option is checked against PyTorch in
 # tests/unit/test_train.c (tests/fixtures/train-*/options.safetensors).
@@ -40,6 +41,20 @@ falls() {  # the mean of the last ten losses below 0.8 of the first
         fail "$1: loss did not fall: first $first, last ten $last"
 }
 
+# --resume continues exactly: 40 steps at once equal 20 + --resume 20
+# (constant schedule, so the two configurations differ only in steps)
+resume_equal() {  # name, model keys, extra groups
+    base "$2" "$3" | sed 's/decay = "cosine"/decay = "constant"/' > "$1-40.cfg"
+    sed 's/steps = 40/steps = 20/' "$1-40.cfg" > "$1-20.cfg"
+    "$BIN" train --config "$1-40.cfg" --out "$1-40" --log > "$1-40.log" 2>&1 || { cat "$1-40.log"; fail "$1: run of 40"; }
+    "$BIN" train --config "$1-20.cfg" --out "$1-20" --log > "$1-20a.log" 2>&1 || { cat "$1-20a.log"; fail "$1: run of 20"; }
+    "$BIN" train --config "$1-40.cfg" --out "$1-20" --resume --log > "$1-20b.log" 2>&1 ||
+        { cat "$1-20b.log"; fail "$1: resume"; }
+    diff <(losses "$1-40.log") <(losses "$1-20a.log" "$1-20b.log") > "$1-resume.diff" ||
+        { head "$1-resume.diff"; fail "$1: resumed losses differ from an uninterrupted run's"; }
+    cmp -s "$1-40/model.safetensors" "$1-20/model.safetensors" || fail "$1: resumed weights differ"
+}
+
 run plain "" ""
 run zero "" "loss = { label_smoothing = 0.0; };"
 diff <(losses plain.log) <(losses zero.log) > /dev/null || fail "label_smoothing = 0 changed the losses"
@@ -61,17 +76,26 @@ grep -q '"dropout_rate":	0.3,' do3/config.json || fail "config.json dropout_rate
 # without the key config.json keeps HF's default, as before the option
 grep -q '"dropout_rate":	0.1,' plain/config.json || fail "plain config.json dropout_rate"
 # the masks depend on (train.seed, step), so --resume drops what an
-# uninterrupted run drops: 40 steps at once equal 20 + 20 (constant schedule)
-base "dropout_rate = 0.2;" "" | sed 's/decay = "cosine"/decay = "constant"/' > c40.cfg
-sed 's/steps = 40/steps = 20/' c40.cfg > c20.cfg
-"$BIN" train --config c40.cfg --out R40 --log > r40.log 2>&1 || { cat r40.log; fail "dropout run of 40"; }
-"$BIN" train --config c20.cfg --out R20 --log > r20a.log 2>&1 || { cat r20a.log; fail "dropout run of 20"; }
-"$BIN" train --config c40.cfg --out R20 --resume --log > r20b.log 2>&1 || { cat r20b.log; fail "dropout resume"; }
-diff <(losses r40.log) <(losses r20a.log r20b.log) > resume.diff ||
-    { head resume.diff; fail "dropout: resumed losses differ from an uninterrupted run's"; }
-cmp -s R40/model.safetensors R20/model.safetensors || fail "dropout: resumed weights differ"
+# uninterrupted run drops
+resume_equal dropout "dropout_rate = 0.2;" ""
 # the trained model is a plain T5 (inference never drops): it loads and decodes
 "$BIN" solve --model do "x^2-5x+6=0" > /dev/null 2>&1 || fail "the dropout model does not load"
+
+# ---- the auxiliary head ---------------------------------------------------------
+run ax "" "loss = { aux_weight = 0.5; };"
+diff <(losses plain.log) <(losses ax.log) > /dev/null && fail "aux_weight = 0.5 changed nothing"
+falls ax
+cmp -s plain/config.json ax/config.json || fail "the auxiliary head changed config.json"
+# the model file holds exactly the plain model's tensors; the checkpoint keeps the head
+names() { python3 -c 'import json,struct,sys
+f=open(sys.argv[1],"rb"); n=struct.unpack("<Q",f.read(8))[0]
+print(" ".join(sorted(k for k in json.loads(f.read(n)) if k!="__metadata__")))' "$1"; }
+[ "$(names ax/model.safetensors)" = "$(names plain/model.safetensors)" ] ||
+    fail "the auxiliary head is in model.safetensors"
+names ax/optimizer.safetensors | tr ' ' '\n' | grep -qx 'aux.weight' || fail "no aux.weight in the checkpoint"
+"$BIN" solve --model ax "x^2-5x+6=0" > /dev/null 2>&1 || fail "the aux-trained model does not load"
+# the checkpoint keeps the head: --resume continues it exactly
+resume_equal aux "" "loss = { aux_weight = 0.5; };"
 
 # ---- bad values: FILE:LINE before training -----------------------------------
 reject() {  # name, expected message part, extra groups, model keys
@@ -84,5 +108,6 @@ reject() {  # name, expected message part, extra groups, model keys
 }
 reject ls-range "loss.label_smoothing must be in 0 .. 0.999 (got 1.5)" "loss = { label_smoothing = 1.5; };"
 reject ls-type "loss.label_smoothing must be a number" "loss = { label_smoothing = \"some\"; };"
+reject ax-range "loss.aux_weight must be in 0 .. 100 (got -1)" "loss = { aux_weight = -1; };"
 reject do-range "model.dropout_rate must be in 0 .. 0.9 (got 0.95)" "" "dropout_rate = 0.95;"
 echo "train_options.sh: all passed"

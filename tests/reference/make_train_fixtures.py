@@ -23,6 +23,13 @@ training-only options (train.cfg), one prefix per case:
     ls.loss, ls.grad.<name>    loss.label_smoothing = LABEL_SMOOTHING
     do.loss, do.grad.<name>    model.dropout_rate = DROPOUT, masks of step
                                DROPOUT_STEP with seed DROPOUT_SEED (below)
+    ax.loss, ax.grad.<name>    loss.aux_weight = AUX_WEIGHT: the auxiliary head
+    ax.head, ax.labels         ax.head (20, d_model) on the decoder's final hidden
+    ax.aux_loss, ax.grad_head  states, two groups of 10 logits against
+                               ax.labels (B, T, 2) (-1: none); ax.loss is the
+                               cross-entropy alone, the gradients are those of
+                               loss + AUX_WEIGHT * aux_loss, aux_loss the mean
+                               over labelled positions of the two groups' mean
 
 The dropout masks are the trainer's by definition (src/core/kernels.c,
 dropout_forward), re-implemented here: element i of sequence b's slice of a
@@ -175,6 +182,36 @@ def grads(m, prefix, loss):
     return out
 
 
+AUX_WEIGHT = 0.5
+
+
+def aux_case(m, src, mask, dec_in, labels, g):
+    """The auxiliary head's case: random digit labels at three positions of
+    each sequence, a random head; returns the fixture's ax.* tensors."""
+    B, T = labels.shape
+    aux = torch.full((B, T, 2), -1, dtype=torch.long)
+    for b in range(B):
+        for t in (1, 2, TGT_LENS[b] - 2):
+            aux[b, t] = torch.randint(0, 10, (2,), generator=g)
+    C = m.cfg["d_model"]
+    head = (torch.randn(20, C, generator=g, dtype=torch.float64) * 0.3)
+    head = head.to(torch.float32).to(torch.float64).requires_grad_(True)
+    logits, _ = m.forward(src, dec_in, src_mask=mask)
+    main = t5_ref.loss(logits, labels)
+    al = (m.last_hidden @ head.T).reshape(B, T, 2, 10)
+    sel = aux[..., 0] >= 0
+    ce = torch.nn.functional.cross_entropy(al[sel].reshape(-1, 10), aux[sel].reshape(-1),
+                                           reduction="none")
+    aux_loss = ce.mean()  # = mean over positions of the two groups' mean
+    out = grads(m, "ax", main + AUX_WEIGHT * aux_loss)
+    out["ax.loss"] = np.asarray([float(main)], dtype=np.float32)
+    out["ax.aux_loss"] = np.asarray([float(aux_loss)], dtype=np.float32)
+    out["ax.head"] = head.detach().to(torch.float32).numpy()
+    out["ax.grad_head"] = head.grad.detach().to(torch.float32).numpy()
+    out["ax.labels"] = aux.numpy().astype(np.int32)
+    return out
+
+
 def write_options(d, m, src, mask, dec_in, labels, seed):
     """options.safetensors: loss and gradients under each training option."""
     out = {}
@@ -182,10 +219,12 @@ def write_options(d, m, src, mask, dec_in, labels, seed):
     m.dropout = Dropout(DROPOUT, DROPOUT_SEED, DROPOUT_STEP, SRC_LENS, TGT_LENS)
     out.update(grads(m, "do", batch_loss(m, src, mask, dec_in, labels)))
     m.dropout = None
+    out.update(aux_case(m, src, mask, dec_in, labels, torch.Generator().manual_seed(seed + 7)))
     t5_ref.st_write(os.path.join(d, "options.safetensors"), out,
                     {"generator": "tests/reference/make_train_fixtures.py", "seed": seed,
                      "label_smoothing": LABEL_SMOOTHING, "dropout": DROPOUT,
-                     "dropout_seed": DROPOUT_SEED, "dropout_step": DROPOUT_STEP})
+                     "dropout_seed": DROPOUT_SEED, "dropout_step": DROPOUT_STEP,
+                     "aux_weight": AUX_WEIGHT})
 
 
 def write_variant(out_dir, name, cfg, seed):

@@ -322,6 +322,7 @@ class T5Ref:
             x = self._ff(p + "2", x, "decoder.", i)
         x = rms_norm(x, self._p("decoder.final_layer_norm.weight"), eps)
         x = self._drop("decoder.final", 0, x)
+        self.last_hidden = x  # what the output layer sees (the trainer's aux head too)
         if c["tie_word_embeddings"]:
             logits = (x * c["d_model"] ** -0.5) @ self._p("shared.weight").T
         else:

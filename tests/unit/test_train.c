@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "kernels.h"
+#include "quad.h"
 #include "safetensors.h"
 #include "t5.h"
 #include "train.h"
@@ -90,12 +91,42 @@ static void fixture_close(fixture *fx)
 
 /* Loss and every gradient of one step on the fixture's batch under opts
  * against the reference's <prefix>loss and <prefix>grad.NAME in ex. */
+/* The auxiliary case's head and labels (ax.head, ax.labels (B, T, 2)). */
+static void aux_setup(t5_trainer *tr, fixture *fx, const st_file *ex)
+{
+    size_t n, nl;
+    float *head = floats(ex, "ax.head", &n);
+    assert_int_equal(n, TRAIN_AUX_OUT * fx->m.cfg.d_model);
+    memcpy(trainer_aux_head(tr, NULL, NULL, NULL), head, n * sizeof(float));
+    int *lab = ints(ex, "ax.labels", &nl);
+    size_t T = nl / 2 / fx->b.n;
+    for (size_t i = 0; i < fx->b.n; i++)
+        memcpy(fx->b.aux + 2 * fx->b.tgt_off[i], lab + 2 * i * T, 2 * fx->b.tgt_len[i] * sizeof(int));
+    free(head);
+    free(lab);
+}
+
+/* After the auxiliary case's step: its loss and the head's gradient. */
+static void aux_check(t5_trainer *tr, const st_file *ex, const char *name)
+{
+    float *want = floats(ex, "ax.aux_loss", NULL);
+    if (!(fabs(train_aux_loss(tr) - want[0]) <= 1e-5 * fabs(want[0])))
+        fail_msg("%s: aux loss %.8g, PyTorch %.8g", name, train_aux_loss(tr), want[0]);
+    size_t n;
+    float *gw = floats(ex, "ax.grad_head", &n);
+    assert_close_array(train_aux_grads(tr), gw, n, 1e-6, 1e-4);
+    free(want);
+    free(gw);
+}
+
 static void check_step(fixture *fx, const st_file *ex, const char *prefix,
                        const trainer_opts *opts, const char *name)
 {
     t5_trainer *tr = trainer_new(&fx->m, fx->b.n, fx->b.max_src, fx->b.max_tgt);
     if (opts) trainer_set_opts(tr, opts);
     trainer_set_step(tr, 3);
+    int aux = opts && opts->aux_weight > 0.0f;
+    if (aux) aux_setup(tr, fx, ex);
     as_err err;
     assert_int_equal(trainer_check_batch(tr, &fx->b, &err), 0);
     char key[160];
@@ -122,6 +153,7 @@ static void check_step(fixture *fx, const st_file *ex, const char *prefix,
                          t->name, j, got[j], want[j], mx);
         free(want);
     }
+    if (aux) aux_check(tr, ex, name);
     free(want_loss);
     trainer_free(tr);
 }
@@ -149,8 +181,64 @@ static void check_options(const char *name)
     /* dropout 0.2 with the masks of step 3, seed 5 (make_train_fixtures.py) */
     trainer_opts dr = {.dropout = 0.2f, .dropout_seed = 5};
     check_step(&fx, &op, "do.", &dr, name);
+    /* the auxiliary head with weight 0.5 */
+    trainer_opts ax = {.aux_weight = 0.5f};
+    check_step(&fx, &op, "ax.", &ax, name);
     st_close(&op);
     fixture_close(&fx);
+}
+
+/* The auxiliary labels of real equations: the digits of b^2 and |4ac| at the
+ * places of D's digits, worked out by hand. value: the text around D's value
+ * in the target ("=49;"). */
+static void aux_labels_of(const char *source, unsigned show, const char *value,
+                          const int *want, size_t nwant)
+{
+    quad_eq e;
+    assert_int_equal(quad_parse(source, &e, NULL), 0);
+    char tgt[QUAD_TARGET_MAX];
+    int len = quad_format_target_worked(&e, show, tgt, sizeof tgt, NULL);
+    assert_true(len > 0);
+    int src[QUAD_SOURCE_MAX], lab[QUAD_TARGET_MAX], aux[2 * QUAD_TARGET_MAX];
+    size_t ns = strlen(source), T = (size_t)len;
+    for (size_t i = 0; i < ns; i++) src[i] = (unsigned char)source[i] + 3;
+    src[ns] = 1;
+    for (size_t i = 0; i < T; i++) lab[i] = (unsigned char)tgt[i] + 3;
+    lab[T] = 1;
+    size_t n = train_aux_labels(src, ns + 1, lab, T + 1, aux);
+    if (n != nwant) fail_msg("%s (show %u): %zu labelled positions, expected %zu", source, show, n, nwant);
+    const char *v = strstr(tgt, value);
+    assert_non_null(v);
+    size_t at = (size_t)(v - tgt) + 1 + (value[1] == '-');
+    for (size_t i = 0; i <= T; i++) {
+        int in = i >= at && i - at < nwant;
+        int b2 = in ? want[2 * (i - at)] : -1, f = in ? want[2 * (i - at) + 1] : -1;
+        if (aux[2 * i] != b2 || aux[2 * i + 1] != f)
+            fail_msg("%s (show %u) position %zu '%c': aux %d %d, expected %d %d", source, show, i,
+                     tgt[i], aux[2 * i], aux[2 * i + 1], b2, f);
+    }
+}
+
+static void test_aux_labels(void **state)
+{
+    (void)state;
+    /* b^2 = 25, 4ac = -24, D = 49: '4' (tens) -> 2, 2; '9' (units) -> 5, 4 */
+    const int d49[] = {2, 2, 5, 4};
+    aux_labels_of("3x^2+5x-2=0", 0, "=49;", d49, 2);
+    aux_labels_of("3x^2+5x-2=0", QUAD_SHOW_B2 | QUAD_SHOW_4AC, "=49;", d49, 2); /* worked */
+    /* b^2 = 1, 4ac = 4, D = -3: the '-' has no label */
+    const int dm3[] = {1, 4};
+    aux_labels_of("x^2+x+1=0", 0, "=-3;", dm3, 1);
+    /* b^2 = 100, 4ac = 96, D = 4: the units of each */
+    const int d4[] = {0, 6};
+    aux_labels_of("x^2+10x+24=0", 0, "=4;", d4, 1);
+    /* b^2 = 4ac = 12645136, D = 0 */
+    const int d0[] = {6, 6};
+    aux_labels_of("7x^2+3556x+451612=0", 0, "=0;", d0, 1);
+    /* a source that is no equation: no labels */
+    int src[3] = {'h' + 3, 'i' + 3, 1}, lab[4] = {'D' + 3, '=' + 3, '(' + 3, 1}, aux[8];
+    assert_int_equal(train_aux_labels(src, 3, lab, 4, aux), 0);
+    for (int i = 0; i < 8; i++) assert_int_equal(aux[i], -1);
 }
 
 static void test_options_tied_relu(void **state)
@@ -549,6 +637,7 @@ int main(void)
         cmocka_unit_test(test_grads_untied_gated),
         cmocka_unit_test(test_adamw_tied_relu),
         cmocka_unit_test(test_adamw_untied_gated),
+        cmocka_unit_test(test_aux_labels),
         cmocka_unit_test(test_options_tied_relu),
         cmocka_unit_test(test_options_untied_gated),
         cmocka_unit_test(test_finite_diff_relu_tied),
