@@ -32,10 +32,12 @@ typedef struct {
     size_t num_decoder_layers;  /* num_decoder_layers */
     size_t rel_buckets;         /* relative_attention_num_buckets */
     size_t rel_max_distance;    /* relative_attention_max_distance */
-    float layer_norm_eps;       /* layer_norm_epsilon */
-    float dropout_rate;         /* dropout_rate: training only (the trainer's
+    double dropout_rate;        /* dropout_rate: training only (the trainer's
                                    model.dropout_rate); inference ignores it.
-                                   HF's 0.1 unless config.json says */
+                                   HF's 0.1 unless config.json says. Always a
+                                   float's value; a double here so that the
+                                   struct has no padding (tests memcmp it) */
+    float layer_norm_eps;       /* layer_norm_epsilon */
     t5_ff_kind ff;              /* feed_forward_proj: "relu" | "gated-gelu" */
     int tie_word_embeddings;    /* tie_word_embeddings */
     int pad_token_id;           /* pad_token_id */

@@ -95,7 +95,7 @@ static int parse_config(t5_config *c, const cJSON *root, as_err *err)
     const cJSON *dr = cJSON_GetObjectItemCaseSensitive(root, "dropout_rate");
     c->dropout_rate = 0.1f;
     if (cJSON_IsNumber(dr) && dr->valuedouble >= 0 && dr->valuedouble < 1)
-        c->dropout_rate = (float)dr->valuedouble;
+        c->dropout_rate = (double)(float)dr->valuedouble;
 
     const cJSON *ff = cJSON_GetObjectItemCaseSensitive(root, "feed_forward_proj");
     c->ff = T5_FF_RELU;
@@ -166,7 +166,7 @@ int t5_config_write_json(const t5_config *c, const char *path, as_err *err)
     int gated = c->ff == T5_FF_GATED_GELU;
     char eps[32], drop[32];
     float_text(c->layer_norm_eps, eps, sizeof eps);
-    float_text(c->dropout_rate, drop, sizeof drop);
+    float_text((float)c->dropout_rate, drop, sizeof drop);
 
     cJSON *r = cJSON_CreateObject();
     cJSON *arch = cJSON_AddArrayToObject(r, "architectures");

@@ -33,7 +33,7 @@ void t5_config_default(t5_config *c)
     c->rel_buckets = 32;
     c->rel_max_distance = 128;
     c->layer_norm_eps = 1e-6f;
-    c->dropout_rate = 0.1f;
+    c->dropout_rate = (double)0.1f;
     c->ff = T5_FF_RELU;
     c->tie_word_embeddings = 1;
     c->pad_token_id = 0;

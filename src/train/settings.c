@@ -321,7 +321,7 @@ int train_settings_read(train_settings *s, const char *path, as_err *err)
     double dr = 0.0;
     int dk_rate = get_float(&r, "model", "dropout_rate", 0.0, 0.9, &dr);
     if (dk_rate < 0) goto done;
-    if (dk_rate) c->dropout_rate = (float)dr; /* else config.json keeps HF's 0.1, as before */
+    if (dk_rate) c->dropout_rate = (double)(float)dr; /* else config.json keeps HF's 0.1, as before */
     s->train.dropout = (float)dr;
     if (t5_config_check(c, err)) {
         config_setting_t *g = config_lookup(&r.cfg, "model");
