@@ -74,5 +74,9 @@ int cli_parse_range(const char *cmd, const char *opt, const char *s, size_t lo, 
 int cli_usage_exit(int c, void (*usage)(FILE *f));
 int cli_no_args(const char *cmd, int argc, char **argv, const char *hint);
 int cli_required(const char *cmd, const char *value, const char *msg, void (*usage)(FILE *f));
+/* A file or folder name option (--model, --data, --out, --config,
+ * --theme...): *out = s, or a usage error naming the option and -1 when s
+ * is empty or only white space. */
+int cli_parse_path(const char *cmd, const char *opt, const char *s, const char **out);
 
 #endif

@@ -379,6 +379,7 @@ void train_settings_free(train_settings *s);
 /* Options of one run beside the file. */
 typedef struct {
     int resume;            /* continue from out_dir's checkpoint */
+    int force;             /* train into a folder that holds other files (see run_dir.c) */
     int progress;          /* 1 progress bar, 0 log lines, -1 decide by isatty */
     int quiet;
     const char *cfg_path;  /* copied into the output folder as train.cfg */

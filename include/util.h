@@ -61,8 +61,31 @@ void atomic_abort(atomic_file *af);
 /* One call: write buf to path atomically. */
 int util_write_atomic(const char *path, const void *buf, size_t len, as_err *err);
 
-/* mkdir -p for one path; 0 on success or when it exists as a folder. */
+/* mkdir -p for one path; 0 on success or when it exists as a folder. An
+ * empty path is an error. */
 int util_mkdir_p(const char *path, as_err *err);
+
+/* 1 when s is NULL, empty or only white space: never a usable path. */
+int util_blank(const char *s);
+
+/* Whether path is a regular file that can be opened. 0 when it is; 1 when
+ * it does not exist ("PATH is missing (expected EXPECT)" in err); -1 with
+ * what it is instead in err: a folder, a FIFO, a device (and the file a
+ * symbolic link names), a symbolic link loop or a broken link, a path that
+ * cannot be looked at (permission denied). expect says what should be
+ * there, e.g. "a safetensors file". */
+int util_need_file(const char *path, const char *expect, as_err *err);
+
+/* The deepest nesting of arrays and objects in JSON text (strings
+ * skipped), and in *line (may be NULL) the line where it is first reached:
+ * how a message says that a text is nested deeper than the JSON reader
+ * takes (cJSON: CJSON_NESTING_LIMIT levels). */
+size_t util_json_depth(const char *text, size_t len, size_t *line);
+
+/* 1 when JSON text holds a NUL byte, raw or as the escape \u0000 in a
+ * string (a key or value C code would cut short), with its line in *line;
+ * else 0. */
+int util_json_nul(const char *text, size_t len, size_t *line);
 
 /* Monotonic wall clock in seconds. */
 double util_now(void);

@@ -125,7 +125,9 @@ static int decode_options(int argc, char **argv, decode_bench *o)
         case 'S': dst = &o->seed, name = "--seed"; break;
         case 'T': dst = &o->threads, name = "--threads"; break;
         case 'g': o->cfg.ff = T5_FF_GATED_GELU; break;
-        case 'M': o->model_dir = optarg; break;
+        case 'M':
+            if (cli_parse_path("bench", "--model", optarg, &o->model_dir)) return EXIT_USAGE;
+            break;
         case 'h': usage(stdout); return EXIT_OK;
         default: usage(stderr); return EXIT_USAGE;
         }

@@ -59,8 +59,12 @@ int cmd_eval(int argc, char **argv)
     optind = 1;
     while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
         switch (c) {
-        case 'm': o.model_dir = optarg; break;
-        case 'd': o.data = optarg; break;
+        case 'm':
+            if (cli_parse_path("eval", "--model", optarg, &o.model_dir)) return EXIT_USAGE;
+            break;
+        case 'd':
+            if (cli_parse_path("eval", "--data", optarg, &o.data)) return EXIT_USAGE;
+            break;
         case 'l':
             if (cli_parse_size("eval", "--limit", optarg, &o.limit) < 0) return EXIT_USAGE;
             break;
@@ -71,7 +75,9 @@ int cmd_eval(int argc, char **argv)
         case 't':
             if (cli_parse_range("eval", "--threads", optarg, 1, 256, &o.threads)) return EXIT_USAGE;
             break;
-        case 'o': o.outputs_path = optarg; break;
+        case 'o':
+            if (cli_parse_path("eval", "--outputs", optarg, &o.outputs_path)) return EXIT_USAGE;
+            break;
         default: return cli_usage_exit(c, usage);  /* -h too */
         }
     }

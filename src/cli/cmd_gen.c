@@ -83,7 +83,9 @@ int cmd_gen(int argc, char **argv)
                 return EXIT_USAGE;
             }
             break;
-        case 'o': out = optarg; break;
+        case 'o':
+            if (cli_parse_path("gen", "--out", optarg, &out)) return EXIT_USAGE;
+            break;
         default: return cli_usage_exit(c, usage);  /* -h too */
         }
     }

@@ -129,7 +129,9 @@ int cmd_inspect(int argc, char **argv)
     opterr = 0;
     while ((c = getopt_long(argc, argv, "m:th", opts, NULL)) != -1) {
         switch (c) {
-        case 'm': dir = optarg; break;
+        case 'm':
+            if (cli_parse_path("inspect", "--model", optarg, &dir)) return EXIT_USAGE;
+            break;
         case 't': list = 1; break;
         case 'h': usage(stdout); return EXIT_OK;
         default:

@@ -95,7 +95,7 @@ static int render_option(int c, char **av, render_options *o, parsed *p)
     render_request *rq = &o->rq;
     size_t h;
     switch (c) {
-    case 'm': o->model_dir = optarg; return 0;
+    case 'm': return cli_parse_path(CMD, "--model", optarg, &o->model_dir) ? EXIT_USAGE : 0;
     case 'v':
         if (render_view_parse(optarg) < 0)
             BAD("--view wants enc, dec, cross, summary or model, not '%s'", optarg);
@@ -120,9 +120,9 @@ static int render_option(int c, char **av, render_options *o, parsed *p)
         if (p->fmt < 0)
             BAD("--format wants ansi, text, svg, png, pdf, csv or json, not '%s'", optarg);
         return 0;
-    case 'o': o->out = optarg; return 0;
+    case 'o': return cli_parse_path(CMD, "--out", optarg, &o->out) ? EXIT_USAGE : 0;
     case 'w': return cli_parse_range(CMD, "--width", optarg, 20, 10000, &o->width) ? EXIT_USAGE : 0;
-    case 't': o->theme_name = optarg; return 0;
+    case 't': return cli_parse_path(CMD, "--theme", optarg, &o->theme_name) ? EXIT_USAGE : 0;
     case 'c':
         if (theme_mode_parse(optarg) < 0)
             BAD("--color wants auto, direct, 256, 8 or none, not '%s'", optarg);
@@ -236,7 +236,8 @@ int cmd_render(int argc, char **argv)
     o.warn = warn;
     as_err err = {{0}};
     rc = render_run(&o, &err) ? EXIT_FAIL : EXIT_OK;
-    if (rc) cli_error(CMD, "%s", err.msg);
+    if (rc && (o.out || !ferror(stdout)))  /* a failed write to stdout: main says so */
+        cli_error(CMD, "%s", err.msg);
     free(av);
     return rc;
 }

@@ -87,8 +87,8 @@ static int report_option(int c, char **argv, report_options *o, int *quiet, int 
 {
     unsigned bits;
     switch (c) {
-    case 'm': o->model_dir = optarg; return 0;
-    case 'd': o->data = optarg; return 0;
+    case 'm': return cli_parse_path(CMD, "--model", optarg, &o->model_dir) ? EXIT_USAGE : 0;
+    case 'd': return cli_parse_path(CMD, "--data", optarg, &o->data) ? EXIT_USAGE : 0;
     case 'p': o->preset = optarg, *preset_given = 1; return 0;
     case 'n': return cli_parse_size(CMD, "--n", optarg, &o->n) ? EXIT_USAGE : 0;
     case 's': return cli_parse_size(CMD, "--seed", optarg, &o->seed) ? EXIT_USAGE : 0;
@@ -105,7 +105,7 @@ static int report_option(int c, char **argv, report_options *o, int *quiet, int 
                   optarg);
         return EXIT_USAGE;
     case 'e': o->example = optarg; return 0;
-    case 'o': o->out = optarg; return 0;
+    case 'o': return cli_parse_path(CMD, "--out", optarg, &o->out) ? EXIT_USAGE : 0;
     case 'q': *quiet = 1; return 0;
     case ':': cli_error(CMD, "option '%s' needs a value", argv[optind - 1]); return EXIT_USAGE;
     default:

@@ -64,9 +64,9 @@ int cmd_solve(int argc, char **argv)
         } else if (!strcmp(a, "--no-model")) {
             no_model = 1;
         } else if (!strcmp(a, "--model") || !strncmp(a, "--model=", 8)) {
-            if (a[7] == '=') model_dir = a + 8;
-            else if (i + 1 < argc) model_dir = argv[++i];
-            else goto missing;
+            const char *v = a[7] == '=' ? a + 8 : (i + 1 < argc ? argv[++i] : NULL);
+            if (!v) goto missing;
+            if (cli_parse_path("solve", "--model", v, &model_dir)) goto usage_err;
         } else if (!strcmp(a, "--max-len") || !strncmp(a, "--max-len=", 10)) {
             const char *v = a[9] == '=' ? a + 10 : (i + 1 < argc ? argv[++i] : NULL);
             if (!v) goto missing;

@@ -14,7 +14,8 @@
 static void usage(FILE *f)
 {
     fprintf(f,
-            "usage: attnscope train --config FILE.cfg [--resume] [--out DIR] [--progress|--log]\n\n"
+            "usage: attnscope train --config FILE.cfg [--resume|--force] [--out DIR]\n"
+            "                       [--progress|--log] [--quiet]\n\n"
             "Train a T5 as the configuration file says (libconfig; see man attnscope and\n"
             "sample_models/*/train.cfg). The output folder is a model folder (config.json,\n"
             "model.safetensors) plus optimizer.safetensors, trainer_state.json, train.cfg\n"
@@ -22,6 +23,10 @@ static void usage(FILE *f)
             "  --config FILE   the training configuration (required)\n"
             "  --out DIR       output folder (overrides train.out)\n"
             "  --resume        continue from the checkpoint in the output folder\n"
+            "  --force         train a new model into a folder that is not empty (a model,\n"
+            "                  a checkpoint, other files): its files are replaced, each only\n"
+            "                  once the new run's first checkpoint is written; without it\n"
+            "                  such a folder is refused\n"
             "  --progress      a progress bar even when stdout is not a terminal\n"
             "  --log           plain log lines even on a terminal\n"
             "  --quiet         print errors only\n\n"
@@ -77,6 +82,7 @@ int cmd_train(int argc, char **argv)
     static const struct option opts[] = {
         {"config", required_argument, 0, 'c'}, {"out", required_argument, 0, 'o'},
         {"resume", no_argument, 0, 'r'},       {"progress", no_argument, 0, 'p'},
+        {"force", no_argument, 0, 'f'},
         {"log", no_argument, 0, 'l'},          {"quiet", no_argument, 0, 'q'},
         {"help", no_argument, 0, 'h'},         {0, 0, 0, 0}};
     const char *cfg = NULL, *out = NULL;
@@ -85,9 +91,14 @@ int cmd_train(int argc, char **argv)
     optind = 1;
     while ((c = getopt_long(argc, argv, "c:o:h", opts, NULL)) != -1) {
         switch (c) {
-        case 'c': cfg = optarg; break;
-        case 'o': out = optarg; break;
+        case 'c':
+            if (cli_parse_path("train", "--config", optarg, &cfg)) return EXIT_USAGE;
+            break;
+        case 'o':
+            if (cli_parse_path("train", "--out", optarg, &out)) return EXIT_USAGE;
+            break;
         case 'r': o.resume = 1; break;
+        case 'f': o.force = 1; break;
         case 'p': o.progress = 1; break;
         case 'l': o.progress = 0; break;
         case 'q': o.quiet = 1; break;
@@ -98,6 +109,11 @@ int cmd_train(int argc, char **argv)
         cli_required("train", cfg, "--config FILE.cfg is required (see 'attnscope train --help')",
                      NULL))
         return EXIT_USAGE;
+    if (o.resume && o.force) {
+        cli_error("train", "--resume and --force exclude each other: --resume continues the "
+                           "folder's checkpoint, --force starts a new run over it");
+        return EXIT_USAGE;
+    }
     train_settings s;
     as_err err;
     if (train_settings_read(&s, cfg, &err)) {

@@ -75,8 +75,12 @@ static int run(tui_options *op, int argc, char **argv)
     int c;
     while ((c = getopt_long(argc, argv, ":m:t:c:rah", opts, NULL)) != -1) {
         switch (c) {
-        case 'm': o.model_dir = optarg; break;
-        case 't': o.theme = optarg; break;
+        case 'm':
+            if (cli_parse_path("tui", "--model", optarg, &o.model_dir)) return EXIT_USAGE;
+            break;
+        case 't':
+            if (cli_parse_path("tui", "--theme", optarg, &o.theme)) return EXIT_USAGE;
+            break;
         case 'c':
             if (theme_mode_parse(optarg) < 0) {
                 cli_error("tui", "--color wants auto, direct, 256, 8 or none, not '%s'", optarg);

@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "util.h"
 
 #ifndef ATTNSCOPE_DATADIR
 #define ATTNSCOPE_DATADIR "/usr/local/share/attnscope"
@@ -190,4 +191,15 @@ int cli_required(const char *cmd, const char *value, const char *msg, void (*usa
     cli_error(cmd, "%s", msg);
     if (usage) usage(stderr);
     return -1;
+}
+
+int cli_parse_path(const char *cmd, const char *opt, const char *s, const char **out)
+{
+    if (util_blank(s)) {
+        cli_error(cmd, "%s needs a file or folder name, got an empty one ('%s')", opt,
+                  s ? s : "");
+        return -1;
+    }
+    *out = s;
+    return 0;
 }

@@ -3,6 +3,7 @@
  *
  * Deliberately not here: any command's options or work (each is in its
  * src/cli/cmd_<name>.c). */
+#include <errno.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -39,7 +40,32 @@ static void usage(FILE *f)
                "With no command, attnscope opens the UI on the bundled model.\n");
 }
 
+/* The one check of standard output for every command: what a command
+ * printed is only out once it is flushed and closed, and a full disk or a
+ * closed pipe then is a failed run ("stdout: write error", exit 1), never a
+ * silent success. rc is the command's own status, kept when it failed. */
+static int close_stdout(const char *name, int rc)
+{
+    int bad = ferror(stdout), e = 0;
+    errno = 0;
+    if (fflush(stdout) != 0) bad = 1, e = errno;
+    if (fclose(stdout) != 0 && !e) bad = 1, e = errno;
+    if (!bad) return rc;
+    fprintf(stderr, "attnscope%s%s: stdout: write error%s%s\n", name ? " " : "", name ? name : "",
+            e ? ": " : "", e ? strerror(e) : "");
+    return rc == EXIT_OK ? EXIT_FAIL : rc;
+}
+
+static int dispatch(int argc, char **argv, const char **name_out);
+
 int main(int argc, char **argv)
+{
+    const char *name = argc < 2 ? "tui" : NULL;
+    int rc = dispatch(argc, argv, &name);
+    return close_stdout(name, rc);
+}
+
+static int dispatch(int argc, char **argv, const char **name_out)
 {
     if (argc < 2) return cmd_tui(argc, argv);
     const char *name = argv[1];
@@ -52,10 +78,15 @@ int main(int argc, char **argv)
         return EXIT_OK;
     }
     for (size_t i = 0; i < N_COMMANDS; i++)
-        if (!strcmp(name, commands[i].name)) return commands[i].run(argc - 1, argv + 1);
+        if (!strcmp(name, commands[i].name)) {
+            *name_out = commands[i].name;
+            return commands[i].run(argc - 1, argv + 1);
+        }
     /* An option or an equation without a command goes to the UI. */
-    if (name[0] == '-' && name[1] == '-') return cmd_tui(argc, argv);
-    if (strchr(name, '=')) return cmd_tui(argc, argv);
+    if ((name[0] == '-' && name[1] == '-') || strchr(name, '=')) {
+        *name_out = "tui";
+        return cmd_tui(argc, argv);
+    }
     fprintf(stderr, "attnscope: unknown command '%s'\n\n", name);
     usage(stderr);
     return EXIT_USAGE;

@@ -136,12 +136,24 @@ int t5_config_read_json(t5_config *c, const char *path, as_err *err)
         free(text);
         return as_errf(err, "%s is empty (expected a T5Config JSON object)", path);
     }
+    size_t at = 0;
+    if (util_json_nul(text, len, &at)) {
+        free(text);
+        return as_errf(err, "%s:%zu: a NUL byte (raw or \\u0000) in a key or value; a "
+                            "T5Config holds none, and a key cut short at it would be ignored",
+                       path, at);
+    }
     const char *end = NULL;
     cJSON *root = cJSON_ParseWithLengthOpts(text, len, &end, 0);
     if (!root) {
         size_t line = 1;
         for (const char *p = text; end && p < end && *p; p++) line += *p == '\n';
+        size_t depth = util_json_depth(text, len, &at);
         free(text);
+        if (depth > CJSON_NESTING_LIMIT)
+            return as_errf(err, "%s:%zu: JSON nested %zu levels deep; the JSON reader takes at "
+                                "most %d (a T5Config needs 1)",
+                           path, at, depth, CJSON_NESTING_LIMIT);
         return as_errf(err, "%s: invalid JSON near line %zu", path, line);
     }
     free(text);

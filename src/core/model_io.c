@@ -308,6 +308,10 @@ static int load_folder(t5_model *m, const char *dir, int mapped, as_err *err)
     if (!S_ISDIR(sb.st_mode))
         return as_errf(err, "%s is not a folder (a model is a folder with config.json and "
                             "model.safetensors)", dir);
+    if (access(dir, R_OK | X_OK) != 0)
+        return as_errf(err, "model folder %s cannot be read: %s (expected a folder whose "
+                            "config.json and model.safetensors can be opened)",
+                       dir, strerror(errno));
     size_t n = strlen(dir) + 64;
     char *cfg_path = xmalloc(n), *st_path = xmalloc(n), *alt = xmalloc(n);
     snprintf(cfg_path, n, "%s/config.json", dir);
@@ -316,12 +320,15 @@ static int load_folder(t5_model *m, const char *dir, int mapped, as_err *err)
     t5_config cfg;
     st_set f = {0};
     const char *wpath = st_path; /* the weight file named in messages */
-    if (!is_file(cfg_path)) {
-        rc = as_errf(err, "%s is missing (a model folder holds config.json and model.safetensors)",
-                     cfg_path);
+    int st_kind = 0;
+    if (util_need_file(cfg_path, "a T5Config JSON file: a model folder holds config.json and "
+                                 "model.safetensors", err)) {
+        rc = -1;
     } else if (t5_config_read_json(&cfg, cfg_path, err)) {
         rc = -1;
-    } else if (!is_file(st_path)) {
+    } else if ((st_kind = util_need_file(st_path, "a safetensors file", err)) < 0) {
+        rc = -1;
+    } else if (st_kind == 1) {
         snprintf(alt, n, "%s/model.safetensors.index.json", dir);
         if (is_file(alt)) {
             wpath = alt;

@@ -144,6 +144,11 @@ static int parse_header(st_file *f, const char *json, size_t json_len, const uin
     cJSON *root = cJSON_ParseWithLengthOpts(json, json_len, &end, 0);
     if (!root) {
         size_t at = end && end >= json ? (size_t)(end - json) : 0;
+        size_t depth = util_json_depth(json, json_len, NULL);
+        if (depth > CJSON_NESTING_LIMIT)
+            return as_errf(err, "corrupted header: JSON nested %zu levels deep (the JSON reader "
+                                "takes at most %d)",
+                           depth, CJSON_NESTING_LIMIT);
         return as_errf(err, "corrupted header: invalid JSON near byte %zu of %zu", at, json_len);
     }
     /* Only trailing spaces (the writer's padding) may follow the object. */

@@ -2,6 +2,7 @@
  * the project's PRNG. See util.h for the contracts. */
 #include "util.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <libgen.h>
@@ -78,6 +79,12 @@ char *util_read_file(const char *path, size_t *len, as_err *err)
         as_errf(err, "%s: %s", path, strerror(errno));
         return NULL;
     }
+    struct stat st;
+    if (fstat(fileno(f), &st) == 0 && S_ISDIR(st.st_mode)) {
+        fclose(f);
+        as_errf(err, "%s is a folder, not a file", path);
+        return NULL;
+    }
     size_t cap = 4096, n = 0;
     char *buf = xmalloc(cap);
     for (;;) {
@@ -90,7 +97,7 @@ char *util_read_file(const char *path, size_t *len, as_err *err)
     fclose(f);
     if (bad) {
         free(buf);
-        as_errf(err, "%s: read error", path);
+        as_errf(err, "%s: read error (%s)", path, strerror(errno));
         return NULL;
     }
     buf[n] = '\0';
@@ -178,8 +185,103 @@ int util_write_atomic(const char *path, const void *buf, size_t len, as_err *err
     return atomic_commit(&af, err);
 }
 
+int util_blank(const char *s)
+{
+    if (!s) return 1;
+    for (; *s; s++)
+        if (!isspace((unsigned char)*s)) return 0;
+    return 1;
+}
+
+int util_need_file(const char *path, const char *expect, as_err *err)
+{
+    struct stat st, lst;
+    if (stat(path, &st) == 0) {
+        if (S_ISREG(st.st_mode)) return 0;
+        const char *what = S_ISDIR(st.st_mode)    ? "a folder"
+                           : S_ISFIFO(st.st_mode) ? "a FIFO (named pipe)"
+                           : S_ISCHR(st.st_mode)  ? "a character device"
+                           : S_ISBLK(st.st_mode)  ? "a block device"
+                           : S_ISSOCK(st.st_mode) ? "a socket"
+                                                  : "not a regular file";
+        char target[512] = "";
+        if (lstat(path, &lst) == 0 && S_ISLNK(lst.st_mode)) {
+            char *real = realpath(path, NULL);
+            snprintf(target, sizeof target, "a symbolic link to %.400s, ", real ? real : "?");
+            free(real);
+        }
+        as_errf(err, "%s is %s%s, not a regular file (expected %s)", path, target, what, expect);
+        return -1;
+    }
+    int e = errno;
+    if (e == ENOENT && lstat(path, &lst) == 0 && S_ISLNK(lst.st_mode)) {
+        as_errf(err, "%s is a broken symbolic link (expected %s)", path, expect);
+        return -1;
+    }
+    if (e == ENOENT) {
+        as_errf(err, "%s is missing (expected %s)", path, expect);
+        return 1;
+    }
+    if (e == ELOOP)
+        as_errf(err, "%s is a symbolic link loop (expected %s)", path, expect);
+    else if (e == ENOTDIR)
+        as_errf(err, "%s: a part of the path is not a folder (expected %s)", path, expect);
+    else
+        as_errf(err, "cannot look at %s: %s (expected %s)", path, strerror(e), expect);
+    return -1;
+}
+
+size_t util_json_depth(const char *text, size_t len, size_t *line)
+{
+    size_t depth = 0, max = 0, ln = 1;
+    int in_str = 0;
+    if (line) *line = 0;
+    for (size_t i = 0; i < len; i++) {
+        char c = text[i];
+        if (c == '\n') ln++;
+        if (in_str) {
+            if (c == '\\') i++;
+            else if (c == '"') in_str = 0;
+        } else if (c == '"') {
+            in_str = 1;
+        } else if (c == '[' || c == '{') {
+            if (++depth > max) {
+                max = depth;
+                if (line) *line = ln;
+            }
+        } else if ((c == ']' || c == '}') && depth) {
+            depth--;
+        }
+    }
+    return max;
+}
+
+int util_json_nul(const char *text, size_t len, size_t *line)
+{
+    size_t ln = 1;
+    int in_str = 0;
+    for (size_t i = 0; i < len; i++) {
+        char c = text[i];
+        if (c == '\0') return *line = ln, 1;
+        if (c == '\n') ln++;
+        if (in_str) {
+            if (c == '\\' && i + 1 < len) {
+                if (text[i + 1] == 'u' && i + 5 < len && !memcmp(text + i + 2, "0000", 4))
+                    return *line = ln, 1;
+                i++;
+            } else if (c == '"') {
+                in_str = 0;
+            }
+        } else if (c == '"') {
+            in_str = 1;
+        }
+    }
+    return 0;
+}
+
 int util_mkdir_p(const char *path, as_err *err)
 {
+    if (!path || !*path) return as_errf(err, "an empty folder name");
     char *p = xstrdup(path);
     for (char *s = p + 1; ; s++) {
         if (*s == '/' || *s == '\0') {

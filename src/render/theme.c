@@ -4,6 +4,7 @@
  *
  * Deliberately not here: anything that draws, ncurses colour pairs. */
 #include "theme.h"
+#include "util.h"
 
 #include <ctype.h>
 #include <dirent.h>
@@ -306,7 +307,11 @@ int theme_settings_load(theme_settings *s, const char *path, theme_diag *d)
     if (read_cfg(&cfg, path, d)) return -1;
     config_setting_t *root = config_root_setting(&cfg);
     const char *th = member_str(root, "theme", path, d);
-    if (th) snprintf(s->theme, sizeof s->theme, "%s", th);
+    if (th && util_blank(th))
+        theme_diag_add(d, "%s:%d: theme is empty (a theme name or a .cfg path); ignored", path,
+                       line_of(config_setting_get_member(root, "theme")));
+    else if (th)
+        snprintf(s->theme, sizeof s->theme, "%s", th);
     const char *col = member_str(root, "color", path, d);
     if (col) {
         int m = theme_mode_parse(col);

@@ -25,6 +25,7 @@
 
 #include "byt5.h"
 #include "quad.h"
+#include "run_dir.h"
 #include "safetensors.h"
 #include "train.h"
 
@@ -698,6 +699,7 @@ int train_run(const train_settings *s, const train_options *o, as_err *err)
 {
     const char *dir = s->out_dir;
     if (!dir) return as_errf(err, "no output folder (train.out in the configuration, or --out)");
+    if (run_dir_check(dir, o->resume, o->force, err)) return -1;
     omp_set_num_threads(s->threads);
 
     /* data */
@@ -752,8 +754,14 @@ int train_run(const train_settings *s, const train_options *o, as_err *err)
         t5_init_random(&m, s->init_seed);
         adamw_init(&opt, &m);
     }
-    /* The configuration beside the model: also proves the folder is writable
-     * before any time is spent. */
+    /* A fresh run starts with a checkpoint of step 0: the folder is a loadable
+     * model folder (and resumable) from the first step on, and a folder that
+     * cannot take the files fails here, before any training. Only then are
+     * train.cfg and log.tsv replaced, so that a --force over an old run keeps
+     * all of its files until this checkpoint is complete. */
+    if (!o->resume && save_checkpoint(dir, s, &m, &opt, &rs, NULL, err)) goto out;
+    if (!o->resume && o->force) run_dir_drop_stale(dir);
+    /* The configuration beside the model. */
     if (o->cfg_path) {
         size_t len;
         char *cfgtext = util_read_file(o->cfg_path, &len, err);
@@ -763,20 +771,11 @@ int train_run(const train_settings *s, const train_options *o, as_err *err)
         free(dst);
         if (wrc) goto out;
     }
-    /* A fresh run starts with a checkpoint of step 0: the folder is a loadable
-     * model folder (and resumable) from the first step on, and a folder that
-     * cannot take the files fails here, before any training. */
-    if (!o->resume && save_checkpoint(dir, s, &m, &opt, &rs, NULL, err)) goto out;
-    char *lpath = path_in(dir, "log.tsv");
-    logf = fopen(lpath, o->resume ? "a" : "w");
-    free(lpath);
-    if (!logf) {
-        as_errf(err, "%s/log.tsv: cannot write (%s)", dir, strerror(errno));
+    if (!(logf = run_dir_open_log(dir, o->resume, rs.step,
+                                  "step\tloss\tlr\tgrad_norm\ttarget_tokens\tseconds\t"
+                                  "tokens_per_s\ttokens_per_cpu_s\tcore_share\tsteal\n",
+                                  err)))
         goto out;
-    }
-    if (!o->resume)
-        fprintf(logf, "step\tloss\tlr\tgrad_norm\ttarget_tokens\tseconds\ttokens_per_s\t"
-                      "tokens_per_cpu_s\tcore_share\tsteal\n");
 
     tr = trainer_new(&m, s->batch, cap_src, cap_tgt);
     trainer_set_opts(tr, &s->train);

@@ -242,12 +242,6 @@ static int check_structure(reader *r)
     return 0;
 }
 
-static int file_exists(const char *path)
-{
-    struct stat st;
-    return stat(path, &st) == 0 && S_ISREG(st.st_mode);
-}
-
 int train_settings_read(train_settings *s, const char *path, as_err *err)
 {
     memset(s, 0, sizeof *s);
@@ -266,7 +260,8 @@ int train_settings_read(train_settings *s, const char *path, as_err *err)
     s->log_every = 50;
 
     reader r = {.path = path, .err = err};
-    if (!file_exists(path)) return as_errf(err, "%s: no such configuration file", path);
+    if (util_blank(path)) return as_errf(err, "the configuration file name is empty");
+    if (util_need_file(path, "a libconfig training configuration, FILE.cfg", err)) return -1;
     config_init(&r.cfg);
     int rc = -1;
     if (config_read_file(&r.cfg, path) != CONFIG_TRUE) {
@@ -343,16 +338,20 @@ int train_settings_read(train_settings *s, const char *path, as_err *err)
                     "data: both train and test files are needed%s%s", "", "");
             goto done;
         }
-        s->train_tsv = resolve(path, trn);
-        s->test_tsv = resolve(path, tst);
-        if (!file_exists(s->train_tsv)) {
-            fail_at(&r, find(&r, "data", "train"), "data.train: no such file '%s'%s",
-                    s->train_tsv, "");
+        if (util_blank(trn) || util_blank(tst)) {
+            fail_at(&r, find(&r, "data", util_blank(trn) ? "train" : "test"),
+                    "data.%s: an empty file name%s", util_blank(trn) ? "train" : "test", "");
             goto done;
         }
-        if (!file_exists(s->test_tsv)) {
-            fail_at(&r, find(&r, "data", "test"), "data.test: no such file '%s'%s", s->test_tsv,
-                    "");
+        s->train_tsv = resolve(path, trn);
+        s->test_tsv = resolve(path, tst);
+        as_err fe;
+        if (util_need_file(s->train_tsv, "a TSV file of source<TAB>target lines", &fe)) {
+            fail_at(&r, find(&r, "data", "train"), "data.train: %s%s", fe.msg, "");
+            goto done;
+        }
+        if (util_need_file(s->test_tsv, "a TSV file of source<TAB>target lines", &fe)) {
+            fail_at(&r, find(&r, "data", "test"), "data.test: %s%s", fe.msg, "");
             goto done;
         }
     } else {
@@ -507,6 +506,10 @@ int train_settings_read(train_settings *s, const char *path, as_err *err)
     if (get_float(&r, "loss", "aux_weight", 0.0, 100.0, &aw) < 0) goto done;
     s->train.aux_weight = (float)aw;
     const char *out = get_str(&r, "train", "out");
+    if (out && util_blank(out)) {
+        fail_at(&r, find(&r, "train", "out"), "train.out: an empty folder name%s%s", "", "");
+        goto done;
+    }
     if (out) s->out_dir = resolve(path, out);
     rc = 0;
 done:

@@ -116,7 +116,7 @@ train = {
 reject divisible "d_model = 30 is not divisible by num_heads = 4" "model = { d_model = 30;
   num_heads = 4; };
 $OKT"
-reject missing-file "data.train: no such file" "data = {
+reject missing-file "data.train: .*nowhere.tsv is missing" "data = {
   train = \"nowhere.tsv\"; test = \"nowhere.tsv\"; };
 $OKT"
 reject syntax "syntax error" "model = { d_model = = 32; };
