@@ -57,10 +57,12 @@ typedef struct {
     const char *data_dir;     /* themes/ and config.cfg of the installation; NULL: "." */
 } tui_options;
 
-/* Run the UI on a loaded model until the person quits. Returns 0, or -1
- * after a fatal error (no terminal, a terminal that cannot be driven, an
- * unreadable vocabulary) with the message in err; the terminal is restored
- * (endwin) before it returns. The model must outlive the call. */
+/* Run the UI on a loaded model until the person quits. Returns 0; SIGINT or
+ * SIGTERM when that signal ended it (the caller reports it: exit 128 +
+ * signal); or -1 after a fatal error (no terminal, a terminal that cannot be
+ * driven, an unreadable vocabulary, an equation longer than the entry takes)
+ * with the message in err. The terminal is restored (endwin) before it
+ * returns. The model must outlive the call. */
 int tui_run(const tui_options *o, const t5_model *m, as_err *err);
 
 #endif

@@ -20,7 +20,10 @@
 #include "tokenizer.h"
 #include "trace.h"
 
-#define TUI_INPUT_MAX 4096      /* bytes of the entry box, a target, a prompt */
+/* Bytes of the entry box, a target, a prompt: more than a pasted 10,000-
+ * character equation (which solve reads); the entry refuses a longer paste
+ * with a message that says the limit. */
+#define TUI_INPUT_MAX 16384
 #define TUI_MAX_SRC 512         /* source tokens (eos included) */
 #define TUI_MAX_GEN 512         /* decoder positions: the start token + output tokens */
 #define TUI_DEFAULT_RAW_GEN 255 /* greedy output tokens of raw text unless --max-len / O */

@@ -3,6 +3,7 @@
  *
  * Deliberately not here: the UI itself (src/tui/). */
 #include <getopt.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -134,8 +135,14 @@ static int run(tui_options *op, int argc, char **argv)
         return EXIT_FAIL;
     }
     o.data_dir = cli_data_dir();
-    int rc = tui_run(&o, &m, &err) ? EXIT_FAIL : EXIT_OK;
-    if (rc) cli_error("tui", "%s", err.msg);
+    int sig = tui_run(&o, &m, &err), rc = EXIT_OK;
+    if (sig < 0) {
+        cli_error("tui", "%s", err.msg);
+        rc = EXIT_FAIL;
+    } else if (sig > 0) {  /* SIGINT or SIGTERM: the shell's convention */
+        cli_error("tui", "quit on %s", sig == SIGINT ? "SIGINT" : "SIGTERM");
+        rc = 128 + sig;
+    }
     t5_free(&m);
     return rc;
 }

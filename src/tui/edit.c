@@ -19,6 +19,15 @@ void tui_utf8_put(char *out, int cp, size_t *n)
         out[(*n)++] = (char)(0x80 | ((cp >> 6) & 0x3F)), out[(*n)++] = (char)(0x80 | (cp & 0x3F));
 }
 
+/* A key that does not fit in the entry box: say so and how long it may be. */
+static tui_action entry_full(tui_app *a)
+{
+    tui_note(a, 1, "too long: the entry takes at most %d,%03d bytes; the rest was not taken "
+                   "(Ctrl-U clears it)",
+             (TUI_INPUT_MAX - 1) / 1000, (TUI_INPUT_MAX - 1) % 1000);
+    return TUI_REDRAW;
+}
+
 tui_action tui_edit_key(tui_app *a, int key)
 {
     char *s = a->input;
@@ -74,7 +83,7 @@ tui_action tui_edit_key(tui_app *a, int key)
     char u[4];
     size_t n = 0;
     tui_utf8_put(u, key, &n);
-    if (a->input_len + n + 1 > sizeof a->input) return TUI_HANDLED;
+    if (a->input_len + n + 1 > sizeof a->input) return entry_full(a);
     memmove(s + a->input_pos + n, s + a->input_pos, a->input_len - a->input_pos + 1);
     memcpy(s + a->input_pos, u, n);
     a->input_len += n;

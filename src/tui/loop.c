@@ -4,10 +4,12 @@
  *
  * Deliberately not here: what a key does (keys.c), drawing (chrome.c and
  * the views), the state (app.c, session.c). The fatal path calls endwin()
- * before any message. */
+ * before any message; so does a quit on SIGINT or SIGTERM. */
 #include <curses.h>
 #include <langinfo.h>
 #include <locale.h>
+#include <poll.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -250,7 +252,43 @@ static SCREEN *open_screen(const tui_options *o, FILE **devnull, as_err *err)
     return scr;
 }
 
-/* The loop: keys, idle frames (work a frame left), playing, until quit. */
+/* 1 when another key is already waiting: a paste or a held key then redraws
+ * once after its last key instead of after each (a 10,000-character paste
+ * took 40 s of redraws in tmux). */
+static int key_waiting(void)
+{
+    struct pollfd p = {.fd = STDIN_FILENO, .events = POLLIN};
+    return poll(&p, 1, 0) > 0;
+}
+
+/* The signal that asked the UI to quit (0: none). Caught here rather than by
+ * ncurses, whose handler exits 1 as if the run had failed: the loop leaves,
+ * the terminal is restored and tui_run returns the signal. */
+static volatile sig_atomic_t quit_signal;
+
+static void on_quit_signal(int sig) { quit_signal = sig; }
+
+/* Catch (on 1) or restore (on 0) SIGINT and SIGTERM; old keeps the actions
+ * before. Set before newterm, which installs ncurses' handlers only where
+ * none is set. No SA_RESTART: a signal interrupts the waiting getch. */
+static void quit_signals(int on, struct sigaction old[2])
+{
+    if (!on) {
+        sigaction(SIGINT, &old[0], NULL);
+        sigaction(SIGTERM, &old[1], NULL);
+        return;
+    }
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_quit_signal;
+    sigemptyset(&sa.sa_mask);
+    quit_signal = 0;
+    sigaction(SIGINT, &sa, &old[0]);
+    sigaction(SIGTERM, &sa, &old[1]);
+}
+
+/* The loop: keys, idle frames (work a frame left), playing, until quit (a
+ * key, or SIGINT / SIGTERM). */
 static void run_loop(tui_app *a)
 {
     tui_draw(a);
@@ -258,6 +296,7 @@ static void run_loop(tui_app *a)
     for (;;) {
         timeout(a->playing ? 180 : a->more_work ? 0 : -1);
         int key = read_key(a);
+        if (quit_signal) break;
         tui_action act;
         a->idle = 0;
         if (key == ERR && a->more_work && !a->playing) {
@@ -276,7 +315,7 @@ static void run_loop(tui_app *a)
             act = tui_handle_key(a, key);
         }
         if (act == TUI_QUIT) break;
-        if (act == TUI_REDRAW || act == TUI_HANDLED) {
+        if ((act == TUI_REDRAW || act == TUI_HANDLED) && !key_waiting()) {
             tui_draw(a);
             doupdate();
         }
@@ -286,6 +325,11 @@ static void run_loop(tui_app *a)
 
 int tui_run(const tui_options *o, const t5_model *m, as_err *err)
 {
+    size_t eq_len = o->equation ? strlen(o->equation) : 0;
+    if (eq_len >= TUI_INPUT_MAX)
+        return as_errf(err, "the input is %zu bytes long; the UI's entry takes at most %d "
+                            "(attnscope solve and render read longer ones)",
+                       eq_len, TUI_INPUT_MAX - 1);
     tok_vocab *tok = tok_open(o->model_dir, err);
     if (!tok) return -1;
     tui_app *a = xcalloc(1, sizeof *a);
@@ -296,6 +340,8 @@ int tui_run(const tui_options *o, const t5_model *m, as_err *err)
     const char *cs = nl_langinfo(CODESET);
     a->utf8 = cs && !strcmp(cs, "UTF-8");
     FILE *devnull = NULL;
+    struct sigaction old_sig[2];
+    quit_signals(1, old_sig);
     SCREEN *scr = open_screen(o, &devnull, err);
     int rc = scr ? 0 : -1;
     if (scr) {
@@ -315,6 +361,8 @@ int tui_run(const tui_options *o, const t5_model *m, as_err *err)
         else run_loop(a);
         delscreen(scr);
     }
+    quit_signals(0, old_sig);
+    if (scr && quit_signal) rc = quit_signal;
     if (devnull) fclose(devnull);
     for (int v = 0; v < VIEW_N; v++) tui_views[v]->close(a->vst[v]);
     tui_app_free(a);
