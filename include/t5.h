@@ -197,6 +197,8 @@ typedef struct {
     size_t n_q, n_k;
     size_t q_pos0;
     float *probs;  /* (n_heads, n_q, n_k) */
+    const float *values; /* (n_k, n_heads * d_kv) the values the probabilities weight, head h
+                            in columns h*d_kv ..; read-only, valid only during the call */
 } t5_attn_event;
 
 typedef void (*t5_hook_fn)(void *user, const t5_attn_event *ev);
@@ -213,6 +215,58 @@ void t5_run_free(t5_run *r);
 /* Set (or clear, with fn NULL) the attention hook. With no hook the forward
  * pass does not look at it beyond one pointer test per layer. */
 void t5_run_set_hook(t5_run *r, t5_hook_fn fn, void *user);
+
+/* The second hook: the hidden states. Each stack calls it at fixed points
+ * of every layer with the rows of the positions just computed (encoder:
+ * source positions 0 .. n-1; decoder: positions pos0 .. pos0+n-1, one row a
+ * decoding step):
+ *   T5_STATE_EMBED  layer 0: the residual stream entering layer 0 (the
+ *                   token embeddings)
+ *   T5_STATE_ATTN   the self-attention sublayer's output (after the o
+ *                   projection), before it is added to the residual stream
+ *   T5_STATE_CROSS  decoder only: the cross-attention sublayer's output, the same
+ *   T5_STATE_MLP    the feed-forward sublayer's output (after wo), before the add
+ *   T5_STATE_RESID  the residual stream after the layer (after the
+ *                   feed-forward add; the last layer's goes to the final
+ *                   layer norm)
+ * in this order within a layer. The hook may change x in place (write a
+ * patched state): the change flows into the rest of the pass, and the
+ * residual stream of a component is x + the (changed) output. x is valid
+ * only during the call. */
+typedef enum { T5_ENCODER = 0, T5_DECODER = 1 } t5_stack;
+typedef enum {
+    T5_STATE_EMBED = 0,
+    T5_STATE_ATTN,
+    T5_STATE_CROSS,
+    T5_STATE_MLP,
+    T5_STATE_RESID,
+    T5_STATE_COUNT
+} t5_state_kind;
+
+typedef struct {
+    t5_stack stack;
+    t5_state_kind kind;
+    size_t layer;
+    size_t n;        /* rows */
+    size_t pos0;     /* position of the first row */
+    size_t d_model;
+    float *x;        /* (n, d_model) */
+} t5_state_event;
+
+typedef void (*t5_state_fn)(void *user, const t5_state_event *ev);
+
+/* Set (or clear, with fn NULL) the hidden-state hook. Without it the
+ * sublayer outputs are added straight into the residual stream by the
+ * products (beta 1); with it each output is computed into its own buffer,
+ * shown to the hook, then added (the same numbers up to float rounding). */
+void t5_run_set_state_hook(t5_run *r, t5_state_fn fn, void *user);
+void t5_run_get_state_hook(const t5_run *r, t5_state_fn *fn, void **user);
+
+/* The logit lens and the output head: logits (n, V) from residual-stream
+ * rows x (n, C) through the decoder's final layer norm and the LM head
+ * (tied: shared.weight with the d_model^-0.5 scale; or lm_head), exactly as
+ * the decoder's last layer is turned into logits. x is not changed. */
+void t5_logits_from_state(const t5_model *m, const float *x, size_t n, float *logits);
 
 /* Encode src (n tokens, 1 <= n <= max_src) and reset the decoder. */
 int t5_encode(t5_run *r, const int *src, size_t n, as_err *err);

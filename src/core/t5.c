@@ -30,6 +30,8 @@ struct t5_run {
     size_t rows;              /* max(max_src, max_tgt): rows of the scratch buffers */
     t5_hook_fn hook;
     void *hook_user;
+    t5_state_fn state_hook;   /* the hidden-state hook (t5_run_set_state_hook) */
+    void *state_user;
     int threads;              /* threads for one-row products (t5_run_set_threads) */
     size_t n_src;             /* encoded source tokens; 0 before t5_encode */
     size_t n_dec;             /* decoder positions fed since t5_encode */
@@ -52,6 +54,7 @@ struct t5_run {
     float *att;               /* (H, rows, rows) scores, then probabilities */
     float *logits;            /* (V) the last step's logits (greedy) */
     float *fused;             /* (max(3 HD, 2 d_ff)) one-row fused q|k|v or wi_0|wi_1 */
+    float *sub;               /* (rows, C) a sublayer's output, when the state hook is set */
 };
 
 t5_run *t5_run_new(const t5_model *m, size_t max_src, size_t max_tgt)
@@ -82,10 +85,11 @@ t5_run *t5_run_new(const t5_model *m, size_t max_src, size_t max_tgt)
         H * R * R,                   /* att */
         c->vocab_size,               /* logits */
         3 * HD > 2 * c->d_ff ? 3 * HD : 2 * c->d_ff, /* fused */
+        R * C,                       /* sub */
     };
     float **dst[] = {&r->enc_out, &r->cross_k, &r->cross_v, &r->self_k, &r->self_v, &r->enc_k,
                      &r->enc_bias, &r->dec_bias, &r->x, &r->xn, &r->q, &r->k, &r->v,
-                     &r->a, &r->h0, &r->h1, &r->att, &r->logits, &r->fused};
+                     &r->a, &r->h0, &r->h1, &r->att, &r->logits, &r->fused, &r->sub};
     size_t total = 0, n = sizeof sizes / sizeof sizes[0];
     /* Round each buffer up to 16 floats so they start 64 bytes apart. */
     for (size_t i = 0; i < n; i++) total += (sizes[i] + 15) & ~(size_t)15;
@@ -115,6 +119,18 @@ void t5_run_get_hook(const t5_run *r, t5_hook_fn *fn, void **user)
 {
     if (fn) *fn = r->hook;
     if (user) *user = r->hook_user;
+}
+
+void t5_run_set_state_hook(t5_run *r, t5_state_fn fn, void *user)
+{
+    r->state_hook = fn;
+    r->state_user = fn ? user : NULL;
+}
+
+void t5_run_get_state_hook(const t5_run *r, t5_state_fn *fn, void **user)
+{
+    if (fn) *fn = r->state_hook;
+    if (user) *user = r->state_user;
 }
 
 void t5_run_set_threads(t5_run *r, int threads) { r->threads = threads < 1 ? 1 : threads; }
@@ -163,6 +179,31 @@ static void linear(const t5_run *r, float *out, const float *inp, const float *w
 static void embed(float *x, const float *shared, const int *tok, size_t n, size_t C)
 {
     for (size_t i = 0; i < n; i++) memcpy(x + i * C, shared + (size_t)tok[i] * C, C * sizeof *x);
+}
+
+/* Show rows x (n, C) at positions pos0.. to the state hook, if one is set. */
+static void state(const t5_run *r, t5_stack stack, t5_state_kind kind, size_t layer, float *x,
+                  size_t n, size_t pos0)
+{
+    if (!r->state_hook) return;
+    t5_state_event ev = {stack, kind, layer, n, pos0, r->m->cfg.d_model, x};
+    r->state_hook(r->state_user, &ev);
+}
+
+/* The residual add of one sublayer: x (n, C) += inp (n, K) @ w^T. With a
+ * state hook the output goes through r->sub so the hook sees (and may
+ * change) it before the add. */
+static void sublayer_add(t5_run *r, t5_stack stack, t5_state_kind kind, size_t layer,
+                         const float *inp, const float *w, size_t n, size_t K, size_t pos0)
+{
+    size_t C = r->m->cfg.d_model;
+    if (!r->state_hook) {
+        linear(r, r->x, inp, w, n, K, C, 1.0f);
+        return;
+    }
+    linear(r, r->sub, inp, w, n, K, C, 0.0f);
+    state(r, stack, kind, layer, r->sub, n, pos0);
+    for (size_t i = 0; i < n * C; i++) r->x[i] += r->sub[i];
 }
 
 /* Write keys k (n, HD) for positions p0 .. p0+n-1 into a transposed store
@@ -223,7 +264,7 @@ static void attention(t5_run *r, t5_attn_kind kind, size_t layer, const float *q
         softmax_rows(s, nq, nk, nk);
     }
     if (r->hook) {
-        t5_attn_event ev = {kind, layer, H, nq, nk, q_pos0, att};
+        t5_attn_event ev = {kind, layer, H, nq, nk, q_pos0, att, v};
         r->hook(r->hook_user, &ev);
     }
     for (size_t h = 0; h < H; h++) {
@@ -237,8 +278,10 @@ static void attention(t5_run *r, t5_attn_kind kind, size_t layer, const float *q
     }
 }
 
-/* x (n, C) += FF(layer_norm(x)), relu or gated tanh-GELU. */
-static void feed_forward(t5_run *r, const t5_block *b, size_t n)
+/* x (n, C) += FF(layer_norm(x)), relu or gated tanh-GELU; the state hook
+ * sees FF's output as (stack, T5_STATE_MLP, layer) at positions pos0... */
+static void feed_forward(t5_run *r, const t5_block *b, size_t n, t5_stack stack, size_t layer,
+                         size_t pos0)
 {
     const t5_config *c = &r->m->cfg;
     size_t C = c->d_model, F = c->d_ff;
@@ -258,7 +301,7 @@ static void feed_forward(t5_run *r, const t5_block *b, size_t n)
         linear(r, r->h0, r->xn, b->wi, n, C, F, 0.0f);
         relu_forward(r->h0, r->h0, n * F);
     }
-    linear(r, r->x, r->h0, b->wo, n, F, C, 1.0f);
+    sublayer_add(r, stack, T5_STATE_MLP, layer, r->h0, b->wo, n, F, pos0);
 }
 
 static int check_tokens(const t5_config *c, const int *tok, size_t n, const char *what,
@@ -288,6 +331,7 @@ int t5_encode(t5_run *r, const int *src, size_t n, as_err *err)
     r->n_src = 0;
     r->n_dec = 0;
     embed(r->x, m->w.shared, src, n, C);
+    state(r, T5_ENCODER, T5_STATE_EMBED, 0, r->x, n, 0);
     for (size_t l = 0; l < c->num_layers; l++) {
         const t5_block *b = &m->w.enc[l];
         rmsnorm_forward(r->xn, NULL, r->x, b->ln_self, n, C, eps);
@@ -296,8 +340,9 @@ int t5_encode(t5_run *r, const int *src, size_t n, as_err *err)
         linear(r, r->v, r->xn, b->v, n, C, HD, 0.0f);
         store_keys(r->enc_k, n, r->k, n, 0, c->num_heads, c->d_kv);
         attention(r, T5_ATTN_ENC_SELF, l, r->q, n, 0, r->enc_k, n, r->v, n, r->a);
-        linear(r, r->x, r->a, b->o, n, HD, C, 1.0f);
-        feed_forward(r, b, n);
+        sublayer_add(r, T5_ENCODER, T5_STATE_ATTN, l, r->a, b->o, n, HD, 0);
+        feed_forward(r, b, n, T5_ENCODER, l, 0);
+        state(r, T5_ENCODER, T5_STATE_RESID, l, r->x, n, 0);
     }
     rmsnorm_forward(r->enc_out, NULL, r->x, m->w.enc_final_ln, n, C, eps);
     /* Cross-attention keys and values depend only on the encoder output:
@@ -315,6 +360,27 @@ int t5_encode(t5_run *r, const int *src, size_t n, as_err *err)
 
 /* ---- decoder ----------------------------------------------------------------- */
 
+/* logits (n, V) from residual rows x (n, C): the final layer norm into the
+ * scratch xn (n, C), then the LM head. */
+static void output_head(const t5_model *m, float *xn, const float *x, size_t n, float *logits,
+                        int threads)
+{
+    const t5_config *c = &m->cfg;
+    size_t C = c->d_model, V = c->vocab_size;
+    rmsnorm_forward(xn, NULL, x, m->w.dec_final_ln, n, C, c->layer_norm_eps);
+    const float *head = m->w.lm_head;
+    if (!head) {
+        /* Tied embeddings: HF rescales the decoder output by d_model^-0.5. */
+        float scale = 1.0f / sqrtf((float)C);
+        for (size_t i = 0; i < n * C; i++) xn[i] *= scale;
+        head = m->w.shared;
+    }
+    if (n == 1)
+        matvec_forward_mt(logits, xn, head, C, V, 0.0f, threads);
+    else
+        matmul_forward(logits, xn, head, n, C, V, 0.0f);
+}
+
 /* Run the decoder on n new tokens at positions n_dec .. n_dec+n-1, extending
  * the cache, and write logits (n, V) when logits is not NULL. */
 static int decode(t5_run *r, const int *tok, size_t n, float *logits, as_err *err)
@@ -327,10 +393,11 @@ static int decode(t5_run *r, const int *tok, size_t n, float *logits, as_err *er
         return as_errf(err, "decoder input of %zu tokens is longer than this run's limit of %zu",
                        r->n_dec + n, r->max_tgt);
     if (check_tokens(c, tok, n, "decoder input", err)) return -1;
-    size_t C = c->d_model, HD = c->num_heads * c->d_kv, V = c->vocab_size;
+    size_t C = c->d_model, HD = c->num_heads * c->d_kv;
     size_t p0 = r->n_dec, S = r->n_src;
     float eps = c->layer_norm_eps;
     embed(r->x, m->w.shared, tok, n, C);
+    state(r, T5_DECODER, T5_STATE_EMBED, 0, r->x, n, p0);
     for (size_t l = 0; l < c->num_decoder_layers; l++) {
         const t5_block *b = &m->w.dec[l];
         float *kc = r->self_k + l * r->max_tgt * HD, *vc = r->self_v + l * r->max_tgt * HD;
@@ -349,28 +416,27 @@ static int decode(t5_run *r, const int *tok, size_t n, float *logits, as_err *er
             linear(r, vc + p0 * HD, r->xn, b->v, n, C, HD, 0.0f);
         }
         attention(r, T5_ATTN_DEC_SELF, l, r->q, n, p0, kc, r->max_tgt, vc, p0 + n, r->a);
-        linear(r, r->x, r->a, b->o, n, HD, C, 1.0f);
+        sublayer_add(r, T5_DECODER, T5_STATE_ATTN, l, r->a, b->o, n, HD, p0);
 
         rmsnorm_forward(r->xn, NULL, r->x, b->ln_cross, n, C, eps);
         linear(r, r->q, r->xn, b->cq, n, C, HD, 0.0f);
         attention(r, T5_ATTN_CROSS, l, r->q, n, p0, r->cross_k + l * r->max_src * HD,
                   r->max_src, r->cross_v + l * r->max_src * HD, S, r->a);
-        linear(r, r->x, r->a, b->co, n, HD, C, 1.0f);
+        sublayer_add(r, T5_DECODER, T5_STATE_CROSS, l, r->a, b->co, n, HD, p0);
 
-        feed_forward(r, b, n);
+        feed_forward(r, b, n, T5_DECODER, l, p0);
+        state(r, T5_DECODER, T5_STATE_RESID, l, r->x, n, p0);
     }
     r->n_dec += n;
-    if (!logits) return 0;
-    rmsnorm_forward(r->xn, NULL, r->x, m->w.dec_final_ln, n, C, eps);
-    if (m->w.lm_head) {
-        linear(r, logits, r->xn, m->w.lm_head, n, C, V, 0.0f);
-    } else {
-        /* Tied embeddings: HF rescales the decoder output by d_model^-0.5. */
-        float scale = 1.0f / sqrtf((float)C);
-        for (size_t i = 0; i < n * C; i++) r->xn[i] *= scale;
-        linear(r, logits, r->xn, m->w.shared, n, C, V, 0.0f);
-    }
+    if (logits) output_head(m, r->xn, r->x, n, logits, r->threads);
     return 0;
+}
+
+void t5_logits_from_state(const t5_model *m, const float *x, size_t n, float *logits)
+{
+    float *xn = xmalloc(n * m->cfg.d_model * sizeof *xn);
+    output_head(m, xn, x, n, logits, 1);
+    free(xn);
 }
 
 int t5_decode_step(t5_run *r, int token, float *logits, as_err *err)

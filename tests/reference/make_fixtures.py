@@ -19,6 +19,25 @@ model.safetensors (F32, HF names) and expected.safetensors holding
     greedy_logits      F32 (n, V)      logits of each step
     greedy_dec_attn    F32 (Ld, H, n, n)
     greedy_cross_attn  F32 (Ld, H, n, S)
+and states.safetensors (the same teacher-forced pass on src_ids/tf_dec_in,
+seen through the hidden-state hook; written apart so that expected.safetensors
+stays as it was):
+    enc_embed          F32 (S, C)          residual stream entering encoder layer 0
+    enc_attn_out       F32 (Le, S, C)      self-attention output before its residual add
+    enc_mlp_out        F32 (Le, S, C)      feed-forward output before its residual add
+    enc_resid          F32 (Le, S, C)      residual stream after each layer
+    dec_embed, dec_attn_out, dec_cross_out, dec_mlp_out, dec_resid   the same, (Ld, T, C)
+    enc_norm_maps      F32 (Le, H, S, S)   value-weighted maps ||a_ij W_O^h v_j^h||,
+    tf_dec_norm_maps   F32 (Ld, H, T, T)   each row divided by its sum
+    tf_cross_norm_maps F32 (Ld, H, T, S)
+    lens_logits        F32 (Ld, T, V)      logit lens: final layer norm + head on each
+                                           decoder layer's residual (the last is tf_logits)
+    patch_src          I32 (S)             src_ids with one token changed (the corrupted run)
+    corrupt_logits     F32 (T, V)          the corrupted run's logits
+    patch_spec         I32 (n, 4)          stack (0 enc, 1 dec), kind (0 embed, 1 attn,
+                                           2 cross, 3 mlp, 4 resid), layer, position
+    patch_logits       F32 (n, T, V)       the corrupted run with that one row of that state
+                                           copied from the clean run
 and tests/fixtures/buckets.txt: "rel bidirectional num_buckets max_distance
 bucket" lines from the reference bucket function.
 
@@ -151,8 +170,82 @@ def write_fixture(out_dir, name, cfg, S, T, max_len, want_eos, fixed=None):
         "greedy_dec_attn": stack(g_attn["dec"]),
         "greedy_cross_attn": stack(g_attn["cross"]),
     }, {"generator": "tests/reference/make_fixtures.py", "seed": seed})
+    write_states(d, m, src, dec_in)
     print("%s: seed %d, S %d, T %d, greedy %d tokens (min gap %.4f), loss %.6f"
           % (name, seed, S, T, len(gen), gap, float(loss)))
+
+
+STATE_KINDS = ["embed", "attn", "cross", "mlp", "resid"]
+
+
+def record_states(m, src, dec_in):
+    """{(stack, kind, layer): (positions, C)} of a teacher-forced pass."""
+    rec = {}
+
+    def fn(stack, kind, layer, x):
+        rec[(stack, kind, layer)] = x.detach().clone()
+        return x
+    m.state_fn = fn
+    m.forward(src, dec_in)
+    m.state_fn = None
+    return rec
+
+
+def write_states(d, m, src, dec_in):
+    c = m.cfg
+    Le, Ld = c["num_layers"], c["num_decoder_layers"]
+    rec = record_states(m, src, dec_in)
+    f32 = lambda x: x.detach().to(torch.float32)  # noqa: E731
+    out = {"enc_embed": stack_states([rec[("encoder", "embed", 0)]])[0],
+           "dec_embed": stack_states([rec[("decoder", "embed", 0)]])[0]}
+    for short, L, kinds in (("enc", Le, ["attn", "mlp", "resid"]),
+                            ("dec", Ld, ["attn", "cross", "mlp", "resid"])):
+        full = "encoder" if short == "enc" else "decoder"
+        for k in kinds:
+            name = "%s_%s" % (short, k if k == "resid" else k + "_out")
+            out[name] = stack_states([rec[(full, k, i)] for i in range(L)])
+    m.norms = {"enc": [], "dec": [], "cross": []}
+    m.forward(src, dec_in)
+    out["enc_norm_maps"] = stack([x[0] for x in m.norms["enc"]])
+    out["tf_dec_norm_maps"] = stack([x[0] for x in m.norms["dec"]])
+    out["tf_cross_norm_maps"] = stack([x[0] for x in m.norms["cross"]])
+    m.norms = None
+    out["lens_logits"] = stack_states([m.output_head(rec[("decoder", "resid", i)])
+                                       for i in range(Ld)])
+    # Patching: change one source token, then copy one row of one clean state
+    # into the corrupted run.
+    bad = list(src)
+    bad[3] = 3 + (bad[3] - 3 + 17) % (min(c["vocab_size"], 259) - 3)
+    assert bad[3] != src[3]
+    corrupt, _ = m.forward(bad, dec_in)
+    specs = [(0, 0, 0, 3), (0, 4, 0, 3), (0, 1, 1, 3), (0, 3, Le - 1, 3), (0, 4, Le - 1, 2),
+             (1, 4, 0, 2), (1, 2, Ld - 1, 4), (1, 1, Ld - 1, 1), (1, 3, Ld - 1, 5)]
+    patched = []
+    for st, kind, layer, pos in specs:
+        key = ("encoder" if st == 0 else "decoder", STATE_KINDS[kind], layer)
+        clean = rec[key]
+
+        def fn(stack_, kind_, layer_, x, key=key, clean=clean, pos=pos):
+            if (stack_, kind_, layer_) != key:
+                return x
+            x = x.clone()
+            x[..., pos, :] = clean[..., pos, :]
+            return x
+        m.state_fn = fn
+        logits, _ = m.forward(bad, dec_in)
+        m.state_fn = None
+        patched.append(logits)
+    out["patch_src"] = np.asarray(bad, dtype=np.int32)
+    out["corrupt_logits"] = f32(corrupt)
+    out["patch_spec"] = np.asarray(specs, dtype=np.int32)
+    out["patch_logits"] = stack(patched)
+    t5_ref.st_write(os.path.join(d, "states.safetensors"), out,
+                    {"generator": "tests/reference/make_fixtures.py"})
+
+
+def stack_states(xs):
+    """Rows of single-sequence states: (L, positions, C) float32."""
+    return torch.stack([x.reshape(x.shape[-2], x.shape[-1]) for x in xs]).to(torch.float32)
 
 
 def write_buckets(out_dir):

@@ -22,6 +22,14 @@ API (importable; the training fixtures use it with autograd):
     loss(logits, labels)               mean CE, labels -100 ignored
     shift_right(labels, start)         decoder input from labels
     m.greedy(src_ids, max_len)         list of generated ids (eos included)
+    m.state_fn = fn                    hidden-state hook: fn(stack, kind, layer, x) -> x
+                                       for stack "encoder"|"decoder", kind "embed" (layer 0,
+                                       the embeddings), "attn", "cross" (decoder), "mlp" (a
+                                       sublayer's output before its residual add), "resid"
+                                       (the stream after the layer); what it returns is used
+    m.norms = {"enc": [], "dec": [], "cross": []}  collect value-weighted maps
+                                       ||a_ij W_O^h v_j^h|| / row sum, per layer (..., H, Tq, Tk)
+    m.output_head(x)                   final layer norm + LM head: the logit lens
     m = load_folder(dir); save_folder(m, dir)
     st_read(path) -> {name: np.ndarray}; st_write(path, {name: array}, metadata)
     param_table(cfg) -> [(name, shape)] in attnscope's C order
@@ -167,6 +175,11 @@ class T5Ref:
         self.dtype = dtype
         self.params = {name: torch.zeros(shape, dtype=dtype)
                        for name, shape in param_table(self.cfg)}
+        self.state_fn = None
+        self.norms = None
+
+    def _state(self, stack, kind, layer, x):
+        return x if self.state_fn is None else self.state_fn(stack, kind, layer, x)
 
     # -- parameters
 
@@ -232,7 +245,7 @@ class T5Ref:
                                   c["relative_attention_max_distance"])
         return table[buckets].permute(2, 0, 1)  # (nq, nk, H) -> (H, nq, nk)
 
-    def _attention(self, prefix, x_q, x_kv, bias, drop_site=None, layer=0):
+    def _attention(self, prefix, x_q, x_kv, bias, drop_site=None, layer=0, norms_key=None):
         """x_q (B, Tq, C), x_kv (B, Tk, C); bias broadcastable to (B, H, Tq, Tk)
         or None. Returns output (B, Tq, C) and probabilities (B, H, Tq, Tk)."""
         c = self.cfg
@@ -248,9 +261,16 @@ class T5Ref:
         probs = torch.softmax(scores, dim=-1)
         dropped = probs if drop_site is None else self._drop(drop_site, layer, probs)
         out = (dropped @ v).transpose(1, 2).reshape(B, Tq, H * dkv)
+        if self.norms is not None and norms_key is not None:
+            # The whole vector a_ij W_O^h v_j^h of every (head, query, key), then its norm.
+            wo = self._p(prefix + ".o.weight").view(-1, H, dkv)       # (C, H, dkv)
+            ov = torch.einsum("chd,bhkd->bhkc", wo, v)                 # (B, H, Tk, C)
+            f = probs[..., None] * ov[:, :, None, :, :]                # (B, H, Tq, Tk, C)
+            n = f.norm(dim=-1)
+            self.norms[norms_key].append(n / n.sum(-1, keepdim=True))
         return out @ self._p(prefix + ".o.weight").T, probs
 
-    def _ff(self, prefix, x, stack="", layer=0):
+    def _ff(self, prefix, x, stack=None, layer=0):
         c = self.cfg
         h = rms_norm(x, self._p(prefix + ".layer_norm.weight"), c["layer_norm_epsilon"])
         if c["feed_forward_proj"] == "gated-gelu":
@@ -258,9 +278,13 @@ class T5Ref:
             h = a * (h @ self._p(prefix + ".DenseReluDense.wi_1.weight").T)
         else:
             h = torch.relu(h @ self._p(prefix + ".DenseReluDense.wi.weight").T)
-        h = self._drop(stack + "ff_hidden", layer, h)
+        site = "" if stack is None else stack + "."
+        h = self._drop(site + "ff_hidden", layer, h)
         out = h @ self._p(prefix + ".DenseReluDense.wo.weight").T
-        return x + self._drop(stack + "ff_out", layer, out)
+        out = self._drop(site + "ff_out", layer, out)
+        if stack is not None:
+            out = self._state(stack, "mlp", layer, out)
+        return x + out
 
     def _mask_bias(self, mask):
         """(B, S) 1/0 mask -> additive (B, 1, 1, S) as HF: (1-m) * finfo.min."""
@@ -276,7 +300,8 @@ class T5Ref:
         c = self.cfg
         eps = c["layer_norm_epsilon"]
         S = src_ids.shape[1]
-        x = self._drop("encoder.embed", 0, self._p("shared.weight")[src_ids])
+        x = self._drop("encoder.embed", 0,
+                       self._state("encoder", "embed", 0, self._p("shared.weight")[src_ids]))
         bias = self._position_bias("encoder", S, S)[None]
         mb = self._mask_bias(src_mask)
         if mb is not None:
@@ -286,10 +311,11 @@ class T5Ref:
             p = "encoder.block.%d.layer.0" % i
             h = rms_norm(x, self._p(p + ".layer_norm.weight"), eps)
             out, probs = self._attention(p + ".SelfAttention", h, h, bias,
-                                         "encoder.self_probs", i)
-            x = x + self._drop("encoder.self_out", i, out)
+                                         "encoder.self_probs", i, "enc")
+            x = x + self._state("encoder", "attn", i, self._drop("encoder.self_out", i, out))
             maps.append(probs)
-            x = self._ff("encoder.block.%d.layer.1" % i, x, "encoder.", i)
+            x = self._ff("encoder.block.%d.layer.1" % i, x, "encoder", i)
+            x = self._state("encoder", "resid", i, x)
         x = rms_norm(x, self._p("encoder.final_layer_norm.weight"), eps)
         return self._drop("encoder.final", 0, x), maps
 
@@ -298,7 +324,8 @@ class T5Ref:
         c = self.cfg
         eps = c["layer_norm_epsilon"]
         T = dec_in_ids.shape[1]
-        x = self._drop("decoder.embed", 0, self._p("shared.weight")[dec_in_ids])
+        x = self._drop("decoder.embed", 0,
+                       self._state("decoder", "embed", 0, self._p("shared.weight")[dec_in_ids]))
         causal = torch.ones(T, T, dtype=torch.bool).tril()
         bias = self._position_bias("decoder", T, T)
         bias = bias.masked_fill(~causal, torch.finfo(self.dtype).min)[None]
@@ -311,23 +338,34 @@ class T5Ref:
             p = "decoder.block.%d.layer." % i
             h = rms_norm(x, self._p(p + "0.layer_norm.weight"), eps)
             out, probs = self._attention(p + "0.SelfAttention", h, h, bias,
-                                         "decoder.self_probs", i)
-            x = x + self._drop("decoder.self_out", i, out)
+                                         "decoder.self_probs", i, "dec")
+            x = x + self._state("decoder", "attn", i, self._drop("decoder.self_out", i, out))
             self_maps.append(probs)
             h = rms_norm(x, self._p(p + "1.layer_norm.weight"), eps)
             out, probs = self._attention(p + "1.EncDecAttention", h, enc_out, cross_bias,
-                                         "decoder.cross_probs", i)
-            x = x + self._drop("decoder.cross_out", i, out)
+                                         "decoder.cross_probs", i, "cross")
+            x = x + self._state("decoder", "cross", i, self._drop("decoder.cross_out", i, out))
             cross_maps.append(probs)
-            x = self._ff(p + "2", x, "decoder.", i)
+            x = self._ff(p + "2", x, "decoder", i)
+            x = self._state("decoder", "resid", i, x)
         x = rms_norm(x, self._p("decoder.final_layer_norm.weight"), eps)
         x = self._drop("decoder.final", 0, x)
         self.last_hidden = x  # what the output layer sees (the trainer's aux head too)
+        return self._lm_head(x), self_maps, cross_maps
+
+    def output_head(self, x):
+        """Logits from residual-stream rows x (..., C): the decoder's final
+        layer norm, then the tied (scaled) or untied head. Applied to an inner
+        layer's residual this is the logit lens."""
+        c = self.cfg
+        x = rms_norm(x, self._p("decoder.final_layer_norm.weight"), c["layer_norm_epsilon"])
+        return self._lm_head(x)
+
+    def _lm_head(self, x):
+        c = self.cfg
         if c["tie_word_embeddings"]:
-            logits = (x * c["d_model"] ** -0.5) @ self._p("shared.weight").T
-        else:
-            logits = x @ self._p("lm_head.weight").T
-        return logits, self_maps, cross_maps
+            return (x * c["d_model"] ** -0.5) @ self._p("shared.weight").T
+        return x @ self._p("lm_head.weight").T
 
     def forward(self, src_ids, dec_in_ids, src_mask=None, dec_mask=None):
         """Teacher-forced pass. Accepts unbatched (S,)/(T,) or batched ids.

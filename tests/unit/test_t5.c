@@ -29,12 +29,7 @@ typedef struct {
 
 static void fixture_open(fixture *fx, const char *name)
 {
-    char dir[512], path[600];
-    as_err err = {{0}};
-    snprintf(dir, sizeof dir, FIXTURES "/%s", name);
-    if (t5_load(&fx->m, dir, &err)) fail_msg("t5_load %s: %s", dir, err.msg);
-    snprintf(path, sizeof path, "%s/expected.safetensors", dir);
-    if (st_open(&fx->exp, path, &err)) fail_msg("st_open %s: %s", path, err.msg);
+    tu_fixture_load(&fx->m, &fx->exp, name, "expected.safetensors");
 }
 
 static void fixture_close(fixture *fx)

@@ -129,6 +129,19 @@ static inline int *tu_expected_int(const st_file *e, const char *name, size_t *n
     return out;
 }
 
+/* Load the fixture model tests/fixtures/<name> into m (t5_load) and open
+ * its file (expected.safetensors, states.safetensors...) into e; a failure
+ * fails the test. */
+static inline void tu_fixture_load(t5_model *m, st_file *e, const char *name, const char *file)
+{
+    char dir[512], path[600];
+    as_err err = {{0}};
+    snprintf(dir, sizeof dir, FIXTURES "/%s", name);
+    if (t5_load(m, dir, &err)) fail_msg("t5_load %s: %s", dir, err.msg);
+    snprintf(path, sizeof path, "%s/%s", dir, file);
+    if (st_open(e, path, &err)) fail_msg("st_open %s: %s", path, err.msg);
+}
+
 /* Every head's map of kind in tr against the expected (L, H, rows, cols)
  * tensor name of e: the same shape, each probability within tol. The first
  * difference fails the test, naming the layer, head and cell. */
