@@ -445,7 +445,8 @@ void an_hypothesis_free(an_hypothesis *h);
 /* ---- figures (figure.c, through cairo) -------------------------------- */
 
 /* One heatmap panel: data (rows, cols), row-major with stride cols, values
- * drawn on a viridis-like ramp from 0 to the figure's vmax. Labels (may be
+ * drawn on a viridis-like ramp from 0 to the figure's vmax (NaN: not
+ * applicable, drawn light grey). Labels (may be
  * NULL) name the rows and columns; title may be NULL. */
 typedef struct {
     const float *data;

@@ -154,8 +154,11 @@ static void draw_cells(cairo_t *cr, const an_panel *P, float vmax, double mx, do
     for (size_t r = 0; r < P->rows; r++) {
         uint32_t *row = (uint32_t *)(px + (size_t)stride * r);
         for (size_t c = 0; c < P->cols; c++) {
-            double rgb[3];
-            ramp_rgb(vmax > 0 ? P->data[r * P->cols + c] / vmax : 0, rgb);
+            double rgb[3], v = P->data[r * P->cols + c];
+            if (isnan(v)) /* not applicable: light grey */
+                rgb[0] = rgb[1] = rgb[2] = 0.85;
+            else
+                ramp_rgb(vmax > 0 ? v / vmax : 0, rgb);
             row[c] = (uint32_t)lround(rgb[0] * 255) << 16 | (uint32_t)lround(rgb[1] * 255) << 8 |
                      (uint32_t)lround(rgb[2] * 255);
         }

@@ -25,6 +25,7 @@ static const command commands[] = {
     {"inspect", cmd_inspect, "print a model's configuration and parameter counts"},
     {"bench",   cmd_bench,   "time decoding and training steps"},
     {"report",  cmd_report,  "measure every head and write report.md with figures"},
+    {"probe",   cmd_probe,   "fit linear probes: which positions and layers hold which quantity"},
     {"render",  cmd_render,  "draw attention maps without the UI (ansi, text, svg, png, pdf, csv, json)"},
 };
 #define N_COMMANDS (sizeof commands / sizeof commands[0])
