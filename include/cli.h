@@ -27,6 +27,7 @@ int cmd_bench(int argc, char **argv);
 int cmd_report(int argc, char **argv);
 int cmd_render(int argc, char **argv);
 int cmd_probe(int argc, char **argv);
+int cmd_patch(int argc, char **argv);
 
 /* The model folder used when no --model is given: $ATTNSCOPE_MODEL, else
  * the source tree's sample_models/quadratic-seed next to the running

@@ -16,6 +16,12 @@
 #include "t5.h"
 #include "util.h"
 
+/* Load a model of the task for the probes and patching: dir must have a
+ * byte-level (ByT5) vocabulary, since position classes are read off the
+ * characters; then t5_load_mapped. Returns 0, or -1 with a message (a
+ * SentencePiece model, a loading error). */
+int an_task_model_load(t5_model *m, const char *dir, as_err *err);
+
 /* ---- position classes ---------------------------------------------------- */
 
 /* Where a position sits in an equation. Encoder (source bytes of the
@@ -126,5 +132,55 @@ int an_probe_is_digit(const an_probe_result *r, size_t target);
  * (one heatmap panel per target, slots x classes). Each file atomically.
  * model names the model in the texts. Returns 0 or -1. */
 int an_probe_write(const an_probe_result *r, const char *dir, const char *model, as_err *err);
+
+/* ---- activation patching ---------------------------------------------------- */
+
+/* Components patched: the residual stream (the embeddings as layer 0, then
+ * after each layer), each layer's self-attention output, the decoder's
+ * cross-attention output, each layer's feed-forward output. */
+enum { AN_PCOMP_RESID, AN_PCOMP_ATTN, AN_PCOMP_CROSS, AN_PCOMP_MLP, AN_PCOMP_COUNT };
+/* "residual", "attention", "cross attention", "MLP". */
+const char *an_pcomp_name(int comp);
+
+typedef struct {
+    quad_eq clean, corrupt;
+    char changed;               /* 'a', 'b' or 'c' */
+    char clean_src[QUAD_SOURCE_MAX], corrupt_src[QUAD_SOURCE_MAX];
+    char clean_tgt[QUAD_TARGET_MAX];
+    size_t n_src;               /* source tokens (eos included) */
+    size_t n_dec;               /* decoder rows run: up to the last scored one */
+    size_t n_layers[2];
+    size_t n_scored;            /* rows scored: those that predict a digit of D's value */
+    double lp_clean, lp_corrupt; /* summed log-probability of the clean target there */
+    /* [stack][comp]: (rows, positions) restored share (lp_patched - lp_corrupt) /
+     * (lp_clean - lp_corrupt); rows = layers + 1 for RESID (row 0 the
+     * embeddings), layers otherwise; NULL for the encoder's CROSS.
+     * positions = n_src (encoder) or n_dec (decoder). */
+    double *restored[2][AN_PCOMP_COUNT];
+    size_t rows[2][AN_PCOMP_COUNT];
+    size_t runs;                /* forward passes made */
+    double seconds;
+} an_patch_result;
+
+/* Check that clean and corrupt differ in exactly one coefficient and have
+ * sources of the same length (so positions line up); 0, or -1 with a
+ * message saying what differs. */
+int an_patch_pair_check(const quad_eq *clean, const quad_eq *corrupt, char *changed, as_err *err);
+
+/* Patch every (component, layer, position) of a ByT5 model of the task:
+ * run the clean equation, teacher-forced on its exact target, recording
+ * every state; then the corrupted one on the same target, once plain and
+ * once per patch with that one row copied from the clean run, and measure
+ * the log-probability of the clean target's characters at D's digits.
+ * Decoder patches reuse the corrupted encoding and the key/value cache
+ * before the patched position. Returns 0 or -1 (err: a mismatched pair, a
+ * change that does not move the score). Free with an_patch_free. */
+int an_patch_run(const t5_model *m, const quad_eq *clean, const quad_eq *corrupt,
+                 an_patch_result *out, as_err *err);
+void an_patch_free(an_patch_result *r);
+
+/* Write dir/patch.tsv, patch.json, patch.md and the figure patch.png/.svg
+ * (a heatmap per stack and component, layers x positions). */
+int an_patch_write(const an_patch_result *r, const char *dir, const char *model, as_err *err);
 
 #endif

@@ -276,6 +276,16 @@ int t5_encode(t5_run *r, const int *src, size_t n, as_err *err);
  * logits when it is not NULL. Uses and extends the key/value cache. */
 int t5_decode_step(t5_run *r, int token, float *logits, as_err *err);
 
+/* Feed n decoder-input tokens at the next positions in one pass (as
+ * teacher forcing does) and write their logits (n, V) when not NULL. */
+int t5_decode_tokens(t5_run *r, const int *tok, size_t n, float *logits, as_err *err);
+
+/* Forget the decoder positions pos and later, so that the next tokens fed
+ * go to pos again; the encoding and the key/value cache of the positions
+ * before pos stay (a patched rerun from pos on). Returns 0, or -1 when pos
+ * is beyond the positions fed. */
+int t5_run_rewind(t5_run *r, size_t pos, as_err *err);
+
 /* Threads for the one-row products of a decoding step (default 1). Two
  * threads split every weight matrix in fixed halves, so each core keeps its
  * half in its own cache: several times faster on an idle multi-core

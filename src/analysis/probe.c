@@ -12,6 +12,7 @@
 #include "byt5.h"
 #include "hidden.h"
 #include "probe.h"
+#include "tokenizer.h"
 
 static const char *const PC_NAMES[AN_PC_COUNT] = {
     "a", "x", "^", "2", "+-b", "b", "x'", "+-c", "c", "=", "0", "eos",
@@ -79,6 +80,19 @@ void an_pc_target(const char *t, an_pos_class *cls)
     const char *end = strstr(x, ")/");
     if (!end) return;
     for (size_t r = (size_t)(x - t) + 3; r < (size_t)(end - t); r++) cls[r + 1] = AN_PC_XEXPR;
+}
+
+int an_task_model_load(t5_model *m, const char *dir, as_err *err)
+{
+    tok_vocab *tok = tok_open(dir, err);
+    if (!tok) return -1;
+    int byte_level = tok_kind_of(tok) == TOK_BYT5;
+    tok_free(tok);
+    if (!byte_level)
+        return as_errf(err, "%s: probes and patching read the task's characters and need a "
+                            "byte-level (ByT5) model; this one has a SentencePiece vocabulary",
+                       dir);
+    return t5_load_mapped(m, dir, err);
 }
 
 /* ---- quantities --------------------------------------------------------------- */

@@ -12,7 +12,6 @@
 #include "analysis.h"
 #include "cli.h"
 #include "probe.h"
-#include "tokenizer.h"
 
 #define CMD "probe"
 
@@ -126,24 +125,12 @@ int cmd_probe(int argc, char **argv)
     }
     const char *dir = cli_model_dir(model);
     as_err err = {{0}};
-    tok_vocab *tok = tok_open(dir, &err);
-    if (!tok) {
-        cli_error(CMD, "%s", err.msg);
-        return EXIT_FAIL;
-    }
-    int byte_level = tok_kind_of(tok) == TOK_BYT5;
-    tok_free(tok);
-    if (!byte_level) {
-        cli_error(CMD, "%s: probes read the task's characters and need a byte-level (ByT5) "
-                       "model; this one has a SentencePiece vocabulary", dir);
-        return EXIT_FAIL;
-    }
     quad_eq *eqs = NULL;
     size_t n_eq = 0;
     int rc = load_equations(data, preset ? preset : "seed", n, seed, &eqs, &n_eq);
     if (rc) return free(eqs), rc;
     t5_model m;
-    if (t5_load_mapped(&m, dir, &err)) {
+    if (an_task_model_load(&m, dir, &err)) {
         free(eqs);
         cli_error(CMD, "%s", err.msg);
         return EXIT_FAIL;

@@ -26,6 +26,7 @@ static const command commands[] = {
     {"bench",   cmd_bench,   "time decoding and training steps"},
     {"report",  cmd_report,  "measure every head and write report.md with figures"},
     {"probe",   cmd_probe,   "fit linear probes: which positions and layers hold which quantity"},
+    {"patch",   cmd_patch,   "activation patching: where a changed coefficient's effect lives"},
     {"render",  cmd_render,  "draw attention maps without the UI (ansi, text, svg, png, pdf, csv, json)"},
 };
 #define N_COMMANDS (sizeof commands / sizeof commands[0])

@@ -444,6 +444,20 @@ int t5_decode_step(t5_run *r, int token, float *logits, as_err *err)
     return decode(r, &token, 1, logits, err);
 }
 
+int t5_decode_tokens(t5_run *r, const int *tok, size_t n, float *logits, as_err *err)
+{
+    return decode(r, tok, n, logits, err);
+}
+
+int t5_run_rewind(t5_run *r, size_t pos, as_err *err)
+{
+    if (pos > r->n_dec)
+        return as_errf(err, "cannot rewind to decoder position %zu: only %zu were fed", pos,
+                       r->n_dec);
+    r->n_dec = pos;
+    return 0;
+}
+
 /* Index of the largest value; the first on ties, as torch.argmax. */
 static size_t argmax(const float *x, size_t n)
 {

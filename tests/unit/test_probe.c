@@ -3,9 +3,14 @@
  * a one-hot class read by its argmax, a penalty chosen per group), and a
  * whole probe run on the tied-relu fixture model, where the embedding of
  * the single digit of a must give a back exactly (R^2 > 0.99) and shuffled
- * labels must not (R^2 < 0.3). */
+ * labels must not (R^2 < 0.3). Activation patching: mismatched pairs are
+ * refused with the reason; on the fixture model, copying the clean
+ * embedding at the changed byte restores exactly 1 and elsewhere 0, and a
+ * decoder patch through the rewound cache equals a whole patched pass. */
 #include "testutil.h"
 
+#include "byt5.h"
+#include "hidden.h"
 #include "probe.h"
 #include "t5.h"
 
@@ -146,6 +151,89 @@ static void probe_fixture_model(void **state)
     t5_free(&m);
 }
 
+static quad_eq eq3(int64_t a, int64_t b, int64_t c) { return (quad_eq){a, b, c}; }
+
+static void patch_pairs(void **state)
+{
+    (void)state;
+    as_err err;
+    char ch = 0;
+    quad_eq e = eq3(1, -5, 6);
+    assert_int_equal(an_patch_pair_check(&e, &e, &ch, &err), -1);
+    assert_non_null(strstr(err.msg, "the same"));
+    quad_eq two = eq3(1, -7, 8);
+    assert_int_equal(an_patch_pair_check(&e, &two, &ch, &err), -1);
+    assert_non_null(strstr(err.msg, "differ in b and c"));
+    quad_eq longer = eq3(1, -15, 6);
+    assert_int_equal(an_patch_pair_check(&e, &longer, &ch, &err), -1);
+    assert_non_null(strstr(err.msg, "different lengths"));
+    quad_eq sign = eq3(1, 5, 6); /* -5 -> +5: same length */
+    assert_int_equal(an_patch_pair_check(&e, &sign, &ch, &err), 0);
+    assert_int_equal(ch, 'b');
+}
+
+/* On the tied-relu fixture: copying the clean embedding at the changed
+ * byte restores everything (the corrupted input becomes the clean one);
+ * copying it where both sources agree restores nothing; a decoder patch
+ * computed through the rewound cache equals a whole patched pass. */
+static void patch_fixture_model(void **state)
+{
+    (void)state;
+    t5_model m;
+    as_err err = {{0}};
+    if (t5_load(&m, FIXTURES "/tied-relu", &err)) fail_msg("%s", err.msg);
+    quad_eq clean = eq3(3, 14, 8), bad = eq3(3, 14, 5); /* 3x^2+14x+8=0, c: 8 -> 5 */
+    an_patch_result r;
+    if (an_patch_run(&m, &clean, &bad, &r, &err)) fail_msg("%s", err.msg);
+    assert_int_equal(r.changed, 'c');
+    assert_string_equal(r.clean_src, "3x^2+14x+8=0");
+    assert_int_equal(r.n_src, 13);
+    assert_true(r.n_scored >= 1 && r.n_dec <= strlen(r.clean_tgt));
+    size_t S = r.n_src, at = 9; /* the byte of c */
+    double *enc = r.restored[T5_ENCODER][AN_PCOMP_RESID];
+    if (!(fabs(enc[0 * S + at] - 1.0) < 1e-4)) fail_msg("embedding at c: %g, expected 1", enc[at]);
+    for (size_t p = 0; p < S; p++)
+        if (p != at && !(fabs(enc[p]) < 1e-6)) fail_msg("embedding at %zu: %g, expected 0", p, enc[p]);
+    assert_null(r.restored[T5_ENCODER][AN_PCOMP_CROSS]);
+    assert_int_equal(r.rows[T5_DECODER][AN_PCOMP_RESID], m.cfg.num_decoder_layers + 1);
+    /* Recompute one decoder cell with whole passes. */
+    size_t layer = 1, pos = r.n_dec > 2 ? r.n_dec - 2 : 0, T = r.n_dec, V = m.cfg.vocab_size;
+    int src_c[16], src_x[16], dec[QUAD_TARGET_MAX + 1];
+    byt5_encode_eos(r.clean_src, src_c, 16);
+    byt5_encode_eos(r.corrupt_src, src_x, 16);
+    dec[0] = m.cfg.decoder_start_token_id;
+    byt5_encode(r.clean_tgt, dec + 1, QUAD_TARGET_MAX);
+    t5_run *run = t5_run_new(&m, S, T);
+    an_states st;
+    an_states_init(&st, &m, S, T);
+    t5_run_set_state_hook(run, an_states_hook, &st);
+    float *logits = malloc(T * V * sizeof *logits);
+    if (t5_teacher_forced(run, src_c, S, dec, T, NULL, &err)) fail_msg("%s", err.msg);
+    an_patch p = {T5_DECODER, T5_STATE_MLP, layer, pos,
+                  an_states_row(&st, T5_DECODER, T5_STATE_MLP, layer, pos), 0};
+    t5_run_set_state_hook(run, an_patch_hook, &p);
+    if (t5_teacher_forced(run, src_x, S, dec, T, logits, &err)) fail_msg("%s", err.msg);
+    an_pos_class cls[QUAD_TARGET_MAX + 1];
+    an_pc_target(r.clean_tgt, cls);
+    double lp = 0.0;
+    for (size_t row = 0; row < T; row++) {
+        if (cls[row + 1] != AN_PC_DVAL || r.clean_tgt[row] < '0' || r.clean_tgt[row] > '9') continue;
+        const float *l = logits + row * V;
+        double mx = l[0], sum = 0.0;
+        for (size_t j = 0; j < V; j++) mx = l[j] > mx ? l[j] : mx;
+        for (size_t j = 0; j < V; j++) sum += exp(l[j] - mx);
+        lp += l[dec[row + 1]] - mx - log(sum);
+    }
+    double want = (lp - r.lp_corrupt) / (r.lp_clean - r.lp_corrupt);
+    double got = r.restored[T5_DECODER][AN_PCOMP_MLP][layer * T + pos];
+    if (!(fabs(got - want) < 1e-4)) fail_msg("decoder MLP patch: %g by rewinding, %g whole", got, want);
+    free(logits);
+    an_states_free(&st);
+    t5_run_free(run);
+    an_patch_free(&r);
+    t5_free(&m);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -153,6 +241,8 @@ int main(void)
         cmocka_unit_test(target_classes),
         cmocka_unit_test(ridge_exact),
         cmocka_unit_test(probe_fixture_model),
+        cmocka_unit_test(patch_pairs),
+        cmocka_unit_test(patch_fixture_model),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
