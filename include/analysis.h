@@ -103,6 +103,7 @@ typedef struct {
     double distance;                  /* mean attended distance |k - q| (cross: |k - a(q)|) */
     double offset_rows;               /* rows counted in offset[] (see AN_CAUSAL_MIN_KEYS) */
     double offset[AN_N_OFFSETS];      /* mass on offset o at [o + AN_OFFSET_WIN], clipped */
+    double argmax_offset[AN_N_OFFSETS]; /* share of those rows whose largest key sits at offset o */
     double class_mass[AN_TC_COUNT];   /* mass on keys of each token class */
     double topk;                      /* mass on the AN_TOPK largest keys */
     /* map statistics */
@@ -146,7 +147,12 @@ an_head_stats *an_stats_head(an_stats *s, t5_attn_kind kind, size_t layer, size_
  * rule that holds, in this order, gives the class:
  *
  * 1. clear diagonal: diag >= AN_DIAG_CLEAR, where diag is the largest mean
- *    mass on one offset (end bins excluded); its offset is reported.
+ *    mass on one offset (end bins excluded); its offset is reported. Or a
+ *    sharp line over a diffuse background, as a person sees one: diag >=
+ *    AN_DIAG_SHARP_MASS, contrast >= AN_DIAG_CONTRAST and argmax >=
+ *    AN_DIAG_ARGMAX, where contrast is diag over the mean mass of the other
+ *    offsets of its window (best-AN_BLUR_HALF .. best+AN_BLUR_HALF) and
+ *    argmax the share of rows whose largest key sits on the best offset.
  * 2. vertical stripes: stripe >= AN_STRIPE_MIN, the mean mass a row puts on
  *    the AN_STRIPE_COLS columns that receive the most attention in the
  *    map; the stripes' token classes are reported (those holding at least
@@ -168,6 +174,19 @@ an_head_stats *an_stats_head(an_stats *s, t5_attn_kind kind, size_t layer, size_
  * Over many traces the row scores (diag, band) come from the pooled offset
  * histogram and the map scores (stripe, block) are means over maps. */
 #define AN_DIAG_CLEAR 0.5
+/* A sharp line needs a fifth of each row's mass on it: less is a faint
+ * trace a reader overlooks next to the rest of the map. */
+#define AN_DIAG_SHARP_MASS 0.2
+/* Five times the mean of the offsets beside it (within the blur window): a
+ * Gaussian band with sigma 1 is 4.0 times as heavy at its centre as on
+ * average over the 6 offsets around it, and wider bands less, so bands stay
+ * blurred; a line of mass w over a flat background of n keys scores
+ * w (n - 1) / (1 - w): 7.4 for the 0.28 over 20 keys of the bundled model's
+ * encoder layer 0 heads, which a person calls a clear diagonal. */
+#define AN_DIAG_CONTRAST 5.0
+/* Most rows (60 %) must peak on the line, so a few very sharp rows in a map
+ * that is otherwise elsewhere do not make a diagonal. */
+#define AN_DIAG_ARGMAX 0.6
 #define AN_STRIPE_MIN 0.5
 #define AN_STRIPE_TOKEN_SHARE 0.2
 #define AN_BLOCK_SAME 0.25
@@ -194,6 +213,8 @@ typedef struct {
     an_class cls;
     int offset;        /* diagonal classes: the offset (k - q) or band centre */
     double diag;       /* rule 1 score */
+    double contrast;   /* rule 1: diag over the mean of the other offsets of its window */
+    double argmax;     /* rule 1: share of rows whose largest key is on the best offset */
     double stripe;     /* rule 2 score */
     double block;      /* rule 3 score */
     double band;       /* rule 4 score */
@@ -441,6 +462,34 @@ int an_hypothesis_run(t5_run *r, const an_examples *ex, unsigned kinds, size_t d
                       uint64_t seed, an_hypothesis *out, an_progress_fn progress, void *puser,
                       as_err *err);
 void an_hypothesis_free(an_hypothesis *h);
+
+/* ---- the classifier's check (synth.c) ----------------------------------- */
+
+/* A labelled set of synthetic maps (AN_SYNTH_N x AN_SYNTH_N, encoder
+ * self-attention), fixed by a seed: sharp lines over a flat background at
+ * offsets -2, 0, +1, +3 with line mass 0.28 .. 0.9 and noise 0 .. 60 %,
+ * Gaussian bands (sigma 1, 1.5, 2.5) at the same offsets, two-column
+ * stripes, squares of 4, 5 and 10 keys along the diagonal, uniform maps
+ * with noise and random rows. */
+#define AN_SYNTH_N 20
+#define AN_SYNTH_MAX 128
+typedef struct {
+    float map[AN_SYNTH_N * AN_SYNTH_N];
+    an_class label;
+    int offset;      /* diagonals: the line's offset or the band's centre */
+    char name[48];
+} an_synth_map;
+
+/* Fill set (room for AN_SYNTH_MAX) and return the count. */
+size_t an_synth_maps(an_synth_map *set);
+/* Classify one map alone (an_stats_add_map + an_classify). */
+void an_synth_classify(const an_synth_map *m, an_head_class *out);
+/* 1 when c is m's label (and, for diagonals, its offset; a band's centre
+ * within one, since a band cut by the map's edge leans inward). */
+int an_synth_right(const an_synth_map *m, const an_head_class *c);
+/* The confusion matrix (rows: label, columns: class) over the whole set;
+ * returns the number of maps not an_synth_right, *n_maps the set's size. */
+size_t an_synth_confusion(size_t conf[AN_CLASS_COUNT][AN_CLASS_COUNT], size_t *n_maps);
 
 /* ---- figures (figure.c, through cairo) -------------------------------- */
 

@@ -120,6 +120,7 @@ void an_stats_add_map(an_head_stats *s, t5_attn_kind kind, const float *map, siz
         long ar = lround(a);
         double ent = 0, dist = 0;
         float top[AN_TOPK] = {0};
+        size_t kmax = 0;
         for (size_t k = 0; k < cols; k++) {
             double v = p[k];
             if (v <= 0) continue;
@@ -132,6 +133,7 @@ void an_stats_add_map(an_head_stats *s, t5_attn_kind kind, const float *map, siz
             an_tclass c = key_tokens ? an_token_class(key_tokens[k]) : AN_TC_OTHER;
             s->class_mass[c] += v;
             colmass[k] += v;
+            if (p[k] > p[kmax]) kmax = k;
             /* keep the AN_TOPK largest, sorted descending */
             if (p[k] > top[AN_TOPK - 1]) {
                 size_t i = AN_TOPK - 1;
@@ -146,7 +148,12 @@ void an_stats_add_map(an_head_stats *s, t5_attn_kind kind, const float *map, siz
         s->distance += dist;
         s->topk += tk;
         s->rows += 1;
-        if (!short_row) s->offset_rows += 1;
+        if (!short_row) {
+            long o = (long)kmax - ar;
+            o = o < -AN_OFFSET_WIN ? -AN_OFFSET_WIN : o > AN_OFFSET_WIN ? AN_OFFSET_WIN : o;
+            s->argmax_offset[o + AN_OFFSET_WIN] += 1;
+            s->offset_rows += 1;
+        }
     }
     if (n_all == 0) {
         free(colmass);
@@ -205,7 +212,10 @@ void an_stats_finish(an_head_stats *s)
         s->distance /= r;
         s->topk /= r;
         if (s->offset_rows > 0)
-            for (size_t i = 0; i < AN_N_OFFSETS; i++) s->offset[i] /= s->offset_rows;
+            for (size_t i = 0; i < AN_N_OFFSETS; i++) {
+                s->offset[i] /= s->offset_rows;
+                s->argmax_offset[i] /= s->offset_rows;
+            }
         for (size_t i = 0; i < AN_TC_COUNT; i++) s->class_mass[i] /= r;
     }
     if (s->maps > 0) {
@@ -308,6 +318,19 @@ void an_classify(an_head_stats *s, an_head_class *out)
         if (m > band) band = m, centre = c;
     }
     out->diag = diag < 0 ? 0 : diag;
+    /* rule 1's contrast: the other offsets of the best one's window */
+    double around = 0;
+    int n_around = 0;
+    for (int o = best - AN_BLUR_HALF; o <= best + AN_BLUR_HALF; o++) {
+        if (o == best || o <= -AN_OFFSET_WIN || o >= AN_OFFSET_WIN) continue;
+        around += s->offset[o + AN_OFFSET_WIN];
+        n_around++;
+    }
+    around = n_around ? around / n_around : 0;
+    out->contrast = around > 1e-9 ? out->diag / around : out->diag > 0 ? 1e9 : 0;
+    out->argmax = s->argmax_offset[best + AN_OFFSET_WIN];
+    int sharp = out->diag >= AN_DIAG_SHARP_MASS && out->contrast >= AN_DIAG_CONTRAST &&
+                out->argmax >= AN_DIAG_ARGMAX;
     out->band = band < 0 ? 0 : band;
     out->band_centre = centre;
     out->stripe = s->stripe;
@@ -319,7 +342,7 @@ void an_classify(an_head_stats *s, an_head_class *out)
     if (s->rows <= 0) {
         out->cls = AN_CLASS_HETERO;
         snprintf(out->label, sizeof out->label, "hetero (no data)");
-    } else if (out->diag >= AN_DIAG_CLEAR) {
+    } else if (out->diag >= AN_DIAG_CLEAR || sharp) {
         out->cls = AN_CLASS_DIAG;
         out->offset = best;
         snprintf(out->label, sizeof out->label, "diag %+d", best);

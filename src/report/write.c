@@ -331,6 +331,28 @@ static void md_head(FILE *f, const rp_results *r)
 }
 
 /* How heads are classified and the hypothesis rule. */
+/* The classifier's confusion matrix on the labelled synthetic maps. */
+static void synth_table(FILE *f)
+{
+    size_t conf[AN_CLASS_COUNT][AN_CLASS_COUNT], n;
+    size_t wrong = an_synth_confusion(conf, &n);
+    fprintf(f, "The rules checked on %zu labelled synthetic %dx%d maps (sharp lines over a flat "
+               "background at offsets -2, 0, +1, +3 with line mass 0.28 to 0.9 and up to 60%% "
+               "noise, Gaussian bands of sigma 1 to 2.5, two-column stripes, squares of 4 to 10 "
+               "keys, uniform and random rows; tests/unit/test_classify.c): %zu misclassified.\n\n"
+               "| label \\ class |", n, AN_SYNTH_N, AN_SYNTH_N, wrong);
+    for (int k = 0; k < AN_CLASS_COUNT; k++) fprintf(f, " %s |", an_class_name((an_class)k));
+    fprintf(f, "\n|---|");
+    for (int k = 0; k < AN_CLASS_COUNT; k++) fprintf(f, "---|");
+    fprintf(f, "\n");
+    for (int l = 0; l < AN_CLASS_COUNT; l++) {
+        fprintf(f, "| %s |", an_class_name((an_class)l));
+        for (int k = 0; k < AN_CLASS_COUNT; k++) fprintf(f, " %zu |", conf[l][k]);
+        fprintf(f, "\n");
+    }
+    fprintf(f, "\n");
+}
+
 static void md_method(FILE *f, const rp_accum *a)
 {
     fprintf(f, "## How heads are classified\n\n"
@@ -340,8 +362,12 @@ static void md_method(FILE *f, const rp_accum *a)
                "a(q) = q (n_k-1)/(n_q-1). The first rule that holds gives the class (after Kovaleva "
                "et al. 2019):\n\n",
             a->traces);
-    fprintf(f, "1. **clear diagonal**: the mean mass on one offset (window -%d..+%d) is at least %.2f (`diag`).\n",
-            AN_OFFSET_WIN - 1, AN_OFFSET_WIN - 1, AN_DIAG_CLEAR);
+    fprintf(f, "1. **clear diagonal**: the mean mass on one offset (window -%d..+%d) is at least %.2f (`diag`); "
+               "or a sharp line over a diffuse background: that offset holds at least %.2f, %.0f times "
+               "the mean of the %d offsets around it (a Gaussian band of sigma 1 scores 4.0), and "
+               "at least %.0f%% of the rows peak on it.\n",
+            AN_OFFSET_WIN - 1, AN_OFFSET_WIN - 1, AN_DIAG_CLEAR, AN_DIAG_SHARP_MASS,
+            AN_DIAG_CONTRAST, 2 * AN_BLUR_HALF, 100 * AN_DIAG_ARGMAX);
     fprintf(f, "2. **vertical stripes**: the %d columns that receive the most attention hold at least "
                "%.2f of a row's mass (`stripe`); the stripes' token classes are those with at least "
                "%.0f%% of that mass.\n",
@@ -354,6 +380,7 @@ static void md_method(FILE *f, const rp_accum *a)
     fprintf(f, "4. **blurred diagonal**: some band of %d consecutive offsets holds at least %.2f (`band`).\n",
             2 * AN_BLUR_HALF + 1, AN_BLUR_MIN);
     fprintf(f, "5. **heterogeneous**: none of the above.\n\n");
+    synth_table(f);
     fprintf(f, "The hypothesis rule: it holds when blocking the special symbols lowers character "
                "accuracy below the random-digit baseline's mean by more than %.0f standard "
                "deviations of that baseline and by at least %.2f. Blocking sets a key's "
