@@ -114,6 +114,10 @@ typedef struct {
     double jump;                      /* share of adjacent row pairs with change >= AN_BLOCK_JUMP */
     double far_sim;                   /* overlap of rows half the map apart */
     double block;                     /* the block score (see an_classify) */
+    double sq_contrast;               /* squares' density over their surroundings' (rule 3) */
+    double sq_cover;                  /* share of valid rows inside a square (rule 3) */
+    double sq_inside;                 /* mass a covered row puts inside its square (rule 3) */
+    double sq_edge;                   /* row change at squares' edges over that inside (rule 3) */
     int finished;
 } an_head_stats;
 
@@ -166,6 +170,17 @@ an_head_stats *an_stats_head(an_stats *s, t5_attn_kind kind, size_t layer, size_
  *    differ (which rules out stripes). In decoder self-attention a later row
  *    q' is compared with an earlier row q on keys 0..q only (renormalised),
  *    so that a causal row's growing prefix is not taken for a change.
+ *    Or squares of high mass over a diffuse background, as a person sees
+ *    them: runs of at least 2 consecutive rows that change by at most
+ *    AN_BLOCK_SAME are squares, each over the keys of its rows (cross: their
+ *    diagonal positions) and at most half the keys wide; sq_contrast is the
+ *    mean key density inside a row's square over that on the keys beside it
+ *    (the square's width on either side; decoder self: those visible),
+ *    sq_cover the share of rows in a square, sq_inside the mass inside.
+ *    sq_edge is the mean change between the last row of a square and the
+ *    next row over the mean change between rows inside squares. The class
+ *    holds when sq_contrast >= AN_SQ_CONTRAST, sq_cover >= AN_SQ_COVER,
+ *    sq_inside >= AN_SQ_INSIDE and sq_edge >= AN_SQ_EDGE.
  * 4. blurred diagonal: band >= AN_BLUR_MIN, the largest mean mass on
  *    offsets c-AN_BLUR_HALF .. c+AN_BLUR_HALF for some centre c (end bins
  *    excluded); the centre is reported as the offset.
@@ -192,6 +207,22 @@ an_head_stats *an_stats_head(an_stats *s, t5_attn_kind kind, size_t layer, size_
 #define AN_BLOCK_SAME 0.25
 #define AN_BLOCK_JUMP 0.5
 #define AN_BLOCK_MIN 0.4
+/* Squares 2.5 times as dense as the keys beside them: a square of s of n
+ * keys holding w over a flat rest scores w (n - s) / (s (1 - w)), 4.0 for
+ * 0.5 over 5 of 20 keys and 3.3 for 0.4 over 4, which a person sees at once
+ * (2.8 with 60 % noise); 1 is no square at all. */
+#define AN_SQ_CONTRAST 2.5
+/* Most rows (60 %) in a square, as for diagonals: a few repeated rows in a
+ * map that is otherwise elsewhere do not make squares. */
+#define AN_SQ_COVER 0.6
+/* A third of a row's mass inside its square: a square spreads its mass over
+ * several keys, so it needs more than a line's fifth to stand out. */
+#define AN_SQ_INSIDE 0.33
+/* A square has edges: rows change at least twice as much from one square to
+ * the next as within one. A Gaussian band cut into runs by noise changes
+ * about as much at a cut as inside a run (1.2 to 1.8 on the synthetic
+ * bands, whose runs also score up to 2.9 on contrast), squares 2.1 and up. */
+#define AN_SQ_EDGE 2.0
 #define AN_BLUR_HALF 3
 #define AN_BLUR_MIN 0.5
 
@@ -217,6 +248,10 @@ typedef struct {
     double argmax;     /* rule 1: share of rows whose largest key is on the best offset */
     double stripe;     /* rule 2 score */
     double block;      /* rule 3 score */
+    double sq_contrast; /* rule 3: squares' key density over their surroundings' */
+    double sq_cover;   /* rule 3: share of rows inside a square */
+    double sq_inside;  /* rule 3: mass a covered row puts inside its square */
+    double sq_edge;    /* rule 3: row change at squares' edges over the change inside them */
     double band;       /* rule 4 score */
     int band_centre;
     unsigned stripe_classes; /* bit c set: class c holds >= AN_STRIPE_TOKEN_SHARE of the stripes */
@@ -469,8 +504,8 @@ void an_hypothesis_free(an_hypothesis *h);
  * self-attention), fixed by a seed: sharp lines over a flat background at
  * offsets -2, 0, +1, +3 with line mass 0.28 .. 0.9 and noise 0 .. 60 %,
  * Gaussian bands (sigma 1, 1.5, 2.5) at the same offsets, two-column
- * stripes, squares of 4, 5 and 10 keys along the diagonal, uniform maps
- * with noise and random rows. */
+ * stripes, squares of 3, 4, 5 and 10 keys along the diagonal holding 0.4
+ * to 0.9 of each row, uniform maps with noise and random rows. */
 #define AN_SYNTH_N 20
 #define AN_SYNTH_MAX 128
 typedef struct {

@@ -101,6 +101,57 @@ static double change(t5_attn_kind kind, const float *map, size_t stride, size_t 
     return row_change(map + q * stride, map + q2 * stride, cols);
 }
 
+/* Rule 3's squares over a diffuse background (see analysis.h): runs of
+ * valid rows that repeat, the density of each row's mass inside its square
+ * against the keys beside the square, and the change at squares' edges over
+ * that inside them. Fills contrast, cover, inside and edge. */
+static void squares(t5_attn_kind kind, const float *map, size_t stride, const size_t *valid,
+                    size_t n_valid, size_t rows, size_t cols, double *contrast, double *cover,
+                    double *inside, double *edge)
+{
+    double dens_in = 0, dens_out = 0, mass_in = 0, d_in = 0, d_edge = 0;
+    size_t covered = 0, n_in = 0, n_edge = 0;
+    *contrast = *cover = *inside = *edge = 0;
+    for (size_t i0 = 0; i0 < n_valid;) {
+        size_t i1 = i0;
+        double d;
+        while (i1 + 1 < n_valid &&
+               (d = change(kind, map, stride, valid[i1], valid[i1 + 1], cols)) <= AN_BLOCK_SAME)
+            i1++, d_in += d, n_in++;
+        if (i1 + 1 < n_valid) d_edge += d, n_edge++;
+        long k0 = lround(diag_pos(kind, valid[i0], rows, cols));
+        long k1 = lround(diag_pos(kind, valid[i1], rows, cols));
+        long w = k1 - k0 + 1;
+        if (i1 > i0 && 2 * (size_t)w <= cols) {
+            for (size_t i = i0; i <= i1; i++) {
+                const float *p = map + valid[i] * stride;
+                long last = kind == T5_ATTN_DEC_SELF ? (long)valid[i] : (long)cols - 1;
+                double in = 0, out = 0;
+                long n_out = 0;
+                for (long k = k0; k <= k1; k++) in += p[k];
+                for (long k = k0 - w; k <= k1 + w; k++) {
+                    if (k >= k0 && k <= k1) continue;
+                    if (k < 0 || k > last || k >= (long)cols) continue;
+                    out += p[k];
+                    n_out++;
+                }
+                if (n_out == 0) continue;
+                dens_in += in / (double)w;
+                dens_out += out / (double)n_out;
+                mass_in += in;
+                covered++;
+            }
+        }
+        i0 = i1 + 1;
+    }
+    if (covered == 0) return;
+    /* the change at a square's edge over the change inside one */
+    if (n_edge) *edge = n_in && d_in > 1e-9 ? (d_edge / n_edge) / (d_in / n_in) : 100;
+    *contrast = dens_out > 1e-12 ? dens_in / dens_out : 1e9;
+    *cover = (double)covered / (double)n_valid;
+    *inside = mass_in / (double)covered;
+}
+
 void an_stats_add_map(an_head_stats *s, t5_attn_kind kind, const float *map, size_t rows,
                       size_t cols, size_t stride, const int *key_tokens)
 {
@@ -190,6 +241,14 @@ void an_stats_add_map(an_head_stats *s, t5_attn_kind kind, const float *map, siz
         far /= (double)nf;
         block = jump > 0 ? repeat * (1.0 - far) : 0.0;
     }
+    double sq_c, sq_v, sq_i, sq_e;
+    squares(kind, map, stride, valid, n_valid, rows, cols, &sq_c, &sq_v, &sq_i, &sq_e);
+    s->sq_edge += sq_e > 100 ? 100 : sq_e;
+    /* a map without squares adds 0 contrast; a huge one (empty surroundings)
+     * is capped so that one map cannot outweigh the others in the mean */
+    s->sq_contrast += sq_c > 100 ? 100 : sq_c;
+    s->sq_cover += sq_v;
+    s->sq_inside += sq_i;
     s->stripe += stripe;
     for (size_t c = 0; c < AN_TC_COUNT; c++) s->stripe_class[c] += stripe_class[c];
     s->repeat += repeat;
@@ -226,6 +285,10 @@ void an_stats_finish(an_head_stats *s)
         s->jump /= m;
         s->far_sim /= m;
         s->block /= m;
+        s->sq_contrast /= m;
+        s->sq_cover /= m;
+        s->sq_inside /= m;
+        s->sq_edge /= m;
     }
 }
 
@@ -335,6 +398,12 @@ void an_classify(an_head_stats *s, an_head_class *out)
     out->band_centre = centre;
     out->stripe = s->stripe;
     out->block = s->block;
+    out->sq_contrast = s->sq_contrast;
+    out->sq_cover = s->sq_cover;
+    out->sq_inside = s->sq_inside;
+    out->sq_edge = s->sq_edge;
+    int sq = out->sq_contrast >= AN_SQ_CONTRAST && out->sq_cover >= AN_SQ_COVER &&
+             out->sq_inside >= AN_SQ_INSIDE && out->sq_edge >= AN_SQ_EDGE;
     for (int c = 0; c < AN_TC_COUNT; c++)
         if (s->stripe > 0 && s->stripe_class[c] >= AN_STRIPE_TOKEN_SHARE * s->stripe)
             out->stripe_classes |= 1u << c;
@@ -353,7 +422,7 @@ void an_classify(an_head_stats *s, an_head_class *out)
             if (out->stripe_classes & (1u << c))
                 len += (size_t)snprintf(out->label + len, sizeof out->label - len, " %s",
                                         an_tclass_name((an_tclass)c));
-    } else if (out->block >= AN_BLOCK_MIN) {
+    } else if (out->block >= AN_BLOCK_MIN || sq) {
         out->cls = AN_CLASS_BLOCK;
         snprintf(out->label, sizeof out->label, "squares");
     } else if (out->band >= AN_BLUR_MIN) {

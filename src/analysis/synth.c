@@ -110,6 +110,10 @@ size_t an_synth_maps(an_synth_map *set)
         blocks(&set[n++], &r, 4, 0.9, nzs[z]);
         blocks(&set[n++], &r, 5, 0.8, nzs[z]);
         blocks(&set[n++], &r, 10, 0.9, nzs[z]);
+        /* faint squares over a diffuse background: block < AN_BLOCK_MIN */
+        blocks(&set[n++], &r, 4, 0.4, nzs[z]);
+        blocks(&set[n++], &r, 5, 0.5, nzs[z]);
+        blocks(&set[n++], &r, 3, 0.45, nzs[z]);
         flat(&set[n++], &r, nzs[z], 0);
         flat(&set[n++], &r, 0, 1);
         flat(&set[n++], &r, 0, 1);

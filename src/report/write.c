@@ -338,8 +338,8 @@ static void synth_table(FILE *f)
     size_t wrong = an_synth_confusion(conf, &n);
     fprintf(f, "The rules checked on %zu labelled synthetic %dx%d maps (sharp lines over a flat "
                "background at offsets -2, 0, +1, +3 with line mass 0.28 to 0.9 and up to 60%% "
-               "noise, Gaussian bands of sigma 1 to 2.5, two-column stripes, squares of 4 to 10 "
-               "keys, uniform and random rows; tests/unit/test_classify.c): %zu misclassified.\n\n"
+               "noise, Gaussian bands of sigma 1 to 2.5, two-column stripes, squares of 3 to 10 "
+               "keys holding 0.4 to 0.9 of each row, uniform and random rows; tests/unit/test_classify.c): %zu misclassified.\n\n"
                "| label \\ class |", n, AN_SYNTH_N, AN_SYNTH_N, wrong);
     for (int k = 0; k < AN_CLASS_COUNT; k++) fprintf(f, " %s |", an_class_name((an_class)k));
     fprintf(f, "\n|---|");
@@ -375,8 +375,15 @@ static void md_method(FILE *f, const rp_accum *a)
     fprintf(f, "3. **sparse squares**: `block` = repeat x (1 - far) is at least %.2f, where repeat is the "
                "share of consecutive rows that change by at most %.2f (1 - histogram overlap), far "
                "the overlap of rows half the map apart, and at least one pair of consecutive rows "
-               "changes by %.2f or more.\n",
-            AN_BLOCK_MIN, AN_BLOCK_SAME, AN_BLOCK_JUMP);
+               "changes by %.2f or more. Or squares of high mass over a diffuse background: runs of "
+               "rows that change by at most %.2f are squares over their own keys (at most half the "
+               "keys wide); a row's key density inside its square is at least %.1f times that on the "
+               "keys beside it (a square's width on either side; a square of 0.4 over 4 of 20 keys "
+               "scores 3.3), at least %.0f%% of the rows lie in a square, they put at least %.2f "
+               "inside it, and rows change at least %.1f times as much at a square's edge as within "
+               "one (a Gaussian band cut into runs by noise scores 1.2 to 1.8).\n",
+            AN_BLOCK_MIN, AN_BLOCK_SAME, AN_BLOCK_JUMP, AN_BLOCK_SAME, AN_SQ_CONTRAST,
+            100 * AN_SQ_COVER, AN_SQ_INSIDE, AN_SQ_EDGE);
     fprintf(f, "4. **blurred diagonal**: some band of %d consecutive offsets holds at least %.2f (`band`).\n",
             2 * AN_BLUR_HALF + 1, AN_BLUR_MIN);
     fprintf(f, "5. **heterogeneous**: none of the above.\n\n");

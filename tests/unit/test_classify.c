@@ -5,7 +5,8 @@
  * rows). Every map must get its label (sharp diagonals their offset, bands
  * theirs within one); the confusion matrix is printed. Then the set itself:
  * rows sum to 1, and a sharp line of 0.28 over 20 keys, which the old rule
- * (one offset >= 0.5) called blurred, is a clear diagonal now. */
+ * (one offset >= 0.5) called blurred, is a clear diagonal now, and a faint
+ * square that the repeat score misses is a square by its contrast. */
 #include "testutil.h"
 
 #include "analysis.h"
@@ -28,8 +29,9 @@ static void synthetic_confusion(void **state)
         an_synth_classify(&set[i], &c);
         if (!an_synth_right(&set[i], &c)) {
             printf("  %-36s -> %-10s (diag %.2f contrast %.1f argmax %.2f band %.2f stripe %.2f "
-                   "block %.2f)\n", set[i].name, c.label, c.diag, c.contrast, c.argmax, c.band,
-                   c.stripe, c.block);
+                   "block %.2f sq_contrast %.1f sq_cover %.2f sq_inside %.2f sq_edge %.1f)\n", set[i].name,
+                   c.label, c.diag, c.contrast, c.argmax, c.band, c.stripe, c.block,
+                   c.sq_contrast, c.sq_cover, c.sq_inside, c.sq_edge);
             wrong++;
         }
     }
@@ -53,6 +55,16 @@ static void synthetic_confusion(void **state)
     assert_true(c.diag < AN_DIAG_CLEAR);
     assert_true(c.contrast >= AN_DIAG_CONTRAST);
     assert_string_equal(c.label, "diag -2");
+    /* A faint square: 0.4 of each row over 4 of 20 keys. The repeat score
+     * misses it (block < AN_BLOCK_MIN); the contrast rule takes it. */
+    size_t i = 0;
+    while (i < n && strcmp(set[i].name, "squares 4 inside 0.40 noise 0.0") != 0) i++;
+    assert_true(i < n);
+    an_synth_classify(&set[i], &c);
+    assert_true(c.block < AN_BLOCK_MIN);
+    assert_true(c.sq_contrast > 3.2 && c.sq_contrast < 3.4); /* 0.4 * 16 / (4 * 0.6) */
+    assert_true(c.sq_cover > 0.99);
+    assert_string_equal(c.label, "squares");
 }
 
 int main(void)
