@@ -7,8 +7,8 @@
 set -euo pipefail
 BIN=${BIN:-./attnscope}
 # BENCH="train ui" (or `make bench BENCH=train`) runs only those sections:
-# decode, train, task, ui, large. Default: all.
-BENCH=${BENCH:-decode train task ui large}
+# decode, train, task, ui, large, analysis. Default: all.
+BENCH=${BENCH:-decode train task ui large analysis}
 want() { case " $BENCH " in *" $1 "*) return 0 ;; esac; return 1; }
 
 if want decode; then
@@ -166,5 +166,21 @@ if /usr/bin/python3 -c 'import torch' 2>/dev/null; then
 else
     echo "pytorch: not installed (Debian's python3-torch): no large model made, skipped"
 fi
+echo
+fi
+
+if want analysis; then
+# Issue 18's targets on 2 cores: the probes over 2,000 equations in under
+# 2 minutes, patching one pair in under 5 s, on the bundled model. PROBE_N
+# (default 2000) shrinks the probe for a quick check of these lines.
+PROBE_N=${PROBE_N:-2000}
+echo "== analysis: probe over $PROBE_N equations, patching of one pair (bundled model) =="
+A_TMP=$(mktemp -d)
+/usr/bin/time -f "probe: $PROBE_N equations in %e s wall, peak RSS %M kB (target: 2,000 in < 120 s on 2 cores)" \
+    "$BIN" probe --model sample_models/quadratic-seed --n "$PROBE_N" --quiet --out "$A_TMP/probe" >/dev/null
+/usr/bin/time -f "patch: one pair in %e s wall, peak RSS %M kB (target: < 5 s)" \
+    "$BIN" patch --model sample_models/quadratic-seed --clean 7x^2+3556x+451612=0 \
+    --corrupt 7x^2+3556x+451613=0 --out "$A_TMP/patch" >/dev/null
+rm -rf "$A_TMP"
 echo
 fi

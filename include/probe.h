@@ -127,6 +127,12 @@ void an_probe_free(an_probe_result *r);
  * site: buf, cap). */
 const char *an_probe_slot_name(const an_probe_result *r, size_t slot, char *buf, size_t cap);
 int an_probe_is_digit(const an_probe_result *r, size_t target);
+/* The best held-out score of target t and its slot and class: over every
+ * class (special < 0), or the special symbols (1) or digits (0) before D's
+ * value is written; in both stacks (stack < 0), the encoder (0) or the
+ * decoder (1). NaN (slot and class untouched) when no cell qualifies. */
+double an_probe_best(const an_probe_result *r, size_t t, int special, int stack, size_t *slot,
+                     size_t *cls);
 
 /* Write dir/probe.tsv, probe.json, probe.md and the figure probe.png/.svg
  * (one heatmap panel per target, slots x classes). Each file atomically.

@@ -43,6 +43,9 @@ typedef struct {
     size_t imp_n;           /* equations for head importance (0: skip) */
     size_t hyp_n;           /* equations for the special-symbol experiment (0: skip) */
     size_t draws;           /* random-digit baseline draws (2..1000) */
+    size_t norm_n;          /* equations for the value-weighted maps (0: skip) */
+    size_t probe_n;         /* equations for the probes (0 or 50..100000; ByT5 models) */
+    size_t patch_n;         /* clean/corrupted pairs for activation patching (0: skip) */
     size_t max_len;         /* longest decoded output in tokens (1..4096) */
     size_t threads;         /* decoding threads for ablation and the hypothesis; 0: all cores */
     unsigned block_kinds;   /* bit per t5_attn_kind where keys are blocked; 0: both default runs */

@@ -85,12 +85,12 @@ static int write_json(const an_probe_result *r, const char *path, const char *mo
     return rc;
 }
 
-/* The best cell of target t: any class (special < 0), or the special
- * symbols (1) or digits (0) before the answer. */
-static double best_cell(const an_probe_result *r, size_t t, int special, size_t *bs, size_t *bc)
+double an_probe_best(const an_probe_result *r, size_t t, int special, int stack, size_t *bs,
+                     size_t *bc)
 {
     double best = NAN;
-    for (size_t s = 0; s < r->n_slots; s++)
+    size_t s0 = stack == 1 ? r->n_enc_slots : 0, s1 = stack == 0 ? r->n_enc_slots : r->n_slots;
+    for (size_t s = s0; s < s1; s++)
         for (size_t c = 0; c < AN_PC_COUNT; c++) {
             double v = cell(r->score, r, t, s, c);
             if (isnan(v)) continue;
@@ -122,9 +122,9 @@ static int write_md(const an_probe_result *r, const char *path, const char *mode
     char sl[32], a[64], b[64];
     for (size_t t = 0; t < r->n_targets; t++) {
         size_t s = 0, c = 0, s1 = 0, c1 = 0, s0 = 0, c0 = 0;
-        double v = best_cell(r, t, -1, &s, &c);
+        double v = an_probe_best(r, t, -1, -1, &s, &c);
         if (isnan(v)) continue;
-        double vs = best_cell(r, t, 1, &s1, &c1), vd = best_cell(r, t, 0, &s0, &c0);
+        double vs = an_probe_best(r, t, 1, -1, &s1, &c1), vd = an_probe_best(r, t, 0, -1, &s0, &c0);
         snprintf(a, sizeof a, "%.3f (%s, %s)", vs, an_probe_slot_name(r, s1, sl, sizeof sl),
                  an_pc_name((an_pos_class)c1));
         snprintf(b, sizeof b, "%.3f (%s, %s)", vd, an_probe_slot_name(r, s0, sl, sizeof sl),

@@ -38,6 +38,12 @@ static void usage(FILE *f)
             "      --draws K          random-digit baseline draws (default 5)\n"
             "      --block-in LIST    where the experiment blocks keys: enc,dec,cross\n"
             "                         (default: two runs, all three, then enc,cross)\n"
+            "      --norm-n N         equations classified again on value-weighted maps\n"
+            "                         ||a W_O v|| (default 100; 0 skips it)\n"
+            "      --probe-n N        equations of the same data for the probes of b^2,\n"
+            "                         4ac, D... (default 500; 0 skips them; ByT5 models)\n"
+            "      --patch-n N        clean/corrupted pairs for activation patching\n"
+            "                         (default 8; 0 skips it; ByT5 models)\n"
             "      --example EQ       the equation drawn in the per-example figures\n"
             "                         (default " REPORT_EXAMPLE_EQ ")\n"
             "      --max-len N        longest decoded output in tokens (default %d)\n"
@@ -95,6 +101,9 @@ static int report_option(int c, char **argv, report_options *o, int *quiet, int 
     case 'I': return cli_parse_size(CMD, "--importance-n", optarg, &o->imp_n) ? EXIT_USAGE : 0;
     case 'Y': return cli_parse_size(CMD, "--hypothesis-n", optarg, &o->hyp_n) ? EXIT_USAGE : 0;
     case 'K': return cli_parse_size(CMD, "--draws", optarg, &o->draws) ? EXIT_USAGE : 0;
+    case 'V': return cli_parse_size(CMD, "--norm-n", optarg, &o->norm_n) ? EXIT_USAGE : 0;
+    case 'P': return cli_parse_size(CMD, "--probe-n", optarg, &o->probe_n) ? EXIT_USAGE : 0;
+    case 'X': return cli_parse_size(CMD, "--patch-n", optarg, &o->patch_n) ? EXIT_USAGE : 0;
     case 'L': return cli_parse_size(CMD, "--max-len", optarg, &o->max_len) ? EXIT_USAGE : 0;
     case 'T':
         return cli_parse_range(CMD, "--threads", optarg, 1, 256, &o->threads) ? EXIT_USAGE : 0;
@@ -126,6 +135,8 @@ int cmd_report(int argc, char **argv)
         {"quiet", no_argument, 0, 'q'},        {"help", no_argument, 0, 'h'},
         {"block-in", required_argument, 0, 'B'},
         {"threads", required_argument, 0, 'T'},
+        {"norm-n", required_argument, 0, 'V'}, {"probe-n", required_argument, 0, 'P'},
+        {"patch-n", required_argument, 0, 'X'},
         {0, 0, 0, 0},
     };
     report_options o;

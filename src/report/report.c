@@ -24,6 +24,9 @@ void report_options_init(report_options *o)
     o->imp_n = 20;
     o->hyp_n = 50;
     o->draws = 5;
+    o->norm_n = 100;
+    o->probe_n = 500;
+    o->patch_n = 8;
     o->block_kinds = 0; /* both: every map, and the source only */
     o->max_len = QUAD_MAX_GEN;
 }
@@ -65,6 +68,12 @@ int report_check(const report_options *o, as_err *err)
     if (!o->ablation || (strcmp(o->ablation, "zero") && strcmp(o->ablation, "mean")))
         return as_errf(err, "--ablation must be zero or mean, got '%s'",
                        o->ablation ? o->ablation : "");
+    if (o->norm_n > 1000000)
+        return as_errf(err, "--norm-n must be 0..1000000, got %zu", o->norm_n);
+    if (o->probe_n != 0 && (o->probe_n < 50 || o->probe_n > 100000))
+        return as_errf(err, "--probe-n must be 0 or 50..100000 (a probe needs 50 equations), got %zu",
+                       o->probe_n);
+    if (o->patch_n > 10000) return as_errf(err, "--patch-n must be 0..10000, got %zu", o->patch_n);
     if (o->threads > 256) return as_errf(err, "--threads must be 1..256, got %zu", o->threads);
     if (!o->data && !quad_preset_find(o->preset ? o->preset : ""))
         return as_errf(err, "unknown preset '%s' (the presets are seed and small)",
@@ -180,6 +189,7 @@ typedef struct {
     an_hypothesis hy[2];
     size_t n_hy;
     rp_figs F;
+    rp_beyond B;
     an_trace_classes tc;
     stage_progress prog;
 } run_state;
@@ -279,8 +289,19 @@ static int hypothesis_stage(run_state *s, as_err *err)
     return rp_hypothesis_figure(&s->F, s->hy, s->n_hy, n, s->o.draws, err);
 }
 
+/* 5. value norms, probes, patching (beyond.c). */
+static int beyond_stage(run_state *s, as_err *err)
+{
+    stage_start(&s->prog, "value norms, probes, patching", 1);
+    int rc = rp_beyond_run(&s->B, &s->o, &s->m, s->tok, &s->ex, s->run, s->max_src, s->max_tgt,
+                           &s->F, err);
+    stage_cb(&s->prog, 1);
+    return rc;
+}
+
 static void teardown(run_state *s)
 {
+    rp_beyond_free(&s->B);
     an_trace_classes_free(&s->tc);
     if (s->have_imp) an_importance_free(&s->imp);
     for (size_t i = 0; i < s->n_hy; i++) an_hypothesis_free(&s->hy[i]);
@@ -308,9 +329,10 @@ int report_run(const report_options *opts, report_result *res, as_err *err)
     if (!rc) rc = trace_stage(s, err);
     if (!rc && s->o.imp_n > 0) rc = importance_stage(s, err);
     if (!rc && s->o.hyp_n > 0) rc = hypothesis_stage(s, err);
+    if (!rc) rc = beyond_stage(s, err);
     if (!rc) {
         rp_results r = {&s->o, &s->m, &s->ex, &s->acc, s->have_imp ? &s->imp : NULL, s->o.imp_n,
-                        s->hy, s->n_hy, &s->F, util_now() - t0};
+                        s->hy, s->n_hy, &s->F, &s->B, util_now() - t0};
         rc = rp_write(&r, err);
     }
     if (!rc && res) *res = (report_result){s->F.n, util_now() - t0};

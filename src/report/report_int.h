@@ -10,6 +10,7 @@
 #include <stdio.h>
 
 #include "analysis.h"
+#include "probe.h"
 #include "quad.h"
 #include "report.h"
 #include "t5.h"
@@ -78,6 +79,55 @@ void rp_importance_figure(rp_figs *F, const rp_accum *a, const an_importance *im
 int rp_hypothesis_figure(rp_figs *F, const an_hypothesis *hy, size_t n_hy, size_t n,
                          size_t draws, as_err *err);
 
+/* ---- beyond attention weights (beyond.c, beyond_write.c) ------------------- */
+
+#define RP_PAIR_LIST 8
+/* A pair is patched only when the corruption costs the clean answer at
+ * least one nat: the restored share divides by lp_clean - lp_corrupt, and
+ * a gap under one nat (a change the model hardly notices) turns noise into
+ * shares of +-5 (seen on the bundled model). */
+#define RP_PATCH_MIN_GAP 1.0
+typedef struct {
+    char clean[QUAD_SOURCE_MAX], corrupt[QUAD_SOURCE_MAX];
+    double lp_clean, lp_corrupt;
+} rp_pair;
+
+/* What the sections beyond attention weights measured. */
+typedef struct {
+    int byte_level;           /* probes and patching need a ByT5 model */
+    size_t norm_n;            /* equations of the value-norm pass (0: skipped) */
+    an_stats *w, *nm;         /* the same greedy runs, on weights and on norms */
+    int have_probe;
+    an_probe_result probe;
+    char probe_note[1024];    /* why the probes did not run, or "" */
+    size_t n_pairs[2];        /* patched pairs with b (0) or c (1) changed */
+    size_t pairs_tried;
+    /* [changed][stack][comp]: sums and counts of the restored share by
+     * (row, position class); rows as in an_patch_result */
+    double *psum[2][2][AN_PCOMP_COUNT], *pcnt[2][2][AN_PCOMP_COUNT];
+    size_t prows[2][AN_PCOMP_COUNT];
+    rp_pair list[RP_PAIR_LIST];
+    size_t n_list;
+} rp_beyond;
+
+/* Run the value-norm pass (o->norm_n greedy runs of the report's
+ * equations), the probes (o->probe_n equations of the same data or preset)
+ * and patching (o->patch_n pairs made from the report's equations, the last
+ * digit of b or c moved by one), each skipped at 0; probes and patching
+ * only on a byte-level model. Figures go to F. Returns 0 or -1 (err). */
+int rp_beyond_run(rp_beyond *b, const report_options *o, const t5_model *m, const tok_vocab *tok,
+                  const an_examples *ex, t5_run *run, size_t max_src, size_t max_tgt, rp_figs *F,
+                  as_err *err);
+void rp_beyond_free(rp_beyond *b);
+/* The mass a head puts on special-symbol keys (x ^ = + - * ( ) ; D < /). */
+double rp_special_mass(const an_head_stats *s);
+/* The mean restored share of (changed, stack, comp, row, position class);
+ * NaN when no pair had it. */
+double rp_patch_mean(const rp_beyond *b, int which, int s, int c, size_t row, int pc);
+/* report.md's sections on value norms, probes, patching and the verdict
+ * (hys: the ablation experiments, n_hy of them). */
+void rp_beyond_write(FILE *f, const rp_beyond *b, const an_hypothesis *hys, size_t n_hy);
+
 /* ---- report.md and heads.tsv (write.c) ----------------------------------- */
 
 /* What the finished stages measured. imp NULL when importance was skipped;
@@ -92,6 +142,7 @@ typedef struct {
     const an_hypothesis *hys;
     size_t n_hy;
     const rp_figs *F;
+    const rp_beyond *B;      /* NULL: nothing beyond attention weights */
     double seconds;
 } rp_results;
 

@@ -446,6 +446,7 @@ int rp_write(const rp_results *r, as_err *err)
     if (!rc) {
         md_head(af.f, r);
         write_findings(af.f, recs, nrec, r);
+        if (r->B) rp_beyond_write(af.f, r->B, r->hys, r->n_hy);
         md_method(af.f, r->a);
         md_head_table(af.f, recs, nrec);
         md_figures(af.f, r->F);

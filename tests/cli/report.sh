@@ -26,6 +26,19 @@ grep -q "wrote $OUT/report.md" "$T/stdout" || fail "no summary line on stdout: $
 [ "$(wc -l <"$OUT/heads.tsv")" -eq 13 ] || fail "heads.tsv has $(wc -l <"$OUT/heads.tsv") lines, expected 13"
 [ "$(awk -F'\t' '{print NF}' "$OUT/heads.tsv" | sort -u | wc -l)" -eq 1 ] || fail "heads.tsv rows differ in width"
 
+# the sections beyond attention weights (issue 18): every head on weights
+# and on norms, the probes over the preset's equations with their files, the
+# patching section and the verdict from three methods
+for s in "## Value norms" "| enc L1 H1 |" "## Probes: which layers" "| b^2 |" "| 4ac |" "| D |" \
+         "## Activation patching over" "## Verdict" "**Ablation**" "**Probes and patching**" \
+         "Of the "; do
+    grep -qF -- "$s" "$OUT/report.md" || fail "report.md lacks '$s'"
+done
+[ "$(grep -c '^| \(enc\|dec\|cross\) L[01] H[01] | [a-z]' "$OUT/report.md")" -ge 24 ] ||
+    fail "report.md does not classify every head on weights and norms"
+for f in probe.md probe.tsv probe.json probe.png norms_special.png norms_special.svg; do
+    [ -s "$OUT/$f" ] || fail "report: no $f"
+done
 # every head named in report.md
 for k in enc dec cross; do
     for l in 0 1; do
@@ -98,6 +111,7 @@ expect 2 "unknown option" --model "$MODEL" --bogus --out "$T/x"
 expect 2 "--draws must be 2..1000" --model "$MODEL" --draws 1 --out "$T/x"
 expect 2 "--block-in takes" --model "$MODEL" --block-in enc,foo --out "$T/x"
 expect 2 "needs a value" --model "$MODEL" --out
+expect 2 "--probe-n must be 0 or 50" --model "$MODEL" --probe-n 10 --out "$T/x"
 expect 2 "--example of 2000 bytes" --model "$MODEL" --example "$(printf '1%.0s' $(seq 2000))" --out "$T/x"
 touch "$T/afile"
 expect 1 "not a folder" --model "$MODEL" --n 2 --out "$T/afile"
@@ -110,6 +124,8 @@ printf '1x^2-5x+6=0\tD=((-5)^2-4*1*6)=1;x=(5-1)/(2*1)=2;x=(5+1)/(2*1)=3;x=2;x=3;
 "$BIN" report --model "$MODEL" --data "$T/one.tsv" --ablation mean --hypothesis-n 0 --block-in enc,cross \
     --max-len 16 --out "$T/rep2" >/dev/null 2>"$T/stderr" || fail "report --data: $(cat "$T/stderr")"
 grep -q "the first 1 of" "$T/rep2/report.md" || fail "report --data does not say its data"
+grep -q "The probes did not run: 1 distinct equations are too few" "$T/rep2/report.md" ||
+    fail "report on one equation does not say why the probes did not run"
 [ -e "$T/rep2/hypothesis.png" ] && fail "--hypothesis-n 0 still drew the hypothesis"
 
 # a SentencePiece model (tests/fixtures/spm-gated): the report encodes the
@@ -122,6 +138,9 @@ grep -q "| all | 1 |" "$T/rep3/report.md" || fail "report on $SPM: no score of i
 for f in example_enc_heads rollout_cross importance hypothesis; do
     [ -s "$T/rep3/$f.png" ] || fail "report on $SPM: no $f.png"
 done
+grep -q "need a byte-level (ByT5) model" "$T/rep3/report.md" ||
+    fail "report on $SPM does not say why it skips probes and patching"
+grep -q "## Value norms" "$T/rep3/report.md" || fail "report on $SPM has no value norms"
 grep -q Tokenizer "$T/rep2/report.md" && fail "a ByT5 model's report names a tokenizer"
 
 [ $fails -eq 0 ] && echo "report: all checks passed"
