@@ -199,6 +199,9 @@ typedef struct {
  * after limit examples when limit > 0. Returns 0 or -1; free with
  * quad_ds_free (also after a failure). */
 int quad_ds_read(const char *path, size_t limit, quad_dataset *ds, as_err *err);
+/* Byte length of a valid UTF-8 sequence at s (left bytes there), 0 when
+ * invalid (lead byte and continuation bytes). */
+size_t quad_utf8_len(const unsigned char *s, size_t left);
 void quad_ds_free(quad_dataset *ds);
 
 /* ---- scores ------------------------------------------------------------- */

@@ -128,6 +128,21 @@ double rp_patch_mean(const rp_beyond *b, int which, int s, int c, size_t row, in
  * (hys: the ablation experiments, n_hy of them). */
 void rp_beyond_write(FILE *f, const rp_beyond *b, const an_hypothesis *hys, size_t n_hy);
 
+/* ---- report --raw's input (raw_input.c; not wired in yet) ------------------ */
+
+typedef struct {
+    char **input, **target;   /* (n) into buf; target NULL when the file has none */
+    size_t *line;             /* (n) 1-based line numbers */
+    size_t n;
+    int has_target;
+    char *buf;                /* the file's text, owned */
+} rp_raw_set;
+/* Read up to limit lines (0: all). Returns 0, or -1 with "FILE:LINE: what"
+ * (invalid UTF-8, an empty input, two tabs, a target on some lines only, no
+ * line at all). Free with rp_raw_free. */
+int rp_raw_read(const char *path, size_t limit, rp_raw_set *r, as_err *err);
+void rp_raw_free(rp_raw_set *r);
+
 /* ---- report.md and heads.tsv (write.c) ----------------------------------- */
 
 /* What the finished stages measured. imp NULL when importance was skipped;

@@ -237,9 +237,7 @@ void quad_ds_free(quad_dataset *ds)
     memset(ds, 0, sizeof *ds);
 }
 
-/* Byte length of a valid UTF-8 sequence at s, 0 when invalid (a lighter
- * twin of the parser's check: lead byte and continuation bytes). */
-static size_t utf8_ok(const unsigned char *s, size_t left)
+size_t quad_utf8_len(const unsigned char *s, size_t left)
 {
     unsigned c = s[0];
     size_t n = c < 0x80 ? 1 : c >= 0xC2 && c <= 0xDF ? 2 : c >= 0xE0 && c <= 0xEF ? 3
@@ -272,7 +270,7 @@ int quad_ds_read(const char *path, size_t limit, quad_dataset *ds, as_err *err)
         if (memchr(start, '\0', n) != NULL)
             return as_errf(err, "%s:%zu: a NUL byte in the line (not a text file?)", path, line);
         for (size_t k = 0; k < n;) {
-            size_t u = utf8_ok((const unsigned char *)start + k, n - k);
+            size_t u = quad_utf8_len((const unsigned char *)start + k, n - k);
             if (!u) return as_errf(err, "%s:%zu: invalid UTF-8 at byte %zu", path, line, k + 1);
             k += u;
         }
