@@ -62,6 +62,8 @@ typedef struct {
     long head;          /* single maps: a head, or -1 for the mean over heads */
     size_t step;        /* decoding step shown, 1-based; 0 = the last one */
     int normalize;      /* scale single maps to their maximum (the UI's 'n') */
+    int norms;          /* the trace holds value-weighted maps (--measure norms): titles
+                           and the numbers say so */
     const tok_vocab *tok; /* labels and decoded text; NULL: ByT5 bytes. Borrowed, must
                              outlive the doc */
 } render_request;
@@ -83,6 +85,7 @@ typedef struct {
     size_t n_layers, n_heads;
     float vmax;              /* the weight drawn at the top of the ramp (> 0) */
     int normalize;
+    int norms;               /* the maps are value norms ||a W_O v|| per row, not weights */
     render_panel *panels;    /* (n_panels); model view: layer-major, grid_cols = n_heads */
     size_t n_panels, grid_cols;
     int *row_tokens;         /* (rows) ids of the row labels, NULL for the summary (rows
@@ -102,7 +105,8 @@ typedef struct {
  * it has none). Returns buf. */
 const char *render_token_label(const render_doc *d, int id, char *buf, size_t cap);
 
-/* Build the maps of rq from a filled trace (trace_run). model_name, input
+/* Build the maps of rq from a filled trace (trace_run, or the value-weighted
+ * trace of an_trace_run_norms with rq->norms set). model_name, input
  * and source are borrowed (may be NULL) and must outlive the doc. Returns 0,
  * or -1 with err filled (a layer or head out of range, a step past the
  * decoding). Free with render_doc_free (also after a failure). */

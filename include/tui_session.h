@@ -15,6 +15,7 @@
 #include <stddef.h>
 
 #include "analysis.h"
+#include "hidden.h"
 #include "quad.h"
 #include "t5.h"
 #include "tokenizer.h"
@@ -69,6 +70,20 @@ typedef struct {
     an_head_class *cls[3];       /* (n_layers[kind], n_heads), classified on first use */
     unsigned char *cls_done[3];  /* (n_layers[kind], n_heads) */
     float *mean;                 /* the mean over heads of tui_session_map (TUI_MAX^2) */
+
+    /* value-weighted maps: with norms set, every run also fills tr_norms
+       (||a_ij W_O^h v_j^h||, rows summing to 1) and the maps, classes and
+       views read it instead of the weights */
+    int norms;
+    attn_trace *tr_norms;
+    an_normcap nc;
+
+    /* the logit lens: the decoder's residual stream after each layer, from
+       a teacher-forced pass on the run's decoder input (made when first
+       asked for after a run) */
+    float *lens_x;               /* (n_dec_layers, TUI_MAX_GEN, d_model), NULL until used */
+    float *lens_scratch;         /* (vocab_size) */
+    unsigned long lens_serial;   /* the run lens_x is of; 0 none */
 } tui_session;
 
 /* A session on a loaded model (which must outlive it); takes tok (freed by
@@ -97,6 +112,21 @@ int tui_session_rerun(tui_session *s);
  * again (tui_session_rerun, whose result they return) and say so in s->msg. */
 int tui_session_toggle_ablation(tui_session *s, t5_attn_kind kind, size_t layer, size_t head);
 int tui_session_clear_ablation(tui_session *s);
+
+/* Show the value-weighted maps (on 1) or the weights (0). Turning them on
+ * decodes again to capture them (tui_session_rerun's result); both reset
+ * the classes and count as a new run for the caches (serial). */
+int tui_session_set_norms(tui_session *s, int on);
+/* "weights" or "value norms": what the maps show. */
+const char *tui_session_measure(const tui_session *s);
+
+/* The logit lens at decoder row `row` (the row that wrote gen[row]): the k
+ * most likely tokens and their probabilities that the final layer norm and
+ * the output head give for decoder layer `layer`'s residual stream (the
+ * last layer's are the model's own). tok and prob have room for k. Returns
+ * the count, or -1 without a run, out of range or a failed pass (s->msg). */
+long tui_session_lens(tui_session *s, size_t row, size_t layer, size_t k, int *tok,
+                      float *prob);
 
 /* Layers of a kind's stack; rows and columns of its maps (0 without a run);
  * the map of (layer, head), head == n_heads the mean over heads (into

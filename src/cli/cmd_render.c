@@ -48,6 +48,9 @@ static void usage(FILE *f)
             "  -c, --color MODE    ansi colours: auto, direct, 256, 8 or none (default auto:\n"
             "                      NO_COLOR, COLORTERM and TERM decide)\n"
             "  -n, --normalize     scale a single map's colours to its maximum\n"
+            "      --measure M     weights (default): the attention weights; norms: the\n"
+            "                      value-weighted maps ||a_ij W_O v_j|| of each head, each\n"
+            "                      row divided by its sum (what key j adds to query i)\n"
             "  -a, --ascii         no Unicode half blocks in ansi output\n"
             "  -r, --raw           any text, no equation parser (for models not trained on the\n"
             "                      quadratic task; guessed for Hugging Face checkpoints)\n"
@@ -129,6 +132,11 @@ static int render_option(int c, char **av, render_options *o, parsed *p)
         o->color = optarg;
         return 0;
     case 'n': rq->normalize = 1; return 0;
+    case 'N':
+        if (strcmp(optarg, "weights") && strcmp(optarg, "norms"))
+            BAD("--measure wants weights or norms, not '%s'", optarg);
+        rq->norms = !strcmp(optarg, "norms");
+        return 0;
     case 'a': o->ascii = 1; return 0;
     case 'r': o->raw = 1; return 0;
     case 'T': o->target = optarg; return 0;
@@ -201,7 +209,8 @@ int cmd_render(int argc, char **argv)
         {"color", required_argument, NULL, 'c'},   {"normalize", no_argument, NULL, 'n'},
         {"ascii", no_argument, NULL, 'a'},         {"raw", no_argument, NULL, 'r'},
         {"max-len", required_argument, NULL, 'M'}, {"help", no_argument, NULL, 'h'},
-        {"target", required_argument, NULL, 'T'},  {NULL, 0, NULL, 0},
+        {"target", required_argument, NULL, 'T'},  {"measure", required_argument, NULL, 'N'},
+        {NULL, 0, NULL, 0},
     };
     char **av = xcalloc((size_t)argc + 1, sizeof *av);
     int ac, c, rc = 0;

@@ -214,6 +214,10 @@ int render_build(render_doc *d, const attn_trace *t, const render_request *rq,
     if (k != T5_ATTN_ENC_SELF || rq->view == RENDER_VIEW_MODEL)
         snprintf(step_txt, sizeof step_txt, ", step %zu/%zu", d->step, d->n_steps);
 
+    d->norms = rq->norms;
+    if (rq->norms) /* every title says which measure it shows */
+        snprintf(step_txt + strlen(step_txt), sizeof step_txt - strlen(step_txt),
+                 "; value norms");
     if (rq->view == RENDER_VIEW_SUMMARY) return build_summary(d, t, rows, cols, step_txt);
     d->rows = rows;
     /* Rows are labelled as in the UI: encoder rows by their source token,

@@ -49,7 +49,7 @@ int render_csv(FILE *f, const render_doc *d)
 {
     char a[64], b[64];
     if (d->view == RENDER_VIEW_MODEL) {
-        fputs("layer,head,query,key,weight\n", f);
+        fputs(d->norms ? "layer,head,query,key,norm\n" : "layer,head,query,key,weight\n", f);
         for (size_t p = 0; p < d->n_panels; p++)
             for (size_t r = 0; r < d->rows; r++)
                 for (size_t c = 0; c < d->cols; c++) {
@@ -158,6 +158,7 @@ int render_json(FILE *f, const render_doc *d)
     cJSON_AddNumberToObject(o, "heads", (double)d->n_heads);
     cJSON_AddNumberToObject(o, "vmax", short_num(d->vmax));
     cJSON_AddStringToObject(o, "title", d->title);
+    cJSON_AddStringToObject(o, "measure", d->norms ? "norms" : "weights");
     cJSON_AddNumberToObject(o, "rows", (double)d->rows);
     cJSON_AddNumberToObject(o, "cols", (double)d->cols);
     if (d->row_tokens) {

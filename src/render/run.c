@@ -15,6 +15,7 @@
 #include <term.h>
 
 #include "analysis.h"
+#include "hidden.h"
 #include "model_kind.h"
 #include "quad.h"
 #include "render.h"
@@ -137,21 +138,34 @@ static int decode_and_draw(const render_options *o, const tok_vocab *tok, const 
     rq.tok = tok;
     t5_run *run = t5_run_new(&m, n_src, max_len + 1);
     attn_trace *tr = trace_new(&m, n_src, max_len + 1);
+    attn_trace *nt = NULL; /* --measure norms: the value-weighted maps drawn instead */
+    an_normcap nc;
     render_doc doc;
     memset(&doc, 0, sizeof doc);
-    long n = trace_run(tr, run, src, n_src, tgt, n_tgt, max_len, err);
+    long n;
+    if (rq.norms) {
+        nt = trace_new(&m, n_src, max_len + 1);
+        an_normcap_init(&nc, &m, nt);
+        n = an_trace_run_norms(tr, &nc, run, src, n_src, tgt, n_tgt, max_len, err);
+    } else {
+        n = trace_run(tr, run, src, n_src, tgt, n_tgt, max_len, err);
+    }
     const char *slash = strrchr(o->model_dir, '/');
     const char *mname = slash && slash[1] ? slash + 1 : o->model_dir;
     int rc = -1;
     if (n < 0) {
         as_errprefix(err, "decoding failed");
-    } else if (!render_build(&doc, tr, &rq, mname, o->input, source, err)) {
+    } else if (!render_build(&doc, nt ? nt : tr, &rq, mname, o->input, source, err)) {
         theme th;
         theme_settings set;
         resolve_look(o, &th, &set);
         rc = write_doc(o, &doc, &th, &set, err);
     }
     render_doc_free(&doc);
+    if (nt) {
+        an_normcap_free(&nc);
+        trace_free(nt);
+    }
     trace_free(tr);
     t5_run_free(run);
     t5_free(&m);

@@ -84,6 +84,21 @@ void tui_clear_ablation(tui_app *a)
     if (tui_session_clear_ablation(a->s) == 0) after_run(a);
 }
 
+void tui_toggle_norms(tui_app *a)
+{
+    if (!a->s->have_run) tui_submit(a, 0);
+    int on = !a->s->norms;
+    if (tui_session_set_norms(a->s, on) == 0) after_run(a);
+    tui_note(a, 0, "%s", on ? "value norms ||a_ij W_O v_j||: what key j adds to query i, "
+                             "as a share of the row (V: weights)"
+                           : "attention weights (V: value norms)");
+}
+
+const char *tui_cell_measure(const tui_app *a)
+{
+    return a->s->norms ? "value-norm share" : "weight";
+}
+
 void tui_set_step(tui_app *a, size_t step)
 {
     tui_session *s = a->s;

@@ -33,6 +33,10 @@ static void draw_title(tui_app *a, int w)
         snprintf(view[0], sizeof view[0], "%s %s view", kind, v->name);
         snprintf(view[1], sizeof view[1], "%s %s", kind, v->name);
     }
+    /* Which measure every map shows (V switches). */
+    for (int i = 0; i < 2 && a->view != VIEW_LENS; i++)
+        snprintf(view[i] + strlen(view[i]), sizeof view[i] - strlen(view[i]), ", %s",
+                 i ? (a->s->norms ? "norms" : "wts") : tui_session_measure(a->s));
     step[0] = '\0';
     if (a->s->have_run)
         snprintf(step, sizeof step, "step %zu/%zu%s%s", a->s->step + 1, a->s->n_gen,
@@ -166,7 +170,8 @@ static void draw_hints(tui_app *a, int y, int w)
     static const char *browsing[] = {"? help",    "q quit",     "e edit",    "arrows move",
                                      ",/. step",  "l/L layer", "h/H head",   "1 2 3 kind",
                                      "a avg",     "m model",   "s summary",  "space play",
-                                     "x ablate",  "/ find",     "z/Z zoom",  "t theme", NULL};
+                                     "x ablate",  "/ find",     "z/Z zoom",  "t theme",
+                                     "V norms",   "u lens",    NULL};
     const char **items = a->editing ? editing : a->prompt ? prompt : browsing;
     char s[512];
     size_t len = 0;
@@ -202,6 +207,7 @@ static const char *help_lines[] = {
     "                next / previous match",
     "  T   O         teacher-forced target text;  output length limit",
     "  c   w         colours to the map's maximum;  token view (on/off)",
+    "  V   u         weights / value norms ||a W_O v|| in every map;  lens",
     "  b   r   t     half blocks on/off;  raw text mode;  next theme",
     "  Ctrl-L ? F1 q redraw;  this help;  quit",
     "any key closes this help",

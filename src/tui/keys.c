@@ -54,6 +54,8 @@ static tui_action common_key(tui_app *a, int key)
     case 'X': tui_clear_ablation(a); return TUI_REDRAW;
     case 'c': a->normalize = !a->normalize; return TUI_REDRAW;
     case 'w': a->tokens = !a->tokens; return TUI_REDRAW;
+    case 'V': tui_toggle_norms(a); return TUI_REDRAW;
+    case 'u': a->view = a->view == VIEW_LENS ? VIEW_MAP : VIEW_LENS; return TUI_REDRAW;
     case '/':
         tui_prompt_open(a, PROMPT_SEARCH, "");
         return TUI_REDRAW;

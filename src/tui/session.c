@@ -21,6 +21,8 @@ tui_session *tui_session_new(const t5_model *m, tok_vocab *tok, int raw)
     s->tok = tok;
     s->run = t5_run_new(m, TUI_MAX_SRC, TUI_MAX_GEN);
     s->tr = trace_new(m, TUI_MAX_SRC, TUI_MAX_GEN);
+    s->tr_norms = trace_new(m, TUI_MAX_SRC, TUI_MAX_GEN);
+    an_normcap_init(&s->nc, m, s->tr_norms);
     an_iv_init(&s->iv, m);
     for (int k = 0; k < 3; k++) {
         size_t n = tui_session_layers(s, (t5_attn_kind)k) * s->tr->n_heads;
@@ -54,6 +56,10 @@ void tui_session_free(tui_session *s)
     tok_free(s->tok);
     an_iv_free(&s->iv);
     trace_free(s->tr);
+    an_normcap_free(&s->nc);
+    trace_free(s->tr_norms);
+    free(s->lens_x);
+    free(s->lens_scratch);
     t5_run_free(s->run);
     free(s->mean);
     free(s);
@@ -180,7 +186,10 @@ int tui_session_submit(tui_session *s, const char *text_in, int force_raw)
     if (target_tokens(s, tgt, &n_tgt)) return -1;
     as_err err = {{0}};
     double t0 = util_now();
-    long n = trace_run(s->tr, s->run, src, n_src, n_tgt ? tgt : NULL, n_tgt, max_len, &err);
+    const int *tp = n_tgt ? tgt : NULL;
+    long n = s->norms ? an_trace_run_norms(s->tr, &s->nc, s->run, src, n_src, tp, n_tgt, max_len,
+                                           &err)
+                      : trace_run(s->tr, s->run, src, n_src, tp, n_tgt, max_len, &err);
     s->decode_ms = (util_now() - t0) * 1e3;
     s->serial++;
     if (n < 0) {
@@ -246,7 +255,75 @@ int tui_session_clear_ablation(tui_session *s)
     return rc;
 }
 
+int tui_session_set_norms(tui_session *s, int on)
+{
+    on = on != 0;
+    if (on == s->norms) return 0;
+    s->norms = on;
+    if (on) return tui_session_rerun(s); /* the norms are captured by a run */
+    s->serial++;
+    for (int k = 0; k < 3; k++)
+        memset(s->cls_done[k], 0, tui_session_layers(s, (t5_attn_kind)k) * s->tr->n_heads);
+    return 0;
+}
+
+const char *tui_session_measure(const tui_session *s)
+{
+    return s->norms ? "value norms" : "weights";
+}
+
+/* ---- the logit lens ---------------------------------------------------------- */
+
+/* The state hook of the lens pass: the decoder's residual after each layer. */
+static void lens_capture(void *user, const t5_state_event *ev)
+{
+    tui_session *s = user;
+    if (ev->stack != T5_DECODER || ev->kind != T5_STATE_RESID) return;
+    size_t C = ev->d_model;
+    for (size_t i = 0; i < ev->n && ev->pos0 + i < TUI_MAX_GEN; i++)
+        memcpy(s->lens_x + (ev->layer * TUI_MAX_GEN + ev->pos0 + i) * C, ev->x + i * C,
+               C * sizeof(float));
+}
+
+/* One teacher-forced pass on the run's decoder input (the ablations apply:
+   the attention hook stays) with the state hook capturing the residuals.
+   The trace is not touched; the run's cache is rebuilt by the next submit. */
+static int lens_fill(tui_session *s)
+{
+    if (s->lens_serial == s->serial) return 0;
+    const t5_config *c = &s->m->cfg;
+    if (!s->lens_x) {
+        s->lens_x = xcalloc(c->num_decoder_layers * TUI_MAX_GEN * c->d_model, sizeof(float));
+        s->lens_scratch = xcalloc(c->vocab_size, sizeof(float));
+    }
+    as_err err = {{0}};
+    t5_run_set_state_hook(s->run, lens_capture, s);
+    int rc = t5_teacher_forced(s->run, s->tr->src, s->tr->n_src, s->tr->tgt, s->n_rows, NULL,
+                               &err);
+    t5_run_set_state_hook(s->run, NULL, NULL);
+    if (rc) {
+        tui_session_note(s, 1, 0, "the logit lens pass failed: %s", err.msg);
+        return -1;
+    }
+    s->lens_serial = s->serial;
+    return 0;
+}
+
+long tui_session_lens(tui_session *s, size_t row, size_t layer, size_t k, int *tok, float *prob)
+{
+    if (!s->have_run || row >= s->n_rows || layer >= s->m->cfg.num_decoder_layers) return -1;
+    if (lens_fill(s)) return -1;
+    const float *x = s->lens_x + (layer * TUI_MAX_GEN + row) * s->m->cfg.d_model;
+    return (long)an_lens_top(s->m, x, k, tok, prob, s->lens_scratch);
+}
+
 /* ---- maps ------------------------------------------------------------------ */
+
+/* The trace the maps are read from: the weights or the value-weighted maps. */
+static const attn_trace *shown_trace(const tui_session *s)
+{
+    return s->norms ? s->tr_norms : s->tr;
+}
 
 const char *tui_kind_name(t5_attn_kind k)
 {
@@ -275,7 +352,7 @@ const float *tui_session_map(tui_session *s, t5_attn_kind kind, size_t layer, si
                              size_t *stride)
 {
     size_t rows, cols, st;
-    const attn_trace *t = s->tr;
+    const attn_trace *t = shown_trace(s);
     if (!s->have_run) return NULL;
     if (head < t->n_heads) {
         const float *p = trace_map(t, kind, layer, head, &rows, &cols, &st);
@@ -318,7 +395,7 @@ const an_head_class *tui_session_class(tui_session *s, t5_attn_kind kind, size_t
     size_t i = layer * s->tr->n_heads + head;
     if (!s->cls_done[kind][i]) {
         size_t rows, cols, stride;
-        const float *map = trace_map(s->tr, kind, layer, head, &rows, &cols, &stride);
+        const float *map = trace_map(shown_trace(s), kind, layer, head, &rows, &cols, &stride);
         if (!map) return NULL;
         an_head_stats st;
         memset(&st, 0, sizeof st);

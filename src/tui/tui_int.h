@@ -41,7 +41,7 @@
 /* What a key handler asks the loop to do. */
 typedef enum { TUI_IGNORED = 0, TUI_HANDLED, TUI_REDRAW, TUI_QUIT } tui_action;
 
-typedef enum { VIEW_MAP = 0, VIEW_MODEL, VIEW_SUMMARY, VIEW_N } tui_view_id;
+typedef enum { VIEW_MAP = 0, VIEW_MODEL, VIEW_SUMMARY, VIEW_LENS, VIEW_N } tui_view_id;
 
 /* A one-line prompt on the message line (search, target, output length). */
 typedef enum { PROMPT_NONE = 0, PROMPT_SEARCH, PROMPT_TARGET, PROMPT_MAXLEN } tui_prompt_id;
@@ -59,7 +59,7 @@ typedef struct {
     int shown;                   /* 0: no legend this frame */
     double vmax;
     int scaled;
-    char cell[96];               /* "cell: one attention weight" ... */
+    char cell[160];              /* "cell: one attention weight" ... */
     long after_row;
 } tui_legend;
 
@@ -85,7 +85,7 @@ typedef struct {
     tui_action (*mouse)(tui_app *a, void *st, const tui_mouse *m);
 } tui_view;
 
-extern const tui_view tui_view_map, tui_view_model, tui_view_summary;
+extern const tui_view tui_view_map, tui_view_model, tui_view_summary, tui_view_lens;
 /* Every view, by id (views.c). */
 extern const tui_view *const tui_views[VIEW_N];
 
@@ -158,6 +158,12 @@ int tui_submit(tui_app *a, int force_raw);
 void tui_rerun(tui_app *a);
 void tui_toggle_ablation(tui_app *a, t5_attn_kind kind, size_t layer, size_t head);
 void tui_clear_ablation(tui_app *a);
+/* Switch every map between the attention weights and the value-weighted
+ * maps (V), decoding again when they are not captured yet. */
+void tui_toggle_norms(tui_app *a);
+/* What one map cell is, for legends and status lines: "weight" or
+ * "value-norm share". */
+const char *tui_cell_measure(const tui_app *a);
 /* Show decoding step `step` (clamped): decoder cursors follow it. */
 void tui_set_step(tui_app *a, size_t step);
 /* A note on the message line (error 1: as an error). */

@@ -140,7 +140,8 @@ static int cursor_status(tui_app *a, const float *map, size_t stride, size_t z, 
         n = snprintf(st, cap, " query %zu '%s' (writes '%s')", cr,
                      tui_session_label(s, s->tr->tgt[cr], qa, sizeof qa),
                      cr < s->n_gen ? tui_session_label(s, s->gen[cr], wa, sizeof wa) : "");
-    n += snprintf(st + n, cap - (size_t)n, "  key %zu '%s'  weight %.4f", cc, ka, wgt);
+    n += snprintf(st + n, cap - (size_t)n, "  key %zu '%s'  %s %.4f", cc, ka,
+                  a->s->norms ? "norm" : "weight", wgt);
     if (k != T5_ATTN_ENC_SELF && cr >= live)
         n += snprintf(st + n, cap - (size_t)n, "  (after this step)");
     else if (a->normalize)
@@ -233,7 +234,10 @@ static void map_draw(tui_app *a, void *st, int y, int x, int h, int w)
     l->shown = 1;
     l->vmax = vmax;
     l->scaled = vmax != 1.0;
-    const char *what = a->avg ? "the mean over heads" : "one head's weight";
+    char what[40];
+    if (a->avg)
+        snprintf(what, sizeof what, "the mean over heads%s", a->s->norms ? " of value norms" : "");
+    else snprintf(what, sizeof what, "one head's %s", tui_cell_measure(a));
     if (z > 1)
         snprintf(l->cell, sizeof l->cell, "cell: %s of %zux%zu tokens (%s)",
                  a->pool_mean ? "mean" : "max", z, z, what);

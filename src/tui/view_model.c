@@ -232,7 +232,7 @@ static void model_draw(tui_app *a, void *st, int y, int x, int h, int w)
     l->shown = 1;
     l->vmax = 1.0;
     l->scaled = a->normalize;
-    snprintf(l->cell, sizeof l->cell, "cell: max of a block of weights%s",
+    snprintf(l->cell, sizeof l->cell, "cell: max of a block of %ss%s", tui_cell_measure(a),
              a->normalize ? " (each thumbnail scaled to its own max)" : "");
     l->after_row = k != T5_ATTN_ENC_SELF && live < rows ? (long)live : -1;
 }

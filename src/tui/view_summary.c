@@ -182,7 +182,8 @@ static void summary_draw(tui_app *a, void *st, int y, int x, int h, int w)
     l->scaled = 1;
     size_t live = tui_session_live_rows(a->s, a->kind);
     snprintf(l->cell, sizeof l->cell,
-             "cell: attention a key receives (%s, mean over queries 0-%zu)",
+             "cell: %s a key receives (%s, mean over queries 0-%zu)",
+             a->s->norms ? "value-weighted attention" : "attention",
              z > 1 ? (a->pool_mean ? "mean of keys" : "max of keys") : "summed over heads",
              live ? live - 1 : 0);
     l->after_row = -1;

@@ -8,4 +8,5 @@ const tui_view *const tui_views[VIEW_N] = {
     [VIEW_MAP] = &tui_view_map,
     [VIEW_MODEL] = &tui_view_model,
     [VIEW_SUMMARY] = &tui_view_summary,
+    [VIEW_LENS] = &tui_view_lens,
 };

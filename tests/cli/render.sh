@@ -205,5 +205,46 @@ expect 1 "--step 5 is past the decoding (4 steps)" "$EQ" --model "$MODEL" --step
 expect 1 "no model folder at $T/none" "$EQ" --model "$T/none"
 "$BIN" render --help | grep -q 'usage: attnscope render' || fail "--help"
 
+# ---- --measure norms: the value-weighted maps against the PyTorch reference --
+# tests/fixtures/spm-gated/states.safetensors holds ||a_ij W_O v_j|| per row
+# (tests/reference/make_fixtures.py) for its source and teacher-forced target.
+expect 2 "--measure wants weights or norms, not 'norm'" "$EQ" --model "$MODEL" --measure norm
+SPM=$PWD/tests/fixtures/spm-gated
+SRC="translate English to German: The house is wonderful, isn't it? 42 rooms."
+TGT="Das Haus ist wunderbar."
+for v in enc cross; do
+    "$BIN" render --model "$SPM" --raw "$SRC" --target "$TGT" --view $v --layer 1 --head 2 \
+        --measure norms --format json --out "$T/n_$v.json" 2> "$T/err" || { cat "$T/err"; fail "--measure norms --view $v"; }
+done
+"$BIN" render --model "$SPM" --raw "$SRC" --target "$TGT" --view cross --layer 1 --head 2 \
+    --format json --out "$T/w_cross.json" || fail "--measure weights"
+$PY - "$SPM/states.safetensors" "$T" <<'EOF2' || fail "norm maps differ from the PyTorch reference"
+import json, struct, sys
+import numpy as np
+b = open(sys.argv[1], 'rb').read()
+n = struct.unpack('<Q', b[:8])[0]
+hdr = json.loads(b[8:8 + n])
+def tensor(name):
+    h = hdr[name]; s, e = h['data_offsets']
+    assert h['dtype'] == 'F32'
+    return np.frombuffer(b[8 + n + s:8 + n + e], dtype='<f4').reshape(h['shape'])
+for v, name in (('enc', 'enc_norm_maps'), ('cross', 'tf_cross_norm_maps')):
+    d = json.load(open(sys.argv[2] + '/n_%s.json' % v))
+    assert d['measure'] == 'norms' and 'value norms' in d['title'], d['title']
+    got = np.array(d['weights']); want = tensor(name)[1, 2]
+    # render's decoder rows: the target's tokens (eos included), as the reference's
+    want = want[:got.shape[0], :got.shape[1]]
+    assert got.shape == want.shape, (got.shape, want.shape)
+    err = np.abs(got - want).max()
+    assert err < 2e-5, (v, err)
+    assert np.allclose(got.sum(1), 1, atol=1e-4)
+w = json.load(open(sys.argv[2] + '/w_cross.json'))
+assert w['measure'] == 'weights' and 'value norms' not in w['title']
+assert np.abs(np.array(w['weights']) - np.array(d['weights'])).max() > 1e-3   # a different map
+print('norm maps: max |render - reference| %.2g' % err)
+EOF2
+R "$EQ" --view model --measure norms --format csv --out "$T/nm.csv" || fail "--measure norms csv"
+head -1 "$T/nm.csv" | grep -qx 'layer,head,query,key,norm' || fail "norms csv header: $(head -1 "$T/nm.csv")"
+
 [ $fails -eq 0 ] && { echo "all passed"; exit 0; }
 echo "$fails failure(s)"; exit 1
