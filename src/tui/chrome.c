@@ -33,10 +33,11 @@ static void draw_title(tui_app *a, int w)
         snprintf(view[0], sizeof view[0], "%s %s view", kind, v->name);
         snprintf(view[1], sizeof view[1], "%s %s", kind, v->name);
     }
-    /* Which measure every map shows (V switches). */
-    for (int i = 0; i < 2 && a->view != VIEW_LENS; i++)
+    /* The value norms are marked (V switches); the weights are the
+       default, which the legend names. */
+    for (int i = 0; i < 2 && a->s->norms && a->view != VIEW_LENS; i++)
         snprintf(view[i] + strlen(view[i]), sizeof view[i] - strlen(view[i]), ", %s",
-                 i ? (a->s->norms ? "norms" : "wts") : tui_session_measure(a->s));
+                 i ? "norms" : tui_session_measure(a->s));
     step[0] = '\0';
     if (a->s->have_run)
         snprintf(step, sizeof step, "step %zu/%zu%s%s", a->s->step + 1, a->s->n_gen,

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # lens.sh - issue 18 in the UI: V switches every map view between the
 # attention weights and the value norms (title, legend and status say
-# which; the cursor's cell is render --measure norms' number), and u opens
+# which (the title marks the norms); the cursor's cell is render --measure norms' number), and u opens
 # the logit lens, whose last layer's first token is, at every step tried,
 # the character the model writes there (read off the solution line).
 . "$(dirname "$0")/lib.bash"
@@ -10,7 +10,7 @@ EQ='7x^2+3556x+451612=0'
 
 tui_start 160 34 "$BIN" tui --model "$Q" "$EQ"
 wait_for "step 85/85" 1
-wait_for "cross layer 0 of 3 head 0 of 4, weights" 1
+wait_for "cross layer 0 of 3 head 0 of 4 │ step" 1
 wait_for "cell: one head's weight"
 keys V; wait_for "head 0 of 4, value norms" 1
 wait_for "cell: one head's value-norm share"
@@ -24,7 +24,7 @@ want=$("$BIN" render --model "$Q" "$EQ" --view cross --layer 0 --head 0 --measur
 keys a; wait_for "cell: the mean over heads of value norms"
 keys m; wait_for "cross model view, value norms" 1; wait_for "cell: max of a block of value-norm shares"
 keys s; wait_for "cross summary view, value norms" 1; wait_for "cell: value-weighted attention a key receives"
-keys V; wait_for "cross summary view, weights" 1; wait_for "cell: attention a key receives"
+keys V; wait_for "cross summary view │" 1; wait_for "cell: attention a key receives"
 keys v; wait_for " weight 0."
 keys '?'; wait_for "weights / value norms"; keys q; wait_gone "attnscope keys"
 
@@ -42,6 +42,6 @@ for st in 1 6 12 30; do
 done
 keys Down; wait_for "layer 1 token 1"
 keys Right; wait_for "layer 1 token 2"
-keys u; wait_for "cross layer 0 of 3 mean of 4 heads, weights" 1
+keys u; wait_for "cross layer 0 of 3 mean of 4 heads │" 1
 keys q; wait_for "EXITED rc=0"
 finish
