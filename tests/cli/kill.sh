@@ -64,7 +64,7 @@ for i in $(seq 1 "$KILLS"); do
         fi
     fi
     grep -q '^done' "run$i.log" && { echo "run $i finished before its kill"; }
-    step=$(grep -o '"step":[[:space:]]*[0-9]*' R/trainer_state.json 2>/dev/null | grep -o '[0-9]*$')
+    step=$(grep -o '"step":[[:space:]]*[0-9]*' R/trainer_state.json 2>/dev/null | head -1 | grep -o '[0-9]*$')
     echo "kill $i: $(grep -c '^step ' "run$i.log") steps logged, checkpoint at step ${step:-none}"
     if [ -f R/model.safetensors ]; then
         "$BIN" inspect --model R > "inspect$i.log" 2>&1 ||
