@@ -33,6 +33,7 @@ typedef struct {
     size_t n_lines;            /* lines of cells shown */
     size_t row0, col0;         /* first visible map row / column (scroll) */
     size_t vis_rows, vis_cols; /* visible map rows / columns */
+    int more;                  /* 1: the line under the cells is kept for grid_more_text */
 } grid_area;
 
 /* The first visible index of a scrolled window: starting from the previous
@@ -59,6 +60,31 @@ void grid_layout(grid_area *g, size_t rows, size_t cols, size_t height, size_t w
  * of its own (and its own label). */
 void grid_fit(grid_area *g, size_t rows, size_t cols, size_t height, size_t width, int half,
                   size_t max_scale, size_t label_w, size_t cur_row, size_t cur_col);
+
+/* Cells sized to fill the area (the UI's maps): each map column gets as
+ * many terminal columns as the width allows (room / cols, at most
+ * max_scale, 1 when the map is wider than the room), and each row as many
+ * whole lines as the height allows (at most max_scale / 2), so every row has
+ * a line and a label of its own. Only when the rows do not fit on a line each
+ * do they go in half lines (half: two rows a line, half blocks), and only
+ * when they do not fit that way either does the map scroll. Width and
+ * height are filled independently (a 20 x 85 map at 140 x 45 gets 6 columns
+ * a key in half lines). When a part of the map is off screen, the line
+ * under the cells is kept free (g->more) for grid_more_text. Scrolling as in
+ * grid_layout: g->row0/col0 are the previous position and keep the cursor
+ * visible. */
+void grid_fill(grid_area *g, size_t rows, size_t cols, size_t height, size_t width, int half,
+               size_t max_scale, size_t label_w, size_t cur_row, size_t cur_col);
+
+/* How many map rows are above / below the visible ones and map columns
+ * left / right of them (any pointer may be NULL). */
+void grid_hidden(const grid_area *g, size_t *above, size_t *below, size_t *left, size_t *right);
+
+/* The line that says what is off screen, e.g. "▲ 12 more rows  ▼ 3 more
+ * rows  ▶ 5 more columns" (ASCII ^ v < > without utf8), only the parts that
+ * are not 0; "" when the whole map is visible. Writes at most cap bytes to
+ * out; returns out. */
+char *grid_more_text(const grid_area *g, int utf8, char *out, size_t cap);
 
 /* The map row whose label goes on a line of cells: the row that starts on
  * it (sy >= 2), the top row of the pair (sy == 1), or -1 for a line that
@@ -134,15 +160,25 @@ int grid_col_label(const grid_area *g, size_t vcol, const int *tokens, size_t cu
 
 /* The row label of one line of cells: "index token" right-aligned to
  * g->label_w - 1 columns and a space. In half mode the line holds two rows,
- * written as their two one-column labels ("12 3^ "). tokens may be NULL
+ * written as their index range and their two one-column labels
+ * ("12-13 3^ "; a last row alone: "14 x "). tokens may be NULL
  * (then names, may also be NULL, gives the label of each row, e.g. "L3",
  * written without the index).
  * Writes at most cap bytes to out; returns out. */
 char *grid_row_label(const grid_area *g, size_t line, const int *tokens,
                     const char *const *names, char *out, size_t cap);
 
-/* The width row labels need for a map of `rows` rows (index digits, a
- * space, the label, a space). */
+/* The label of the line that holds the cursor's row cur_row: in half mode
+ * that row alone behind a mark of its half ("▀ 12 3 " for the top row,
+ * "▄ 13 ^ " for the bottom one; "^" / "v" without utf8), so the highlighted
+ * label names one row; otherwise grid_row_label. */
+char *grid_row_label_cursor(const grid_area *g, size_t line, const int *tokens,
+                            const char *const *names, size_t cur_row, int utf8, char *out,
+                            size_t cap);
+
+/* The width row labels need for a map of `rows` rows: index digits, a
+ * space, the label (longest_name columns), a space; in half mode the index
+ * range ("12-13"), a space, two one-column labels and a space. */
 size_t grid_row_label_width(size_t rows, int half, size_t longest_name);
 
 /* Max-pool a rows x cols map (row stride) into out (out_rows x out_cols,

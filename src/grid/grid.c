@@ -20,7 +20,10 @@ size_t grid_scroll(size_t off, size_t cur, size_t vis, size_t total, size_t alig
     if (cur >= total) cur = total - 1;
     if (cur < off) off = cur;
     if (cur >= off + vis) off = cur + 1 - vis;
-    if (off + vis > total) off = total - vis;
+    /* Back inside the map, unless the window ends past it by less than
+       align only (an aligned window at the end, trimmed by the caller):
+       moving the cursor inside it must not scroll. */
+    if (off + vis >= total + align) off = total - vis;
     off -= off % align;
     /* Rounding down may push the cursor out at the bottom: step forward (the
        window may then end past the map by less than align; the caller trims). */
@@ -113,6 +116,65 @@ void grid_fit(grid_area *g, size_t rows, size_t cols, size_t height, size_t widt
         if (cols * g->cell_w > room) g->cell_w = cols * 2 <= room ? 2 : 1;
     }
     place(g, max_lines, room, cur_row, cur_col, prev_row0, prev_col0);
+}
+
+void grid_fill(grid_area *g, size_t rows, size_t cols, size_t height, size_t width, int half,
+               size_t max_scale, size_t label_w, size_t cur_row, size_t cur_col)
+{
+    size_t prev_row0 = g->row0, prev_col0 = g->col0;
+    if (!grid_reset(g, rows, cols, height, width, half, label_w)) return;
+    if (max_scale < 1) max_scale = 1;
+    size_t room = width - label_w, lines = height - g->top;
+    /* Columns first: they fit or they scroll, and scrolling costs the
+       "more" line under the cells. */
+    g->more = cols > room;
+    size_t avail = lines - (g->more && lines > 1 ? 1 : 0);
+    if (rows <= avail) {
+        size_t m = MIN2(avail / rows, max_scale / 2);
+        g->sy = 2 * (m ? m : 1);
+    } else if (half && rows <= 2 * avail) {
+        g->sy = 1;
+    } else {
+        g->sy = half ? 1 : 2;
+        g->more = 1;
+        avail = lines > 1 ? lines - 1 : lines;
+    }
+    if (avail == lines) g->more = 0; /* one line only: the cells go first */
+    size_t sx = cols <= room ? MIN2(room / cols, max_scale) : 1;
+    g->cell_w = sx ? sx : 1;
+    place(g, avail, room, cur_row, cur_col, prev_row0, prev_col0);
+}
+
+void grid_hidden(const grid_area *g, size_t *above, size_t *below, size_t *left, size_t *right)
+{
+    size_t re = g->row0 + g->vis_rows, ce = g->col0 + g->vis_cols;
+    if (above) *above = g->vis_rows ? g->row0 : g->rows;
+    if (below) *below = g->vis_rows && g->rows > re ? g->rows - re : 0;
+    if (left) *left = g->vis_cols ? g->col0 : g->cols;
+    if (right) *right = g->vis_cols && g->cols > ce ? g->cols - ce : 0;
+}
+
+char *grid_more_text(const grid_area *g, int utf8, char *out, size_t cap)
+{
+    if (!cap) return out;
+    out[0] = '\0';
+    size_t n[4];
+    grid_hidden(g, &n[0], &n[1], &n[2], &n[3]);
+    static const char *mark[2][4] = {{"^", "v", "<", ">"},
+                                     {"\xe2\x96\xb2", "\xe2\x96\xbc", "\xe2\x97\x80",
+                                      "\xe2\x96\xb6"}};
+    size_t len = 0;
+    for (int i = 0; i < 4; i++) {
+        if (!n[i] || len + 1 >= cap) continue;
+        const char *what = i < 2 ? (n[i] == 1 ? "row" : "rows")
+                                 : (n[i] == 1 ? "column" : "columns");
+        int k = snprintf(out + len, cap - len, "%s%s %zu more %s", len ? "  " : "",
+                         mark[utf8 ? 1 : 0][i], n[i], what);
+        if (k < 0) break;
+        len += (size_t)k;
+        if (len >= cap) len = cap - 1;
+    }
+    return out;
 }
 
 long grid_line_row(const grid_area *g, size_t line)
@@ -297,8 +359,43 @@ size_t grid_row_label_width(size_t rows, int half, size_t longest_name)
 {
     size_t digits = 1;
     for (size_t v = rows > 0 ? rows - 1 : 0; v >= 10; v /= 10) digits++;
-    size_t name = half ? 2 : longest_name;
-    return digits + 1 + name + 1;
+    if (half) return 2 * digits + 1 + 1 + 2 + 1; /* "12-13 7* " */
+    return digits + 1 + longest_name + 1;
+}
+
+/* idx and name right-aligned to the label's width less its last column,
+   the name cut at a character boundary (a piece such as "\xe2\x96\x81the"
+   has more bytes than columns); mark (may be "") goes first, one column. */
+static char *put_label(const grid_area *g, const char *mark, const char *idx, const char *name,
+                       char *out, size_t cap)
+{
+    size_t width = g->label_w - 1, mark_cols = mark[0] ? 2 : 0;
+    width = width > mark_cols ? width - mark_cols : 0;
+    size_t room_name = width > strlen(idx) + 1 ? width - strlen(idx) - 1 : 0;
+    if (!idx[0]) room_name = width;
+    size_t nbytes = 0, ncols = 0;
+    while (name[nbytes] && ncols < room_name) {
+        nbytes++;
+        while ((name[nbytes] & 0xC0) == 0x80) nbytes++;
+        ncols++;
+    }
+    size_t text_cols = strlen(idx) + (idx[0] && ncols ? 1 : 0) + ncols;
+    if (idx[0] && !ncols) text_cols = strlen(idx) + 1;
+    size_t pad = width > text_cols ? width - text_cols : 0;
+    snprintf(out, cap, "%*s%s%s%s%s%.*s ", (int)pad, "", mark, mark[0] ? " " : "", idx,
+             idx[0] ? " " : "", (int)nbytes, name);
+    return out;
+}
+
+/* The name of row r: its token's label (one column in half mode), or its
+   name; "" for neither. */
+static void row_name(const grid_area *g, size_t r, const int *tokens, const char *const *names,
+                     char *name, size_t cap)
+{
+    name[0] = '\0';
+    if (tokens && grid_sy(g) == 1) grid_token_short(tokens[r], name, cap);
+    else if (tokens) byt5_token_label(tokens[r], name, cap);
+    else if (names) snprintf(name, cap, "%s", names[r]);
 }
 
 char *grid_row_label(const grid_area *g, size_t line, const int *tokens,
@@ -313,40 +410,36 @@ char *grid_row_label(const grid_area *g, size_t line, const int *tokens,
         return out;
     }
     size_t r = (size_t)lr;
-    int pair = grid_sy(g) == 1;
-    char name[64] = "";
-    if (tokens) {
-        char a[8], b[8];
-        if (pair) {
-            grid_token_short(tokens[r], a, sizeof a);
-            if (r + 1 < g->rows && r + 1 < g->row0 + g->vis_rows) grid_token_short(tokens[r + 1], b, sizeof b);
-            else b[0] = '\0';
-            snprintf(name, sizeof name, "%s%s", a, b);
-        } else {
-            byt5_token_label(tokens[r], name, sizeof name);
-        }
-    } else if (names) {
-        snprintf(name, sizeof name, "%s", names[r]);
+    int pair = grid_sy(g) == 1 && r + 1 < g->rows && r + 1 < g->row0 + g->vis_rows;
+    char name[64], idx[48];
+    row_name(g, r, tokens, names, name, sizeof name);
+    if (tokens && pair) { /* both rows: "12-13 7*" */
+        char b[8];
+        grid_token_short(tokens[r + 1], b, sizeof b);
+        snprintf(name + strlen(name), sizeof name - strlen(name), "%s", b);
+        snprintf(idx, sizeof idx, "%zu-%zu", r, r + 1);
+    } else {
+        snprintf(idx, sizeof idx, "%zu", r);
     }
-    char idx[24];
-    snprintf(idx, sizeof idx, "%zu", r);
     if (!tokens && names) idx[0] = '\0'; /* named rows (layers): the name alone */
-    /* Widths in columns (a piece such as "\xe2\x96\x81the" has more bytes than
-       columns): cut the name at a character boundary, pad on the left. */
-    size_t width = g->label_w - 1;
-    size_t room_name = width > strlen(idx) + 1 ? width - strlen(idx) - 1 : 0;
-    if (!idx[0]) room_name = width;
-    size_t nbytes = 0, ncols = 0;
-    while (name[nbytes] && ncols < room_name) {
-        nbytes++;
-        while ((name[nbytes] & 0xC0) == 0x80) nbytes++;
-        ncols++;
-    }
-    size_t text_cols = strlen(idx) + (idx[0] && ncols ? 1 : 0) + ncols;
-    if (idx[0] && !ncols) text_cols = strlen(idx) + 1;
-    size_t pad = width > text_cols ? width - text_cols : 0;
-    snprintf(out, cap, "%*s%s%s%.*s ", (int)pad, "", idx, idx[0] ? " " : "", (int)nbytes, name);
-    return out;
+    return put_label(g, "", idx, name, out, cap);
+}
+
+char *grid_row_label_cursor(const grid_area *g, size_t line, const int *tokens,
+                            const char *const *names, size_t cur_row, int utf8, char *out,
+                            size_t cap)
+{
+    long lr = grid_line_row(g, line);
+    if (grid_sy(g) != 1 || lr < 0 || !cap || g->label_w < 2 ||
+        (cur_row != (size_t)lr && cur_row != (size_t)lr + 1) || cur_row >= g->rows)
+        return grid_row_label(g, line, tokens, names, out, cap);
+    char name[64], idx[24];
+    row_name(g, cur_row, tokens, names, name, sizeof name);
+    snprintf(idx, sizeof idx, "%zu", cur_row);
+    if (!tokens && names) idx[0] = '\0';
+    int bottom = cur_row != (size_t)lr;
+    const char *mark = utf8 ? (bottom ? "\xe2\x96\x84" : "\xe2\x96\x80") : (bottom ? "v" : "^");
+    return put_label(g, mark, idx, name, out, cap);
 }
 
 void grid_downsample(const float *map, size_t rows, size_t cols, size_t stride, float *out,

@@ -67,9 +67,13 @@ void tui_draw_grid(tui_app *a, const grid_area *g, int y, int x, const float *ma
     for (size_t line = 0; line < g->n_lines; line++) {
         int ly = y + (int)g->top + (int)line;
         char lab[96];
-        grid_row_label(g, line, row_tokens, row_names, lab, sizeof lab);
         long lr = grid_line_row(g, line);
         int has_cursor = lr >= 0 && ((size_t)lr == cr || (pair && (size_t)lr + 1 == cr));
+        /* The cursor's line names the cursor's row alone (and its half). */
+        if (has_cursor)
+            grid_row_label_cursor(g, line, row_tokens, row_names, cr, a->utf8, lab, sizeof lab);
+        else
+            grid_row_label(g, line, row_tokens, row_names, lab, sizeof lab);
         int has_step = lr >= 0 && step_row >= 0 && (lr == step_row || (pair && lr + 1 == step_row));
         tui_text(a, ly, x, (int)g->label_w, has_cursor ? ROLE_LABEL_CURSOR : ROLE_LABEL, lab);
         if (has_step && g->label_w > 1)
@@ -83,6 +87,11 @@ void tui_draw_grid(tui_app *a, const grid_area *g, int y, int x, const float *ma
             grid_paint_cell(&c, g, &a->th, a->mode, &p);
             tui_put_paint(a, ly, x + (int)g->label_w + (int)(v * g->cell_w), &p);
         }
+    }
+    if (g->more) { /* what is off screen, under the cells */
+        char more[160];
+        grid_more_text(g, a->utf8, more, sizeof more);
+        tui_text(a, y + (int)g->top + (int)g->n_lines, x, (int)g->width, ROLE_HINT, more);
     }
 }
 

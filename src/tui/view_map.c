@@ -103,6 +103,13 @@ static void pooled_labels(tui_app *a, map_state *m, t5_attn_kind k, size_t z, si
     }
 }
 
+/* Row labels: "index token" one row a line, "12-13 7*" for a pair. */
+static size_t label_width(size_t rows)
+{
+    size_t one = grid_row_label_width(rows, 0, 5), pair = grid_row_label_width(rows, 1, 0);
+    return one > pair ? one : pair;
+}
+
 /* The status line: the cursor's cell (or pooled cell), its weight. */
 static int cursor_status(tui_app *a, const float *map, size_t stride, size_t z, size_t live,
                          double vmax)
@@ -196,8 +203,7 @@ static void map_draw(tui_app *a, void *st, int y, int x, int h, int w)
     /* Zoomed out no further than the whole map (a smaller map, a new
        input, a larger terminal). */
     size_t z = zoom_of(m, k);
-    size_t fit = grid_zoom_fit(rows, cols, (size_t)h, (size_t)w, half,
-                               grid_row_label_width(rows, 0, 5));
+    size_t fit = grid_zoom_fit(rows, cols, (size_t)h, (size_t)w, half, label_width(rows));
     if (z > fit) z = m->zoom[k] = fit;
     size_t pr, pc;
     const float *map = zoomed_map(a, m, k, live, z, &pr, &pc, &stride);
@@ -217,8 +223,8 @@ static void map_draw(tui_app *a, void *st, int y, int x, int h, int w)
         row_tok = NULL;
         names = m->znames;
     }
-    grid_fit(&m->grid, pr, pc, (size_t)h, (size_t)w, half, TUI_MAX_SCALE,
-             grid_row_label_width(rows, 0, 5), pcr, pcc);
+    grid_fill(&m->grid, pr, pc, (size_t)h, (size_t)w, half, TUI_MAX_SCALE, label_width(rows),
+              pcr, pcc);
     const grid_area *g = &m->grid;
     if (!g->vis_rows || !g->vis_cols) {
         snprintf(a->status, sizeof a->status, " the map does not fit; enlarge the terminal");

@@ -160,13 +160,10 @@ static void summary_draw(tui_app *a, void *st, int y, int x, int h, int w)
         vmax = pool_columns(a, m, nn, cols, z);
         sm = m->pooled;
     }
-    /* Cells scaled to the space, at least a line per layer (sy >= 2), so
-       each layer has its label. */
-    int half = tui_use_half(a);
-    grid_fit(&m->grid, nn, pc, (size_t)h, (size_t)w, half, TUI_MAX_SCALE, labw, a->sum_r,
-             a->sum_c / z);
-    if (m->grid.sy == 1) /* pairs of layers on a line would share a label */
-        grid_layout(&m->grid, nn, pc, (size_t)h, (size_t)w, 0, 1, labw, a->sum_r, a->sum_c / z);
+    /* Cells fill the space, a line or more per layer (no half blocks: pairs
+       of layers on a line would share a label). */
+    grid_fill(&m->grid, nn, pc, (size_t)h, (size_t)w, 0, TUI_MAX_SCALE, labw, a->sum_r,
+              a->sum_c / z);
     const grid_area *g = &m->grid;
     if (!g->vis_rows || !g->vis_cols) {
         snprintf(a->status, sizeof a->status, " the summary does not fit; enlarge the terminal");

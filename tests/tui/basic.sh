@@ -11,7 +11,7 @@ wait_for "solution> "
 wait_for "check> "
 wait_for "want 'D'; answer wrong (x = -254 (double root))"
 wait_for "attnscope │ tied-relu │ cross layer 0 of 3 head 0 of 4" 1
-wait_for "out\\in"; wait_for " 7 x ^ 2 + 3 5 5 6 x + 4 5 1 6 1 2 = 0 \$"
+wait_for "out\\in"; wait_spaced " 7 x ^ 2 + 3 5 5 6 x + 4 5 1 6 1 2 = 0 \$"
 # the cursor starts on the last decoding step, first key
 wait_for " key 0 '7'  weight 0." 7
 keys Right;       wait_for " key 1 'x'  weight" 7
@@ -29,7 +29,7 @@ keys H H; wait_for "head 3 of 4" 1
 keys L L; wait_for "layer 2 of 3" 1
 keys a; wait_for "mean of 4 heads" 1
 keys a; wait_for "head 3 of 4" 1
-keys 1; wait_for "encoder self layer 1 of 2" 1; wait_for "q\\k"; wait_for " 7 x ^ 2 + 3 5 5 6 x"  # 2 encoder layers
+keys 1; wait_for "encoder self layer 1 of 2" 1; wait_for "q\\k"; wait_spaced " 7 x ^ 2 + 3 5 5 6 x"  # 2 encoder layers
 keys 2; wait_for "decoder self layer 1 of 3" 1
 keys k; wait_for "cross layer 1 of 3" 1
 # model view: every layer x head; arrows move the selection, Enter zooms

@@ -18,7 +18,7 @@ wait_for "want 'D'; answer wrong (x = 2, x = 3)"
 wait_for "equation> x^2 - 5x + 6 = 0" 2
 wait_for "solution> " 4
 wait_for " ? help  q quit" 30        # back to the map keys
-wait_for " 1 x ^ 2 - 5 x + 6 = 0 \$"          # the map's columns are the new source
+wait_spaced " 1 x ^ 2 - 5 x + 6 = 0 \$"          # the map's columns are the new source
 
 # a bad equation: column and reason under the box, old maps kept
 keys e C-u; typetext "x^3+1=0"; keys Enter
@@ -26,7 +26,7 @@ wait_for "column 3: power 3: only x^0, x^1 and x^2 are allowed" 3
 line 3 | grep -q '^ *\^ column 3' || fail "no caret under column 3: '$(line 3)'"
 caret_col=$(line 3 | awk '{ print index($0, "^") }')
 [ "$caret_col" = 13 ] || fail "caret at column $caret_col, expected 13 (under the '3' of x^3)"
-wait_for " 1 x ^ 2 - 5 x + 6 = 0 \$"          # the old maps are still there
+wait_spaced " 1 x ^ 2 - 5 x + 6 = 0 \$"          # the old maps are still there
 wait_for "stale: the solution and maps below are of x^2 - 5x + 6 = 0" 6   # the old results, marked
 # editing keeps working after an error: fix the power, decode again
 keys End BSpace BSpace BSpace BSpace BSpace; typetext "2-4=0"; keys Enter
@@ -50,7 +50,7 @@ keys Escape; wait_for " ? help  q quit" 30
 keys e C-u; typetext "hello world"; keys C-r
 wait_for "text> hello world" 2
 wait_for "raw text: nothing to check against"
-wait_for " h e l l o . w o r l d \$"
+wait_spaced " h e l l o . w o r l d \$"
 wait_for "[text]" 1
 # r leaves raw mode: the text is not an equation, so the message says so
 keys r; wait_for "(Ctrl-R runs it as raw text)" 3

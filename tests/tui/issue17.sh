@@ -66,6 +66,41 @@ wait_for "step 128/128" 1
 screen | grep -q '◆' || fail "no cursor marker in the map"
 keys q; wait_for "EXITED rc=0"
 
+# 3. the screen is used: the bundled model's 20 x 85 cross map at 140 x 45.
+# The 20 keys take 6 columns each (not 2); 85 rows do not fit 35 lines, so
+# half blocks, each line naming both its rows ("82-83 4;"), the cursor's
+# line its row alone and which half ("▀ 84"), and the line under the map
+# says how many rows are off screen
+BUNDLED=$PWD/sample_models/quadratic-seed
+tui_start 140 45 env COLORTERM=truecolor "$BIN" tui --model "$BUNDLED"
+wait_for "step 85/85" 1
+wait_match '^out\\in +7 {5}x {5}\^ {5}2 {5}\+' 7
+wait_line_is 43 "▲ 16 more rows"
+wait_match '^ *▀ 84 ' 42
+wait_match '^ *82-83 4; ' 41
+[ "$(line 20 | sed 's/ *$//' | wc -c)" -ge 125 ] || fail "the cells do not fill the width: '$(line 20)'"
+keys Up; wait_for " query 83 " 6
+wait_match '^ *▄ 83 ; ' 41
+wait_match '^ *84 ' 42
+keys PageUp PageUp PageUp; wait_for " query 0 " 6
+wait_line_is 43 "▼ 15 more rows"
+wait_match '^ *▀ 0 D ' 8
+wait_match '^ *2-3 \(3 ' 9
+# rows that fit get a line and a label each: the 20 x 20 encoder map
+keys 1; wait_for "encoder self layer 0" 1
+wait_match '^ +0 7 ' 8
+wait_match '^ +1 x *$' 9
+wait_match '^ +18 0 *$' 26
+screen | grep -q 'more row' && fail "the encoder map fits, but a 'more' line says otherwise"
+keys q; wait_for "EXITED rc=0"
+# columns off screen: a 101-token text at 80 x 24
+tui_start 80 24 "$BIN" tui --model "$MODEL" --raw --max-len 8 "$(printf 'abcdefghij%.0s' 1 2 3 4 5 6 7 8 9 10)"
+wait_for "step 8/8" 1
+wait_line_is 16 "▶ 29 more columns"
+keys End; wait_for "key 100 " 6
+wait_line_is 16 "◀ 29 more columns"
+keys q; wait_for "EXITED rc=0"
+
 # 7. a rejected equation: the results under it are marked stale
 tui_start 100 30 "$BIN" tui --model "$MODEL"
 wait_for "step 128/128" 1

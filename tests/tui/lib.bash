@@ -11,6 +11,9 @@
 #                          64 wheel up, 65 wheel down; COL ROW 1-based
 #   click COL ROW          press and release button 1
 #   wait_for TEXT [LINE]   wait until TEXT is on the screen (or on line LINE, 1-based)
+#   wait_match RE [LINE]   the same for an extended regular expression
+#   wait_spaced TEXT       like wait_for with runs of blanks read as one (column labels
+#                          are as far apart as the cells are wide)
 #   wait_line_is N TEXT    wait until line N is exactly TEXT
 #   wait_gone TEXT         wait until TEXT is no longer on the screen
 #   screen                 print the screen now
@@ -81,39 +84,30 @@ fail() {
     fails=$((fails + 1))
 }
 
-# wait_for TEXT [LINE]: poll the screen every 50 ms until TEXT shows up.
-wait_for() {
-    local text=$1 ln=${2:-} end=$((SECONDS + TIMEOUT))
+# poll WHAT CMD...: run CMD every 50 ms until it succeeds; after TIMEOUT
+# seconds record the failure "waited ...s for WHAT".
+poll() {
+    local what=$1 end=$((SECONDS + TIMEOUT)); shift
     while [ $SECONDS -le $end ]; do
-        if [ -n "$ln" ]; then line "$ln" | grep -qF -- "$text" && return 0
-        else screen | grep -qF -- "$text" && return 0; fi
+        "$@" && return 0
         sleep 0.05
     done
-    fail "waited ${TIMEOUT}s for '$text'${ln:+ on line $ln}"
+    fail "waited ${TIMEOUT}s for $what"
     return 1
 }
+# screen_has F|E TEXT [LINE]: the screen (or line LINE) has TEXT, a fixed
+# string (F) or an extended regular expression (E).
+screen_has() { if [ -n "${3:-}" ]; then line "$3"; else screen; fi | grep -q"$1" -- "$2"; }
+spaced_has() { screen | tr -s ' ' | grep -qF -- "$1"; }
+# trailing blanks dropped, as capture-pane does
+line_is() { [ "$(line "$1" | sed 's/ *$//')" = "$2" ]; }
+screen_lacks() { ! screen | grep -qF -- "$1"; }
 
-# wait_line_is N TEXT: wait until screen line N is exactly TEXT (trailing
-# blanks dropped, as capture-pane does).
-wait_line_is() {
-    local ln=$1 text=$2 end=$((SECONDS + TIMEOUT))
-    while [ $SECONDS -le $end ]; do
-        [ "$(line "$ln" | sed 's/ *$//')" = "$text" ] && return 0
-        sleep 0.05
-    done
-    fail "waited ${TIMEOUT}s for line $ln to be '$text'"
-    return 1
-}
-
-wait_gone() {
-    local text=$1 end=$((SECONDS + TIMEOUT))
-    while [ $SECONDS -le $end ]; do
-        screen | grep -qF -- "$text" || return 0
-        sleep 0.05
-    done
-    fail "waited ${TIMEOUT}s for '$text' to go"
-    return 1
-}
+wait_for() { poll "'$1'${2:+ on line $2}" screen_has F "$1" "${2:-}"; }
+wait_match() { poll "/$1/${2:+ on line $2}" screen_has E "$1" "${2:-}"; }
+wait_spaced() { poll "'$1' (blanks squeezed)" spaced_has "$1"; }
+wait_line_is() { poll "line $1 to be '$2'" line_is "$1" "$2"; }
+wait_gone() { poll "'$1' to go" screen_lacks "$1"; }
 
 finish() {
     [ $fails -eq 0 ] && { echo "all passed"; exit 0; }

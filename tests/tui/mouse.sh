@@ -7,23 +7,24 @@
 CFG=$(mktemp -d)
 trap 'cleanup; rm -rf "$CFG"' EXIT
 
-# 100 x 30: the map's labels take 10 columns, a cell 2; screen line 10 holds
-# rows 90 and 91 (half blocks), the last step's scroll
+# 100 x 30: the map's labels take 11 columns, a cell 4 (the 20 keys fill
+# the width); screen line 9 holds rows 90 and 91 (half blocks), the last
+# step's scroll, line 10 rows 92 and 93
 tui_start 100 30 "$BIN" tui --model "$MODEL"
 wait_for "step 128/128" 1
 wait_for " query 127 " 7
-click 20 10; wait_for " query 90 " 7; wait_for "key 4 '+'" 7
-click 11 9;  wait_for " query 88 " 7; wait_for "key 0 '7'" 7
-mouse 65 20 12; wait_for " query 91 " 7     # the wheel: 3 rows down
-mouse 64 20 12; wait_for " query 88 " 7     # and up
-click 3 10; wait_for " query 88 " 7         # a row label: nothing moves
+click 28 9;  wait_for " query 90 " 7; wait_for "key 4 '+'" 7
+click 12 10; wait_for " query 92 " 7; wait_for "key 0 '7'" 7
+mouse 65 20 12; wait_for " query 95 " 7     # the wheel: 3 rows down
+mouse 64 20 12; wait_for " query 92 " 7     # and up
+click 3 10; wait_for " query 92 " 7         # a row label: nothing moves
 # the model view: 4 heads of 23 columns; layer 1's thumbnails start on line 16
 keys m; wait_for "model view: cross, 3 layers x 4 heads; selected layer 0 head 0"
 click 60 17; wait_for "cross layer 1 of 3 head 2 of 4" 1
 keys m; mouse 65 50 20; wait_for "selected layer 2 head 2"
 # the summary: a click selects the layer and the key
 keys s; wait_for "summary (cross): layer 0, key"
-click 20 11; wait_for "summary (cross): layer 1, key 3 '2'"
+click 20 14; wait_for "summary (cross): layer 1, key 3 '2'"   # 4 lines a layer
 keys q; wait_for "EXITED rc=0"
 
 # off: --no-mouse, and mouse = false; in the user's config. The terminal is

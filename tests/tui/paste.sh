@@ -19,7 +19,7 @@ typetext "$long"
 wait_for "5x+6=0" 2
 keys Enter
 wait_for "read as 1x^2+5x+6=0" 3
-wait_for " 1 x ^ 2 + 5 x + 6 = 0 \$"          # the map's columns are the new source
+wait_spaced " 1 x ^ 2 + 5 x + 6 = 0 \$"          # the map's columns are the new source
 
 # longer than the box takes: the message says how long it may be
 keys e C-u

@@ -227,9 +227,19 @@ static void test_labels(void **state)
     memset(&g, 0, sizeof g);
     grid_layout(&g, n, n, 10, 40, 1, 0, lw, 0, 0);
     assert_int_equal(g.n_lines, 4);
-    assert_string_equal(grid_row_label(&g, 0, ids, NULL, buf, sizeof buf), "0 7x ");
-    assert_string_equal(grid_row_label(&g, 1, ids, NULL, buf, sizeof buf), "2 ^2 ");
-    assert_string_equal(grid_row_label(&g, 3, ids, NULL, buf, sizeof buf), " 6 $ ");
+    assert_int_equal(lw, 3 + 1 + 2 + 1);
+    /* a pair of rows names both: their index range and their tokens */
+    assert_string_equal(grid_row_label(&g, 0, ids, NULL, buf, sizeof buf), "0-1 7x ");
+    assert_string_equal(grid_row_label(&g, 1, ids, NULL, buf, sizeof buf), "2-3 ^2 ");
+    assert_string_equal(grid_row_label(&g, 3, ids, NULL, buf, sizeof buf), "   6 $ ");
+    /* the cursor's line names the cursor's row alone, with its half */
+    assert_string_equal(grid_row_label_cursor(&g, 1, ids, NULL, 3, 1, buf, sizeof buf),
+                        " \xe2\x96\x84 3 2 ");
+    assert_string_equal(grid_row_label_cursor(&g, 1, ids, NULL, 2, 0, buf, sizeof buf),
+                        " ^ 2 ^ ");
+    assert_string_equal(grid_row_label_cursor(&g, 1, ids, NULL, 5, 0, buf, sizeof buf),
+                        "2-3 ^2 "); /* not on this line: the plain label */
+    assert_int_equal(grid_row_label_width(100, 1, 0), 5 + 1 + 2 + 1); /* "98-99 x^ " */
     /* column labels: scrolled window, cursor and special tokens */
     memset(&g, 0, sizeof g);
     grid_layout(&g, n, n, 10, 8 + 4, 0, 0, 8, 0, 5); /* 4 visible columns */
@@ -373,6 +383,106 @@ static void test_grid_fit(void **state)
     assert_int_equal(g.n_lines, 8);
 }
 
+/* Cells that fill the area: width and height filled apart, a line a row
+   when the rows fit, half lines only when they do not, and the line that
+   says what is off screen. */
+static void test_grid_fill(void **state)
+{
+    (void)state;
+    grid_area g = {0};
+    char buf[160];
+    /* issue 17: the 20 x 85 cross map at 140 x 45 (a view of 37 lines, label
+       9): the 20 keys take 6 columns each, not 2; 85 rows do not fit 36
+       lines, so half lines, and the 15 rows left over are said */
+    grid_fill(&g, 85, 20, 37, 140, 1, 8, 9, 84, 0);
+    assert_int_equal(g.cell_w, 6);
+    assert_int_equal(g.sy, 1);
+    assert_int_equal(g.vis_cols, 20);
+    assert_int_equal(g.row0, 16); /* even, so rows pair the same way */
+    assert_int_equal(g.vis_rows, 69);
+    assert_int_equal(g.n_lines, 35);
+    assert_true(g.more);
+    size_t up, down, left, right;
+    grid_hidden(&g, &up, &down, &left, &right);
+    assert_int_equal(up, 16);
+    assert_int_equal(down + left + right, 0);
+    assert_string_equal(grid_more_text(&g, 1, buf, sizeof buf), "\xe2\x96\xb2 16 more rows");
+    /* the cursor up inside the window: nothing scrolls */
+    grid_fill(&g, 85, 20, 37, 140, 1, 8, 9, 40, 0);
+    assert_int_equal(g.row0, 16);
+    /* up past its top: both ends said */
+    grid_fill(&g, 85, 20, 37, 140, 1, 8, 9, 10, 0);
+    assert_int_equal(g.row0, 10);
+    assert_string_equal(grid_more_text(&g, 0, buf, sizeof buf), "^ 10 more rows  v 5 more rows");
+    /* the same map, 36 lines of cells with the "more" line: at the top */
+    memset(&g, 0, sizeof g);
+    grid_fill(&g, 85, 20, 37, 140, 1, 8, 9, 0, 0);
+    assert_int_equal(g.row0, 0);
+    assert_string_equal(grid_more_text(&g, 1, buf, sizeof buf), "\xe2\x96\xbc 15 more rows");
+    /* 85 rows in 45 lines of half lines: the whole map, no "more" line */
+    memset(&g, 0, sizeof g);
+    grid_fill(&g, 85, 20, 45, 140, 1, 8, 9, 84, 0);
+    assert_int_equal(g.sy, 1);
+    assert_int_equal(g.vis_rows, 85);
+    assert_int_equal(g.n_lines, 43);
+    assert_false(g.more);
+    assert_string_equal(grid_more_text(&g, 1, buf, sizeof buf), "");
+    /* rows that fit get whole lines, one label each, even with half blocks
+       allowed: a 20 x 20 map in 37 lines: one line a row, 6 columns a key */
+    memset(&g, 0, sizeof g);
+    grid_fill(&g, 20, 20, 37, 140, 1, 8, 9, 0, 0);
+    assert_int_equal(g.sy, 2);
+    assert_int_equal(g.cell_w, 6);
+    assert_int_equal(g.n_lines, 20);
+    for (size_t l = 0; l < 20; l++) assert_int_equal(grid_line_row(&g, l), (long)l);
+    /* three rows (a summary) in 37 lines: 4 lines each, the cap */
+    memset(&g, 0, sizeof g);
+    grid_fill(&g, 3, 20, 37, 140, 0, 8, 9, 0, 0);
+    assert_int_equal(g.sy, 8);
+    assert_int_equal(g.n_lines, 12);
+    assert_int_equal(grid_line_row(&g, 4), 1);
+    /* no half blocks: a tall map scrolls a line a row */
+    memset(&g, 0, sizeof g);
+    grid_fill(&g, 85, 20, 37, 140, 0, 8, 9, 84, 0);
+    assert_int_equal(g.sy, 2);
+    assert_int_equal(g.vis_rows, 35);
+    assert_int_equal(g.row0, 50);
+    assert_true(g.more);
+    /* a map wider than the room: a column a key, scrolled to the cursor, the
+       columns either side said; its rows fit the lines left */
+    memset(&g, 0, sizeof g);
+    grid_fill(&g, 10, 200, 20, 100, 1, 8, 10, 0, 150);
+    assert_int_equal(g.cell_w, 1);
+    assert_int_equal(g.vis_cols, 90);
+    assert_int_equal(g.sy, 2);
+    assert_int_equal(g.n_lines, 10);
+    assert_true(g.more);
+    grid_hidden(&g, &up, &down, &left, &right);
+    assert_int_equal(up + down, 0);
+    assert_int_equal(left, 61);
+    assert_int_equal(right, 49);
+    assert_string_equal(grid_more_text(&g, 0, buf, sizeof buf),
+                        "< 61 more columns  > 49 more columns");
+    /* 19 rows in 20 lines fit, but not when the columns need the "more"
+       line as well... 20 rows then go in half lines */
+    memset(&g, 0, sizeof g);
+    grid_fill(&g, 19, 200, 20, 100, 1, 8, 10, 0, 0);
+    assert_int_equal(g.sy, 1);
+    assert_int_equal(g.n_lines, 10);
+    /* one line of cells: no room for a "more" line */
+    memset(&g, 0, sizeof g);
+    grid_fill(&g, 5, 5, 2, 100, 1, 8, 10, 0, 0);
+    assert_false(g.more);
+    assert_int_equal(g.n_lines, 1);
+    /* the cursor row in the bottom half: clicks and labels agree */
+    memset(&g, 0, sizeof g);
+    grid_fill(&g, 85, 20, 37, 140, 1, 8, 9, 84, 0);
+    size_t r, c;
+    assert_int_equal(grid_hit(&g, 33, 9 + 6 * 3, &r, &c), 0);
+    assert_int_equal(r, 82);
+    assert_int_equal(c, 3);
+}
+
 /* Pooling for zoomed-out maps: max and mean over z x z blocks, ragged
    edges, rows past the live count, and a 512 x 512 map whose diagonal stays
    visible when pooled. */
@@ -466,6 +576,7 @@ int main(void)
         cmocka_unit_test(test_labels),
         cmocka_unit_test(test_reductions),
         cmocka_unit_test(test_grid_fit),
+        cmocka_unit_test(test_grid_fill),
         cmocka_unit_test(test_pool),
         cmocka_unit_test(test_zoom),
     };
