@@ -39,14 +39,16 @@ EOF
 
 last_step=0
 for i in $(seq 1 "$KILLS"); do
-    resume=()
-    # optimizer.safetensors is the checkpoint --resume reads (weights, moments, state)
-    [ -f R/optimizer.safetensors ] && resume=(--resume)
-    "$BIN" train --config tiny.cfg --out R --log "${resume[@]}" > "run$i.log" 2>&1 &
+    resume=(); start=()
+    # optimizer.safetensors is the checkpoint --resume reads (weights, moments, state);
+    # without one (every kill so far came before the first checkpoint, as on a
+    # loaded machine) the run starts again over what the killed ones left
+    if [ -f R/optimizer.safetensors ]; then resume=(--resume); elif [ -d R ]; then start=(--force); fi
+    "$BIN" train --config tiny.cfg --out R --log "${resume[@]}" "${start[@]}" > "run$i.log" 2>&1 &
     pid=$!
-    # wait until training is under way (or over), then a random 0..400 ms more;
+    # wait until training is under way (or over; at most 30 s), then a random 0..400 ms more;
     # every third kill comes without waiting (start-up, the first checkpoint)
-    [ $((i % 3)) -eq 1 ] || for _ in $(seq 1 500); do
+    [ $((i % 3)) -eq 1 ] || for _ in $(seq 1 3000); do
         grep -q '^step \|^done' "run$i.log" 2>/dev/null && break
         kill -0 $pid 2>/dev/null || break
         sleep 0.01
@@ -77,7 +79,9 @@ for i in $(seq 1 "$KILLS"); do
 done
 
 # the last resume runs to the end
-"$BIN" train --config tiny.cfg --out R --log --resume > final.log 2>&1 ||
+final=(--resume)
+[ -f R/optimizer.safetensors ] || final=(--force)
+"$BIN" train --config tiny.cfg --out R --log "${final[@]}" > final.log 2>&1 ||
     { tail -5 final.log; fail "the final --resume failed"; }
 grep -q '^done: 150 steps' final.log || { tail -5 final.log; fail "the final run did not finish"; }
 "$BIN" inspect --model R > /dev/null 2>&1 || fail "the final model does not load"
