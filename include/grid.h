@@ -187,25 +187,28 @@ size_t grid_row_label_width(size_t rows, int half, size_t longest_name);
 void grid_downsample(const float *map, size_t rows, size_t cols, size_t stride, float *out,
                     size_t out_rows, size_t out_cols);
 
-/* Zoomed out maps: each cell pools z x z tokens. The pooled size of an
- * axis of n tokens: ceil(n / z) (0 for n == 0; z 0 counts as 1). */
+/* Zoomed out maps: each cell pools zr x zc tokens (zr rows by zc columns;
+ * either may be 1, pooling one axis only). The pooled size of an axis of n
+ * tokens: ceil(n / z) (0 for n == 0; z 0 counts as 1). */
 size_t grid_pool_size(size_t n, size_t z);
 
-/* Pool a rows x cols map (row stride) z x z tokens a cell into out
- * (grid_pool_size(rows, z) x grid_pool_size(cols, z), dense): the maximum of
- * each block (mean 0) or its mean (mean 1). Only the first n_live rows take
- * part (decoder rows after the step): a cell whose block starts at or past
- * n_live is 0, a block that straddles it pools its live rows. Returns the
- * largest pooled value over the live cells (0 for an empty map). */
+/* Pool a rows x cols map (row stride) zr x zc tokens a cell into out
+ * (grid_pool_size(rows, zr) x grid_pool_size(cols, zc), dense): the maximum
+ * of each block (mean 0) or its mean (mean 1). Only the first n_live rows
+ * take part (decoder rows after the step): a cell whose block starts at or
+ * past n_live is 0, a block that straddles it pools its live rows. Returns
+ * the largest pooled value over the live cells (0 for an empty map). */
 float grid_pool(const float *map, size_t rows, size_t cols, size_t stride, size_t n_live,
-               size_t z, int mean, float *out);
+               size_t zr, size_t zc, int mean, float *out);
 
-/* The smallest zoom z (tokens per cell and axis) at which a rows x cols map
- * fits a height x width area whole (one column per cell, rows in half lines
- * when half, else whole lines; label_w columns of row labels and a line of
- * column labels). 1 when the map fits as it is or the area has no room. */
-size_t grid_zoom_fit(size_t rows, size_t cols, size_t height, size_t width, int half,
-                    size_t label_w);
+/* The smallest zoom of each axis at which a rows x cols map fits a height x
+ * width area whole (one column per cell, rows in half lines when half, else
+ * whole lines; label_w columns of row labels and a line of column labels):
+ * *zr rows and *zc columns a cell, each 1 when that axis fits as it is (so
+ * only an axis that does not fit is pooled), both 1 when the area has no
+ * room. */
+void grid_zoom_fit(size_t rows, size_t cols, size_t height, size_t width, int half,
+                   size_t label_w, size_t *zr, size_t *zc);
 
 /* The first visible pooled index after a zoom change that keeps the cursor
  * token on the same screen line or column: the cursor was at pooled index

@@ -84,15 +84,28 @@ void grid_layout(grid_area *g, size_t rows, size_t cols, size_t height, size_t w
 
 #define MIN2(a, b) ((a) < (b) ? (a) : (b))
 
-void grid_fit(grid_area *g, size_t rows, size_t cols, size_t height, size_t width, int half,
-                  size_t max_scale, size_t label_w, size_t cur_row, size_t cur_col)
+/* Cell sizes for a grid set up by grid_reset: set g->cell_w, g->sy (and
+   g->more) for room columns and lines lines; returns the lines the cells
+   may take. */
+typedef size_t (*cell_sizer)(grid_area *g, size_t room, size_t lines, size_t max_scale);
+
+/* grid_fit and grid_fill: the same setup and scroll, their own cell sizes. */
+static void sized_layout(grid_area *g, size_t rows, size_t cols, size_t height, size_t width,
+                         int half, size_t max_scale, size_t label_w, size_t cur_row,
+                         size_t cur_col, cell_sizer size_cells)
 {
     size_t prev_row0 = g->row0, prev_col0 = g->col0;
     if (!grid_reset(g, rows, cols, height, width, half, label_w)) return;
-    if (max_scale < 1) max_scale = 1;
-    size_t room = width - label_w, max_lines = height - g->top;
-    size_t k;
-    if (half) {
+    size_t room = width - label_w;
+    size_t avail = size_cells(g, room, height - g->top, max_scale < 1 ? 1 : max_scale);
+    place(g, avail, room, cur_row, cur_col, prev_row0, prev_col0);
+}
+
+/* grid_fit's square cells. */
+static size_t fit_cells(grid_area *g, size_t room, size_t max_lines, size_t max_scale)
+{
+    size_t rows = g->rows, cols = g->cols, k;
+    if (g->half) {
         /* k columns by k half lines per cell. */
         k = MIN2(room / cols, 2 * max_lines / rows);
         if (k < 1) k = 1;
@@ -115,16 +128,20 @@ void grid_fit(grid_area *g, size_t rows, size_t cols, size_t height, size_t widt
         g->cell_w = 2 * m;
         if (cols * g->cell_w > room) g->cell_w = cols * 2 <= room ? 2 : 1;
     }
-    place(g, max_lines, room, cur_row, cur_col, prev_row0, prev_col0);
+    return max_lines;
 }
 
-void grid_fill(grid_area *g, size_t rows, size_t cols, size_t height, size_t width, int half,
-               size_t max_scale, size_t label_w, size_t cur_row, size_t cur_col)
+void grid_fit(grid_area *g, size_t rows, size_t cols, size_t height, size_t width, int half,
+                  size_t max_scale, size_t label_w, size_t cur_row, size_t cur_col)
 {
-    size_t prev_row0 = g->row0, prev_col0 = g->col0;
-    if (!grid_reset(g, rows, cols, height, width, half, label_w)) return;
-    if (max_scale < 1) max_scale = 1;
-    size_t room = width - label_w, lines = height - g->top;
+    sized_layout(g, rows, cols, height, width, half, max_scale, label_w, cur_row, cur_col,
+                 fit_cells);
+}
+
+/* grid_fill's cells: width and height filled apart. */
+static size_t fill_cells(grid_area *g, size_t room, size_t lines, size_t max_scale)
+{
+    size_t rows = g->rows, cols = g->cols;
     /* Columns first: they fit or they scroll, and scrolling costs the
        "more" line under the cells. */
     g->more = cols > room;
@@ -132,17 +149,24 @@ void grid_fill(grid_area *g, size_t rows, size_t cols, size_t height, size_t wid
     if (rows <= avail) {
         size_t m = MIN2(avail / rows, max_scale / 2);
         g->sy = 2 * (m ? m : 1);
-    } else if (half && rows <= 2 * avail) {
+    } else if (g->half && rows <= 2 * avail) {
         g->sy = 1;
     } else {
-        g->sy = half ? 1 : 2;
+        g->sy = g->half ? 1 : 2;
         g->more = 1;
         avail = lines > 1 ? lines - 1 : lines;
     }
     if (avail == lines) g->more = 0; /* one line only: the cells go first */
     size_t sx = cols <= room ? MIN2(room / cols, max_scale) : 1;
     g->cell_w = sx ? sx : 1;
-    place(g, avail, room, cur_row, cur_col, prev_row0, prev_col0);
+    return avail;
+}
+
+void grid_fill(grid_area *g, size_t rows, size_t cols, size_t height, size_t width, int half,
+               size_t max_scale, size_t label_w, size_t cur_row, size_t cur_col)
+{
+    sized_layout(g, rows, cols, height, width, half, max_scale, label_w, cur_row, cur_col,
+                 fill_cells);
 }
 
 void grid_hidden(const grid_area *g, size_t *above, size_t *below, size_t *left, size_t *right)
@@ -490,14 +514,15 @@ size_t grid_pool_size(size_t n, size_t z)
 }
 
 float grid_pool(const float *map, size_t rows, size_t cols, size_t stride, size_t n_live,
-               size_t z, int mean, float *out)
+               size_t zr, size_t zc, int mean, float *out)
 {
-    if (z < 1) z = 1;
-    size_t pr = grid_pool_size(rows, z), pc = grid_pool_size(cols, z);
+    if (zr < 1) zr = 1;
+    if (zc < 1) zc = 1;
+    size_t pr = grid_pool_size(rows, zr), pc = grid_pool_size(cols, zc);
     if (n_live > rows) n_live = rows;
     float best = 0;
     for (size_t i = 0; i < pr; i++) {
-        size_t r0 = i * z, r1 = r0 + z < n_live ? r0 + z : n_live;
+        size_t r0 = i * zr, r1 = r0 + zr < n_live ? r0 + zr : n_live;
         float *o = out + i * pc;
         if (r0 >= r1) { /* not decoded yet */
             memset(o, 0, pc * sizeof *o);
@@ -508,8 +533,8 @@ float grid_pool(const float *map, size_t rows, size_t cols, size_t stride, size_
         for (size_t j = 0; j < pc; j++) o[j] = mean ? 0.0f : -1.0f;
         for (size_t r = r0; r < r1; r++) {
             const float *m = map + r * stride;
-            for (size_t j = 0, c0 = 0; j < pc; j++, c0 += z) {
-                size_t c1 = c0 + z < cols ? c0 + z : cols;
+            for (size_t j = 0, c0 = 0; j < pc; j++, c0 += zc) {
+                size_t c1 = c0 + zc < cols ? c0 + zc : cols;
                 float v = o[j];
                 if (mean)
                     for (size_t c = c0; c < c1; c++) v += m[c];
@@ -518,9 +543,9 @@ float grid_pool(const float *map, size_t rows, size_t cols, size_t stride, size_
                 o[j] = v;
             }
         }
-        for (size_t j = 0, c0 = 0; j < pc; j++, c0 += z) {
+        for (size_t j = 0, c0 = 0; j < pc; j++, c0 += zc) {
             if (mean) {
-                size_t c1 = c0 + z < cols ? c0 + z : cols;
+                size_t c1 = c0 + zc < cols ? c0 + zc : cols;
                 o[j] /= (float)((r1 - r0) * (c1 - c0));
             } else if (o[j] < 0) {
                 o[j] = 0;
@@ -531,14 +556,21 @@ float grid_pool(const float *map, size_t rows, size_t cols, size_t stride, size_
     return best;
 }
 
-size_t grid_zoom_fit(size_t rows, size_t cols, size_t height, size_t width, int half,
-                    size_t label_w)
+/* The fewest tokens a cell at which n tokens fit room cells. */
+static size_t zoom_fit_axis(size_t n, size_t room)
 {
-    if (height < 2 || width <= label_w || !rows || !cols) return 1;
-    size_t room_r = (height - 1) * (half ? 2 : 1), room_c = width - label_w;
     size_t z = 1;
-    while (grid_pool_size(rows, z) > room_r || grid_pool_size(cols, z) > room_c) z++;
+    while (grid_pool_size(n, z) > room) z++;
     return z;
+}
+
+void grid_zoom_fit(size_t rows, size_t cols, size_t height, size_t width, int half,
+                   size_t label_w, size_t *zr, size_t *zc)
+{
+    *zr = *zc = 1;
+    if (height < 2 || width <= label_w || !rows || !cols) return;
+    *zr = zoom_fit_axis(rows, (height - 1) * (half ? 2 : 1));
+    *zc = zoom_fit_axis(cols, width - label_w);
 }
 
 size_t grid_zoom_origin(size_t cur, size_t z_new, size_t off_old)

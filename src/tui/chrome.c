@@ -203,7 +203,7 @@ static const char *help_lines[] = {
     "  , . < > g G   decoding step back / forward;  first / last step",
     "  space  p      play / pause the decoding",
     "  x   X         ablate (zero) this head and decode again;  none",
-    "  z Z - +  f M  zoom out / in;  fit / one token;  pool max / mean",
+    "  z Z - +  f M  zoom out/in;  fit/one token (by axis);  max/mean",
     "  /   n N       find a token by its text (Tab: key / query axis);",
     "                next / previous match",
     "  T   O         teacher-forced target text;  output length limit",

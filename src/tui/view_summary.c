@@ -94,19 +94,8 @@ static size_t summary_fit(const summary_state *m, size_t cols)
 static double pool_columns(tui_app *a, summary_state *m, size_t nn, size_t cols, size_t z)
 {
     size_t pc = grid_pool_size(cols, z);
-    double vmax = 1e-9;
-    for (size_t l = 0; l < nn; l++)
-        for (size_t j = 0; j < pc; j++) {
-            size_t c0 = j * z, c1 = c0 + z < cols ? c0 + z : cols;
-            float v = a->pool_mean ? 0.0f : -1.0f;
-            for (size_t c = c0; c < c1; c++) {
-                float u = m->sum[l * cols + c];
-                v = a->pool_mean ? v + u : (u > v ? u : v);
-            }
-            if (a->pool_mean) v /= (float)(c1 - c0);
-            m->pooled[l * pc + j] = v;
-            if (v > vmax) vmax = v;
-        }
+    double vmax = grid_pool(m->sum, nn, cols, cols, nn, 1, z, a->pool_mean, m->pooled);
+    if (vmax < 1e-9) vmax = 1e-9;
     const int *ct = tui_session_col_tokens(a->s, a->kind);
     for (size_t j = 0; j < pc; j++) m->tok_c[j] = ct[j * z];
     return vmax;

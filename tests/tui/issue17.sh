@@ -3,7 +3,8 @@
 # scenario failed before its fix): ablating while stepping keeps the step's
 # rows on screen; a colour scale (0, max, what a cell is, the rows after the
 # step) under every view, in every theme and colour depth and NO_COLOR; the
-# cursor marks its cell without washing out its row and column; a rejected
+# cursor marks its cell without washing out its row and column; f pools
+# only the axis that does not fit; a rejected
 # equation says the results under it are stale; at 80x24 the hints keep the
 # stepping keys.
 . "$(dirname "$0")/lib.bash"
@@ -93,12 +94,39 @@ wait_match '^ +1 x *$' 9
 wait_match '^ +18 0 *$' 26
 screen | grep -q 'more row' && fail "the encoder map fits, but a 'more' line says otherwise"
 keys q; wait_for "EXITED rc=0"
-# columns off screen: a 101-token text at 80 x 24
+# 5. f pools only the axis that does not fit. The 85 x 20 cross map at
+# 140 x 45: its rows pool 2 a cell, every key keeps its column ('x' too)
+tui_start 140 45 env COLORTERM=truecolor "$BIN" tui --model "$BUNDLED"
+wait_for "step 85/85" 1
+keys f; wait_for "rows pooled max over 2" 1
+wait_match '^out\\in +7 {5}x {5}\^ {5}2 {5}\+' 7
+wait_for "cell: max over 2 rows (one head's weight)"
+wait_match "^ row 84 '[^']*'  key 0 '7'  max 0\.[0-9]+  \(2x1 a cell\)" 6
+wait_match '^ +80 ' 28; wait_match '^ *▀ 84 ' 29   # 43 pooled rows, two a line
+screen | grep -q 'more row' && fail "f: the fitted map still has rows off screen"
+keys Up Up; wait_match "^ rows 80-81 '[^']*'  key 0 '7'  max" 6
+keys M; wait_for "rows pooled mean over 2" 1; wait_for "cell: mean over 2 rows"
+keys M z; wait_for "the whole map is on the screen (Z zooms in)" 3
+keys f; wait_gone "pooled"; wait_match "^ query 80 " 6
+# a map that fits: f says so and pools nothing
+keys 1; wait_for "encoder self layer 0" 1
+keys f; wait_for "the whole map is on the screen, one token a cell" 3
+screen | grep -q "pooled" && fail "f pooled a map that fits"
+keys q; wait_for "EXITED rc=0"
+# 3. columns off screen, and 5. the other way round for f: a 101-token text
+# at 80 x 24, whose 8 rows fit and 101 keys do not
 tui_start 80 24 "$BIN" tui --model "$MODEL" --raw --max-len 8 "$(printf 'abcdefghij%.0s' 1 2 3 4 5 6 7 8 9 10)"
 wait_for "step 8/8" 1
 wait_line_is 16 "▶ 29 more columns"
 keys End; wait_for "key 100 " 6
 wait_line_is 16 "◀ 29 more columns"
+keys Home; wait_for "key 0 " 6
+keys f; wait_match "1x2 max|columns pooled max over 2" 1
+wait_for "cell: max over 2 keys (one head's weight)"
+wait_match "^ row 7 '[^']*'  keys 0-1 'ab'  max 0\.[0-9]+  \(1x2 a cell\)" 6
+wait_match '^ +0 ' 8; wait_match '^ +1 ' 9; wait_match '^ +7 ' 15
+screen | grep -q 'more column' && fail "f: the fitted map still has columns off screen"
+keys Right; wait_for "keys 2-3 'cd'" 6
 keys q; wait_for "EXITED rc=0"
 
 # 7. a rejected equation: the results under it are marked stale

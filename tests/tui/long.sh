@@ -31,17 +31,21 @@ q=$(line 6 | sed -n 's/^ query \([0-9]*\) .*/\1/p')
 screen | grep -qE "^ *([▀▄] )?$q " || fail "row $q not scrolled into view"
 keys Home PPage PPage; wait_for " query 0 't'  key 0 't'" 6
 
-# zoom: fit the whole map (8 x 8 tokens a cell on 120 x 41: 40 lines and the legend), move by cells
-keys f; wait_for "zoom 8 max" 1
-wait_for " queries 0-7 'the quic'  keys 0-7 'the quic'  max 0." 6
+# zoom: fit the whole map, each axis by its own factor (8 rows a cell on
+# 120 x 41: 64 half lines; 5 keys a cell in 109 columns), move by cells
+keys f; wait_match "8x5 max|max over 8 rows x 5 columns" 1
+wait_for " queries 0-7 'the quic'  keys 0-4 'the q'  max 0." 6
+wait_for "cell: max of 8 rows x 5 keys (one head's weight)"
 screen | grep -qE '^ *496 og\. t' || fail "the last pooled row (496) is not on the fitted screen"
-keys Right; wait_for "keys 8-15 'k brown '" 6
+keys Right; wait_for "keys 5-9 'uick '" 6
 keys Down;  wait_for " queries 8-15 'k brown '" 6
-keys M; wait_for "zoom 8 mean" 1; wait_for "  mean 0." 6
-keys M; wait_for "zoom 8 max" 1
-keys z; wait_for "the whole map is on the screen (Z zooms in)" 3; wait_for "zoom 8 max" 1
-keys Z; wait_for "zoom 4 max" 1; wait_for " queries 8-11 'k br'  keys 8-11 'k br'" 6
-keys Z Z; wait_for "head 0 of 4 │ step 16/16" 1; wait_for " query 8 'k'  key 8 'k'" 6
+keys M; wait_match "8x5 mean|mean over 8 rows x 5 columns" 1; wait_for "  mean 0." 6
+keys M; wait_match "8x5 max|max over 8 rows x 5 columns" 1
+keys z; wait_for "the whole map is on the screen (Z zooms in)" 3; wait_match "8x5 max|max over 8 rows x 5 columns" 1
+keys Z; wait_match "4x2 max|max over 4 rows x 2 columns" 1; wait_for " queries 8-11 'k br'  keys 4-5 'qu'" 6
+# the keys reach one token a cell first: rows alone are pooled, then nothing
+keys Z; wait_match "2x1 max|rows pooled max over 2" 1; wait_for " queries 8-9 'k '  key 5 'u'" 6
+keys Z; wait_for "head 0 of 4 │ step 16/16" 1; wait_for " query 8 'k'  key 5 'u'" 6
 
 # jump: / on the key axis, then the query axis (Tab) with n / N
 keys /; wait_for "find key (Tab: query)/" 3
@@ -57,7 +61,7 @@ keys N; wait_for "match 1 of $N_LAZY, query ${LAZY[0]} 'l'" 3
 keys N; wait_for "match $N_LAZY of $N_LAZY, query ${LAZY[N_LAZY-1]} 'l', wrapped" 3
 keys /; typetext "nowhere"; keys Enter; wait_for "/nowhere: not on the query axis" 3
 # zoomed out, the cursor cell holds the match; zooming back keeps it
-keys z z z; wait_for "zoom 8 max" 1
+keys z z z; wait_match "8x5 max|max over 8 rows x 5 columns" 1
 wait_for " queries $(( LAZY[N_LAZY-1] / 8 * 8 ))-" 6
 keys Z Z Z; wait_for " query ${LAZY[N_LAZY-1]} 'l'" 6
 screen | grep -qE "^ *([▀▄] )?${LAZY[N_LAZY-1]} " || fail "the cursor's row is not on the screen after zooming in"

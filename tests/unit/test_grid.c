@@ -355,32 +355,29 @@ static void test_grid_fit(void **state)
     assert_int_equal(g.n_lines, 24);
     assert_int_equal(g.row0, 80);
     assert_int_equal(grid_line_row(&g, 23), 126);
-    /* ... and one column a key when two would not fit (60 keys in 92) */
-    memset(&g, 0, sizeof g);
-    grid_fit(&g, 128, 60, 25, 100, 1, 8, 8, 127, 0);
-    assert_int_equal(g.sy, 1);
-    assert_int_equal(g.cell_w, 1);
-    assert_int_equal(g.vis_cols, 60);
-    /* no half blocks: whole lines, two columns a line unless too wide */
-    memset(&g, 0, sizeof g);
-    grid_fit(&g, 20, 20, 30, 120, 0, 8, 8, 0, 0);
-    assert_int_equal(g.sy, 2);
-    assert_int_equal(g.cell_w, 2);
-    memset(&g, 0, sizeof g);
-    grid_fit(&g, 3, 20, 28, 120, 0, 8, 8, 0, 0);
-    assert_int_equal(g.sy, 4);
-    assert_int_equal(g.cell_w, 4);
-    memset(&g, 0, sizeof g);
-    grid_fit(&g, 20, 60, 30, 100, 0, 8, 8, 0, 0);
-    assert_int_equal(g.sy, 2);
-    assert_int_equal(g.cell_w, 1);
-    assert_int_equal(g.vis_cols, 60);
-    /* the scale stops at max_scale */
-    memset(&g, 0, sizeof g);
-    grid_fit(&g, 2, 2, 100, 200, 1, 8, 8, 0, 0);
-    assert_int_equal(g.cell_w, 8);
-    assert_int_equal(g.sy, 8);
-    assert_int_equal(g.n_lines, 8);
+    /* ... one column a key when two would not fit (60 keys in 92); no half
+       blocks: whole lines, two columns a line unless too wide; the scale
+       stops at max_scale (label 8, max_scale 8, cursor at 0, 0) */
+    static const struct {
+        size_t rows, cols, height, width;
+        int half;
+        size_t sy, cell_w, vis_cols, n_lines;
+    } cases[] = {
+        {128, 60, 25, 100, 1, 1, 1, 60, 24},
+        {20, 20, 30, 120, 0, 2, 2, 20, 20},
+        {3, 20, 28, 120, 0, 4, 4, 20, 6},
+        {20, 60, 30, 100, 0, 2, 1, 60, 20},
+        {2, 2, 100, 200, 1, 8, 8, 2, 8},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        memset(&g, 0, sizeof g);
+        grid_fit(&g, cases[i].rows, cases[i].cols, cases[i].height, cases[i].width,
+                 cases[i].half, 8, 8, 0, 0);
+        assert_int_equal(g.sy, cases[i].sy);
+        assert_int_equal(g.cell_w, cases[i].cell_w);
+        assert_int_equal(g.vis_cols, cases[i].vis_cols);
+        assert_int_equal(g.n_lines, cases[i].n_lines);
+    }
 }
 
 /* Cells that fill the area: width and height filled apart, a line a row
@@ -497,28 +494,28 @@ static void test_pool(void **state)
     float map[5 * 6], out[9];
     for (int r = 0; r < 5; r++)
         for (int c = 0; c < 6; c++) map[r * 6 + c] = (float)(r * 10 + c);
-    float mx = grid_pool(map, 5, 5, 6, 5, 2, 0, out);
+    float mx = grid_pool(map, 5, 5, 6, 5, 2, 2, 0, out);
     float want_max[9] = {11, 13, 14, 31, 33, 34, 41, 43, 44};
     for (int i = 0; i < 9; i++) assert_float_equal(out[i], want_max[i], 1e-6);
     assert_float_equal(mx, 44, 1e-6);
-    grid_pool(map, 5, 5, 6, 5, 2, 1, out);
+    grid_pool(map, 5, 5, 6, 5, 2, 2, 1, out);
     /* block (0,0): 0 1 10 11 -> 5.5; (0,2): 4 14 -> 9; (2,2): 44 */
     assert_float_equal(out[0], 5.5, 1e-6);
     assert_float_equal(out[2], 9, 1e-6);
     assert_float_equal(out[8], 44, 1e-6);
     assert_float_equal(out[7], (42 + 43) / 2.0, 1e-6);
     /* Live rows: 3 of 5 -> pooled row 1 pools row 2 only, row 2 is empty. */
-    mx = grid_pool(map, 5, 5, 6, 3, 2, 0, out);
+    mx = grid_pool(map, 5, 5, 6, 3, 2, 2, 0, out);
     assert_float_equal(out[3], 21, 1e-6);
     assert_float_equal(out[5], 24, 1e-6);
     assert_float_equal(out[6], 0, 1e-6);
     assert_float_equal(out[8], 0, 1e-6);
     assert_float_equal(mx, 24, 1e-6);
-    grid_pool(map, 5, 5, 6, 3, 2, 1, out);
+    grid_pool(map, 5, 5, 6, 3, 2, 2, 1, out);
     assert_float_equal(out[4], (22 + 23) / 2.0, 1e-6);
     /* z 1 copies. */
     float one[25];
-    grid_pool(map, 5, 5, 6, 5, 1, 1, one);
+    grid_pool(map, 5, 5, 6, 5, 1, 1, 1, one);
     assert_float_equal(one[7], 12, 1e-6);
     /* 512 x 512: a one-hot diagonal pooled 8 x 8 by max is a diagonal of
        ones, by mean 1/8 on the diagonal; zero elsewhere. */
@@ -527,14 +524,47 @@ static void test_pool(void **state)
     assert_non_null(big);
     assert_non_null(pool);
     for (size_t i = 0; i < n; i++) big[i * n + i] = 1;
-    assert_float_equal(grid_pool(big, n, n, n, n, z, 0, pool), 1, 1e-6);
+    assert_float_equal(grid_pool(big, n, n, n, n, z, z, 0, pool), 1, 1e-6);
     for (size_t i = 0; i < p; i++)
         for (size_t j = 0; j < p; j++) assert_float_equal(pool[i * p + j], i == j ? 1 : 0, 1e-6);
-    grid_pool(big, n, n, n, n, z, 1, pool);
+    grid_pool(big, n, n, n, n, z, z, 1, pool);
     assert_float_equal(pool[10 * p + 10], 1.0 / 8, 1e-6);
     assert_float_equal(pool[10 * p + 11], 0, 1e-6);
     free(big);
     free(pool);
+}
+
+/* Two factors (issue 17, defect 5): rows pooled and columns not, and the
+   other way round, by max and by mean, with live rows; exact values of the
+   5 x 5 map r*10 + c. */
+static void test_pool_axes(void **state)
+{
+    (void)state;
+    float map[5 * 6], out[25];
+    for (int r = 0; r < 5; r++)
+        for (int c = 0; c < 6; c++) map[r * 6 + c] = (float)(r * 10 + c);
+    /* rows 2 a cell, columns 1: 3 x 5; max of rows (0,1) (2,3) (4) */
+    assert_float_equal(grid_pool(map, 5, 5, 6, 5, 2, 1, 0, out), 44, 1e-6);
+    float rows_max[15] = {10, 11, 12, 13, 14, 30, 31, 32, 33, 34, 40, 41, 42, 43, 44};
+    for (int i = 0; i < 15; i++) assert_float_equal(out[i], rows_max[i], 1e-6);
+    grid_pool(map, 5, 5, 6, 5, 2, 1, 1, out);
+    float rows_mean[15] = {5, 6, 7, 8, 9, 25, 26, 27, 28, 29, 40, 41, 42, 43, 44};
+    for (int i = 0; i < 15; i++) assert_float_equal(out[i], rows_mean[i], 1e-6);
+    /* columns 3 a cell, rows 1: 5 x 2; columns (0-2) (3-4) */
+    assert_float_equal(grid_pool(map, 5, 5, 6, 5, 1, 3, 0, out), 44, 1e-6);
+    float cols_max[10] = {2, 4, 12, 14, 22, 24, 32, 34, 42, 44};
+    for (int i = 0; i < 10; i++) assert_float_equal(out[i], cols_max[i], 1e-6);
+    grid_pool(map, 5, 5, 6, 5, 1, 3, 1, out);
+    float cols_mean[10] = {1, 3.5f, 11, 13.5f, 21, 23.5f, 31, 33.5f, 41, 43.5f};
+    for (int i = 0; i < 10; i++) assert_float_equal(out[i], cols_mean[i], 1e-6);
+    /* 2 x 3 with 3 live rows: block row 1 pools row 2 alone, row 2 is 0 */
+    assert_float_equal(grid_pool(map, 5, 5, 6, 3, 2, 3, 0, out), 24, 1e-6);
+    float both_max[6] = {12, 14, 22, 24, 0, 0};
+    for (int i = 0; i < 6; i++) assert_float_equal(out[i], both_max[i], 1e-6);
+    grid_pool(map, 5, 5, 6, 3, 2, 3, 1, out);
+    /* (0+1+2+10+11+12)/6, (3+4+13+14)/4, (20+21+22)/3, (23+24)/2 */
+    float both_mean[6] = {6, 8.5f, 21, 23.5f, 0, 0};
+    for (int i = 0; i < 6; i++) assert_float_equal(out[i], both_mean[i], 1e-6);
 }
 
 /* The zoom that fits a map whole, and the scroll origin after a zoom that
@@ -544,13 +574,28 @@ static void test_zoom(void **state)
     (void)state;
     /* 512 x 512 in 34 lines (33 of cells) x 120 columns, labels 10 wide:
        half blocks 66 half lines -> z 8 (64 rows, 64 columns). */
-    assert_int_equal(grid_zoom_fit(512, 512, 34, 120, 1, 10), 8);
-    /* Whole lines: 33 rows -> z 16 (32 rows). */
-    assert_int_equal(grid_zoom_fit(512, 512, 34, 120, 0, 10), 16);
-    /* A wide map: columns decide (110 columns for 512 -> z 5). */
-    assert_int_equal(grid_zoom_fit(20, 512, 34, 120, 1, 10), 5);
-    assert_int_equal(grid_zoom_fit(20, 20, 34, 120, 1, 10), 1);
-    assert_int_equal(grid_zoom_fit(20, 20, 1, 120, 1, 10), 1); /* no room: 1 */
+    size_t zr, zc;
+    grid_zoom_fit(512, 512, 34, 120, 1, 10, &zr, &zc);
+    assert_int_equal(zr, 8);
+    assert_int_equal(zc, 5); /* 110 columns for 512 keys */
+    /* Whole lines: 33 rows -> 16 rows a cell (32 rows). */
+    grid_zoom_fit(512, 512, 34, 120, 0, 10, &zr, &zc);
+    assert_int_equal(zr, 16);
+    assert_int_equal(zc, 5);
+    /* Only the axis that does not fit is pooled (issue 17, defect 5): a
+       wide map pools its columns alone, ... */
+    grid_zoom_fit(20, 512, 34, 120, 1, 10, &zr, &zc);
+    assert_int_equal(zr, 1);
+    assert_int_equal(zc, 5);
+    /* ... the bundled model's 85 x 20 cross map at 140 x 45 (a view of 37
+       lines, 72 half lines of cells) its rows alone, 2 a cell */
+    grid_zoom_fit(85, 20, 37, 140, 1, 9, &zr, &zc);
+    assert_int_equal(zr, 2);
+    assert_int_equal(zc, 1);
+    grid_zoom_fit(20, 20, 34, 120, 1, 10, &zr, &zc);
+    assert_int_equal(zr + zc, 2);
+    grid_zoom_fit(20, 20, 1, 120, 1, 10, &zr, &zc); /* no room: 1 */
+    assert_int_equal(zr + zc, 2);
     /* Cursor token 300, 5 cells below the top at the old zoom: at zoom 8 its
        cell 37 goes 5 cells below the top again; near the top it clamps. */
     assert_int_equal(grid_zoom_origin(300, 8, 5), 32);
@@ -578,6 +623,7 @@ int main(void)
         cmocka_unit_test(test_grid_fit),
         cmocka_unit_test(test_grid_fill),
         cmocka_unit_test(test_pool),
+        cmocka_unit_test(test_pool_axes),
         cmocka_unit_test(test_zoom),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
