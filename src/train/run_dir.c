@@ -4,7 +4,7 @@
  * and open log.tsv so that a resumed run continues the log exactly where
  * its checkpoint left it (no row twice after a checkpoint that failed).
  *
- * Deliberately not here: the checkpoint files themselves (loop.c). */
+ * Deliberately not here: the checkpoint files themselves (checkpoint.c). */
 #include <dirent.h>
 #include <errno.h>
 #include <stdio.h>

@@ -1,7 +1,7 @@
 /* run_dir.h - the training run's output folder (run_dir.c): which folders a
  * run may write into, and log.tsv. Internal to src/train.
  *
- * Deliberately not here: the checkpoint files (loop.c). */
+ * Deliberately not here: the checkpoint files (checkpoint.c). */
 #ifndef ATTNSCOPE_RUN_DIR_H
 #define ATTNSCOPE_RUN_DIR_H
 

@@ -242,7 +242,8 @@ static int check_structure(reader *r)
     return 0;
 }
 
-int train_settings_read(train_settings *s, const char *path, as_err *err)
+/* The built-in defaults, before the file is read. */
+static void settings_defaults(train_settings *s)
 {
     memset(s, 0, sizeof *s);
     t5_config_default(&s->model);
@@ -258,261 +259,275 @@ int train_settings_read(train_settings *s, const char *path, as_err *err)
     s->seed = 1;
     s->eval_n = 200;
     s->log_every = 50;
+}
 
+/* model.d_kv, or d_model / num_heads when it is not given (heads_given:
+ * whether num_heads was, to name the key at fault). */
+static int read_d_kv(reader *r, t5_config *c, int heads_given)
+{
+    int dk = get_size(r, "model", "d_kv", 1, &c->d_kv);
+    if (dk < 0) return -1;
+    if (dk) return 0;
+    if (c->d_model % c->num_heads) {
+        config_setting_t *at = find(r, "model", heads_given ? "num_heads" : "d_model");
+        char buf[128];
+        snprintf(buf, sizeof buf, "%zu is not divisible by num_heads = %zu", c->d_model,
+                 c->num_heads);
+        return fail_at(r, at, "d_model = %s; set d_kv or choose d_model as a multiple%s", buf,
+                       " of num_heads");
+    }
+    c->d_kv = c->d_model / c->num_heads;
+    return 0;
+}
+
+/* The model section: the T5 shape (checked by t5_config_check), init_seed
+ * and dropout_rate. */
+static int read_model(reader *r, train_settings *s)
+{
+    t5_config *c = &s->model;
+    long long v;
+    if (get_size(r, "model", "d_model", 1, &c->d_model) < 0 ||
+        get_size(r, "model", "d_ff", 1, &c->d_ff) < 0 ||
+        get_size(r, "model", "num_layers", 1, &c->num_layers) < 0 ||
+        get_size(r, "model", "relative_attention_num_buckets", 4, &c->rel_buckets) < 0 ||
+        get_size(r, "model", "relative_attention_max_distance", 1, &c->rel_max_distance) < 0)
+        return -1;
+    c->num_decoder_layers = c->num_layers;
+    if (get_size(r, "model", "num_decoder_layers", 1, &c->num_decoder_layers) < 0) return -1;
+    int hk = get_size(r, "model", "num_heads", 1, &c->num_heads);
+    if (hk < 0 || read_d_kv(r, c, hk)) return -1;
+    const char *ff = get_str(r, "model", "feed_forward_proj");
+    if (ff) {
+        if (!strcmp(ff, "relu")) c->ff = T5_FF_RELU;
+        else if (!strcmp(ff, "gated-gelu")) c->ff = T5_FF_GATED_GELU;
+        else
+            return fail_at(r, find(r, "model", "feed_forward_proj"),
+                           "model.feed_forward_proj must be \"relu\" or \"gated-gelu\" (got "
+                           "\"%s\")%s",
+                           ff, "");
+    }
+    config_setting_t *tie = find(r, "model", "tie_word_embeddings");
+    if (tie) c->tie_word_embeddings = config_setting_get_bool(tie);
+    if (get_int(r, "model", "init_seed", 0, &v) == 1) s->init_seed = (uint64_t)v;
+    double dr = 0.0;
+    int dk_rate = get_float(r, "model", "dropout_rate", 0.0, 0.9, &dr);
+    if (dk_rate < 0) return -1;
+    if (dk_rate) c->dropout_rate = (double)(float)dr; /* else config.json keeps HF's 0.1, as before */
+    s->train.dropout = (float)dr;
+    if (t5_config_check(c, r->err)) {
+        config_setting_t *g = config_lookup(&r->cfg, "model");
+        return as_errprefix(r->err, "%s:%d: model", r->path, line_of(g));
+    }
+    return 0;
+}
+
+/* data.train and data.test (trn, tst as given; either may be NULL): both,
+ * not blank, resolved against the file's folder, existing. */
+static int read_data_files(reader *r, train_settings *s, const char *trn, const char *tst)
+{
+    if (get_str(r, "data", "preset"))
+        return fail_at(r, find(r, "data", "preset"),
+                       "data: give either preset%s or train/test files%s, not both", "", "");
+    if (!trn || !tst)
+        return fail_at(r, find(r, "data", trn ? "train" : "test"),
+                       "data: both train and test files are needed%s%s", "", "");
+    if (util_blank(trn) || util_blank(tst))
+        return fail_at(r, find(r, "data", util_blank(trn) ? "train" : "test"),
+                       "data.%s: an empty file name%s", util_blank(trn) ? "train" : "test", "");
+    s->train_tsv = resolve(r->path, trn);
+    s->test_tsv = resolve(r->path, tst);
+    as_err fe;
+    if (util_need_file(s->train_tsv, "a TSV file of source<TAB>target lines", &fe))
+        return fail_at(r, find(r, "data", "train"), "data.train: %s%s", fe.msg, "");
+    if (util_need_file(s->test_tsv, "a TSV file of source<TAB>target lines", &fe))
+        return fail_at(r, find(r, "data", "test"), "data.test: %s%s", fe.msg, "");
+    return 0;
+}
+
+/* data.preset, n, seed and test_share: the generated data set. */
+static int read_data_preset(reader *r, train_settings *s)
+{
+    const char *preset = get_str(r, "data", "preset");
+    long long v;
+    if (preset) {
+        if (!quad_preset_find(preset))
+            return fail_at(r, find(r, "data", "preset"),
+                           "data.preset: unknown preset \"%s\" (known: seed, small)%s", preset,
+                           "");
+        snprintf(s->preset, sizeof s->preset, "%s", preset);
+    }
+    if (get_size(r, "data", "n", 10, &s->data_n) < 0) return -1;
+    if (get_int(r, "data", "seed", 0, &v) < 0) return -1;
+    if (find(r, "data", "seed")) s->data_seed = (uint64_t)v;
+    if (get_float(r, "data", "test_share", 0.0, 0.9, &s->test_share) < 0) return -1;
+    return 0;
+}
+
+/* data.weights: all three kinds, each >= 0, not all 0. */
+static int read_weights(reader *r, train_settings *s)
+{
+    if (!find(r, "data", "weights")) return 0;
+    double sum = 0;
+    for (int k = 0; k < QUAD_N_KINDS; k++) {
+        const char *key = quad_kind_key((quad_kind)k);
+        if (!find(r, "data.weights", key))
+            return fail_at(r, find(r, "data", "weights"),
+                           "data.weights: give all three kinds (two_roots, one_root, no_root; "
+                           "0 leaves one out); %s is missing%s",
+                           key, "");
+        if (get_float(r, "data.weights", key, 0.0, 1e6, &s->kind_weight[k]) < 0) return -1;
+        sum += s->kind_weight[k];
+    }
+    if (!(sum > 0))
+        return fail_at(r, find(r, "data", "weights"),
+                       "data.weights: at least one kind needs a weight above 0%s%s", "", "");
+    s->have_weights = 1;
+    return 0;
+}
+
+/* data.stream: needs a preset's distribution. */
+static int read_stream(reader *r, train_settings *s)
+{
+    config_setting_t *stream = find(r, "data", "stream");
+    if (!stream || !config_setting_get_bool(stream)) return 0;
+    if (s->train_tsv)
+        return fail_at(r, stream,
+                       "data.stream draws fresh equations from a preset: give data.preset, not "
+                       "train/test files%s%s",
+                       "", "");
+    s->stream = 1;
+    return 0;
+}
+
+/* data.stepwise: stages = [0, s1(, s2)], increasing; drop_first. */
+static int read_stepwise(reader *r, train_settings *s)
+{
+    config_setting_t *sw = find(r, "data", "stepwise");
+    if (!sw) return 0;
+    config_setting_t *st = config_setting_get_member(sw, "stages");
+    int n = st ? config_setting_length(st) : 0;
+    if (n < 2 || n > TRAIN_MAX_STAGES)
+        return fail_at(r, st ? st : sw,
+                       "data.stepwise.stages: give the first step of each stage, 2 or 3 of them "
+                       "starting at 0 (e.g. [0, 4000, 8000]; the last stage writes the spec's "
+                       "targets)%s%s",
+                       "", "");
+    for (int i = 0; i < n; i++) {
+        long long at = config_setting_get_int64_elem(st, i);
+        if ((i == 0 && at != 0) || (i > 0 && at <= (long long)s->stepwise.start[i - 1])) {
+            char buf[96];
+            snprintf(buf, sizeof buf, "%d is %lld", i + 1, at);
+            return fail_at(r, st,
+                           "data.stepwise.stages: entry %s; the stages start at 0 and increase "
+                           "strictly%s",
+                           buf, "");
+        }
+        s->stepwise.start[i] = (size_t)at;
+    }
+    s->stepwise.n = (size_t)n;
+    s->stepwise.drop_first = QUAD_SHOW_4AC;
+    const char *df = get_str(r, "data.stepwise", "drop_first");
+    if (!df || !strcmp(df, "4ac")) return 0;
+    if (!strcmp(df, "b2")) {
+        s->stepwise.drop_first = QUAD_SHOW_B2;
+        return 0;
+    }
+    return fail_at(r, find(r, "data.stepwise", "drop_first"),
+                   "data.stepwise.drop_first must be \"4ac\" or \"b2\" (got \"%s\")%s", df, "");
+}
+
+/* The data section: a preset or two files, then weights, stream, stepwise. */
+static int read_data(reader *r, train_settings *s)
+{
+    const char *trn = get_str(r, "data", "train"), *tst = get_str(r, "data", "test");
+    if (trn || tst ? read_data_files(r, s, trn, tst) : read_data_preset(r, s)) return -1;
+    if (read_weights(r, s) || read_stream(r, s) || read_stepwise(r, s)) return -1;
+    return 0;
+}
+
+/* The optimizer and schedule sections. */
+static int read_optimizer(reader *r, train_settings *s)
+{
+    if (get_float(r, "optimizer", "lr", 1e-12, 10.0, &s->sched.lr) < 0 ||
+        get_float(r, "optimizer", "beta1", 0.0, 0.999999, &s->opt.beta1) < 0 ||
+        get_float(r, "optimizer", "beta2", 0.0, 0.99999999, &s->opt.beta2) < 0 ||
+        get_float(r, "optimizer", "eps", 1e-30, 1.0, &s->opt.eps) < 0 ||
+        get_float(r, "optimizer", "weight_decay", 0.0, 10.0, &s->opt.weight_decay) < 0 ||
+        get_float(r, "optimizer", "clip", 0.0, 1e9, &s->opt.clip) < 0 ||
+        get_size(r, "schedule", "warmup", 0, &s->sched.warmup) < 0 ||
+        get_float(r, "schedule", "min_lr", 0.0, 10.0, &s->sched.min_lr) < 0)
+        return -1;
+    const char *decay = get_str(r, "schedule", "decay");
+    if (!decay) return 0;
+    if (!strcmp(decay, "cosine")) s->sched.decay = SCHED_COSINE;
+    else if (!strcmp(decay, "linear")) s->sched.decay = SCHED_LINEAR;
+    else if (!strcmp(decay, "constant")) s->sched.decay = SCHED_CONSTANT;
+    else
+        return fail_at(r, find(r, "schedule", "decay"),
+                       "schedule.decay must be \"cosine\", \"linear\" or \"constant\" (got "
+                       "\"%s\")%s",
+                       decay, "");
+    return 0;
+}
+
+/* The train section's loop: batch, threads, intervals, seed, and steps or
+ * epochs (exactly one). */
+static int read_loop(reader *r, train_settings *s)
+{
+    long long th = s->threads, v;
+    if (get_size(r, "train", "batch", 1, &s->batch) < 0 ||
+        get_int(r, "train", "threads", 1, &th) < 0 ||
+        get_size(r, "train", "eval_every", 0, &s->eval_every) < 0 ||
+        get_size(r, "train", "eval_n", 0, &s->eval_n) < 0 ||
+        get_size(r, "train", "checkpoint_every", 0, &s->checkpoint_every) < 0 ||
+        get_size(r, "train", "log_every", 1, &s->log_every) < 0)
+        return -1;
+    if (th > 256)
+        return fail_at(r, find(r, "train", "threads"), "train.threads: at most 256%s%s", "", "");
+    s->threads = (int)th;
+    if (get_int(r, "train", "seed", 0, &v) == 1) s->seed = (uint64_t)v;
+    s->train.dropout_seed = s->seed;
+    int ks = get_size(r, "train", "steps", 1, &s->steps);
+    int ke = get_size(r, "train", "epochs", 1, &s->epochs);
+    if (ks < 0 || ke < 0) return -1;
+    if (ks && ke)
+        return fail_at(r, find(r, "train", "epochs"), "train: give steps%s or epochs%s, not both",
+                       "", "");
+    if (!ks && !ke)
+        return fail_at(r, config_lookup(&r->cfg, "train"),
+                       "train: steps or epochs is required%s%s", "", "");
+    return 0;
+}
+
+/* The loss section (training-only options of the trainer) and train.out. */
+static int read_loss_and_out(reader *r, train_settings *s)
+{
+    double ls = 0.0;
+    if (get_float(r, "loss", "label_smoothing", 0.0, 0.999, &ls) < 0) return -1;
+    s->train.label_smoothing = (float)ls;
+    double aw = 0.0;
+    if (get_float(r, "loss", "aux_weight", 0.0, 100.0, &aw) < 0) return -1;
+    s->train.aux_weight = (float)aw;
+    const char *out = get_str(r, "train", "out");
+    if (out && util_blank(out))
+        return fail_at(r, find(r, "train", "out"), "train.out: an empty folder name%s%s", "", "");
+    if (out) s->out_dir = resolve(r->path, out);
+    return 0;
+}
+
+int train_settings_read(train_settings *s, const char *path, as_err *err)
+{
+    settings_defaults(s);
     reader r = {.path = path, .err = err};
     if (util_blank(path)) return as_errf(err, "the configuration file name is empty");
     if (util_need_file(path, "a libconfig training configuration, FILE.cfg", err)) return -1;
     config_init(&r.cfg);
     int rc = -1;
-    if (config_read_file(&r.cfg, path) != CONFIG_TRUE) {
+    if (config_read_file(&r.cfg, path) != CONFIG_TRUE)
         as_errf(err, "%s:%d: %s", path, config_error_line(&r.cfg), config_error_text(&r.cfg));
-        goto done;
-    }
-    if (check_structure(&r)) goto done;
-
-    /* model */
-    t5_config *c = &s->model;
-    long long v;
-    size_t heads_given = 0;
-    if (get_size(&r, "model", "d_model", 1, &c->d_model) < 0 ||
-        get_size(&r, "model", "d_ff", 1, &c->d_ff) < 0 ||
-        get_size(&r, "model", "num_layers", 1, &c->num_layers) < 0 ||
-        get_size(&r, "model", "relative_attention_num_buckets", 4, &c->rel_buckets) < 0 ||
-        get_size(&r, "model", "relative_attention_max_distance", 1, &c->rel_max_distance) < 0)
-        goto done;
-    c->num_decoder_layers = c->num_layers;
-    if (get_size(&r, "model", "num_decoder_layers", 1, &c->num_decoder_layers) < 0) goto done;
-    int hk = get_size(&r, "model", "num_heads", 1, &c->num_heads);
-    if (hk < 0) goto done;
-    heads_given = (size_t)hk;
-    int dk = get_size(&r, "model", "d_kv", 1, &c->d_kv);
-    if (dk < 0) goto done;
-    if (dk == 0) {
-        if (c->d_model % c->num_heads) {
-            config_setting_t *at = find(&r, "model", heads_given ? "num_heads" : "d_model");
-            char buf[128];
-            snprintf(buf, sizeof buf, "%zu is not divisible by num_heads = %zu", c->d_model,
-                     c->num_heads);
-            fail_at(&r, at, "d_model = %s; set d_kv or choose d_model as a multiple%s", buf,
-                    " of num_heads");
-            goto done;
-        }
-        c->d_kv = c->d_model / c->num_heads;
-    }
-    const char *ff = get_str(&r, "model", "feed_forward_proj");
-    if (ff) {
-        if (!strcmp(ff, "relu")) c->ff = T5_FF_RELU;
-        else if (!strcmp(ff, "gated-gelu")) c->ff = T5_FF_GATED_GELU;
-        else {
-            fail_at(&r, find(&r, "model", "feed_forward_proj"),
-                    "model.feed_forward_proj must be \"relu\" or \"gated-gelu\" (got \"%s\")%s",
-                    ff, "");
-            goto done;
-        }
-    }
-    config_setting_t *tie = find(&r, "model", "tie_word_embeddings");
-    if (tie) c->tie_word_embeddings = config_setting_get_bool(tie);
-    if (get_int(&r, "model", "init_seed", 0, &v) == 1) s->init_seed = (uint64_t)v;
-    double dr = 0.0;
-    int dk_rate = get_float(&r, "model", "dropout_rate", 0.0, 0.9, &dr);
-    if (dk_rate < 0) goto done;
-    if (dk_rate) c->dropout_rate = (double)(float)dr; /* else config.json keeps HF's 0.1, as before */
-    s->train.dropout = (float)dr;
-    if (t5_config_check(c, err)) {
-        config_setting_t *g = config_lookup(&r.cfg, "model");
-        as_errprefix(err, "%s:%d: model", path, line_of(g));
-        goto done;
-    }
-
-    /* data */
-    const char *preset = get_str(&r, "data", "preset");
-    const char *trn = get_str(&r, "data", "train"), *tst = get_str(&r, "data", "test");
-    if (trn || tst) {
-        if (preset) {
-            fail_at(&r, find(&r, "data", "preset"),
-                    "data: give either preset%s or train/test files%s, not both", "", "");
-            goto done;
-        }
-        if (!trn || !tst) {
-            fail_at(&r, find(&r, "data", trn ? "train" : "test"),
-                    "data: both train and test files are needed%s%s", "", "");
-            goto done;
-        }
-        if (util_blank(trn) || util_blank(tst)) {
-            fail_at(&r, find(&r, "data", util_blank(trn) ? "train" : "test"),
-                    "data.%s: an empty file name%s", util_blank(trn) ? "train" : "test", "");
-            goto done;
-        }
-        s->train_tsv = resolve(path, trn);
-        s->test_tsv = resolve(path, tst);
-        as_err fe;
-        if (util_need_file(s->train_tsv, "a TSV file of source<TAB>target lines", &fe)) {
-            fail_at(&r, find(&r, "data", "train"), "data.train: %s%s", fe.msg, "");
-            goto done;
-        }
-        if (util_need_file(s->test_tsv, "a TSV file of source<TAB>target lines", &fe)) {
-            fail_at(&r, find(&r, "data", "test"), "data.test: %s%s", fe.msg, "");
-            goto done;
-        }
-    } else {
-        if (preset) {
-            if (!quad_preset_find(preset)) {
-                fail_at(&r, find(&r, "data", "preset"),
-                        "data.preset: unknown preset \"%s\" (known: seed, small)%s", preset, "");
-                goto done;
-            }
-            snprintf(s->preset, sizeof s->preset, "%s", preset);
-        }
-        if (get_size(&r, "data", "n", 10, &s->data_n) < 0) goto done;
-        if (get_int(&r, "data", "seed", 0, &v) < 0) goto done;
-        if (find(&r, "data", "seed")) s->data_seed = (uint64_t)v;
-        if (get_float(&r, "data", "test_share", 0.0, 0.9, &s->test_share) < 0) goto done;
-    }
-
-    /* data.weights: all three kinds, each >= 0, not all 0 */
-    if (find(&r, "data", "weights")) {
-        double sum = 0;
-        for (int k = 0; k < QUAD_N_KINDS; k++) {
-            const char *key = quad_kind_key((quad_kind)k);
-            if (!find(&r, "data.weights", key)) {
-                fail_at(&r, find(&r, "data", "weights"),
-                        "data.weights: give all three kinds (two_roots, one_root, no_root; 0 "
-                        "leaves one out); %s is missing%s",
-                        key, "");
-                goto done;
-            }
-            if (get_float(&r, "data.weights", key, 0.0, 1e6, &s->kind_weight[k]) < 0) goto done;
-            sum += s->kind_weight[k];
-        }
-        if (!(sum > 0)) {
-            fail_at(&r, find(&r, "data", "weights"),
-                    "data.weights: at least one kind needs a weight above 0%s%s", "", "");
-            goto done;
-        }
-        s->have_weights = 1;
-    }
-
-    /* data.stream: needs a preset's distribution */
-    config_setting_t *stream = find(&r, "data", "stream");
-    if (stream && config_setting_get_bool(stream)) {
-        if (s->train_tsv) {
-            fail_at(&r, stream,
-                    "data.stream draws fresh equations from a preset: give data.preset, not "
-                    "train/test files%s%s",
-                    "", "");
-            goto done;
-        }
-        s->stream = 1;
-    }
-
-    /* data.stepwise: stages = [0, s1(, s2)], increasing; drop_first */
-    config_setting_t *sw = find(&r, "data", "stepwise");
-    if (sw) {
-        config_setting_t *st = config_setting_get_member(sw, "stages");
-        int n = st ? config_setting_length(st) : 0;
-        if (n < 2 || n > TRAIN_MAX_STAGES) {
-            fail_at(&r, st ? st : sw,
-                    "data.stepwise.stages: give the first step of each stage, 2 or 3 of them "
-                    "starting at 0 (e.g. [0, 4000, 8000]; the last stage writes the spec's "
-                    "targets)%s%s",
-                    "", "");
-            goto done;
-        }
-        for (int i = 0; i < n; i++) {
-            long long at = config_setting_get_int64_elem(st, i);
-            if ((i == 0 && at != 0) || (i > 0 && at <= (long long)s->stepwise.start[i - 1])) {
-                char buf[96];
-                snprintf(buf, sizeof buf, "%d is %lld", i + 1, at);
-                fail_at(&r, st,
-                        "data.stepwise.stages: entry %s; the stages start at 0 and increase "
-                        "strictly%s",
-                        buf, "");
-                goto done;
-            }
-            s->stepwise.start[i] = (size_t)at;
-        }
-        s->stepwise.n = (size_t)n;
-        s->stepwise.drop_first = QUAD_SHOW_4AC;
-        const char *df = get_str(&r, "data.stepwise", "drop_first");
-        if (df) {
-            if (!strcmp(df, "4ac")) s->stepwise.drop_first = QUAD_SHOW_4AC;
-            else if (!strcmp(df, "b2")) s->stepwise.drop_first = QUAD_SHOW_B2;
-            else {
-                fail_at(&r, find(&r, "data.stepwise", "drop_first"),
-                        "data.stepwise.drop_first must be \"4ac\" or \"b2\" (got \"%s\")%s", df,
-                        "");
-                goto done;
-            }
-        }
-    }
-
-    /* optimiser and schedule */
-    if (get_float(&r, "optimizer", "lr", 1e-12, 10.0, &s->sched.lr) < 0 ||
-        get_float(&r, "optimizer", "beta1", 0.0, 0.999999, &s->opt.beta1) < 0 ||
-        get_float(&r, "optimizer", "beta2", 0.0, 0.99999999, &s->opt.beta2) < 0 ||
-        get_float(&r, "optimizer", "eps", 1e-30, 1.0, &s->opt.eps) < 0 ||
-        get_float(&r, "optimizer", "weight_decay", 0.0, 10.0, &s->opt.weight_decay) < 0 ||
-        get_float(&r, "optimizer", "clip", 0.0, 1e9, &s->opt.clip) < 0 ||
-        get_size(&r, "schedule", "warmup", 0, &s->sched.warmup) < 0 ||
-        get_float(&r, "schedule", "min_lr", 0.0, 10.0, &s->sched.min_lr) < 0)
-        goto done;
-    const char *decay = get_str(&r, "schedule", "decay");
-    if (decay) {
-        if (!strcmp(decay, "cosine")) s->sched.decay = SCHED_COSINE;
-        else if (!strcmp(decay, "linear")) s->sched.decay = SCHED_LINEAR;
-        else if (!strcmp(decay, "constant")) s->sched.decay = SCHED_CONSTANT;
-        else {
-            fail_at(&r, find(&r, "schedule", "decay"),
-                    "schedule.decay must be \"cosine\", \"linear\" or \"constant\" (got \"%s\")%s",
-                    decay, "");
-            goto done;
-        }
-    }
-
-    /* loop */
-    long long th = s->threads;
-    if (get_size(&r, "train", "batch", 1, &s->batch) < 0 ||
-        get_int(&r, "train", "threads", 1, &th) < 0 ||
-        get_size(&r, "train", "eval_every", 0, &s->eval_every) < 0 ||
-        get_size(&r, "train", "eval_n", 0, &s->eval_n) < 0 ||
-        get_size(&r, "train", "checkpoint_every", 0, &s->checkpoint_every) < 0 ||
-        get_size(&r, "train", "log_every", 1, &s->log_every) < 0)
-        goto done;
-    if (th > 256) {
-        fail_at(&r, find(&r, "train", "threads"), "train.threads: at most 256%s%s", "", "");
-        goto done;
-    }
-    s->threads = (int)th;
-    if (get_int(&r, "train", "seed", 0, &v) == 1) s->seed = (uint64_t)v;
-    s->train.dropout_seed = s->seed;
-    int ks = get_size(&r, "train", "steps", 1, &s->steps);
-    int ke = get_size(&r, "train", "epochs", 1, &s->epochs);
-    if (ks < 0 || ke < 0) goto done;
-    if (ks && ke) {
-        fail_at(&r, find(&r, "train", "epochs"), "train: give steps%s or epochs%s, not both", "",
-                "");
-        goto done;
-    }
-    if (!ks && !ke) {
-        fail_at(&r, config_lookup(&r.cfg, "train"), "train: steps or epochs is required%s%s", "",
-                "");
-        goto done;
-    }
-    /* training-only options of the trainer */
-    double ls = 0.0;
-    if (get_float(&r, "loss", "label_smoothing", 0.0, 0.999, &ls) < 0) goto done;
-    s->train.label_smoothing = (float)ls;
-    double aw = 0.0;
-    if (get_float(&r, "loss", "aux_weight", 0.0, 100.0, &aw) < 0) goto done;
-    s->train.aux_weight = (float)aw;
-    const char *out = get_str(&r, "train", "out");
-    if (out && util_blank(out)) {
-        fail_at(&r, find(&r, "train", "out"), "train.out: an empty folder name%s%s", "", "");
-        goto done;
-    }
-    if (out) s->out_dir = resolve(path, out);
-    rc = 0;
-done:
+    else if (!check_structure(&r) && !read_model(&r, s) && !read_data(&r, s) &&
+             !read_optimizer(&r, s) && !read_loop(&r, s) && !read_loss_and_out(&r, s))
+        rc = 0;
     config_destroy(&r.cfg);
     if (rc) train_settings_free(s);
     return rc;
