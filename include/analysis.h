@@ -123,7 +123,8 @@ typedef struct {
 
 /* Add one map to s. kind decides the geometry (causal decoder self,
  * proportional cross diagonal); key_tokens (cols ids, may be NULL: all
- * classed AN_TC_OTHER) give the key classes. */
+ * classed AN_TC_OTHER, and stripes get no token classes) give the key
+ * classes. */
 void an_stats_add_map(an_head_stats *s, t5_attn_kind kind, const float *map, size_t rows,
                       size_t cols, size_t stride, const int *key_tokens);
 /* Turn the sums into means (idempotent). A head with no rows stays zero. */
@@ -134,6 +135,8 @@ typedef struct {
     size_t n_layers[AN_N_KINDS]; /* encoder layers for ENC_SELF, decoder layers otherwise */
     size_t n_heads;
     size_t n_traces;
+    int no_key_classes;          /* set for a model whose ids are not bytes (SentencePiece):
+                                    keys are all AN_TC_OTHER, not misread as bytes */
     an_head_stats *heads[AN_N_KINDS]; /* (n_layers[kind], n_heads) */
 } an_stats;
 
@@ -394,10 +397,22 @@ long an_greedy(t5_run *r, an_iv *iv, const int *src, size_t n_src, int *out, siz
 int an_forced(t5_run *r, an_iv *iv, const int *src, size_t n_src, const int *dec_in, size_t T,
               float *logits, as_err *err);
 
-/* A set of equations: source and target text, quad_kind of each, how many
+/* Reference outputs of a set of texts (report --raw): per example the
+ * tokens (eos included when there is one) that a model under an
+ * intervention is scored against. */
+typedef struct {
+    int **ids;     /* (count) arrays of n[i] ids */
+    size_t *n;
+    size_t count;
+} an_refs;
+
+/* A set of examples: source and target text, quad_kind of each, how many
  * threads score it (each with its own run; 0 or 1: the caller's run only;
  * scores do not depend on the thread count) and the model's tokenizer,
  * which encodes the sources and decodes the outputs (NULL: ByT5 bytes).
+ * With refs NULL the examples are equations and are scored with the task's
+ * scores; with refs set they are any text (tgt and kind may be NULL) and
+ * are scored against refs (see an_score_set).
  * Borrowed: everything must outlive the calls that take the set. */
 typedef struct {
     const char *const *src;
@@ -406,7 +421,16 @@ typedef struct {
     size_t n;
     size_t threads;
     const tok_vocab *tok;
+    const an_refs *refs;
 } an_examples;
+
+/* The references of ex on r: each target encoded with eos where ex->tgt
+ * has targets, else the unablated greedy output (at most the run's
+ * max_tgt - 1 tokens). Returns 0, or -1 with err naming the example (a
+ * source or target that does not fit, an empty output). Free with
+ * an_refs_free. */
+int an_refs_make(t5_run *r, const an_examples *ex, an_refs *out, as_err *err);
+void an_refs_free(an_refs *refs);
 
 /* text with eos in ex's tokenizer (NULL: ByT5) into ids: the count, or 0
  * when it does not fit cap ids (or the tokenizer refuses it). */
@@ -420,8 +444,13 @@ size_t an_decode(const tok_vocab *tok, const int *ids, size_t n, char *out, size
 /* Decode each source of ex under iv (at most the run's max_tgt - 1 tokens),
  * on r alone (ex->threads is not used), and score it against its target
  * with the task's scores (quad.h). out gets full solve, character accuracy
- * and answer accuracy (shares in [0, 1]). progress (may be NULL) is called
- * after each example. */
+ * and answer accuracy (shares in [0, 1]). With ex->refs set (raw text),
+ * out gets instead the mean log-likelihood per reference token in nats
+ * (teacher-forced), the share of reference tokens that are the argmax
+ * next token (teacher-forced agreement) and the share of examples whose
+ * greedy output is the reference exactly. All three fall when an
+ * intervention hurts, so drops (base - ablated) read the same way in both
+ * modes. progress (may be NULL) is called after each example. */
 typedef void (*an_progress_fn)(void *user, size_t done);
 int an_score_set(t5_run *r, an_iv *iv, const an_examples *ex, double out[3],
                  an_progress_fn progress, void *puser, as_err *err);

@@ -34,9 +34,14 @@ typedef void (*report_progress_fn)(void *user, const char *stage, size_t done, s
 typedef struct {
     const char *model_dir;  /* the model folder (resolved: no bundled-name lookup here) */
     const char *data;       /* a data-set file (source<TAB>target), or NULL: generate */
+    const char *raw;        /* or any text (report --raw): one input a line, or
+                               input<TAB>target; no task scores, no hypothesis,
+                               probes or patching; ablation scored against the
+                               target or the unablated greedy output */
     const char *preset;     /* with data NULL: the generator preset (seed, small) */
     const char *out;        /* the folder to write (created if needed) */
-    const char *example;    /* the equation of the per-example figures */
+    const char *example;    /* the equation of the per-example figures (raw: the
+                               input; NULL: the file's first line) */
     const char *ablation;   /* "zero" or "mean": what replaces an ablated head */
     size_t n;               /* equations for the statistics (1..1000000) */
     size_t seed;            /* generator seed and the random baseline's seed */

@@ -1,7 +1,7 @@
 /* ablate.c - causal checks through the attention hook: an intervention
  * (heads zeroed or replaced by their mean pattern, keys blocked) applied to
- * every attention event, greedy decoding and teacher forcing under it, and
- * scoring a set of equations with the task's three scores.
+ * every attention event, and greedy decoding and teacher forcing under it.
+ * Scoring a set of examples under it is in score.c.
  *
  * The experiments built on it (head importance, the special-symbol
  * hypothesis) are in experiment.c. Deliberately not here: anything that
@@ -271,39 +271,4 @@ size_t an_encode(const tok_vocab *tok, const char *text, int *ids, size_t cap)
 size_t an_decode(const tok_vocab *tok, const int *ids, size_t n, char *out, size_t cap)
 {
     return tok ? tok_decode(tok, ids, n, out, cap) : byt5_decode(ids, n, out, cap);
-}
-
-int an_score_set(t5_run *r, an_iv *iv, const an_examples *ex, double out[3],
-                 an_progress_fn progress, void *puser, as_err *err)
-{
-    size_t max_src = t5_run_max_src(r), max_len = t5_run_max_tgt(r) - 1;
-    int *src = xmalloc((max_src + 1) * sizeof *src), *gen = xmalloc((max_len + 1) * sizeof *gen);
-    size_t text_cap = AN_TEXT_PER_TOKEN * max_len + 8;
-    char *text = xmalloc(text_cap);
-    quad_scores sc;
-    memset(&sc, 0, sizeof sc);
-    int rc = 0;
-    for (size_t i = 0; i < ex->n; i++) {
-        size_t ns = an_encode(ex->tok, ex->src[i], src, max_src);
-        if (ns == 0) {
-            rc = as_errf(err, "example %zu: source of %zu bytes does not fit the run (%zu tokens)",
-                         i + 1, strlen(ex->src[i]), max_src);
-            break;
-        }
-        long g = an_greedy(r, iv, src, ns, gen, max_len, err);
-        if (g < 0) {
-            rc = as_errprefix(err, "example %zu", i + 1);
-            break;
-        }
-        an_decode(ex->tok, gen, (size_t)g, text, text_cap);
-        quad_scores_add(&sc, (quad_kind)ex->kind[i], ex->tgt[i], text);
-        if (progress) progress(puser, i + 1);
-    }
-    out[0] = quad_score_full(&sc.all);
-    out[1] = quad_score_chars(&sc.all);
-    out[2] = quad_score_answer(&sc.all);
-    free(src);
-    free(gen);
-    free(text);
-    return rc;
 }

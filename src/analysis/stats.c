@@ -221,7 +221,7 @@ void an_stats_add_map(an_head_stats *s, t5_attn_kind kind, const float *map, siz
         if (colmass[best] < 0) break;
         double m = colmass[best] / (double)n_all;
         stripe += m;
-        stripe_class[key_tokens ? an_token_class(key_tokens[best]) : AN_TC_OTHER] += m;
+        if (key_tokens) stripe_class[an_token_class(key_tokens[best])] += m;
         colmass[best] = -1; /* taken */
     }
     /* blocks: changes between consecutive valid rows, overlap of far rows */
@@ -334,7 +334,8 @@ void an_stats_add_trace(an_stats *s, const attn_trace *t)
                 size_t rows, cols, stride;
                 const float *m = trace_map(t, (t5_attn_kind)kind, l, h, &rows, &cols, &stride);
                 an_stats_add_map(an_stats_head(s, (t5_attn_kind)kind, l, h), (t5_attn_kind)kind,
-                                 m, rows, cols, stride, key_tokens(t, (t5_attn_kind)kind));
+                                 m, rows, cols, stride,
+                                 s->no_key_classes ? NULL : key_tokens(t, (t5_attn_kind)kind));
             }
     }
     s->n_traces++;

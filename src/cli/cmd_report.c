@@ -19,16 +19,24 @@ static void usage(FILE *f)
 {
     fprintf(f,
             "usage: attnscope report [--model DIR] [--data FILE | --preset P --n N] --out DIR\n"
+            "       attnscope report --model DIR --raw FILE --out DIR\n"
             "\n"
             "Run a model on a set of equations, measure every attention head and write\n"
             "DIR/report.md (per-head table, classes, importance, the findings with their\n"
             "numbers), DIR/heads.tsv and figures of every map type as PNG and SVG.\n"
+            "With --raw the inputs are any text, for any T5 (SentencePiece or ByT5).\n"
             "\n"
             "  -m, --model DIR        the model folder (default: the bundled model)\n"
             "  -d, --data FILE        equations from a data-set file (source<TAB>target);\n"
             "                         a held-out test.tsv gives honest scores\n"
             "  -p, --preset P         or generate them: seed or small (default seed)\n"
-            "  -n, --n N              equations for the statistics (default 100)\n"
+            "  -r, --raw FILE         or any text: one input a line, or input<TAB>target\n"
+            "                         (teacher forcing); head classes, value norms,\n"
+            "                         rollout and ablation scored by the target's\n"
+            "                         log-likelihood, or by agreement with the unablated\n"
+            "                         greedy output when there are no targets\n"
+            "  -n, --n N              equations (or --raw lines) for the statistics\n"
+            "                         (default 100)\n"
             "      --seed S           generator seed for --preset, and for the random\n"
             "                         baseline (default 1)\n"
             "      --importance-n N   equations for head ablation (default 20; 0 skips it)\n"
@@ -45,7 +53,7 @@ static void usage(FILE *f)
             "      --patch-n N        clean/corrupted pairs for activation patching\n"
             "                         (default 8; 0 skips it; ByT5 models)\n"
             "      --example EQ       the equation drawn in the per-example figures\n"
-            "                         (default " REPORT_EXAMPLE_EQ ")\n"
+            "                         (default " REPORT_EXAMPLE_EQ "; --raw: the first line)\n"
             "      --max-len N        longest decoded output in tokens (default %d)\n"
             "      --threads N        decoding threads for ablation and the hypothesis,\n"
             "                         one equation each (default: all cores)\n"
@@ -89,12 +97,14 @@ static void prog_cb(void *user, const char *stage, size_t done, size_t total)
 }
 
 /* One option of the table below; 0, or an exit status. */
-static int report_option(int c, char **argv, report_options *o, int *quiet, int *preset_given)
+static int report_option(int c, char **argv, report_options *o, int *quiet, int *preset_given,
+                         int *example_given)
 {
     unsigned bits;
     switch (c) {
     case 'm': return cli_parse_path(CMD, "--model", optarg, &o->model_dir) ? EXIT_USAGE : 0;
     case 'd': return cli_parse_path(CMD, "--data", optarg, &o->data) ? EXIT_USAGE : 0;
+    case 'r': return cli_parse_path(CMD, "--raw", optarg, &o->raw) ? EXIT_USAGE : 0;
     case 'p': o->preset = optarg, *preset_given = 1; return 0;
     case 'n': return cli_parse_size(CMD, "--n", optarg, &o->n) ? EXIT_USAGE : 0;
     case 's': return cli_parse_size(CMD, "--seed", optarg, &o->seed) ? EXIT_USAGE : 0;
@@ -113,7 +123,7 @@ static int report_option(int c, char **argv, report_options *o, int *quiet, int 
         cli_error(CMD, "--block-in takes a comma-separated list of enc, dec, cross; got '%s'",
                   optarg);
         return EXIT_USAGE;
-    case 'e': o->example = optarg; return 0;
+    case 'e': o->example = optarg, *example_given = 1; return 0;
     case 'o': return cli_parse_path(CMD, "--out", optarg, &o->out) ? EXIT_USAGE : 0;
     case 'q': *quiet = 1; return 0;
     case ':': cli_error(CMD, "option '%s' needs a value", argv[optind - 1]); return EXIT_USAGE;
@@ -127,6 +137,7 @@ int cmd_report(int argc, char **argv)
 {
     static const struct option opts[] = {
         {"model", required_argument, 0, 'm'},  {"data", required_argument, 0, 'd'},
+        {"raw", required_argument, 0, 'r'},
         {"preset", required_argument, 0, 'p'}, {"n", required_argument, 0, 'n'},
         {"seed", required_argument, 0, 's'},   {"importance-n", required_argument, 0, 'I'},
         {"ablation", required_argument, 0, 'A'}, {"hypothesis-n", required_argument, 0, 'Y'},
@@ -141,12 +152,12 @@ int cmd_report(int argc, char **argv)
     };
     report_options o;
     report_options_init(&o);
-    int preset_given = 0, quiet = 0, c, rc;
+    int preset_given = 0, example_given = 0, quiet = 0, c, rc;
     optind = 1;
     opterr = 0;
-    while ((c = getopt_long(argc, argv, ":m:d:p:n:o:qh", opts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, ":m:d:r:p:n:o:qh", opts, NULL)) != -1) {
         if (c == 'h') return usage(stdout), EXIT_OK;
-        if ((rc = report_option(c, argv, &o, &quiet, &preset_given))) return rc;
+        if ((rc = report_option(c, argv, &o, &quiet, &preset_given, &example_given))) return rc;
     }
     if (optind < argc) {
         cli_error(CMD, "unexpected argument '%s'", argv[optind]);
@@ -156,10 +167,11 @@ int cmd_report(int argc, char **argv)
         cli_error(CMD, "--out DIR is required (the folder for report.md and the figures)");
         return EXIT_USAGE;
     }
-    if (o.data && preset_given) {
-        cli_error(CMD, "give either --data or --preset, not both");
+    if ((o.data != NULL) + (o.raw != NULL) + preset_given > 1) {
+        cli_error(CMD, "give one of --data, --raw and --preset, not two");
         return EXIT_USAGE;
     }
+    if (o.raw && !example_given) o.example = NULL; /* the file's first line */
     as_err err = {{0}};
     if (report_check(&o, &err)) {
         cli_error(CMD, "%s", err.msg);

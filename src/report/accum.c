@@ -9,16 +9,20 @@
 
 #include "report_int.h"
 
-void rp_accum_init(rp_accum *a, const t5_model *m, size_t max_src, size_t max_tgt)
+void rp_accum_init(rp_accum *a, const t5_model *m, const tok_vocab *tok, size_t max_src,
+                   size_t max_tgt)
 {
     memset(a, 0, sizeof *a);
     a->m = m;
+    a->byte_classes = tok_kind_of(tok) == TOK_BYT5;
+    a->noun = "equations";
     a->L[0] = m->cfg.num_layers;
     a->L[1] = a->L[2] = m->cfg.num_decoder_layers;
     a->H = m->cfg.num_heads;
     a->max_src = max_src;
     a->max_tgt = max_tgt;
     a->stats = an_stats_new(a->L[0], a->L[1], a->H);
+    a->stats->no_key_classes = !a->byte_classes;
     an_means_init(&a->means, m, max_src, max_tgt);
     for (int k = 0; k < AN_N_KINDS; k++) {
         a->cls[k] = xcalloc(a->L[k], sizeof *a->cls[k]);
@@ -66,7 +70,8 @@ void rp_accum_trace(void *user, const attn_trace *t)
         for (size_t l = 0; l < a->L[k]; l++)
             for (size_t h = 0; h < a->H; h++) {
                 const float *m = trace_map(t, (t5_attn_kind)k, l, h, &rows, &cols, &stride);
-                an_grid_add_by_class(a->cls[k][l], m, rows, cols, stride, qtok(t, k), ktok(t, k));
+                if (a->byte_classes)
+                    an_grid_add_by_class(a->cls[k][l], m, rows, cols, stride, qtok(t, k), ktok(t, k));
                 an_grid_add(a->pos[k], m, rows, cols, stride);
             }
         trace_map(t, (t5_attn_kind)k, 0, 0, &rows, &cols, &stride);
@@ -79,7 +84,7 @@ void rp_accum_trace(void *user, const attn_trace *t)
         an_summary_map(t, kind, a->buf, &cols);
         an_grid_add(a->sum_pos[i], a->buf, L, cols, cols);
         /* by class: the mean attention one token of the class receives */
-        for (size_t l = 0; l < L; l++) {
+        for (size_t l = 0; l < L && a->byte_classes; l++) {
             double s[AN_TC_COUNT] = {0}, c[AN_TC_COUNT] = {0};
             for (size_t k = 0; k < cols; k++) {
                 an_tclass tc = an_token_class(t->src[k]);
@@ -96,7 +101,7 @@ void rp_accum_trace(void *user, const attn_trace *t)
         an_rollout(t, i == 0 ? T5_ATTN_ENC_SELF : T5_ATTN_DEC_SELF, a->buf, &n);
         an_grid_add(a->roll[i], a->buf, n, n, n);
     }
-    if (a->ex && a->traces < a->ex->n) {
+    if (a->ex && !a->ex->refs && a->ex->kind && a->traces < a->ex->n) {
         char text[4 * 4096 + 8];
         size_t n = t->n_tgt > 0 ? t->n_tgt - 1 : 0;
         an_decode(a->ex->tok, t->tgt + 1, n, text, sizeof text);

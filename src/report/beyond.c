@@ -29,12 +29,14 @@ static int norms_run(rp_beyond *b, const report_options *o, const t5_model *m,
     an_normcap_init(&nc, m, tn);
     b->w = an_stats_new(m->cfg.num_layers, m->cfg.num_decoder_layers, m->cfg.num_heads);
     b->nm = an_stats_new(m->cfg.num_layers, m->cfg.num_decoder_layers, m->cfg.num_heads);
+    b->w->no_key_classes = b->nm->no_key_classes = !b->byte_level;
     int *ids = xmalloc(max_src * sizeof *ids), rc = 0;
     t5_run_set_hook(run, NULL, NULL);
     for (size_t i = 0; i < n && !rc; i++) {
         size_t ns = an_encode(ex->tok, ex->src[i], ids, max_src);
         if (!ns) {
-            rc = as_errf(err, "equation %zu ('%s') does not fit", i + 1, ex->src[i]);
+            rc = as_errf(err, "%s %zu ('%s') does not fit", b->raw ? "input" : "equation", i + 1,
+                         ex->src[i]);
             break;
         }
         if (an_trace_run_norms(tw, &nc, run, ids, ns, NULL, 0, max_tgt - 1, err) < 0) rc = -1;
@@ -59,30 +61,40 @@ double rp_special_mass(const an_head_stats *s)
     return v;
 }
 
-/* One panel per kind and measure: the special-symbol mass of each head. */
+/* One panel per kind and measure: the special-symbol mass of each head
+ * (raw text, which has no special symbols: its stripe score). */
 static void norms_figure(rp_figs *F, const rp_beyond *b)
 {
+    const char *name = b->raw ? "norms_stripe" : "norms_special";
     float *data[6];
     an_panel p[6];
-    char title[6][64], base[4096];
+    char ptitle[6][64], base[4096];
     size_t np = 0;
     for (int k = 0; k < AN_N_KINDS; k++)
         for (int w = 0; w < 2; w++) {
             an_stats *st = w ? b->nm : b->w;
             size_t L = st->n_layers[k], H = st->n_heads;
             data[np] = xmalloc(L * H * sizeof(float));
-            for (size_t i = 0; i < L * H; i++) data[np][i] = (float)rp_special_mass(&st->heads[k][i]);
-            snprintf(title[np], sizeof title[np], "%s, %s", rp_kind_short(k), w ? "norms" : "weights");
-            p[np] = (an_panel){data[np], L, H, title[np], NULL, NULL, NULL};
+            for (size_t i = 0; i < L * H; i++) {
+                an_head_class c;
+                if (b->raw) an_classify(&st->heads[k][i], &c);
+                data[np][i] = (float)(b->raw ? c.stripe : rp_special_mass(&st->heads[k][i]));
+            }
+            snprintf(ptitle[np], sizeof ptitle[np], "%s, %s", rp_kind_short(k), w ? "norms" : "weights");
+            p[np] = (an_panel){data[np], L, H, ptitle[np], NULL, NULL, NULL};
             np++;
         }
-    rp_fig_base(F, "norms_special", base, sizeof base);
-    if (!F->failed && an_fig_heatmaps(base, "Mass on special-symbol keys per head (rows: layers, "
-                                            "columns: heads)\nattention weights vs value-weighted "
-                                            "maps ||a W_O v||", p, np, 2, 1.0f, 0, NULL, NULL,
-                                      F->err) == 0)
-        rp_fig_add(F, "norms_special", "The mass each head puts on special-symbol keys, on its "
-                                       "weights (left) and on its value-weighted maps (right)");
+    rp_fig_base(F, name, base, sizeof base);
+    char title[256];
+    snprintf(title, sizeof title, "%s per head (rows: layers, columns: heads)\nattention weights "
+                                  "vs value-weighted maps ||a W_O v||",
+             b->raw ? "Stripe score (mass on the 3 heaviest key columns)"
+                    : "Mass on special-symbol keys");
+    if (!F->failed && an_fig_heatmaps(base, title, p, np, 2, 1.0f, 0, NULL, NULL, F->err) == 0)
+        rp_fig_add(F, name, b->raw ? "The stripe score of each head, on its weights (left) and on "
+                                     "its value-weighted maps (right)"
+                                   : "The mass each head puts on special-symbol keys, on its "
+                                     "weights (left) and on its value-weighted maps (right)");
     else
         F->failed = 1;
     for (size_t i = 0; i < np; i++) free(data[i]);
@@ -256,12 +268,13 @@ int rp_beyond_run(rp_beyond *b, const report_options *o, const t5_model *m, cons
 {
     memset(b, 0, sizeof *b);
     b->byte_level = tok_kind_of(tok) == TOK_BYT5;
+    b->raw = o->raw != NULL;
     if (o->norm_n > 0) {
         if (norms_run(b, o, m, ex, run, max_src, max_tgt, err)) return -1;
         norms_figure(F, b);
         if (F->failed) return -1;
     }
-    if (!b->byte_level) return 0; /* probes and patching read the task's characters */
+    if (!b->byte_level || b->raw) return 0; /* probes and patching read the task's characters */
     if (o->probe_n > 0 && probe_run(b, o, m, F, err)) return -1;
     if (o->patch_n > 0) {
         if (patch_run(b, o, m, ex, err)) return -1;

@@ -39,10 +39,12 @@ static void norms_section(FILE *f, const rp_beyond *b, size_t *survive, size_t *
                "A weight says where a head looks, not what it moves: a key with a small value "
                "vector adds almost nothing however much weight it gets (Kobayashi et al. 2020). "
                "Each head is classified again on its value-weighted maps ||a_ij W_O v_j|| (each "
-               "row normalised like the weights), over the first %zu equations, decoded greedily.\n\n",
-            b->norm_n);
-    fprintf(f, "| head | class on weights | class on norms | special-symbol mass, weights | on norms |\n"
-               "|---|---|---|---|---|\n");
+               "row normalised like the weights), over the first %zu %s, decoded greedily.\n\n",
+            b->norm_n, b->raw ? "inputs" : "equations");
+    if (b->raw) fprintf(f, "| head | class on weights | class on norms |\n|---|---|---|\n");
+    else
+        fprintf(f, "| head | class on weights | class on norms | special-symbol mass, weights | on norms |\n"
+                   "|---|---|---|---|---|\n");
     for (int k = 0; k < AN_N_KINDS; k++)
         for (size_t i = 0; i < b->w->n_layers[k] * b->w->n_heads; i++) {
             an_head_class cw, cn;
@@ -52,15 +54,19 @@ static void norms_section(FILE *f, const rp_beyond *b, size_t *survive, size_t *
             same += cw.cls == cn.cls;
             all++;
             if (k != T5_ATTN_DEC_SELF) ws += sw, ns += sn, src_heads++;
-            fprintf(f, "| %s L%zu H%zu | %s | %s | %.2f | %.2f |\n", rp_kind_short(k),
-                    i / b->w->n_heads, i % b->w->n_heads, cw.label, cn.label, sw, sn);
+            fprintf(f, "| %s L%zu H%zu | %s | %s |", rp_kind_short(k), i / b->w->n_heads,
+                    i % b->w->n_heads, cw.label, cn.label);
+            if (b->raw) fprintf(f, "\n");
+            else fprintf(f, " %.2f | %.2f |\n", sw, sn);
         }
     *w_share = src_heads ? ws / (double)src_heads : NAN;
     *n_share = src_heads ? ns / (double)src_heads : NAN;
-    fprintf(f, "\n%zu of %zu heads keep their class under the norm. Over the heads that read the "
-               "source (encoder self and cross), the special symbols get %.3f of the attention "
-               "weight and %.3f of the value-weighted contribution.\n\n",
-            same, all, *w_share, *n_share);
+    fprintf(f, "\n%zu of %zu heads keep their class under the norm.", same, all);
+    if (!b->raw)
+        fprintf(f, " Over the heads that read the source (encoder self and cross), the special "
+                   "symbols get %.3f of the attention weight and %.3f of the value-weighted "
+                   "contribution.", *w_share, *n_share);
+    fprintf(f, "\n\n");
     fprintf(f, "The stripe heads (class on weights: vertical stripes). A stripe *survives* when "
                "the head is still striped on its value-weighted maps (the %d heaviest columns "
                "hold at least %.2f of a row there too), and *vanishes* otherwise.\n\n"
@@ -84,9 +90,10 @@ static void norms_section(FILE *f, const rp_beyond *b, size_t *survive, size_t *
                     i / b->w->n_heads, i % b->w->n_heads, names, cw.stripe, cn.stripe, cn.label,
                     ok ? "survive" : "vanish");
         }
-    fprintf(f, "\nOf the %zu stripe heads with a special symbol among their stripes, %zu keep "
-               "their stripes under the value norm.\n",
-            *total, *survive);
+    if (!b->raw)
+        fprintf(f, "\nOf the %zu stripe heads with a special symbol among their stripes, %zu keep "
+                   "their stripes under the value norm.\n",
+                *total, *survive);
 }
 
 /* The probe section; returns the comparison for D in the encoder: 1 when a
@@ -214,6 +221,12 @@ void rp_beyond_write(FILE *f, const rp_beyond *b, const an_hypothesis *hys, size
     if (b->norm_n) {
         norms_section(f, b, &survive, &total, &ws, &ns);
         if (total) v_norm = 2 * survive > total ? 1 : survive ? 2 : 0;
+    }
+    if (b->raw) {
+        fprintf(f, "\nProbes, activation patching and the verdict on the study's hypothesis "
+                   "(that the special symbols store intermediate results) are made for the "
+                   "quadratic task's equations; on raw text (`--raw`) they are not run.\n\n");
+        return;
     }
     if (!b->byte_level)
         fprintf(f, "\nProbes and patching read the task's characters and need a byte-level "

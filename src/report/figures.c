@@ -291,15 +291,15 @@ static void head_stat_figures(rp_figs *F, rp_accum *a)
         an_panel p = {off, n, AN_N_OFFSETS, NULL, (const char *const *)rl, (const char *const *)ol, NULL};
         snprintf(name, sizeof name, "offsets_%s", rp_kind_short(k));
         snprintf(title, sizeof title,
-                 "%s: attention mass per relative offset%s, each head, %zu equations",
+                 "%s: attention mass per relative offset%s, each head, %zu %s",
                  rp_kind_long(k), k == T5_ATTN_CROSS ? " (k - proportional diagonal)" : " (k - q)",
-                 a->traces);
+                 a->traces, a->noun);
         heatmaps(F, name, title, &p, 1, 1, 0, 12);
         an_panel pc = {cls, n, AN_TC_COUNT, NULL, (const char *const *)rl, cl, NULL};
         snprintf(name, sizeof name, "keyclass_%s", rp_kind_short(k));
-        snprintf(title, sizeof title, "%s: attention mass per key token class, each head, %zu equations",
-                 rp_kind_long(k), a->traces);
-        heatmaps(F, name, title, &pc, 1, 1, 0, 12);
+        snprintf(title, sizeof title, "%s: attention mass per key token class, each head, %zu %s",
+                 rp_kind_long(k), a->traces, a->noun);
+        if (a->byte_classes) heatmaps(F, name, title, &pc, 1, 1, 0, 12);
         free_labels(rl, n);
         free_labels(ol, AN_N_OFFSETS);
         free(off);
@@ -337,9 +337,9 @@ void rp_class_figure(rp_figs *F, rp_accum *a)
     }
     char title[512];
     snprintf(title, sizeof title,
-             "the class of every head, %zu equations\nD clear diagonal (offset), B blurred diagonal "
+             "the class of every head, %zu %s\nD clear diagonal (offset), B blurred diagonal "
              "(centre), V vertical stripes, S sparse squares, H heterogeneous",
-             a->traces);
+             a->traces, a->noun);
     heatmaps(F, "classes", title, p, AN_N_KINDS, AN_N_KINDS, -1, 26);
     for (int k = 0; k < AN_N_KINDS; k++) {
         free(d[k]);
@@ -363,14 +363,15 @@ void rp_aggregate_figures(rp_figs *F, rp_accum *a)
             an_panel p = {d, rows, cols, NULL, (const char *const *)rl, (const char *const *)cl, NULL};
             snprintf(name, sizeof name, "avg_%s_position", rp_kind_short(k));
             snprintf(title, sizeof title,
-                     "%s averaged over layers, heads and %zu equations, aligned by position",
-                     rp_kind_long(k), a->traces);
+                     "%s averaged over layers, heads and %zu %s, aligned by position",
+                     rp_kind_long(k), a->traces, a->noun);
             heatmaps(F, name, title, &p, 1, 1, 0, rows > 60 || cols > 60 ? 5 : 8);
             free_labels(rl, rows);
             free_labels(cl, cols);
             free(d);
         }
         /* by class, per layer */
+        if (!a->byte_classes) continue;
         size_t L = a->L[k], C = AN_TC_COUNT;
         float *d = xcalloc(L * C * C + 1, sizeof *d), *full = xcalloc(C * C, sizeof *full);
         an_panel *p = xcalloc(L, sizeof *p);
@@ -385,8 +386,8 @@ void rp_aggregate_figures(rp_figs *F, rp_accum *a)
         }
         snprintf(name, sizeof name, "avg_%s_class", rp_kind_short(k));
         snprintf(title, sizeof title,
-                 "%s by token class, mean over heads and %zu equations\n(row: query class, column: key class)",
-                 rp_kind_long(k), a->traces);
+                 "%s by token class, mean over heads and %zu %s\n(row: query class, column: key class)",
+                 rp_kind_long(k), a->traces, a->noun);
         if (L && p[0].rows && p[0].cols) heatmaps(F, name, title, p, L, L > 4 ? 4 : L, 0, 14);
         free(d);
         free(full);
@@ -395,7 +396,7 @@ void rp_aggregate_figures(rp_figs *F, rp_accum *a)
         free(cl);
         free(lt);
     }
-    for (int i = 0; i < 2; i++) {
+    for (int i = 0; i < 2 && a->byte_classes; i++) {
         t5_attn_kind kind = i == 0 ? T5_ATTN_ENC_SELF : T5_ATTN_CROSS;
         size_t L = a->L[kind], C = AN_TC_COUNT, nr, nc;
         float *full = xcalloc(L * C + 1, sizeof *full), *d = xcalloc(L * C + 1, sizeof *d);
@@ -406,8 +407,8 @@ void rp_aggregate_figures(rp_figs *F, rp_accum *a)
         an_panel p = {d, nr, nc, NULL, (const char *const *)ll, cl, NULL};
         snprintf(name, sizeof name, "summary_%s_class", rp_kind_short(kind));
         snprintf(title, sizeof title,
-                 "summary by class: attention one token of each class receives per layer\n(%s, sum over heads, %zu equations)",
-                 rp_kind_long(kind), a->traces);
+                 "summary by class: attention one token of each class receives per layer\n(%s, sum over heads, %zu %s)",
+                 rp_kind_long(kind), a->traces, a->noun);
         heatmaps(F, name, title, &p, 1, 1, 0, 16);
         free_labels(ll, L);
         free(cl);
@@ -429,10 +430,18 @@ static char *drop_text(double v)
     return xstrdup(buf);
 }
 
+rp_scores rp_score_names(const an_examples *ex)
+{
+    if (!ex->refs) return (rp_scores){{"full solve", "character accuracy", "answer accuracy"}, 1};
+    return (rp_scores){{"log-likelihood per token", "next-token agreement", "exact match"},
+                       ex->tgt ? 0 : 1};
+}
+
 void rp_importance_figure(rp_figs *F, const rp_accum *a, const an_importance *imp,
                           const char *ablation, size_t n)
 {
-    /* character-accuracy drop per kind, layers x heads */
+    /* the main score's drop per kind, layers x heads */
+    rp_scores sn = rp_score_names(a->ex);
     float *d[AN_N_KINDS];
     an_panel p[AN_N_KINDS];
     char **hl = number_labels(a->H, "H");
@@ -442,7 +451,7 @@ void rp_importance_figure(rp_figs *F, const rp_accum *a, const an_importance *im
         d[k] = xcalloc(a->L[k] * a->H + 1, sizeof *d[k]);
         it[k] = xcalloc(a->L[k] * a->H + 1, sizeof *it[k]);
         for (size_t i = 0; i < a->L[k] * a->H; i++) {
-            double v = imp->drop[k][i * 3 + 1];
+            double v = imp->drop[k][i * 3 + sn.main];
             d[k][i] = v > 0 ? (float)v : 0;
             it[k][i] = drop_text(v);
         }
@@ -453,8 +462,10 @@ void rp_importance_figure(rp_figs *F, const rp_accum *a, const an_importance *im
     }
     char title[256];
     snprintf(title, sizeof title,
-             "head importance: character accuracy lost when one head is ablated\n(%s ablation, %zu equations)",
-             ablation, n);
+             "head importance: %s lost when one head is ablated\n(%s ablation, %zu %s%s)",
+             sn.name[sn.main], ablation, n, a->noun,
+             !a->ex->refs ? "" : a->ex->tgt ? ", scored on the targets"
+                                            : ", scored against the unablated greedy outputs");
     heatmaps(F, "importance", title, p, AN_N_KINDS, AN_N_KINDS, 0, 28);
     for (int k = 0; k < AN_N_KINDS; k++)
         free(d[k]), free_labels(ll[k], a->L[k]), free_labels(it[k], a->L[k] * a->H);

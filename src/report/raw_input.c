@@ -1,5 +1,5 @@
 /* raw_input.c - the input file of `attnscope report --raw` (issue 18,
- * section 7; NOT wired into report_run yet): one input a line, or
+ * section 7; report.c reads it for --raw): one input a line, or
  * "input<TAB>target" for teacher forcing; every line of a file has a target
  * or none does. Bad input names the file and the line.
  *

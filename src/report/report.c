@@ -75,6 +75,8 @@ int report_check(const report_options *o, as_err *err)
                        o->probe_n);
     if (o->patch_n > 10000) return as_errf(err, "--patch-n must be 0..10000, got %zu", o->patch_n);
     if (o->threads > 256) return as_errf(err, "--threads must be 1..256, got %zu", o->threads);
+    if (o->raw && o->data) return as_errf(err, "give --raw or --data, not both");
+    if (o->raw) return o->out && *o->out ? 0 : as_errf(err, "no output folder");
     if (!o->data && !quad_preset_find(o->preset ? o->preset : ""))
         return as_errf(err, "unknown preset '%s' (the presets are seed and small)",
                        o->preset ? o->preset : "");
@@ -90,21 +92,23 @@ int report_check(const report_options *o, as_err *err)
 /* ---- the equations -------------------------------------------------------- */
 
 typedef struct {
-    char **src, **tgt;
-    int *kind;
+    char **src, **tgt;       /* tgt NULL: raw text without targets */
+    int *kind;               /* NULL for raw text */
     size_t n;
-    quad_dataset ds;
+    quad_dataset ds;         /* --data: the strings live here */
+    rp_raw_set raw;          /* --raw: or here */
 } example_set;
 
 static void examples_free(example_set *e)
 {
-    if (e->src && !e->ds.ex) {
+    if (e->src && !e->ds.ex && !e->raw.n) {
         for (size_t i = 0; i < e->n; i++) free(e->src[i]), free(e->tgt[i]);
     }
     free(e->src);
     free(e->tgt);
     free(e->kind);
     quad_ds_free(&e->ds);
+    rp_raw_free(&e->raw);
 }
 
 static void examples_alloc(example_set *e, size_t n)
@@ -115,9 +119,24 @@ static void examples_alloc(example_set *e, size_t n)
     e->kind = xcalloc(n, sizeof *e->kind);
 }
 
+/* report --raw: the file's lines, borrowed from e->raw. */
+static int load_raw(const report_options *o, example_set *e, as_err *err)
+{
+    if (rp_raw_read(o->raw, o->n, &e->raw, err)) return -1;
+    e->n = e->raw.n;
+    e->src = xcalloc(e->n, sizeof *e->src);
+    memcpy(e->src, e->raw.input, e->n * sizeof *e->src);
+    if (e->raw.has_target) {
+        e->tgt = xcalloc(e->n, sizeof *e->tgt);
+        memcpy(e->tgt, e->raw.target, e->n * sizeof *e->tgt);
+    }
+    return 0;
+}
+
 static int load_examples(const report_options *o, example_set *e, as_err *err)
 {
     memset(e, 0, sizeof *e);
+    if (o->raw) return load_raw(o, e, err);
     if (o->data) {
         if (quad_ds_read(o->data, o->n, &e->ds, err)) return -1;
         if (e->ds.n == 0) return as_errf(err, "%s: no examples", o->data);
@@ -190,17 +209,57 @@ typedef struct {
     size_t n_hy;
     rp_figs F;
     rp_beyond B;
+    an_refs refs;            /* raw: what ablation is scored against */
+    double raw_base[3];      /* raw: an_score_set's scores without ablation */
     an_trace_classes tc;
     stage_progress prog;
 } run_state;
 
-/* Model, equations, sizes and buffers. */
-static int setup(run_state *s, as_err *err)
+/* The tokens of text in the model's tokenizer, eos included; 0 with err
+ * (what names the text) when it has more than cap. */
+static size_t token_count(const tok_vocab *tok, const char *text, size_t cap, const char *what,
+                          as_err *err)
 {
-    if (t5_load_mapped(&s->m, s->o.model_dir, err)) return -1;
-    s->tok = tok_open(s->o.model_dir, err);
-    if (!s->tok) return -1;
-    if (load_examples(&s->o, &s->es, err)) return -1;
+    int *ids = xmalloc((cap + 1) * sizeof *ids);
+    size_t n = tok_encode(tok, text, ids, cap);
+    free(ids);
+    if (n == 0 || n > cap)
+        return as_errf(err, "%s: %zu tokens, more than the %zu the report takes", what, n, cap), 0;
+    return n;
+}
+
+/* report --raw: the example and the run's sizes from the lines' tokens. */
+static int raw_sizes(run_state *s, as_err *err)
+{
+    const rp_raw_set *r = &s->es.raw;
+    s->max_src = 1;
+    s->max_tgt = s->o.max_len + 1;
+    char what[4200];
+    for (size_t i = 0; i < r->n; i++) {
+        snprintf(what, sizeof what, "%s:%zu: the input", s->o.raw, r->line[i]);
+        size_t n = token_count(s->tok, r->input[i], REPORT_MAX_SRC, what, err);
+        if (!n) return -1;
+        if (n > s->max_src) s->max_src = n;
+        if (!r->has_target) continue;
+        snprintf(what, sizeof what, "%s:%zu: the target", s->o.raw, r->line[i]);
+        n = token_count(s->tok, r->target[i], 4096, what, err);
+        if (!n) return -1;
+        if (n + 1 > s->max_tgt) s->max_tgt = n + 1;
+    }
+    const char *ex = s->o.example ? s->o.example : s->es.src[0];
+    if (strlen(ex) >= sizeof s->example)
+        return as_errf(err, "--example of %zu bytes is too long", strlen(ex));
+    snprintf(s->example, sizeof s->example, "%s", ex);
+    size_t n = token_count(s->tok, s->example, REPORT_MAX_SRC, "--example", err);
+    if (!n) return -1;
+    if (n > s->max_src) s->max_src = n;
+    return 0;
+}
+
+/* Equations: the example and the sizes from their bytes (ByT5: a token a
+ * byte). */
+static int equation_sizes(run_state *s, as_err *err)
+{
     example_text(s->o.example, s->example, sizeof s->example);
     s->max_src = strlen(s->example) + 1;
     for (size_t i = 0; i < s->es.n; i++)
@@ -209,21 +268,43 @@ static int setup(run_state *s, as_err *err)
         return as_errf(err, "a source of %zu bytes is longer than %d", s->max_src - 1,
                        REPORT_MAX_SRC - 1);
     s->max_tgt = s->o.max_len + 1;
+    return 0;
+}
+
+/* Model, equations, sizes and buffers. */
+static int setup(run_state *s, as_err *err)
+{
+    if (t5_load_mapped(&s->m, s->o.model_dir, err)) return -1;
+    s->tok = tok_open(s->o.model_dir, err);
+    if (!s->tok) return -1;
+    if (load_examples(&s->o, &s->es, err)) return -1;
+    if (s->o.raw ? raw_sizes(s, err) : equation_sizes(s, err)) return -1;
     if (util_mkdir_p(s->o.out, err)) return -1;
     s->run = t5_run_new(&s->m, s->max_src, s->max_tgt);
     s->t = trace_new(&s->m, s->max_src, s->max_tgt);
-    rp_accum_init(&s->acc, &s->m, s->max_src, s->max_tgt);
+    rp_accum_init(&s->acc, &s->m, s->tok, s->max_src, s->max_tgt);
+    if (s->o.raw) s->acc.noun = "inputs";
     size_t threads = s->o.threads ? s->o.threads : (size_t)omp_get_max_threads();
     if (threads > 1) openblas_set_num_threads(1); /* threads are per equation */
     s->ex = (an_examples){(const char *const *)s->es.src, (const char *const *)s->es.tgt,
-                          s->es.kind, s->es.n, threads, s->tok};
+                          s->es.kind, s->es.n, threads, s->tok, NULL};
     return 0;
+}
+
+/* report --raw: the references ablation is scored against, and the scores
+ * without ablation. */
+static int raw_stage(run_state *s, as_err *err)
+{
+    stage_start(&s->prog, s->es.tgt ? "scoring the targets" : "greedy references", s->es.n);
+    if (an_refs_make(s->run, &s->ex, &s->refs, err)) return -1;
+    s->ex.refs = &s->refs;
+    return an_score_examples(s->run, NULL, &s->ex, s->raw_base, stage_cb, &s->prog, err);
 }
 
 /* 1. every equation, captured; 2. the example's figures and the aggregates. */
 static int trace_stage(run_state *s, as_err *err)
 {
-    stage_start(&s->prog, "tracing equations", s->es.n);
+    stage_start(&s->prog, s->o.raw ? "tracing inputs" : "tracing equations", s->es.n);
     s->acc.ex = &s->ex;
     an_collector c = {NULL, rp_accum_trace, &s->acc, stage_cb, &s->prog};
     if (an_collect(s->run, &s->ex, s->t, &c, err)) return -1;
@@ -302,6 +383,7 @@ static int beyond_stage(run_state *s, as_err *err)
 static void teardown(run_state *s)
 {
     rp_beyond_free(&s->B);
+    an_refs_free(&s->refs);
     an_trace_classes_free(&s->tc);
     if (s->have_imp) an_importance_free(&s->imp);
     for (size_t i = 0; i < s->n_hy; i++) an_hypothesis_free(&s->hy[i]);
@@ -326,13 +408,14 @@ int report_run(const report_options *opts, report_result *res, as_err *err)
     s->prog.o = &s->o;
     s->F = (rp_figs){s->o.out, NULL, 0, 0, err, 0};
     int rc = setup(s, err);
+    if (!rc && s->o.raw) rc = raw_stage(s, err);
     if (!rc) rc = trace_stage(s, err);
     if (!rc && s->o.imp_n > 0) rc = importance_stage(s, err);
-    if (!rc && s->o.hyp_n > 0) rc = hypothesis_stage(s, err);
+    if (!rc && s->o.hyp_n > 0 && !s->o.raw) rc = hypothesis_stage(s, err);
     if (!rc) rc = beyond_stage(s, err);
     if (!rc) {
         rp_results r = {&s->o, &s->m, &s->ex, &s->acc, s->have_imp ? &s->imp : NULL, s->o.imp_n,
-                        s->hy, s->n_hy, &s->F, &s->B, util_now() - t0};
+                        s->hy, s->n_hy, &s->F, &s->B, util_now() - t0, s->raw_base};
         rc = rp_write(&r, err);
     }
     if (!rc && res) *res = (report_result){s->F.n, util_now() - t0};

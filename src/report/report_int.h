@@ -31,10 +31,15 @@ typedef struct {
     float *buf;                     /* scratch, max(max_src, max_tgt)^2 */
     size_t traces;
     const an_examples *ex;          /* the equations, in the order they are traced */
-    quad_scores scores;             /* of the traced (greedy) outputs */
+    quad_scores scores;             /* of the traced (greedy) outputs; not for raw text */
+    int byte_classes;               /* ids are ByT5 bytes: token classes mean something */
+    const char *noun;               /* "equations", or "inputs" for raw text */
 } rp_accum;
 
-void rp_accum_init(rp_accum *a, const t5_model *m, size_t max_src, size_t max_tgt);
+/* tok: the model's tokenizer (a SentencePiece model's ids have no token
+ * classes: the by-class sums stay empty and their figures are not drawn). */
+void rp_accum_init(rp_accum *a, const t5_model *m, const tok_vocab *tok, size_t max_src,
+                   size_t max_tgt);
 void rp_accum_free(rp_accum *a);
 /* an_collect's callback: add one trace (user is the rp_accum). */
 void rp_accum_trace(void *user, const attn_trace *t);
@@ -57,6 +62,17 @@ typedef struct {
 } rp_figs;
 
 const char *rp_kind_short(int k);  /* "enc", "dec", "cross" */
+
+/* The three scores of an_score_set and the one that ranks heads: the
+ * task's (full solve, character accuracy, answer accuracy; ranked by
+ * characters) or raw text's (log-likelihood per token, next-token
+ * agreement, exact match; ranked by the target's log-likelihood, or by
+ * agreement with the greedy output when there is no target). */
+typedef struct {
+    const char *name[3];
+    int main;
+} rp_scores;
+rp_scores rp_score_names(const an_examples *ex);
 const char *rp_kind_long(int k);   /* "encoder self-attention", ... */
 
 /* Record a figure written as dir/name.{png,svg}; the caption is made one line. */
@@ -95,6 +111,7 @@ typedef struct {
 /* What the sections beyond attention weights measured. */
 typedef struct {
     int byte_level;           /* probes and patching need a ByT5 model */
+    int raw;                  /* report --raw: any text, so no probes or patching */
     size_t norm_n;            /* equations of the value-norm pass (0: skipped) */
     an_stats *w, *nm;         /* the same greedy runs, on weights and on norms */
     int have_probe;
@@ -128,7 +145,7 @@ double rp_patch_mean(const rp_beyond *b, int which, int s, int c, size_t row, in
  * (hys: the ablation experiments, n_hy of them). */
 void rp_beyond_write(FILE *f, const rp_beyond *b, const an_hypothesis *hys, size_t n_hy);
 
-/* ---- report --raw's input (raw_input.c; not wired in yet) ------------------ */
+/* ---- report --raw's input (raw_input.c) -------------------------------- */
 
 typedef struct {
     char **input, **target;   /* (n) into buf; target NULL when the file has none */
@@ -159,6 +176,7 @@ typedef struct {
     const rp_figs *F;
     const rp_beyond *B;      /* NULL: nothing beyond attention weights */
     double seconds;
+    const double *raw_base;  /* report --raw: the three scores without ablation */
 } rp_results;
 
 int rp_write(const rp_results *r, as_err *err);

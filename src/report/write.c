@@ -20,12 +20,13 @@ typedef struct {
     an_head_stats *s;
     double drop[3];
     int have_drop;
+    double key;      /* the drop of the score that ranks heads (rp_scores.main) */
 } head_rec;
 
 static int cmp_drop(const void *x, const void *y)
 {
     const head_rec *a = *(const head_rec *const *)x, *b = *(const head_rec *const *)y;
-    if (a->drop[1] != b->drop[1]) return a->drop[1] < b->drop[1] ? 1 : -1;
+    if (a->key != b->key) return a->key < b->key ? 1 : -1;
     return 0;
 }
 
@@ -175,29 +176,37 @@ static void findings_specials(FILE *f, const head_rec *recs, size_t nrec,
 }
 
 /* The heads whose ablation costs the most. */
-static void findings_importance(FILE *f, const head_rec *recs, size_t nrec,
-                                const an_importance *imp, const char *ablation, size_t imp_n)
+static void findings_importance(FILE *f, head_rec *recs, size_t nrec, const rp_results *r)
 {
+    const an_importance *imp = r->imp;
+    rp_scores sn = rp_score_names(r->ex);
+    int m = sn.main;
+    /* what "matters" means: a hundredth of a share, or of a nat per token */
     const head_rec **order = xmalloc(nrec * sizeof *order);
-    for (size_t i = 0; i < nrec; i++) order[i] = &recs[i];
+    for (size_t i = 0; i < nrec; i++) recs[i].key = recs[i].drop[m], order[i] = &recs[i];
     qsort(order, nrec, sizeof *order, cmp_drop);
     size_t big = 0;
-    for (size_t i = 0; i < nrec; i++) big += order[i]->drop[1] > 0.01;
-    fprintf(f,
-            "- **Heads that matter** (%s ablation of one head at a time, %zu equations; "
-            "without ablation: full solve %.3f, character accuracy %.3f, answer accuracy %.3f): "
-            "%zu of %zu heads lower character accuracy by more than 0.01.",
-            ablation, imp_n, imp->base[0], imp->base[1], imp->base[2], big, nrec);
+    for (size_t i = 0; i < nrec; i++) big += order[i]->drop[m] > 0.01;
+    fprintf(f, "- **Heads that matter** (%s ablation of one head at a time, %zu %s", r->o->ablation,
+            r->imp_n, r->a->noun);
+    if (r->ex->refs)
+        fprintf(f, ", scored %s", r->ex->tgt ? "on each input's target (teacher-forced)"
+                                               : "against the unablated model's greedy output");
+    fprintf(f, "; without ablation: %s %.3f, %s %.3f, %s %.3f): %zu of %zu heads lower %s by "
+               "more than 0.01.",
+            sn.name[0], imp->base[0], sn.name[1], imp->base[1], sn.name[2], imp->base[2], big, nrec,
+            sn.name[m]);
     size_t shown = 0;
     for (size_t i = 0; i < nrec && i < 5; i++)
-        shown += order[i]->drop[1] >= 5e-4;
+        shown += order[i]->drop[m] >= 5e-4;
     if (shown) fprintf(f, " The largest drops:");
-    else fprintf(f, " No single head's ablation lowers character accuracy");
+    else fprintf(f, " No single head's ablation lowers %s", sn.name[m]);
     for (size_t i = 0; i < shown; i++) {
-        const head_rec *r = order[i];
-        fprintf(f, "%s %s L%zu H%zu (%s) chars %+.3f, full %+.3f, answer %+.3f", i ? ";" : "",
-                rp_kind_short(r->kind), r->layer, r->head, r->c.label, chg(-r->drop[1]),
-                chg(-r->drop[0]), chg(-r->drop[2]));
+        const head_rec *h = order[i];
+        fprintf(f, "%s %s L%zu H%zu (%s) %s %+.3f", i ? ";" : "", rp_kind_short(h->kind), h->layer,
+                h->head, h->c.label, sn.name[m], chg(-h->drop[m]));
+        for (int j = 0; j < 3; j++)
+            if (j != m) fprintf(f, ", %s %+.3f", sn.name[j], chg(-h->drop[j]));
     }
     fprintf(f, ".\n");
     free(order);
@@ -230,13 +239,15 @@ static void findings_hypothesis(FILE *f, const an_hypothesis *hy)
                 hy->rnd_mean[1] - hy->special[1]);
 }
 
-static void write_findings(FILE *f, const head_rec *recs, size_t nrec, const rp_results *r)
+static void write_findings(FILE *f, head_rec *recs, size_t nrec, const rp_results *r)
 {
     fprintf(f, "## Findings\n\n");
     findings_kinds(f, recs, nrec, r->a->stats);
-    findings_study(f, recs, nrec, r->a->stats);
-    findings_specials(f, recs, nrec, r->hys, r->n_hy);
-    if (r->imp) findings_importance(f, recs, nrec, r->imp, r->o->ablation, r->imp_n);
+    if (!r->o->raw) {
+        findings_study(f, recs, nrec, r->a->stats);
+        findings_specials(f, recs, nrec, r->hys, r->n_hy);
+    }
+    if (r->imp) findings_importance(f, recs, nrec, r);
     for (size_t hi = 0; hi < r->n_hy; hi++) findings_hypothesis(f, &r->hys[hi]);
     fprintf(f, "\n");
 }
@@ -265,14 +276,16 @@ static head_rec *head_records(const rp_accum *a, const an_importance *imp, size_
     return recs;
 }
 
-static int write_heads_tsv(const char *dir, const head_rec *recs, size_t nrec, as_err *err)
+static int write_heads_tsv(const char *dir, const head_rec *recs, size_t nrec, int raw,
+                           as_err *err)
 {
     char path[4096];
     snprintf(path, sizeof path, "%s/heads.tsv", dir);
     atomic_file af;
     if (atomic_open(&af, path, err)) return -1;
     fprintf(af.f, "kind\tlayer\thead\tclass\tlabel\toffset\tdiag\tstripe\tblock\tband\tentropy\t"
-                  "entropy_uniform\tdistance\ttopk\tdrop_full\tdrop_chars\tdrop_answer");
+                  "entropy_uniform\tdistance\ttopk\t%s",
+            raw ? "drop_loglik\tdrop_agree\tdrop_exact" : "drop_full\tdrop_chars\tdrop_answer");
     static const char *cls_key[AN_TC_COUNT] = {"digit", "x",  "caret", "eq",    "sign",
                                                "star",  "paren", "semi", "D",   "lt",
                                                "slash", "eos", "pad",   "other"};
@@ -294,6 +307,54 @@ static int write_heads_tsv(const char *dir, const head_rec *recs, size_t nrec, a
     return atomic_commit(&af, err);
 }
 
+/* Text in a Markdown table cell: at most max bytes (whole UTF-8
+ * characters), Markdown's own characters escaped. */
+static void md_text(FILE *f, const char *s, size_t max)
+{
+    size_t n = 0;
+    for (; s[n] && n < max; n++) {}
+    while (n > 0 && s[n] && ((unsigned char)s[n] & 0xC0) == 0x80) n--;
+    for (size_t i = 0; i < n; i++) {
+        if (strchr("\\|`*_[]<>#", s[i])) fputc('\\', f);
+        fputc(s[i], f);
+    }
+    if (s[n]) fputs("...", f);
+}
+
+/* report --raw: the inputs and the scores without ablation. */
+static void md_head_raw(FILE *f, const rp_results *r)
+{
+    const an_examples *ex = r->ex;
+    const double *b = r->raw_base;
+    fprintf(f, "Inputs: the first %zu lines of `%s`%s (raw text: no task scores, no "
+               "special-symbol experiment, no probes or patching). Greedy decoding, at most %zu "
+               "tokens. Took %.1f s.\n\n",
+            ex->n, r->o->raw, ex->tgt ? ", each with a target" : "", r->o->max_len, r->seconds);
+    fprintf(f, "## Scores of the inputs\n\n");
+    if (ex->tgt)
+        fprintf(f, "Against each line's target, teacher-forced: mean log-likelihood %.4f nats per "
+                   "target token (eos included), next-token agreement %.3f (the share of target "
+                   "tokens that are the model's argmax); greedy decoding writes the target exactly "
+                   "for %.3f of the inputs.\n\n",
+                b[0], b[1], b[2]);
+    else
+        fprintf(f, "No targets: the model's own greedy outputs are the reference, so ablation "
+                   "measures how far a head's removal moves the model away from what it writes "
+                   "(mean log-likelihood of its own output %.4f nats per token).\n\n",
+                b[0]);
+    fprintf(f, "| line | input | greedy output |\n|---|---|---|\n");
+    for (size_t i = 0; i < ex->n && i < 5; i++) {
+        char text[4 * 4096 + 8];
+        an_decode(ex->tok, ex->refs->ids[i], ex->refs->n[i], text, sizeof text);
+        fprintf(f, "| %zu | ", i + 1);
+        md_text(f, ex->src[i], 200);
+        fprintf(f, " | %s", ex->tgt ? "(target) " : "");
+        md_text(f, text, 200);
+        fprintf(f, " |\n");
+    }
+    fprintf(f, "\n");
+}
+
 /* The title, the model and data, and the scores of the traced equations. */
 static void md_head(FILE *f, const rp_results *r)
 {
@@ -310,6 +371,10 @@ static void md_head(FILE *f, const rp_results *r)
     if (ex->tok && tok_kind_of(ex->tok) != TOK_BYT5)
         fprintf(f, "Tokenizer: %s (the folder's spiece.model; figures label its pieces). ",
                 tok_name(ex->tok));
+    if (o->raw) {
+        md_head_raw(f, r);
+        return;
+    }
     if (o->data) fprintf(f, "Equations: the first %zu of `%s`. ", ex->n, o->data);
     else fprintf(f, "Equations: %zu generated from preset `%s`, seed %zu (they may overlap the "
                     "training data; pass a held-out `--data test.tsv` for honest scores). ",
@@ -353,15 +418,15 @@ static void synth_table(FILE *f)
     fprintf(f, "\n");
 }
 
-static void md_method(FILE *f, const rp_accum *a)
+static void md_method(FILE *f, const rp_accum *a, int raw)
 {
     fprintf(f, "## How heads are classified\n\n"
-               "Each head's maps are pooled over the %zu equations (rows: query tokens, columns: key "
+               "Each head's maps are pooled over the %zu %s (rows: query tokens, columns: key "
                "tokens; rows that were not computed are skipped). Offsets are k - q; cross-attention "
                "has no natural diagonal, so its diagonal is the proportional alignment "
                "a(q) = q (n_k-1)/(n_q-1). The first rule that holds gives the class (after Kovaleva "
                "et al. 2019):\n\n",
-            a->traces);
+            a->traces, a->noun);
     fprintf(f, "1. **clear diagonal**: the mean mass on one offset (window -%d..+%d) is at least %.2f (`diag`); "
                "or a sharp line over a diffuse background: that offset holds at least %.2f, %.0f times "
                "the mean of the %d offsets around it (a Gaussian band of sigma 1 scores 4.0), and "
@@ -388,6 +453,7 @@ static void md_method(FILE *f, const rp_accum *a)
             2 * AN_BLUR_HALF + 1, AN_BLUR_MIN);
     fprintf(f, "5. **heterogeneous**: none of the above.\n\n");
     synth_table(f);
+    if (raw) return;
     fprintf(f, "The hypothesis rule: it holds when blocking the special symbols lowers character "
                "accuracy below the random-digit baseline's mean by more than %.0f standard "
                "deviations of that baseline and by at least %.2f. Blocking sets a key's "
@@ -398,21 +464,24 @@ static void md_method(FILE *f, const rp_accum *a)
 }
 
 /* The table of every head. */
-static void md_head_table(FILE *f, const head_rec *recs, size_t nrec)
+static void md_head_table(FILE *f, const head_rec *recs, size_t nrec, const rp_results *res)
 {
+    int raw = res->o->raw != NULL;
     fprintf(f, "## Every head\n\n"
                "`H/Hu`: mean row entropy over the entropy of a uniform row (Clark et al. 2019); "
                "`dist`: mean attended distance; `top%d`: mass on the %d largest keys; `keys`: the "
-               "token classes receiving the most mass; `d chars` etc.: the score lost when the head "
-               "alone is ablated.\n\n",
-            AN_TOPK, AN_TOPK);
-    fprintf(f, "| head | class | diag | stripe | block | band | H/Hu | dist | top%d | keys | d full | d chars | d answer |\n"
+               "token classes receiving the most mass; `%s` etc.: the score lost when the head "
+               "alone is ablated%s.\n\n",
+            AN_TOPK, AN_TOPK, raw ? "d loglik" : "d chars",
+            raw ? " (log-likelihood per token in nats, next-token agreement, exact match)" : "");
+    fprintf(f, "| head | class | diag | stripe | block | band | H/Hu | dist | top%d | keys | %s |\n"
                "|---|---|---|---|---|---|---|---|---|---|---|---|---|\n",
-            AN_TOPK);
+            AN_TOPK, raw ? "d loglik | d agree | d exact" : "d full | d chars | d answer");
     for (size_t i = 0; i < nrec; i++) {
         const head_rec *r = &recs[i];
         char keys[128];
-        top_classes(r->s, keys, sizeof keys);
+        if (res->a->byte_classes) top_classes(r->s, keys, sizeof keys);
+        else snprintf(keys, sizeof keys, "-"); /* SentencePiece ids have no classes */
         fprintf(f, "| %s L%zu H%zu | %s | %.2f | %.2f | %.2f | %.2f | %.2f | %.2f | %.2f | %s |",
                 rp_kind_short(r->kind), r->layer, r->head, r->c.label, r->c.diag, r->c.stripe,
                 r->c.block, r->c.band,
@@ -438,7 +507,7 @@ int rp_write(const rp_results *r, as_err *err)
 {
     size_t nrec;
     head_rec *recs = head_records(r->a, r->imp, &nrec);
-    int rc = write_heads_tsv(r->o->out, recs, nrec, err);
+    int rc = write_heads_tsv(r->o->out, recs, nrec, r->o->raw != NULL, err);
     char path[4096];
     atomic_file af;
     snprintf(path, sizeof path, "%s/report.md", r->o->out);
@@ -447,8 +516,8 @@ int rp_write(const rp_results *r, as_err *err)
         md_head(af.f, r);
         write_findings(af.f, recs, nrec, r);
         if (r->B) rp_beyond_write(af.f, r->B, r->hys, r->n_hy);
-        md_method(af.f, r->a);
-        md_head_table(af.f, recs, nrec);
+        md_method(af.f, r->a, r->o->raw != NULL);
+        md_head_table(af.f, recs, nrec, r);
         md_figures(af.f, r->F);
         rc = atomic_commit(&af, err);
     }

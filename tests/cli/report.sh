@@ -104,7 +104,8 @@ expect() {  # CODE NEEDLE ARGS...
 }
 expect 0 "usage: attnscope report" --help
 expect 2 "--out DIR is required" --model "$MODEL"
-expect 2 "either --data or --preset" --model "$MODEL" --data x.tsv --preset small --out "$T/x"
+expect 2 "one of --data, --raw and --preset" --model "$MODEL" --data x.tsv --preset small --out "$T/x"
+expect 2 "one of --data, --raw and --preset" --model "$MODEL" --data x.tsv --raw y.txt --out "$T/x"
 expect 2 "--ablation must be zero or mean" --model "$MODEL" --ablation half --out "$T/x"
 expect 2 "unknown preset" --model "$MODEL" --preset huge --out "$T/x"
 expect 2 "unknown option" --model "$MODEL" --bogus --out "$T/x"
@@ -142,6 +143,65 @@ grep -q "need a byte-level (ByT5) model" "$T/rep3/report.md" ||
     fail "report on $SPM does not say why it skips probes and patching"
 grep -q "## Value norms" "$T/rep3/report.md" || fail "report on $SPM has no value norms"
 grep -q Tokenizer "$T/rep2/report.md" && fail "a ByT5 model's report names a tokenizer"
+
+# report --raw (issue 18, section 7): any text on any T5. On the
+# SentencePiece fixture with targets (teacher forcing) and without (greedy
+# references), and on a random ByT5 model; no task scores, no hypothesis,
+# probes or patching, token classes only where ids are bytes.
+printf 'translate English to German: The house is wonderful.\tDas Haus ist wunderbar.\nHello | world\tHallo Welt\n' >"$T/pairs.txt"
+printf 'Hello world\nthe house is small\na\n' >"$T/lines.txt"
+"$BIN" report --model "$SPM" --raw "$T/pairs.txt" --importance-n 2 --max-len 12 --out "$T/raw1" \
+    >"$T/stdout" 2>"$T/stderr" || fail "report --raw with targets: $(cat "$T/stderr")"
+R=$T/raw1/report.md
+for s in "Inputs: the first 2 lines of" "each with a target" "## Scores of the inputs" \
+         "mean log-likelihood" "next-token agreement" "scored on each input's target" \
+         "| 2 | Hello \| world | (target) Hallo Welt |" "## Value norms" "are not run" \
+         "d loglik | d agree | d exact"; do
+    grep -qF -- "$s" "$R" || fail "report --raw (targets) lacks '$s'"
+done
+for s in "Hypothesis," "## Probes" "## Verdict" "full solve" "stripes other" "Against the study"; do
+    grep -qF -- "$s" "$R" && fail "report --raw (targets) has '$s'"
+done
+head -1 "$T/raw1/heads.tsv" | grep -q "drop_loglik	drop_agree	drop_exact" || fail "raw heads.tsv: no raw drop columns"
+[ "$(wc -l <"$T/raw1/heads.tsv")" -eq 25 ] || fail "raw heads.tsv: $(wc -l <"$T/raw1/heads.tsv") lines, expected 25"
+for f in classes importance example_enc_heads rollout_cross avg_cross_position norms_stripe; do
+    [ -s "$T/raw1/$f.png" ] && [ -s "$T/raw1/$f.svg" ] || fail "report --raw: no $f figure"
+done
+for f in hypothesis keyclass_enc avg_enc_class summary_enc_class norms_special probe.md; do
+    [ -e "$T/raw1/$f.png" ] || [ -e "$T/raw1/$f" ] && fail "report --raw on SentencePiece drew $f"
+done
+# the importance figure and the ablation line rank by the target's log-likelihood
+grep -q "head importance: log-likelihood per token lost" "$R" || fail "raw importance not by log-likelihood"
+
+"$BIN" report --model "$SPM" --raw "$T/lines.txt" --importance-n 3 --max-len 12 --out "$T/raw2" \
+    >/dev/null 2>"$T/stderr" || fail "report --raw without targets: $(cat "$T/stderr")"
+R=$T/raw2/report.md
+for s in "Inputs: the first 3 lines of" "No targets: the model's own greedy outputs" \
+         "against the unablated model's greedy output" "next-token agreement 1.000, exact match 1.000" \
+         "head importance: next-token agreement lost"; do
+    grep -qF -- "$s" "$R" || fail "report --raw (no targets) lacks '$s'"
+done
+grep -qF "| 1 | Hello world |" "$R" || fail "report --raw: the first example is the first line"
+
+# a random ByT5 model: token classes are bytes again
+"$BIN" report --model "$MODEL" --raw "$T/lines.txt" --n 2 --importance-n 2 --max-len 10 \
+    --out "$T/raw3" >/dev/null 2>"$T/stderr" || fail "report --raw on ByT5: $(cat "$T/stderr")"
+[ -s "$T/raw3/keyclass_enc.png" ] || fail "report --raw on ByT5: no key-class figure"
+grep -q "Inputs: the first 2 lines" "$T/raw3/report.md" || fail "report --raw --n 2 does not take 2 lines"
+grep -q Tokenizer "$T/raw3/report.md" && fail "report --raw on ByT5 names a tokenizer"
+
+# bad raw input: the file and line, exit 1
+printf 'a\tb\tc\n' >"$T/tabs.txt"
+expect 1 "tabs.txt:1: more than one tab" --model "$SPM" --raw "$T/tabs.txt" --out "$T/x"
+printf 'a\tb\nc\n' >"$T/mixed.txt"
+expect 1 "mixed.txt:2: has no target" --model "$SPM" --raw "$T/mixed.txt" --out "$T/x"
+printf 'ok\n\xff\xfe\n' >"$T/utf.txt"
+expect 1 "utf.txt:2: byte 1 is not valid UTF-8" --model "$SPM" --raw "$T/utf.txt" --out "$T/x"
+: >"$T/empty.txt"
+expect 1 "empty.txt: no input lines" --model "$SPM" --raw "$T/empty.txt" --out "$T/x"
+expect 1 "nothere.txt" --model "$SPM" --raw "$T/nothere.txt" --out "$T/x"
+printf '%s\n' "$(printf 'word %.0s' $(seq 600))" >"$T/long.txt"
+expect 1 "long.txt:1: the input" --model "$SPM" --raw "$T/long.txt" --out "$T/x"
 
 [ $fails -eq 0 ] && echo "report: all checks passed"
 [ $fails -eq 0 ]

@@ -3,9 +3,12 @@
  * hand-made traces, the interventions on a small random model (zeroing a
  * head through the hook equals zeroing its output-projection columns;
  * blocking keys), and the figures (valid PNG and SVG of the promised size). */
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+
+#include <cjson/cJSON.h>
 
 #include "testutil.h"
 #include "analysis.h"
@@ -602,7 +605,7 @@ static void test_experiments_run(void **state)
     const char *tgt[] = {"D=((-5)^2-4*1*6)=1;x=(5-1)/(2*1)=2;x=(5+1)/(2*1)=3;x=2;x=3;",
                          "D=(0^2-4*2*(-8))=64;x=(0-8)/(2*2)=-2;x=(0+8)/(2*2)=2;x=-2;x=2;"};
     int kind[] = {0, 0};
-    an_examples ex = {src, tgt, kind, 2, 1, NULL};
+    an_examples ex = {src, tgt, kind, 2, 1, NULL, NULL};
     t5_run *r = t5_run_new(&m, 32, 24);
     as_err err = {0};
     /* the first target is what the model writes, so the scores are not all 0 */
@@ -745,7 +748,7 @@ static void test_collect_tokenizer(void **state)
 
     const char *src[2] = {"Hello world", "a"}, *tgt[2] = {"D=0;", "D=1;"};
     int kind[2] = {1, 0};
-    an_examples ex = {src, tgt, kind, 2, 1, tok};
+    an_examples ex = {src, tgt, kind, 2, 1, tok, NULL};
     t5_run *r = t5_run_new(&m, 16, 5);
     attn_trace *t = trace_new(&m, 16, 5);
     collected got = {0};
@@ -759,6 +762,120 @@ static void test_collect_tokenizer(void **state)
     trace_free(t);
     t5_run_free(r);
     tok_free(tok);
+    t5_free(&m);
+}
+
+/* report --raw's scores on the SentencePiece fixture, against PyTorch
+ * (tests/fixtures/spm-gated/expected.safetensors): with a target, the
+ * mean log-likelihood per target token and the next-token agreement are
+ * those of torch's teacher-forced logits (tf_logits, tf_labels); without
+ * one, the reference is the greedy output (greedy_ids) and scores are
+ * those of greedy_logits. A zeroed head scores as the model with that
+ * head's output columns zeroed. */
+static void raw_expect(const float *logits, const int *ids, size_t T, size_t V, double out[2])
+{
+    out[0] = out[1] = 0;
+    for (size_t t = 0; t < T; t++) {
+        const float *z = logits + t * V;
+        double mx = z[0], sum = 0;
+        size_t best = 0;
+        for (size_t v = 1; v < V; v++)
+            if (z[v] > z[best]) best = v, mx = z[v];
+        for (size_t v = 0; v < V; v++) sum += exp((double)z[v] - mx);
+        out[0] += (double)z[ids[t]] - mx - log(sum);
+        out[1] += (int)best == ids[t];
+    }
+    out[0] /= (double)T;
+    out[1] /= (double)T;
+}
+
+static void test_raw_scores(void **state)
+{
+    (void)state;
+    const char *dir = FIXTURES "/spm-gated";
+    as_err err = {{0}};
+    t5_model m;
+    st_file e;
+    tu_fixture_load(&m, &e, "spm-gated", "expected.safetensors");
+    tok_vocab *tok = tok_open(dir, &err);
+    if (!tok) fail_msg("%s", err.msg);
+    char *json = util_read_file(FIXTURES "/spm-gated/tokenize.json", NULL, &err);
+    cJSON *doc = json ? cJSON_Parse(json) : NULL;
+    assert_non_null(doc);
+    const char *src[1] = {cJSON_GetObjectItem(doc, "source")->valuestring};
+    const char *tgt[1] = {cJSON_GetObjectItem(doc, "target")->valuestring};
+    size_t V = m.cfg.vocab_size, nl, nt, ng, ngl;
+    int *labels = tu_expected_int(&e, "tf_labels", &nl);
+    float *tf = tu_expected_f32(&e, "tf_logits", &nt);
+    int *greedy = tu_expected_int(&e, "greedy_ids", &ng);
+    float *gl = tu_expected_f32(&e, "greedy_logits", &ngl);
+    int *max_len = tu_expected_int(&e, "greedy_max_len", NULL);
+    assert_int_equal(nt, nl * V);
+    t5_run *r = t5_run_new(&m, 64, nl + 1);
+
+    /* with a target */
+    an_examples ex = {src, tgt, NULL, 1, 1, tok, NULL};
+    an_refs refs;
+    if (an_refs_make(r, &ex, &refs, &err)) fail_msg("%s", err.msg);
+    assert_int_equal(refs.n[0], nl);
+    assert_memory_equal(refs.ids[0], labels, nl * sizeof *labels);
+    ex.refs = &refs;
+    double got[3], want[2];
+    if (an_score_set(r, NULL, &ex, got, NULL, NULL, &err)) fail_msg("%s", err.msg);
+    raw_expect(tf, labels, nl, V, want);
+    assert_true(fabs(got[0] - want[0]) < 1e-4);
+    assert_true(fabs(got[1] - want[1]) < 1e-9);
+    assert_true(got[0] < -1); /* a random model: the target is unlikely */
+    assert_true(got[2] == 0.0);
+    an_refs_free(&refs);
+    t5_run_free(r);
+
+    /* without: the greedy output (at most greedy_max_len tokens) is the reference */
+    r = t5_run_new(&m, 64, (size_t)max_len[0] + 1);
+    an_examples ex2 = {src, NULL, NULL, 1, 1, tok, NULL};
+    if (an_refs_make(r, &ex2, &refs, &err)) fail_msg("%s", err.msg);
+    assert_int_equal(refs.n[0], ng);
+    assert_memory_equal(refs.ids[0], greedy, ng * sizeof *greedy);
+    ex2.refs = &refs;
+    if (an_score_set(r, NULL, &ex2, got, NULL, NULL, &err)) fail_msg("%s", err.msg);
+    raw_expect(gl, greedy, ng, V, want);
+    assert_true(fabs(got[0] - want[0]) < 1e-4);
+    assert_true(got[1] == 1.0 && want[1] == 1.0);
+    assert_true(got[2] == 1.0);
+
+    /* a zeroed cross head: the same scores as the model without its columns
+     * of W_O, and lower than the unablated ones; threads give the same */
+    an_iv iv;
+    an_iv_init(&iv, &m);
+    an_iv_set_head(&iv, T5_ATTN_CROSS, 1, 2, AN_ABL_ZERO);
+    double abl[3], abl2[3], zero[3];
+    if (an_score_set(r, &iv, &ex2, abl, NULL, NULL, &err)) fail_msg("%s", err.msg);
+    ex2.threads = 2;
+    if (an_score_examples(r, &iv, &ex2, abl2, NULL, NULL, &err)) fail_msg("%s", err.msg);
+    ex2.threads = 1;
+    for (int j = 0; j < 3; j++) assert_true(fabs(abl[j] - abl2[j]) < 1e-12);
+    t5_model z;
+    assert_int_equal(t5_alloc(&z, &m.cfg, &err), 0);
+    memcpy(z.params, m.params, m.n_params * sizeof *z.params);
+    size_t HD = m.cfg.num_heads * m.cfg.d_kv;
+    for (size_t row = 0; row < m.cfg.d_model; row++)
+        for (size_t j = 2 * m.cfg.d_kv; j < 3 * m.cfg.d_kv; j++) z.w.dec[1].co[row * HD + j] = 0;
+    t5_run *rz = t5_run_new(&z, 64, (size_t)max_len[0] + 1);
+    if (an_score_set(rz, NULL, &ex2, zero, NULL, NULL, &err)) fail_msg("%s", err.msg);
+    assert_true(fabs(abl[0] - zero[0]) < 1e-4);
+    assert_true(fabs(abl[1] - zero[1]) < 1e-9);
+    assert_true(abl[0] < got[0] - 1e-3);
+
+    t5_run_free(rz);
+    t5_free(&z);
+    an_iv_free(&iv);
+    an_refs_free(&refs);
+    t5_run_free(r);
+    free(labels), free(tf), free(greedy), free(gl), free(max_len);
+    cJSON_Delete(doc);
+    free(json);
+    tok_free(tok);
+    st_close(&e);
     t5_free(&m);
 }
 
@@ -783,6 +900,7 @@ int main(void)
         cmocka_unit_test(test_ui_hook_with_trace_run),
         cmocka_unit_test(test_experiments_run),
         cmocka_unit_test(test_collect_tokenizer),
+        cmocka_unit_test(test_raw_scores),
         cmocka_unit_test(test_figures),
     };
     int rc = cmocka_run_group_tests(tests, NULL, NULL);
