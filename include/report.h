@@ -79,6 +79,19 @@ int report_check(const report_options *o, as_err *err);
  * repeated. */
 int report_run(const report_options *o, report_result *res, as_err *err);
 
+/* report --checkpoints: the training dynamics of a run. dirs are model
+ * folders (checkpoints) or folders holding them (a training run's folder,
+ * whose checkpoints/step-NNNNNN/ are read, with the run's final model); the
+ * steps come from each folder's checkpoint.json or trainer_state.json, else
+ * from a step-N name. Every checkpoint decodes the equations of o (data or
+ * preset, n, max_len) and has every head classified; writes
+ * o->out/dynamics.md, dynamics.tsv and figures (the scores and each head's
+ * class, diagonal, stripe, block and band scores over the steps). At least
+ * two checkpoints of one shape. Returns 0 (fills *res) or -1 with err
+ * naming the folder. */
+int report_dynamics_run(const report_options *o, const char *const *dirs, size_t n_dirs,
+                        report_result *res, as_err *err);
+
 /* "enc,cross" -> bits of t5_attn_kind (enc, dec, cross). Returns 0, or -1
  * when a name is unknown or the list is empty. */
 int report_parse_kinds(const char *s, unsigned *out);

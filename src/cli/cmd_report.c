@@ -20,11 +20,14 @@ static void usage(FILE *f)
     fprintf(f,
             "usage: attnscope report [--model DIR] [--data FILE | --preset P --n N] --out DIR\n"
             "       attnscope report --model DIR --raw FILE --out DIR\n"
+            "       attnscope report --checkpoints DIR... [--data FILE | --preset P] --out DIR\n"
             "\n"
             "Run a model on a set of equations, measure every attention head and write\n"
             "DIR/report.md (per-head table, classes, importance, the findings with their\n"
             "numbers), DIR/heads.tsv and figures of every map type as PNG and SVG.\n"
             "With --raw the inputs are any text, for any T5 (SentencePiece or ByT5).\n"
+            "With --checkpoints, the training dynamics of a run instead: DIR/dynamics.md,\n"
+            "dynamics.tsv and figures of every head's class and scores at each checkpoint.\n"
             "\n"
             "  -m, --model DIR        the model folder (default: the bundled model)\n"
             "  -d, --data FILE        equations from a data-set file (source<TAB>target);\n"
@@ -35,6 +38,9 @@ static void usage(FILE *f)
             "                         rollout and ablation scored by the target's\n"
             "                         log-likelihood, or by agreement with the unablated\n"
             "                         greedy output when there are no targets\n"
+            "  -c, --checkpoints DIR...  model folders of one run's checkpoints, or a run's\n"
+            "                         folder (its checkpoints/step-N/, train.keep_checkpoints,\n"
+            "                         and its final model); each decodes the same equations\n"
             "  -n, --n N              equations (or --raw lines) for the statistics\n"
             "                         (default 100)\n"
             "      --seed S           generator seed for --preset, and for the random\n"
@@ -97,15 +103,28 @@ static void prog_cb(void *user, const char *stage, size_t done, size_t total)
 }
 
 /* One option of the table below; 0, or an exit status. */
-static int report_option(int c, char **argv, report_options *o, int *quiet, int *preset_given,
-                         int *example_given)
+/* What the options say beside report_options. */
+typedef struct {
+    int quiet, preset_given, example_given, checkpoints;
+    const char **dirs;
+    size_t n_dirs;
+} cli_extra;
+
+static void add_dir(cli_extra *x, const char *d)
+{
+    x->dirs = xrealloc(x->dirs, (x->n_dirs + 1) * sizeof *x->dirs);
+    x->dirs[x->n_dirs++] = d;
+}
+
+static int report_option(int c, char **argv, report_options *o, cli_extra *x)
 {
     unsigned bits;
     switch (c) {
+    case 'c': x->checkpoints = 1, add_dir(x, optarg); return 0;
     case 'm': return cli_parse_path(CMD, "--model", optarg, &o->model_dir) ? EXIT_USAGE : 0;
     case 'd': return cli_parse_path(CMD, "--data", optarg, &o->data) ? EXIT_USAGE : 0;
     case 'r': return cli_parse_path(CMD, "--raw", optarg, &o->raw) ? EXIT_USAGE : 0;
-    case 'p': o->preset = optarg, *preset_given = 1; return 0;
+    case 'p': o->preset = optarg, x->preset_given = 1; return 0;
     case 'n': return cli_parse_size(CMD, "--n", optarg, &o->n) ? EXIT_USAGE : 0;
     case 's': return cli_parse_size(CMD, "--seed", optarg, &o->seed) ? EXIT_USAGE : 0;
     case 'I': return cli_parse_size(CMD, "--importance-n", optarg, &o->imp_n) ? EXIT_USAGE : 0;
@@ -123,9 +142,9 @@ static int report_option(int c, char **argv, report_options *o, int *quiet, int 
         cli_error(CMD, "--block-in takes a comma-separated list of enc, dec, cross; got '%s'",
                   optarg);
         return EXIT_USAGE;
-    case 'e': o->example = optarg, *example_given = 1; return 0;
+    case 'e': o->example = optarg, x->example_given = 1; return 0;
     case 'o': return cli_parse_path(CMD, "--out", optarg, &o->out) ? EXIT_USAGE : 0;
-    case 'q': *quiet = 1; return 0;
+    case 'q': x->quiet = 1; return 0;
     case ':': cli_error(CMD, "option '%s' needs a value", argv[optind - 1]); return EXIT_USAGE;
     default:
         cli_error(CMD, "unknown option '%s' (see attnscope report --help)", argv[optind - 1]);
@@ -133,11 +152,72 @@ static int report_option(int c, char **argv, report_options *o, int *quiet, int 
     }
 }
 
+/* Parse argv into o and x: an exit status (help, a usage error), or -1 to
+ * go on. With --checkpoints, the arguments left are more folders. */
+static int cmd_report_parse(int argc, char **argv, const struct option *opts, report_options *o,
+                            cli_extra *x)
+{
+    int c, rc;
+    optind = 1;
+    opterr = 0;
+    while ((c = getopt_long(argc, argv, ":m:d:r:c:p:n:o:qh", opts, NULL)) != -1) {
+        if (c == 'h') return usage(stdout), EXIT_OK;
+        if ((rc = report_option(c, argv, o, x))) return rc;
+    }
+    for (; optind < argc && x->checkpoints; optind++) add_dir(x, argv[optind]);
+    if (optind < argc) {
+        cli_error(CMD, "unexpected argument '%s'", argv[optind]);
+        return EXIT_USAGE;
+    }
+    if (!o->out || !*o->out) {
+        cli_error(CMD, "--out DIR is required (the folder for report.md and the figures)");
+        return EXIT_USAGE;
+    }
+    if ((o->data != NULL) + (o->raw != NULL) + x->preset_given > 1) {
+        cli_error(CMD, "give one of --data, --raw and --preset, not two");
+        return EXIT_USAGE;
+    }
+    if (x->checkpoints && (o->raw || o->model_dir)) {
+        cli_error(CMD, "--checkpoints reads the models from its folders, on equations: not with %s",
+                  o->raw ? "--raw" : "--model");
+        return EXIT_USAGE;
+    }
+    if (o->raw && !x->example_given) o->example = NULL; /* the file's first line */
+    as_err err = {{0}};
+    if (report_check(o, &err)) {
+        cli_error(CMD, "%s", err.msg);
+        return EXIT_USAGE;
+    }
+    return -1;
+}
+
+/* The report on one model, or with --checkpoints the training dynamics. */
+static int run(report_options *o, const cli_extra *x)
+{
+    if (!x->checkpoints) o->model_dir = cli_model_dir(o->model_dir);
+    progress prog = {!x->quiet && isatty(2), 0, 0};
+    o->progress = prog_cb;
+    o->progress_user = &prog;
+    report_result res;
+    as_err err = {{0}};
+    int rc = x->checkpoints ? report_dynamics_run(o, x->dirs, x->n_dirs, &res, &err)
+                            : report_run(o, &res, &err);
+    if (rc) {
+        if (prog.on) fputc('\n', stderr);
+        cli_error(CMD, "%s", err.msg);
+        return EXIT_FAIL;
+    }
+    const char *what = x->checkpoints ? "dynamics" : "report", *tsv = x->checkpoints ? "dynamics" : "heads";
+    printf("wrote %s/%s.md, %s/%s.tsv and %zu figures (PNG + SVG) in %.1f s\n", o->out, what,
+           o->out, tsv, res.figures, res.seconds);
+    return EXIT_OK;
+}
+
 int cmd_report(int argc, char **argv)
 {
     static const struct option opts[] = {
         {"model", required_argument, 0, 'm'},  {"data", required_argument, 0, 'd'},
-        {"raw", required_argument, 0, 'r'},
+        {"raw", required_argument, 0, 'r'},    {"checkpoints", required_argument, 0, 'c'},
         {"preset", required_argument, 0, 'p'}, {"n", required_argument, 0, 'n'},
         {"seed", required_argument, 0, 's'},   {"importance-n", required_argument, 0, 'I'},
         {"ablation", required_argument, 0, 'A'}, {"hypothesis-n", required_argument, 0, 'Y'},
@@ -152,42 +232,9 @@ int cmd_report(int argc, char **argv)
     };
     report_options o;
     report_options_init(&o);
-    int preset_given = 0, example_given = 0, quiet = 0, c, rc;
-    optind = 1;
-    opterr = 0;
-    while ((c = getopt_long(argc, argv, ":m:d:r:p:n:o:qh", opts, NULL)) != -1) {
-        if (c == 'h') return usage(stdout), EXIT_OK;
-        if ((rc = report_option(c, argv, &o, &quiet, &preset_given, &example_given))) return rc;
-    }
-    if (optind < argc) {
-        cli_error(CMD, "unexpected argument '%s'", argv[optind]);
-        return EXIT_USAGE;
-    }
-    if (!o.out || !*o.out) {
-        cli_error(CMD, "--out DIR is required (the folder for report.md and the figures)");
-        return EXIT_USAGE;
-    }
-    if ((o.data != NULL) + (o.raw != NULL) + preset_given > 1) {
-        cli_error(CMD, "give one of --data, --raw and --preset, not two");
-        return EXIT_USAGE;
-    }
-    if (o.raw && !example_given) o.example = NULL; /* the file's first line */
-    as_err err = {{0}};
-    if (report_check(&o, &err)) {
-        cli_error(CMD, "%s", err.msg);
-        return EXIT_USAGE;
-    }
-    o.model_dir = cli_model_dir(o.model_dir);
-    progress prog = {!quiet && isatty(2), 0, 0};
-    o.progress = prog_cb;
-    o.progress_user = &prog;
-    report_result res;
-    if (report_run(&o, &res, &err)) {
-        if (prog.on) fputc('\n', stderr);
-        cli_error(CMD, "%s", err.msg);
-        return EXIT_FAIL;
-    }
-    printf("wrote %s/report.md, %s/heads.tsv and %zu figures (PNG + SVG) in %.1f s\n", o.out, o.out,
-           res.figures, res.seconds);
-    return EXIT_OK;
+    cli_extra x = {0};
+    int rc = cmd_report_parse(argc, argv, opts, &o, &x);
+    if (rc < 0) rc = run(&o, &x);
+    free(x.dirs);
+    return rc;
 }

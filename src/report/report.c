@@ -89,85 +89,6 @@ int report_check(const report_options *o, as_err *err)
     return 0;
 }
 
-/* ---- the equations -------------------------------------------------------- */
-
-typedef struct {
-    char **src, **tgt;       /* tgt NULL: raw text without targets */
-    int *kind;               /* NULL for raw text */
-    size_t n;
-    quad_dataset ds;         /* --data: the strings live here */
-    rp_raw_set raw;          /* --raw: or here */
-} example_set;
-
-static void examples_free(example_set *e)
-{
-    if (e->src && !e->ds.ex && !e->raw.n) {
-        for (size_t i = 0; i < e->n; i++) free(e->src[i]), free(e->tgt[i]);
-    }
-    free(e->src);
-    free(e->tgt);
-    free(e->kind);
-    quad_ds_free(&e->ds);
-    rp_raw_free(&e->raw);
-}
-
-static void examples_alloc(example_set *e, size_t n)
-{
-    e->n = n;
-    e->src = xcalloc(n, sizeof *e->src);
-    e->tgt = xcalloc(n, sizeof *e->tgt);
-    e->kind = xcalloc(n, sizeof *e->kind);
-}
-
-/* report --raw: the file's lines, borrowed from e->raw. */
-static int load_raw(const report_options *o, example_set *e, as_err *err)
-{
-    if (rp_raw_read(o->raw, o->n, &e->raw, err)) return -1;
-    e->n = e->raw.n;
-    e->src = xcalloc(e->n, sizeof *e->src);
-    memcpy(e->src, e->raw.input, e->n * sizeof *e->src);
-    if (e->raw.has_target) {
-        e->tgt = xcalloc(e->n, sizeof *e->tgt);
-        memcpy(e->tgt, e->raw.target, e->n * sizeof *e->tgt);
-    }
-    return 0;
-}
-
-static int load_examples(const report_options *o, example_set *e, as_err *err)
-{
-    memset(e, 0, sizeof *e);
-    if (o->raw) return load_raw(o, e, err);
-    if (o->data) {
-        if (quad_ds_read(o->data, o->n, &e->ds, err)) return -1;
-        if (e->ds.n == 0) return as_errf(err, "%s: no examples", o->data);
-        examples_alloc(e, e->ds.n);
-        for (size_t i = 0; i < e->n; i++) {
-            e->src[i] = (char *)e->ds.ex[i].source;
-            e->tgt[i] = (char *)e->ds.ex[i].target;
-            e->kind[i] = (int)e->ds.ex[i].kind;
-        }
-        return 0;
-    }
-    const quad_preset *p = quad_preset_find(o->preset);
-    if (!p) return as_errf(err, "unknown preset '%s' (the presets are seed and small)", o->preset);
-    quad_eq *eqs = xmalloc(o->n * sizeof *eqs);
-    quad_generate(p, o->n, (uint64_t)o->seed, eqs);
-    examples_alloc(e, o->n);
-    for (size_t i = 0; i < e->n; i++) {
-        char s[QUAD_SOURCE_MAX], t[QUAD_TARGET_MAX];
-        quad_format_source(&eqs[i], s, sizeof s);
-        if (quad_format_target(&eqs[i], t, sizeof t, err) < 0) {
-            free(eqs);
-            return -1;
-        }
-        e->src[i] = xstrdup(s);
-        e->tgt[i] = xstrdup(t);
-        e->kind[i] = (int)quad_kind_of(&eqs[i]);
-    }
-    free(eqs);
-    return 0;
-}
-
 /* ---- progress --------------------------------------------------------------- */
 
 typedef struct {
@@ -196,7 +117,7 @@ typedef struct {
     report_options o;        /* imp_n clamped to the equations there are */
     t5_model m;
     tok_vocab *tok;          /* the model folder's tokenizer */
-    example_set es;
+    rp_examples es;
     char example[QUAD_SOURCE_MAX + 1024];
     size_t max_src, max_tgt;
     t5_run *run;
@@ -277,7 +198,7 @@ static int setup(run_state *s, as_err *err)
     if (t5_load_mapped(&s->m, s->o.model_dir, err)) return -1;
     s->tok = tok_open(s->o.model_dir, err);
     if (!s->tok) return -1;
-    if (load_examples(&s->o, &s->es, err)) return -1;
+    if (rp_examples_load(&s->o, &s->es, err)) return -1;
     if (s->o.raw ? raw_sizes(s, err) : equation_sizes(s, err)) return -1;
     if (util_mkdir_p(s->o.out, err)) return -1;
     s->run = t5_run_new(&s->m, s->max_src, s->max_tgt);
@@ -393,7 +314,7 @@ static void teardown(run_state *s)
         trace_free(s->t);
         t5_run_free(s->run);
     }
-    examples_free(&s->es);
+    rp_examples_free(&s->es);
     tok_free(s->tok);
     t5_free(&s->m);
     an_fig_cleanup();

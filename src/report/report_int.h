@@ -160,6 +160,22 @@ typedef struct {
 int rp_raw_read(const char *path, size_t limit, rp_raw_set *r, as_err *err);
 void rp_raw_free(rp_raw_set *r);
 
+/* ---- the inputs (examples.c) ---------------------------------------------- */
+
+typedef struct {
+    char **src, **tgt;       /* tgt NULL: raw text without targets */
+    int *kind;               /* NULL for raw text */
+    size_t n;
+    quad_dataset ds;         /* --data: the strings live here */
+    rp_raw_set raw;          /* --raw: or here */
+} rp_examples;
+
+/* The equations of o->data, or o->n generated from o->preset with o->seed,
+ * or the lines of o->raw (at most o->n). Returns 0, or -1 with err naming
+ * the file and line. Free with rp_examples_free (also after a failure). */
+int rp_examples_load(const report_options *o, rp_examples *e, as_err *err);
+void rp_examples_free(rp_examples *e);
+
 /* ---- report.md and heads.tsv (write.c) ----------------------------------- */
 
 /* What the finished stages measured. imp NULL when importance was skipped;

@@ -203,5 +203,55 @@ expect 1 "nothere.txt" --model "$SPM" --raw "$T/nothere.txt" --out "$T/x"
 printf '%s\n' "$(printf 'word %.0s' $(seq 600))" >"$T/long.txt"
 expect 1 "long.txt:1: the input" --model "$SPM" --raw "$T/long.txt" --out "$T/x"
 
+# report --checkpoints (issue 18, section 5): a run's kept checkpoints and
+# its final model, each classified, in step order, with the scores beside
+cat >"$T/tiny.cfg" <<'CFG'
+model = { d_model = 32; d_ff = 64; num_layers = 1; num_heads = 2; d_kv = 16; };
+data = { preset = "small"; n = 300; seed = 3; test_share = 0.2; };
+optimizer = { lr = 3e-3; weight_decay = 0.01; clip = 1.0; };
+schedule = { warmup = 5; decay = "cosine"; min_lr = 1e-4; };
+train = { batch = 16; steps = 40; threads = 1; seed = 7; eval_every = 20; eval_n = 10;
+          checkpoint_every = 0; log_every = 10; out = "run"; };
+CFG
+for n in 10 20 40; do
+    sed "s/steps = 40/steps = $n/" "$T/tiny.cfg" >"$T/t$n.cfg"
+    "$BIN" train --config "$T/t$n.cfg" --out "$T/t$n" >"$T/train.log" 2>&1 ||
+        fail "tiny training run of $n steps: $(tail -3 "$T/train.log")"
+done
+RUN=$T/run
+mkdir -p "$RUN/checkpoints"
+cp -r "$T/t40/." "$RUN/"
+cp -r "$T/t20" "$RUN/checkpoints/step-000020"
+cp -r "$T/t10" "$RUN/checkpoints/step-000010"
+"$BIN" report --checkpoints "$RUN" --preset small --n 8 --max-len 40 --out "$T/dyn" \
+    >"$T/stdout" 2>"$T/stderr" || fail "report --checkpoints: $(cat "$T/stderr")"
+grep -q "wrote $T/dyn/dynamics.md" "$T/stdout" || fail "report --checkpoints: no summary line"
+D=$T/dyn/dynamics.md
+for s in "# Training dynamics" "3 checkpoints, each decoding the same 8 equations" \
+         "## When each pattern appears" "| step | loss | full solve" "| enc L0 H1 |" \
+         "| cross L0 H0 |" "## Every head over the steps"; do
+    grep -qF -- "$s" "$D" || fail "dynamics.md lacks '$s'"
+done
+# steps in order, 10 before 20 before 40, each with its loss from the run's files
+steps=$(grep -o '^| [0-9]* | [0-9.]* |' "$D" | awk '{print $2}' | tr '\n' ' ')
+[ "$steps" = "10 20 40 " ] || fail "dynamics.md steps are '$steps', expected '10 20 40 '"
+# 6 heads x 3 checkpoints + the header
+[ "$(wc -l <"$T/dyn/dynamics.tsv")" -eq 19 ] || fail "dynamics.tsv: $(wc -l <"$T/dyn/dynamics.tsv") lines, expected 19"
+for f in dynamics_scores dynamics_classes dynamics_diag dynamics_stripe dynamics_block dynamics_band; do
+    [ -s "$T/dyn/$f.png" ] && [ -s "$T/dyn/$f.svg" ] || fail "report --checkpoints: no $f figure"
+done
+# the same given as folders, out of order, with more after the option
+"$BIN" report --checkpoints "$T/t40" "$T/t10" "$T/t20" --preset small --n 4 --max-len 40 \
+    --out "$T/dyn2" -q >/dev/null 2>"$T/stderr" || fail "report --checkpoints DIR DIR DIR: $(cat "$T/stderr")"
+steps=$(grep -o '^| [0-9]* | [0-9.]* |' "$T/dyn2/dynamics.md" | awk '{print $2}' | tr '\n' ' ')
+[ "$steps" = "10 20 40 " ] || fail "report --checkpoints DIR... steps '$steps'"
+# bad checkpoints: another shape, too few, none, not a folder, with --raw
+expect 1 "but the first checkpoint has 1+1 x 2" --checkpoints "$T/t10" "$MODEL" --preset small --n 2 --out "$T/x"
+expect 1 "training dynamics need two or more" --checkpoints "$T/t10" --preset small --n 2 --out "$T/x"
+mkdir -p "$T/nockpt"
+expect 1 "nockpt: no checkpoint in it" --checkpoints "$T/nockpt" --out "$T/x"
+expect 1 "afile: not a folder" --checkpoints "$T/afile" "$T/t10" --out "$T/x"
+expect 2 "not with --raw" --checkpoints "$T/t10" --raw "$T/lines.txt" --out "$T/x"
+
 [ $fails -eq 0 ] && echo "report: all checks passed"
 [ $fails -eq 0 ]
