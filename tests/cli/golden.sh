@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
-# tests/cli/golden.sh - the bundled model (sample_models/quadratic-seed) decodes
-# equations it is known to solve exactly, byte for byte: a change to the engine
+# tests/cli/golden.sh - the bundled models (sample_models/quadratic-seed, quadratic-small) decode
+# equations they are known to solve exactly, byte for byte: a change to the engine
 # (kernels, cache, tokenizer, loading) that breaks the trained model fails here.
 # The equations are the study's example and held-out test-split equations of
-# each kind that the shipped model gets right.
+# each kind that each model gets right.
 set -u
 BIN=${BIN:-./attnscope}
 MODEL=sample_models/quadratic-seed
@@ -22,6 +22,24 @@ done <<'GOLDEN'
 5x^2+2550x+325125=0	D=(2550^2-4*5*325125)=0;x=(-2550-0)/(2*5)=-255;x=(-2550+0)/(2*5)=-255;x=-255;x=-255;
 5x^2-1000x+50000=0	D=((-1000)^2-4*5*50000)=0;x=(1000-0)/(2*5)=100;x=(1000+0)/(2*5)=100;x=100;x=100;
 GOLDEN
+# quadratic-small (the small preset's model, issue 14) on held-out test equations
+# of each kind that it solves exactly
+MODEL=sample_models/quadratic-small
+[ -f "$MODEL/model.safetensors" ] || { echo "FAIL: $MODEL is missing"; exit 1; }
+while IFS=$'\t' read -r eq want; do
+    got=$("$BIN" solve --model "$MODEL" "$eq" | sed -n 's/^  model   //p')
+    if [ "$got" != "$want" ]; then
+        printf 'FAIL: %s (quadratic-small)\n  got  %s\n  want %s\n' "$eq" "$got" "$want"
+        fail=1
+    fi
+done <<'GOLDEN'
+4x^2+24x-1120=0	D=(24^2-4*4*(-1120))=18496;x=(-24-136)/(2*4)=-20;x=(-24+136)/(2*4)=14;x=-20;x=14;
+4x^2-100x+400=0	D=((-100)^2-4*4*400)=3600;x=(100-60)/(2*4)=5;x=(100+60)/(2*4)=20;x=5;x=20;
+4x^2+112x+640=0	D=(112^2-4*4*640)=2304;x=(-112-48)/(2*4)=-20;x=(-112+48)/(2*4)=-8;x=-20;x=-8;
+3x^2+66x+363=0	D=(66^2-4*3*363)=0;x=(-66-0)/(2*3)=-11;x=(-66+0)/(2*3)=-11;x=-11;x=-11;
+1x^2+11x+1865=0	D=(11^2-4*1*1865)=-7339;D<0;
+GOLDEN
+MODEL=sample_models/quadratic-seed
 # A right answer is also reported as right.
 "$BIN" solve --model "$MODEL" "7x^2+3556x+451612=0" | grep -q '^  right   solved exactly' ||
     { echo "FAIL: solve does not call the study's example right"; fail=1; }
