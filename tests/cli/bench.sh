@@ -2,11 +2,7 @@
 # bench.sh - `attnscope bench decode` and `bench train` run on a tiny model and
 # report their lines; usage errors exit 2. (Speed itself is `make bench`'s business.)
 # Needs $BIN (the attnscope binary); run from the source tree's top level.
-set -u
-BIN=${BIN:-./attnscope}
-case $BIN in */*) ;; *) BIN=./$BIN ;; esac
-fails=0
-fail() { echo "FAIL: $*"; fails=$((fails + 1)); }
+. "$(dirname "$0")/lib.bash"
 
 out=$("$BIN" bench decode --d-model 16 --d-ff 32 --layers 2 --heads 2 --d-kv 8 --tokens 7 \
       --src-len 5 --repeat 3 2>&1); rc=$?
@@ -35,5 +31,4 @@ done
 "$BIN" bench decode --heads 0 >/dev/null 2>&1; rc=$?
 [ $rc -eq 2 ] || fail "bench decode --heads 0 exited $rc, expected 2"
 
-[ $fails -eq 0 ] && echo "bench: all checks passed"
-[ $fails -eq 0 ]
+finish bench.sh

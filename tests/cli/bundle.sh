@@ -4,13 +4,7 @@
 # on the regenerated test split, the data settings the trainer recorded, the
 # run's steps and the machine) and report/; a run that cannot be scored
 # leaves the previous bundle as it was. Needs $BIN; run from the top level.
-set -u
-BIN=${BIN:-./attnscope}
-case $BIN in /*) ;; *) BIN=$PWD/$BIN ;; esac
-T=$(mktemp -d)
-trap 'rm -rf "$T"' EXIT
-fails=0
-fail() { echo "FAIL: $*"; fails=$((fails + 1)); }
+. "$(dirname "$0")/lib.bash"
 export BUNDLE_DIR=$T/models DATA_DIR=$T/data BIN
 
 cat > "$T/tiny.cfg" <<'CFG'
@@ -57,5 +51,4 @@ echo "# tiny, by hand" > "$M/README.md"
 scripts/bundle-model.sh "$T/run" tiny > "$T/b2.log" 2>&1 || { cat "$T/b2.log"; fail "bundling again"; }
 grep -q '^# tiny, by hand$' "$M/README.md" || fail "README.md lost when bundling again"
 
-[ $fails -eq 0 ] && echo "bundle: all checks passed"
-[ $fails -eq 0 ]
+finish bundle.sh

@@ -8,22 +8,17 @@
 #   - render --out, eval --outputs and report --out: exit 1 with a message,
 #     an old file stays as it was, no temporary file is left behind.
 # Needs $BIN; run from the source tree's top level.
-set -u
-BIN=${BIN:-./attnscope}
-case $BIN in /*) ;; *) BIN=$PWD/$BIN ;; esac
+. "$(dirname "$0")/lib.bash"
 GOOD=$PWD/tests/fixtures/model-io/tiny-relu
-T=$(mktemp -d)
 M=$T/mnt
 mkdir "$M"
-trap 'umount "$M" 2>/dev/null; rm -rf "$T"' EXIT
+cleanup() { umount "$M" 2>/dev/null; }
 if [ "$(id -u)" -ne 0 ]; then
     echo "skipped: disk_full.sh mounts a tmpfs, which needs root"; exit 0
 fi
 if ! mount -t tmpfs -o size=8m tmpfs "$M" 2>"$T/mount.log"; then
     echo "skipped: cannot mount a tmpfs here: $(cat "$T/mount.log")"; exit 0
 fi
-fails=0
-fail() { echo "FAIL: $*"; fails=$((fails + 1)); }
 
 # fill the tmpfs, then free KB kilobytes again (0: completely full)
 fill() {
@@ -115,5 +110,4 @@ for room in 0 1024; do
 done
 unfill
 
-[ $fails -eq 0 ] && { echo "disk_full.sh: all passed"; exit 0; }
-echo "disk_full.sh: $fails failure(s)"; exit 1
+finish disk_full.sh

@@ -3,15 +3,9 @@
 # Hugging Face's layout, greedy and teacher forced, and the exit codes
 # (0 ok, 1 failed run, 2 bad usage). Uses the reference fixture models.
 # Needs $BIN (the attnscope binary); run from the source tree's top level.
-set -u
-BIN=${BIN:-./attnscope}
-case $BIN in */*) ;; *) BIN=./$BIN ;; esac
+. "$(dirname "$0")/lib.bash"
 TIED=tests/fixtures/tied-relu      # 2+3 layers, 4 heads
 UNTIED=tests/fixtures/untied-gated # 3+2 layers, 3 heads
-T=$(mktemp -d)
-trap 'rm -rf "$T"' EXIT
-fails=0
-fail() { echo "FAIL: $*"; fails=$((fails + 1)); }
 # check FILE JQ-EXPR EXPECTED: the jq value (compact) equals EXPECTED
 check() {
     local got; got=$(jq -c "$2" "$1" 2>&1)
@@ -80,5 +74,4 @@ mkdir -p "$T/broken" && cp "$TIED/config.json" "$T/broken/" && head -c 100 "$TIE
 status 1 --model "$T/broken" --input a
 [ -s "$T/out" ] && fail "a failed run printed JSON"
 
-[ $fails -eq 0 ] && echo "dump: all checks passed"
-[ $fails -eq 0 ]
+finish dump.sh

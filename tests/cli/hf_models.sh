@@ -6,15 +6,9 @@
 # teacher-forced maps, a broken spiece.model is a failed run naming it, and a
 # 512-token source is handled by render (the map is 512 x 512).
 # Needs $BIN; run from the source tree's top level.
-set -u
-BIN=${BIN:-./attnscope}
-case $BIN in */*) ;; *) BIN=./$BIN ;; esac
+. "$(dirname "$0")/lib.bash"
 SPM=tests/fixtures/spm-gated
 TIED=tests/fixtures/tied-relu
-T=$(mktemp -d)
-trap 'rm -rf "$T"' EXIT
-fails=0
-fail() { echo "FAIL: $*"; fails=$((fails + 1)); }
 check() { # FILE JQ-EXPR EXPECTED
     local got; got=$(jq -c "$2" "$1" 2>&1)
     [ "$got" = "$3" ] || fail "$1: $2 = $got, expected $3"
@@ -92,5 +86,4 @@ long=$(head -c 511 /dev/zero | tr '\0' 'a')
 [ "$(wc -l < "$T/long.csv")" -eq 513 ] || fail "512-token encoder map: $(wc -l < "$T/long.csv") lines"
 [ "$(head -1 "$T/long.csv" | tr ',' '\n' | wc -l)" -eq 513 ] || fail "512-token map: wrong width"
 
-[ $fails -eq 0 ] && echo "hf_models: all checks passed"
-[ $fails -eq 0 ]
+finish hf_models.sh

@@ -2,14 +2,8 @@
 # inspect.sh - `attnscope inspect`: output on a good model, exit 1 with a clear
 # message on broken ones (never a crash), exit 2 on bad usage.
 # Needs $BIN (the attnscope binary); run from the source tree's top level.
-set -u
-BIN=${BIN:-./attnscope}
-case $BIN in */*) ;; *) BIN=./$BIN ;; esac  # make passes BIN=attnscope
+. "$(dirname "$0")/lib.bash"
 GOOD=tests/fixtures/model-io/tiny-relu
-T=$(mktemp -d)
-trap 'rm -rf "$T"' EXIT
-fails=0
-fail() { echo "FAIL: $*"; fails=$((fails + 1)); }
 
 # expect CODE NEEDLE ARGS... : exit status CODE and NEEDLE in stdout+stderr
 # (runs of spaces count as one, so column widths may change)
@@ -68,5 +62,4 @@ copy inf
 printf '\x00\x00\x80\x7f' | dd of="$T/inf/model.safetensors" bs=1 seek=$((size - 4)) conv=notrunc 2>/dev/null
 expect 1 "an infinite value" --model "$T/inf"
 
-[ "$fails" -eq 0 ] && echo "inspect.sh: all passed"
-[ "$fails" -eq 0 ]
+finish inspect.sh

@@ -9,15 +9,9 @@
 # The build is a copy of the current build tree (so only common.c, which
 # holds DATADIR, is recompiled for the new PREFIX, and the shared ./attnscope
 # is not touched).
-set -u
-BIN=${BIN:-./attnscope}
-case $BIN in /*) ;; *) BIN=$PWD/$BIN ;; esac
+. "$(dirname "$0")/lib.bash"
 SRC=$PWD
 BUILD=${BUILD:-build/rel}
-T=$(mktemp -d)
-trap 'rm -rf "$T"' EXIT
-fails=0
-fail() { echo "FAIL: $*"; fails=$((fails + 1)); }
 P=/opt/attnscope-test-$$
 D=$T/stage
 [ -e "$P" ] && { echo "$P exists; cannot test with it"; exit 1; }
@@ -102,5 +96,4 @@ left=$(find "$D" -type f -o -type l)
 [ -z "$left" ] || fail "files left after make uninstall: $left"
 [ -d "$I/share/attnscope" ] && fail "share/attnscope left after make uninstall"
 
-[ $fails -eq 0 ] && { echo "all passed"; exit 0; }
-echo "$fails failure(s)"; exit 1
+finish install.sh

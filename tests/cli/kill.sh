@@ -9,19 +9,13 @@
 #
 # The moments come from $RANDOM seeded by KILL_SEED (printed, so a failure
 # can be replayed: KILL_SEED=N bash tests/cli/kill.sh).
-set -u
-BIN=${BIN:-./attnscope}
-case $BIN in /*) ;; *) BIN=$PWD/$BIN ;; esac
-T=$(mktemp -d)
-trap 'kill -9 $pid 2>/dev/null; rm -rf "$T"' EXIT
+. "$(dirname "$0")/lib.bash"
 pid=
+cleanup() { [ -n "$pid" ] && kill -9 "$pid" 2>/dev/null; }
 # A private copy: train and inspect need no data folder, and a binary being
 # relinked in a shared checkout meanwhile cannot break the run.
-cp "$BIN" "$T/attnscope" || exit 1
-BIN=$T/attnscope
+private_bin
 cd "$T" || exit 1
-fails=0
-fail() { echo "FAIL: $*"; fails=$((fails + 1)); }
 KILL_SEED=${KILL_SEED:-$(( $(date +%s) % 100000 ))}
 RANDOM=$KILL_SEED
 echo "KILL_SEED=$KILL_SEED"
@@ -87,5 +81,4 @@ grep -q '^done: 150 steps' final.log || { tail -5 final.log; fail "the final run
 "$BIN" inspect --model R > /dev/null 2>&1 || fail "the final model does not load"
 grep -q '"step":[[:space:]]*150' R/trainer_state.json || fail "final trainer_state.json step"
 
-[ $fails -eq 0 ] && { echo "all passed"; exit 0; }
-echo "$fails failure(s) (KILL_SEED=$KILL_SEED)"; exit 1
+finish "kill.sh (KILL_SEED=$KILL_SEED)"

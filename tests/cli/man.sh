@@ -4,14 +4,8 @@
 # command that `attnscope --help` lists has its section, every long option
 # that `attnscope CMD --help` prints is in that command's section, and every
 # long option a section documents is one the command's --help knows.
-set -u
-BIN=${BIN:-./attnscope}
-case $BIN in /*) ;; *) BIN=$PWD/$BIN ;; esac
+. "$(dirname "$0")/lib.bash"
 PAGE=$PWD/man/attnscope.1
-T=$(mktemp -d)
-trap 'rm -rf "$T"' EXIT
-fails=0
-fail() { echo "FAIL: $*"; fails=$((fails + 1)); }
 command -v groff >/dev/null || { echo "groff is not installed (scripts/deps.sh installs it)"; exit 1; }
 command -v man >/dev/null || { echo "man is not installed (scripts/deps.sh installs man-db)"; exit 1; }
 
@@ -79,5 +73,4 @@ for c in $cmds; do
 done
 grep -q -- '--version' "$T/src" || fail "--version is not in the man page"
 
-[ $fails -eq 0 ] && { echo "all passed"; exit 0; }
-echo "$fails failure(s)"; exit 1
+finish man.sh

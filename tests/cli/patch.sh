@@ -6,13 +6,7 @@
 # byte restores the clean score exactly. Mismatched pairs exit 2 with the
 # reason; a SentencePiece model exits 1.
 # Needs $BIN (the attnscope binary); run from the source tree's top level.
-set -u
-BIN=${BIN:-./attnscope}
-case $BIN in */*) ;; *) BIN=./$BIN ;; esac
-T=$(mktemp -d)
-trap 'rm -rf "$T"' EXIT
-fails=0
-fail() { echo "FAIL: $*"; fails=$((fails + 1)); }
+. "$(dirname "$0")/lib.bash"
 
 OUT=$T/patch
 "$BIN" patch --clean '1x^2-5x+6=0' --corrupt 'x^2 - 7x + 6 = 0' --out "$OUT" >"$T/stdout" 2>"$T/stderr"
@@ -48,5 +42,4 @@ check_usage "column" --clean '1x^2-5y+6=0' --corrupt '1x^2-5x+6=0'
     >/dev/null 2>"$T/err"; rc=$?
 [ $rc -eq 1 ] && grep -q "byte-level (ByT5)" "$T/err" || fail "SentencePiece model: exit $rc"
 
-[ $fails -eq 0 ] || exit 1
-echo "patch.sh: all checks passed"
+finish patch.sh

@@ -6,13 +6,7 @@
 # read a almost exactly. Bad usage exits 2; a SentencePiece model and a bad
 # data file exit 1 with a message naming the problem.
 # Needs $BIN (the attnscope binary); run from the source tree's top level.
-set -u
-BIN=${BIN:-./attnscope}
-case $BIN in */*) ;; *) BIN=./$BIN ;; esac
-T=$(mktemp -d)
-trap 'rm -rf "$T"' EXIT
-fails=0
-fail() { echo "FAIL: $*"; fails=$((fails + 1)); }
+. "$(dirname "$0")/lib.bash"
 
 OUT=$T/probe
 "$BIN" probe --preset small --n 120 --seed 2 --out "$OUT" >"$T/stdout" 2>"$T/stderr"
@@ -51,5 +45,4 @@ printf '1x^2+2x+1=0\tD=(2^2-4*1*1)=0;\n' >"$T/one.tsv"
 [ $rc -eq 1 ] && grep -q "too few" "$T/err" || fail "one equation: exit $rc, $(cat "$T/err")"
 [ ! -e "$T/x" ] || fail "a failed probe left $T/x"
 
-[ $fails -eq 0 ] || exit 1
-echo "probe.sh: all checks passed"
+finish probe.sh

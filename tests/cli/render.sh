@@ -6,16 +6,10 @@
 # none under NO_COLOR, every view, files are written atomically, raw text for
 # non-task models, and bad options exit 2, bad equations exit 1 with the
 # message.
-set -u
-BIN=${BIN:-./attnscope}
-case $BIN in /*) ;; *) BIN=$PWD/$BIN ;; esac
+. "$(dirname "$0")/lib.bash"
 MODEL=$PWD/tests/fixtures/tied-relu
 PY=/usr/bin/python3
 [ -x $PY ] || PY=python3
-T=$(mktemp -d)
-trap 'rm -rf "$T"' EXIT
-fails=0
-fail() { echo "FAIL: $*"; fails=$((fails + 1)); }
 R() { "$BIN" render --model "$MODEL" --max-len 12 "$@"; }
 export XDG_CONFIG_HOME=/nonexistent LANG=C.UTF-8
 unset NO_COLOR COLORTERM
@@ -246,5 +240,4 @@ EOF2
 R "$EQ" --view model --measure norms --format csv --out "$T/nm.csv" || fail "--measure norms csv"
 head -1 "$T/nm.csv" | grep -qx 'layer,head,query,key,norm' || fail "norms csv header: $(head -1 "$T/nm.csv")"
 
-[ $fails -eq 0 ] && { echo "all passed"; exit 0; }
-echo "$fails failure(s)"; exit 1
+finish render.sh

@@ -5,14 +5,8 @@
 # SentencePiece model works too. Bad usage exits 2, a bad model or data file
 # exits 1 with a message.
 # Needs $BIN (the attnscope binary); run from the source tree's top level.
-set -u
-BIN=${BIN:-./attnscope}
-case $BIN in */*) ;; *) BIN=./$BIN ;; esac  # make passes BIN=attnscope
+. "$(dirname "$0")/lib.bash"
 MODEL=tests/fixtures/model-io/tiny-relu   # 2+2 layers, 2 heads, random weights
-T=$(mktemp -d)
-trap 'rm -rf "$T"' EXIT
-fails=0
-fail() { echo "FAIL: $*"; fails=$((fails + 1)); }
 
 OUT=$T/rep
 "$BIN" report --model "$MODEL" --preset small --n 6 --importance-n 2 --hypothesis-n 2 \
@@ -253,5 +247,4 @@ expect 1 "nockpt: no checkpoint in it" --checkpoints "$T/nockpt" --out "$T/x"
 expect 1 "afile: not a folder" --checkpoints "$T/afile" "$T/t10" --out "$T/x"
 expect 2 "not with --raw" --checkpoints "$T/t10" --raw "$T/lines.txt" --out "$T/x"
 
-[ $fails -eq 0 ] && echo "report: all checks passed"
-[ $fails -eq 0 ]
+finish report.sh

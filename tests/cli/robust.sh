@@ -9,15 +9,10 @@
 # that is a folder, JSON nested too deep, a NUL byte in a config.json key).
 # Under `make test SANITIZE=1` the empty paths also go through ASan.
 # Needs $BIN; run from the source tree's top level.
-set -u
-BIN=${BIN:-./attnscope}
-case $BIN in /*) ;; */*) BIN=$PWD/$BIN ;; *) BIN=$PWD/$BIN ;; esac
+. "$(dirname "$0")/lib.bash"
 TOP=$PWD
 GOOD=$TOP/tests/fixtures/model-io/tiny-relu
-T=$(mktemp -d)
-trap 'chmod -R u+rwx "$T" 2>/dev/null; rm -rf "$T"' EXIT
-fails=0
-fail() { echo "FAIL: $*"; fails=$((fails + 1)); }
+cleanup() { chmod -R u+rwx "$T" 2>/dev/null; }
 
 # expect CODE NEEDLE CMD ARGS... : exit status CODE and NEEDLE in stderr+stdout
 expect() {
@@ -186,5 +181,4 @@ else
 fi
 chmod 700 "$T/locked"
 
-[ $fails -eq 0 ] && { echo "robust.sh: all passed"; exit 0; }
-echo "robust.sh: $fails failure(s)"; exit 1
+finish robust.sh

@@ -4,14 +4,8 @@
 # exit 1 with a column and a reason, never a crash), `eval` (scores, JSON,
 # threads agree, a malformed data line reported with its line number).
 # Needs $BIN (the attnscope binary); run from the source tree's top level.
-set -u
-BIN=${BIN:-./attnscope}
-case $BIN in */*) ;; *) BIN=./$BIN ;; esac  # make passes BIN=attnscope
+. "$(dirname "$0")/lib.bash"
 MODEL=tests/fixtures/tied-relu              # a tiny random T5: decodes garbage, fine here
-T=$(mktemp -d)
-trap 'rm -rf "$T"' EXIT
-fails=0
-fail() { echo "FAIL: $*"; fails=$((fails + 1)); }
 
 # expect CODE NEEDLE CMD ARGS... : exit status CODE and NEEDLE in stdout+stderr
 # (runs of spaces count as one). A crash (status >= 128) always fails.
@@ -155,5 +149,4 @@ if [ -f sample_models/quadratic-seed/config.json ]; then
         --data "$T/self.tsv"
 fi
 
-[ $fails -eq 0 ] || { echo "$fails failure(s)"; exit 1; }
-echo "task.sh: all passed"
+finish task.sh

@@ -8,23 +8,11 @@
 #  - a checkpoint write that fails (file size limit) is an error that leaves
 #    the previous checkpoint intact and resumable;
 #  - bad configurations are rejected before training with FILE:LINE.
-set -u
-BIN=${BIN:-./attnscope}
-case $BIN in /*) ;; *) BIN=$PWD/$BIN ;; esac
-T=$(mktemp -d)
-trap 'rm -rf "$T"' EXIT
+FAIL_FAST=1
+. "$(dirname "$0")/lib.bash"
 cd "$T" || exit 1
-fail() { echo "FAIL: $*"; exit 1; }
 
-cat > tiny.cfg <<'EOF'
-# a tiny model: seconds, also under ASan
-model = { d_model = 32; d_ff = 64; num_layers = 1; num_heads = 2; d_kv = 16; };
-data = { preset = "small"; n = 300; seed = 3; test_share = 0.2; };
-optimizer = { lr = 3e-3; weight_decay = 0.01; clip = 1.0; };
-schedule = { warmup = 5; decay = "cosine"; min_lr = 1e-4; };
-train = { batch = 16; steps = 60; threads = 2; seed = 7; eval_every = 0;
-          checkpoint_every = 0; log_every = 1; out = "run"; };
-EOF
+tiny_cfg 60 > tiny.cfg
 
 # ---- the loss falls ----------------------------------------------------------
 "$BIN" train --config tiny.cfg --out A --log > a.log 2>&1 || { cat a.log; fail "training run"; }
@@ -42,14 +30,7 @@ grep -q '"step":	60' A/trainer_state.json || fail "trainer_state.json step"
     fail "trainer_state.json data: $(jq -c .data A/trainer_state.json)"
 
 # ---- SIGINT, then resume: the same losses ------------------------------------
-"$BIN" train --config tiny.cfg --out B --log > b1.log 2>&1 &
-pid=$!
-for _ in $(seq 1 600); do
-    grep -q '^step 1[0-9]/' b1.log 2>/dev/null && break
-    sleep 0.02
-done
-kill -INT $pid
-wait $pid
+sigint_run tiny.cfg B b1.log '^step 1[0-9]/'
 rc=$?
 [ $rc -eq 0 ] || { cat b1.log; fail "SIGINT exit status $rc"; }
 grep -q 'interrupted by SIGINT at step' b1.log || { cat b1.log; fail "no interrupt line"; }
@@ -135,4 +116,4 @@ grep -q 'bad-divisible.cfg:2:' bad-divisible.log || fail "divisible: wrong line"
 "$BIN" train > /dev/null 2>&1; [ $? -eq 2 ] || fail "no --config: exit status"
 "$BIN" train --config nowhere.cfg > nw.log 2>&1; [ $? -eq 1 ] || fail "missing config file"
 grep -q 'nowhere.cfg' nw.log || fail "missing config file: message"
-echo "train.sh: all passed"
+finish train.sh

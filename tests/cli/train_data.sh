@@ -4,27 +4,17 @@
 #  - data.weights: a run is resumable exactly (SIGINT, --resume: the losses
 #    and the final weights equal an uninterrupted run's), trainer_state.json
 #    names the weights, a kind without examples is an error before training.
-set -u
-BIN=${BIN:-./attnscope}
-case $BIN in /*) ;; *) BIN=$PWD/$BIN ;; esac
-T=$(mktemp -d)
-trap 'rm -rf "$T"' EXIT
+FAIL_FAST=1
+. "$(dirname "$0")/lib.bash"
 cd "$T" || exit 1
-fail() { echo "FAIL: $*"; exit 1; }
 
 # interrupt_resume NAME CFG: SIGINT mid-run into NAME, then --resume; the
 # step lines of both parts must equal those of the uninterrupted run in
 # NAME-full.log.
 interrupt_resume() {
     local name=$1 cfg=$2
-    "$BIN" train --config "$cfg" --out "$name" --log > "$name-1.log" 2>&1 &
-    local pid=$!
-    for _ in $(seq 1 1500); do
-        grep -q '^step 1[0-9]/' "$name-1.log" 2>/dev/null && break
-        sleep 0.02
-    done
-    kill -INT $pid
-    wait $pid || { cat "$name-1.log"; fail "$name: SIGINT exit status"; }
+    sigint_run "$cfg" "$name" "$name-1.log" '^step 1[0-9]/' ||
+        { cat "$name-1.log"; fail "$name: SIGINT exit status"; }
     grep -q 'interrupted by SIGINT' "$name-1.log" || { cat "$name-1.log"; fail "$name: not interrupted"; }
     "$BIN" train --config "$cfg" --out "$name" --resume --log > "$name-2.log" 2>&1 ||
         { cat "$name-2.log"; fail "$name: resume"; }
@@ -35,15 +25,7 @@ interrupt_resume() {
         fail "$name: final weights differ after resume"
 }
 
-cat > w.cfg <<'EOF'
-model = { d_model = 32; d_ff = 64; num_layers = 1; num_heads = 2; d_kv = 16; };
-data = { preset = "small"; n = 300; seed = 3; test_share = 0.2;
-         weights = { two_roots = 2.0; one_root = 0.5; no_root = 1.5; }; };
-optimizer = { lr = 3e-3; };
-schedule = { warmup = 5; };
-train = { batch = 16; steps = 60; threads = 2; seed = 7; eval_every = 0;
-          checkpoint_every = 0; log_every = 1; };
-EOF
+tiny_cfg 60 | sed 's/test_share = 0.2;/test_share = 0.2; weights = { two_roots = 2.0; one_root = 0.5; no_root = 1.5; };/' > w.cfg
 
 # ---- data.weights --------------------------------------------------------------
 "$BIN" train --config w.cfg --out W-full --log > W-full.log 2>&1 || { cat W-full.log; fail "weighted run"; }
@@ -119,4 +101,4 @@ printf '%s\n' 'data = { train = "odd.tsv"; test = "odd.tsv"; stepwise = { stages
 grep -q 'data.stepwise: training example 1 .*has a target other than the spec' odd.log ||
     { cat odd.log; fail "stepwise on odd targets: message"; }
 
-echo "train_data.sh: all passed"
+finish train_data.sh

@@ -10,25 +10,11 @@
 #  - a value out of range is rejected before training with FILE:LINE.
 # The arithmetic of each option is checked against PyTorch in
 # tests/unit/test_train.c (tests/fixtures/train-*/options.safetensors).
-set -u
-BIN=${BIN:-./attnscope}
-case $BIN in /*) ;; *) BIN=$PWD/$BIN ;; esac
-T=$(mktemp -d)
-trap 'rm -rf "$T"' EXIT
+FAIL_FAST=1
+. "$(dirname "$0")/lib.bash"
 cd "$T" || exit 1
-fail() { echo "FAIL: $*"; exit 1; }
 
-base() {  # extra groups/keys after the base configuration
-cat <<EOC
-model = { d_model = 32; d_ff = 64; num_layers = 1; num_heads = 2; d_kv = 16; $1 };
-data = { preset = "small"; n = 300; seed = 3; test_share = 0.2; };
-optimizer = { lr = 3e-3; weight_decay = 0.01; clip = 1.0; };
-schedule = { warmup = 5; decay = "cosine"; min_lr = 1e-4; };
-train = { batch = 16; steps = 40; threads = 2; seed = 7; eval_every = 0;
-          checkpoint_every = 0; log_every = 1; out = "run"; };
-$2
-EOC
-}
+base() { tiny_cfg 40 "$1" "$2"; }  # model keys, extra groups
 losses() { grep -h '^step' "$@" | awk '{split($2, s, "/"); print s[1], $4}'; }
 run() {  # name, model keys, extra groups
     base "$2" "$3" > "$1.cfg"
@@ -110,4 +96,4 @@ reject ls-range "loss.label_smoothing must be in 0 .. 0.999 (got 1.5)" "loss = {
 reject ls-type "loss.label_smoothing must be a number" "loss = { label_smoothing = \"some\"; };"
 reject ax-range "loss.aux_weight must be in 0 .. 100 (got -1)" "loss = { aux_weight = -1; };"
 reject do-range "model.dropout_rate must be in 0 .. 0.9 (got 0.95)" "" "dropout_rate = 0.95;"
-echo "train_options.sh: all passed"
+finish train_options.sh

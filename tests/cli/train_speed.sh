@@ -6,20 +6,11 @@
 # a run limited to one core (taskset) that asks for two threads warns once;
 # `bench train --real-steps` prints the real loop's line. No timing: the
 # machine may be loaded, so only shapes and ranges are checked.
-set -u
-BIN=${BIN:-./attnscope}
-case $BIN in /*) ;; *) BIN=$PWD/$BIN ;; esac
-T=$(mktemp -d)
-trap 'rm -rf "$T"' EXIT
+FAIL_FAST=1
+. "$(dirname "$0")/lib.bash"
 cd "$T" || exit 1
-fail() { echo "FAIL: $*"; exit 1; }
 
-cat > tiny.cfg <<'EOF'
-model = { d_model = 32; d_ff = 64; num_layers = 1; num_heads = 2; d_kv = 16; };
-data = { preset = "small"; n = 300; seed = 3; };
-train = { batch = 16; steps = 40; threads = 2; seed = 7; eval_every = 0;
-          checkpoint_every = 20; log_every = 10; };
-EOF
+tiny_cfg 40 | sed 's/checkpoint_every = 0; log_every = 1;/checkpoint_every = 20; log_every = 10;/' > tiny.cfg
 "$BIN" train --config tiny.cfg --out A --log > a.log 2> a.err || { cat a.log a.err; fail "run"; }
 [ "$(head -1 A/log.tsv)" = "$(printf 'step\tloss\tlr\tgrad_norm\ttarget_tokens\tseconds\ttokens_per_s\ttokens_per_cpu_s\tcore_share\tsteal')" ] ||
     fail "log.tsv header: $(head -1 A/log.tsv)"
@@ -37,14 +28,7 @@ tok=$(awk -F'\t' 'NR > 1 { s += $5 } END { print s }' A/log.tsv)
 [ "$(jq .machine.target_tokens A/trainer_state.json)" = "$tok" ] || fail "machine.target_tokens != the log's sum"
 
 # --resume adds to the totals: an interrupted run ends with all 40 steps counted
-"$BIN" train --config tiny.cfg --out B --log > b1.log 2>&1 &
-pid=$!
-for _ in $(seq 1 1500); do
-    grep -q '^step [1-3]0/' b1.log 2>/dev/null && break
-    sleep 0.02
-done
-kill -INT $pid
-wait $pid || { cat b1.log; fail "SIGINT"; }
+sigint_run tiny.cfg B b1.log '^step [1-3]0/' || { cat b1.log; fail "SIGINT"; }
 "$BIN" train --config tiny.cfg --out B --resume --log > b2.log 2>&1 || { cat b2.log; fail "resume"; }
 jq -e '.machine | .steps == 40 and .since_step == 0' B/trainer_state.json > /dev/null ||
     fail "machine after --resume: $(jq -c .machine B/trainer_state.json)"
@@ -73,4 +57,4 @@ grep -Eq "^real run: [0-9]+ target tokens per CPU-second \(.* over 3 steps of 't
 tail -1 <<<"$out" | grep -q "^tokens/s [0-9][0-9]*$" || fail "bench train does not end with tokens/s"
 left=$(find /tmp -maxdepth 1 -name 'attnscope-bench-*' -newer "$T")
 [ -z "$left" ] || fail "bench left $left behind"
-echo "train_speed.sh: all passed"
+finish train_speed.sh

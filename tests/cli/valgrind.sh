@@ -5,9 +5,7 @@
 # (sample_models/quadratic-seed) when it exists, else the small random
 # tied-relu fixture. Under SANITIZE=1 the binary carries ASan, which valgrind
 # cannot run: that pass skips (ASan itself covers the same ground there).
-set -u
-BIN=${BIN:-./attnscope}
-case $BIN in /*) ;; *) BIN=$PWD/$BIN ;; esac
+. "$(dirname "$0")/lib.bash"
 command -v valgrind >/dev/null || { echo "valgrind is not installed (scripts/deps.sh installs it)"; exit 1; }
 case ${BUILD:-} in *san*) echo "skipped: the SANITIZE=1 pass (ASan covers it; valgrind runs in the plain pass)"; exit 0 ;; esac
 if ldd "$BIN" 2>/dev/null | grep -q 'libasan'; then
@@ -16,14 +14,9 @@ if ldd "$BIN" 2>/dev/null | grep -q 'libasan'; then
 fi
 MODEL=$PWD/sample_models/quadratic-seed
 [ -f "$MODEL/model.safetensors" ] || MODEL=$PWD/tests/fixtures/tied-relu
-T=$(mktemp -d)
-trap 'rm -rf "$T"' EXIT
 # A private copy (the same bytes): a binary relinked meanwhile in a shared
 # checkout cannot break the run. Only the built-in theme is used.
-cp "$BIN" "$T/attnscope" || exit 1
-BIN=$T/attnscope
-fails=0
-fail() { echo "FAIL: $*"; fails=$((fails + 1)); }
+private_bin
 # One thread for OpenBLAS and OpenMP (valgrind serialises threads anyway) and
 # a kernel type valgrind emulates (no AVX-512).
 export OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1 OPENBLAS_CORETYPE=Haswell
@@ -50,5 +43,4 @@ vg "render ansi" 0 env TERM=xterm-256color "$BIN" render --model "$MODEL" --max-
 vg "render png" 0 "$BIN" render --model "$MODEL" --max-len 24 'x^2-5x+6=0' --view model --out "$T/m.png"
 [ -s "$T/m.png" ] || fail "render png wrote nothing"
 vg "render bad equation" 1 "$BIN" render --model "$MODEL" 'x^2-5y=0' --format text
-[ $fails -eq 0 ] && { echo "all passed"; exit 0; }
-echo "$fails failure(s)"; exit 1
+finish valgrind.sh
