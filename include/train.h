@@ -366,6 +366,8 @@ typedef struct {
     int threads;
     uint64_t seed;                 /* data order */
     size_t eval_every, eval_n, checkpoint_every, log_every;
+    size_t keep_checkpoints;       /* 0, or the models of the last N checkpoints
+                                      kept in out/checkpoints/step-NNNNNN/ */
     size_t max_src, max_tgt;       /* longest sequences (tokens with eos) kept */
     char *out_dir;                 /* owned */
 } train_settings;

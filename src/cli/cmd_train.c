@@ -53,7 +53,10 @@ static void usage(FILE *f)
             "  optimizer = { lr; beta1; beta2; eps; weight_decay; clip; };\n"
             "  schedule = { warmup; decay (\"cosine\" | \"linear\" | \"constant\"); min_lr; };\n"
             "  train = { batch; steps | epochs (one is required); threads; seed; eval_every;\n"
-            "            eval_n (0: all); checkpoint_every; log_every; out; };\n"
+            "            eval_n (0: all); checkpoint_every; keep_checkpoints (default 0;\n"
+            "            N: also keep the model of the last N checkpoints, in\n"
+            "            OUT/checkpoints/step-NNNNNN/ with checkpoint.json: step, loss and\n"
+            "            the evaluation's scores when that step evaluated); log_every; out; };\n"
             "  loss = { label_smoothing (0 .. 0.999; default 0: none, as PyTorch's);\n"
             "           aux_weight (default 0: none; a training-only head predicts the digits\n"
             "           of b^2 and |4ac| at the discriminant's digits, not saved); };\n");

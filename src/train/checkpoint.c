@@ -2,14 +2,19 @@
  * checkpoint proper: weights, AdamW moments, the auxiliary head and the run
  * state in one file), trainer_state.json (the same state for people, with
  * the run's speed and last evaluation) and the model folder (config.json,
- * model.safetensors); and reading them back for --resume.
+ * model.safetensors); the kept checkpoints of train.keep_checkpoints
+ * (checkpoints/step-NNNNNN/); and reading them back for --resume.
  *
  * Deliberately not here: when checkpoints are written (loop.c), the output
  * folder's rules (run_dir.c). */
 #include <cjson/cJSON.h>
+#include <ctype.h>
+#include <dirent.h>
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "checkpoint.h"
 #include "safetensors.h"
@@ -375,4 +380,111 @@ out:
     free(opath);
     free(cpath);
     return rc;
+}
+
+/* ---- kept checkpoints (train.keep_checkpoints) ------------------------------- */
+
+/* The step of a kept checkpoint's folder name "step-NNNNNN", or -1 when
+ * name is anything else. */
+static long long kept_step(const char *name)
+{
+    if (strncmp(name, "step-", 5) || !isdigit((unsigned char)name[5])) return -1;
+    char *end;
+    unsigned long long v = strtoull(name + 5, &end, 10);
+    return *end ? -1 : (long long)v;
+}
+
+/* Remove folder path and the files in it (a kept checkpoint holds no
+ * folders); quietly, as far as it goes. */
+static void remove_folder(const char *path)
+{
+    DIR *d = opendir(path);
+    if (d) {
+        struct dirent *e;
+        while ((e = readdir(d)))
+            if (strcmp(e->d_name, ".") && strcmp(e->d_name, "..")) {
+                char *f = ckpt_path_in(path, e->d_name);
+                unlink(f);
+                free(f);
+            }
+        closedir(d);
+    }
+    rmdir(path);
+}
+
+static int cmp_ll(const void *a, const void *b)
+{
+    long long x = *(const long long *)a, y = *(const long long *)b;
+    return (x > y) - (x < y);
+}
+
+/* Keep the newest keep of the step folders in kdir, remove the rest. */
+static void kept_prune(const char *kdir, size_t keep)
+{
+    DIR *d = opendir(kdir);
+    if (!d) return;
+    size_t n = 0, cap = 16;
+    long long *steps = xmalloc(cap * sizeof *steps);
+    struct dirent *e;
+    while ((e = readdir(d))) {
+        long long s = kept_step(e->d_name);
+        if (s < 0) continue;
+        if (n == cap) steps = xrealloc(steps, (cap *= 2) * sizeof *steps);
+        steps[n++] = s;
+    }
+    closedir(d);
+    qsort(steps, n, sizeof *steps, cmp_ll);
+    for (size_t i = 0; i + keep < n; i++) {
+        char name[40];
+        snprintf(name, sizeof name, "step-%06lld", steps[i]);
+        char *path = ckpt_path_in(kdir, name);
+        remove_folder(path);
+        free(path);
+    }
+    free(steps);
+}
+
+/* checkpoint.json: the step, its training loss and, when that step
+ * evaluated, the evaluation's scores. */
+static cJSON *kept_json(const run_state *rs)
+{
+    cJSON *o = cJSON_CreateObject();
+    cJSON_AddNumberToObject(o, "step", (double)rs->step);
+    cJSON_AddNumberToObject(o, "loss", rs->loss);
+    if (rs->have_eval && rs->eval_step == rs->step) eval_json(o, rs);
+    return o;
+}
+
+int ckpt_keep(const char *dir, const t5_model *m, const run_state *rs, size_t keep, as_err *err)
+{
+    char *kdir = ckpt_path_in(dir, CKPT_KEPT_DIR);
+    char name[48], tmpname[56];
+    snprintf(name, sizeof name, "step-%06zu", rs->step);
+    snprintf(tmpname, sizeof tmpname, ".%s.tmp", name);
+    char *final = ckpt_path_in(kdir, name), *tmp = ckpt_path_in(kdir, tmpname);
+    remove_folder(tmp);  /* left by a crash */
+    int rc = -1;
+    if (t5_save(m, tmp, err) || write_json(tmp, "checkpoint.json", kept_json(rs), err))
+        goto out;
+    remove_folder(final);  /* this step's, from a run resumed before it */
+    if (rename(tmp, final) != 0) {
+        as_errf(err, "cannot rename %s to %s: %s", tmp, final, strerror(errno));
+        goto out;
+    }
+    kept_prune(kdir, keep);
+    rc = 0;
+out:
+    if (rc) remove_folder(tmp);
+    free(final);
+    free(tmp);
+    free(kdir);
+    return rc;
+}
+
+void ckpt_drop_kept(const char *dir)
+{
+    char *kdir = ckpt_path_in(dir, CKPT_KEPT_DIR);
+    kept_prune(kdir, 0);
+    rmdir(kdir);
+    free(kdir);
 }

@@ -48,6 +48,24 @@ int ckpt_load(const char *dir, const train_settings *s, t5_model *m, adamw_state
  * zero, where a new head starts. */
 int ckpt_load_aux(const char *dir, t5_trainer *tr, size_t d_model, as_err *err);
 
+/* The kept checkpoints (train.keep_checkpoints) live in dir/CKPT_KEPT_DIR,
+ * one folder per step, step-NNNNNN (the step, 6 digits at least): a model
+ * folder (config.json, model.safetensors; no optimizer state) plus
+ * checkpoint.json {"step": N, "loss": the step's training loss, "eval": the
+ * scores of the evaluation at that step, as trainer_state.json's "eval";
+ * absent when the step did not evaluate}. */
+#define CKPT_KEPT_DIR "checkpoints"
+
+/* Keep m as the kept checkpoint of rs's step: written into a temporary
+ * folder (.step-NNNNNN.tmp) and renamed into place, then the oldest step
+ * folders removed until keep (>= 1) are left. Returns 0, or -1 with err
+ * filled (the folders there before stay, no temporary one is left). */
+int ckpt_keep(const char *dir, const t5_model *m, const run_state *rs, size_t keep, as_err *err);
+
+/* Remove every kept checkpoint of dir (a --force run over an old run's
+ * folder: they belong to the old model). */
+void ckpt_drop_kept(const char *dir);
+
 /* On --resume: sp's totals of the sessions before, from dir's
  * trainer_state.json when it is the checkpoint's (of step step). */
 void ckpt_speed_resume(train_speed *sp, const char *dir, size_t step);

@@ -443,7 +443,10 @@ static int session_files(train_session *ts, as_err *err)
 {
     const train_options *o = ts->o;
     if (!o->resume && ckpt_save(ts->dir, ts->s, &ts->m, &ts->opt, &ts->rs, NULL, err)) return -1;
-    if (!o->resume && o->force) run_dir_drop_stale(ts->dir);
+    if (!o->resume && o->force) {
+        run_dir_drop_stale(ts->dir);
+        ckpt_drop_kept(ts->dir);
+    }
     /* The configuration beside the model. */
     if (o->cfg_path) {
         size_t len;
@@ -663,6 +666,17 @@ static int checkpoint_now(train_session *ts, const char *failed, as_err *err)
     return 0;
 }
 
+/* train.keep_checkpoints: the model of the checkpoint just written, kept. */
+static int keep_now(train_session *ts, as_err *err)
+{
+    if (!ts->s->keep_checkpoints) return 0;
+    if (ckpt_keep(ts->dir, &ts->m, &ts->rs, ts->s->keep_checkpoints, err))
+        return as_errprefix(err, "keeping the model of step %zu in %s/%s failed (the "
+                                 "checkpoint itself is intact; --resume continues)",
+                            ts->rs.step, ts->dir, CKPT_KEPT_DIR);
+    return 0;
+}
+
 /* The steps up to the last, or up to a signal (*interrupted set). */
 static int run_steps(train_session *ts, int *interrupted, as_err *err)
 {
@@ -680,7 +694,7 @@ static int run_steps(train_session *ts, int *interrupted, as_err *err)
         }
         size_t every = ts->s->checkpoint_every;
         if ((ts->rs.step == ts->total || (every && ts->rs.step % every == 0)) &&
-            checkpoint_now(ts, "checkpoint", err))
+            (checkpoint_now(ts, "checkpoint", err) || keep_now(ts, err)))
             return -1;
     }
     return 0;

@@ -13,12 +13,14 @@
  *   optimizer = { lr; beta1; beta2; eps; weight_decay; clip; };
  *   schedule  = { warmup; decay ("cosine" | "linear" | "constant"); min_lr; };
  *   train     = { batch; steps | epochs; threads; seed; eval_every; eval_n;
- *                 checkpoint_every; log_every; out; };
+ *                 checkpoint_every; keep_checkpoints; log_every; out; };
  *   loss      = { label_smoothing; aux_weight; };
  *
  * Relative paths (data files, out) are relative to the configuration file's
  * folder. eval_every = 0: no evaluation; eval_n = 0: the whole test split;
- * checkpoint_every = 0: a checkpoint only at the end (and on a signal).
+ * checkpoint_every = 0: a checkpoint only at the end (and on a signal);
+ * keep_checkpoints = N > 0 (needs checkpoint_every): also keep the model of
+ * the last N checkpoints (loop.c).
  *
  * Deliberately not here: using the settings (loop.c). */
 #include <libconfig.h>
@@ -80,6 +82,7 @@ static const keydef KEYS[] = {
     {"train", "eval_every", K_INT},
     {"train", "eval_n", K_INT},
     {"train", "checkpoint_every", K_INT},
+    {"train", "keep_checkpoints", K_INT},
     {"train", "log_every", K_INT},
     {"train", "out", K_STR},
     {"loss", "label_smoothing", K_FLOAT},
@@ -499,6 +502,20 @@ static int read_loop(reader *r, train_settings *s)
     return 0;
 }
 
+/* train.keep_checkpoints: 0 (the default, one rolling checkpoint) or N > 0
+ * kept models, which needs checkpoint_every. */
+static int read_keep(reader *r, train_settings *s)
+{
+    if (get_size(r, "train", "keep_checkpoints", 0, &s->keep_checkpoints) < 0) return -1;
+    if (!s->keep_checkpoints || s->checkpoint_every) return 0;
+    char buf[32];
+    snprintf(buf, sizeof buf, "%zu", s->keep_checkpoints);
+    return fail_at(r, find(r, "train", "keep_checkpoints"),
+                   "train.keep_checkpoints = %s keeps the model of every checkpoint_every "
+                   "steps: set train.checkpoint_every above 0 too%s",
+                   buf, "");
+}
+
 /* The loss section (training-only options of the trainer) and train.out. */
 static int read_loss_and_out(reader *r, train_settings *s)
 {
@@ -526,7 +543,8 @@ int train_settings_read(train_settings *s, const char *path, as_err *err)
     if (config_read_file(&r.cfg, path) != CONFIG_TRUE)
         as_errf(err, "%s:%d: %s", path, config_error_line(&r.cfg), config_error_text(&r.cfg));
     else if (!check_structure(&r) && !read_model(&r, s) && !read_data(&r, s) &&
-             !read_optimizer(&r, s) && !read_loop(&r, s) && !read_loss_and_out(&r, s))
+             !read_optimizer(&r, s) && !read_loop(&r, s) && !read_keep(&r, s) &&
+             !read_loss_and_out(&r, s))
         rc = 0;
     config_destroy(&r.cfg);
     if (rc) train_settings_free(s);

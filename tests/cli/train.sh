@@ -108,6 +108,13 @@ reject zero-steps "steps must be at least 1" "train = { batch = 4;
  steps = 0; };"
 reject bad-preset "unknown preset" "data = { preset = \"huge\"; };
 $OKT"
+reject keep-negative "train.keep_checkpoints must be at least 0 (got -1)" "train = { batch = 4;
+  steps = 2; checkpoint_every = 1; keep_checkpoints = -1; };"
+reject keep-type "train.keep_checkpoints must be an integer" "train = { batch = 4; steps = 2;
+  keep_checkpoints = \"all\"; };"
+reject keep-no-every "train.keep_checkpoints = 3 keeps the model of every checkpoint_every steps: set train.checkpoint_every above 0 too" "train = { batch = 4; steps = 2;
+  keep_checkpoints = 3; };"
+grep -q 'bad-keep-negative.cfg:2:' bad-keep-negative.log || fail "keep_checkpoints: wrong line"
 grep -q 'bad-unknown-key.cfg:2:' bad-unknown-key.log || fail "unknown key: wrong line"
 grep -q 'bad-negative.cfg:3:' bad-negative.log || fail "negative: wrong line"
 grep -q 'bad-divisible.cfg:2:' bad-divisible.log || fail "divisible: wrong line"
