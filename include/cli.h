@@ -74,6 +74,11 @@ int cli_parse_range(const char *cmd, const char *opt, const char *s, size_t lo, 
  * usage to stderr, when usage is not NULL) and returns -1 when value is NULL.
  * Both return 0 otherwise. */
 int cli_usage_exit(int c, void (*usage)(FILE *f));
+/* For commands that parse with a leading ':' in the option string (opterr
+ * 0): in the getopt switch, default: return cli_option_error(cmd, c, argv);
+ * prints "option 'X' needs a value" (c == ':') or "unknown option 'X' (see
+ * attnscope CMD --help)" and returns EXIT_USAGE. */
+int cli_option_error(const char *cmd, int c, char **argv);
 int cli_no_args(const char *cmd, int argc, char **argv, const char *hint);
 int cli_required(const char *cmd, const char *value, const char *msg, void (*usage)(FILE *f));
 /* A file or folder name option (--model, --data, --out, --config,

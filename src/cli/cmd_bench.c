@@ -83,6 +83,25 @@ static void print_memory(const char *when)
            when, proc_status_mb("VmHWM"), proc_status_mb("RssFile"), proc_status_mb("RssAnon"));
 }
 
+/* The model-shape options of both benchmarks, with the same letters, and
+ * where each stores its value (NULL: c is another option). */
+#define SHAPE_OPTIONS                                                                  \
+    {"d-model", required_argument, 0, 'm'}, {"d-ff", required_argument, 0, 'f'},       \
+        {"layers", required_argument, 0, 'l'}, {"heads", required_argument, 0, 'H'},   \
+        {"d-kv", required_argument, 0, 'k'}
+
+static size_t *shape_field(int c, t5_config *cfg, size_t *layers)
+{
+    switch (c) {
+    case 'm': return &cfg->d_model;
+    case 'f': return &cfg->d_ff;
+    case 'l': return layers;
+    case 'H': return &cfg->num_heads;
+    case 'k': return &cfg->d_kv;
+    default: return NULL;
+    }
+}
+
 /* What `bench decode` measures: the random model's shape (or a model
  * folder) and the decoding. */
 typedef struct {
@@ -96,9 +115,7 @@ typedef struct {
 static int decode_options(int argc, char **argv, decode_bench *o)
 {
     static const struct option opts[] = {
-        {"d-model", required_argument, 0, 'm'}, {"d-ff", required_argument, 0, 'f'},
-        {"layers", required_argument, 0, 'l'},  {"heads", required_argument, 0, 'H'},
-        {"d-kv", required_argument, 0, 'k'},    {"tokens", required_argument, 0, 't'},
+        SHAPE_OPTIONS,                          {"tokens", required_argument, 0, 't'},
         {"src-len", required_argument, 0, 's'}, {"repeat", required_argument, 0, 'r'},
         {"seed", required_argument, 0, 'S'},    {"gated", no_argument, 0, 'g'},
         {"threads", required_argument, 0, 'T'}, {"model", required_argument, 0, 'M'},
@@ -108,22 +125,17 @@ static int decode_options(int argc, char **argv, decode_bench *o)
                         .threads = 1};
     t5_config_default(&o->cfg);
     o->cfg.d_model = 128, o->cfg.d_ff = 512, o->cfg.num_heads = 4, o->cfg.d_kv = 32;
-    int c;
+    int c, li = 0;
     optind = 1;
-    while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
-        size_t *dst = NULL;
-        const char *name = NULL;
-        switch (c) {
-        case 'm': dst = &o->cfg.d_model, name = "--d-model"; break;
-        case 'f': dst = &o->cfg.d_ff, name = "--d-ff"; break;
-        case 'l': dst = &o->layers, name = "--layers"; break;
-        case 'H': dst = &o->cfg.num_heads, name = "--heads"; break;
-        case 'k': dst = &o->cfg.d_kv, name = "--d-kv"; break;
-        case 't': dst = &o->tokens, name = "--tokens"; break;
-        case 's': dst = &o->src_len, name = "--src-len"; break;
-        case 'r': dst = &o->repeat, name = "--repeat"; break;
-        case 'S': dst = &o->seed, name = "--seed"; break;
-        case 'T': dst = &o->threads, name = "--threads"; break;
+    while ((c = getopt_long(argc, argv, "h", opts, &li)) != -1) {
+        size_t *dst = shape_field(c, &o->cfg, &o->layers);
+        switch (dst ? 0 : c) {
+        case 0: break;
+        case 't': dst = &o->tokens; break;
+        case 's': dst = &o->src_len; break;
+        case 'r': dst = &o->repeat; break;
+        case 'S': dst = &o->seed; break;
+        case 'T': dst = &o->threads; break;
         case 'g': o->cfg.ff = T5_FF_GATED_GELU; break;
         case 'M':
             if (cli_parse_path("bench", "--model", optarg, &o->model_dir)) return EXIT_USAGE;
@@ -131,6 +143,8 @@ static int decode_options(int argc, char **argv, decode_bench *o)
         case 'h': usage(stdout); return EXIT_OK;
         default: usage(stderr); return EXIT_USAGE;
         }
+        char name[32];
+        snprintf(name, sizeof name, "--%s", opts[li].name);
         if (dst && cli_parse_size("bench", name, optarg, dst)) return EXIT_USAGE;
     }
     if (optind < argc) {
@@ -285,9 +299,7 @@ static void bench_train_usage(FILE *f)
 static int bench_train(int argc, char **argv)
 {
     static const struct option opts[] = {
-        {"d-model", required_argument, 0, 'm'}, {"d-ff", required_argument, 0, 'f'},
-        {"layers", required_argument, 0, 'l'},  {"heads", required_argument, 0, 'H'},
-        {"d-kv", required_argument, 0, 'k'},    {"ff", required_argument, 0, 'F'},
+        SHAPE_OPTIONS,                          {"ff", required_argument, 0, 'F'},
         {"batch", required_argument, 0, 'b'},   {"src-len", required_argument, 0, 's'},
         {"tgt-len", required_argument, 0, 't'}, {"threads", required_argument, 0, 'j'},
         {"steps", required_argument, 0, 'n'},   {"warmup", required_argument, 0, 'w'},
@@ -301,13 +313,9 @@ static int bench_train(int argc, char **argv)
     int c, li = 0;
     optind = 1;
     while ((c = getopt_long(argc, argv, "h", opts, &li)) != -1) {
-        size_t *dst = NULL;
-        switch (c) {
-        case 'm': dst = &o.cfg.d_model; break;
-        case 'f': dst = &o.cfg.d_ff; break;
-        case 'l': dst = &o.layers; break;
-        case 'H': dst = &o.cfg.num_heads; break;
-        case 'k': dst = &o.cfg.d_kv; break;
+        size_t *dst = shape_field(c, &o.cfg, &o.layers);
+        switch (dst ? 0 : c) {
+        case 0: break;
         case 'b': dst = &o.batch; break;
         case 's': dst = &o.src_len; break;
         case 't': dst = &o.tgt_len; break;

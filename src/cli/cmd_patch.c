@@ -90,16 +90,10 @@ int cmd_patch(int argc, char **argv)
         case 'c': clean = optarg; break;
         case 'x': corrupt = optarg; break;
         case 'o': out = optarg; break;
-        case ':': cli_error(CMD, "option '%s' needs a value", argv[optind - 1]); return EXIT_USAGE;
-        default:
-            cli_error(CMD, "unknown option '%s' (see attnscope patch --help)", argv[optind - 1]);
-            return EXIT_USAGE;
+        default: return cli_option_error(CMD, c, argv);
         }
     }
-    if (optind < argc) {
-        cli_error(CMD, "unexpected argument '%s'", argv[optind]);
-        return EXIT_USAGE;
-    }
+    if (cli_no_args(CMD, argc, argv, NULL)) return EXIT_USAGE;
     quad_eq ec, ex;
     int rc;
     if ((rc = parse_eq("--clean", clean, &ec)) || (rc = parse_eq("--corrupt", corrupt, &ex)))

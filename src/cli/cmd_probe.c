@@ -101,16 +101,10 @@ int cmd_probe(int argc, char **argv)
         case 's': if (cli_parse_size(CMD, "--seed", optarg, &seed)) return EXIT_USAGE; break;
         case 'o': out = optarg; break;
         case 'q': quiet = 1; break;
-        case ':': cli_error(CMD, "option '%s' needs a value", argv[optind - 1]); return EXIT_USAGE;
-        default:
-            cli_error(CMD, "unknown option '%s' (see attnscope probe --help)", argv[optind - 1]);
-            return EXIT_USAGE;
+        default: return cli_option_error(CMD, c, argv);
         }
     }
-    if (optind < argc) {
-        cli_error(CMD, "unexpected argument '%s'", argv[optind]);
-        return EXIT_USAGE;
-    }
+    if (cli_no_args(CMD, argc, argv, NULL)) return EXIT_USAGE;
     if (!out || !*out) {
         cli_error(CMD, "--out DIR is required (the folder for probe.md and the figure)");
         return EXIT_USAGE;

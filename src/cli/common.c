@@ -178,6 +178,13 @@ int cli_usage_exit(int c, void (*usage)(FILE *f))
     return c == 'h' ? EXIT_OK : EXIT_USAGE;
 }
 
+int cli_option_error(const char *cmd, int c, char **argv)
+{
+    if (c == ':') cli_error(cmd, "option '%s' needs a value", argv[optind - 1]);
+    else cli_error(cmd, "unknown option '%s' (see attnscope %s --help)", argv[optind - 1], cmd);
+    return EXIT_USAGE;
+}
+
 int cli_no_args(const char *cmd, int argc, char **argv, const char *hint)
 {
     if (optind >= argc) return 0;

@@ -59,6 +59,14 @@ static void for_each_simd_level(void (*check)(void))
     kernels_simd_level(best);
 }
 
+/* A cmocka test that runs check at every SIMD level. */
+#define SIMD_TEST(test, check)                                                         \
+    static void test(void **state)                                                     \
+    {                                                                                  \
+        (void)state;                                                                   \
+        for_each_simd_level(check);                                                    \
+    }
+
 /* Sizes that are not multiples of 8 or 16 exercise the tails. */
 static void check_matmul_forward(void)
 {
@@ -78,11 +86,7 @@ static void check_matmul_forward(void)
         }
 }
 
-static void test_matmul_forward_vs_ref(void **state)
-{
-    (void)state;
-    for_each_simd_level(check_matmul_forward);
-}
+SIMD_TEST(test_matmul_forward_vs_ref, check_matmul_forward)
 
 /* Big enough for the two-thread split (and odd, so the split is uneven). */
 static void check_matvec_large(void)
@@ -105,11 +109,7 @@ static void check_matvec_large(void)
     free(inp), free(w), free(o1), free(o2);
 }
 
-static void test_matvec_large_vs_ref(void **state)
-{
-    (void)state;
-    for_each_simd_level(check_matvec_large);
-}
+SIMD_TEST(test_matvec_large_vs_ref, check_matvec_large)
 
 static void check_vecmat_dot_axpy(void)
 {
@@ -132,11 +132,7 @@ static void check_vecmat_dot_axpy(void)
     free(x), free(A);
 }
 
-static void test_vecmat_vs_ref(void **state)
-{
-    (void)state;
-    for_each_simd_level(check_vecmat_dot_axpy);
-}
+SIMD_TEST(test_vecmat_vs_ref, check_vecmat_dot_axpy)
 
 static void test_matmul_backward_vs_ref(void **state)
 {
