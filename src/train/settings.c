@@ -311,7 +311,9 @@ static int read_model(reader *r, train_settings *s)
     }
     config_setting_t *tie = find(r, "model", "tie_word_embeddings");
     if (tie) c->tie_word_embeddings = config_setting_get_bool(tie);
-    if (get_int(r, "model", "init_seed", 0, &v) == 1) s->init_seed = (uint64_t)v;
+    int ki = get_int(r, "model", "init_seed", 0, &v);
+    if (ki < 0) return -1;
+    if (ki) s->init_seed = (uint64_t)v;
     double dr = 0.0;
     int dk_rate = get_float(r, "model", "dropout_rate", 0.0, 0.9, &dr);
     if (dk_rate < 0) return -1;
@@ -488,15 +490,17 @@ static int read_loop(reader *r, train_settings *s)
     if (th > 256)
         return fail_at(r, find(r, "train", "threads"), "train.threads: at most 256%s%s", "", "");
     s->threads = (int)th;
-    if (get_int(r, "train", "seed", 0, &v) == 1) s->seed = (uint64_t)v;
+    int ks = get_int(r, "train", "seed", 0, &v);
+    if (ks < 0) return -1;
+    if (ks) s->seed = (uint64_t)v;
     s->train.dropout_seed = s->seed;
-    int ks = get_size(r, "train", "steps", 1, &s->steps);
+    int kn = get_size(r, "train", "steps", 1, &s->steps);
     int ke = get_size(r, "train", "epochs", 1, &s->epochs);
-    if (ks < 0 || ke < 0) return -1;
-    if (ks && ke)
+    if (kn < 0 || ke < 0) return -1;
+    if (kn && ke)
         return fail_at(r, find(r, "train", "epochs"), "train: give steps%s or epochs%s, not both",
                        "", "");
-    if (!ks && !ke)
+    if (!kn && !ke)
         return fail_at(r, config_lookup(&r->cfg, "train"),
                        "train: steps or epochs is required%s%s", "", "");
     return 0;

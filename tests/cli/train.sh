@@ -114,6 +114,10 @@ reject keep-type "train.keep_checkpoints must be an integer" "train = { batch = 
   keep_checkpoints = \"all\"; };"
 reject keep-no-every "train.keep_checkpoints = 3 keeps the model of every checkpoint_every steps: set train.checkpoint_every above 0 too" "train = { batch = 4; steps = 2;
   keep_checkpoints = 3; };"
+reject seed-negative "train.seed must be at least 0 (got -3)" "train = { batch = 4; steps = 2;
+  seed = -3; };"
+reject init-seed-negative "model.init_seed must be at least 0 (got -1)" "model = { init_seed = -1; };
+$OKT"
 grep -q 'bad-keep-negative.cfg:2:' bad-keep-negative.log || fail "keep_checkpoints: wrong line"
 grep -q 'bad-unknown-key.cfg:2:' bad-unknown-key.log || fail "unknown key: wrong line"
 grep -q 'bad-negative.cfg:3:' bad-negative.log || fail "negative: wrong line"
