@@ -59,7 +59,12 @@ static void read_json(ckpt *c, const char *path)
     const cJSON *step = cJSON_GetObjectItem(doc, "step"), *loss = cJSON_GetObjectItem(doc, "loss");
     if (cJSON_IsNumber(step) && c->step < 0) c->step = (long)step->valuedouble;
     if (cJSON_IsNumber(loss)) c->loss = loss->valuedouble;
-    const cJSON *all = cJSON_GetObjectItem(cJSON_GetObjectItem(doc, "eval"), "all");
+    /* an eval made at another step (a checkpoint written between two evals
+     * carries the last one) does not describe this model */
+    const cJSON *ev = cJSON_GetObjectItem(doc, "eval");
+    const cJSON *ev_step = cJSON_GetObjectItem(ev, "step");
+    if (cJSON_IsNumber(ev_step) && c->step >= 0 && (long)ev_step->valuedouble != c->step) ev = NULL;
+    const cJSON *all = cJSON_GetObjectItem(ev, "all");
     const char *keys[3] = {"full_solve", "char_accuracy", "answer_accuracy"};
     const cJSON *n = cJSON_GetObjectItem(all, "n");
     if (cJSON_IsNumber(n) && n->valuedouble > 0) {
@@ -89,6 +94,16 @@ static void list_add(ckpt_list *L, const char *dir)
     read_json(c, p);
     snprintf(p, sizeof p, "%s/trainer_state.json", dir);
     read_json(c, p);
+    if (c->step < 0) { /* a bundled model: its metrics.json says how long it trained */
+        snprintf(p, sizeof p, "%s/metrics.json", dir);
+        as_err err;
+        char *text = access(p, R_OK) == 0 ? util_read_file(p, NULL, &err) : NULL;
+        cJSON *doc = text ? cJSON_Parse(text) : NULL;
+        const cJSON *steps = cJSON_GetObjectItem(cJSON_GetObjectItem(doc, "training"), "steps");
+        if (cJSON_IsNumber(steps)) c->step = (long)steps->valuedouble;
+        cJSON_Delete(doc);
+        free(text);
+    }
     const char *base = strrchr(dir, '/');
     base = base ? base + 1 : dir;
     if (c->step < 0 && !strncmp(base, "step-", 5)) c->step = strtol(base + 5, NULL, 10);
@@ -134,6 +149,23 @@ static int cmp_ckpt(const void *x, const void *y)
     if ((a->step < 0) != (b->step < 0)) return a->step < 0 ? 1 : -1;
     if (a->step != b->step) return a->step < b->step ? -1 : 1;
     return a->order < b->order ? -1 : a->order > b->order;
+}
+
+/* A step found twice (a folder given twice, or a run's final model that is
+ * also its last checkpoint) is measured once, from the first folder. */
+static void list_dedup(ckpt_list *L)
+{
+    size_t w = 0;
+    for (size_t i = 0; i < L->n; i++) {
+        if (w > 0 && L->c[i].step >= 0 && L->c[i].step == L->c[w - 1].step) {
+            fprintf(stderr, "attnscope: report: %s is step %ld again (as %s); read once\n",
+                    L->c[i].dir, L->c[i].step, L->c[w - 1].dir);
+            free(L->c[i].dir);
+            continue;
+        }
+        L->c[w++] = L->c[i];
+    }
+    L->n = w;
 }
 
 static void list_free(ckpt_list *L)
@@ -497,6 +529,9 @@ int report_dynamics_run(const report_options *o, const char *const *dirs, size_t
         rc = as_errf(err, "%s: one checkpoint; training dynamics need two or more",
                      C.n ? C.c[0].dir : dirs[0]);
     if (!rc) qsort(C.c, C.n, sizeof *C.c, cmp_ckpt);
+    if (!rc) list_dedup(&C);
+    if (!rc && C.n < 2)
+        rc = as_errf(err, "%s: one checkpoint; training dynamics need two or more", C.c[0].dir);
     rp_examples es = {0};
     if (!rc) rc = rp_examples_load(o, &es, err);
     if (!rc) rc = util_mkdir_p(o->out, err);

@@ -239,6 +239,35 @@ done
     --out "$T/dyn2" -q >/dev/null 2>"$T/stderr" || fail "report --checkpoints DIR DIR DIR: $(cat "$T/stderr")"
 steps=$(grep -o '^| [0-9]* | [0-9.]* |' "$T/dyn2/dynamics.md" | awk '{print $2}' | tr '\n' ' ')
 [ "$steps" = "10 20 40 " ] || fail "report --checkpoints DIR... steps '$steps'"
+# a run that keeps its checkpoints (checkpoint_every < eval_every): its last
+# checkpoint is its final model too (read once, with a note), and a
+# checkpoint written between two evals does not show the earlier eval as its own
+sed 's/steps = 40;/steps = 30;/; s/checkpoint_every = 0;/checkpoint_every = 10; keep_checkpoints = 5;/' \
+    "$T/tiny.cfg" >"$T/keep.cfg"
+"$BIN" train --config "$T/keep.cfg" --out "$T/keep" >"$T/train.log" 2>&1 ||
+    fail "tiny run keeping its checkpoints: $(tail -3 "$T/train.log")"
+"$BIN" report --checkpoints "$T/keep" --preset small --n 4 --max-len 40 --out "$T/dyn3" -q \
+    >/dev/null 2>"$T/stderr" || fail "report --checkpoints on a kept run: $(cat "$T/stderr")"
+steps=$(grep -o '^| [0-9]* | [0-9.]* |' "$T/dyn3/dynamics.md" | awk '{print $2}' | tr '\n' ' ')
+[ "$steps" = "10 20 30 " ] || fail "report --checkpoints on a kept run: steps '$steps', expected '10 20 30 '"
+grep -q "is step 30 again" "$T/stderr" || fail "report --checkpoints: no note on the step read twice"
+row() { grep "^| $1 |" "$T/dyn3/dynamics.md"; }
+row 20 | grep -qF '(10) |' || fail "step 20 lacks its eval: $(row 20)"
+row 10 | grep -qF '(10)' && fail "step 10 shows an eval it did not have: $(row 10)"
+# a checkpoint file whose eval was made at another step: the eval is not its own
+sed -i 's/^\t\t"step":\t20,/\t\t"step":\t10,/' "$T/keep/checkpoints/step-000020/checkpoint.json"
+grep -q '^.."step":.10,' "$T/keep/checkpoints/step-000020/checkpoint.json" || fail "test setup: no eval step to change"
+"$BIN" report --checkpoints "$T/keep" --preset small --n 4 --max-len 40 --out "$T/dyn3" -q \
+    >/dev/null 2>"$T/stderr" || fail "report --checkpoints on a kept run: $(cat "$T/stderr")"
+row 20 | grep -qF '(10)' && fail "step 20 shows an eval made at step 10: $(row 20)"
+# a bundled model (no trainer_state.json) takes its step from metrics.json
+mkdir -p "$T/bundle"
+cp "$T/t40/config.json" "$T/t40/model.safetensors" "$T/bundle/"
+printf '{"training": {"steps": 40}}\n' >"$T/bundle/metrics.json"
+"$BIN" report --checkpoints "$T/bundle" "$T/t10" --preset small --n 4 --max-len 40 --out "$T/dyn4" -q \
+    >/dev/null 2>"$T/stderr" || fail "report --checkpoints with a bundle: $(cat "$T/stderr")"
+steps=$(grep -o '^| [0-9]* | [0-9.]* |' "$T/dyn4/dynamics.md" | awk '{print $2}' | tr '\n' ' ')
+[ "$steps" = "10 40 " ] || fail "report --checkpoints with a bundle: steps '$steps', expected '10 40 '"
 # bad checkpoints: another shape, too few, none, not a folder, with --raw
 expect 1 "but the first checkpoint has 1+1 x 2" --checkpoints "$T/t10" "$MODEL" --preset small --n 2 --out "$T/x"
 expect 1 "training dynamics need two or more" --checkpoints "$T/t10" --preset small --n 2 --out "$T/x"
