@@ -50,8 +50,7 @@ void vecmat_forward(float *out, const float *x, const float *A, size_t K, size_t
  * the level in effect. */
 int kernels_simd_level(int level);
 
-/* sum a[i] b[i]; y += a x. SIMD. */
-float vec_dot(const float *a, const float *b, size_t n);
+/* y += a x. SIMD. */
 void vec_axpy(float *y, float a, const float *x, size_t n);
 
 /* gemm with the rows of C split over the OpenMP threads (each piece a

@@ -103,11 +103,6 @@ ALWAYS_INLINE void matvec_body(float *out, const float *inp, const float *w, siz
 #define SIMD_VARIANTS 1
 #include <immintrin.h>
 /* AVX-512 */
-__attribute__((target("avx512f,fma"))) static float dot_512(const float *a, const float *b,
-                                                             size_t n)
-{
-    return dot_body(a, b, n, 1);
-}
 __attribute__((target("avx512f,fma"))) static void axpy_512(float *y, float a, const float *x,
                                                             size_t n)
 {
@@ -168,11 +163,6 @@ __attribute__((target("avx512f,fma"))) static void vecmat_512(float *out, const 
     vecmat_body(out, x, A, K, N, lda, 1);
 }
 /* AVX2 */
-__attribute__((target("avx2,fma"))) static float dot_256(const float *a, const float *b,
-                                                         size_t n)
-{
-    return dot_body(a, b, n, 1);
-}
 __attribute__((target("avx2,fma"))) static void axpy_256(float *y, float a, const float *x,
                                                         size_t n)
 {
@@ -251,17 +241,6 @@ int kernels_simd_level(int level)
 {
     if (level >= 0) simd_level_value = level < simd_level_max ? level : simd_level_max;
     return simd_level_value;
-}
-
-float vec_dot(const float *a, const float *b, size_t n)
-{
-#if SIMD_VARIANTS
-    switch (simd_level()) {
-    case 2: return dot_512(a, b, n);
-    case 1: return dot_256(a, b, n);
-    }
-#endif
-    return dot_body(a, b, n, 0);
 }
 
 void vec_axpy(float *y, float a, const float *x, size_t n)

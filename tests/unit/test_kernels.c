@@ -111,7 +111,7 @@ static void check_matvec_large(void)
 
 SIMD_TEST(test_matvec_large_vs_ref, check_matvec_large)
 
-static void check_vecmat_dot_axpy(void)
+static void check_vecmat_axpy(void)
 {
     as_rng g;
     rng_seed(&g, 6);
@@ -126,13 +126,10 @@ static void check_vecmat_dot_axpy(void)
     vec_axpy(y1, 0.5f, x, K);
     for (size_t i = 0; i < K; i++) y2[i] += 0.5f * x[i];
     assert_close_array(y1, y2, K, 1e-6, 1e-6);
-    double d = 0;
-    for (size_t i = 0; i < K; i++) d += (double)x[i] * A[i];
-    assert_true(fabs(vec_dot(x, A, K) - d) < 1e-5);
     free(x), free(A);
 }
 
-SIMD_TEST(test_vecmat_vs_ref, check_vecmat_dot_axpy)
+SIMD_TEST(test_vecmat_vs_ref, check_vecmat_axpy)
 
 static void test_matmul_backward_vs_ref(void **state)
 {
