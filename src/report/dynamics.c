@@ -47,6 +47,20 @@ static int has_model(const char *dir)
     return access(p, R_OK) == 0;
 }
 
+/* A score object ({"n", "full_solve", "char_accuracy", "answer_accuracy"})
+ * as the held-out scores beside a checkpoint. */
+static void read_scores(ckpt *c, const cJSON *all)
+{
+    const char *keys[3] = {"full_solve", "char_accuracy", "answer_accuracy"};
+    const cJSON *n = cJSON_GetObjectItem(all, "n");
+    if (!cJSON_IsNumber(n) || n->valuedouble <= 0) return;
+    c->eval_n = (size_t)n->valuedouble;
+    for (int j = 0; j < 3; j++) {
+        const cJSON *v = cJSON_GetObjectItem(all, keys[j]);
+        c->eval[j] = cJSON_IsNumber(v) ? v->valuedouble : NAN;
+    }
+}
+
 /* eval.all of a JSON object as the trainer writes it (trainer_state.json,
  * checkpoint.json); step and loss beside it. */
 static void read_json(ckpt *c, const char *path)
@@ -64,16 +78,24 @@ static void read_json(ckpt *c, const char *path)
     const cJSON *ev = cJSON_GetObjectItem(doc, "eval");
     const cJSON *ev_step = cJSON_GetObjectItem(ev, "step");
     if (cJSON_IsNumber(ev_step) && c->step >= 0 && (long)ev_step->valuedouble != c->step) ev = NULL;
-    const cJSON *all = cJSON_GetObjectItem(ev, "all");
-    const char *keys[3] = {"full_solve", "char_accuracy", "answer_accuracy"};
-    const cJSON *n = cJSON_GetObjectItem(all, "n");
-    if (cJSON_IsNumber(n) && n->valuedouble > 0) {
-        c->eval_n = (size_t)n->valuedouble;
-        for (int j = 0; j < 3; j++) {
-            const cJSON *v = cJSON_GetObjectItem(all, keys[j]);
-            c->eval[j] = cJSON_IsNumber(v) ? v->valuedouble : NAN;
-        }
-    }
+    read_scores(c, cJSON_GetObjectItem(ev, "all"));
+    cJSON_Delete(doc);
+}
+
+/* A bundled model's metrics.json (scripts/bundle-model.sh): how long it
+ * trained, its last loss and its scores on the whole test split. */
+static void read_metrics(ckpt *c, const char *path)
+{
+    as_err err;
+    char *text = util_read_file(path, NULL, &err);
+    cJSON *doc = text ? cJSON_Parse(text) : NULL;
+    free(text);
+    if (!doc) return;
+    const cJSON *tr = cJSON_GetObjectItem(doc, "training");
+    const cJSON *steps = cJSON_GetObjectItem(tr, "steps"), *loss = cJSON_GetObjectItem(tr, "final_loss");
+    if (cJSON_IsNumber(steps)) c->step = (long)steps->valuedouble;
+    if (cJSON_IsNumber(loss)) c->loss = loss->valuedouble;
+    read_scores(c, cJSON_GetObjectItem(cJSON_GetObjectItem(doc, "test_split"), "overall"));
     cJSON_Delete(doc);
 }
 
@@ -94,15 +116,9 @@ static void list_add(ckpt_list *L, const char *dir)
     read_json(c, p);
     snprintf(p, sizeof p, "%s/trainer_state.json", dir);
     read_json(c, p);
-    if (c->step < 0) { /* a bundled model: its metrics.json says how long it trained */
+    if (c->step < 0) { /* a bundled model: its metrics.json */
         snprintf(p, sizeof p, "%s/metrics.json", dir);
-        as_err err;
-        char *text = access(p, R_OK) == 0 ? util_read_file(p, NULL, &err) : NULL;
-        cJSON *doc = text ? cJSON_Parse(text) : NULL;
-        const cJSON *steps = cJSON_GetObjectItem(cJSON_GetObjectItem(doc, "training"), "steps");
-        if (cJSON_IsNumber(steps)) c->step = (long)steps->valuedouble;
-        cJSON_Delete(doc);
-        free(text);
+        if (access(p, R_OK) == 0) read_metrics(c, p);
     }
     const char *base = strrchr(dir, '/');
     base = base ? base + 1 : dir;
@@ -421,7 +437,7 @@ static void md_table(FILE *f, const ckpt_list *C, const shape *sh)
     fprintf(f, "## Scores and classes at each checkpoint\n\n"
                "Classes counted per kind as D/B/V/S/H (clear diagonal, blurred diagonal, vertical "
                "stripes, sparse squares, heterogeneous).\n\n"
-               "| step | loss | full solve | characters | answer | trainer's eval (n) | enc | dec | cross |\n"
+               "| step | loss | full solve | characters | answer | recorded eval (n) | enc | dec | cross |\n"
                "|---|---|---|---|---|---|---|---|---|\n");
     for (size_t s = 0; s < C->n; s++) {
         const ckpt *c = &C->c[s];
@@ -494,8 +510,10 @@ static int write_md(const report_options *o, const ckpt_list *C, const shape *sh
     if (o->data) fprintf(f, "(from `%s`)", o->data);
     else fprintf(f, "(generated from preset `%s`, seed %zu)", o->preset, o->seed);
     fprintf(f, " greedily, at most %zu tokens; every head classified at each step by the rules of "
-               "report.md's \"How heads are classified\". Took %.1f s. \"trainer's eval\" is the "
-               "in-training evaluation the checkpoint recorded (its own held-out equations).\n\n",
+               "report.md's \"How heads are classified\". Took %.1f s. \"recorded eval\" is the "
+               "full solve / characters the checkpoint recorded: the trainer's in-training evaluation "
+               "at that step (its own held-out equations), or a bundled model's metrics.json (its "
+               "whole test split).\n\n",
             o->max_len, seconds);
     md_appearance(f, C, sh);
     md_table(f, C, sh);

@@ -263,11 +263,16 @@ row 20 | grep -qF '(10)' && fail "step 20 shows an eval made at step 10: $(row 2
 # a bundled model (no trainer_state.json) takes its step from metrics.json
 mkdir -p "$T/bundle"
 cp "$T/t40/config.json" "$T/t40/model.safetensors" "$T/bundle/"
-printf '{"training": {"steps": 40}}\n' >"$T/bundle/metrics.json"
+printf '{"training": {"steps": 40, "final_loss": 1.5}, "test_split": {"overall": {"n": 7, "full_solve": 0.5, "char_accuracy": 0.75, "answer_accuracy": 0.5}}}\n' \
+    >"$T/bundle/metrics.json"
 "$BIN" report --checkpoints "$T/bundle" "$T/t10" --preset small --n 4 --max-len 40 --out "$T/dyn4" -q \
     >/dev/null 2>"$T/stderr" || fail "report --checkpoints with a bundle: $(cat "$T/stderr")"
 steps=$(grep -o '^| [0-9]* | [0-9.]* |' "$T/dyn4/dynamics.md" | awk '{print $2}' | tr '\n' ' ')
 [ "$steps" = "10 40 " ] || fail "report --checkpoints with a bundle: steps '$steps', expected '10 40 '"
+grep "^| 40 |" "$T/dyn4/dynamics.md" | grep -qF '| 40 | 1.5000 |' ||
+    fail "report --checkpoints: the bundle's loss is not its metrics.json's: $(grep "^| 40 |" "$T/dyn4/dynamics.md")"
+grep "^| 40 |" "$T/dyn4/dynamics.md" | grep -qF '| 0.500 / 0.750 (7) |' ||
+    fail "report --checkpoints: the bundle's test-split scores are missing: $(grep "^| 40 |" "$T/dyn4/dynamics.md")"
 # bad checkpoints: another shape, too few, none, not a folder, with --raw
 expect 1 "but the first checkpoint has 1+1 x 2" --checkpoints "$T/t10" "$MODEL" --preset small --n 2 --out "$T/x"
 expect 1 "training dynamics need two or more" --checkpoints "$T/t10" --preset small --n 2 --out "$T/x"
