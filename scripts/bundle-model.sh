@@ -6,7 +6,8 @@
 # the train.cfg that produced it, metrics.json (the spec's three scores on the
 # whole test split, overall and per kind, with the data seed, steps, wall time,
 # threads, the machine's CPU and what of it the run had: trainer_state.json's
-# "machine" averages) and report/ (attnscope report).
+# "machine" averages) and report/ (attnscope report; with the training
+# dynamics when the bundle keeps checkpoints/).
 # The data set is regenerated from the data trainer_state.json records, never
 # committed.
 # An existing sample_models/NAME is moved aside while the new one is built and
@@ -63,6 +64,8 @@ mkdir -p "$out"
 cp "$run/config.json" "$run/model.safetensors" "$run/train.cfg" "$out/"
 # the hand-written README.md of the bundle it replaces stays (update its numbers)
 [ -f "$out.old/README.md" ] && cp "$out.old/README.md" "$out/"
+# and so do its kept training checkpoints (slimmed by scripts/slim-checkpoint.py)
+[ -d "$out.old/checkpoints" ] && cp -r "$out.old/checkpoints" "$out/"
 # every output too, for a look at the errors (and golden-test equations):
 # data/NAME-test-outputs.tsv, beside the data, not committed
 mkdir -p "$datadir"
@@ -84,6 +87,10 @@ jq --argjson data "$data_json" --argjson threads "${threads:-2}" --arg cpu "$cpu
 mv "$out/metrics.json.tmp" "$out/metrics.json"
 rm -f "$out/metrics.json.eval"
 "$bin" report --model "$out" --data "$test_tsv" --out "$out/report" >&2
+# training dynamics (report/dynamics.md) when the bundle keeps checkpoints
+if [ -d "$out/checkpoints" ]; then
+    "$bin" report --checkpoints "$out" --data "$test_tsv" --n 100 --out "$out/report" >&2
+fi
 done=1
 echo "bundled $run as $out (every output: $datadir/$name-test-outputs.tsv)"
 jq -c '.test_split.overall' "$out/metrics.json"
