@@ -57,7 +57,7 @@ enum { THEME_BOLD = 1, THEME_REVERSE = 2, THEME_UNDERLINE = 4, THEME_DIM = 8 };
     X(WRONG,         "wrong",         0xffffff,      0xd70000,      THEME_BOLD,  THEME_REVERSE) \
     X(STEP,          "step",          0x000000,      0xffd75f,      THEME_BOLD,  THEME_REVERSE) \
     X(SOLUTION,      "solution",      0xe4e4e4,      THEME_DEFAULT, 0,           0)             \
-    X(PENDING,       "pending",       0x6c6c6c,      THEME_DEFAULT, 0,           THEME_DIM)     \
+    X(PENDING,       "pending",       0x8a8a8a,      THEME_DEFAULT, 0,           THEME_DIM)     \
     X(LABEL,         "label",         0xbcbcbc,      THEME_DEFAULT, 0,           0)             \
     X(TOKEN_SPECIAL, "token_special", 0xffaf5f,      THEME_DEFAULT, THEME_BOLD,  THEME_BOLD)    \
     X(LABEL_CURSOR,  "label_cursor",  0x000000,      0xff5fd7,      THEME_BOLD,  THEME_REVERSE) \
@@ -184,6 +184,14 @@ theme_color theme_ramp(const theme *t, double v);
 
 /* Mix a and b: (1-f)*a + f*b per channel (THEME_DEFAULT taken as black). */
 theme_color theme_mix(theme_color a, theme_color b, double f);
+
+/* The colours role r is drawn in: its own, and where one is "default" the
+ * theme's normal one (the UI paints unset colours in the normal pair). Either
+ * may still be THEME_DEFAULT: the terminal's own. */
+void theme_role_colors(const theme *t, theme_role r, theme_color *fg, theme_color *bg);
+
+/* WCAG 2 contrast ratio of two colours, 1 (none) to 21 (black on white). */
+double theme_contrast(theme_color a, theme_color b);
 
 /* The nearest xterm-256 palette index (16..255: the 6x6x6 cube and the grey
  * ramp) and the nearest of the 8 ANSI colours (0 black .. 7 white). */

@@ -498,6 +498,31 @@ static long dist2(int r1, int g1, int b1, int r2, int g2, int b2)
     return 2 * dr * dr + 4 * dg * dg + 3 * db * db;
 }
 
+void theme_role_colors(const theme *t, theme_role r, theme_color *fg, theme_color *bg)
+{
+    const theme_style *s = &t->style[r], *n = &t->style[ROLE_NORMAL];
+    *fg = s->fg != THEME_DEFAULT ? s->fg : n->fg;
+    *bg = s->bg != THEME_DEFAULT ? s->bg : n->bg;
+}
+
+/* Relative luminance (WCAG 2): sRGB channels linearised, then weighted. */
+static double luminance(theme_color c)
+{
+    double ch[3] = {(c >> 16) & 0xff, (c >> 8) & 0xff, c & 0xff}, w[3] = {0.2126, 0.7152, 0.0722};
+    double y = 0;
+    for (int i = 0; i < 3; i++) {
+        double v = ch[i] / 255.0;
+        y += w[i] * (v <= 0.03928 ? v / 12.92 : pow((v + 0.055) / 1.055, 2.4));
+    }
+    return y;
+}
+
+double theme_contrast(theme_color a, theme_color b)
+{
+    double la = luminance(a < 0 ? 0 : a), lb = luminance(b < 0 ? 0 : b);
+    return la > lb ? (la + 0.05) / (lb + 0.05) : (lb + 0.05) / (la + 0.05);
+}
+
 static const int cube_levels[6] = {0, 95, 135, 175, 215, 255};
 
 static int cube_index(int v)

@@ -269,6 +269,7 @@ static void draw_too_small(tui_app *a, int H, int W)
 void tui_draw(tui_app *a)
 {
     int H = LINES, W = COLS;
+    tui_paint_background(a);
     tui_role(a, ROLE_NORMAL);
     erase();
     if (W < MIN_W || H < MIN_H) {

@@ -65,17 +65,32 @@ static attr_t attrs_of(unsigned bits)
     return at;
 }
 
+/* The pair for fg on bg. "default" means the theme's normal colour, and only
+   where that is unset too the terminal's own: a light theme paints its own
+   background, so its dark text stays readable on a dark terminal. */
+static int pair_of(const tui_app *a, theme_color fg, theme_color bg)
+{
+    if (a->mode == THEME_COLOR_NONE) return 0;
+    if (fg == THEME_DEFAULT) fg = a->th.style[ROLE_NORMAL].fg;
+    if (bg == THEME_DEFAULT) bg = a->th.style[ROLE_NORMAL].bg; /* as theme_role_colors */
+    int fc = cnum(a, fg), bc = cnum(a, bg);
+    if (fc < 0 && bc < 0) return 0;
+    int pair = alloc_pair(fc, bc);
+    return pair < 0 ? 0 : pair;
+}
+
 static void set_colors(const tui_app *a, theme_color fg, theme_color bg, unsigned bits)
 {
-    int pair = 0;
-    if (a->mode != THEME_COLOR_NONE) {
-        int fc = cnum(a, fg), bc = cnum(a, bg);
-        if (fc >= 0 || bc >= 0) {
-            pair = alloc_pair(fc, bc);
-            if (pair < 0) pair = 0;
-        }
-    }
+    int pair = pair_of(a, fg, bg);
     attr_set(attrs_of(bits), 0, &pair);
+}
+
+void tui_paint_background(const tui_app *a)
+{
+    int pair = pair_of(a, THEME_DEFAULT, THEME_DEFAULT);
+    cchar_t blank;
+    setcchar(&blank, L" ", A_NORMAL, 0, &pair);
+    bkgrndset(&blank);
 }
 
 void tui_role(const tui_app *a, theme_role r)

@@ -180,6 +180,8 @@ size_t tui_n_layers(const tui_app *a, t5_attn_kind kind);
 void tui_colors_init(tui_app *a);
 /* Apply role r (colours or mono attributes) to stdscr. */
 void tui_role(const tui_app *a, theme_role r);
+/* The window's blank: the theme's normal colours (erase() fills with it). */
+void tui_paint_background(const tui_app *a);
 /* Draw a painted cell at (y, x). */
 void tui_put_paint(const tui_app *a, int y, int x, const grid_paint *p);
 /* Quantise a weight to the ramp levels in use. */

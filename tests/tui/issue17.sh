@@ -143,6 +143,17 @@ wait_for "parentheses are not supported, write it expanded" 3
 line 3 | grep -q "x^2-5x+6" && fail "the hint still shows an unrelated expansion"
 keys Escape
 keys q; wait_for "EXITED rc=0"
+# 7. the light theme on a dark terminal: it paints its own white page, so the
+# solution's dark text stands on white (#1c1c1c on #ffffff), not on the
+# terminal's dark background; blank cells are white too
+tui_start 100 30 env COLORTERM=truecolor "$BIN" tui --model "$MODEL" --theme light
+wait_for "theme light (24-bit)" 1
+wait_for "step 128/128" 1
+esc=$("${TMUX_CMD[@]}" capture-pane -e -p -t t)
+printf '%s' "$esc" | grep -q $'\e\\[38;2;28;28;28m\e\\[48;2;255;255;255m' ||
+    fail "light: the solution's text is not dark on the theme's white page"
+printf '%s' "$esc" | grep -q $'\e\\[49m' && fail "light: some text on the terminal's own background"
+keys q; wait_for "EXITED rc=0"
 # at 80x24 the hints keep the stepping keys
 tui_start 80 24 "$BIN" tui --model "$MODEL"
 wait_for "step 128/128" 1

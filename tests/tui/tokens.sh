@@ -16,7 +16,7 @@ wait_for "out> D=(3556^2-4*7*451612)=0;" 8
 keys g . . . . .; wait_for "in>  (row 5) " 7
 # row 5 wrote the 6th character: the output shaded up to 'D=(35', the rest plain
 l=$("${TMUX_CMD[@]}" capture-pane -e -p -t t | sed -n 8p)
-printf '%s' "$l" | grep -q $'5\e\\[38;5;242m\e\\[49m56^2' || fail "the output after the query is not plain: $(printf '%q' "$l")"
+printf '%s' "$l" | grep -q $'5\e\\[38;5;245m\e\\[49m56^2' || fail "the output after the query is not plain: $(printf '%q' "$l")"
 keys Up; wait_for "in>  (row 4) " 7
 keys m; wait_for "model view: cross"
 wait_for "in>  (row 4) " 27; wait_for "out> D=(3" 28

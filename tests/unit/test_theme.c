@@ -3,6 +3,7 @@
  * and line, the fallback chain). Files are written to a temporary folder. */
 #include "testutil.h"
 
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -184,6 +185,48 @@ static void test_shipped_themes(void **state)
     assert_string_equal(list[3], "viridis");
 }
 
+/* Every shipped theme's text is readable: WCAG 2's 4.5:1 for text roles and
+ * 3:1 for the non-text marks (the frame, the crosshair's markers), against the
+ * role's background, else the theme's normal one, else the terminal's as the
+ * theme declares it (a dark terminal taken as #1c1c1c, a light one as white). */
+static void test_contrast(void **state)
+{
+    (void)state;
+    assert_true(fabs(theme_contrast(0x000000, 0xffffff) - 21.0) < 1e-9);
+    assert_true(fabs(theme_contrast(0x777777, 0x777777) - 1.0) < 1e-9);
+    assert_true(fabs(theme_contrast(0xffffff, 0x767676) - 4.54) < 0.01);
+    const char *names[] = {"default", "viridis", "light", "mono"};
+    const theme_role marks[] = {ROLE_FRAME, ROLE_CROSSHAIR};
+    for (size_t i = 0; i < 4; i++) {
+        char path[512];
+        const char *dirs[] = {"themes"};
+        assert_int_equal(theme_find(names[i], dirs, 1, path, sizeof path), 0);
+        theme t;
+        theme_default(&t);
+        assert_int_equal(theme_load_file(&t, path, NULL), 0);
+        theme_color term_bg = t.light ? 0xffffff : 0x1c1c1c, term_fg = t.light ? 0 : 0xe4e4e4;
+        for (int r = 0; r < ROLE_HEAT_LOW; r++) {
+            if (r == ROLE_CURSOR) continue; /* a block of one colour, no text */
+            theme_color fg, bg;
+            theme_role_colors(&t, (theme_role)r, &fg, &bg);
+            if (fg == THEME_DEFAULT) fg = term_fg;
+            if (bg == THEME_DEFAULT) bg = term_bg;
+            double need = 4.5;
+            for (size_t m = 0; m < 2; m++)
+                if (r == (int)marks[m]) need = 3.0;
+            double c = theme_contrast(fg, bg);
+            if (c < need)
+                fail_msg("theme %s: %s #%06x on #%06x has contrast %.2f, below %.1f", names[i],
+                         theme_role_key((theme_role)r), fg, bg, c, need);
+        }
+    }
+    /* the light theme paints its page: dark text never meets a dark terminal */
+    theme l;
+    theme_default(&l);
+    assert_int_equal(theme_load_file(&l, "themes/light.cfg", NULL), 0);
+    assert_int_equal(l.style[ROLE_NORMAL].bg, 0xffffff);
+}
+
 static void test_bad_values_reported(void **state)
 {
     (void)state;
@@ -322,6 +365,7 @@ int main(void)
         cmocka_unit_test(test_ramp_and_quantise),
         cmocka_unit_test(test_detect_mode),
         cmocka_unit_test(test_shipped_themes),
+        cmocka_unit_test(test_contrast),
         cmocka_unit_test(test_bad_values_reported),
         cmocka_unit_test(test_chain),
     };
