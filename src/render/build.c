@@ -80,6 +80,11 @@ static void head_map(const attn_trace *t, t5_attn_kind kind, size_t layer, long 
 
 const char *render_token_label(const render_doc *d, int id, char *buf, size_t cap)
 {
+    return tok_display_label(d->tok, id, buf, cap);
+}
+
+const char *render_token_name(const render_doc *d, int id, char *buf, size_t cap)
+{
     return d->tok ? tok_label(d->tok, id, buf, cap) : byt5_token_label(id, buf, cap);
 }
 

@@ -24,13 +24,14 @@ const char *rp_kind_long(int k)
     return s[k];
 }
 
-/* Token labels of ids into a table of strings (freed with free_labels). */
+/* Token labels of ids as a person reads them (eos "$", as in the UI), into
+   a table of strings (freed with free_labels). */
 static char **token_labels(const tok_vocab *tok, const int *ids, size_t n)
 {
     char **l = xcalloc(n + 1, sizeof *l);
     for (size_t i = 0; i < n; i++) {
         char buf[64];
-        l[i] = xstrdup(tok_label(tok, ids[i], buf, sizeof buf));
+        l[i] = xstrdup(tok_display_label(tok, ids[i], buf, sizeof buf));
     }
     return l;
 }
