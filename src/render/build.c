@@ -164,11 +164,12 @@ static int build_single(render_doc *d, const attn_trace *t, const render_request
         for (size_t i = 0; i < rows * cols; i++) mx = m[i] > mx ? m[i] : mx;
         d->vmax = mx;
     }
-    char head_txt[48];
+    char head_txt[48], ly[40];
     if (rq->head < 0) snprintf(head_txt, sizeof head_txt, "mean of %zu heads", t->n_heads);
-    else snprintf(head_txt, sizeof head_txt, "head %ld of %zu", rq->head, t->n_heads);
-    snprintf(d->title, sizeof d->title, "%s attention, layer %zu of %zu, %s%s", kind_name(k),
-             rq->layer, d->n_layers, head_txt, step_txt);
+    else trace_index_text("head", (size_t)rq->head, t->n_heads, head_txt, sizeof head_txt);
+    snprintf(d->title, sizeof d->title, "%s attention, %s, %s%s", kind_name(k),
+             trace_index_text("layer", rq->layer, d->n_layers, ly, sizeof ly), head_txt,
+             step_txt);
     return 0;
 }
 

@@ -241,9 +241,12 @@ int tui_session_toggle_ablation(tui_session *s, t5_attn_kind kind, size_t layer,
     an_abl_mode m = an_iv_toggle(&s->iv, kind, layer, head, AN_ABL_ZERO);
     int rc = tui_session_rerun(s);
     size_t n = an_iv_count(&s->iv);
-    tui_session_note(s, 0, 0, "%s layer %zu head %zu %s; %zu head%s ablated (X clears)",
-                     tui_kind_name(kind), layer, head, m ? "zeroed" : "restored", n,
-                     n == 1 ? "" : "s");
+    size_t nl = kind == T5_ATTN_ENC_SELF ? s->tr->n_enc_layers : s->tr->n_dec_layers;
+    char ly[40], hd[40];
+    tui_session_note(s, 0, 0, "%s %s %s %s; %zu head%s ablated (X clears)", tui_kind_name(kind),
+                     trace_index_text("layer", layer, nl, ly, sizeof ly),
+                     trace_index_text("head", head, s->tr->n_heads, hd, sizeof hd),
+                     m ? "zeroed" : "restored", n, n == 1 ? "" : "s");
     return rc;
 }
 
