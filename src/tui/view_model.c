@@ -170,9 +170,8 @@ static void model_status(tui_app *a)
             : NULL;
     char ly[40], hd[40];
     snprintf(a->status, sizeof a->status,
-             " model view: %s, %zu layers x %zu heads; selected %s %s%s%s%s "
-             "(Enter zooms, x ablates)",
-             tui_kind_name(k), nl, nh, trace_index_text("layer", a->layer, nl, ly, sizeof ly),
+             " model view: %s; selected %s %s%s%s%s (Enter zooms, x ablates)",
+             tui_kind_name(k), trace_index_text("layer", a->layer, nl, ly, sizeof ly),
              trace_index_text("head", a->head, nh, hd, sizeof hd), hc ? ": " : "",
              hc ? hc->label : "",
              an_iv_head(&a->s->iv, k, a->layer, a->head) ? " [ablated]" : "");

@@ -33,7 +33,7 @@ keys 1; wait_for "encoder self layer 1 (0-1)" 1; wait_for "q\\k"; wait_spaced " 
 keys 2; wait_for "decoder self layer 1 (0-2)" 1
 keys k; wait_for "cross layer 1 (0-2)" 1
 # model view: every layer x head; arrows move the selection, Enter zooms
-keys m; wait_for "model view: cross, 3 layers x 4 heads; selected layer 1 (0-2) head 3 (0-3)"
+keys m; wait_for "model view: cross; selected layer 1 (0-2) head 3 (0-3)"
 wait_for "L2" ; wait_for "H3"
 keys Up Left; wait_for "selected layer 0 (0-2) head 2 (0-3)"
 keys Enter; wait_for "cross layer 0 (0-2) head 2 (0-3)" 1

@@ -67,13 +67,13 @@ keys Z Z Z; wait_for " query ${LAZY[N_LAZY-1]} 'l'" 6
 screen | grep -qE "^ *([▀▄] )?${LAZY[N_LAZY-1]} " || fail "the cursor's row is not on the screen after zooming in"
 
 # the model view on 512 x 512 maps
-keys m; wait_for "model view: encoder self, 2 layers x 4 heads; selected layer 0 (0-1) head 0 (0-3)"
+keys m; wait_for "model view: encoder self; selected layer 0 (0-1) head 0 (0-3)"
 # head classes of 512 x 512 maps come on idle frames after the key
 wait_for "selected layer 0 (0-1) head 0 (0-3): "
 keys Down Right; wait_for "selected layer 1 (0-1) head 1 (0-3)"
 keys Enter; wait_for "encoder self layer 1 (0-1) head 1 (0-3)" 1
 wait_for "class: " 6; wait_gone "class: ..."
-keys 3 m; wait_for "model view: cross, 3 layers x 4 heads"
+keys 3 m; wait_for "model view: cross; selected layer "
 # the summary: 512 key columns, pooled to fit (5 a cell on 120 columns)
 keys s; wait_for "summary (cross): layer 0 (0-2), key 300 'Z' receives" 6
 keys f; wait_for "summary (cross): layer 0 (0-2), keys 300-304 'ZEBRA' receive max" 6

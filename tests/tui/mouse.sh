@@ -19,7 +19,7 @@ mouse 65 20 12; wait_for " query 95 " 7     # the wheel: 3 rows down
 mouse 64 20 12; wait_for " query 92 " 7     # and up
 click 3 10; wait_for " query 92 " 7         # a row label: nothing moves
 # the model view: 4 heads of 23 columns; layer 1's thumbnails start on line 16
-keys m; wait_for "model view: cross, 3 layers x 4 heads; selected layer 0 (0-2) head 0 (0-3)"
+keys m; wait_for "model view: cross; selected layer 0 (0-2) head 0 (0-3)"
 click 60 17; wait_for "cross layer 1 (0-2) head 2 (0-3)" 1
 keys m; mouse 65 50 20; wait_for "selected layer 2 (0-2) head 2 (0-3)"
 # the summary: a click selects the layer and the key
