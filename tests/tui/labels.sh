@@ -56,6 +56,19 @@ wait_for "cross L0 (0-2) H0 (0-3)" 1
 keys a; wait_for "cross L0 (0-2) mean" 1
 keys q; wait_for "EXITED rc=0"
 
+# --max-len: the defaults tui --help gives are the ones the UI decodes with
+# (the random model never writes eos, so it runs to the limit)
+raw_def=$("$BIN" tui --help | tr -s ' \n' '  ' | sed -n 's/.*default \([0-9]*\) for equations, \([0-9]*\) for raw text.*/\1 \2/p')
+[ -n "$raw_def" ] || fail "tui --help gives no --max-len defaults"
+set -- $raw_def
+tui_start 100 30 "$BIN" tui --model "$MODEL"
+wait_for "step ${1:-?}/${1:-?}" 1
+keys q; wait_for "EXITED rc=0"
+tui_start 100 30 "$BIN" tui --model "$MODEL" --raw "hello world"
+wait_for "step ${2:-?}/${2:-?}" 1
+wait_for "decoded ${2:-?} tokens" 3
+keys q; wait_for "EXITED rc=0"
+
 # SentencePiece: eos is '$' there too, in the row names and the header
 if [ -f tests/fixtures/spm-gated/spiece.model ]; then
     tui_start 100 30 "$BIN" tui --model "$PWD/tests/fixtures/spm-gated" "the house"
