@@ -142,8 +142,8 @@ void grid_paint_cell(const grid_cell *c, const grid_area *g, const theme *t, the
                     grid_paint *p);
 
 /* A one-column label for a token id (ByT5): the character itself when it is
- * printable ASCII, else "$" for eos, "_" for pad, "?" for unk, "." for any
- * other byte. Returns buf (at least 2 bytes). */
+ * printable ASCII, else "$" for eos (TOK_EOS_SHOWN), "_" for pad, "?" for
+ * unk, "." for any other byte. Returns buf (at least 2 bytes). */
 const char *grid_token_short(int id, char *buf, size_t cap);
 
 /* 1 for the tokens the study calls special (x ^ = + - * ( ) ; D < and the

@@ -101,9 +101,13 @@ typedef struct {
     const tok_vocab *tok;    /* borrowed from the request; NULL: ByT5 */
 } render_doc;
 
-/* The label of token id as the doc's tokenizer shows it (ByT5 labels when
- * it has none). Returns buf. */
+/* The label of token id as a person reads it (tok_display_label: eos "$";
+ * ByT5 labels when the doc has no tokenizer), for the terminal, PNG and SVG.
+ * Returns buf. */
 const char *render_token_label(const render_doc *d, int id, char *buf, size_t cap);
+/* The tokenizer's own name of id (tok_label: eos "</s>"), for JSON and CSV,
+ * which programs read. Returns buf. */
+const char *render_token_name(const render_doc *d, int id, char *buf, size_t cap);
 
 /* Build the maps of rq from a filled trace (trace_run, or the value-weighted
  * trace of an_trace_run_norms with rq->norms set). model_name, input

@@ -65,4 +65,16 @@ size_t tok_decode(const tok_vocab *t, const int *ids, size_t n, char *out, size_
  * \xNN. Truncated to cap-1 bytes on a UTF-8 boundary. Returns buf. */
 const char *tok_label(const tok_vocab *t, int id, char *buf, size_t cap);
 
+/* How the end-of-sequence token reads wherever a person sees tokens: the
+ * map's one-column headers had "$" first, so labels, status text and
+ * figures say "$" too rather than a second spelling. */
+#define TOK_EOS_SHOWN "$"
+
+/* tok_label as a person reads it (the UI, render's terminal, PNG and SVG
+ * labels, the report's figures): eos as TOK_EOS_SHOWN, every other id as
+ * tok_label (pad and sentinels keep their names). t NULL: ByT5. Data meant
+ * for programs (JSON, CSV, dump) keeps tok_label's "</s>", the name the
+ * tokenizer itself uses. Returns buf. */
+const char *tok_display_label(const tok_vocab *t, int id, char *buf, size_t cap);
+
 #endif

@@ -65,4 +65,12 @@ const float *trace_map(const attn_trace *t, t5_attn_kind kind, size_t layer, siz
 long trace_run(attn_trace *t, t5_run *r, const int *src, size_t n_src,
                const int *target, size_t n_target, size_t max_len, as_err *err);
 
+/* Layers and heads count from 0, as --layer, --head, ablation specs and the
+ * L0 H1 labels do. A person sees the index with the range it is in,
+ * "layer 1 (0-2)", so that it is read neither as 1-based nor as a count;
+ * every title and status line that names a layer or head says it this way.
+ * what: "layer", "head" (or "L", "H": "L1 (0-2)"); n: how many (>= 1).
+ * Writes at most cap bytes; returns buf. */
+const char *trace_index_text(const char *what, size_t i, size_t n, char *buf, size_t cap);
+
 #endif

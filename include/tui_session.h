@@ -152,9 +152,10 @@ const int *tui_session_row_tokens(const tui_session *s, t5_attn_kind kind);
 const int *tui_session_col_tokens(const tui_session *s, t5_attn_kind kind);
 const char *const *tui_session_row_names(const tui_session *s, t5_attn_kind kind);
 
-/* A token's display label (tok_label), its one-column label (ByT5:
- * grid_token_short; SentencePiece: the piece's first character after '▁'),
- * and its text as typed (for searching; '▁' as a space). Each returns buf. */
+/* A token's display label (tok_display_label: eos "$"), its one-column
+ * label (ByT5: grid_token_short; SentencePiece: the piece's first character
+ * after '▁'), and its text as typed (for searching and the tokens view; '▁'
+ * as a space, eos "$"). Each returns buf. */
 const char *tui_session_label(const tui_session *s, int id, char *buf, size_t cap);
 const char *tui_session_short_label(const tui_session *s, int id, char *buf, size_t cap);
 const char *tui_session_token_text(const tui_session *s, int id, char *buf, size_t cap);

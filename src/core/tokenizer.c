@@ -203,3 +203,13 @@ const char *tok_label(const tok_vocab *t, int id, char *buf, size_t cap)
     }
     return buf;
 }
+
+const char *tok_display_label(const tok_vocab *t, int id, char *buf, size_t cap)
+{
+    if (!cap) return buf;
+    if (id == (t ? tok_eos(t) : BYT5_EOS)) {
+        snprintf(buf, cap, "%s", TOK_EOS_SHOWN);
+        return buf;
+    }
+    return t ? tok_label(t, id, buf, cap) : byt5_token_label(id, buf, cap);
+}

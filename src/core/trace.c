@@ -6,6 +6,7 @@
  * Deliberately not here: anything computed from the maps (analysis). */
 #include "trace.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -197,4 +198,11 @@ long trace_run(attn_trace *t, t5_run *r, const int *src, size_t n_src, const int
     t->n_tgt = (size_t)n + 1;
     t->n_rows = (size_t)n;
     return n;
+}
+
+const char *trace_index_text(const char *what, size_t i, size_t n, char *buf, size_t cap)
+{
+    const char *sp = strlen(what) > 1 ? " " : ""; /* "layer 1", but "L1" */
+    snprintf(buf, cap, "%s%s%zu (0-%zu)", what, sp, i, n ? n - 1 : 0);
+    return buf;
 }

@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "byt5.h"
+#include "tokenizer.h"
 
 size_t grid_scroll(size_t off, size_t cur, size_t vis, size_t total, size_t align)
 {
@@ -348,7 +349,7 @@ const char *grid_token_short(int id, char *buf, size_t cap)
 {
     if (cap < 2) return buf;
     char c;
-    if (id == BYT5_EOS) c = '$';
+    if (id == BYT5_EOS) c = TOK_EOS_SHOWN[0];
     else if (id == BYT5_PAD) c = '_';
     else if (id == BYT5_UNK) c = '?';
     else if (id >= BYT5_OFFSET && id < BYT5_OFFSET + 256 && id - BYT5_OFFSET > 32 &&
@@ -418,7 +419,7 @@ static void row_name(const grid_area *g, size_t r, const int *tokens, const char
 {
     name[0] = '\0';
     if (tokens && grid_sy(g) == 1) grid_token_short(tokens[r], name, cap);
-    else if (tokens) byt5_token_label(tokens[r], name, cap);
+    else if (tokens) tok_display_label(NULL, tokens[r], name, cap);
     else if (names) snprintf(name, cap, "%s", names[r]);
 }
 

@@ -80,6 +80,11 @@ static void head_map(const attn_trace *t, t5_attn_kind kind, size_t layer, long 
 
 const char *render_token_label(const render_doc *d, int id, char *buf, size_t cap)
 {
+    return tok_display_label(d->tok, id, buf, cap);
+}
+
+const char *render_token_name(const render_doc *d, int id, char *buf, size_t cap)
+{
     return d->tok ? tok_label(d->tok, id, buf, cap) : byt5_token_label(id, buf, cap);
 }
 
@@ -159,11 +164,12 @@ static int build_single(render_doc *d, const attn_trace *t, const render_request
         for (size_t i = 0; i < rows * cols; i++) mx = m[i] > mx ? m[i] : mx;
         d->vmax = mx;
     }
-    char head_txt[48];
+    char head_txt[48], ly[40];
     if (rq->head < 0) snprintf(head_txt, sizeof head_txt, "mean of %zu heads", t->n_heads);
-    else snprintf(head_txt, sizeof head_txt, "head %ld of %zu", rq->head, t->n_heads);
-    snprintf(d->title, sizeof d->title, "%s attention, layer %zu of %zu, %s%s", kind_name(k),
-             rq->layer, d->n_layers, head_txt, step_txt);
+    else trace_index_text("head", (size_t)rq->head, t->n_heads, head_txt, sizeof head_txt);
+    snprintf(d->title, sizeof d->title, "%s attention, %s, %s%s", kind_name(k),
+             trace_index_text("layer", rq->layer, d->n_layers, ly, sizeof ly), head_txt,
+             step_txt);
     return 0;
 }
 

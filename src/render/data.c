@@ -34,14 +34,14 @@ static const char *row_label(const render_doc *d, size_t r, char *buf, size_t ca
         return buf;
     }
     char t[64];
-    snprintf(buf, cap, "%zu %s", r, render_token_label(d, d->row_tokens[r], t, sizeof t));
+    snprintf(buf, cap, "%zu %s", r, render_token_name(d, d->row_tokens[r], t, sizeof t));
     return buf;
 }
 
 static const char *col_label(const render_doc *d, size_t c, char *buf, size_t cap)
 {
     char t[64];
-    snprintf(buf, cap, "%zu %s", c, render_token_label(d, d->col_tokens[c], t, sizeof t));
+    snprintf(buf, cap, "%zu %s", c, render_token_name(d, d->col_tokens[c], t, sizeof t));
     return buf;
 }
 
@@ -103,7 +103,7 @@ static cJSON *tokens(const render_doc *d, const int *ids, size_t n, int labels)
     cJSON *a = cJSON_CreateArray();
     for (size_t i = 0; i < n; i++) {
         char t[64];
-        cJSON_AddItemToArray(a, labels ? cJSON_CreateString(render_token_label(d, ids[i], t,
+        cJSON_AddItemToArray(a, labels ? cJSON_CreateString(render_token_name(d, ids[i], t,
                                                                                sizeof t))
                                        : cJSON_CreateNumber(ids[i]));
     }

@@ -134,8 +134,8 @@ static void ascii_piece(const out_t *o, char *s)
 }
 
 /* One character for a SentencePiece piece, as the UI shows it: the first
- * character after the word-start mark; '<' for <pad>, </s>, <extra_id_N>.
- * *special gets 1 for those. */
+ * character after the word-start mark; "$" for eos, '<' for <pad> and
+ * <extra_id_N>. *special gets 1 for those. */
 static const char *piece_short(const out_t *o, const render_doc *d, int id, char *buf,
                                size_t cap, int *special)
 {
@@ -144,7 +144,7 @@ static const char *piece_short(const out_t *o, const render_doc *d, int id, char
     if (!strncmp(p, "\xe2\x96\x81", 3) && p[3]) p += 3;
     size_t n = 1;
     while (p[n] && (p[n] & 0xC0) == 0x80) n++;
-    *special = p[0] == '<' && p[1];
+    *special = (p[0] == '<' && p[1]) || id == tok_eos(d->tok);
     if (*special) n = 1;
     snprintf(buf, cap, "%.*s", (int)n, p);
     ascii_piece(o, buf);

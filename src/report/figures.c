@@ -24,13 +24,14 @@ const char *rp_kind_long(int k)
     return s[k];
 }
 
-/* Token labels of ids into a table of strings (freed with free_labels). */
+/* Token labels of ids as a person reads them (eos "$", as in the UI), into
+   a table of strings (freed with free_labels). */
 static char **token_labels(const tok_vocab *tok, const int *ids, size_t n)
 {
     char **l = xcalloc(n + 1, sizeof *l);
     for (size_t i = 0; i < n; i++) {
         char buf[64];
-        l[i] = xstrdup(tok_label(tok, ids[i], buf, sizeof buf));
+        l[i] = xstrdup(tok_display_label(tok, ids[i], buf, sizeof buf));
     }
     return l;
 }
@@ -152,7 +153,7 @@ static void example_kind_figures(rp_figs *F, const attn_trace *t, const an_trace
     for (size_t l = 0; l < L[k]; l++) {
         size_t r, c;
         an_mean_map(t, (t5_attn_kind)k, (long)l, -1, lay + l * rows * cols, &r, &c);
-        snprintf(lt[l], 32, "layer %zu", l);
+        trace_index_text("layer", l, L[k], lt[l], 32);
         lp[l] = (an_panel){lay + l * rows * cols, rows, cols, lt[l], rl, cl, NULL};
     }
     snprintf(name, sizeof name, "example_%s_layers", rp_kind_short(k));
@@ -381,7 +382,7 @@ void rp_aggregate_figures(rp_figs *F, rp_accum *a)
             an_grid_mean(a->cls[k][l], full);
             size_t nr, nc;
             compact_classes(full, C, C, a->seen_q[k], a->seen_k[k], d + l * C * C, &nr, &nc, rl, cl);
-            snprintf(lt[l], 32, "layer %zu", l);
+            trace_index_text("layer", l, L, lt[l], 32);
             p[l] = (an_panel){d + l * C * C, nr, nc, lt[l], rl, cl, NULL};
         }
         snprintf(name, sizeof name, "avg_%s_class", rp_kind_short(k));

@@ -11,6 +11,7 @@
 
 #include "byt5.h"
 #include "quad.h"
+#include "tokenizer.h"
 
 char *tui_ascii(const char *s, char *out, size_t cap)
 {
@@ -66,13 +67,14 @@ tui_check_kind tui_check_text(const quad_solution *sol, const char *output, int 
             size_t tl = strlen(sol->target), ol = strlen(output);
             if ((size_t)i < ol)
                 snprintf(got, sizeof got, "'%s'",
-                         byt5_token_label((unsigned char)output[i] + BYT5_OFFSET, lab, sizeof lab));
+                         tok_display_label(NULL, (unsigned char)output[i] + BYT5_OFFSET, lab,
+                                            sizeof lab));
             else
                 snprintf(got, sizeof got, "the end");
             if ((size_t)i < tl)
                 snprintf(want, sizeof want, "'%s'",
-                         byt5_token_label((unsigned char)sol->target[i] + BYT5_OFFSET, lab,
-                                          sizeof lab));
+                         tok_display_label(NULL, (unsigned char)sol->target[i] + BYT5_OFFSET, lab,
+                                           sizeof lab));
             else
                 snprintf(want, sizeof want, "the end");
             snprintf(text, sizeof text, "\xe2\x9c\x97 wrong from char %ld: %s, want %s; answer %s (%s)",

@@ -211,6 +211,7 @@ static const char *help_lines[] = {
     "  V   u         weights / value norms ||a W_O v|| in every map;  lens",
     "  b   r   t     half blocks on/off;  raw text mode;  next theme",
     "  Ctrl-L ? F1 q redraw;  this help;  quit",
+    "$ is the end-of-sequence token; layers and heads count from 0",
     "any key closes this help",
 };
 

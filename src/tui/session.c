@@ -133,12 +133,12 @@ static void fill_output(tui_session *s)
         char piece[24];
         for (size_t i = 0; i < TUI_MAX_SRC && i < s->tr->n_src; i++) {
             snprintf(s->lab_src[i], sizeof s->lab_src[i], "%zu %s", i,
-                     tok_label(s->tok, s->tr->src[i], piece, sizeof piece));
+                     tui_session_label(s, s->tr->src[i], piece, sizeof piece));
             s->names_src[i] = s->lab_src[i];
         }
         for (size_t i = 0; i < s->n_gen; i++) {
             snprintf(s->lab_gen[i], sizeof s->lab_gen[i], "%zu %s", i,
-                     tok_label(s->tok, s->gen[i], piece, sizeof piece));
+                     tui_session_label(s, s->gen[i], piece, sizeof piece));
             s->names_gen[i] = s->lab_gen[i];
         }
     }
@@ -241,9 +241,12 @@ int tui_session_toggle_ablation(tui_session *s, t5_attn_kind kind, size_t layer,
     an_abl_mode m = an_iv_toggle(&s->iv, kind, layer, head, AN_ABL_ZERO);
     int rc = tui_session_rerun(s);
     size_t n = an_iv_count(&s->iv);
-    tui_session_note(s, 0, 0, "%s layer %zu head %zu %s; %zu head%s ablated (X clears)",
-                     tui_kind_name(kind), layer, head, m ? "zeroed" : "restored", n,
-                     n == 1 ? "" : "s");
+    size_t nl = kind == T5_ATTN_ENC_SELF ? s->tr->n_enc_layers : s->tr->n_dec_layers;
+    char ly[40], hd[40];
+    tui_session_note(s, 0, 0, "%s %s %s %s; %zu head%s ablated (X clears)", tui_kind_name(kind),
+                     trace_index_text("layer", layer, nl, ly, sizeof ly),
+                     trace_index_text("head", head, s->tr->n_heads, hd, sizeof hd),
+                     m ? "zeroed" : "restored", n, n == 1 ? "" : "s");
     return rc;
 }
 
@@ -428,18 +431,18 @@ const char *const *tui_session_row_names(const tui_session *s, t5_attn_kind kind
 
 const char *tui_session_label(const tui_session *s, int id, char *buf, size_t cap)
 {
-    return tok_label(s->tok, id, buf, cap);
+    return tok_display_label(s->tok, id, buf, cap);
 }
 
 const char *tui_session_short_label(const tui_session *s, int id, char *buf, size_t cap)
 {
     if (!s->spm) return grid_token_short(id, buf, cap);
     char piece[64];
-    const char *p = tok_label(s->tok, id, piece, sizeof piece);
+    const char *p = tui_session_label(s, id, piece, sizeof piece);
     if (!strncmp(p, "\xe2\x96\x81", 3) && p[3]) p += 3; /* the word-start mark */
     size_t n = 1;
     while ((p[n] & 0xC0) == 0x80) n++;
-    if (p[0] == '<' && p[1]) n = 1; /* <pad> </s> <extra_id_N>: '<' */
+    if (p[0] == '<' && p[1]) n = 1; /* <pad> <extra_id_N>: '<' */
     snprintf(buf, cap, "%.*s", (int)n, p);
     return buf;
 }
@@ -453,7 +456,7 @@ const char *tui_session_token_text(const tui_session *s, int id, char *buf, size
         return buf;
     }
     char piece[96];
-    const char *p = tok_label(s->tok, id, piece, sizeof piece);
+    const char *p = tui_session_label(s, id, piece, sizeof piece);
     size_t n = 0;
     while (*p && n + 1 < cap) {
         if (!strncmp(p, "\xe2\x96\x81", 3)) { /* '▁' reads as a space */

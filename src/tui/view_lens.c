@@ -93,15 +93,16 @@ static void lens_status(tui_app *a, lens_state *m, size_t k, int written)
     int tok[LENS_K];
     float prob[LENS_K];
     long n = tui_session_lens(a->s, a->s->step, m->layer, k, tok, prob);
-    char ta[64], wa[64];
+    char ta[64], wa[64], ly[40];
     tui_session_label(a->s, written, wa, sizeof wa);
+    trace_index_text("layer", m->layer, tui_n_layers(a, T5_ATTN_DEC_SELF), ly, sizeof ly);
     if (n <= 0 || m->rank >= (size_t)n) {
-        snprintf(a->status, sizeof a->status, " logit lens: no tokens at layer %zu", m->layer);
+        snprintf(a->status, sizeof a->status, " logit lens: no tokens at %s", ly);
         return;
     }
     snprintf(a->status, sizeof a->status,
-             " lens step %zu: writes '%s'; layer %zu token %zu '%s' (id %d) p %.4f%s",
-             a->s->step + 1, wa, m->layer, m->rank + 1,
+             " lens step %zu: writes '%s'; %s token %zu '%s' (id %d) p %.4f%s",
+             a->s->step + 1, wa, ly, m->rank + 1,
              tui_session_label(a->s, tok[m->rank], ta, sizeof ta), tok[m->rank],
              (double)prob[m->rank], tok[m->rank] == written ? " = the written token" : "");
 }

@@ -418,13 +418,17 @@ static void map_title(const tui_app *a, const void *st, char *lng, char *shrt, s
     const map_state *m = st;
     const char *kind = tui_kind_name(a->kind);
     size_t nl = tui_n_layers(a, a->kind), nh = a->s->tr->n_heads;
+    char ly[40], hd[40], sl[40], sh[40]; /* "layer 0 (0-2)", "L0 (0-2)" */
+    trace_index_text("layer", a->layer, nl, ly, sizeof ly);
+    trace_index_text("L", a->layer, nl, sl, sizeof sl);
     if (a->avg) {
-        snprintf(lng, cap, "%s layer %zu of %zu mean of %zu heads", kind, a->layer, nl, nh);
-        snprintf(shrt, cap, "%s L%zu/%zu mean", kind, a->layer, nl);
+        snprintf(lng, cap, "%s %s mean of %zu heads", kind, ly, nh);
+        snprintf(shrt, cap, "%s %s mean", kind, sl);
     } else {
-        snprintf(lng, cap, "%s layer %zu of %zu head %zu of %zu", kind, a->layer, nl, a->head,
-                 nh);
-        snprintf(shrt, cap, "%s L%zu/%zu H%zu/%zu", kind, a->layer, nl, a->head, nh);
+        trace_index_text("head", a->head, nh, hd, sizeof hd);
+        trace_index_text("H", a->head, nh, sh, sizeof sh);
+        snprintf(lng, cap, "%s %s %s", kind, ly, hd);
+        snprintf(shrt, cap, "%s %s %s", kind, sl, sh);
     }
     /* What is pooled: both axes alike ("zoom 8 max"), one of them ("rows
        pooled max over 3"), or each by its own factor. */

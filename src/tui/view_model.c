@@ -168,10 +168,12 @@ static void model_status(tui_app *a)
         tui_session_class_known(a->s, k, a->layer, a->head) || rows * cols <= 64 * 64
             ? tui_session_class(a->s, k, a->layer, a->head)
             : NULL;
+    char ly[40], hd[40];
     snprintf(a->status, sizeof a->status,
-             " model view: %s, %zu layers x %zu heads; selected layer %zu head %zu%s%s%s "
-             "(Enter zooms, x ablates)",
-             tui_kind_name(k), nl, nh, a->layer, a->head, hc ? ": " : "", hc ? hc->label : "",
+             " model view: %s; selected %s %s%s%s%s (Enter zooms, x ablates)",
+             tui_kind_name(k), trace_index_text("layer", a->layer, nl, ly, sizeof ly),
+             trace_index_text("head", a->head, nh, hd, sizeof hd), hc ? ": " : "",
+             hc ? hc->label : "",
              an_iv_head(&a->s->iv, k, a->layer, a->head) ? " [ablated]" : "");
 }
 

@@ -105,22 +105,24 @@ static void summary_status(tui_app *a, summary_state *m, const float *sm, size_t
                            size_t z, double mx)
 {
     const int *ct = tui_session_col_tokens(a->s, a->kind);
+    char ly[40];
+    trace_index_text("layer", a->sum_r, tui_n_layers(a, a->kind), ly, sizeof ly);
     if (z > 1) {
         size_t c0 = a->sum_c / z * z, c1 = c0 + z < cols ? c0 + z : cols;
         char ctx[24];
         tui_range_text(a, ct, c0, c1, ctx, sizeof ctx);
         snprintf(a->status, sizeof a->status,
-                 " summary (%s): layer %zu, keys %zu-%zu '%s' receive %s %.3f (%zu a cell; "
+                 " summary (%s): %s, keys %zu-%zu '%s' receive %s %.3f (%zu a cell; "
                  "summed over heads, mean over queries)",
-                 tui_kind_name(a->kind), a->sum_r, c0, c1 - 1, ctx,
+                 tui_kind_name(a->kind), ly, c0, c1 - 1, ctx,
                  a->pool_mean ? "mean" : "max", sm[a->sum_r * pc + a->sum_c / z], z);
         return;
     }
     char ka[32];
     snprintf(a->status, sizeof a->status,
-             " summary (%s): layer %zu, key %zu '%s' receives %.3f (summed over heads, mean over "
+             " summary (%s): %s, key %zu '%s' receives %.3f (summed over heads, mean over "
              "queries; max %.3f)",
-             tui_kind_name(a->kind), a->sum_r, a->sum_c,
+             tui_kind_name(a->kind), ly, a->sum_c,
              tui_session_label(a->s, ct[a->sum_c], ka, sizeof ka),
              m->sum[a->sum_r * cols + a->sum_c], mx);
 }

@@ -144,7 +144,7 @@ for r in range(5):
         mean = sum(h[r][c] for h in heads) / 4
         assert abs(mean - a['weights'][r][c]) < 2e-5, (r, c)
 EOF
-R "$EQ" --layer 2 --head 3 --normalize --format text | grep -q 'layer 2 of 3, head 3 of 4' || fail "--layer --head title"
+R "$EQ" --layer 2 --head 3 --normalize --format text | grep -q 'layer 2 (0-2), head 3 (0-3)' || fail "--layer --head title"
 # an equation starting with '-', and raw text
 R '-x^2+4=0' --format json | grep -q '"source":"1x^2+0x-4=0"' || fail "equation with a leading '-'"
 R 'hello, world' --raw --format csv > "$T/raw.csv" || fail "--raw"

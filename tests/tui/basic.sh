@@ -10,7 +10,7 @@ wait_for "equation> 7x^2+3556x+451612=0" 2
 wait_for "solution> " 
 wait_for "check> "
 wait_for "want 'D'; answer wrong (x = -254 (double root))"
-wait_for "attnscope │ tied-relu │ cross layer 0 of 3 head 0 of 4" 1
+wait_for "tied-relu │ cross layer 0 (0-2) head 0 (0-3)" 1
 wait_for "out\\in"; wait_spaced " 7 x ^ 2 + 3 5 5 6 x + 4 5 1 6 1 2 = 0 \$"
 # the cursor starts on the last decoding step, first key
 wait_for " key 0 '7'  weight 0." 7
@@ -19,27 +19,27 @@ keys Right Right; wait_for " key 3 '2'  weight" 7
 keys Left;        wait_for " key 2 '^'  weight" 7
 last=$(line 7 | grep -o 'query [0-9]*')
 keys Up;          wait_for "query $(( ${last#query } - 1 ))" 7
-keys End;         wait_for " key 19 '</s>'" 7
-keys Right;       wait_for " key 19 '</s>'" 7   # stays at the edge
+keys End;         wait_for " key 19 '\$'" 7
+keys Right;       wait_for " key 19 '\$'" 7   # stays at the edge
 keys Home;        wait_for " key 0 '7'" 7
 # layer, head, average, kind
-keys l; wait_for "layer 1 of 3 head 0 of 4" 1
-keys h; wait_for "layer 1 of 3 head 1 of 4" 1
-keys H H; wait_for "head 3 of 4" 1
-keys L L; wait_for "layer 2 of 3" 1
+keys l; wait_for "layer 1 (0-2) head 0 (0-3)" 1
+keys h; wait_for "layer 1 (0-2) head 1 (0-3)" 1
+keys H H; wait_for "head 3 (0-3)" 1
+keys L L; wait_for "layer 2 (0-2)" 1
 keys a; wait_for "mean of 4 heads" 1
-keys a; wait_for "head 3 of 4" 1
-keys 1; wait_for "encoder self layer 1 of 2" 1; wait_for "q\\k"; wait_spaced " 7 x ^ 2 + 3 5 5 6 x"  # 2 encoder layers
-keys 2; wait_for "decoder self layer 1 of 3" 1
-keys k; wait_for "cross layer 1 of 3" 1
+keys a; wait_for "head 3 (0-3)" 1
+keys 1; wait_for "encoder self layer 1 (0-1)" 1; wait_for "q\\k"; wait_spaced " 7 x ^ 2 + 3 5 5 6 x"  # 2 encoder layers
+keys 2; wait_for "decoder self layer 1 (0-2)" 1
+keys k; wait_for "cross layer 1 (0-2)" 1
 # model view: every layer x head; arrows move the selection, Enter zooms
-keys m; wait_for "model view: cross, 3 layers x 4 heads; selected layer 1 head 3"
+keys m; wait_for "model view: cross; selected layer 1 (0-2) head 3 (0-3)"
 wait_for "L2" ; wait_for "H3"
-keys Up Left; wait_for "selected layer 0 head 2"
-keys Enter; wait_for "cross layer 0 of 3 head 2 of 4" 1
+keys Up Left; wait_for "selected layer 0 (0-2) head 2 (0-3)"
+keys Enter; wait_for "cross layer 0 (0-2) head 2 (0-3)" 1
 # summary view: layers x source tokens
-keys s; wait_for "summary (cross): layer 0, key"
-keys Down Right; wait_for "summary (cross): layer 1, key"
+keys s; wait_for "summary (cross): layer 0 (0-2), key"
+keys Down Right; wait_for "summary (cross): layer 1 (0-2), key"
 keys Enter; wait_for "mean of 4 heads" 1
 # decoding steps: back, first, forward, last
 wait_for "step 128/128" 1

@@ -10,11 +10,11 @@ EQ='7x^2+3556x+451612=0'
 
 tui_start 160 34 "$BIN" tui --model "$Q" "$EQ"
 wait_for "step 85/85" 1
-wait_for "cross layer 0 of 3 head 0 of 4 │ step" 1
+wait_for "cross layer 0 (0-2) head 0 (0-3) │ step" 1
 wait_for "cell: one head's weight"
-keys V; wait_for "head 0 of 4, value norms" 1
+keys V; wait_for "head 0 (0-3), value norms" 1
 wait_for "cell: one head's value-norm share"
-wait_for " query 84 ';' (writes '</s>')  key 0 '7'  norm 0."
+wait_for " query 84 ';' (writes '\$')  key 0 '7'  norm 0."
 # the status's number is render's (4 decimals), cross layer 0 head 0, row 84 key 0
 got=$(screen | sed -n "s/.* key 0 '7'  norm \(0\.[0-9]*\).*/\1/p" | head -1)
 want=$("$BIN" render --model "$Q" "$EQ" --view cross --layer 0 --head 0 --measure norms \
@@ -40,8 +40,8 @@ for st in 1 6 12 30; do
     [ "$top" = "$ch" ] || fail "step $st: the last layer's top token '$top', the model writes '$ch'"
     screen | grep -q "^L0 " || fail "step $st: no layer 0 line"
 done
-keys Down; wait_for "layer 1 token 1"
-keys Right; wait_for "layer 1 token 2"
-keys u; wait_for "cross layer 0 of 3 mean of 4 heads │" 1
+keys Down; wait_for "layer 1 (0-2) token 1"
+keys Right; wait_for "layer 1 (0-2) token 2"
+keys u; wait_for "cross layer 0 (0-2) mean of 4 heads │" 1
 keys q; wait_for "EXITED rc=0"
 finish

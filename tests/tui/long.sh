@@ -20,9 +20,9 @@ wait_for "decoded 16 tokens in" 3
 wait_for "from 512 source tokens (the output length limit" 3
 
 # the encoder map, 512 x 512: scroll to the far end and back
-keys 1; wait_for "encoder self layer 0 of 2 head 0 of 4" 1
+keys 1; wait_for "encoder self layer 0 (0-1) head 0 (0-3)" 1
 wait_for " query 0 't'  key 0 't'  weight" 6
-keys End;  wait_for " key 511 '</s>'" 6
+keys End;  wait_for " key 511 '\$'" 6
 # two pages down (a page is the rows on screen), and the cursor's row with it
 # (in half blocks its line names it alone: "▄ 125 x")
 keys NPage NPage; wait_match "^ query 1[0-9][0-9] " 6
@@ -45,7 +45,7 @@ keys z; wait_for "the whole map is on the screen (Z zooms in)" 3; wait_match "8x
 keys Z; wait_match "4x2 max|max over 4 rows x 2 columns" 1; wait_for " queries 8-11 'k br'  keys 4-5 'qu'" 6
 # the keys reach one token a cell first: rows alone are pooled, then nothing
 keys Z; wait_match "2x1 max|rows pooled max over 2" 1; wait_for " queries 8-9 'k '  key 5 'u'" 6
-keys Z; wait_for "head 0 of 4 │ step 16/16" 1; wait_for " query 8 'k'  key 5 'u'" 6
+keys Z; wait_for "head 0 (0-3) │ step 16/16" 1; wait_for " query 8 'k'  key 5 'u'" 6
 
 # jump: / on the key axis, then the query axis (Tab) with n / N
 keys /; wait_for "find key (Tab: query)/" 3
@@ -67,19 +67,19 @@ keys Z Z Z; wait_for " query ${LAZY[N_LAZY-1]} 'l'" 6
 screen | grep -qE "^ *([▀▄] )?${LAZY[N_LAZY-1]} " || fail "the cursor's row is not on the screen after zooming in"
 
 # the model view on 512 x 512 maps
-keys m; wait_for "model view: encoder self, 2 layers x 4 heads; selected layer 0 head 0"
+keys m; wait_for "model view: encoder self; selected layer 0 (0-1) head 0 (0-3)"
 # head classes of 512 x 512 maps come on idle frames after the key
-wait_for "selected layer 0 head 0: "
-keys Down Right; wait_for "selected layer 1 head 1"
-keys Enter; wait_for "encoder self layer 1 of 2 head 1 of 4" 1
+wait_for "selected layer 0 (0-1) head 0 (0-3): "
+keys Down Right; wait_for "selected layer 1 (0-1) head 1 (0-3)"
+keys Enter; wait_for "encoder self layer 1 (0-1) head 1 (0-3)" 1
 wait_for "class: " 6; wait_gone "class: ..."
-keys 3 m; wait_for "model view: cross, 3 layers x 4 heads"
+keys 3 m; wait_for "model view: cross; selected layer "
 # the summary: 512 key columns, pooled to fit (5 a cell on 120 columns)
-keys s; wait_for "summary (cross): layer 0, key 300 'Z' receives" 6
-keys f; wait_for "summary (cross): layer 0, keys 300-304 'ZEBRA' receive max" 6
+keys s; wait_for "summary (cross): layer 0 (0-2), key 300 'Z' receives" 6
+keys f; wait_for "summary (cross): layer 0 (0-2), keys 300-304 'ZEBRA' receive max" 6
 keys Right; wait_for "keys 305-309 ' the ' receive max" 6
 keys M; wait_for "keys 305-309 ' the ' receive mean" 6
-keys M f; wait_for "layer 0, key 305 '\x20' receives" 6
+keys M f; wait_for "layer 0 (0-2), key 305 '\x20' receives" 6
 keys v
 
 # the run: output length (O) and a teacher-forced target (T)

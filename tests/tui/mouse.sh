@@ -19,12 +19,12 @@ mouse 65 20 12; wait_for " query 95 " 7     # the wheel: 3 rows down
 mouse 64 20 12; wait_for " query 92 " 7     # and up
 click 3 10; wait_for " query 92 " 7         # a row label: nothing moves
 # the model view: 4 heads of 23 columns; layer 1's thumbnails start on line 16
-keys m; wait_for "model view: cross, 3 layers x 4 heads; selected layer 0 head 0"
-click 60 17; wait_for "cross layer 1 of 3 head 2 of 4" 1
-keys m; mouse 65 50 20; wait_for "selected layer 2 head 2"
+keys m; wait_for "model view: cross; selected layer 0 (0-2) head 0 (0-3)"
+click 60 17; wait_for "cross layer 1 (0-2) head 2 (0-3)" 1
+keys m; mouse 65 50 20; wait_for "selected layer 2 (0-2) head 2 (0-3)"
 # the summary: a click selects the layer and the key
-keys s; wait_for "summary (cross): layer 0, key"
-click 20 14; wait_for "summary (cross): layer 1, key 3 '2'"   # 4 lines a layer
+keys s; wait_for "summary (cross): layer 0 (0-2), key"
+click 20 14; wait_for "summary (cross): layer 1 (0-2), key 3 '2'"   # 4 lines a layer
 keys q; wait_for "EXITED rc=0"
 
 # off: --no-mouse, and mouse = false; in the user's config. The terminal is

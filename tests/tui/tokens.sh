@@ -9,7 +9,7 @@ Q=$PWD/sample_models/quadratic-seed
 
 tui_start 100 30 "$BIN" tui --model "$Q"
 wait_for "step 85/85" 1
-keys w; wait_for "in>  (row 84) 7x^2+3556x+451612=0</s>" 7
+keys w; wait_for "in>  (row 84) 7x^2+3556x+451612=0\$" 7
 wait_for "out> D=(3556^2-4*7*451612)=0;" 8
 "${TMUX_CMD[@]}" capture-pane -e -p -t t | sed -n 7p | grep -qE $'7(\e\\[[0-9;]*m)+x(\e\\[[0-9;]*m)+\\^' ||
     fail "the source tokens are not shaded one by one"

@@ -211,7 +211,7 @@ static void test_labels(void **state)
     assert_true(grid_token_is_special(BYT5_EOS));
     assert_false(grid_token_is_special('7' + BYT5_OFFSET));
 
-    /* "7x^2=0</s>" as tokens: row labels in full and half mode */
+    /* "7x^2=0" and eos as tokens: row labels in full and half mode (eos reads "$") */
     const char *src = "7x^2=0";
     int ids[7];
     size_t n = byt5_encode_eos(src, ids, 7);
@@ -221,7 +221,7 @@ static void test_labels(void **state)
     grid_area g = {0};
     grid_layout(&g, n, n, 10, 40, 0, 0, lw, 0, 0);
     assert_string_equal(grid_row_label(&g, 1, ids, NULL, buf, sizeof buf), "    1 x ");
-    assert_string_equal(grid_row_label(&g, 6, ids, NULL, buf, sizeof buf), " 6 </s> ");
+    assert_string_equal(grid_row_label(&g, 6, ids, NULL, buf, sizeof buf), "    6 $ ");
     assert_string_equal(grid_row_label(&g, 7, ids, NULL, buf, sizeof buf), "");
     lw = grid_row_label_width(n, 1, 5);
     memset(&g, 0, sizeof g);
@@ -260,7 +260,9 @@ static void test_labels(void **state)
     /* a label that does not fit is cut, never overflows the label column */
     memset(&g, 0, sizeof g);
     grid_layout(&g, n, n, 10, 40, 0, 0, 5, 0, 0);
-    assert_string_equal(grid_row_label(&g, 6, ids, NULL, buf, sizeof buf), "6 </ ");
+    assert_string_equal(grid_row_label(&g, 1, ids, NULL, buf, sizeof buf), " 1 x ");
+    ids[1] = BYT5_PAD; /* "<pad>" keeps its name, cut to the column */
+    assert_string_equal(grid_row_label(&g, 1, ids, NULL, buf, sizeof buf), "1 <p ");
 }
 
 static void test_reductions(void **state)

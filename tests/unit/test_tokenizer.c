@@ -96,6 +96,14 @@ static void test_spm_labels_and_decode(void **state)
     assert_string_equal(tok_label(t, 400, lab, sizeof lab), "<extra_id_99>");
     assert_string_equal(tok_label(t, 510, lab, sizeof lab), "<id 510>");
     assert_string_equal(tok_label(t, -3, lab, sizeof lab), "<id -3>");
+    /* A person reads eos as "$" (the map's header); pad and sentinels keep
+       their names; NULL is ByT5. */
+    assert_string_equal(tok_display_label(t, 1, lab, sizeof lab), "$");
+    assert_string_equal(tok_display_label(t, 0, lab, sizeof lab), "<pad>");
+    assert_string_equal(tok_display_label(t, 499, lab, sizeof lab), "<extra_id_0>");
+    assert_string_equal(tok_display_label(NULL, 1, lab, sizeof lab), "$");
+    assert_string_equal(tok_display_label(NULL, 0, lab, sizeof lab), "<pad>");
+    assert_string_equal(tok_display_label(NULL, 'x' + 3, lab, sizeof lab), "x");
     /* A label cut short never splits a UTF-8 character ("▁" is 3 bytes). */
     int ids[8];
     tok_encode(t, "a", ids, 8);

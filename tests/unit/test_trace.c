@@ -174,12 +174,27 @@ static void test_trace_run(void **state)
     t5_free(&m);
 }
 
+/* Layers and heads: the 0-based index and its range, so that neither is
+   read as a count ("layer 0 of 3" was). */
+static void test_index_text(void **state)
+{
+    (void)state;
+    char b[40];
+    assert_string_equal(trace_index_text("layer", 1, 3, b, sizeof b), "layer 1 (0-2)");
+    assert_string_equal(trace_index_text("head", 3, 4, b, sizeof b), "head 3 (0-3)");
+    assert_string_equal(trace_index_text("L", 0, 3, b, sizeof b), "L0 (0-2)");
+    assert_string_equal(trace_index_text("layer", 0, 1, b, sizeof b), "layer 0 (0-0)");
+    trace_index_text("layer", 10, 12, b, 6);
+    assert_string_equal(b, "layer");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_hook_places_rows),
         cmocka_unit_test(test_tokens_and_steps),
         cmocka_unit_test(test_trace_run),
+        cmocka_unit_test(test_index_text),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -118,7 +118,8 @@ static void test_greedy_matches_reference(void **state)
     assert_ptr_equal(tui_session_col_tokens(s, T5_ATTN_DEC_SELF), s->tr->tgt);
     assert_null(tui_session_row_names(s, T5_ATTN_CROSS));
     char b[32];
-    assert_string_equal(tui_session_label(s, BYT5_EOS, b, sizeof b), "</s>");
+    assert_string_equal(tui_session_label(s, BYT5_EOS, b, sizeof b), "$");
+    assert_string_equal(tui_session_token_text(s, BYT5_EOS, b, sizeof b), "$");
     assert_string_equal(tui_session_short_label(s, BYT5_EOS, b, sizeof b), "$");
     assert_string_equal(tui_session_token_text(s, 'x' + BYT5_OFFSET, b, sizeof b), "x");
     assert_string_equal(tui_kind_name(T5_ATTN_DEC_SELF), "decoder self");
@@ -166,14 +167,14 @@ static void test_ablation(void **state)
     assert_int_equal(tui_session_submit(s, text, 0), 0);
     assert_int_equal(tui_session_toggle_ablation(s, T5_ATTN_CROSS, 1, 2), 0);
     assert_int_equal(an_iv_count(&s->iv), 1);
-    assert_string_equal(s->msg, "cross layer 1 head 2 zeroed; 1 head ablated (X clears)");
+    assert_string_equal(s->msg, "cross layer 1 (0-2) head 2 (0-3) zeroed; 1 head ablated (X clears)");
     size_t rows, cols, stride;
     tui_session_map_size(s, T5_ATTN_CROSS, &rows, &cols);
     const float *map = tui_session_map(s, T5_ATTN_CROSS, 1, 2, &stride);
     for (size_t i = 0; i < rows; i++)
         for (size_t j = 0; j < cols; j++) assert_true(map[i * stride + j] == 0.0f);
     assert_int_equal(tui_session_toggle_ablation(s, T5_ATTN_CROSS, 1, 2), 0);
-    assert_string_equal(s->msg, "cross layer 1 head 2 restored; 0 heads ablated (X clears)");
+    assert_string_equal(s->msg, "cross layer 1 (0-2) head 2 (0-3) restored; 0 heads ablated (X clears)");
     tu_check_maps(&fx->e, s->tr, T5_ATTN_CROSS, "greedy_cross_attn", TOL_PROB);
     tui_session_toggle_ablation(s, T5_ATTN_ENC_SELF, 0, 0);
     assert_int_equal(tui_session_clear_ablation(s), 0);
