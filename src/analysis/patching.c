@@ -3,6 +3,7 @@
  * the changed coefficient contributes to D?
  *
  * Deliberately not here: the hooks (hidden.c), files (patching_write.c). */
+#include <cblas.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -120,6 +121,10 @@ int an_patch_run(const t5_model *m, const quad_eq *clean, const quad_eq *corrupt
     out->n_layers[T5_ENCODER] = m->cfg.num_layers;
     out->n_layers[T5_DECODER] = m->cfg.num_decoder_layers;
 
+    /* One BLAS thread: one equation's products are small, and BLAS threads
+     * that wait for a busy core stall each of the passes. */
+    int blas = openblas_get_num_threads();
+    openblas_set_num_threads(1);
     t5_run *run = t5_run_new(m, S, T);
     an_states st;
     an_states_init(&st, m, S, T);
@@ -184,6 +189,7 @@ int an_patch_run(const t5_model *m, const quad_eq *clean, const quad_eq *corrupt
     free(logits);
     an_states_free(&st);
     t5_run_free(run);
+    openblas_set_num_threads(blas);
     free(src_c), free(src_x), free(dec), free(scored);
     out->seconds = util_now() - t0;
     if (rc) an_patch_free(out);

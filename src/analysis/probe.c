@@ -5,7 +5,9 @@
  *
  * Deliberately not here: the solver (ridge.c), writing tables and figures
  * (probe_write.c). */
+#include <cblas.h>
 #include <math.h>
+#include <omp.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -185,52 +187,83 @@ static void add_features(features *F, const an_probe_result *r, const an_states 
     }
 }
 
+/* One equation's teacher-forced pass into row i of the features and the
+ * targets; the buffers are the calling thread's own. */
+static int collect_one(t5_run *run, an_states *st, const t5_model *m, const quad_eq *eq, size_t i,
+                       features *F, const an_probe_result *r, double *vals, int *digits_of,
+                       size_t places, int *src, int *dec, an_pos_class *scls, an_pos_class *dcls,
+                       as_err *err)
+{
+    size_t max_src = QUAD_SOURCE_MAX + 1, max_tgt = QUAD_TARGET_MAX + 1;
+    quad_solution sol;
+    char s[QUAD_SOURCE_MAX];
+    if (quad_solve(eq, &sol, err)) return -1;
+    quad_format_source(&sol.eq, s, sizeof s);
+    size_t ns = byt5_encode_eos(s, src, max_src);
+    size_t tl = strlen(sol.target);
+    if (an_pc_source(s, scls) || tl + 1 > max_tgt)
+        return as_errf(err, "equation %zu (%s): not a canonical source", i + 1, s);
+    an_pc_target(sol.target, dcls);
+    dec[0] = m->cfg.decoder_start_token_id;
+    size_t nt = byt5_encode(sol.target, dec + 1, max_tgt - 1) + 1;
+    an_states_clear(st);
+    if (t5_teacher_forced(run, src, ns, dec, nt, NULL, err)) return -1;
+    add_features(F, r, st, i, scls, ns, dcls, nt);
+    values(&sol, vals + i * AN_PQ_N_VALUES);
+    uint64_t u = sol.D < 0 ? (uint64_t)(-(sol.D + 1)) + 1 : (uint64_t)sol.D;
+    for (size_t k = 0; k < places; k++, u /= 10) digits_of[i * places + k] = (int)(u % 10);
+    return 0;
+}
+
 /* One teacher-forced pass per equation into the features, and the targets
- * Y (n, n_targets_columns) with NaN where a value is not defined. */
+ * Y (n, n_targets_columns) with NaN where a value is not defined. The
+ * equations are spread over the threads, each with one BLAS thread: the
+ * products of one equation are small, and BLAS threads that wait for a busy
+ * core stall every pass. */
 static int collect(const t5_model *m, const quad_eq *eqs, size_t n, features *F,
                    const an_probe_result *r, double *vals, int *digits_of, size_t places,
                    an_probe_progress progress, void *puser, as_err *err)
 {
     size_t max_src = QUAD_SOURCE_MAX + 1, max_tgt = QUAD_TARGET_MAX + 1;
-    t5_run *run = t5_run_new(m, max_src, max_tgt);
-    an_states st;
-    an_states_init(&st, m, max_src, max_tgt);
-    t5_run_set_state_hook(run, an_states_hook, &st);
-    int *src = xmalloc(max_src * sizeof *src), *dec = xmalloc(max_tgt * sizeof *dec);
-    an_pos_class *scls = xmalloc(max_src * sizeof *scls), *dcls = xmalloc(max_tgt * sizeof *dcls);
-    int rc = 0;
-    for (size_t i = 0; i < n && !rc; i++) {
-        quad_solution sol;
-        char s[QUAD_SOURCE_MAX];
-        if (quad_solve(&eqs[i], &sol, err)) {
-            rc = -1;
-            break;
+    int nthreads = omp_get_max_threads(), blas = openblas_get_num_threads();
+    if ((size_t)nthreads > n) nthreads = n ? (int)n : 1;
+    openblas_set_num_threads(1);
+    int failed = 0;
+    size_t done = 0;
+#pragma omp parallel num_threads(nthreads)
+    {
+        t5_run *run = t5_run_new(m, max_src, max_tgt);
+        an_states st;
+        an_states_init(&st, m, max_src, max_tgt);
+        t5_run_set_state_hook(run, an_states_hook, &st);
+        int *src = xmalloc(max_src * sizeof *src), *dec = xmalloc(max_tgt * sizeof *dec);
+        an_pos_class *scls = xmalloc(max_src * sizeof *scls);
+        an_pos_class *dcls = xmalloc(max_tgt * sizeof *dcls);
+        as_err terr = {{0}};
+#pragma omp for schedule(dynamic, 4)
+        for (size_t i = 0; i < n; i++) {
+            int stop;
+#pragma omp atomic read
+            stop = failed;
+            if (stop) continue;
+            if (collect_one(run, &st, m, &eqs[i], i, F, r, vals, digits_of, places, src, dec, scls,
+                            dcls, &terr)) {
+#pragma omp critical(probe_fail)
+                if (!failed) failed = 1, *err = terr;
+                continue;
+            }
+            size_t d;
+#pragma omp atomic capture
+            d = ++done;
+            if (progress && omp_get_thread_num() == 0) progress(puser, d, n);
         }
-        quad_format_source(&sol.eq, s, sizeof s);
-        size_t ns = byt5_encode_eos(s, src, max_src);
-        size_t tl = strlen(sol.target);
-        if (an_pc_source(s, scls) || tl + 1 > max_tgt) {
-            rc = as_errf(err, "equation %zu (%s): not a canonical source", i + 1, s);
-            break;
-        }
-        an_pc_target(sol.target, dcls);
-        dec[0] = m->cfg.decoder_start_token_id;
-        size_t nt = byt5_encode(sol.target, dec + 1, max_tgt - 1) + 1;
-        an_states_clear(&st);
-        if (t5_teacher_forced(run, src, ns, dec, nt, NULL, err)) {
-            rc = -1;
-            break;
-        }
-        add_features(F, r, &st, i, scls, ns, dcls, nt);
-        values(&sol, vals + i * AN_PQ_N_VALUES);
-        uint64_t u = sol.D < 0 ? (uint64_t)(-(sol.D + 1)) + 1 : (uint64_t)sol.D;
-        for (size_t k = 0; k < places; k++, u /= 10) digits_of[i * places + k] = (int)(u % 10);
-        if (progress) progress(puser, i + 1, n);
+        free(src), free(dec), free(scls), free(dcls);
+        an_states_free(&st);
+        t5_run_free(run);
     }
-    free(src), free(dec), free(scls), free(dcls);
-    an_states_free(&st);
-    t5_run_free(run);
-    return rc;
+    openblas_set_num_threads(blas);
+    if (!failed && progress) progress(puser, n, n);
+    return failed ? -1 : 0;
 }
 
 /* Held-out R^2 of prediction column pk of pred (rows n, stride ps) against
