@@ -215,14 +215,21 @@ static const char *help_lines[] = {
     "any key closes this help",
 };
 
+/* The help box: a blank row above and below the lines when they fit, none
+ * when they do not (80x24 shows every line), and on a shorter terminal as
+ * many lines as fit with the last one saying where the rest are. */
 static void draw_help(tui_app *a, int h, int w)
 {
-    size_t n = sizeof help_lines / sizeof help_lines[0];
-    int bw = 70 < w - 2 ? 70 : w - 2, bh = (int)n + 2 < h ? (int)n + 2 : h;
+    int n = (int)(sizeof help_lines / sizeof help_lines[0]);
+    int pad = n + 2 <= h, bw = 70 < w - 2 ? 70 : w - 2;
+    int bh = n + 2 * pad < h ? n + 2 * pad : h, rows = bh - 2 * pad;
     int y0 = (h - bh) / 2, x0 = (w - bw) / 2;
     for (int i = 0; i < bh; i++) tui_fill(a, y0 + i, x0, bw, ROLE_HELP);
-    for (int i = 0; i < bh - 2 && i < (int)n; i++)
-        tui_text(a, y0 + 1 + i, x0 + 2, bw - 4, i == 0 ? ROLE_TITLE : ROLE_HELP, help_lines[i]);
+    for (int i = 0; i < rows; i++) {
+        const char *line = help_lines[i];
+        if (rows < n && i == rows - 1) line = "... the rest: man attnscope; any key closes";
+        tui_text(a, y0 + pad + i, x0 + 2, bw - 4, i == 0 ? ROLE_TITLE : ROLE_HELP, line);
+    }
 }
 
 /* The colour scale: "0 <ramp> max", what a cell is, and which decoder rows

@@ -158,5 +158,13 @@ keys q; wait_for "EXITED rc=0"
 tui_start 80 24 "$BIN" tui --model "$MODEL"
 wait_for "step 128/128" 1
 wait_for ",/. step" 24
+# the help fits 80x24 whole: its title and its last line are on the screen
+keys '?'; wait_for "attnscope keys"; wait_for "any key closes this help"
+wait_for "redraw;  this help;  quit"
+keys q; wait_for ",/. step" 24
+# on 16 lines it shows what fits and says where the rest are
+resize 80 16; keys C-l; keys '?'
+wait_for "attnscope keys"; wait_for "... the rest: man attnscope; any key closes"
+keys x; wait_for ",/. step" 16
 keys q; wait_for "EXITED rc=0"
 finish
