@@ -345,6 +345,8 @@ int train_speed_should_warn(train_speed *s, int last);
 typedef struct {
     t5_config model;
     uint64_t init_seed;
+    char *init_from;               /* owned; model.init_from, a model folder whose
+                                      weights start a fresh run, or NULL */
     /* data: a preset to generate, or TSV files */
     char preset[32];
     size_t data_n;
@@ -392,6 +394,17 @@ typedef struct {
  * after writing a checkpoint), -1 with err filled (bad data, a write that
  * failed, a non-finite loss: the last good checkpoint stays). */
 int train_run(const train_settings *s, const train_options *o, as_err *err);
+
+/* model.init_from (init_from.c). 0 when a model of shape from can start a
+ * run of shape to: every size the same, layers added to either stack but
+ * none removed; else -1 with why (n bytes) saying what differs. */
+int train_init_compatible(const t5_config *from, const t5_config *to, char *why, size_t n);
+
+/* Copy every tensor of the model folder dir into m (allocated with a
+ * compatible shape); the layers dir lacks start as the identity (zero
+ * output projections, see init_from.c). A line saying what was copied goes
+ * to note when not NULL. Returns 0, or -1 with err naming the folder. */
+int train_init_from(t5_model *m, const char *dir, FILE *note, as_err *err);
 
 /* What `attnscope bench train` times: a random T5 of cfg's shape (layers in
  * each stack) on batch random sequences of src_len and tgt_len tokens, warmup

@@ -419,6 +419,8 @@ static int session_model(train_session *ts, as_err *err)
     if (!o->resume) {
         if (t5_alloc(&ts->m, &s->model, err)) return -1;
         t5_init_random(&ts->m, s->init_seed);
+        if (s->init_from && train_init_from(&ts->m, s->init_from, o->quiet ? NULL : stdout, err))
+            return -1;
         adamw_init(&ts->opt, &ts->m);
         return 0;
     }

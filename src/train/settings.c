@@ -5,7 +5,8 @@
  *   model     = { d_model; d_ff; num_layers; num_decoder_layers; num_heads;
  *                 d_kv (default d_model / num_heads); feed_forward_proj;
  *                 tie_word_embeddings; relative_attention_num_buckets;
- *                 relative_attention_max_distance; init_seed; dropout_rate; };
+ *                 relative_attention_max_distance; init_seed; dropout_rate;
+ *                 init_from; };
  *   data      = { preset; n; seed; test_share; }  or  { train; test; },
  *               with weights = { two_roots; one_root; no_root; },
  *               stepwise = { stages = [...]; drop_first; } and (preset only)
@@ -51,6 +52,7 @@ static const keydef KEYS[] = {
     {"model", "relative_attention_max_distance", K_INT},
     {"model", "init_seed", K_INT},
     {"model", "dropout_rate", K_FLOAT},
+    {"model", "init_from", K_STR},
     {"data", "preset", K_STR},
     {"data", "n", K_INT},
     {"data", "seed", K_INT},
@@ -283,6 +285,29 @@ static int read_d_kv(reader *r, t5_config *c, int heads_given)
     return 0;
 }
 
+/* model.init_from: a model folder, resolved against the file's folder,
+ * whose config.json has the model section's shape (more layers allowed). */
+static int read_init_from(reader *r, train_settings *s)
+{
+    const char *from = get_str(r, "model", "init_from");
+    if (!from) return 0;
+    config_setting_t *at = find(r, "model", "init_from");
+    if (util_blank(from)) return fail_at(r, at, "model.init_from: an empty folder name%s%s", "", "");
+    s->init_from = resolve(r->path, from);
+    char *cj = xmalloc(strlen(s->init_from) + sizeof "/config.json");
+    sprintf(cj, "%s/config.json", s->init_from);
+    as_err fe;
+    t5_config fc;
+    int rc = 0;
+    if (t5_config_read_json(&fc, cj, &fe))
+        rc = fail_at(r, at, "model.init_from: %s%s", fe.msg, "");
+    else if (train_init_compatible(&fc, &s->model, fe.msg, sizeof fe.msg))
+        rc = fail_at(r, at, "model.init_from: that model does not fit the model section: %s%s",
+                     fe.msg, "");
+    free(cj);
+    return rc;
+}
+
 /* The model section: the T5 shape (checked by t5_config_check), init_seed
  * and dropout_rate. */
 static int read_model(reader *r, train_settings *s)
@@ -323,7 +348,7 @@ static int read_model(reader *r, train_settings *s)
         config_setting_t *g = config_lookup(&r->cfg, "model");
         return as_errprefix(r->err, "%s:%d: model", r->path, line_of(g));
     }
-    return 0;
+    return read_init_from(r, s);
 }
 
 /* data.train and data.test (trn, tst as given; either may be NULL): both,
@@ -561,5 +586,6 @@ void train_settings_free(train_settings *s)
     free(s->train_tsv);
     free(s->test_tsv);
     free(s->out_dir);
-    s->train_tsv = s->test_tsv = s->out_dir = NULL;
+    free(s->init_from);
+    s->train_tsv = s->test_tsv = s->out_dir = s->init_from = NULL;
 }

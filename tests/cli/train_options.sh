@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # tests/cli/train_options.sh - the trainer's training-only options in train.cfg
-# (loss.label_smoothing, model.dropout_rate, loss.aux_weight), end to end on a tiny model (seconds):
+# (loss.label_smoothing, model.dropout_rate, loss.aux_weight) and model.init_from,
+# end to end on a tiny model (seconds):
 #  - without them a run is what it was (same losses as with the keys at 0);
 #  - each one changes the losses, trains (the loss falls) and leaves a plain
 #    HF model folder (dropout: config.json's dropout_rate says the rate);
@@ -83,9 +84,28 @@ names ax/optimizer.safetensors | tr ' ' '\n' | grep -qx 'aux.weight' || fail "no
 # the checkpoint keeps the head: --resume continues it exactly
 resume_equal aux "" "loss = { aux_weight = 0.5; };"
 
+# ---- model.init_from: fine-tune or grow a trained model -----------------------
+# 'plain' (40 steps) starts two runs: one of its shape, one with a layer more
+# in each stack. The new layers start as the identity, so both runs' first
+# loss (before any update, same batch) is the same, and far below a fresh
+# model's; both print where their weights came from.
+first_loss() { grep '^step 1/' "$1" | awk '{print $4}'; }
+run same "init_from = \"plain\";" ""
+base "init_from = \"plain\";" "" | sed 's/num_layers = 1;/num_layers = 2;/' > grow.cfg
+"$BIN" train --config grow.cfg --out grow --log > grow.log 2>&1 || { cat grow.log; fail "grow run"; }
+grep -q "weights from .*plain (1+1 layers)$" same.log || fail "same: $(grep weights same.log)"
+grep -q "weights from .*plain (1+1 layers); 1+1 new layers start as the identity" grow.log ||
+    fail "grow: $(grep weights grow.log)"
+awk -v a="$(first_loss same.log)" -v b="$(first_loss grow.log)" 'BEGIN { d = a - b; if (d < 0) d = -d; exit !(d <= 1e-5 * a) }' ||
+    fail "grown model's first loss $(first_loss grow.log) differs from its source's $(first_loss same.log)"
+awk -v a="$(first_loss same.log)" -v p="$(first_loss plain.log)" 'BEGIN { exit !(a < 0.8 * p) }' ||
+    fail "init_from did not start from the trained weights: first loss $(first_loss same.log), fresh $(first_loss plain.log)"
+grep -q '"num_layers":	2,' grow/config.json || fail "grown config.json: $(grep num_layers grow/config.json)"
+"$BIN" solve --model grow "x^2-5x+6=0" > /dev/null 2>&1 || fail "the grown model does not load"
+
 # ---- bad values: FILE:LINE before training -----------------------------------
-reject() {  # name, expected message part, extra groups, model keys
-    base "${4:-}" "$3" > "bad-$1.cfg"
+reject() {  # name, expected message part, extra groups, model keys, sed script
+    base "${4:-}" "$3" | sed "${5:-}" > "bad-$1.cfg"
     "$BIN" train --config "bad-$1.cfg" --out X > "bad-$1.log" 2>&1 && fail "bad config $1 accepted"
     grep -q "bad-$1.cfg:[0-9][0-9]*: .*$2" "bad-$1.log" ||
         { cat "bad-$1.log"; fail "bad config $1: expected 'bad-$1.cfg:LINE: ...$2'"; }
@@ -96,4 +116,11 @@ reject ls-range "loss.label_smoothing must be in 0 .. 0.999 (got 1.5)" "loss = {
 reject ls-type "loss.label_smoothing must be a number" "loss = { label_smoothing = \"some\"; };"
 reject ax-range "loss.aux_weight must be in 0 .. 100 (got -1)" "loss = { aux_weight = -1; };"
 reject do-range "model.dropout_rate must be in 0 .. 0.9 (got 0.95)" "" "dropout_rate = 0.95;"
+reject from-missing "model.init_from: .*nowhere/config.json" "" "init_from = \"nowhere\";"
+reject from-blank "model.init_from: an empty folder name" "" "init_from = \" \";"
+reject from-dff "model.init_from: that model does not fit the model section: d_ff is 64 there and 128 here" \
+    "" "init_from = \"plain\";" 's/d_ff = 64;/d_ff = 128;/'
+sed 's/num_layers = 1;/num_layers = 2;/' plain.cfg > two.cfg
+"$BIN" train --config two.cfg --out two --log > two.log 2>&1 || { cat two.log; fail "two-layer run"; }
+reject from-fewer "layers may be added, not removed" "" "init_from = \"two\";"
 finish train_options.sh
