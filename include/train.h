@@ -347,6 +347,7 @@ typedef struct {
     uint64_t init_seed;
     char *init_from;               /* owned; model.init_from, a model folder whose
                                       weights start a fresh run, or NULL */
+    char *init_from_at;            /* owned; "FILE:LINE" of that key, for messages */
     /* data: a preset to generate, or TSV files */
     char preset[32];
     size_t data_n;
@@ -400,11 +401,30 @@ int train_run(const train_settings *s, const train_options *o, as_err *err);
  * none removed; else -1 with why (n bytes) saying what differs. */
 int train_init_compatible(const t5_config *from, const t5_config *to, char *why, size_t n);
 
+/* A fresh run's check of model.init_from, before anything is written: the
+ * folder's config.json is readable and fits the model section
+ * (train_init_compatible). -1 with err "FILE:LINE: model.init_from: ...". */
+int train_init_check(const train_settings *s, as_err *err);
+
 /* Copy every tensor of the model folder dir into m (allocated with a
  * compatible shape); the layers dir lacks start as the identity (zero
  * output projections, see init_from.c). A line saying what was copied goes
  * to note when not NULL. Returns 0, or -1 with err naming the folder. */
 int train_init_from(t5_model *m, const char *dir, FILE *note, as_err *err);
+
+/* The training steps behind the model folder dir, counted from its random
+ * start: its trainer_state.json's step (a run's folder) or its
+ * metrics.json's training.steps (a bundle), plus, when that run itself
+ * started from a model, the steps behind that one (trainer_state.json's
+ * init_from.steps_before, metrics.json's training.steps_before). 0 when
+ * neither file says. A run keeps its source's in trainer_state.json as
+ * init_from.steps_before (read back on --resume), so that its steps can be
+ * counted on from its source's (report --checkpoints, bundle-model.sh). */
+size_t train_init_lineage_steps(const char *dir);
+
+/* The run folder run_dir's own init_from.steps_before (0 when it did not
+ * start from a model): what --resume keeps counting from. */
+size_t train_init_steps_before(const char *run_dir);
 
 /* What `attnscope bench train` times: a random T5 of cfg's shape (layers in
  * each stack) on batch random sequences of src_len and tgt_len tokens, warmup

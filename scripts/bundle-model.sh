@@ -6,7 +6,8 @@
 # the train.cfg that produced it, metrics.json (the spec's three scores on the
 # whole test split, overall and per kind, with the data seed, steps, wall time,
 # threads, the machine's CPU and what of it the run had: trainer_state.json's
-# "machine" averages) and report/ (attnscope report; with the training
+# "machine" averages; for a run that started from a model, model.init_from,
+# that folder and the steps behind it, training.steps_before) and report/ (attnscope report; with the training
 # dynamics when the bundle keeps checkpoints/).
 # The data set is regenerated from the data trainer_state.json records, never
 # committed.
@@ -76,9 +77,11 @@ jq --argjson data "$data_json" --argjson threads "${threads:-2}" --arg cpu "$cpu
    --slurpfile st "$run/trainer_state.json" --arg version "$("$bin" --version)" \
    --arg date "$(date -u +%Y-%m-%d)" \
    '{ test_split: ., data: $data,
-      training: {steps: $st[0].step, total_steps: $st[0].total_steps, batch: $st[0].batch,
+      training: ({steps: $st[0].step, total_steps: $st[0].total_steps, batch: $st[0].batch,
                  final_loss: $st[0].loss, wall_seconds: $st[0].elapsed_seconds,
-                 threads: $threads},
+                 threads: $threads} +
+                 (if $st[0].init_from then {init_from: $st[0].init_from.folder,
+                    steps_before: $st[0].init_from.steps_before} else {} end)),
       machine: ({cpu: $cpu, cores: ($cores | tonumber)} +
                 (if $st[0].machine then {run: ($st[0].machine | {threads, since_step,
                    tokens_per_second, tokens_per_cpu_second, core_share, steal_share,

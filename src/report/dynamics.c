@@ -26,7 +26,8 @@ typedef struct {
     size_t eval_n;           /* 0: none */
     double loss;             /* NaN: none */
     quad_scores scores;      /* of the traced equations */
-    an_head_class *cls[AN_N_KINDS];
+    size_t L[AN_N_KINDS];    /* its layers of each kind (a grown run's differ) */
+    an_head_class *cls[AN_N_KINDS]; /* L[k] x heads */
 } ckpt;
 
 typedef struct {
@@ -71,13 +72,18 @@ static void read_json(ckpt *c, const char *path)
     free(text);
     if (!doc) return;
     const cJSON *step = cJSON_GetObjectItem(doc, "step"), *loss = cJSON_GetObjectItem(doc, "loss");
-    if (cJSON_IsNumber(step) && c->step < 0) c->step = (long)step->valuedouble;
+    /* a run that started from a model (model.init_from) counts on from its steps */
+    const cJSON *before = cJSON_GetObjectItem(doc, "steps_before");
+    if (!before) before = cJSON_GetObjectItem(cJSON_GetObjectItem(doc, "init_from"), "steps_before");
+    long add = cJSON_IsNumber(before) ? (long)before->valuedouble : 0;
+    if (cJSON_IsNumber(step) && c->step < 0) c->step = (long)step->valuedouble + add;
     if (cJSON_IsNumber(loss)) c->loss = loss->valuedouble;
     /* an eval made at another step (a checkpoint written between two evals
      * carries the last one) does not describe this model */
     const cJSON *ev = cJSON_GetObjectItem(doc, "eval");
     const cJSON *ev_step = cJSON_GetObjectItem(ev, "step");
-    if (cJSON_IsNumber(ev_step) && c->step >= 0 && (long)ev_step->valuedouble != c->step) ev = NULL;
+    if (cJSON_IsNumber(ev_step) && c->step >= 0 && (long)ev_step->valuedouble + add != c->step)
+        ev = NULL;
     read_scores(c, cJSON_GetObjectItem(ev, "all"));
     cJSON_Delete(doc);
 }
@@ -93,7 +99,10 @@ static void read_metrics(ckpt *c, const char *path)
     if (!doc) return;
     const cJSON *tr = cJSON_GetObjectItem(doc, "training");
     const cJSON *steps = cJSON_GetObjectItem(tr, "steps"), *loss = cJSON_GetObjectItem(tr, "final_loss");
-    if (cJSON_IsNumber(steps)) c->step = (long)steps->valuedouble;
+    const cJSON *before = cJSON_GetObjectItem(tr, "steps_before");
+    if (cJSON_IsNumber(steps))
+        c->step = (long)steps->valuedouble +
+                  (cJSON_IsNumber(before) ? (long)before->valuedouble : 0);
     if (cJSON_IsNumber(loss)) c->loss = loss->valuedouble;
     read_scores(c, cJSON_GetObjectItem(cJSON_GetObjectItem(doc, "test_split"), "overall"));
     cJSON_Delete(doc);
@@ -215,10 +224,21 @@ static void each_trace(void *user, const attn_trace *t)
     cs->i++;
 }
 
-/* The shape every checkpoint must share with the first. */
+/* The shape of the figures and tables: the most layers of each kind any
+ * checkpoint has (a model grown during training, model.init_from, gains
+ * layers; a checkpoint's missing layers stay blank) and the heads, which
+ * every checkpoint shares. */
 typedef struct {
     size_t L[AN_N_KINDS], H;
+    size_t C;                /* d_model, which every checkpoint shares too */
+    int grown;               /* the checkpoints' layers differ */
 } shape;
+
+/* Head i (layer i / H) of kind k at checkpoint c, or NULL when c lacks the layer. */
+static const an_head_class *head_at(const ckpt *c, const shape *sh, int k, size_t i)
+{
+    return i < c->L[k] * sh->H ? &c->cls[k][i] : NULL;
+}
 
 static int measure(ckpt *c, const rp_examples *es, const report_options *o, shape *sh, int first,
                    as_err *err)
@@ -227,14 +247,19 @@ static int measure(ckpt *c, const rp_examples *es, const report_options *o, shap
     if (t5_load_mapped(&m, c->dir, err)) return -1;
     size_t L[AN_N_KINDS] = {m.cfg.num_layers, m.cfg.num_decoder_layers, m.cfg.num_decoder_layers};
     if (first) {
-        memcpy(sh->L, L, sizeof L);
         sh->H = m.cfg.num_heads;
-    } else if (memcmp(sh->L, L, sizeof L) || sh->H != m.cfg.num_heads) {
-        as_errf(err, "%s: %zu+%zu layers x %zu heads, but the first checkpoint has %zu+%zu x %zu "
-                     "(checkpoints of one run share a shape)",
-                c->dir, L[0], L[1], m.cfg.num_heads, sh->L[0], sh->L[1], sh->H);
+        sh->C = m.cfg.d_model;
+    } else if (sh->H != m.cfg.num_heads || sh->C != m.cfg.d_model) {
+        as_errf(err, "%s: d_model %zu, %zu heads, but the first checkpoint has d_model %zu, %zu "
+                     "heads (checkpoints of one run share them; only layers may be added)",
+                c->dir, m.cfg.d_model, m.cfg.num_heads, sh->C, sh->H);
         t5_free(&m);
         return -1;
+    }
+    for (int k = 0; k < AN_N_KINDS; k++) {
+        if (!first && L[k] != sh->L[k]) sh->grown = 1;
+        if (L[k] > sh->L[k]) sh->L[k] = L[k];
+        c->L[k] = L[k];
     }
     tok_vocab *tok = tok_open(c->dir, err);
     if (!tok) {
@@ -315,7 +340,12 @@ static int heads_figure(rp_figs *F, const ckpt_list *C, const shape *sh, fig_val
         rl[k] = head_labels(sh->L[k], sh->H);
         for (size_t h = 0; h < n; h++)
             for (size_t s = 0; s < C->n; s++) {
-                const an_head_class *c = &C->c[s].cls[k][h];
+                const an_head_class *c = head_at(&C->c[s], sh, k, h);
+                if (!c) { /* a layer this checkpoint does not have yet */
+                    d[k][h * C->n + s] = NAN;
+                    if (txt[k]) txt[k][h * C->n + s] = xstrdup("");
+                    continue;
+                }
                 float v = what == FIG_CLASS    ? (float)c->cls / (float)(AN_CLASS_COUNT - 1)
                           : what == FIG_DIAG   ? (float)c->diag
                           : what == FIG_STRIPE ? (float)c->stripe
@@ -389,7 +419,7 @@ static int scores_figure(rp_figs *F, const ckpt_list *C, size_t n_eq)
 static size_t class_count(const ckpt *c, const shape *sh, int k, an_class cl)
 {
     size_t n = 0;
-    for (size_t i = 0; i < sh->L[k] * sh->H; i++) n += c->cls[k][i].cls == cl;
+    for (size_t i = 0; i < c->L[k] * sh->H; i++) n += c->cls[k][i].cls == cl;
     return n;
 }
 
@@ -425,8 +455,13 @@ static void md_appearance(FILE *f, const ckpt_list *C, const shape *sh)
     size_t changes = 0, total = 0;
     for (int k = 0; k < AN_N_KINDS; k++)
         for (size_t i = 0; i < sh->L[k] * sh->H; i++)
-            for (size_t s = 1; s < C->n; s++, total++)
-                changes += C->c[s].cls[k][i].cls != C->c[s - 1].cls[k][i].cls;
+            for (size_t s = 1; s < C->n; s++) {
+                const an_head_class *a = head_at(&C->c[s - 1], sh, k, i),
+                                    *b = head_at(&C->c[s], sh, k, i);
+                if (!a || !b) continue;
+                total++;
+                changes += a->cls != b->cls;
+            }
     fprintf(f, "- Between consecutive checkpoints a head changes class %zu times out of %zu "
                "(heads x intervals).\n\n",
             changes, total);
@@ -467,7 +502,10 @@ static void md_table(FILE *f, const ckpt_list *C, const shape *sh)
     for (int k = 0; k < AN_N_KINDS; k++)
         for (size_t i = 0; i < sh->L[k] * sh->H; i++) {
             fprintf(f, "| %s L%zu H%zu |", rp_kind_short(k), i / sh->H, i % sh->H);
-            for (size_t s = 0; s < C->n; s++) fprintf(f, " %s |", C->c[s].cls[k][i].label);
+            for (size_t s = 0; s < C->n; s++) {
+                const an_head_class *h = head_at(&C->c[s], sh, k, i);
+                fprintf(f, " %s |", h ? h->label : "-");
+            }
             fprintf(f, "\n");
         }
 }
@@ -483,7 +521,7 @@ static int write_tsv(const char *out, const ckpt_list *C, const shape *sh, as_er
     for (size_t s = 0; s < C->n; s++) {
         const ckpt *c = &C->c[s];
         for (int k = 0; k < AN_N_KINDS; k++)
-            for (size_t i = 0; i < sh->L[k] * sh->H; i++) {
+            for (size_t i = 0; i < c->L[k] * sh->H; i++) {
                 const an_head_class *h = &c->cls[k][i];
                 fprintf(af.f, "%ld\t%s\t%s\t%zu\t%zu\t%s\t%s\t%d\t%.4f\t%.4f\t%.4f\t%.4f\t%.4f\t%.4f\t%.4f\n",
                         c->step, c->dir, rp_kind_short(k), i / sh->H, i % sh->H,
@@ -515,6 +553,18 @@ static int write_md(const report_options *o, const ckpt_list *C, const shape *sh
                "at that step (its own held-out equations), or a bundled model's metrics.json (its "
                "whole test split).\n\n",
             o->max_len, seconds);
+    if (sh->grown) {
+        fprintf(f, "The model grew during training (`model.init_from` with more layers): the "
+                   "checkpoints have");
+        for (size_t s = 0; s < C->n; s++) {
+            char st[32];
+            step_text(&C->c[s], s, st, sizeof st);
+            fprintf(f, "%s %zu+%zu layers at step %s", s ? "," : "", C->c[s].L[0], C->c[s].L[1],
+                    st);
+        }
+        fprintf(f, ". A layer a checkpoint does not have yet is blank in the figures and `-` in "
+                   "the tables; the class counts are of the heads each checkpoint has.\n\n");
+    }
     md_appearance(f, C, sh);
     md_table(f, C, sh);
     fprintf(f, "\n## Figures\n\n");
@@ -553,7 +603,7 @@ int report_dynamics_run(const report_options *o, const char *const *dirs, size_t
     rp_examples es = {0};
     if (!rc) rc = rp_examples_load(o, &es, err);
     if (!rc) rc = util_mkdir_p(o->out, err);
-    shape sh = {{0}, 0};
+    shape sh = {{0}, 0, 0, 0};
     for (size_t i = 0; i < C.n && !rc; i++) {
         if (o->progress) o->progress(o->progress_user, "classifying checkpoints", i, C.n);
         rc = measure(&C.c[i], &es, o, &sh, i == 0, err);

@@ -229,6 +229,11 @@ static cJSON *state_json(const train_settings *s, const run_state *rs)
     cJSON_AddNumberToObject(o, "lr", rs->lr);
     cJSON_AddNumberToObject(o, "elapsed_seconds", rs->elapsed);
     data_json(o, s, rs->step);
+    if (s->init_from) {
+        cJSON *f = cJSON_AddObjectToObject(o, "init_from");
+        cJSON_AddStringToObject(f, "folder", s->init_from);
+        cJSON_AddNumberToObject(f, "steps_before", (double)rs->steps_before);
+    }
     if (rs->speed && rs->speed->steps + rs->speed->base_steps) speed_json(o, rs->speed, rs->step);
     if (rs->have_eval) eval_json(o, rs);
     return o;
@@ -451,6 +456,7 @@ static cJSON *kept_json(const run_state *rs)
     cJSON *o = cJSON_CreateObject();
     cJSON_AddNumberToObject(o, "step", (double)rs->step);
     cJSON_AddNumberToObject(o, "loss", rs->loss);
+    if (rs->steps_before) cJSON_AddNumberToObject(o, "steps_before", (double)rs->steps_before);
     if (rs->have_eval && rs->eval_step == rs->step) eval_json(o, rs);
     return o;
 }

@@ -23,6 +23,7 @@ typedef struct {
     size_t eval_step;
     quad_scores eval;
     train_speed *speed;      /* the run's speed so far (trainer_state.json "machine") */
+    size_t steps_before;     /* model.init_from's steps (checkpoint.json "steps_before") */
 } run_state;
 
 /* dir/name, newly allocated (the caller frees it). */
@@ -51,7 +52,8 @@ int ckpt_load_aux(const char *dir, t5_trainer *tr, size_t d_model, as_err *err);
 /* The kept checkpoints (train.keep_checkpoints) live in dir/CKPT_KEPT_DIR,
  * one folder per step, step-NNNNNN (the step, 6 digits at least): a model
  * folder (config.json, model.safetensors; no optimizer state) plus
- * checkpoint.json {"step": N, "loss": the step's training loss, "eval": the
+ * checkpoint.json {"step": N, "loss": the step's training loss,
+ * "steps_before": model.init_from's training steps (absent when none), "eval": the
  * scores of the evaluation at that step, as trainer_state.json's "eval";
  * absent when the step did not evaluate}. */
 #define CKPT_KEPT_DIR "checkpoints"

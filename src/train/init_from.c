@@ -12,10 +12,43 @@
  *
  * Deliberately not here: reading the setting (settings.c); the optimiser,
  * whose moments start at zero as in any fresh run (loop.c). */
+#include <cjson/cJSON.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "train.h"
+
+/* A number at a path of keys in the JSON file dir/name; 0 when the file, a
+ * key or the number is missing. */
+static double json_number(const char *dir, const char *name, const char *k1, const char *k2)
+{
+    char *path = xmalloc(strlen(dir) + strlen(name) + 2);
+    sprintf(path, "%s/%s", dir, name);
+    char *text = util_read_file(path, NULL, NULL);
+    free(path);
+    cJSON *doc = text ? cJSON_Parse(text) : NULL;
+    free(text);
+    const cJSON *v = cJSON_GetObjectItem(doc, k1);
+    if (k2) v = cJSON_GetObjectItem(v, k2);
+    double x = cJSON_IsNumber(v) && v->valuedouble > 0 ? v->valuedouble : 0.0;
+    cJSON_Delete(doc);
+    return x;
+}
+
+size_t train_init_steps_before(const char *run_dir)
+{
+    return (size_t)json_number(run_dir, "trainer_state.json", "init_from", "steps_before");
+}
+
+size_t train_init_lineage_steps(const char *dir)
+{
+    double run = json_number(dir, "trainer_state.json", "step", NULL);
+    if (run > 0) return (size_t)(run + json_number(dir, "trainer_state.json", "init_from",
+                                                   "steps_before"));
+    return (size_t)(json_number(dir, "metrics.json", "training", "steps") +
+                    json_number(dir, "metrics.json", "training", "steps_before"));
+}
 
 int train_init_compatible(const t5_config *from, const t5_config *to, char *why, size_t n)
 {
@@ -47,6 +80,22 @@ int train_init_compatible(const t5_config *from, const t5_config *to, char *why,
         return -1;
     }
     return 0;
+}
+
+int train_init_check(const train_settings *s, as_err *err)
+{
+    char *cj = xmalloc(strlen(s->init_from) + sizeof "/config.json");
+    sprintf(cj, "%s/config.json", s->init_from);
+    t5_config fc;
+    char why[512];
+    int rc = 0;
+    if (t5_config_read_json(&fc, cj, err))
+        rc = as_errprefix(err, "%s: model.init_from", s->init_from_at);
+    else if (train_init_compatible(&fc, &s->model, why, sizeof why))
+        rc = as_errf(err, "%s: model.init_from: that model does not fit the model section: %s",
+                     s->init_from_at, why);
+    free(cj);
+    return rc;
 }
 
 /* Zero the output projections of blocks [first, n) of one stack. */

@@ -415,6 +415,10 @@ static int session_model(train_session *ts, as_err *err)
     rs->batch = s->batch;
     rs->seed = s->seed;
     rs->threads = s->threads;
+    if (!o->resume && s->init_from) {
+        if (train_init_check(s, err)) return -1;
+        rs->steps_before = train_init_lineage_steps(s->init_from);
+    }
     if (!o->resume && util_mkdir_p(ts->dir, err)) return -1;
     if (!o->resume) {
         if (t5_alloc(&ts->m, &s->model, err)) return -1;
@@ -426,6 +430,7 @@ static int session_model(train_session *ts, as_err *err)
     }
     if (ckpt_load(ts->dir, s, &ts->m, &ts->opt, rs, err)) return -1;
     rs->total = ts->total;
+    rs->steps_before = train_init_steps_before(ts->dir);
     if (!o->quiet) printf("resuming %s at step %zu of %zu\n", ts->dir, rs->step, ts->total);
     if (!o->quiet && rs->threads && rs->threads != s->threads)
         printf("note: the checkpoint ran on %d threads, this run on %d: the batch is split "

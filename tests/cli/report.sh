@@ -273,8 +273,26 @@ grep "^| 40 |" "$T/dyn4/dynamics.md" | grep -qF '| 40 | 1.5000 |' ||
     fail "report --checkpoints: the bundle's loss is not its metrics.json's: $(grep "^| 40 |" "$T/dyn4/dynamics.md")"
 grep "^| 40 |" "$T/dyn4/dynamics.md" | grep -qF '| 0.500 / 0.750 (7) |' ||
     fail "report --checkpoints: the bundle's test-split scores are missing: $(grep "^| 40 |" "$T/dyn4/dynamics.md")"
-# bad checkpoints: another shape, too few, none, not a folder, with --raw
-expect 1 "but the first checkpoint has 1+1 x 2" --checkpoints "$T/t10" "$MODEL" --preset small --n 2 --out "$T/x"
+# a run grown from t40 (model.init_from, 2+2 layers) that keeps its
+# checkpoints: its steps count on from t40's 40, its new layers are blank
+# (-) before, and the tables say the model grew
+sed 's/steps = 40;/steps = 20;/; s/num_layers = 1;/num_layers = 2; init_from = "t40";/;
+     s/checkpoint_every = 0;/checkpoint_every = 10; keep_checkpoints = 5;/' "$T/tiny.cfg" >"$T/grow.cfg"
+"$BIN" train --config "$T/grow.cfg" --out "$T/grow" >"$T/train.log" 2>&1 ||
+    fail "tiny grown run: $(tail -3 "$T/train.log")"
+"$BIN" report --checkpoints "$T/t10" "$T/t20" "$T/t40" "$T/grow" --preset small --n 4 --max-len 40 \
+    --out "$T/dyn5" -q >/dev/null 2>"$T/stderr" || fail "report --checkpoints on a grown run: $(cat "$T/stderr")"
+G=$T/dyn5/dynamics.md
+steps=$(grep -o '^| [0-9]* | [0-9.]* |' "$G" | awk '{print $2}' | tr '\n' ' ')
+[ "$steps" = "10 20 40 50 60 " ] || fail "grown run: steps '$steps', expected '10 20 40 50 60 '"
+grep -qF "The model grew during training" "$G" || fail "grown run: dynamics.md does not say the model grew"
+grep -qF "1+1 layers at step 40, 2+2 layers at step 50" "$G" || fail "grown run: the layers at each step"
+grep -qF "| enc L1 H0 | - | - | - |" "$G" || fail "grown run: the new layer is not blank before step 50: $(grep 'enc L1 H0' "$G")"
+grep "^| 60 |" "$G" | grep -qF '(10) |' || fail "grown run: step 60 lacks its eval: $(grep '^| 60 |' "$G")"
+# 3 checkpoints x 6 heads + 2 x 12 + the header
+[ "$(wc -l <"$T/dyn5/dynamics.tsv")" -eq 43 ] || fail "grown run: dynamics.tsv has $(wc -l <"$T/dyn5/dynamics.tsv") lines, expected 43"
+# bad checkpoints: other heads, too few, none, not a folder, with --raw
+expect 1 "but the first checkpoint has d_model 32, 2 heads" --checkpoints "$T/t10" "$MODEL" --preset small --n 2 --out "$T/x"
 expect 1 "training dynamics need two or more" --checkpoints "$T/t10" --preset small --n 2 --out "$T/x"
 mkdir -p "$T/nockpt"
 expect 1 "nockpt: no checkpoint in it" --checkpoints "$T/nockpt" --out "$T/x"

@@ -101,6 +101,21 @@ awk -v a="$(first_loss same.log)" -v b="$(first_loss grow.log)" 'BEGIN { d = a -
 awk -v a="$(first_loss same.log)" -v p="$(first_loss plain.log)" 'BEGIN { exit !(a < 0.8 * p) }' ||
     fail "init_from did not start from the trained weights: first loss $(first_loss same.log), fresh $(first_loss plain.log)"
 grep -q '"num_layers":	2,' grow/config.json || fail "grown config.json: $(grep num_layers grow/config.json)"
+# the steps behind each model count on: plain's 40, then same's 40 more; a
+# --resume keeps the count (the source is not read again: it may be gone)
+[ "$(jq .init_from.steps_before same/trainer_state.json)" = 40 ] ||
+    fail "same: init_from.steps_before $(jq -c .init_from same/trainer_state.json)"
+base "init_from = \"same\";" "" | sed 's/steps = 40;/steps = 20;/' > third.cfg
+"$BIN" train --config third.cfg --out third --log > third.log 2>&1 || { cat third.log; fail "third run"; }
+[ "$(jq .init_from.steps_before third/trainer_state.json)" = 80 ] ||
+    fail "third: init_from.steps_before $(jq -c .init_from third/trainer_state.json)"
+mv same same.gone
+sed 's/steps = 20;/steps = 30;/' third.cfg > third30.cfg
+"$BIN" train --config third30.cfg --out third --resume --log > third-resume.log 2>&1 ||
+    { cat third-resume.log; fail "resume of a run whose init_from folder is gone"; }
+[ "$(jq .init_from.steps_before third/trainer_state.json)" = 80 ] ||
+    fail "third resumed: init_from.steps_before $(jq -c .init_from third/trainer_state.json)"
+mv same.gone same
 "$BIN" solve --model grow "x^2-5x+6=0" > /dev/null 2>&1 || fail "the grown model does not load"
 
 # ---- bad values: FILE:LINE before training -----------------------------------
