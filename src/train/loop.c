@@ -415,16 +415,15 @@ static int session_model(train_session *ts, as_err *err)
     rs->batch = s->batch;
     rs->seed = s->seed;
     rs->threads = s->threads;
-    if (!o->resume && s->init_from) {
-        if (train_init_check(s, err)) return -1;
-        rs->steps_before = train_init_lineage_steps(s->init_from);
-    }
-    if (!o->resume && util_mkdir_p(ts->dir, err)) return -1;
-    if (!o->resume) {
+    if (!o->resume) { /* the weights first: a folder that cannot start the run makes no output */
+        if (s->init_from && train_init_check(s, err)) return -1;
         if (t5_alloc(&ts->m, &s->model, err)) return -1;
         t5_init_random(&ts->m, s->init_seed);
-        if (s->init_from && train_init_from(&ts->m, s->init_from, o->quiet ? NULL : stdout, err))
-            return -1;
+        if (s->init_from) {
+            if (train_init_from(&ts->m, s->init_from, o->quiet ? NULL : stdout, err)) return -1;
+            rs->steps_before = train_init_lineage_steps(s->init_from);
+        }
+        if (util_mkdir_p(ts->dir, err)) return -1;
         adamw_init(&ts->opt, &ts->m);
         return 0;
     }

@@ -138,4 +138,9 @@ reject from-dff "model.init_from: that model does not fit the model section: d_f
 sed 's/num_layers = 1;/num_layers = 2;/' plain.cfg > two.cfg
 "$BIN" train --config two.cfg --out two --log > two.log 2>&1 || { cat two.log; fail "two-layer run"; }
 reject from-fewer "layers may be added, not removed" "" "init_from = \"two\";"
+mkdir -p half && cp plain/config.json half/   # a config.json without its weights
+base "init_from = \"half\";" "" > bad-half.cfg
+"$BIN" train --config bad-half.cfg --out X > bad-half.log 2>&1 && fail "init_from a folder without weights accepted"
+grep -q "model.init_from: .*half/model.safetensors" bad-half.log || { cat bad-half.log; fail "init_from without weights: message"; }
+[ -e X ] && fail "init_from without weights created the output folder"
 finish train_options.sh
