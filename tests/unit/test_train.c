@@ -621,9 +621,15 @@ static void test_threads_agree(void **state)
         trainer_free(tr);
     }
     omp_set_num_threads(save);
+    /* Float sums in another order: an element that is a small difference of
+     * large terms moves by the rounding of those terms, so the absolute
+     * tolerance scales with the largest gradient (on an AMD EPYC an element
+     * of 1.5e-4 moved by 1.4e-6 with 2 threads; the largest is about 2). */
+    double gmax = 0;
+    for (size_t i = 0; i < fx.m.n_params; i++) gmax = fmax(gmax, fabs(g[0][i]));
     for (int k = 1; k < 3; k++) {
         assert_true(fabs(loss[k] - loss[0]) <= 1e-6 * fabs(loss[0]));
-        assert_close_array(g[k], g[0], fx.m.n_params, 1e-6, 1e-3); /* float sums in another order: 2e-4 seen on an AMD EPYC */
+        assert_close_array(g[k], g[0], fx.m.n_params, 1e-5 * gmax, 1e-3);
     }
     for (int k = 0; k < 3; k++) free(g[k]);
     fixture_close(&fx);
