@@ -281,7 +281,7 @@ static void map_draw(tui_app *a, void *st, int y, int x, int h, int w)
         snprintf(what, sizeof what, "the mean over heads%s", a->s->norms ? " of value norms" : "");
     else snprintf(what, sizeof what, "one head's %s", tui_cell_measure(a));
     if (zoomed(z)) {
-        char pool[48];
+        char pool[72]; /* room for two 20-digit sizes */
         pool_text(z, a->pool_mean, pool, sizeof pool);
         snprintf(l->cell, sizeof l->cell, "cell: %s (%s)", pool, what);
     } else
