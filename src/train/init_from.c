@@ -17,14 +17,14 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "checkpoint.h"
 #include "train.h"
 
 /* A number at a path of keys in the JSON file dir/name; 0 when the file, a
  * key or the number is missing. */
 static double json_number(const char *dir, const char *name, const char *k1, const char *k2)
 {
-    char *path = xmalloc(strlen(dir) + strlen(name) + 2);
-    sprintf(path, "%s/%s", dir, name);
+    char *path = ckpt_path_in(dir, name);
     char *text = util_read_file(path, NULL, NULL);
     free(path);
     cJSON *doc = text ? cJSON_Parse(text) : NULL;
@@ -44,8 +44,7 @@ size_t train_init_steps_before(const char *run_dir)
 size_t train_init_lineage_steps(const char *dir)
 {
     double run = json_number(dir, "trainer_state.json", "step", NULL);
-    if (run > 0) return (size_t)(run + json_number(dir, "trainer_state.json", "init_from",
-                                                   "steps_before"));
+    if (run > 0) return (size_t)run + train_init_steps_before(dir);
     return (size_t)(json_number(dir, "metrics.json", "training", "steps") +
                     json_number(dir, "metrics.json", "training", "steps_before"));
 }
@@ -84,8 +83,7 @@ int train_init_compatible(const t5_config *from, const t5_config *to, char *why,
 
 int train_init_check(const train_settings *s, as_err *err)
 {
-    char *cj = xmalloc(strlen(s->init_from) + sizeof "/config.json");
-    sprintf(cj, "%s/config.json", s->init_from);
+    char *cj = ckpt_path_in(s->init_from, "config.json");
     t5_config fc;
     char why[512];
     int rc = 0;
