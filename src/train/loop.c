@@ -379,6 +379,7 @@ typedef struct {
     t5_trainer *tr;
     train_batch b;
     FILE *logf;
+    int lock_fd;                 /* run_dir_lock's claim on dir, or -1 */
     run_state rs;
     train_speed sp;
     int bar;                     /* a progress bar (else log lines) */
@@ -424,9 +425,11 @@ static int session_model(train_session *ts, as_err *err)
             rs->steps_before = train_init_lineage_steps(s->init_from);
         }
         if (util_mkdir_p(ts->dir, err)) return -1;
+        if ((ts->lock_fd = run_dir_lock(ts->dir, err)) < 0) return -1;
         adamw_init(&ts->opt, &ts->m);
         return 0;
     }
+    if ((ts->lock_fd = run_dir_lock(ts->dir, err)) < 0) return -1;
     if (ckpt_load(ts->dir, s, &ts->m, &ts->opt, rs, err)) return -1;
     rs->total = ts->total;
     rs->steps_before = train_init_steps_before(ts->dir);
@@ -533,6 +536,7 @@ static void session_close(train_session *ts)
     t5_free(&ts->m);
     ts_free(&ts->train);
     ts_free(&ts->test);
+    run_dir_unlock(ts->dir, ts->lock_fd);
 }
 
 /* data.stepwise: say when a stage begins (*shown: the stage said last). */
@@ -737,7 +741,7 @@ int train_run(const train_settings *s, const train_options *o, as_err *err)
         return as_errf(err, "no output folder (train.out in the configuration, or --out)");
     if (run_dir_check(s->out_dir, o->resume, o->force, err)) return -1;
     omp_set_num_threads(s->threads);
-    train_session ts = {.s = s, .o = o, .dir = s->out_dir};
+    train_session ts = {.s = s, .o = o, .dir = s->out_dir, .lock_fd = -1};
     int rc = -1;
     if (session_data(&ts, err) == 0 && session_open(&ts, err) == 0) {
         struct sigaction sa, old_int, old_term;

@@ -7,13 +7,17 @@
  * Deliberately not here: the checkpoint files themselves (checkpoint.c). */
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include "run_dir.h"
+
+#define LOCK_NAME ".train.lock" /* run_dir_lock's file */
 
 static int has(const char *dir, const char *name)
 {
@@ -44,6 +48,7 @@ int run_dir_check(const char *dir, int resume, int force, as_err *err)
     struct dirent *e;
     while ((e = readdir(d))) {
         if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, "..")) continue;
+        if (!strcmp(e->d_name, LOCK_NAME)) continue;  /* left by a killed run */
         if (!n++) snprintf(first, sizeof first, "%s", e->d_name);
     }
     closedir(d);
@@ -65,6 +70,56 @@ int run_dir_check(const char *dir, int resume, int force, as_err *err)
     return as_errf(err, "%s is not empty (%zu %s, e.g. %s); give an empty or new folder, or "
                         "--force to train into it anyway (--resume needs a checkpoint there)",
                    dir, n, n == 1 ? "entry" : "entries", first);
+}
+
+int run_dir_lock(const char *dir, as_err *err)
+{
+    char path[4096];
+    snprintf(path, sizeof path, "%s/" LOCK_NAME, dir);
+    for (int tries = 0; tries < 8; tries++) {
+        int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+        if (fd < 0)
+            return as_errf(err, "%s: cannot create the run's lock file (%s)", path,
+                           strerror(errno));
+        if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
+            int e = errno;
+            char pid[32] = "";
+            ssize_t n = pread(fd, pid, sizeof pid - 1, 0);
+            pid[n > 0 ? n : 0] = '\0';
+            pid[strcspn(pid, "\n")] = '\0';
+            close(fd);
+            if (e != EWOULDBLOCK)
+                return as_errf(err, "%s: cannot lock (%s)", path, strerror(e));
+            return as_errf(err, "%s is being trained by another attnscope train%s%s%s (it holds "
+                                "%s); wait for it to finish or stop it (Ctrl-C or kill -INT "
+                                "writes its checkpoint), then --resume",
+                           dir, *pid ? " (pid " : "", pid, *pid ? ")" : "", path);
+        }
+        /* The file may have been removed by a finishing run between our
+         * open and flock: then the lock is on a name nobody else sees. */
+        struct stat a, b;
+        if (fstat(fd, &a) == 0 && stat(path, &b) == 0 && a.st_ino == b.st_ino &&
+            a.st_dev == b.st_dev) {
+            char pid[32];
+            int n = snprintf(pid, sizeof pid, "%ld\n", (long)getpid());
+            if (ftruncate(fd, 0) != 0 || pwrite(fd, pid, (size_t)n, 0) != n) {
+                /* the pid is only a courtesy to the refused run's message */
+            }
+            return fd;
+        }
+        close(fd);
+    }
+    return as_errf(err, "%s: the lock file keeps changing under this run; is another trainer "
+                        "starting and stopping in %s?", path, dir);
+}
+
+void run_dir_unlock(const char *dir, int fd)
+{
+    if (fd < 0) return;
+    char path[4096];
+    snprintf(path, sizeof path, "%s/" LOCK_NAME, dir);
+    unlink(path);  /* while still held: a waiting run then sees a new file */
+    close(fd);
 }
 
 void run_dir_drop_stale(const char *dir)

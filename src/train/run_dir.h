@@ -16,6 +16,18 @@
  * naming dir and what it holds and saying --resume or --force. */
 int run_dir_check(const char *dir, int resume, int force, as_err *err);
 
+/* Claim dir for this process: an exclusive flock(2) on dir/.train.lock,
+ * which holds the claimant's pid. Two trainers writing one folder would
+ * interleave their checkpoints and log rows; the second is refused with a
+ * message naming the folder and the first one's pid. Returns the lock's
+ * file descriptor (held until run_dir_unlock), or -1 with err filled. The
+ * lock goes with the process, so a killed run never leaves a stale one. */
+int run_dir_lock(const char *dir, as_err *err);
+
+/* Release the claim of run_dir_lock (fd < 0: nothing) and remove the lock
+ * file, which a finished run's folder need not show. */
+void run_dir_unlock(const char *dir, int fd);
+
 /* After a forced run's first checkpoint: remove the old model's tokenizer
  * files (spiece.model, tokenizer.json), which the loader would otherwise
  * read with the new ByT5 model. */

@@ -4,6 +4,8 @@
 #  - SIGINT mid-run saves a checkpoint and exits 0; --resume continues and
 #    the per-step losses equal an uninterrupted run's (bit for bit: the data
 #    order depends only on the seed and the step);
+#  - a second trainer on a folder being trained is refused (naming the
+#    first one's pid) and changes nothing; the lock goes with its run;
 #  - a NaN loss stops the run (exit 1) and keeps the last good checkpoint;
 #  - a checkpoint write that fails (file size limit) is an error that leaves
 #    the previous checkpoint intact and resumable;
@@ -41,6 +43,41 @@ diff <(grep '^step' a.log | awk '{print $2, $4}') \
      <(cat b1.log b2.log | grep '^step' | awk '{print $2, $4}') > diff.txt ||
     { cat diff.txt; fail "losses after resume differ from the uninterrupted run"; }
 cmp A/model.safetensors B/model.safetensors || fail "final weights differ after resume"
+
+# ---- two trainers on one folder: the second is refused --------------------------
+tiny_cfg 100000 > long.cfg
+"$BIN" train --config long.cfg --out L --log > l1.log 2>&1 &
+lpid=$!
+for _ in $(seq 1 1500); do grep -q '^step 5/' l1.log 2>/dev/null && break; sleep 0.02; done
+[ -f L/.train.lock ] || fail "no L/.train.lock while L trains"
+cp L/trainer_state.json l-state.bak
+for mode in --resume --force; do
+    "$BIN" train --config long.cfg --out L "$mode" --log > l2.log 2>&1
+    rc=$?
+    [ $rc -eq 1 ] || { cat l2.log; fail "second trainer ($mode) on L: exit status $rc"; }
+    grep -q "L is being trained by another attnscope train (pid $lpid)" l2.log ||
+        { cat l2.log; fail "second trainer ($mode): no message naming the first one"; }
+    grep -q '^step ' l2.log && fail "second trainer ($mode) trained"
+done
+cmp -s L/trainer_state.json l-state.bak || fail "the refused trainers changed L's checkpoint"
+kill -INT $lpid; wait $lpid || { tail -3 l1.log; fail "the first trainer's SIGINT"; }
+[ -e L/.train.lock ] && fail "L/.train.lock left after its run ended"
+"$BIN" train --config long.cfg --out L --resume --log > l3.log 2>&1 &
+lpid=$!
+for _ in $(seq 1 1500); do grep -q '^step ' l3.log 2>/dev/null && break; sleep 0.02; done
+kill -INT $lpid; wait $lpid || { tail -3 l3.log; fail "--resume after the lock's run ended"; }
+grep -q '^resuming L at step' l3.log || { cat l3.log; fail "no resume after the lock's run"; }
+# a lock file left by a killed run (SIGKILL) holds no lock: the folder is free
+"$BIN" train --config long.cfg --out K --log > k1.log 2>&1 &
+lpid=$!
+for _ in $(seq 1 1500); do grep -q '^step 2/' k1.log 2>/dev/null && break; sleep 0.02; done
+kill -9 $lpid; wait $lpid 2>/dev/null
+[ -f K/.train.lock ] || fail "K/.train.lock: SIGKILL should leave the file"
+"$BIN" train --config tiny.cfg --out K --force --log > k2.log 2>&1 ||
+    { cat k2.log; fail "a run over a killed run's lock file"; }
+mkdir E && : > E/.train.lock  # a run killed before its first checkpoint: E counts as empty
+"$BIN" train --config tiny.cfg --out E --log > e.log 2>&1 ||
+    { cat e.log; fail "a folder holding only a stale lock file"; }
 
 # ---- a NaN loss stops the run and keeps the last good checkpoint -------------
 sed 's/checkpoint_every = 0/checkpoint_every = 10/' tiny.cfg > ck.cfg
