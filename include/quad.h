@@ -134,6 +134,11 @@ typedef struct {
     int64_t r_lo, r_hi;   /* roots r1, r2 */
     int64_t b_lo, b_hi;   /* no-root equations: b */
     int64_t c_lo, c_hi;   /* no-root equations: c */
+    const char *example;  /* the equation the UI and `report` show first for
+                             a model of this preset: the study's for seed;
+                             for small a two-root equation of `gen --preset
+                             small --seed 1`'s test split, which a bundled
+                             model never saw and must compute */
 } quad_preset;
 
 /* The preset named "seed" or "small"; NULL for any other name. */

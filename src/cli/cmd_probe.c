@@ -11,6 +11,7 @@
 
 #include "analysis.h"
 #include "cli.h"
+#include "model_kind.h"
 #include "probe.h"
 
 #define CMD "probe"
@@ -32,7 +33,8 @@ static void usage(FILE *f)
             "  -m, --model DIR     the model folder (default: the bundled model)\n"
             "  -d, --data FILE     equations from a data-set file (source<TAB>target; the\n"
             "                      target is taken from the exact solver)\n"
-            "  -p, --preset P      or generate them: seed or small (default seed)\n"
+            "  -p, --preset P      or generate them: seed or small (default: the model's\n"
+            "                      own, from its metrics.json; else seed)\n"
             "  -n, --n N           equations (default 2000; duplicates are dropped)\n"
             "      --seed S        generator seed and the split's seed (default 1)\n"
             "  -o, --out DIR       the folder to write (created if needed)\n"
@@ -121,7 +123,10 @@ int cmd_probe(int argc, char **argv)
     as_err err = {{0}};
     quad_eq *eqs = NULL;
     size_t n_eq = 0;
-    int rc = load_equations(data, preset ? preset : "seed", n, seed, &eqs, &n_eq);
+    char own[32];
+    if (!preset && !data)
+        preset = model_dir_preset(dir, own, sizeof own) == 0 && quad_preset_find(own) ? own : "seed";
+    int rc = load_equations(data, preset, n, seed, &eqs, &n_eq);
     if (rc) return free(eqs), rc;
     t5_model m;
     if (an_task_model_load(&m, dir, &err)) {
@@ -145,9 +150,10 @@ int cmd_probe(int argc, char **argv)
         cli_error(CMD, "%s", err.msg);
         return EXIT_FAIL;
     }
-    printf("probed %zu equations (%zu held out) in %.1f s: wrote %s/probe.md, probe.tsv, "
-           "probe.json, probe.png, probe.svg\n",
-           res.n_eq, res.n_test, res.seconds, out);
+    printf("probed %zu equations (%zu held out; %s %s) in %.1f s: wrote %s/probe.md, "
+           "probe.tsv, probe.json, probe.png, probe.svg\n",
+           res.n_eq, res.n_test, data ? "from" : "preset", data ? data : preset, res.seconds,
+           out);
     an_probe_free(&res);
     return EXIT_OK;
 }

@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "model_kind.h"
 #include "quad.h"
 #include "report.h"
 
@@ -32,7 +33,8 @@ static void usage(FILE *f)
             "  -m, --model DIR        the model folder (default: the bundled model)\n"
             "  -d, --data FILE        equations from a data-set file (source<TAB>target);\n"
             "                         a held-out test.tsv gives honest scores\n"
-            "  -p, --preset P         or generate them: seed or small (default seed)\n"
+            "  -p, --preset P         or generate them: seed or small (default: the\n"
+            "                         model's own, from its metrics.json; else seed)\n"
             "  -r, --raw FILE         or any text: one input a line, or input<TAB>target\n"
             "                         (teacher forcing); head classes, value norms,\n"
             "                         rollout and ablation scored by the target's\n"
@@ -60,7 +62,9 @@ static void usage(FILE *f)
             "      --patch-n N        clean/corrupted pairs for activation patching\n"
             "                         (default 8; 0 skips it; ByT5 models)\n"
             "      --example EQ       the equation drawn in the per-example figures\n"
-            "                         (default " REPORT_EXAMPLE_EQ "; --raw: the first line)\n"
+            "                         (default: the example of the model's preset,\n"
+            "                         " REPORT_EXAMPLE_EQ " for seed, 2x^2-14x-36=0\n"
+            "                         for small; --raw: the first line)\n"
             "      --max-len N        longest decoded output in tokens (default %d)\n"
             "      --threads N        decoding threads for ablation and the hypothesis,\n"
             "                         one equation each (default: all cores)\n"
@@ -192,10 +196,23 @@ static int cmd_report_parse(int argc, char **argv, const struct option *opts, re
     return -1;
 }
 
+/* What the model folder (dir) says its preset is, for the options the
+ * command line left to it: the equations to generate and the example. */
+static void model_defaults(report_options *o, const cli_extra *x, const char *dir)
+{
+    char name[32];
+    const quad_preset *p = model_dir_preset(dir, name, sizeof name) == 0 ? quad_preset_find(name)
+                                                                        : NULL;
+    if (!p || o->raw) return;
+    if (!x->preset_given && !o->data) o->preset = p->name;
+    if (!x->example_given) o->example = p->example;
+}
+
 /* The report on one model, or with --checkpoints the training dynamics. */
 static int run(report_options *o, const cli_extra *x)
 {
     if (!x->checkpoints) o->model_dir = cli_model_dir(o->model_dir);
+    model_defaults(o, x, x->checkpoints ? x->dirs[0] : o->model_dir);
     progress prog = {!x->quiet && isatty(2), 0, 0};
     o->progress = prog_cb;
     o->progress_user = &prog;

@@ -1,5 +1,5 @@
 /* cmd_tui.c - `attnscope [tui]`: load a model and open the terminal UI on
- * an equation (the study's example by default).
+ * an equation (by default the example of the model's preset, quad.h).
  *
  * Deliberately not here: the UI itself (src/tui/). */
 #include <getopt.h>
@@ -36,7 +36,8 @@ static void usage(FILE *f)
             "      --bench-ui[=KEYS] replay keys without a terminal and print redraw timings\n"
             "      --bench-reps N repetitions for --bench-ui (default 20)\n"
             "  -h, --help         this help\n\n"
-            "EQUATION defaults to the study's example, 7x^2+3556x+451612=0.\n");
+            "EQUATION defaults to the example of the preset the model was trained on: the\n"
+            "study's 7x^2+3556x+451612=0 (seed, and any other model), 2x^2-14x-36=0 (small).\n");
 }
 
 static const struct option opts[] = {

@@ -1,10 +1,12 @@
-/* model_kind.c - guess from a model folder's files whether it is a general
- * text model (see model_kind.h). A guess from names only: it neither parses
- * config.json nor loads weights. */
+/* model_kind.c - what a model folder's files say before it is loaded (see
+ * model_kind.h): whether it is a general text model (a guess from names
+ * only: config.json is not parsed) and which task preset trained it. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+
+#include <cJSON.h>
 
 #include "model_kind.h"
 #include "util.h"
@@ -23,4 +25,27 @@ int model_dir_guess_raw(const char *dir)
     int hf = strstr(json, "\"transformers_version\"") || strstr(json, "\"_name_or_path\"");
     free(json);
     return hf;
+}
+
+int model_dir_preset(const char *dir, char *name, size_t size)
+{
+    static const char *const files[] = {"metrics.json", "trainer_state.json"};
+    if (size) name[0] = '\0';
+    for (size_t i = 0; i < sizeof files / sizeof *files; i++) {
+        char path[4096];
+        snprintf(path, sizeof path, "%s/%s", dir, files[i]);
+        char *text = util_read_file(path, NULL, NULL);
+        if (!text) continue;
+        cJSON *root = cJSON_Parse(text);
+        free(text);
+        const cJSON *preset =
+            cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(root, "data"),
+                                             "preset");
+        int found = cJSON_IsString(preset) && preset->valuestring[0] &&
+                    strlen(preset->valuestring) < size;
+        if (found) snprintf(name, size, "%s", preset->valuestring);
+        cJSON_Delete(root);
+        if (found) return 0;
+    }
+    return -1;
 }

@@ -9,8 +9,8 @@
 #include "quad.h"
 
 static const quad_preset presets[] = {
-    {"seed", 1, 9, -300, 300, -5400, 5400, 1, 810000},
-    {"small", 1, 5, -20, 20, -200, 200, 1, 2000},
+    {"seed", 1, 9, -300, 300, -5400, 5400, 1, 810000, "7x^2+3556x+451612=0"},
+    {"small", 1, 5, -20, 20, -200, 200, 1, 2000, "2x^2-14x-36=0"},
 };
 
 const quad_preset *quad_preset_find(const char *name)

@@ -12,10 +12,21 @@
 #include <unistd.h>
 
 #include "model_kind.h"
+#include "quad.h"
 #include "tui_int.h"
 #include "util.h"
 
-#define EXAMPLE_EQUATION "7x^2+3556x+451612=0"
+/* The first input: the example of the preset the model was trained on
+ * (quad.h), so that the bundled small model opens on an equation it can
+ * solve; the study's example for any other model. */
+static const char *first_equation(const char *model_dir)
+{
+    char name[32];
+    const quad_preset *p =
+        model_dir && model_dir_preset(model_dir, name, sizeof name) == 0 ? quad_preset_find(name)
+                                                                         : NULL;
+    return p ? p->example : quad_preset_find("seed")->example;
+}
 
 size_t tui_n_layers(const tui_app *a, t5_attn_kind kind)
 {
@@ -160,7 +171,7 @@ void tui_app_init(tui_app *a, const tui_options *o, const t5_model *m, tok_vocab
         snprintf(a->cfg_msg, sizeof a->cfg_msg, "config: %s%s", first,
                  d.count > 1 ? " (and more)" : "");
     }
-    snprintf(a->input, sizeof a->input, "%s", o->equation ? o->equation : EXAMPLE_EQUATION);
+    snprintf(a->input, sizeof a->input, "%s", o->equation ? o->equation : first_equation(o->model_dir));
     a->input_len = a->input_pos = strlen(a->input);
 }
 

@@ -20,6 +20,28 @@ grep -q "wrote $OUT/report.md" "$T/stdout" || fail "no summary line on stdout: $
 [ "$(wc -l <"$OUT/heads.tsv")" -eq 13 ] || fail "heads.tsv has $(wc -l <"$OUT/heads.tsv") lines, expected 13"
 [ "$(awk -F'\t' '{print NF}' "$OUT/heads.tsv" | sort -u | wc -l)" -eq 1 ] || fail "heads.tsv rows differ in width"
 
+# a model folder that names its preset (metrics.json, else trainer_state.json)
+# gets that preset's equations and example by default; a folder that names
+# none, or a file that does not parse, the study's (seed)
+cp -r "$MODEL" "$T/smallm"
+echo '{"data": {"preset": "small", "n": 100}}' > "$T/smallm/metrics.json"
+quick=(--n 4 --importance-n 0 --hypothesis-n 0 --norm-n 0 --probe-n 0 --patch-n 0 --max-len 16)
+"$BIN" report --model "$T/smallm" "${quick[@]}" --out "$T/rs" > /dev/null 2>&1 || fail "report on smallm"
+grep -q 'generated from preset `small`' "$T/rs/report.md" || fail "report: not the model's preset"
+grep -qF ': 2x^2-14x-36=0' "$T/rs/report.md" || fail "report: not the small preset's example"
+"$BIN" report --model "$T/smallm" "${quick[@]}" --preset seed --example '1x^2-5x+6=0' \
+    --out "$T/rs2" > /dev/null 2>&1 || fail "report on smallm, --preset seed"
+grep -q 'generated from preset `seed`' "$T/rs2/report.md" || fail "report: --preset seed not kept"
+grep -qF ': 1x^2-5x+6=0' "$T/rs2/report.md" || fail "report: --example not kept"
+mv "$T/smallm/metrics.json" "$T/smallm/trainer_state.json"
+"$BIN" probe --model "$T/smallm" --n 60 --out "$T/ps" > "$T/ps.out" 2>&1 ||
+    fail "probe on smallm: $(cat "$T/ps.out")"
+grep -q '; preset small)' "$T/ps.out" || fail "probe: not the model's preset: $(cat "$T/ps.out")"
+echo '{"data": ' > "$T/smallm/trainer_state.json"
+"$BIN" report --model "$T/smallm" "${quick[@]}" --out "$T/rs3" > /dev/null 2>&1 || fail "report, bad json"
+grep -q 'generated from preset `seed`' "$T/rs3/report.md" || fail "report: a bad file's default is not seed"
+grep -qF ': 7x^2+3556x+451612=0' "$T/rs3/report.md" || fail "report: a bad file's example is not the study's"
+
 # the sections beyond attention weights (issue 18): every head on weights
 # and on norms, the probes over the preset's equations with their files, the
 # patching section and the verdict from three methods

@@ -2,7 +2,8 @@
 # basic.sh - the UI on a small random model: the first screen (title, entry
 # box, solution, check, map), the cursor and its status line, switching
 # layer/head/kind/average, the model and summary views, stepping through
-# the decoding, and the help overlay.
+# the decoding, and the help overlay; the bundled small model's first
+# equation.
 . "$(dirname "$0")/lib.bash"
 
 tui_start 100 30 "$BIN" tui --model "$MODEL"
@@ -79,5 +80,11 @@ keys a 3
 # help overlay, closed by any key
 keys '?'; wait_for "attnscope keys"; wait_for "model view (every layer x head"
 keys x; wait_gone "attnscope keys"
+keys q; wait_for "EXITED rc=0"
+# a model of the small preset (its metrics.json says so) opens on the small
+# preset's example, an equation it can solve, not the study's
+tui_start 100 30 "$BIN" tui --model sample_models/quadratic-small
+wait_for "equation> 2x^2-14x-36=0" 2
+wait_for "check> ✓ right: the exact solution (x = -2, x = 9)"
 keys q; wait_for "EXITED rc=0"
 finish
