@@ -161,6 +161,14 @@ quad_eq quad_draw(const quad_preset *p, quad_kind kind, as_rng *rng);
 void quad_preset_bounds(const quad_preset *p, size_t *src_len, size_t *tgt_len,
                         size_t *worked_extra);
 
+/* Whether sol (an equation in the spec's form: sol->in_distribution) lies
+ * outside what preset p generates: a outside its range, a root outside its
+ * range, or a no-root equation's b or c outside theirs. Returns 1 and writes
+ * the first such value into why ("a = 7 is outside the small preset's
+ * 1..5"), else 0 (also for an equation not in the spec's form, which has its
+ * own note). A model trained on p has never seen such an equation. */
+int quad_preset_outside(const quad_preset *p, const quad_solution *sol, char *why, size_t n);
+
 /* Split by distinct equation: is_test[i] gets 1 for the test side. Every
  * copy of an equation lands on the same side; within each kind the test
  * side gets as close to test_share of the examples as whole equations allow

@@ -41,6 +41,8 @@ typedef struct {
     int raw;                     /* any text, no parser, no right/wrong */
     size_t max_len;              /* greedy output tokens at most; 0: the default */
     char target[TUI_INPUT_MAX];  /* teacher-forcing target text; "" decodes greedily */
+    const quad_preset *preset;   /* the preset the model was trained on, NULL unknown: an
+                                    equation outside it gets a note */
 
     /* the current run (what the maps show) */
     int have_run;

@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "eval.h"
+#include "model_kind.h"
 #include "quad.h"
 #include "t5.h"
 #include "tokenizer.h"
@@ -131,6 +132,7 @@ typedef struct {
     int *src_ids;     /* (max_src) */
     int *out_ids;     /* (max_len + 1) */
     char *output;     /* max_len + 1 bytes: the last decoded text */
+    const quad_preset *preset; /* what the model was trained on, when it says */
 } decoder;
 
 /* One run: the options, the equations and the problems told so far. */
@@ -261,14 +263,19 @@ static void show_comparison(FILE *f, const quad_solution *sol, const char *outpu
 }
 
 /* The roots, and a note when the equation is outside the training
- * distribution. */
-static void show_roots(FILE *f, const quad_solution *sol)
+ * distribution: the spec's form, or the ranges of the model's preset. */
+static void show_roots(FILE *f, const quad_solution *sol, const quad_preset *preset)
 {
+    char why[160];
     fprintf(f, "  roots   %s\n", sol->roots_text);
     if (!sol->in_distribution)
         fprintf(f, "  note    outside the training distribution (%s): the target above is the\n"
                    "          exact solution written in the target's shape, not a training target\n",
                 sol->d_square ? "roots are not integers" : "D is not a perfect square");
+    else if (preset && quad_preset_outside(preset, sol, why, sizeof why))
+        fprintf(f, "  note    %s\n"
+                   "          (the model was trained on %s equations only)\n",
+                why, preset->name);
 }
 
 /* Everything about equation i, after a blank line unless it is the first. */
@@ -299,7 +306,7 @@ static void show_equation(solver *s, size_t i)
     else fprintf(f, "  target  %s\n", it->sol.target);
     if (have_out && !ended)
         fprintf(f, "  note    the model did not stop within %zu tokens\n", s->dec.max_len);
-    show_roots(f, &it->sol);
+    show_roots(f, &it->sol, have_out ? s->dec.preset : NULL);
 }
 
 size_t solve_run(const solve_options *o)
@@ -309,7 +316,12 @@ size_t solve_run(const solve_options *o)
     decoder *d = &s.dec;
     d->max_len = o->max_len;
     /* the model is loaded only when at least one equation is worth decoding */
-    if (parse_all(s.items, o->n, &d->max_src) > 0 && o->model_dir) decoder_open(&s, o->model_dir);
+    if (parse_all(s.items, o->n, &d->max_src) > 0 && o->model_dir) {
+        decoder_open(&s, o->model_dir);
+        char name[32];
+        if (model_dir_preset(o->model_dir, name, sizeof name) == 0)
+            d->preset = quad_preset_find(name);
+    }
     d->src_ids = xmalloc(d->max_src * sizeof *d->src_ids);
     d->out_ids = xmalloc((d->max_len + 1) * sizeof *d->out_ids);
     d->output = xmalloc(d->max_len + 1);

@@ -3,6 +3,8 @@
  * ../shared/spec/quadratic-task.md, "Data sets").
  *
  * Deliberately not here: batching and tokenising for training (train/). */
+#include <inttypes.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -94,6 +96,29 @@ static size_t digits(uint64_t v)
 
 static uint64_t umax(uint64_t x, uint64_t y) { return x > y ? x : y; }
 static uint64_t uabs(int64_t v) { return v < 0 ? 0 - (uint64_t)v : (uint64_t)v; }
+
+int quad_preset_outside(const quad_preset *p, const quad_solution *sol, char *why, size_t n)
+{
+    const quad_eq *e = &sol->eq;
+    const char *what = NULL, *kind = "";  /* "a = ", "root "...; for which kind */
+    int64_t v = 0, lo = 0, hi = 0;
+    if (!sol->in_distribution) return 0;
+    if (e->a < p->a_lo || e->a > p->a_hi) {
+        what = "a = ", v = e->a, lo = p->a_lo, hi = p->a_hi;
+    } else if (sol->kind != QUAD_NO_ROOT) {
+        for (int i = 0; i < 2 && !what; i++)  /* integer roots: den == 1 */
+            if (sol->num[i] < p->r_lo || sol->num[i] > p->r_hi)
+                what = "root ", v = sol->num[i], lo = p->r_lo, hi = p->r_hi;
+    } else if (e->b < p->b_lo || e->b > p->b_hi) {
+        what = "b = ", v = e->b, lo = p->b_lo, hi = p->b_hi, kind = " for no-root equations";
+    } else if (e->c < p->c_lo || e->c > p->c_hi) {
+        what = "c = ", v = e->c, lo = p->c_lo, hi = p->c_hi, kind = " for no-root equations";
+    }
+    if (!what) return 0;
+    snprintf(why, n, "%s%" PRId64 " is outside the %s preset's %" PRId64 "..%" PRId64 "%s", what, v,
+             p->name, lo, hi, kind);
+    return 1;
+}
 
 void quad_preset_bounds(const quad_preset *p, size_t *src_len, size_t *tgt_len,
                         size_t *worked_extra)

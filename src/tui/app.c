@@ -16,16 +16,14 @@
 #include "tui_int.h"
 #include "util.h"
 
-/* The first input: the example of the preset the model was trained on
- * (quad.h), so that the bundled small model opens on an equation it can
- * solve; the study's example for any other model. */
-static const char *first_equation(const char *model_dir)
+/* The preset the model in model_dir was trained on, NULL when it does not
+ * say (model_kind.h). */
+static const quad_preset *model_preset(const char *model_dir)
 {
     char name[32];
-    const quad_preset *p =
-        model_dir && model_dir_preset(model_dir, name, sizeof name) == 0 ? quad_preset_find(name)
-                                                                         : NULL;
-    return p ? p->example : quad_preset_find("seed")->example;
+    return model_dir && model_dir_preset(model_dir, name, sizeof name) == 0
+               ? quad_preset_find(name)
+               : NULL;
 }
 
 size_t tui_n_layers(const tui_app *a, t5_attn_kind kind)
@@ -151,6 +149,7 @@ void tui_app_init(tui_app *a, const tui_options *o, const t5_model *m, tok_vocab
     a->model_dir = o->model_dir;
     a->s = tui_session_new(m, tok, o->raw || model_dir_guess_raw(o->model_dir));
     a->s->max_len = o->max_len;
+    a->s->preset = model_preset(o->model_dir);
     if (o->target) snprintf(a->s->target, sizeof a->s->target, "%s", o->target);
     a->kind = T5_ATTN_CROSS;
     find_config(a, o->data_dir ? o->data_dir : ".");
@@ -171,7 +170,9 @@ void tui_app_init(tui_app *a, const tui_options *o, const t5_model *m, tok_vocab
         snprintf(a->cfg_msg, sizeof a->cfg_msg, "config: %s%s", first,
                  d.count > 1 ? " (and more)" : "");
     }
-    snprintf(a->input, sizeof a->input, "%s", o->equation ? o->equation : first_equation(o->model_dir));
+    /* the first input: the example of the model's preset, one it can solve */
+    const quad_preset *first = a->s->preset ? a->s->preset : quad_preset_find("seed");
+    snprintf(a->input, sizeof a->input, "%s", o->equation ? o->equation : first->example);
     a->input_len = a->input_pos = strlen(a->input);
 }
 

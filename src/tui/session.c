@@ -213,15 +213,21 @@ int tui_session_submit(tui_session *s, const char *text_in, int force_raw)
     if (quad_ok && sol.in_distribution && !s->forced)
         s->first_wrong = quad_first_diff(sol.target, s->output);
     s->step = s->n_gen ? s->n_gen - 1 : 0;
+    /* first on the line, where a narrow terminal still shows it: an
+       equation beyond the ranges the model was trained on */
+    char outside[200] = "", why[160];
+    if (quad_ok && s->preset && quad_preset_outside(s->preset, &sol, why, sizeof why))
+        snprintf(outside, sizeof outside, "%s it was trained on; ", why);
     if (s->forced)
         tui_session_note(s, 0, 0,
-                         "teacher forced on a target of %zu tokens in %.0f ms, %zu source tokens",
-                         s->n_gen, s->decode_ms, n_src);
+                         "%steacher forced on a target of %zu tokens in %.0f ms, %zu source tokens",
+                         outside, s->n_gen, s->decode_ms, n_src);
     else if (quad_ok && strcmp(text, source))
-        tui_session_note(s, 0, 0, "read as %s   (decoded in %.0f ms)", source, s->decode_ms);
+        tui_session_note(s, 0, 0, "%sread as %s   (decoded in %.0f ms)", outside, source,
+                         s->decode_ms);
     else
-        tui_session_note(s, 0, 0, "decoded %zu tokens in %.0f ms from %zu source tokens%s",
-                         s->n_gen, s->decode_ms, n_src,
+        tui_session_note(s, 0, 0, "%sdecoded %zu tokens in %.0f ms from %zu source tokens%s",
+                         outside, s->n_gen, s->decode_ms, n_src,
                          s->n_gen >= max_len ? " (the output length limit; O changes it)" : "");
     return 0;
 }

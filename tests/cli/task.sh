@@ -71,6 +71,16 @@ expect 0 "source 1x^2+0x-1=0" solve --no-model "x²-1=0"
 expect 0 "roots x = (5±√13)/2" solve --no-model "x^2-5x+3=0"
 expect 0 "outside the training distribution" solve --no-model "2x^2-x-1=0"
 expect 0 "roots x = (-1±i√14)/3" solve --no-model "3x^2+2x+5=0"
+# a model that names its preset (the bundled small one): an equation beyond
+# its ranges gets a note naming the value and the range; one inside, none
+SMALL=sample_models/quadratic-small
+expect 0 "note a = 7 is outside the small preset's 1..5" solve --model $SMALL "7x^2+3556x+451612=0"
+expect 0 "note root 30 is outside the small preset's -20..20" solve --model $SMALL "x^2-50x+600=0"
+expect 0 "note b = -300 is outside the small preset's -200..200 for no-root equations" \
+    solve --model $SMALL "x^2-300x+30000=0"
+expect 0 "note c = 5000 is outside the small preset's 1..2000 for no-root" solve --model $SMALL "x^2+5000=0"
+"$BIN" solve --model $SMALL "2x^2-14x-36=0" | grep -q note && fail "a note on an equation inside the small preset"
+"$BIN" solve --no-model "7x^2+3556x+451612=0" | grep -q note && fail "a preset note without a model"
 expect 0 "usage: attnscope solve" solve --help
 expect 2 "no equation given" solve
 expect 2 "unknown option '--bogus'" solve --bogus "x^2=1"

@@ -86,5 +86,11 @@ keys q; wait_for "EXITED rc=0"
 tui_start 100 30 "$BIN" tui --model sample_models/quadratic-small
 wait_for "equation> 2x^2-14x-36=0" 2
 wait_for "check> ✓ right: the exact solution (x = -2, x = 9)"
+screen_lacks "it was trained on" || fail "a note on the small preset's own example"
+# an equation beyond its preset's ranges gets a note naming the value and the range
+keys e C-u; typetext "7x^2+3556x+451612=0"; keys Enter
+wait_for "a = 7 is outside the small preset's 1..5 it was trained on; decoded " 3
+keys e C-u; typetext "x^2-50x+600=0"; keys Enter
+wait_for "root 30 is outside the small preset's -20..20 it was trained on; read as 1x^2-50x" 3
 keys q; wait_for "EXITED rc=0"
 finish

@@ -424,6 +424,51 @@ static void test_solver(void **state)
 
 /* ---- scores ------------------------------------------------------------- */
 
+/* quad_preset_outside on e against preset name: want NULL (inside) or the
+ * message. */
+static void expect_outside(const char *name, quad_eq e, const char *want)
+{
+    quad_solution sol;
+    as_err err = {{0}};
+    assert_int_equal(quad_solve(&e, &sol, &err), 0);
+    char why[160] = "";
+    int out = quad_preset_outside(quad_preset_find(name), &sol, why, sizeof why);
+    if (!want) {
+        if (out) fail_msg("%s: %s", name, why);
+        return;
+    }
+    assert_int_equal(out, 1);
+    assert_string_equal(why, want);
+}
+
+static void test_preset_outside(void **state)
+{
+    (void)state;
+    /* the edges of small: a 1..5, roots -20..20, no-root b -200..200, c 1..2000 */
+    expect_outside("small", (quad_eq){5, -200, 2000}, NULL);            /* 5(x-20)^2 */
+    expect_outside("small", (quad_eq){5, 0, -2000}, NULL);              /* roots -20, 20 */
+    expect_outside("small", (quad_eq){6, -12, 6}, "a = 6 is outside the small preset's 1..5");
+    expect_outside("small", (quad_eq){1, -1, -420},
+                   "root 21 is outside the small preset's -20..20");   /* roots -20, 21 */
+    expect_outside("small", (quad_eq){1, 42, 441}, "root -21 is outside the small preset's -20..20");
+    expect_outside("small", (quad_eq){5, 200, 2001},
+                   "c = 2001 is outside the small preset's 1..2000 for no-root equations");
+    expect_outside("small", (quad_eq){5, -201, 2100},
+                   "b = -201 is outside the small preset's -200..200 for no-root equations");
+    expect_outside("small", (quad_eq){5, 199, 2000}, NULL);
+    /* the study's example is inside seed and outside small */
+    expect_outside("seed", (quad_eq){7, 3556, 451612}, NULL);
+    expect_outside("small", (quad_eq){7, 3556, 451612}, "a = 7 is outside the small preset's 1..5");
+    /* not the spec's form (rational roots): no preset note, the form has its own */
+    expect_outside("small", (quad_eq){2, -1, -1}, NULL);
+    /* every preset's example is its own */
+    for (const char *const *n = (const char *const[]){"seed", "small", NULL}; *n; n++) {
+        quad_eq e;
+        assert_int_equal(quad_parse(quad_preset_find(*n)->example, &e, NULL), 0);
+        expect_outside(*n, e, NULL);
+    }
+}
+
 static void test_scores(void **state)
 {
     (void)state;
@@ -639,6 +684,7 @@ int main(void)
         cmocka_unit_test(test_parse_friendly2),
         cmocka_unit_test(test_parse_hostile),
         cmocka_unit_test(test_solver),
+        cmocka_unit_test(test_preset_outside),
         cmocka_unit_test(test_scores),
         cmocka_unit_test(test_dstats),
         cmocka_unit_test(test_files),
