@@ -1,6 +1,7 @@
 /* cmd_inspect.c - `attnscope inspect`: load a model folder and print its
- * configuration, its files and how many parameters each group of tensors
- * holds (optionally every tensor).
+ * configuration, its files, how many parameters each group of tensors holds
+ * (optionally every tensor) and, for a model attnscope trained, how it was
+ * trained and how it scores (metrics.json, or a run's trainer_state.json).
  *
  * Deliberately not here: running the model (dump, solve) or changing it. */
 #include <getopt.h>
@@ -8,6 +9,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+
+#include <cJSON.h>
 
 #include "cli.h"
 #include "safetensors.h"
@@ -18,7 +21,9 @@ static void usage(FILE *f)
 {
     fprintf(f, "usage: attnscope inspect [--model DIR] [--tensors]\n\n"
                "Load a Hugging Face T5 model folder (config.json + model.safetensors) and print\n"
-               "its configuration and parameter counts. A broken model gets a message and exit 1.\n\n"
+               "its configuration and parameter counts; for a model attnscope trained, also its\n"
+               "data, steps and scores (metrics.json, or a training run's trainer_state.json).\n"
+               "A broken model gets a message and exit 1.\n\n"
                "  -m, --model DIR   the model folder (default: the bundled model)\n"
                "  -t, --tensors     also list every tensor with its shape\n"
                "  -h, --help        this help\n");
@@ -115,6 +120,105 @@ static void print_config(const t5_config *c)
     printf("  %-34s %d\n", "decoder_start_token_id", c->decoder_start_token_id);
 }
 
+/* Member path a.b of j as a number (def when missing). */
+static double num_at(const cJSON *j, const char *a, const char *b, double def)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(j, a);
+    if (b) v = cJSON_GetObjectItemCaseSensitive(v, b);
+    return cJSON_IsNumber(v) ? v->valuedouble : def;
+}
+
+static const char *str_at(const cJSON *j, const char *a, const char *b)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(j, a), b);
+    return cJSON_IsString(v) ? v->valuestring : NULL;
+}
+
+/* Full solve, characters and answers of one score object (eval's JSON). */
+static void print_scores(const char *label, const cJSON *sc, const char *what)
+{
+    char n[32];
+    printf("  %-34s %.1f %% full solve, %.1f %% characters, %.1f %% answers (%s %s)\n", label,
+           100 * num_at(sc, "full_solve", NULL, 0), 100 * num_at(sc, "char_accuracy", NULL, 0),
+           100 * num_at(sc, "answer_accuracy", NULL, 0),
+           thousands((size_t)num_at(sc, "n", NULL, 0), n, sizeof n), what);
+}
+
+/* How the model was trained and how it scores: a bundled model's
+ * metrics.json, else a run's trainer_state.json; nothing for a model
+ * trained elsewhere. Files that do not parse are said so. */
+static void print_training(const char *dir)
+{
+    static const char *const files[] = {"metrics.json", "trainer_state.json"};
+    char path[4096], num[32], num2[32];
+    cJSON *j = NULL;
+    size_t f;
+    for (f = 0; f < 2 && !j; f++) {
+        snprintf(path, sizeof path, "%s/%s", dir, files[f]);
+        char *text = util_read_file(path, NULL, NULL);
+        if (!text) continue;
+        j = cJSON_Parse(text);
+        free(text);
+        if (!j) printf("training\n  %-34s does not parse as JSON\n", files[f]);
+        if (!j) return;
+    }
+    if (!j) return;
+    int run = f == 2; /* trainer_state.json: a run, perhaps unfinished */
+    printf("training (%s%s)\n", files[f - 1], run ? ", a training run" : "");
+    const char *preset = str_at(j, "data", "preset");
+    if (preset) {
+        printf("  %-34s preset %s, %s examples, seed %.0f, %.0f %% held out", "data", preset,
+               thousands((size_t)num_at(j, "data", "n", 0), num, sizeof num),
+               num_at(j, "data", "seed", 0), 100 * num_at(j, "data", "test_share", 0));
+        if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(j, "data"),
+                                                          "stream")))
+            printf(", fresh equations every step");
+        printf("\n");
+    }
+    const cJSON *t = run ? j : cJSON_GetObjectItemCaseSensitive(j, "training");
+    double steps = num_at(t, run ? "step" : "steps", NULL, -1);
+    if (steps >= 0) {
+        printf("  %-34s %s of %s, batch %.0f", "steps", thousands((size_t)steps, num, sizeof num),
+               thousands((size_t)num_at(t, "total_steps", NULL, 0), num2, sizeof num2),
+               num_at(t, "batch", NULL, 0));
+        const char *from = run ? str_at(j, "init_from", "folder") : str_at(j, "training", "init_from");
+        double before = run ? num_at(j, "init_from", "steps_before", 0)
+                            : num_at(j, "training", "steps_before", 0);
+        if (from)
+            printf(", after %s steps of %s", thousands((size_t)before, num, sizeof num), from);
+        printf("\n");
+    }
+    double loss = num_at(t, run ? "loss" : "final_loss", NULL, -1);
+    if (loss >= 0) printf("  %-34s %.4f\n", run ? "loss" : "final loss", loss);
+    double secs = num_at(t, run ? "elapsed_seconds" : "wall_seconds", NULL, -1);
+    double tps = num_at(cJSON_GetObjectItemCaseSensitive(j, "machine"), run ? "tokens_per_second" : "run",
+                        run ? NULL : "tokens_per_second", -1);
+    if (secs >= 0)
+        printf("  %-34s %.0f min on %.0f thread%s%s%s target tokens/s\n", "time", secs / 60,
+               num_at(t, "threads", NULL, 1), num_at(t, "threads", NULL, 1) == 1 ? "" : "s",
+               tps >= 0 ? ", " : "", tps >= 0 ? thousands((size_t)tps, num, sizeof num) : "");
+    if (run) {
+        const cJSON *ev = cJSON_GetObjectItemCaseSensitive(j, "eval");
+        if (ev) {
+            char label[64];
+            snprintf(label, sizeof label, "last evaluation (step %s)",
+                     thousands((size_t)num_at(ev, "step", NULL, 0), num, sizeof num));
+            print_scores(label, cJSON_GetObjectItemCaseSensitive(ev, "all"), "held-out equations");
+        }
+    } else {
+        const cJSON *ts = cJSON_GetObjectItemCaseSensitive(j, "test_split");
+        if (ts) {
+            print_scores("test split", cJSON_GetObjectItemCaseSensitive(ts, "overall"), "equations");
+            const cJSON *pk = cJSON_GetObjectItemCaseSensitive(ts, "per_kind");
+            printf("  %-34s %.1f / %.1f / %.1f %% full solve\n", "  two roots / one root / no root",
+                   100 * num_at(pk, "two_roots", "full_solve", 0),
+                   100 * num_at(pk, "one_root", "full_solve", 0),
+                   100 * num_at(pk, "no_root", "full_solve", 0));
+        }
+    }
+    cJSON_Delete(j);
+}
+
 int cmd_inspect(int argc, char **argv)
 {
     static const struct option opts[] = {
@@ -195,6 +299,7 @@ int cmd_inspect(int argc, char **argv)
     printf("  %-34s %14s  (%zu tensors, %.2f MB as F32)\n", "total",
            thousands(m.n_params, num, sizeof num), m.n_tensors,
            (double)m.n_params * sizeof(float) / 1e6);
+    print_training(dir);
     if (list) {
         printf("tensors\n");
         for (size_t i = 0; i < m.n_tensors; i++) {

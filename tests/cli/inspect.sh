@@ -27,6 +27,30 @@ expect 0 "encoder.block.0.layer.0.SelfAttention.relative_attention_bias.weight [
     --model "$GOOD" --tensors
 expect 0 "usage: attnscope inspect" --help
 
+# --- how a model was trained: metrics.json (bundled), trainer_state.json (a run)
+SMALL=sample_models/quadratic-small
+pct() { jq -r "$1 * 1000 | round / 10" "$SMALL/metrics.json" | sed 's/^\([0-9]*\)$/\1.0/'; }
+expect 0 "training (metrics.json)" --model "$SMALL"
+expect 0 "data preset small, 100,000 examples, seed 1, 20 % held out, fresh equations every step" --model "$SMALL"
+expect 0 "test split $(pct .test_split.overall.full_solve) % full solve, $(pct .test_split.overall.char_accuracy) % characters" --model "$SMALL"
+expect 0 "two roots / one root / no root $(pct .test_split.per_kind.two_roots.full_solve) / $(pct .test_split.per_kind.one_root.full_solve) / $(pct .test_split.per_kind.no_root.full_solve) % full solve" --model "$SMALL"
+"$BIN" inspect --model "$GOOD" | grep -q '^training' && fail "a training section for a model without metrics"
+copy run
+cat > "$T/run/trainer_state.json" <<'EOF2'
+{"step": 1500, "total_steps": 6000, "batch": 16, "threads": 2, "loss": 0.25, "elapsed_seconds": 600,
+ "data": {"preset": "seed", "n": 2000, "seed": 4, "test_share": 0.2},
+ "init_from": {"folder": "../base", "steps_before": 9000},
+ "machine": {"tokens_per_second": 12345.6},
+ "eval": {"step": 1000, "all": {"n": 300, "full_solve": 0.5, "char_accuracy": 0.875, "answer_accuracy": 0.6}}}
+EOF2
+expect 0 "training (trainer_state.json, a training run)" --model "$T/run"
+expect 0 "data preset seed, 2,000 examples, seed 4, 20 % held out" --model "$T/run"
+expect 0 "steps 1,500 of 6,000, batch 16, after 9,000 steps of ../base" --model "$T/run"
+expect 0 "time 10 min on 2 threads, 12,345 target tokens/s" --model "$T/run"
+expect 0 "last evaluation (step 1,000) 50.0 % full solve, 87.5 % characters, 60.0 % answers (300 held-out equations)" --model "$T/run"
+echo '{"data": ' > "$T/run/metrics.json"
+expect 0 "metrics.json does not parse as JSON" --model "$T/run"
+
 # --- usage errors
 expect 2 "unknown option" --model "$GOOD" --bogus
 expect 2 "needs a value" -m
