@@ -4,7 +4,8 @@
 # as arguments (bench adds python3-torch, for instance).
 set -euo pipefail
 need=(gcc make pkg-config libopenblas-dev libncurses-dev libconfig-dev libcjson-dev
-      libcmocka-dev libcairo2-dev libsentencepiece-dev tmux locales ncurses-term jq "$@")
+      libcmocka-dev libcairo2-dev libsentencepiece-dev tmux locales ncurses-term jq
+      python3-numpy "$@")
 missing=()
 for p in "${need[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
