@@ -357,6 +357,8 @@ typedef struct {
     int have_weights;              /* data.weights given */
     double kind_weight[QUAD_N_KINDS]; /* its relative weights, by quad_kind */
     int stream;                    /* data.stream: fresh equations every step */
+    int have_stream_range;         /* data.stream_range given: the stream draws from */
+    quad_preset stream_range;      /* these ranges, which contain the preset's */
     train_stepwise stepwise;       /* data.stepwise */
     trainer_opts train;            /* loss.label_smoothing ... */
     /* optimiser and schedule */

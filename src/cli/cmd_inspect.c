@@ -174,6 +174,20 @@ static void print_training(const char *dir)
                                                           "stream")))
             printf(", fresh equations every step");
         printf("\n");
+        const cJSON *w = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(j, "data"),
+                                                          "stream_range");
+        if (w) {
+            static const char *const keys[4] = {"a", "roots", "b", "c"};
+            static const char *const what[4] = {"a", ", roots", ", no-root b", ", c"};
+            printf("  %-34s ", "stream range");
+            for (int k = 0; k < 4; k++) {
+                const cJSON *r = cJSON_GetObjectItemCaseSensitive(w, keys[k]);
+                const cJSON *lo = cJSON_GetArrayItem(r, 0), *hi = cJSON_GetArrayItem(r, 1);
+                if (cJSON_IsNumber(lo) && cJSON_IsNumber(hi))
+                    printf("%s %.0f..%.0f", what[k], lo->valuedouble, hi->valuedouble);
+            }
+            printf("\n");
+        }
     }
     const cJSON *t = run ? j : cJSON_GetObjectItemCaseSensitive(j, "training");
     double steps = num_at(t, run ? "step" : "steps", NULL, -1);

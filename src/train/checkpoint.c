@@ -186,6 +186,18 @@ static void data_json(cJSON *o, const train_settings *s, size_t step)
             cJSON_AddNumberToObject(w, quad_kind_key((quad_kind)k), s->kind_weight[k]);
     }
     if (s->stream) cJSON_AddBoolToObject(d, "stream", 1);
+    if (s->have_stream_range) {
+        const quad_preset *w = &s->stream_range;
+        cJSON *g = cJSON_AddObjectToObject(d, "stream_range");
+        const int64_t lohi[4][2] = {{w->a_lo, w->a_hi}, {w->r_lo, w->r_hi}, {w->b_lo, w->b_hi},
+                                    {w->c_lo, w->c_hi}};
+        static const char *const keys[4] = {"a", "roots", "b", "c"};
+        for (int k = 0; k < 4; k++) {
+            cJSON *a = cJSON_AddArrayToObject(g, keys[k]);
+            cJSON_AddItemToArray(a, cJSON_CreateNumber((double)lohi[k][0]));
+            cJSON_AddItemToArray(a, cJSON_CreateNumber((double)lohi[k][1]));
+        }
+    }
     if (s->stepwise.n) {
         cJSON *w = cJSON_AddObjectToObject(d, "stepwise");
         cJSON *st = cJSON_AddArrayToObject(w, "stages");

@@ -226,7 +226,8 @@ static int source_open(batch_source *bs, const train_settings *s, const token_se
     *cap_tgt = train->max_tgt;
     size_t extra = 0;
     if (s->stream) {
-        const quad_preset *p = quad_preset_find(s->preset);
+        const quad_preset *p =
+            s->have_stream_range ? &s->stream_range : quad_preset_find(s->preset);
         bs->stream = train_stream_new(p, w, s->seed, test->src_text, test->n, err);
         if (!bs->stream) return -1;
         size_t bsrc, btgt;
@@ -501,6 +502,14 @@ static int session_open(train_session *ts, as_err *err)
         printf("data.stream: fresh %s equations at every step, never one of the %zu held out "
                "(the %zu examples above only size the epochs)\n",
                s->preset, ts->test.n, ts->train.n);
+    if (!o->quiet && s->have_stream_range) {
+        const quad_preset *w = &s->stream_range;
+        printf("data.stream_range: drawn from a %lld..%lld, roots %lld..%lld, no-root b "
+               "%lld..%lld and c %lld..%lld, around the %s preset's\n",
+               (long long)w->a_lo, (long long)w->a_hi, (long long)w->r_lo, (long long)w->r_hi,
+               (long long)w->b_lo, (long long)w->b_hi, (long long)w->c_lo, (long long)w->c_hi,
+               s->preset);
+    }
     fflush(stdout);
     return 0;
 }

@@ -10,7 +10,7 @@
  *   data      = { preset; n; seed; test_share; }  or  { train; test; },
  *               with weights = { two_roots; one_root; no_root; },
  *               stepwise = { stages = [...]; drop_first; } and (preset only)
- *               stream;
+ *               stream, stream_range = { a; roots; b; c; } ([lo, hi] each);
  *   optimizer = { lr; beta1; beta2; eps; weight_decay; clip; };
  *   schedule  = { warmup; decay ("cosine" | "linear" | "constant"); min_lr; };
  *   train     = { batch; steps | epochs; threads; seed; eval_every; eval_n;
@@ -64,6 +64,11 @@ static const keydef KEYS[] = {
     {"data.weights", "one_root", K_FLOAT},
     {"data.weights", "no_root", K_FLOAT},
     {"data", "stream", K_BOOL},
+    {"data", "stream_range", K_GROUP},
+    {"data.stream_range", "a", K_INTS},
+    {"data.stream_range", "roots", K_INTS},
+    {"data.stream_range", "b", K_INTS},
+    {"data.stream_range", "c", K_INTS},
     {"data", "stepwise", K_GROUP},
     {"data.stepwise", "stages", K_INTS},
     {"data.stepwise", "drop_first", K_STR},
@@ -423,6 +428,55 @@ static int read_stream(reader *r, train_settings *s)
     return 0;
 }
 
+/* One range of data.stream_range: [lo, hi] with lo <= hi, containing the
+ * preset's [*lo, *hi] and within [min, max] (the seed preset's, whose
+ * targets every buffer holds); *lo, *hi become the range. */
+static int read_range(reader *r, const char *key, int64_t min, int64_t max, int64_t *lo,
+                      int64_t *hi, const char *preset)
+{
+    config_setting_t *st = find(r, "data.stream_range", key);
+    if (!st) return 0;
+    char buf[200];
+    if (config_setting_length(st) != 2) {
+        snprintf(buf, sizeof buf, "data.stream_range.%s", key);
+        return fail_at(r, st, "%s: give [lo, hi], two integers%s", buf, "");
+    }
+    long long a = config_setting_get_int64_elem(st, 0), b = config_setting_get_int64_elem(st, 1);
+    if (a > b || a > *lo || b < *hi || a < min || b > max) {
+        snprintf(buf, sizeof buf,
+                 "data.stream_range.%s = [%lld, %lld] must contain the %s preset's %lld..%lld "
+                 "and lie within %lld..%lld",
+                 key, a, b, preset, (long long)*lo, (long long)*hi, (long long)min,
+                 (long long)max);
+        return fail_at(r, st, "%s%s", buf, " (the seed preset's, the longest targets)");
+    }
+    *lo = a;
+    *hi = b;
+    return 0;
+}
+
+/* data.stream_range: the stream draws from these ranges instead of the
+ * preset's (wider only: more distinct equations than a model can recall);
+ * the test split stays the preset's data set's. */
+static int read_stream_range(reader *r, train_settings *s)
+{
+    config_setting_t *g = find(r, "data", "stream_range");
+    if (!g) return 0;
+    if (!s->stream)
+        return fail_at(r, g, "data.stream_range widens data.stream: set stream = true%s%s", "",
+                       "");
+    const quad_preset *p = quad_preset_find(s->preset), *big = quad_preset_find("seed");
+    quad_preset *w = &s->stream_range;
+    *w = *p;
+    if (read_range(r, "a", 1, big->a_hi, &w->a_lo, &w->a_hi, p->name) ||
+        read_range(r, "roots", big->r_lo, big->r_hi, &w->r_lo, &w->r_hi, p->name) ||
+        read_range(r, "b", big->b_lo, big->b_hi, &w->b_lo, &w->b_hi, p->name) ||
+        read_range(r, "c", 1, big->c_hi, &w->c_lo, &w->c_hi, p->name))
+        return -1;
+    s->have_stream_range = 1;
+    return 0;
+}
+
 /* data.stepwise: stages = [0, s1(, s2)], increasing; drop_first. */
 static int read_stepwise(reader *r, train_settings *s)
 {
@@ -465,7 +519,8 @@ static int read_data(reader *r, train_settings *s)
 {
     const char *trn = get_str(r, "data", "train"), *tst = get_str(r, "data", "test");
     if (trn || tst ? read_data_files(r, s, trn, tst) : read_data_preset(r, s)) return -1;
-    if (read_weights(r, s) || read_stream(r, s) || read_stepwise(r, s)) return -1;
+    if (read_weights(r, s) || read_stream(r, s) || read_stream_range(r, s) || read_stepwise(r, s))
+        return -1;
     return 0;
 }
 

@@ -38,13 +38,15 @@ expect 0 "two roots / one root / no root $(pct .test_split.per_kind.two_roots.fu
 copy run
 cat > "$T/run/trainer_state.json" <<'EOF2'
 {"step": 1500, "total_steps": 6000, "batch": 16, "threads": 2, "loss": 0.25, "elapsed_seconds": 600,
- "data": {"preset": "seed", "n": 2000, "seed": 4, "test_share": 0.2},
+ "data": {"preset": "seed", "n": 2000, "seed": 4, "test_share": 0.2, "stream": true,
+          "stream_range": {"a": [1, 9], "roots": [-300, 300], "b": [-5400, 5400], "c": [1, 810000]}},
  "init_from": {"folder": "../base", "steps_before": 9000},
  "machine": {"tokens_per_second": 12345.6},
  "eval": {"step": 1000, "all": {"n": 300, "full_solve": 0.5, "char_accuracy": 0.875, "answer_accuracy": 0.6}}}
 EOF2
 expect 0 "training (trainer_state.json, a training run)" --model "$T/run"
-expect 0 "data preset seed, 2,000 examples, seed 4, 20 % held out" --model "$T/run"
+expect 0 "data preset seed, 2,000 examples, seed 4, 20 % held out, fresh equations every step" --model "$T/run"
+expect 0 "stream range a 1..9, roots -300..300, no-root b -5400..5400, c 1..810000" --model "$T/run"
 expect 0 "steps 1,500 of 6,000, batch 16, after 9,000 steps of ../base" --model "$T/run"
 expect 0 "time 10 min on 2 threads, 12,345 target tokens/s" --model "$T/run"
 expect 0 "last evaluation (step 1,000) 50.0 % full solve, 87.5 % characters, 60.0 % answers (300 held-out equations)" --model "$T/run"

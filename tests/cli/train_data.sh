@@ -4,6 +4,9 @@
 #  - data.weights: a run is resumable exactly (SIGINT, --resume: the losses
 #    and the final weights equal an uninterrupted run's), trainer_state.json
 #    names the weights, a kind without examples is an error before training.
+#  - data.stream (resumable exactly, evaluated like the fixed set) and
+#    data.stream_range (said at the start, kept in trainer_state.json);
+#    data.stepwise.
 FAIL_FAST=1
 . "$(dirname "$0")/lib.bash"
 cd "$T" || exit 1
@@ -72,6 +75,15 @@ grep -q '^data.stream: fresh small equations at every step, never one of the [0-
 cmp -s P/model.safetensors S-full/model.safetensors && fail "the stream run trained on the fixed set"
 eval_matches S-full
 interrupt_resume S s.cfg
+# a wider stream: said at the start, kept in trainer_state.json, evaluated on the same test split
+sed 's/stream = true;/stream = true; stream_range = { roots = [-30, 30]; c = [1, 4500]; };/' s.cfg > sr.cfg
+"$BIN" train --config sr.cfg --out SR --log > SR.log 2>&1 || { cat SR.log; fail "stream_range run"; }
+grep -q '^data.stream_range: drawn from a 1..5, roots -30..30, no-root b -200..200 and c 1..4500, around the small preset' SR.log ||
+    { cat SR.log; fail "stream_range run: no data.stream_range line"; }
+[ "$(jq -c .data.stream_range SR/trainer_state.json)" = '{"a":[1,5],"roots":[-30,30],"b":[-200,200],"c":[1,4500]}' ] ||
+    fail "trainer_state.json data.stream_range: $(jq -c .data.stream_range SR/trainer_state.json)"
+cmp -s S-full/model.safetensors SR/model.safetensors && fail "the stream_range run drew the preset's equations"
+eval_matches SR
 
 sed 's/test_share = 0.2;/test_share = 0.2; stepwise = { stages = [0, 12, 30]; };/' plain.cfg > sw.cfg
 "$BIN" train --config sw.cfg --out SW-full --log > SW-full.log 2>&1 || { cat SW-full.log; fail "stepwise run"; }

@@ -240,6 +240,32 @@ static void test_stream_excludes_test_split(void **state)
         }
     }
     assert_true(fabs((double)k1 / (double)(k1 + k2) - 0.25) < 0.015);
+    /* data.stream_range: a wider stream draws beyond the preset's ranges,
+     * within its own, and still never a test equation */
+    quad_preset wide = *p;
+    wide.r_lo = -30, wide.r_hi = 30, wide.c_hi = 4500;
+    train_stream *s4 = train_stream_new(&wide, NULL, 7, test, n_test, &err);
+    size_t beyond = 0;
+    for (size_t step = 0; step < 300; step++) {
+        assert_int_equal(train_stream_step(s4, step, B, out, &err), 0);
+        for (size_t k = 0; k < B; k++) {
+            quad_format_source(&out[k], src, sizeof src);
+            assert_false(train_stream_excluded(s4, src));
+            quad_solution sol;
+            assert_int_equal(quad_solve(&out[k], &sol, &err), 0);
+            assert_true(sol.in_distribution);
+            assert_true(out[k].a >= wide.a_lo && out[k].a <= wide.a_hi);
+            if (sol.kind == QUAD_NO_ROOT) {
+                assert_true(out[k].c >= 1 && out[k].c <= 4500);
+                beyond += out[k].c > p->c_hi;
+            } else {
+                for (int i = 0; i < 2; i++) assert_true(llabs(sol.num[i]) <= 30);
+                beyond += llabs(sol.num[0]) > 20 || llabs(sol.num[1]) > 20;
+            }
+        }
+    }
+    assert_true(beyond > 300 * B / 4);  /* most draws lie outside the small preset */
+    train_stream_free(s4);
     train_stream_free(s);
     train_stream_free(s2);
     train_stream_free(s3);
@@ -488,6 +514,36 @@ static void test_settings_data_keys(void **state)
     assert_int_equal(s.stream, 0);
     assert_int_equal(s.stepwise.drop_first, QUAD_SHOW_4AC);
     train_settings_free(&s);
+    /* data.stream_range: wider ranges for the stream, each [lo, hi] */
+    assert_int_equal(read_cfg("data = { preset = \"small\"; stream = true;\n"
+                              " stream_range = { roots = [-30, 30]; c = [1, 4500]; }; };\n",
+                              &s, &err, dir),
+                     0);
+    assert_int_equal(s.have_stream_range, 1);
+    assert_true(s.stream_range.r_lo == -30 && s.stream_range.r_hi == 30);
+    assert_true(s.stream_range.c_lo == 1 && s.stream_range.c_hi == 4500);
+    assert_true(s.stream_range.a_lo == 1 && s.stream_range.a_hi == 5);      /* the preset's */
+    assert_true(s.stream_range.b_lo == -200 && s.stream_range.b_hi == 200);
+    train_settings_free(&s);
+    expect_error("data = { preset = \"small\";\n stream_range = { a = [1, 9]; }; };\n",
+                 "t.cfg:3: data.stream_range widens data.stream: set stream = true", dir);
+    expect_error("data = { preset = \"small\"; stream = true; stream_range = {\n"
+                 " roots = [-10, 30]; }; };\n",
+                 "t.cfg:3: data.stream_range.roots = [-10, 30] must contain the small preset's "
+                 "-20..20 and lie within -300..300",
+                 dir);
+    expect_error("data = { preset = \"small\"; stream = true; stream_range = { a = [1, 10]; }; };\n",
+                 "data.stream_range.a = [1, 10] must contain the small preset's 1..5 and lie "
+                 "within 1..9",
+                 dir);
+    expect_error("data = { preset = \"small\"; stream = true; stream_range = { b = [9, 1]; }; };\n",
+                 "data.stream_range.b = [9, 1] must contain", dir);
+    expect_error("data = { preset = \"small\"; stream = true; stream_range = { a = [1]; }; };\n",
+                 "data.stream_range.a: give [lo, hi], two integers", dir);
+    expect_error("data = { preset = \"small\"; stream = true; stream_range = { a = 5; }; };\n",
+                 "data.stream_range.a must be a list of integers", dir);
+    expect_error("data = { preset = \"small\"; stream = true; stream_range = { d = [1, 2]; }; };\n",
+                 "unknown key 'data.stream_range.d'", dir);
     tu_write_file("/tmp/attnscope-traindata-x.tsv", "1x^2-5x+6=0\tD\n", 14);
     expect_error("data = { train = \"/tmp/attnscope-traindata-x.tsv\";\n"
                  " test = \"/tmp/attnscope-traindata-x.tsv\";\n stream = true; };\n",
