@@ -120,7 +120,8 @@ static void print_config(const t5_config *c)
     printf("  %-34s %d\n", "decoder_start_token_id", c->decoder_start_token_id);
 }
 
-/* Member path a.b of j as a number (def when missing). */
+/* Member a (or a.b) of j as a number (def when missing), as a string
+ * (NULL when missing). */
 static double num_at(const cJSON *j, const char *a, const char *b, double def)
 {
     const cJSON *v = cJSON_GetObjectItemCaseSensitive(j, a);
@@ -130,7 +131,8 @@ static double num_at(const cJSON *j, const char *a, const char *b, double def)
 
 static const char *str_at(const cJSON *j, const char *a, const char *b)
 {
-    const cJSON *v = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(j, a), b);
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(j, a);
+    if (b) v = cJSON_GetObjectItemCaseSensitive(v, b);
     return cJSON_IsString(v) ? v->valuestring : NULL;
 }
 
@@ -144,60 +146,46 @@ static void print_scores(const char *label, const cJSON *sc, const char *what)
            thousands((size_t)num_at(sc, "n", NULL, 0), n, sizeof n), what);
 }
 
-/* How the model was trained and how it scores: a bundled model's
- * metrics.json, else a run's trainer_state.json; nothing for a model
- * trained elsewhere. Files that do not parse are said so. */
-static void print_training(const char *dir)
+/* The data a model was trained on: "data" of metrics.json or
+ * trainer_state.json (both write it alike). */
+static void print_data(const cJSON *d)
 {
-    static const char *const files[] = {"metrics.json", "trainer_state.json"};
-    char path[4096], num[32], num2[32];
-    cJSON *j = NULL;
-    size_t f;
-    for (f = 0; f < 2 && !j; f++) {
-        snprintf(path, sizeof path, "%s/%s", dir, files[f]);
-        char *text = util_read_file(path, NULL, NULL);
-        if (!text) continue;
-        j = cJSON_Parse(text);
-        free(text);
-        if (!j) printf("training\n  %-34s does not parse as JSON\n", files[f]);
-        if (!j) return;
+    char num[32];
+    const char *preset = str_at(d, "preset", NULL);
+    if (!preset) return;
+    printf("  %-34s preset %s, %s examples, seed %.0f, %.0f %% held out%s\n", "data", preset,
+           thousands((size_t)num_at(d, "n", NULL, 0), num, sizeof num), num_at(d, "seed", NULL, 0),
+           100 * num_at(d, "test_share", NULL, 0),
+           cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(d, "stream"))
+               ? ", fresh equations every step"
+               : "");
+    const cJSON *w = cJSON_GetObjectItemCaseSensitive(d, "stream_range");
+    if (!w) return;
+    static const char *const keys[4] = {"a", "roots", "b", "c"};
+    static const char *const what[4] = {"a", ", roots", ", no-root b", ", c"};
+    printf("  %-34s ", "stream range");
+    for (int k = 0; k < 4; k++) {
+        const cJSON *r = cJSON_GetObjectItemCaseSensitive(w, keys[k]);
+        const cJSON *lo = cJSON_GetArrayItem(r, 0), *hi = cJSON_GetArrayItem(r, 1);
+        if (cJSON_IsNumber(lo) && cJSON_IsNumber(hi))
+            printf("%s %.0f..%.0f", what[k], lo->valuedouble, hi->valuedouble);
     }
-    if (!j) return;
-    int run = f == 2; /* trainer_state.json: a run, perhaps unfinished */
-    printf("training (%s%s)\n", files[f - 1], run ? ", a training run" : "");
-    const char *preset = str_at(j, "data", "preset");
-    if (preset) {
-        printf("  %-34s preset %s, %s examples, seed %.0f, %.0f %% held out", "data", preset,
-               thousands((size_t)num_at(j, "data", "n", 0), num, sizeof num),
-               num_at(j, "data", "seed", 0), 100 * num_at(j, "data", "test_share", 0));
-        if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(j, "data"),
-                                                          "stream")))
-            printf(", fresh equations every step");
-        printf("\n");
-        const cJSON *w = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(j, "data"),
-                                                          "stream_range");
-        if (w) {
-            static const char *const keys[4] = {"a", "roots", "b", "c"};
-            static const char *const what[4] = {"a", ", roots", ", no-root b", ", c"};
-            printf("  %-34s ", "stream range");
-            for (int k = 0; k < 4; k++) {
-                const cJSON *r = cJSON_GetObjectItemCaseSensitive(w, keys[k]);
-                const cJSON *lo = cJSON_GetArrayItem(r, 0), *hi = cJSON_GetArrayItem(r, 1);
-                if (cJSON_IsNumber(lo) && cJSON_IsNumber(hi))
-                    printf("%s %.0f..%.0f", what[k], lo->valuedouble, hi->valuedouble);
-            }
-            printf("\n");
-        }
-    }
-    const cJSON *t = run ? j : cJSON_GetObjectItemCaseSensitive(j, "training");
+    printf("\n");
+}
+
+/* Steps, loss and time: t is metrics.json's "training" (run 0) or the
+ * whole trainer_state.json (run 1), which name them differently. */
+static void print_steps(const cJSON *j, const cJSON *t, int run)
+{
+    char num[32], num2[32];
     double steps = num_at(t, run ? "step" : "steps", NULL, -1);
     if (steps >= 0) {
         printf("  %-34s %s of %s, batch %.0f", "steps", thousands((size_t)steps, num, sizeof num),
                thousands((size_t)num_at(t, "total_steps", NULL, 0), num2, sizeof num2),
                num_at(t, "batch", NULL, 0));
-        const char *from = run ? str_at(j, "init_from", "folder") : str_at(j, "training", "init_from");
+        const char *from = run ? str_at(j, "init_from", "folder") : str_at(t, "init_from", NULL);
         double before = run ? num_at(j, "init_from", "steps_before", 0)
-                            : num_at(j, "training", "steps_before", 0);
+                            : num_at(t, "steps_before", NULL, 0);
         if (from)
             printf(", after %s steps of %s", thousands((size_t)before, num, sizeof num), from);
         printf("\n");
@@ -205,16 +193,43 @@ static void print_training(const char *dir)
     double loss = num_at(t, run ? "loss" : "final_loss", NULL, -1);
     if (loss >= 0) printf("  %-34s %.4f\n", run ? "loss" : "final loss", loss);
     double secs = num_at(t, run ? "elapsed_seconds" : "wall_seconds", NULL, -1);
-    double tps = num_at(cJSON_GetObjectItemCaseSensitive(j, "machine"), run ? "tokens_per_second" : "run",
-                        run ? NULL : "tokens_per_second", -1);
+    const cJSON *m = cJSON_GetObjectItemCaseSensitive(j, "machine");
+    double tps = run ? num_at(m, "tokens_per_second", NULL, -1)
+                     : num_at(m, "run", "tokens_per_second", -1);
+    double threads = num_at(t, "threads", NULL, 1);
     if (secs >= 0)
         printf("  %-34s %.0f min on %.0f thread%s%s%s target tokens/s\n", "time", secs / 60,
-               num_at(t, "threads", NULL, 1), num_at(t, "threads", NULL, 1) == 1 ? "" : "s",
-               tps >= 0 ? ", " : "", tps >= 0 ? thousands((size_t)tps, num, sizeof num) : "");
+               threads, threads == 1 ? "" : "s", tps >= 0 ? ", " : "",
+               tps >= 0 ? thousands((size_t)tps, num, sizeof num) : "");
+}
+
+/* How the model was trained and how it scores: a bundled model's
+ * metrics.json, else a run's trainer_state.json; nothing for a model
+ * trained elsewhere. A file that does not parse is said so. */
+static void print_training(const char *dir)
+{
+    static const char *const files[] = {"metrics.json", "trainer_state.json"};
+    cJSON *j = NULL;
+    size_t f;
+    for (f = 0; f < 2; f++) {
+        char path[4096];
+        snprintf(path, sizeof path, "%s/%s", dir, files[f]);
+        char *text = util_read_file(path, NULL, NULL);
+        if (!text) continue;
+        j = cJSON_Parse(text);
+        free(text);
+        if (!j) printf("training\n  %-34s does not parse as JSON\n", files[f]);
+        break;
+    }
+    if (!j) return;
+    int run = f == 1; /* trainer_state.json: a run, perhaps unfinished */
+    printf("training (%s%s)\n", files[f], run ? ", a training run" : "");
+    print_data(cJSON_GetObjectItemCaseSensitive(j, "data"));
+    print_steps(j, run ? j : cJSON_GetObjectItemCaseSensitive(j, "training"), run);
     if (run) {
         const cJSON *ev = cJSON_GetObjectItemCaseSensitive(j, "eval");
         if (ev) {
-            char label[64];
+            char label[64], num[32];
             snprintf(label, sizeof label, "last evaluation (step %s)",
                      thousands((size_t)num_at(ev, "step", NULL, 0), num, sizeof num));
             print_scores(label, cJSON_GetObjectItemCaseSensitive(ev, "all"), "held-out equations");
