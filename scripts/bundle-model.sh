@@ -8,7 +8,9 @@
 # threads, the machine's CPU and what of it the run had: trainer_state.json's
 # "machine" averages; for a run that started from a model, model.init_from,
 # that folder and the steps behind it, training.steps_before) and report/ (attnscope report; with the training
-# dynamics when the bundle keeps checkpoints/).
+# dynamics when the bundle keeps checkpoints/). What the bundle it replaces
+# holds by hand stays: README.md, checkpoints/ and train-stage*.cfg (the
+# earlier stages of a model trained in stages with model.init_from).
 # The data set is regenerated from the data trainer_state.json records, never
 # committed.
 # An existing sample_models/NAME is moved aside while the new one is built and
@@ -67,6 +69,9 @@ cp "$run/config.json" "$run/model.safetensors" "$run/train.cfg" "$out/"
 [ -f "$out.old/README.md" ] && cp "$out.old/README.md" "$out/"
 # and so do its kept training checkpoints (slimmed by scripts/slim-checkpoint.py)
 [ -d "$out.old/checkpoints" ] && cp -r "$out.old/checkpoints" "$out/"
+# and the configurations of its earlier stages (train-stage1.cfg, ...: a model
+# trained in stages with model.init_from)
+for f in "$out.old"/train-stage*.cfg; do [ -f "$f" ] && cp "$f" "$out/"; done
 # every output too, for a look at the errors (and golden-test equations):
 # data/NAME-test-outputs.tsv, beside the data, not committed
 mkdir -p "$datadir"

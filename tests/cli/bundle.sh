@@ -46,9 +46,12 @@ grep -q "bundle-model: failed; .*tiny is as it was" "$T/bad.log" || { cat "$T/ba
     fail "the previous bundle changed"
 [ -e "$M.old" ] && fail "$M.old left behind"
 
-# bundling again keeps the bundle's hand-written README.md
+# bundling again keeps the bundle's hand-written README.md and the configurations
+# of its earlier stages
 echo "# tiny, by hand" > "$M/README.md"
+echo "# stage 1, by hand" > "$M/train-stage1.cfg"
 scripts/bundle-model.sh "$T/run" tiny > "$T/b2.log" 2>&1 || { cat "$T/b2.log"; fail "bundling again"; }
 grep -q '^# tiny, by hand$' "$M/README.md" || fail "README.md lost when bundling again"
+grep -q '^# stage 1, by hand$' "$M/train-stage1.cfg" || fail "train-stage1.cfg lost when bundling again"
 
 finish bundle.sh
