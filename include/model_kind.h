@@ -7,7 +7,7 @@
 #ifndef ATTNSCOPE_MODEL_KIND_H
 #define ATTNSCOPE_MODEL_KIND_H
 
-#include <stddef.h>
+#include "quad.h"
 
 /* 1 if the folder dir (not NULL) was written by Hugging Face - its
  * config.json names "transformers_version" or "_name_or_path" - and not
@@ -15,12 +15,11 @@
  * else 0, also when config.json cannot be read (the load reports that). */
 int model_dir_guess_raw(const char *dir);
 
-/* The name of the task preset ("seed", "small") the folder's model was
- * trained on: data.preset of its metrics.json (a bundled model), else of
- * its trainer_state.json (a training run), copied into name (size bytes).
- * Returns 0, or -1 when neither file names one (a Hugging Face checkpoint,
- * a model trained on data-set files, a file that does not parse); name is
- * then "". The caller checks the name with quad_preset_find. */
-int model_dir_preset(const char *dir, char *name, size_t size);
+/* The task preset (quad.h) the folder's model was trained on: data.preset
+ * of its metrics.json (a bundled model), else of its trainer_state.json (a
+ * training run). NULL when neither names a known one (a Hugging Face
+ * checkpoint, a model trained on data-set files, a file that does not
+ * parse). */
+const quad_preset *model_dir_preset(const char *dir);
 
 #endif

@@ -123,9 +123,10 @@ int cmd_probe(int argc, char **argv)
     as_err err = {{0}};
     quad_eq *eqs = NULL;
     size_t n_eq = 0;
-    char own[32];
-    if (!preset && !data)
-        preset = model_dir_preset(dir, own, sizeof own) == 0 && quad_preset_find(own) ? own : "seed";
+    if (!preset && !data) {
+        const quad_preset *own = model_dir_preset(dir);
+        preset = own ? own->name : "seed";
+    }
     int rc = load_equations(data, preset, n, seed, &eqs, &n_eq);
     if (rc) return free(eqs), rc;
     t5_model m;

@@ -200,9 +200,7 @@ static int cmd_report_parse(int argc, char **argv, const struct option *opts, re
  * command line left to it: the equations to generate and the example. */
 static void model_defaults(report_options *o, const cli_extra *x, const char *dir)
 {
-    char name[32];
-    const quad_preset *p = model_dir_preset(dir, name, sizeof name) == 0 ? quad_preset_find(name)
-                                                                        : NULL;
+    const quad_preset *p = model_dir_preset(dir);
     if (!p || o->raw) return;
     if (!x->preset_given && !o->data) o->preset = p->name;
     if (!x->example_given) o->example = p->example;

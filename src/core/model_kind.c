@@ -27,10 +27,9 @@ int model_dir_guess_raw(const char *dir)
     return hf;
 }
 
-int model_dir_preset(const char *dir, char *name, size_t size)
+const quad_preset *model_dir_preset(const char *dir)
 {
     static const char *const files[] = {"metrics.json", "trainer_state.json"};
-    if (size) name[0] = '\0';
     for (size_t i = 0; i < sizeof files / sizeof *files; i++) {
         char path[4096];
         snprintf(path, sizeof path, "%s/%s", dir, files[i]);
@@ -41,11 +40,10 @@ int model_dir_preset(const char *dir, char *name, size_t size)
         const cJSON *preset =
             cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(root, "data"),
                                              "preset");
-        int found = cJSON_IsString(preset) && preset->valuestring[0] &&
-                    strlen(preset->valuestring) < size;
-        if (found) snprintf(name, size, "%s", preset->valuestring);
+        const quad_preset *p = cJSON_IsString(preset) ? quad_preset_find(preset->valuestring)
+                                                      : NULL;
         cJSON_Delete(root);
-        if (found) return 0;
+        if (p) return p;
     }
-    return -1;
+    return NULL;
 }

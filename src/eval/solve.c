@@ -318,9 +318,7 @@ size_t solve_run(const solve_options *o)
     /* the model is loaded only when at least one equation is worth decoding */
     if (parse_all(s.items, o->n, &d->max_src) > 0 && o->model_dir) {
         decoder_open(&s, o->model_dir);
-        char name[32];
-        if (model_dir_preset(o->model_dir, name, sizeof name) == 0)
-            d->preset = quad_preset_find(name);
+        d->preset = model_dir_preset(o->model_dir);
     }
     d->src_ids = xmalloc(d->max_src * sizeof *d->src_ids);
     d->out_ids = xmalloc((d->max_len + 1) * sizeof *d->out_ids);

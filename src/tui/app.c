@@ -16,15 +16,6 @@
 #include "tui_int.h"
 #include "util.h"
 
-/* The preset the model in model_dir was trained on, NULL when it does not
- * say (model_kind.h). */
-static const quad_preset *model_preset(const char *model_dir)
-{
-    char name[32];
-    return model_dir && model_dir_preset(model_dir, name, sizeof name) == 0
-               ? quad_preset_find(name)
-               : NULL;
-}
 
 size_t tui_n_layers(const tui_app *a, t5_attn_kind kind)
 {
@@ -149,7 +140,7 @@ void tui_app_init(tui_app *a, const tui_options *o, const t5_model *m, tok_vocab
     a->model_dir = o->model_dir;
     a->s = tui_session_new(m, tok, o->raw || model_dir_guess_raw(o->model_dir));
     a->s->max_len = o->max_len;
-    a->s->preset = model_preset(o->model_dir);
+    a->s->preset = o->model_dir ? model_dir_preset(o->model_dir) : NULL;
     if (o->target) snprintf(a->s->target, sizeof a->s->target, "%s", o->target);
     a->kind = T5_ATTN_CROSS;
     find_config(a, o->data_dir ? o->data_dir : ".");
