@@ -13,6 +13,7 @@
 #include <cJSON.h>
 
 #include "cli.h"
+#include "model_kind.h"
 #include "safetensors.h"
 #include "t5.h"
 #include "tokenizer.h"
@@ -208,22 +209,15 @@ static void print_steps(const cJSON *j, const cJSON *t, int run)
  * trained elsewhere. A file that does not parse is said so. */
 static void print_training(const char *dir)
 {
-    static const char *const files[] = {"metrics.json", "trainer_state.json"};
-    cJSON *j = NULL;
-    size_t f;
-    for (f = 0; f < 2; f++) {
-        char path[4096];
-        snprintf(path, sizeof path, "%s/%s", dir, files[f]);
-        char *text = util_read_file(path, NULL, NULL);
-        if (!text) continue;
-        j = cJSON_Parse(text);
-        free(text);
-        if (!j) printf("training\n  %-34s does not parse as JSON\n", files[f]);
-        break;
+    const char *file;
+    cJSON *j = model_dir_record(dir, &file);
+    if (!file) return;
+    if (!j) {
+        printf("training\n  %-34s does not parse as JSON\n", file);
+        return;
     }
-    if (!j) return;
-    int run = f == 1; /* trainer_state.json: a run, perhaps unfinished */
-    printf("training (%s%s)\n", files[f], run ? ", a training run" : "");
+    int run = strcmp(file, "trainer_state.json") == 0; /* a run, perhaps unfinished */
+    printf("training (%s%s)\n", file, run ? ", a training run" : "");
     print_data(cJSON_GetObjectItemCaseSensitive(j, "data"));
     print_steps(j, run ? j : cJSON_GetObjectItemCaseSensitive(j, "training"), run);
     if (run) {

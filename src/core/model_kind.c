@@ -27,23 +27,29 @@ int model_dir_guess_raw(const char *dir)
     return hf;
 }
 
-const quad_preset *model_dir_preset(const char *dir)
+cJSON *model_dir_record(const char *dir, const char **file)
 {
     static const char *const files[] = {"metrics.json", "trainer_state.json"};
+    if (file) *file = NULL;
     for (size_t i = 0; i < sizeof files / sizeof *files; i++) {
         char path[4096];
         snprintf(path, sizeof path, "%s/%s", dir, files[i]);
         char *text = util_read_file(path, NULL, NULL);
         if (!text) continue;
+        if (file) *file = files[i];
         cJSON *root = cJSON_Parse(text);
         free(text);
-        const cJSON *preset =
-            cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(root, "data"),
-                                             "preset");
-        const quad_preset *p = cJSON_IsString(preset) ? quad_preset_find(preset->valuestring)
-                                                      : NULL;
-        cJSON_Delete(root);
-        if (p) return p;
+        return root;
     }
     return NULL;
+}
+
+const quad_preset *model_dir_preset(const char *dir)
+{
+    cJSON *root = model_dir_record(dir, NULL);
+    const cJSON *preset =
+        cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(root, "data"), "preset");
+    const quad_preset *p = cJSON_IsString(preset) ? quad_preset_find(preset->valuestring) : NULL;
+    cJSON_Delete(root);
+    return p;
 }
