@@ -10,7 +10,8 @@
 # that folder and the steps behind it, training.steps_before) and report/ (attnscope report; with the training
 # dynamics when the bundle keeps checkpoints/). What the bundle it replaces
 # holds by hand stays: README.md, checkpoints/ and train-stage*.cfg (the
-# earlier stages of a model trained in stages with model.init_from).
+# earlier stages of a model trained in stages with model.init_from); a run
+# that started from that bundle makes it the next stage (next_stage below).
 # The data set is regenerated from the data trainer_state.json records, never
 # committed.
 # An existing sample_models/NAME is moved aside while the new one is built and
@@ -51,6 +52,36 @@ else
 fi
 data_json=$(jq -c .data "$st")
 
+# cfg_set FILE KEY VALUE: KEY = "VALUE" on the lines of FILE that are not
+# comments (the keys used here, out and init_from, are unique in a train.cfg).
+cfg_set() {
+    sed -E -i '/^[[:space:]]*#/!s/(^|[^[:alnum:]_])'"$2"'[[:space:]]*=[[:space:]]*"[^"]*"/\1'"$2"' = "'"${3//\//\\/}"'"/' "$1"
+    grep -q "$2 = \"$3\"" "$1" || { echo "bundle-model: $1 has no $2 to set" >&2; return 1; }
+}
+# A run that started from the bundle it replaces (model.init_from names a
+# folder called NAME, after as many steps as the bundle had) is the bundle's
+# next stage: the old train.cfg stays as train-stageN.cfg, its output now
+# ../../runs/NAME-stageN, and the new train.cfg starts from there and writes
+# ../../runs/NAME, so the stages replay one after another from the bundle's
+# folder (paths in a train.cfg are relative to it).
+next_stage() {
+    local from before had n
+    from=$(jq -r '.init_from.folder // empty' "$st")
+    [ -n "$from" ] && [ "$(basename "$from")" = "$name" ] && [ -f "$out.old/train.cfg" ] &&
+        [ -f "$out.old/metrics.json" ] || return 0
+    before=$(jq '.init_from.steps_before' "$st")
+    had=$(jq '.training.steps + (.training.steps_before // 0)' "$out.old/metrics.json")
+    [ "$before" = "$had" ] || return 0
+    n=1
+    while [ -e "$out/train-stage$n.cfg" ]; do n=$((n + 1)); done
+    cp "$out.old/train.cfg" "$out/train-stage$n.cfg"
+    cfg_set "$out/train-stage$n.cfg" out "../../runs/$name-stage$n"
+    cfg_set "$out/train.cfg" init_from "../../runs/$name-stage$n"
+    cfg_set "$out/train.cfg" out "../../runs/$name"
+    echo "bundle-model: $run started from $out after its $had steps: its train.cfg is" \
+         "train-stage$n.cfg now (say so in the header comments of both)" >&2
+}
+
 # Build in place (metrics.json and report.md name the folder), with the old
 # bundle kept beside it until everything succeeded.
 done=0
@@ -72,6 +103,7 @@ cp "$run/config.json" "$run/model.safetensors" "$run/train.cfg" "$out/"
 # and the configurations of its earlier stages (train-stage1.cfg, ...: a model
 # trained in stages with model.init_from)
 for f in "$out.old"/train-stage*.cfg; do [ -f "$f" ] && cp "$f" "$out/"; done
+next_stage
 # every output too, for a look at the errors (and golden-test equations):
 # data/NAME-test-outputs.tsv, beside the data, not committed
 mkdir -p "$datadir"

@@ -54,4 +54,24 @@ scripts/bundle-model.sh "$T/run" tiny > "$T/b2.log" 2>&1 || { cat "$T/b2.log"; f
 grep -q '^# tiny, by hand$' "$M/README.md" || fail "README.md lost when bundling again"
 grep -q '^# stage 1, by hand$' "$M/train-stage1.cfg" || fail "train-stage1.cfg lost when bundling again"
 
+# a run that started from the bundle is its next stage: the bundle's train.cfg
+# stays as train-stage2.cfg (stage 1 is there) writing ../../runs/tiny-stage2,
+# and the new train.cfg starts from there
+cp "$M/train.cfg" "$T/stage1.cfg"
+sed -e 's|^model = { |model = { init_from = "models/tiny"; |' -e 's/steps = 20;/steps = 10;/' \
+    -e 's/out = "run"/out = "run2"/' "$T/tiny.cfg" > "$T/next.cfg"
+"$BIN" train --config "$T/next.cfg" --log > "$T/train2.log" 2>&1 || { cat "$T/train2.log"; fail "training from the bundle"; }
+scripts/bundle-model.sh "$T/run2" tiny > "$T/b3.log" 2>&1 || { cat "$T/b3.log"; fail "bundling the next stage"; }
+grep -q "train-stage2.cfg now" "$T/b3.log" || { cat "$T/b3.log"; fail "no note of the next stage"; }
+grep -q '^# stage 1, by hand$' "$M/train-stage1.cfg" || fail "train-stage1.cfg lost by the next stage"
+diff <(sed 's|out = "[^"]*"|OUT|' "$T/stage1.cfg") <(sed 's|out = "[^"]*"|OUT|' "$M/train-stage2.cfg") ||
+    fail "train-stage2.cfg is not the old train.cfg"
+grep -q 'out = "../../runs/tiny-stage2"' "$M/train-stage2.cfg" || fail "train-stage2.cfg out"
+grep -q 'init_from = "../../runs/tiny-stage2"' "$M/train.cfg" || fail "train.cfg init_from"
+grep -q 'out = "../../runs/tiny"' "$M/train.cfg" || fail "train.cfg out"
+[ "$(jq '.training.steps_before' "$M/metrics.json")" = 20 ] || fail "metrics.json steps_before"
+# bundling the same run again is not a further stage (the bundle's steps moved on)
+scripts/bundle-model.sh "$T/run2" tiny > "$T/b4.log" 2>&1 || { cat "$T/b4.log"; fail "bundling again"; }
+[ -e "$M/train-stage3.cfg" ] && fail "bundling again made a stage 3"
+
 finish bundle.sh
