@@ -176,6 +176,7 @@ double lr_at(const lr_schedule *s, size_t step);
 typedef struct {
     double beta1, beta2, eps, weight_decay;
     double clip;          /* max global gradient norm; <= 0 disables */
+    double ema;           /* optimizer.ema: decay of the weights' moving average; 0 = none */
 } adamw_cfg;
 
 /* AdamW state over a model's parameter table: moments m and v in the
@@ -183,6 +184,7 @@ typedef struct {
  * (every tensor except layer norms, as the HF Trainer does). */
 typedef struct {
     float *m, *v;          /* (n_params) */
+    float *ema;            /* (n_params) the weights' moving average, or NULL (adamw_ema_start) */
     size_t n_params;
     size_t step;           /* updates done */
     unsigned char *decay;  /* (n_tensors) */
@@ -190,10 +192,21 @@ typedef struct {
 } adamw_state;
 
 /* Zeroed moments for every parameter of m, and weight decay for every
- * tensor but the layer norms. adamw_free releases them (NULL allowed) and
- * zeroes *s. */
+ * tensor but the layer norms; no moving average. adamw_free releases them
+ * (NULL allowed) and zeroes *s. */
 void adamw_init(adamw_state *s, const t5_model *m);
 void adamw_free(adamw_state *s);
+
+/* optimizer.ema: keep an exponential moving average of m's weights, which
+ * starts as the weights now (then every adamw_update with c->ema = d makes
+ * it d * average + (1 - d) * weights). The average is the run's model: the
+ * in-training evaluation and model.safetensors use it, the checkpoint keeps
+ * it beside the raw weights that training continues from. */
+void adamw_ema_start(adamw_state *s, const t5_model *m);
+
+/* Exchange m's weights and the moving average (nothing without one): once
+ * to evaluate or save the average, once more to go on training. */
+void adamw_ema_swap(adamw_state *s, t5_model *m);
 
 /* Global L2 norm of g (in double); scales g by max_norm / norm when
  * max_norm > 0 and norm exceeds it (PyTorch clip_grad_norm_, which adds 1e-6
@@ -201,7 +214,8 @@ void adamw_free(adamw_state *s);
 double grad_clip(float *g, size_t n, double max_norm);
 
 /* One AdamW update of m's parameters with gradients g and learning rate lr
- * (PyTorch semantics: p -= lr*wd*p, then the bias-corrected Adam step). */
+ * (PyTorch semantics: p -= lr*wd*p, then the bias-corrected Adam step), and
+ * of the moving average when s has one (c->ema, adamw_ema_start). */
 void adamw_update(adamw_state *s, t5_model *m, const float *g, double lr, const adamw_cfg *c);
 /* The same update on one array p (n) with moments m, v; *step is the count
  * of updates (incremented); decay 0 leaves out the weight decay. */

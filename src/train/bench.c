@@ -85,7 +85,7 @@ static int real_run(const t5_config *c, size_t B, size_t threads, size_t steps, 
     s.data_n = B * steps + 200 > 2000 ? B * steps + 200 : 2000;
     s.data_seed = 1;
     s.test_share = 0.1;
-    s.opt = (adamw_cfg){0.9, 0.999, 1e-8, 0.01, 1.0};
+    s.opt = (adamw_cfg){0.9, 0.999, 1e-8, 0.01, 1.0, 0.0};
     s.sched = (lr_schedule){1e-3, 0.0, 10, 0, SCHED_COSINE};
     s.batch = B;
     s.steps = steps;
@@ -137,7 +137,7 @@ int train_bench(const train_bench_opts *o, as_err *err)
     t5_trainer *tr = trainer_new(&m, B, S, T);
     adamw_state st;
     adamw_init(&st, &m);
-    adamw_cfg oc = {0.9, 0.999, 1e-8, 0.01, 1.0};
+    adamw_cfg oc = {0.9, 0.999, 1e-8, 0.01, 1.0, 0.0};
     double *times = xmalloc(steps * sizeof(double)), loss = 0, cpu0 = 0;
     for (size_t i = 0; i < warm + steps; i++) {
         if (i == warm) cpu0 = train_cpu_seconds();

@@ -87,17 +87,24 @@ void ckpt_speed_resume(train_speed *sp, const char *dir, size_t step)
 enum { ST_VERSION, ST_STEP, ST_BATCH, ST_THREADS, ST_SEED0, ST_SEED1, ST_SEED2, ST_SEED3,
        ST_ELAPSED, ST_N };
 
-static const char PREFIX[3][8] = {"param.", "m.", "v."};
+static const char PREFIX[4][8] = {"param.", "m.", "v.", "ema."};
 static const char *const AUX_NAMES[3] = {"aux.weight", "aux.m", "aux.v"};
 
-/* ts[0 .. 3*n_tensors): each tensor of m as "param.<name>", its AdamW
- * moments as "m.<name>" and "v.<name>"; names gets the allocated names. */
+/* The arrays a checkpoint keeps per tensor: the weights and the AdamW
+ * moments, and the weights' moving average when the run keeps one. */
+static int param_kinds(const adamw_state *opt) { return opt->ema ? 4 : 3; }
+
+/* ts[0 .. kinds*n_tensors): each tensor of m as "param.<name>", its AdamW
+ * moments as "m.<name>" and "v.<name>" and its moving average as
+ * "ema.<name>" (optimizer.ema); names gets the allocated names. */
 static void param_tensors(st_out *ts, char **names, const t5_model *m, const adamw_state *opt)
 {
+    const float *bases[4] = {m->params, opt->m, opt->v, opt->ema};
+    size_t kinds = (size_t)param_kinds(opt);
     for (size_t i = 0; i < m->n_tensors; i++) {
         const t5_tensor *t = &m->tensors[i];
-        for (int k = 0; k < 3; k++) {
-            size_t j = 3 * i + (size_t)k;
+        for (size_t k = 0; k < kinds; k++) {
+            size_t j = kinds * i + k;
             size_t len = strlen(t->name) + 8;
             names[j] = xmalloc(len);
             snprintf(names[j], len, "%s%s", PREFIX[k], t->name);
@@ -106,8 +113,7 @@ static void param_tensors(st_out *ts, char **names, const t5_model *m, const ada
             ts[j].ndim = t->ndim;
             ts[j].shape[0] = t->shape[0];
             ts[j].shape[1] = t->shape[1];
-            const float *base = k == 0 ? m->params : k == 1 ? opt->m : opt->v;
-            ts[j].data = base + t->offset;
+            ts[j].data = bases[k] + t->offset;
         }
     }
 }
@@ -145,21 +151,21 @@ static int write_optimizer(const char *dir, const train_settings *s, const t5_mo
                            as_err *err)
 {
     int aux = tr && s->train.aux_weight > 0.0f;
-    size_t nt = m->n_tensors, n_out = 3 * nt + 1 + (aux ? 4 : 0);
+    size_t np = (size_t)param_kinds(opt) * m->n_tensors, n_out = np + 1 + (aux ? 4 : 0);
     st_out *ts = xcalloc(n_out, sizeof *ts);
-    char **names = xcalloc(3 * nt, sizeof(char *));
+    char **names = xcalloc(np, sizeof(char *));
     param_tensors(ts, names, m, opt);
     int32_t state[ST_N];
     state_fill(state, rs);
-    ts[3 * nt] = (st_out){"trainer.state", ST_I32, 1, {ST_N}, state};
+    ts[np] = (st_out){"trainer.state", ST_I32, 1, {ST_N}, state};
     int32_t aux_step = 0;
-    if (aux) aux_tensors(ts + 3 * nt + 1, &aux_step, tr, m->cfg.d_model);
+    if (aux) aux_tensors(ts + np + 1, &aux_step, tr, m->cfg.d_model);
     char meta[160];
     snprintf(meta, sizeof meta,
              "{\"format\":\"attnscope training checkpoint\",\"step\":\"%zu\"}", rs->step);
     char *opath = ckpt_path_in(dir, "optimizer.safetensors");
     int rc = st_write(opath, ts, n_out, meta, err);
-    for (size_t j = 0; j < 3 * nt; j++) free(names[j]);
+    for (size_t j = 0; j < np; j++) free(names[j]);
     free(names);
     free(ts);
     free(opath);
@@ -241,6 +247,13 @@ static cJSON *state_json(const train_settings *s, const run_state *rs)
     cJSON_AddNumberToObject(o, "lr", rs->lr);
     cJSON_AddNumberToObject(o, "elapsed_seconds", rs->elapsed);
     data_json(o, s, rs->step);
+    if (s->opt.ema > 0) {
+        cJSON *e = cJSON_AddObjectToObject(o, "ema");
+        cJSON_AddNumberToObject(e, "decay", s->opt.ema);
+        cJSON_AddStringToObject(e, "model", "model.safetensors and the evaluations hold the "
+                                            "moving average of the weights (optimizer.ema); "
+                                            "training goes on from the weights themselves");
+    }
     if (s->init_from) {
         cJSON *f = cJSON_AddObjectToObject(o, "init_from");
         cJSON_AddStringToObject(f, "folder", s->init_from);
@@ -269,19 +282,23 @@ static int write_json(const char *dir, const char *name, cJSON *o, as_err *err)
 }
 
 /* One checkpoint. optimizer.safetensors is the checkpoint proper: the
- * weights ("param.<name>"), the AdamW moments ("m.<name>", "v.<name>") and
- * the run state ("trainer.state"), one file renamed into place at once, so
- * a crash at any moment leaves either the old or the new checkpoint, never
- * a mixture. Then trainer_state.json (the same state for people) and the
- * model folder (config.json, model.safetensors) for every other command;
- * a crash between those renames leaves them one checkpoint behind, which
- * --resume does not read. */
-int ckpt_save(const char *dir, const train_settings *s, const t5_model *m, const adamw_state *opt,
+ * weights ("param.<name>"), the AdamW moments ("m.<name>", "v.<name>"), the
+ * weights' moving average ("ema.<name>", optimizer.ema) and the run state
+ * ("trainer.state"), one file renamed into place at once, so a crash at any
+ * moment leaves either the old or the new checkpoint, never a mixture. Then
+ * trainer_state.json (the same state for people) and the model folder
+ * (config.json, model.safetensors: the moving average when the run keeps
+ * one) for every other command; a crash between those renames leaves them
+ * one checkpoint behind, which --resume does not read. */
+int ckpt_save(const char *dir, const train_settings *s, t5_model *m, adamw_state *opt,
               const run_state *rs, t5_trainer *tr, as_err *err)
 {
     if (write_optimizer(dir, s, m, opt, rs, tr, err)) return -1;
     if (write_json(dir, "trainer_state.json", state_json(s, rs), err)) return -1;
-    return t5_save(m, dir, err);
+    adamw_ema_swap(opt, m);
+    int rc = t5_save(m, dir, err);
+    adamw_ema_swap(opt, m);
+    return rc;
 }
 
 static int config_equal(const t5_config *a, const t5_config *b)
@@ -374,9 +391,20 @@ int ckpt_load(const char *dir, const train_settings *s, t5_model *m, adamw_state
                 n_param_tensors, m->n_tensors);
         goto out;
     }
+    /* optimizer.ema: the average goes on from the checkpoint's, or starts
+     * from its weights when it kept none (ema_resumed says which) */
+    int kinds = 3;
+    if (s->opt.ema > 0) {
+        char name[128];
+        snprintf(name, sizeof name, "%s%s", PREFIX[3], m->tensors[0].name);
+        opt->ema = xcalloc(m->n_params, sizeof(float));
+        if (st_find(&f, name)) kinds = 4;
+    }
+    rs->ema_resumed = kinds == 4;
+    float *bases[4] = {m->params, opt->m, opt->v, opt->ema};
     for (size_t i = 0; i < m->n_tensors; i++) {
         const t5_tensor *t = &m->tensors[i];
-        for (int k = 0; k < 3; k++) {
+        for (int k = 0; k < kinds; k++) {
             char name[128];
             snprintf(name, sizeof name, "%s%s", PREFIX[k], t->name);
             const st_tensor *x = st_find(&f, name);
@@ -386,10 +414,10 @@ int ckpt_load(const char *dir, const train_settings *s, t5_model *m, adamw_state
                         opath, name);
                 goto out;
             }
-            float *base = k == 0 ? m->params : k == 1 ? opt->m : opt->v;
-            if (st_to_f32(x, base + t->offset, err)) goto out;
+            if (st_to_f32(x, bases[k] + t->offset, err)) goto out;
         }
     }
+    if (opt->ema && kinds == 3) adamw_ema_start(opt, m);
     opt->step = rs->step;
     rc = 0;
 out:

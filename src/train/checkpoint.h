@@ -24,6 +24,7 @@ typedef struct {
     quad_scores eval;
     train_speed *speed;      /* the run's speed so far (trainer_state.json "machine") */
     size_t steps_before;     /* model.init_from's steps (checkpoint.json "steps_before") */
+    int ema_resumed;         /* ckpt_load: the checkpoint kept a moving average (optimizer.ema) */
 } run_state;
 
 /* dir/name, newly allocated (the caller frees it). */
@@ -32,14 +33,17 @@ char *ckpt_path_in(const char *dir, const char *name);
 /* Write the checkpoint of run state rs into dir (see checkpoint.c for the
  * order of the files and why a crash leaves a resumable folder). tr may be
  * NULL (the step-0 checkpoint, before the trainer exists); with an
- * auxiliary head (loss.aux_weight) its state is kept too. Returns 0, or -1
- * with err filled; the previous checkpoint then stays intact. */
-int ckpt_save(const char *dir, const train_settings *s, const t5_model *m, const adamw_state *opt,
+ * auxiliary head (loss.aux_weight) its state is kept too. With a moving
+ * average (opt->ema) model.safetensors holds it (m's weights and the average
+ * are exchanged while it is written, and back). Returns 0, or -1 with err
+ * filled; the previous checkpoint then stays intact. */
+int ckpt_save(const char *dir, const train_settings *s, t5_model *m, adamw_state *opt,
               const run_state *rs, t5_trainer *tr, as_err *err);
 
 /* Resume from dir/optimizer.safetensors: allocate m for the settings'
  * model, fill its weights, opt's moments and rs's step, threads and elapsed
- * time from the file. -1 with err filled when there is no checkpoint, or it
+ * time from the file; with optimizer.ema, opt's moving average too (from
+ * the weights when the checkpoint has none: rs->ema_resumed 0). -1 with err filled when there is no checkpoint, or it
  * is of another model, batch or seed. */
 int ckpt_load(const char *dir, const train_settings *s, t5_model *m, adamw_state *opt,
               run_state *rs, as_err *err);

@@ -428,6 +428,7 @@ static int session_model(train_session *ts, as_err *err)
         if (util_mkdir_p(ts->dir, err)) return -1;
         if ((ts->lock_fd = run_dir_lock(ts->dir, err)) < 0) return -1;
         adamw_init(&ts->opt, &ts->m);
+        if (s->opt.ema > 0) adamw_ema_start(&ts->opt, &ts->m);
         return 0;
     }
     if ((ts->lock_fd = run_dir_lock(ts->dir, err)) < 0) return -1;
@@ -435,6 +436,9 @@ static int session_model(train_session *ts, as_err *err)
     rs->total = ts->total;
     rs->steps_before = train_init_steps_before(ts->dir);
     if (!o->quiet) printf("resuming %s at step %zu of %zu\n", ts->dir, rs->step, ts->total);
+    if (!o->quiet && s->opt.ema > 0 && !rs->ema_resumed)
+        printf("note: the checkpoint keeps no moving average of the weights; optimizer.ema's "
+               "starts from its weights now\n");
     if (!o->quiet && rs->threads && rs->threads != s->threads)
         printf("note: the checkpoint ran on %d threads, this run on %d: the batch is split "
                "differently, so losses agree to rounding, not bit for bit\n",
@@ -664,7 +668,10 @@ static int evaluate_at_step(train_session *ts, as_err *err)
     run_state *rs = &ts->rs;
     int last = rs->step == ts->total;
     if (!s->eval_every || !ts->test.n || (rs->step % s->eval_every != 0 && !last)) return 0;
-    if (evaluate(&ts->m, &ts->test, s->eval_n, &rs->eval, err)) return -1;
+    adamw_ema_swap(&ts->opt, &ts->m); /* optimizer.ema: the average is the run's model */
+    int rc = evaluate(&ts->m, &ts->test, s->eval_n, &rs->eval, err);
+    adamw_ema_swap(&ts->opt, &ts->m);
+    if (rc) return -1;
     rs->have_eval = 1;
     rs->eval_step = rs->step;
     if (!ts->o->quiet) {
@@ -689,7 +696,10 @@ static int checkpoint_now(train_session *ts, const char *failed, as_err *err)
 static int keep_now(train_session *ts, as_err *err)
 {
     if (!ts->s->keep_checkpoints) return 0;
-    if (ckpt_keep(ts->dir, &ts->m, &ts->rs, ts->s->keep_checkpoints, err))
+    adamw_ema_swap(&ts->opt, &ts->m); /* optimizer.ema: the average is the run's model */
+    int rc = ckpt_keep(ts->dir, &ts->m, &ts->rs, ts->s->keep_checkpoints, err);
+    adamw_ema_swap(&ts->opt, &ts->m);
+    if (rc)
         return as_errprefix(err, "keeping the model of step %zu in %s/%s failed (the "
                                  "checkpoint itself is intact; --resume continues)",
                             ts->rs.step, ts->dir, CKPT_KEPT_DIR);

@@ -37,11 +37,30 @@ void adamw_init(adamw_state *s, const t5_model *m)
         s->decay[i] = !ends_with(m->tensors[i].name, "layer_norm.weight");
 }
 
+void adamw_ema_start(adamw_state *s, const t5_model *m)
+{
+    if (!s->ema) s->ema = xmalloc(m->n_params * sizeof(float));
+    memcpy(s->ema, m->params, m->n_params * sizeof(float));
+}
+
+void adamw_ema_swap(adamw_state *s, t5_model *m)
+{
+    if (!s->ema) return;
+    float *a = s->ema, *b = m->params;
+#pragma omp parallel for simd schedule(static) if (m->n_params > 65536)
+    for (size_t i = 0; i < m->n_params; i++) {
+        float t = a[i];
+        a[i] = b[i];
+        b[i] = t;
+    }
+}
+
 void adamw_free(adamw_state *s)
 {
     if (!s) return;
     free(s->m);
     free(s->v);
+    free(s->ema);
     free(s->decay);
     memset(s, 0, sizeof *s);
 }
@@ -96,6 +115,7 @@ void adamw_update(adamw_state *s, t5_model *m, const float *g, double lr, const 
     float step_size = (float)(lr / bc1);
     float rbc2 = (float)(1.0 / sqrt(bc2));
     float eps = (float)c->eps;
+    float ed = (float)c->ema, ed1 = (float)(1.0 - c->ema);
     /* One parallel region; each tensor's elements split across the threads. */
 #pragma omp parallel if (m->n_params > 65536)
     for (size_t ti = 0; ti < m->n_tensors; ti++) {
@@ -110,6 +130,11 @@ void adamw_update(adamw_state *s, t5_model *m, const float *g, double lr, const 
             float mi = mm[i] = b1 * mm[i] + (1.0f - b1) * gi;
             float vi = vv[i] = b2 * vv[i] + (1.0f - b2) * gi * gi;
             p[i] = p[i] * keep - step_size * mi / (sqrtf(vi) * rbc2 + eps);
+        }
+        if (s->ema) {
+            float *e = s->ema + t->offset;
+#pragma omp for simd schedule(static) nowait
+            for (size_t i = 0; i < n; i++) e[i] = ed * e[i] + ed1 * p[i];
         }
     }
 }

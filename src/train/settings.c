@@ -11,7 +11,7 @@
  *               with weights = { two_roots; one_root; no_root; },
  *               stepwise = { stages = [...]; drop_first; } and (preset only)
  *               stream, stream_range = { a; roots; b; c; } ([lo, hi] each);
- *   optimizer = { lr; beta1; beta2; eps; weight_decay; clip; };
+ *   optimizer = { lr; beta1; beta2; eps; weight_decay; clip; ema; };
  *   schedule  = { warmup; decay ("cosine" | "linear" | "constant"); min_lr; };
  *   train     = { batch; steps | epochs; threads; seed; eval_every; eval_n;
  *                 checkpoint_every; keep_checkpoints; log_every; out; };
@@ -78,6 +78,7 @@ static const keydef KEYS[] = {
     {"optimizer", "eps", K_FLOAT},
     {"optimizer", "weight_decay", K_FLOAT},
     {"optimizer", "clip", K_FLOAT},
+    {"optimizer", "ema", K_FLOAT},
     {"schedule", "warmup", K_INT},
     {"schedule", "decay", K_STR},
     {"schedule", "min_lr", K_FLOAT},
@@ -262,7 +263,7 @@ static void settings_defaults(train_settings *s)
     s->data_n = 10000;
     s->data_seed = 1;
     s->test_share = 0.2;
-    s->opt = (adamw_cfg){0.9, 0.999, 1e-8, 0.01, 1.0};
+    s->opt = (adamw_cfg){0.9, 0.999, 1e-8, 0.01, 1.0, 0.0};
     s->sched = (lr_schedule){1e-3, 0.0, 100, 0, SCHED_COSINE};
     s->batch = 32;
     s->threads = 2;
@@ -533,6 +534,7 @@ static int read_optimizer(reader *r, train_settings *s)
         get_float(r, "optimizer", "eps", 1e-30, 1.0, &s->opt.eps) < 0 ||
         get_float(r, "optimizer", "weight_decay", 0.0, 10.0, &s->opt.weight_decay) < 0 ||
         get_float(r, "optimizer", "clip", 0.0, 1e9, &s->opt.clip) < 0 ||
+        get_float(r, "optimizer", "ema", 0.0, 0.999999, &s->opt.ema) < 0 ||
         get_size(r, "schedule", "warmup", 0, &s->sched.warmup) < 0 ||
         get_float(r, "schedule", "min_lr", 0.0, 10.0, &s->sched.min_lr) < 0)
         return -1;

@@ -30,8 +30,8 @@ falls() {  # the mean of the last ten losses below 0.8 of the first
 
 # --resume continues exactly: 40 steps at once equal 20 + --resume 20
 # (constant schedule, so the two configurations differ only in steps)
-resume_equal() {  # name, model keys, extra groups
-    base "$2" "$3" | sed 's/decay = "cosine"/decay = "constant"/' > "$1-40.cfg"
+resume_equal() {  # name, model keys, extra groups, [sed script for the configuration]
+    base "$2" "$3" | sed -e 's/decay = "cosine"/decay = "constant"/' -e "${4:-}" > "$1-40.cfg"
     sed 's/steps = 40/steps = 20/' "$1-40.cfg" > "$1-20.cfg"
     "$BIN" train --config "$1-40.cfg" --out "$1-40" --log > "$1-40.log" 2>&1 || { cat "$1-40.log"; fail "$1: run of 40"; }
     "$BIN" train --config "$1-20.cfg" --out "$1-20" --log > "$1-20a.log" 2>&1 || { cat "$1-20a.log"; fail "$1: run of 20"; }
@@ -118,6 +118,49 @@ sed 's/steps = 20;/steps = 30;/' third.cfg > third30.cfg
 mv same.gone same
 "$BIN" solve --model grow "x^2-5x+6=0" > /dev/null 2>&1 || fail "the grown model does not load"
 
+# ---- optimizer.ema: the moving average of the weights is the run's model -------
+# Training goes on from the weights themselves (the same losses and, in the
+# checkpoint, the same param.* as without it); model.safetensors and the
+# in-training evaluation are the average, which the checkpoint keeps (ema.*)
+# and --resume continues exactly. The arithmetic: tests/unit/test_train.c.
+EMA='s/clip = 1.0; };/clip = 1.0; ema = 0.9; };/'
+base "" "" | sed "$EMA" > ema.cfg
+"$BIN" train --config ema.cfg --out ema --log > ema.log 2>&1 || { cat ema.log; fail "ema run"; }
+diff <(losses plain.log) <(losses ema.log) > /dev/null || fail "optimizer.ema changed the losses"
+cmp -s plain/model.safetensors ema/model.safetensors && fail "optimizer.ema: the model is the raw weights"
+python3 - ema plain <<'PY' || fail "optimizer.ema: the checkpoint's tensors"
+import json, struct, sys
+def read(path):
+    f = open(path, "rb"); n = struct.unpack("<Q", f.read(8))[0]
+    head = json.loads(f.read(n)); body = f.read()
+    return {k: body[v["data_offsets"][0]:v["data_offsets"][1]] for k, v in head.items() if k != "__metadata__"}
+ema, plain = sys.argv[1], sys.argv[2]
+ck, model, raw = read(ema + "/optimizer.safetensors"), read(ema + "/model.safetensors"), read(plain + "/model.safetensors")
+assert set(model) == set(raw), "model tensors"
+for k in model:
+    assert ck["param." + k] == raw[k], "param." + k + " is not the weights of a run without ema"
+    assert ck["ema." + k] == model[k], "ema." + k + " is not model.safetensors' " + k
+assert any(model[k] != raw[k] for k in model), "the average equals the weights"
+PY
+[ "$(jq .ema.decay ema/trainer_state.json)" = 0.9 ] || fail "trainer_state.json ema: $(jq -c .ema ema/trainer_state.json)"
+resume_equal ema "" "" "$EMA"
+# the in-training evaluation scores the average: what eval says of
+# model.safetensors (a decay of 0.999 keeps the average of 40 steps near the
+# untrained start, so its scores differ from the weights')
+EV='s/eval_every = 0;/eval_every = 40; eval_n = 30;/'
+base "" "" | sed -e "$EV" -e 's/clip = 1.0; };/clip = 1.0; ema = 0.999; };/' > ema-ev.cfg
+base "" "" | sed -e "$EV" > raw-ev.cfg
+"$BIN" train --config ema-ev.cfg --out ema-ev --log > ema-ev.log 2>&1 || { cat ema-ev.log; fail "ema run with eval"; }
+"$BIN" train --config raw-ev.cfg --out raw-ev --log > raw-ev.log 2>&1 || { cat raw-ev.log; fail "run with eval"; }
+[ "$(grep '^eval step 40' ema-ev.log)" = "$(grep '^eval step 40' raw-ev.log)" ] &&
+    fail "the average and the weights score alike: the check below would not tell them apart"
+"$BIN" gen --preset small --n 300 --seed 3 --test-share 0.2 --out ema-data > /dev/null 2>&1 || fail "gen"
+"$BIN" eval --model ema-ev --data ema-data/test.tsv --limit 30 --json > ema-ev.json 2>&1 || fail "eval of the ema model"
+chars=$(sed -n 's/^eval step 40: .*char accuracy \([0-9.]*\)%.*/\1/p' ema-ev.log)
+want=$(jq '.overall.char_accuracy * 100 | . * 100 | round / 100' ema-ev.json)
+awk -v a="$chars" -v b="$want" 'BEGIN { d = a - b; if (d < 0) d = -d; exit !(a != "" && d < 0.006) }' ||
+    fail "the in-training evaluation ($chars %) is not the model's ($want %)"
+
 # ---- bad values: FILE:LINE before training -----------------------------------
 reject() {  # name, expected message part, extra groups, model keys, sed script
     base "${4:-}" "$3" | sed "${5:-}" > "bad-$1.cfg"
@@ -131,6 +174,7 @@ reject ls-range "loss.label_smoothing must be in 0 .. 0.999 (got 1.5)" "loss = {
 reject ls-type "loss.label_smoothing must be a number" "loss = { label_smoothing = \"some\"; };"
 reject ax-range "loss.aux_weight must be in 0 .. 100 (got -1)" "loss = { aux_weight = -1; };"
 reject do-range "model.dropout_rate must be in 0 .. 0.9 (got 0.95)" "" "dropout_rate = 0.95;"
+reject ema-range "optimizer.ema must be in 0 .. 0.999999 (got 1)" "" "" 's/clip = 1.0; };/clip = 1.0; ema = 1.0; };/'
 reject from-missing "model.init_from: .*nowhere/config.json" "" "init_from = \"nowhere\";"
 reject from-blank "model.init_from: an empty folder name" "" "init_from = \" \";"
 reject from-dff "model.init_from: that model does not fit the model section: d_ff is 64 there and 128 here" \

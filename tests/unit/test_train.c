@@ -274,7 +274,7 @@ static void check_adamw(const char *name)
     float *cfg = floats(&fx.ex, "adam_cfg", NULL), *clip = floats(&fx.ex, "adam_clip", NULL);
     float *want = floats(&fx.ex, "adam_loss", NULL), *wnorm = floats(&fx.ex, "adam_norm", NULL);
     lr_schedule s = {cfg[0], cfg[1], (size_t)cfg[2], (size_t)cfg[3], (sched_decay)(int)cfg[4]};
-    adamw_cfg c = {cfg[5], cfg[6], cfg[7], cfg[8], clip[0]};
+    adamw_cfg c = {cfg[5], cfg[6], cfg[7], cfg[8], clip[0], 0.0};
     t5_trainer *tr = trainer_new(&fx.m, fx.b.n, fx.b.max_src, fx.b.max_tgt);
     adamw_state st;
     adamw_init(&st, &fx.m);
@@ -309,6 +309,63 @@ static void test_adamw_untied_gated(void **state)
 {
     (void)state;
     check_adamw("untied-gated");
+}
+
+/* optimizer.ema: after K updates the average is the closed form
+ * d^K p_0 + sum_k (1 - d) d^(K-k) p_k over the weights p_k after update k
+ * (summed here in double), the weights themselves are those of a run
+ * without the average, and a swap exchanges the two. */
+static void test_adamw_ema(void **state)
+{
+    (void)state;
+    enum { K = 10 };
+    const double d = 0.8;
+    fixture fx;
+    fixture_open(&fx, "tied-relu");
+    size_t n = fx.m.n_params;
+    float *p0 = xmalloc(n * sizeof(float)), *plain = xmalloc(n * sizeof(float));
+    double *want = xcalloc(n, sizeof(double));
+    memcpy(p0, fx.m.params, n * sizeof(float));
+    for (int with = 0; with < 2; with++) {
+        memcpy(fx.m.params, p0, n * sizeof(float));
+        adamw_cfg c = {0.9, 0.999, 1e-8, 0.01, 1.0, with ? d : 0.0};
+        t5_trainer *tr = trainer_new(&fx.m, fx.b.n, fx.b.max_src, fx.b.max_tgt);
+        adamw_state st;
+        adamw_init(&st, &fx.m);
+        if (with) {
+            adamw_ema_start(&st, &fx.m);
+            for (size_t i = 0; i < n; i++) want[i] = pow(d, K) * p0[i];
+        }
+        for (int k = 1; k <= K; k++) {
+            train_forward(tr, &fx.b);
+            train_zero_grad(tr);
+            train_backward(tr, &fx.b);
+            grad_clip(train_grads(tr), n, c.clip);
+            adamw_update(&st, &fx.m, train_grads(tr), 1e-2, &c);
+            if (with)
+                for (size_t i = 0; i < n; i++) want[i] += (1 - d) * pow(d, K - k) * fx.m.params[i];
+        }
+        if (!with) {
+            assert_null(st.ema);
+            memcpy(plain, fx.m.params, n * sizeof(float));
+        } else {
+            assert_memory_equal(fx.m.params, plain, n * sizeof(float));
+            double worst = 0;
+            for (size_t i = 0; i < n; i++) worst = fmax(worst, fabs(st.ema[i] - want[i]));
+            if (!(worst < 1e-6)) fail_msg("moving average off by %g from the closed form", worst);
+            float e0 = st.ema[0], p = fx.m.params[0];
+            adamw_ema_swap(&st, &fx.m);
+            assert_true(fx.m.params[0] == e0 && st.ema[0] == p);
+            adamw_ema_swap(&st, &fx.m);
+            assert_memory_equal(fx.m.params, plain, n * sizeof(float));
+        }
+        adamw_free(&st);
+        trainer_free(tr);
+    }
+    free(p0);
+    free(plain);
+    free(want);
+    fixture_close(&fx);
 }
 
 static void test_lr_schedule(void **state)
@@ -643,6 +700,7 @@ int main(void)
         cmocka_unit_test(test_grads_untied_gated),
         cmocka_unit_test(test_adamw_tied_relu),
         cmocka_unit_test(test_adamw_untied_gated),
+        cmocka_unit_test(test_adamw_ema),
         cmocka_unit_test(test_aux_labels),
         cmocka_unit_test(test_options_tied_relu),
         cmocka_unit_test(test_options_untied_gated),
