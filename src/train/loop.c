@@ -437,8 +437,8 @@ static int session_model(train_session *ts, as_err *err)
     rs->steps_before = train_init_steps_before(ts->dir);
     if (!o->quiet) printf("resuming %s at step %zu of %zu\n", ts->dir, rs->step, ts->total);
     if (!o->quiet && s->opt.ema > 0 && !rs->ema_resumed)
-        printf("note: the checkpoint keeps no moving average of the weights; optimizer.ema's "
-               "starts from its weights now\n");
+        printf("note: the checkpoint keeps no moving average of the weights; optimizer.ema "
+               "starts one from its weights now\n");
     if (!o->quiet && rs->threads && rs->threads != s->threads)
         printf("note: the checkpoint ran on %d threads, this run on %d: the batch is split "
                "differently, so losses agree to rounding, not bit for bit\n",
