@@ -144,6 +144,14 @@ assert any(model[k] != raw[k] for k in model), "the average equals the weights"
 PY
 [ "$(jq .ema.decay ema/trainer_state.json)" = 0.9 ] || fail "trainer_state.json ema: $(jq -c .ema ema/trainer_state.json)"
 resume_equal ema "" "" "$EMA"
+# a checkpoint without an average: --resume with optimizer.ema starts one
+# from its weights, and says so
+base "" "" | sed 's/steps = 40;/steps = 20;/' > late-20.cfg
+"$BIN" train --config late-20.cfg --out late --log > late-a.log 2>&1 || { cat late-a.log; fail "late: run of 20"; }
+"$BIN" train --config ema.cfg --out late --resume --log > late-b.log 2>&1 || { cat late-b.log; fail "late: resume with ema"; }
+grep -q "^note: the checkpoint keeps no moving average of the weights; optimizer.ema starts one from its weights now$" late-b.log ||
+    { cat late-b.log; fail "late: no note of the average starting"; }
+names late/optimizer.safetensors | tr ' ' '\n' | grep -q '^ema\.' || fail "late: no ema.* in the checkpoint"
 # the in-training evaluation scores the average: what eval says of
 # model.safetensors (a decay of 0.999 keeps the average of 40 steps near the
 # untrained start, so its scores differ from the weights')
