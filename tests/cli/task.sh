@@ -129,6 +129,18 @@ head -n 1 "$T/out.tsv" | grep -q '^line	kind	source	target	output	full	answer	fi
 awk -F'\t' 'NF != 9 { bad = 1 } END { exit bad }' "$T/out.tsv" || fail "--outputs: a line without 9 fields"
 LC_ALL=C grep -q $'[\x01-\x08\x0b-\x1f]' "$T/out.tsv" && fail "--outputs: unescaped control bytes"
 expect 1 "" eval --model "$MODEL" --data "$T/t.tsv" --max-len 4 --outputs /proc/nope/out.tsv
+# each distinct source is decoded once and its output given to every copy: the
+# set twice over (and one line a third time) scores as its copies add up, with
+# the same outputs, and says how many it decoded
+{ cat "$T/t.tsv" "$T/t.tsv"; head -n 1 "$T/t.tsv"; } >"$T/t3.tsv"
+"$BIN" eval --model tests/fixtures/untied-gated --data "$T/t3.tsv" --max-len 40 --json \
+    --outputs "$T/out3.tsv" >"$T/j3" 2>&1 || fail "eval of repeated examples"
+[ "$(jq -c '[.examples, .decoded, .overall.chars_total]' "$T/j3")" = "[25,12,$(awk -F'\t' 'NR > 1 { n += length($4) } END { print n }' "$T/out3.tsv")]" ] ||
+    fail "repeated examples: $(jq -c '[.examples, .decoded, .overall.chars_total]' "$T/j3")"
+diff <(tail -n +2 "$T/out.tsv" | cut -f 2-) <(sed -n 2,13p "$T/out3.tsv" | cut -f 2-) >/dev/null &&
+    diff <(tail -n +2 "$T/out.tsv" | cut -f 2-) <(sed -n 14,25p "$T/out3.tsv" | cut -f 2-) >/dev/null &&
+    [ "$(sed -n 2p "$T/out3.tsv" | cut -f 2-)" = "$(sed -n 26p "$T/out3.tsv" | cut -f 2-)" ] ||
+    fail "repeated examples: their outputs differ from the set's"
 expect 0 "usage: attnscope eval" eval --help
 expect 2 "--data FILE.tsv is required" eval --model "$MODEL"
 expect 2 "unrecognized option" eval --bogus
