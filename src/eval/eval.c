@@ -328,7 +328,8 @@ static void print_table(FILE *f, const eval_state *s)
         fputc('\n', f);
     }
     print_dstats(f, s->dst);
-    fprintf(f, "\n%zu examples, %zu distinct sources decoded in %.2f s (%.1f a second, %d thread%s)\n",
+    fprintf(f, "\n%zu examples, %zu distinct sources decoded in %.2f s (%.1f a second, "
+               "%d thread%s)\n",
             n, s->decoded, s->secs, s->secs > 0 ? (double)s->decoded / s->secs : 0.0,
             s->nthreads, s->nthreads == 1 ? "" : "s");
 }

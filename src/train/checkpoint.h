@@ -43,8 +43,9 @@ int ckpt_save(const char *dir, const train_settings *s, t5_model *m, adamw_state
 /* Resume from dir/optimizer.safetensors: allocate m for the settings'
  * model, fill its weights, opt's moments and rs's step, threads and elapsed
  * time from the file; with optimizer.ema, opt's moving average too (from
- * the weights when the checkpoint has none: rs->ema_resumed 0). -1 with err filled when there is no checkpoint, or it
- * is of another model, batch or seed. */
+ * the weights when the checkpoint has none: rs->ema_resumed 0). -1 with
+ * err filled when there is no checkpoint, or it is of another model, batch
+ * or seed. */
 int ckpt_load(const char *dir, const train_settings *s, t5_model *m, adamw_state *opt,
               run_state *rs, as_err *err);
 

@@ -16,7 +16,6 @@
 #include "tui_int.h"
 #include "util.h"
 
-
 size_t tui_n_layers(const tui_app *a, t5_attn_kind kind)
 {
     return tui_session_layers(a->s, kind);
